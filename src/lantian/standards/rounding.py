@@ -1,0 +1,90 @@
+"""Numeric rounding (数值修约) per GB/T 8170-2008 and exact fixed-point helpers.
+
+GB/T 8170-2008 §3.3 ("进舍规则"): when the first discarded digit is 5 followed by nothing
+(or only zeros), keep the last retained digit if it is even and raise it if it is odd; anything
+non-zero after the 5 rounds up. That is round-half-to-even *on the decimal representation*, not on
+the binary float, which is why this module works on decimals and integers, never on raw floats.
+
+Concentrations inside lantian are carried as non-negative fixed-point integers
+(value x 10**decimals, int64) with :data:`MISSING` (-1) for "no valid value"; spec/standards.md §0.2.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+MISSING: Final[int] = -1
+"""Sentinel for a missing / invalid value in fixed-point concentration and IAQI arrays."""
+
+IntArray = npt.NDArray[np.int64]
+
+
+def round_gbt8170(value: Decimal | str | int, digits: int) -> Decimal:
+    """Round ``value`` to ``digits`` decimals per GB/T 8170-2008 §3.3 (half to even).
+
+    Exact: the value is taken as a decimal number (pass a string, not a float, when the
+    decimal representation matters). Spec vectors ``rounding_gbt8170`` (spec/standards.md §10).
+    """
+    exponent = Decimal(1).scaleb(-digits)
+    return Decimal(value).quantize(exponent, rounding=ROUND_HALF_EVEN)
+
+
+def round_half_even_div(numerator: npt.ArrayLike, denominator: npt.ArrayLike) -> IntArray:
+    """Exact ``numerator / denominator`` rounded half to even, on integers (GB/T 8170 §3.3).
+
+    Used to round exact means (integer sum / count) of fixed-point values without ever leaving
+    integer arithmetic. ``denominator`` must be positive; where it is 0 the result is MISSING.
+    """
+    num = np.asarray(numerator, dtype=np.int64)
+    den = np.asarray(denominator, dtype=np.int64)
+    safe_den = np.where(den > 0, den, 1)
+    quotient, remainder = np.divmod(num, safe_den)  # floor division: 0 <= remainder < den
+    twice = 2 * remainder
+    round_up = (twice > safe_den) | ((twice == safe_den) & (quotient % 2 == 1))
+    result = quotient + round_up.astype(np.int64)
+    return np.where(den > 0, result, MISSING).astype(np.int64)
+
+
+def quantize(values: npt.ArrayLike, decimals: int) -> IntArray:
+    """Convert concentrations to fixed-point integers (x 10**decimals), rounding per GB/T 8170.
+
+    A float is read as the decimal it represents: a product that lies within a few ulps of a
+    half (e.g. ``1.015 * 100 = 101.49999999999999``) is treated as the exact tie it denotes, then
+    rounded half to even (GB/T 8170-2008 §3.3). NaN, infinities and negative values (invalid
+    concentrations, spec §1.2) become :data:`MISSING`.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    scaled = x * float(10**decimals)
+    floor = np.floor(scaled)
+    fraction = scaled - floor
+    tolerance = 4.0 * np.spacing(np.abs(scaled))
+    is_tie = np.abs(fraction - 0.5) <= tolerance
+    floor_is_odd = np.fmod(floor, 2.0) != 0.0
+    tie_rounded = floor + floor_is_odd
+    rounded = np.where(is_tie, tie_rounded, np.rint(scaled))
+    valid = np.isfinite(x) & (x >= 0.0)
+    return np.where(valid, rounded, MISSING).astype(np.int64)
+
+
+def rescale(fixed: npt.ArrayLike, from_decimals: int, to_decimals: int) -> IntArray:
+    """Change the number of decimals of fixed-point values, rounding half to even when dropping.
+
+    MISSING stays MISSING. GB/T 8170-2008 §3.3.
+    """
+    arr = np.asarray(fixed, dtype=np.int64)
+    if to_decimals >= from_decimals:
+        out = arr * (10 ** (to_decimals - from_decimals))
+    else:
+        out = round_half_even_div(arr, 10 ** (from_decimals - to_decimals))
+    return np.where(arr >= 0, out, MISSING).astype(np.int64)
+
+
+def to_float(fixed: npt.ArrayLike, decimals: int) -> npt.NDArray[np.float64]:
+    """Fixed-point integers back to floats for display; MISSING becomes NaN."""
+    arr = np.asarray(fixed, dtype=np.int64)
+    out = arr.astype(np.float64) / float(10**decimals)
+    return np.where(arr >= 0, out, np.nan)
