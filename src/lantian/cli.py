@@ -5,22 +5,106 @@ The CLI stays thin: it parses arguments, calls a service function and renders th
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from lantian import __version__
+from lantian.config import get_settings
+from lantian.db_cli import db_app, require_current_schema
+from lantian.errors import InputError
 
 app = typer.Typer(
     name="lantian",
     help="蓝天 lantian — 大气污染防治攻坚平台 / air-pollution campaign platform.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
+console = Console()
+app.add_typer(db_app, name="db")
 
 
 @app.command()
 def version() -> None:
     """打印版本 / Print the lantian version."""
     typer.echo(f"lantian {__version__}")
+
+
+@app.command()
+def config() -> None:
+    """显示生效的配置（隐藏密钥）/ Show the effective settings, secrets hidden."""
+    table = Table("设置 setting", "值 value", title="lantian 配置 / settings")
+    for name, value in get_settings().public_view().items():
+        table.add_row(f"LANTIAN_{name.upper()}", str(value))
+    console.print(table)
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="listen address (default LANTIAN_HOST)"),
+    port: int | None = typer.Option(None, help="HTTP port (default LANTIAN_PORT)"),
+) -> None:
+    """启动平台 / Serve the platform over HTTP."""
+    import uvicorn
+
+    from lantian.db.engine import create_db_engine
+    from lantian.logs import configure_logging
+    from lantian.web.app import create_app
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    engine = create_db_engine(settings.effective_database_url)
+    require_current_schema(engine)
+    host = host or settings.host
+    port = port or settings.port
+    console.print(
+        f"[bold]蓝天 lantian {__version__}[/bold] 正在服务 / serving at "
+        f"[link]http://{host}:{port}/[/link]"
+    )
+    console.print(
+        "公众实时发布页无需登录 / public pages need no login; "
+        "API 文档 / API docs: "
+        f"http://{host}:{port}/api/docs"
+    )
+    console.print("按 Ctrl+C 停止 / press Ctrl+C to stop")
+    uvicorn.run(create_app(settings, engine), host=host, port=port, log_config=None)
+
+
+@app.command()
+def demo(
+    if_needed: bool = typer.Option(
+        False, "--if-needed", help="do nothing when the demo data are already loaded"
+    ),
+) -> None:
+    """加载演示数据 / Load the demo data (real CNEMC data shipped with lantian)."""
+    from lantian.db.engine import create_db_engine, session_factory
+    from lantian.demo import demo_loaded, load_demo
+
+    settings = get_settings()
+    engine = create_db_engine(settings.effective_database_url)
+    require_current_schema(engine)
+    sessions = session_factory(engine)
+    if if_needed:
+        with sessions() as session:
+            if demo_loaded(session):
+                console.print("演示数据已加载 / demo data already loaded")
+                return
+    report = load_demo(sessions)
+    for step in report.steps:
+        console.print(f"[green]✓[/green] {step}")
+    engine.dispose()
+
+
+def main() -> None:
+    """Console entry point: bad input ends with its message and exit code 1, not a traceback."""
+    try:
+        app(prog_name="lantian", args=sys.argv[1:], standalone_mode=True)
+    except InputError as error:
+        Console(stderr=True).print(f"[red]错误 / error:[/red] {error}")
+        raise SystemExit(1) from None
 
 
 # --- command groups of the domain packages (one line each) -------------------------------------

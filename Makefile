@@ -1,0 +1,54 @@
+# lantian — the two commands of the README are the contract: `make run` and `make test`.
+# Needs only python3 (>= 3.11), pip and make; everything else is installed into .venv from the lock.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+LOCK   := requirements.lock
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+
+.PHONY: run test lint typecheck unit lock clean help
+
+help:
+	@echo "make run   — 启动平台 / start the platform at http://127.0.0.1:8000 (SQLite, demo data)"
+	@echo "make test  — 运行全部检查与测试 / lint, type-check and run every test (SQLite + PostgreSQL)"
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("lantian needs Python >= 3.11") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+
+# Runtime dependencies only, pinned by the lock.
+$(VENV)/.installed-run: pyproject.toml $(LOCK) | $(BIN)/python
+	$(PIP) install --quiet -c $(LOCK) -e .
+	@touch $@
+
+# Runtime plus development dependencies (ruff, mypy, pytest, the PostgreSQL test server, …).
+$(VENV)/.installed-dev: pyproject.toml $(LOCK) | $(BIN)/python
+	$(PIP) install --quiet -c $(LOCK) -e '.[dev]'
+	@touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/lantian db upgrade
+	$(BIN)/lantian demo --if-needed
+	$(BIN)/lantian serve
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+unit: $(VENV)/.installed-dev
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+# Re-pin every dependency after changing pyproject.toml (commit the result).
+lock: | $(BIN)/python
+	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) freeze --exclude-editable --all | grep -vE '^(pip|setuptools|wheel)==' > $(LOCK)
+	@echo "wrote $(LOCK)"
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

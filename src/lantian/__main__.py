@@ -1,0 +1,3 @@
+from lantian.cli import main
+
+main()

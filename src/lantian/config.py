@@ -1,0 +1,94 @@
+"""Effective settings of a lantian installation.
+
+Settings come, in order of precedence, from ``LANTIAN_*`` environment variables, a ``.env`` file in the
+working directory, and the defaults below. The default database is an embedded SQLite file under the
+data directory, so that ``make run`` works on a fresh machine; production points
+``LANTIAN_DATABASE_URL`` at PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """All settings of one installation (read from ``LANTIAN_*`` variables and ``.env``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LANTIAN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        default=DEFAULT_DATA_DIR,
+        description="数据目录 / where the SQLite database, uploads and raw frames are kept",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/lantian.sqlite3. "
+        "PostgreSQL: postgresql+psycopg://user:password@host:5432/lantian",
+    )
+    host: str = Field(default="127.0.0.1", description="address `lantian serve` listens on")
+    port: int = Field(default=8000, description="HTTP port of `lantian serve`")
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="key for session cookies; generated into <data_dir>/secret_key when empty",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = Field(
+        default="console", description="console for people, json for log collectors"
+    )
+    plan_dir: Path | None = Field(
+        default=None, description="the campaign plan to load; default: the bundled Xinmi plan"
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in force: the explicit one, or the SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'lantian.sqlite3').resolve()}"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def session_secret(self) -> str:
+        """The cookie-signing key; generated once and kept in the data directory if not set."""
+        explicit = self.secret_key.get_secret_value()
+        if explicit:
+            return explicit
+        key_file = self.ensure_data_dir() / "secret_key"
+        if not key_file.exists():
+            import secrets
+
+            key_file.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+            key_file.chmod(0o600)
+        return key_file.read_text(encoding="utf-8").strip()
+
+    def public_view(self) -> dict[str, Any]:
+        """The effective settings with every secret hidden, for `lantian config`."""
+        view: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                view[name] = "********" if value.get_secret_value() else "(generated)"
+            else:
+                view[name] = value
+        view["database_url"] = make_url(self.effective_database_url).render_as_string(
+            hide_password=True
+        )
+        return view
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own :class:`Settings` instead)."""
+    return Settings()

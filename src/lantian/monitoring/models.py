@@ -1,0 +1,102 @@
+"""Tables of the monitoring domain: stations, measurements and the imports that brought them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lantian.db.base import Base, CreatedAtMixin, UtcDateTime
+
+#: The six pollutants of GB 3095-2012 Table 1 (code names used throughout lantian).
+POLLUTANTS = ("so2", "no2", "pm10", "pm2_5", "co", "o3")
+
+#: Station tiers (国控站 / 省控站 / 乡镇站 / 微站).
+STATION_TIERS = ("national", "provincial", "township", "micro")
+
+
+class Station(CreatedAtMixin, Base):
+    """A monitoring station (监测点位)."""
+
+    __tablename__ = "stations"
+    __table_args__ = (
+        CheckConstraint(
+            "tier IN ('national', 'provincial', 'township', 'micro')", name="tier_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, comment="监测点编码, e.g. 1316A")
+    name: Mapped[str] = mapped_column(String(100), comment="监测点名称")
+    city: Mapped[str] = mapped_column(String(50), comment="城市")
+    tier: Mapped[str] = mapped_column(String(16), default="national")
+    area_code: Mapped[str | None] = mapped_column(String(12), comment="乡镇/街道 code, if any")
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    is_background: Mapped[bool] = mapped_column(
+        Boolean, default=False, comment="对照点: not part of city evaluation"
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ImportBatch(CreatedAtMixin, Base):
+    """One file brought into lantian; the original upload is kept at ``stored_path``."""
+
+    __tablename__ = "import_batches"
+    __table_args__ = (UniqueConstraint("kind", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), comment="cnemc, stations, …")
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    stored_path: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="loaded")
+    rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
+    rows_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class Measurement(Base):
+    """One averaged concentration as received (raw, never overwritten).
+
+    ``period_end`` is the end of the averaging period: the hourly value labelled 16:00 covers
+    15:00–16:00 (HJ 663-2013 Table A.1 note; CNEMC practice). Units: µg/m³, CO in mg/m³.
+    """
+
+    __tablename__ = "measurements"
+    __table_args__ = (
+        UniqueConstraint(
+            "station_id",
+            "pollutant",
+            "averaging",
+            "period_end",
+            "source",
+            name="uq_measurements_natural_key",
+        ),
+        Index("ix_measurements_period_end", "period_end"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="RESTRICT"))
+    pollutant: Mapped[str] = mapped_column(String(8))
+    averaging: Mapped[str] = mapped_column(String(4), default="1h")
+    period_end: Mapped[datetime] = mapped_column(UtcDateTime())
+    value: Mapped[float] = mapped_column(Float)
+    flag: Mapped[str] = mapped_column(String(2), default="N", comment="HJ 212 data flag")
+    source: Mapped[str] = mapped_column(String(16), comment="cnemc, hj212, manual")
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())

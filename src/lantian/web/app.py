@@ -1,0 +1,90 @@
+"""The FastAPI application: JSON API under ``/api``, server-rendered pages, packaged static files."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from lantian import __version__
+from lantian.config import Settings, get_settings
+from lantian.db.engine import create_db_engine, session_factory
+from lantian.logs import get_logger
+from lantian.timeutil import format_cn_hour
+from lantian.web import pages, system
+
+WEB_DIR = Path(__file__).parent
+log = get_logger("lantian.web")
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Build the application for ``settings`` (default: the process settings)."""
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    engine = engine or create_db_engine(settings.effective_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="lantian 蓝天",
+        version=__version__,
+        description="大气污染防治攻坚平台 API / air-pollution campaign platform API",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    templates = Jinja2Templates(directory=WEB_DIR / "templates")
+    templates.env.filters["cn_hour"] = format_cn_hour
+    # Root-relative links keep pages working behind a reverse proxy and never name a host.
+    templates.env.globals["static_url"] = lambda path: f"/static/{path}"
+    app.state.templates = templates
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+
+    @app.middleware("http")
+    async def log_requests(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        log.info(
+            "http_request",
+            method=request.method,
+            path=request.url.path,
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+        return response
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_unavailable(request: Request, error: SQLAlchemyError) -> Response:
+        # A missing schema or an unreachable server is an operator's problem, not a crash.
+        log.error("database_error", path=request.url.path, error=str(error))
+        message = (
+            "数据库不可用或未初始化，请运行 `lantian db upgrade` / the database is unavailable "
+            "or not initialised: run `lantian db upgrade`"
+        )
+        if request.url.path.startswith("/api"):
+            return JSONResponse(
+                {"error": {"code": "database_unavailable", "message": message}}, status_code=503
+            )
+        return PlainTextResponse(message, status_code=503)
+
+    app.include_router(system.router)
+    app.include_router(pages.router)
+    return app

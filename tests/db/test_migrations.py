@@ -1,0 +1,87 @@
+"""Migrations run on both backends, go down and up again, and match the models exactly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, select
+
+from lantian.db import migrate
+from lantian.db.engine import session_factory, transaction
+from lantian.db.models import Base
+from lantian.monitoring.models import Measurement, Station
+
+
+def test_database_is_at_head(db_engine: Engine) -> None:
+    assert migrate.current_revision(db_engine) == migrate.head_revision()
+    tables = set(inspect(db_engine).get_table_names())
+    assert {"stations", "measurements", "import_batches", "alembic_version"} <= tables
+
+
+def test_models_match_migrations(db_engine: Engine) -> None:
+    with db_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_downgrade_to_base_and_upgrade_again(db_engine: Engine) -> None:
+    migrate.downgrade(db_engine, "base")
+    assert migrate.current_revision(db_engine) is None
+    assert "stations" not in inspect(db_engine).get_table_names()
+    migrate.upgrade(db_engine)
+    assert migrate.current_revision(db_engine) == migrate.head_revision()
+
+
+def test_timestamps_come_back_aware_and_equal(db_engine: Engine) -> None:
+    sessions = session_factory(db_engine)
+    china = timezone(timedelta(hours=8))
+    moment = datetime(2019, 1, 4, 16, 0, tzinfo=china)
+    with transaction(sessions) as session:
+        station = Station(code="T001", name="测试", city="新密", tier="township")
+        session.add(station)
+        session.flush()
+        session.add(
+            Measurement(
+                station_id=station.id,
+                pollutant="pm2_5",
+                period_end=moment,
+                value=273.0,
+                source="manual",
+                received_at=datetime.now(UTC),
+            )
+        )
+    with sessions() as session:
+        stored = session.scalars(select(Measurement.period_end)).one()
+    assert stored == moment
+    assert stored.utcoffset() == timedelta(0)
+
+
+def test_naive_timestamps_are_refused(db_engine: Engine) -> None:
+    sessions = session_factory(db_engine)
+    with pytest.raises(Exception, match="naive datetime"), transaction(sessions) as session:
+        station = Station(code="T002", name="测试", city="新密", tier="township")
+        session.add(station)
+        session.flush()
+        session.add(
+            Measurement(
+                station_id=station.id,
+                pollutant="so2",
+                period_end=datetime(2019, 1, 1),
+                value=1.0,
+                source="manual",
+                received_at=datetime.now(UTC),
+            )
+        )
+        session.flush()
+    with sessions() as session:
+        assert session.scalars(select(Station)).all() == []
+
+
+def test_station_tier_is_checked(db_engine: Engine) -> None:
+    sessions = session_factory(db_engine)
+    with pytest.raises(Exception, match=r"(?i)check"), transaction(sessions) as session:
+        session.add(Station(code="T003", name="x", city="新密", tier="galactic"))

@@ -1,0 +1,73 @@
+"""Station lists: the real CNEMC list is read by header name; bad files say where and why."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from lantian.db.engine import session_factory, transaction
+from lantian.demo import STATION_LIST, load_demo
+from lantian.ingest.station_list import StationListError, read_station_list
+from lantian.monitoring import service
+from lantian.monitoring.models import Station
+
+
+def test_real_station_list_is_read_whole(shared_dir: Path) -> None:
+    records = list(read_station_list(shared_dir / "data/cnemc/stations/StationList-2020.01.01.csv"))
+    assert len(records) == 1641
+    by_code = {r.code: r for r in records}
+    assert by_code["1324A"].name == "岗李水库(对照点)"
+    assert (by_code["1316A"].longitude, by_code["1316A"].latitude) == (113.6844, 34.7622)
+    unknown = [r for r in records if r.longitude is None]
+    assert unknown, "the 2020 list marks some coordinates with '-'"
+
+
+def test_bundled_station_list_equals_the_shared_copy(shared_dir: Path) -> None:
+    original = (shared_dir / "data/cnemc/stations/StationList-2020.01.01.csv").read_bytes()
+    assert gzip.decompress(STATION_LIST.read_bytes()) == original
+
+
+def test_missing_column_is_reported(tmp_path: Path) -> None:
+    bad = tmp_path / "stations.csv"
+    bad.write_text("监测点编码,名称,城市\n1001A,万寿西宫,北京\n", encoding="utf-8")
+    with pytest.raises(StationListError, match=r"stations\.csv: 第1行缺少列 监测点名称"):
+        list(read_station_list(bad))
+
+
+def test_bad_coordinate_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "stations.csv"
+    bad.write_text(
+        "监测点编码,监测点名称,城市,经度,纬度\n1001A,万寿西宫,北京,116.3,39.8\n"
+        "1002A,定陵,北京,东经116,40.2\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(StationListError, match=r"stations\.csv:3: 经度 longitude .*'东经116'"):
+        list(read_station_list(bad))
+
+
+def test_upsert_is_idempotent_and_updates(db_engine: Engine) -> None:
+    sessions = session_factory(db_engine)
+    records = [r for r in read_station_list(STATION_LIST) if r.city == "郑州"]
+    with transaction(sessions) as session:
+        first = service.upsert_stations(session, records)
+    with transaction(sessions) as session:
+        second = service.upsert_stations(session, records)
+    assert (first.added, second.added, second.unchanged) == (9, 0, 9)
+    moved = [records[0].__class__(records[0].code, records[0].name, records[0].city, 113.0, 34.0)]
+    with transaction(sessions) as session:
+        third = service.upsert_stations(session, moved)
+    assert third.updated == 1
+    with sessions() as session:
+        background = session.scalars(select(Station.code).where(Station.is_background)).all()
+    assert background == ["1324A"]
+
+
+def test_demo_loads_once(db_engine: Engine) -> None:
+    sessions = session_factory(db_engine)
+    load_demo(sessions)
+    load_demo(sessions)
+    with sessions() as session:
+        assert service.overview(session).stations == 9

@@ -1,0 +1,104 @@
+"""The command line, driven as a user would: a fresh data directory, upgrade, demo, serve."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from lantian import __version__
+from tests.support.postgres import free_port
+
+LANTIAN = [sys.executable, "-m", "lantian"]
+
+
+def run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LANTIAN_")}
+    environment |= {"LANTIAN_DATA_DIR": str(data_dir), "COLUMNS": "200", **env}
+    return subprocess.run(
+        [*LANTIAN, *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=data_dir,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_version_and_help(tmp_path: Path) -> None:
+    assert run(["version"], tmp_path).stdout.strip() == f"lantian {__version__}"
+    help_text = run(["--help"], tmp_path).stdout
+    for command in ("version", "config", "serve", "demo", "db"):
+        assert command in help_text
+
+
+def test_config_hides_secrets(tmp_path: Path) -> None:
+    result = run(
+        ["config"],
+        tmp_path,
+        LANTIAN_SECRET_KEY="hunter2-very-secret",
+        LANTIAN_DATABASE_URL="postgresql+psycopg://office:pa55word@db.local/lantian",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "hunter2" not in result.stdout and "pa55word" not in result.stdout
+    assert "postgresql+psycopg://office:***@db.local/lantian" in result.stdout
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("LANTIAN_PORT=8123\n", encoding="utf-8")
+    assert "8123" in run(["config"], tmp_path).stdout
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    result = run(["serve", "--port", str(free_port())], tmp_path)
+    assert result.returncode == 2
+    assert "lantian db upgrade" in result.stdout
+
+
+def test_upgrade_demo_and_serve_healthz(tmp_path: Path) -> None:
+    first = run(["db", "upgrade"], tmp_path)
+    assert first.returncode == 0 and "→" in first.stdout, first.stdout + first.stderr
+    assert "already" in run(["db", "upgrade"], tmp_path).stdout
+    demo = run(["demo"], tmp_path)
+    assert demo.returncode == 0 and "+9" in demo.stdout, demo.stdout + demo.stderr
+    assert "already loaded" in run(["demo", "--if-needed"], tmp_path).stdout
+
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LANTIAN_")}
+    environment["LANTIAN_DATA_DIR"] = str(tmp_path)
+    server = subprocess.Popen(
+        [*LANTIAN, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "server did not answer within 30 s"
+                time.sleep(0.2)
+        assert response.status_code == 200 and response.json()["status"] == "ok"
+        home = httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text
+        assert '<div class="value" id="station-count">9</div>' in home
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0]
+    assert f"http://127.0.0.1:{port}/" in output
+
+
+def test_demo_before_upgrade_says_what_to_do(tmp_path: Path) -> None:
+    result = run(["demo"], tmp_path)
+    assert result.returncode == 2
+    assert "lantian db upgrade" in result.stdout and "Traceback" not in result.stderr
