@@ -1,0 +1,788 @@
+"""Parse and build HJ 212-2017 / HJ/T 212-2005 packets.
+
+Frame (HJ 212-2017 §6.3.1, Table 2)::
+
+    "##" + 4-digit data length + data segment (0..1024 bytes) + 4-hex CRC + "\\r\\n"
+
+Data segment (§6.3.2, Table 3)::
+
+    QN=…;ST=…;CN=…;PW=…;MN=…;Flag=…;[PNUM=…;PNO=…;]CP=&&data area&&
+
+Two modes.  *strict* accepts only what the standard allows (HJ/T 212-2005 packets are allowed
+when their Flag says 2005 or they carry no Flag).  *tolerant* also accepts the known real-world
+deviations and records each as a :class:`~lantian.standards.hj212.model.Deviation`.  A few
+translations are always recorded but never rejected: lower-case CRC digits (the issue asks to
+accept either case), 2005 pollutant codes inside a 2005 packet, explicitly configured aliases and
+unit overrides.  The CRC check itself is never relaxed (use ``crc_mode="none"`` for that).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Literal
+
+from lantian.standards.hj212.codes import (
+    CODES_2005_TO_2017,
+    COMMAND_CODES,
+    COMMAND_CODES_2005_ONLY,
+    DEFAULT_CODE_ALIASES,
+    NUMERIC_FIELDS,
+    SYSTEM_CODE_RANGES,
+    SYSTEM_CODES,
+    TIME_KEYS,
+)
+from lantian.standards.hj212.crc import CrcMode, compute_crc, crc16_hj212, crc16_modbus, format_crc
+from lantian.standards.hj212.errors import (
+    BuildError,
+    CpError,
+    CrcMismatch,
+    FieldError,
+    FramingError,
+    Hj212Error,
+    LengthMismatch,
+)
+from lantian.standards.hj212.model import (
+    HEADER_FIELDS,
+    CpArea,
+    CpItem,
+    Deviation,
+    DeviationKind,
+    Packet,
+    ProtocolVersion,
+    UnitOverride,
+    parse_number,
+)
+
+ParseMode = Literal["strict", "tolerant"]
+
+#: Largest data segment allowed by HJ 212-2017 Table 2 (0 ≤ n ≤ 1024).
+MAX_SEGMENT_LENGTH: Final = 1024
+#: Some 2005-era devices count CRC + CR LF in the data length (spec §5.1).
+LENGTH_DEVIATION_CRC_CRLF: Final = 6
+
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_DIGITS = frozenset(b"0123456789")
+_ST_PATTERN = re.compile(r"[0-9]{2}|[A-Z][0-9]")
+_CODE_PATTERN = re.compile(r"[A-Za-z0-9_.]+")
+_PRINTABLE = re.compile(r"[\x21-\x7e]+")
+
+# Maximum value widths, excluding "name=" (HJ 212-2017 Table 3 lengths minus the name;
+# HJ/T 212-2005 widths from spec §5.9).  QN is YYYYMMDDhhmmsszzz in both editions.
+_WIDTHS: Final[Mapping[ProtocolVersion, Mapping[str, int]]] = {
+    ProtocolVersion.HJ212_2017: {"PW": 6, "MN": 24, "Flag": 3, "PNUM": 4, "PNO": 4},
+    ProtocolVersion.HJT212_2005: {"PW": 6, "MN": 14, "Flag": 3, "PNUM": 4, "PNO": 4},
+    ProtocolVersion.UNKNOWN: {"PW": 6, "MN": 24, "Flag": 3, "PNUM": 4, "PNO": 4},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ParseOptions:
+    """How to parse.
+
+    Attributes:
+        mode: ``"strict"`` (standard only) or ``"tolerant"`` (known deviations, recorded).
+        crc_mode: ``"hj212"`` (Appendix A, default), ``"modbus"`` or ``"none"`` — per device.
+        code_aliases: vendor code → 2017 code.  ``None`` = :data:`DEFAULT_CODE_ALIASES` in
+            tolerant mode and no aliases in strict mode.  An explicit table applies in both.
+        unit_overrides: per-device unit conversions (e.g. PM in ng/m³), recorded when they apply.
+        max_segment_length: data segments longer than this are a framing error (strict) or a
+            recorded deviation (tolerant).
+    """
+
+    mode: ParseMode = "strict"
+    crc_mode: CrcMode = "hj212"
+    code_aliases: Mapping[str, str] | None = None
+    unit_overrides: tuple[UnitOverride, ...] = ()
+    max_segment_length: int = MAX_SEGMENT_LENGTH
+
+    @property
+    def tolerant(self) -> bool:
+        return self.mode == "tolerant"
+
+
+STRICT: Final = ParseOptions(mode="strict")
+TOLERANT: Final = ParseOptions(mode="tolerant")
+
+
+@dataclass(frozen=True, slots=True)
+class FrameCheck:
+    """Length and CRC verdicts of a frame under every CRC variant, without interpretation."""
+
+    declared_length: int
+    actual_length: int
+    declared_crc: str
+    crc_hj212: str
+    crc_modbus: str
+
+    @property
+    def length_ok(self) -> bool:
+        return self.declared_length == self.actual_length
+
+    @property
+    def crc_ok_hj212(self) -> bool:
+        return self.declared_crc.upper() == self.crc_hj212
+
+    @property
+    def crc_ok_modbus(self) -> bool:
+        return self.declared_crc.upper() == self.crc_modbus
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    segment: bytes
+    declared_length: int
+    declared_crc: str
+
+
+def _to_bytes(frame: bytes | bytearray | memoryview | str) -> bytes:
+    if isinstance(frame, str):
+        # surrogateescape: a str produced by our own decoding of odd bytes round-trips exactly.
+        try:
+            return frame.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError as exc:
+            raise FramingError(
+                "报文含无法编码的字符",
+                f"frame text contains a character that cannot be encoded: {exc.reason}",
+                position=exc.start,
+            ) from None
+    return bytes(frame)
+
+
+def _split_frame(data: bytes) -> _Frame:
+    """Check the fixed layout of a frame (HJ 212-2017 §6.3.1, Table 2) and cut it up."""
+    if data.endswith(b"\r\n"):
+        data = data[:-2]
+    if len(data) < 10:
+        raise FramingError(
+            f"报文过短（{len(data)} 字节），至少需要 包头2+长度4+CRC4",
+            f"frame too short ({len(data)} bytes): needs '##', 4 length digits and 4 CRC digits",
+            position=0,
+        )
+    if data[:2] != b"##":
+        raise FramingError(
+            "包头不是 ##", f"frame does not start with '##' (got {data[:2]!r})", position=0
+        )
+    if not all(b in _DIGITS for b in data[2:6]):
+        raise FramingError(
+            "数据段长度不是 4 位十进制数字",
+            f"data length must be 4 decimal digits, got {data[2:6]!r}",
+            position=2,
+            field="length",
+        )
+    tail = len(data) - 4
+    if not all(b in _HEX for b in data[tail:]):
+        raise FramingError(
+            "CRC 不是 4 位十六进制数字（或缺少包尾 CR LF）",
+            f"CRC must be 4 hex digits before CR LF, got {data[tail:]!r}",
+            position=tail,
+            field="CRC",
+        )
+    return _Frame(data[6:tail], int(data[2:6]), data[tail:].decode("ascii"))
+
+
+def check_frame(frame: bytes | bytearray | memoryview | str) -> FrameCheck:
+    """Length and CRC verdicts of one frame under both CRC variants (diagnostics, catalogues).
+
+    Raises:
+        FramingError: the frame does not even have the ``##LLLL…CCCC`` layout.
+    """
+    parts = _split_frame(_to_bytes(frame))
+    return FrameCheck(
+        declared_length=parts.declared_length,
+        actual_length=len(parts.segment),
+        declared_crc=parts.declared_crc,
+        crc_hj212=format_crc(crc16_hj212(parts.segment)),
+        crc_modbus=format_crc(crc16_modbus(parts.segment)),
+    )
+
+
+class _Parser:
+    """One parse run: keeps the mode, the decoded text and the deviations found so far."""
+
+    def __init__(self, options: ParseOptions) -> None:
+        self.options = options
+        self.deviations: list[Deviation] = []
+        self.text = ""
+
+    # --- deviations -------------------------------------------------------------------------
+
+    def byte_position(self, index: int) -> int:
+        """Byte offset in the frame of character ``index`` of the data segment text."""
+        return 6 + len(self.text[:index].encode("utf-8", "surrogateescape"))
+
+    def deviate(
+        self,
+        kind: DeviationKind,
+        message_zh: str,
+        message_en: str,
+        *,
+        field: str | None = None,
+        index: int | None = None,
+        error: type[Hj212Error] = FieldError,
+        allowed_in_strict: bool = False,
+    ) -> None:
+        """Record a deviation, or raise ``error`` when the mode does not allow it."""
+        position = None if index is None else self.byte_position(index)
+        if not (self.options.tolerant or allowed_in_strict):
+            raise error(message_zh, message_en, position=position, field=field)
+        self.deviations.append(Deviation(kind, message_en, field=field, position=position))
+
+    # --- frame ------------------------------------------------------------------------------
+
+    def run(self, raw: bytes) -> Packet:
+        options = self.options
+        frame = _split_frame(raw)
+        segment = frame.segment
+        actual = len(segment)
+        if frame.declared_length != actual:
+            if options.tolerant and frame.declared_length == actual + LENGTH_DEVIATION_CRC_CRLF:
+                self.deviations.append(
+                    Deviation(
+                        DeviationKind.LENGTH_PLUS_6,
+                        f"declared length {frame.declared_length} = data segment {actual} + 6 "
+                        "(CRC and CR LF counted, 2005-era device)",
+                        field="length",
+                        position=2,
+                    )
+                )
+            else:
+                raise LengthMismatch(frame.declared_length, actual)
+        if actual > options.max_segment_length:
+            self.deviate(
+                DeviationKind.SEGMENT_TOO_LONG,
+                f"数据段 {actual} 字节，超过上限 {options.max_segment_length}",
+                f"data segment of {actual} bytes exceeds the limit of "
+                f"{options.max_segment_length} (HJ 212-2017 Table 2)",
+                field="length",
+                error=FramingError,
+            )
+        crc_position = 6 + actual
+        computed = compute_crc(segment, options.crc_mode)
+        if computed is not None:
+            expected = format_crc(computed)
+            if frame.declared_crc.upper() != expected:
+                raise CrcMismatch(
+                    frame.declared_crc, expected, options.crc_mode, position=crc_position
+                )
+            if frame.declared_crc != expected:
+                self.deviations.append(
+                    Deviation(
+                        DeviationKind.CRC_LOWERCASE,
+                        f"CRC written in lower case ({frame.declared_crc})",
+                        field="CRC",
+                        position=crc_position,
+                    )
+                )
+        try:
+            self.text = segment.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.text = segment.decode("utf-8", "surrogateescape")
+            if not options.tolerant:
+                raise FieldError(
+                    "数据段不是有效的 UTF-8 文本",
+                    f"data segment is not valid UTF-8 ({exc.reason})",
+                    position=6 + exc.start,
+                ) from None
+            self.deviations.append(
+                Deviation(
+                    DeviationKind.INVALID_UTF8,
+                    f"data segment is not valid UTF-8 ({exc.reason}); bytes kept as escapes",
+                    position=6 + exc.start,
+                )
+            )
+        return self.segment(frame.declared_crc)
+
+    # --- data segment -----------------------------------------------------------------------
+
+    def segment(self, crc: str) -> Packet:
+        text = self.text
+        cp_index = self.find_cp(text)
+        header_text = text[:cp_index]
+        header = self.header(header_text)
+        area_text = text[cp_index + 5 : -2]
+        values = {name: value for name, value, _ in header}
+        st, cn = values.get("ST"), values.get("CN")
+        if st is None or cn is None:
+            missing = "ST" if st is None else "CN"
+            raise FieldError(
+                f"缺少必需字段 {missing}",
+                f"required field {missing} is missing from the data segment",
+                field=missing,
+                position=6,
+            )
+        packet = Packet(
+            st=st,
+            cn=cn,
+            qn=values.get("QN"),
+            pw=values.get("PW"),
+            mn=values.get("MN"),
+            flag=values.get("Flag"),
+            pnum=values.get("PNUM"),
+            pno=values.get("PNO"),
+            crc=crc,
+            extra_header=tuple(
+                (name, value) for name, value, _ in header if name not in HEADER_FIELDS
+            ),
+        )
+        self.check_header(packet, {name: index for name, _, index in header})
+        cp, code_map, overrides = self.cp_area(area_text, cp_index + 5, packet)
+        names = tuple(name for name, _, _ in header)
+        canonical = tuple(name for name in HEADER_FIELDS if name in values) + tuple(
+            name for name in names if name not in HEADER_FIELDS
+        )
+        return Packet(
+            st=packet.st,
+            cn=packet.cn,
+            cp=cp,
+            qn=packet.qn,
+            pw=packet.pw,
+            mn=packet.mn,
+            flag=packet.flag,
+            pnum=packet.pnum,
+            pno=packet.pno,
+            crc=crc,
+            extra_header=packet.extra_header,
+            header_order=None if names == canonical else names,
+            code_map=code_map,
+            unit_overrides=overrides,
+            deviations=tuple(self.deviations),
+        )
+
+    def find_cp(self, text: str) -> int:
+        """Index of ``CP=&&`` starting a field; the segment must end with ``&&`` (Table 3)."""
+        index = text.find("CP=&&")
+        while index > 0 and text[index - 1] != ";":
+            index = text.find("CP=&&", index + 1)
+        if index < 0:
+            raise FieldError(
+                "数据段缺少 CP=&&…&& 数据区",
+                "data segment has no 'CP=&&' field",
+                field="CP",
+                position=6,
+            )
+        if len(text) < index + 7 or not text.endswith("&&"):
+            raise CpError(
+                "CP 数据区未以 && 结束",
+                "CP data area is not closed by '&&' at the end of the data segment",
+                field="CP",
+                position=self.byte_position(len(text)),
+            )
+        return index
+
+    def header(self, header_text: str) -> list[tuple[str, str, int]]:
+        """``name=value;`` fields before CP, as ``(name, value, index)`` in received order."""
+        if not header_text:
+            return []
+        if not header_text.endswith(";"):  # pragma: no cover - find_cp guarantees the ';'
+            raise FieldError("字段分隔符错误", "header fields must end with ';'", position=6)
+        fields: list[tuple[str, str, int]] = []
+        seen: set[str] = set()
+        index = 0
+        for part in header_text[:-1].split(";"):
+            name, equals, value = part.partition("=")
+            if not equals or not name:
+                raise FieldError(
+                    f"字段格式错误：{part!r} 不是 名称=值",
+                    f"malformed field {part!r}: expected name=value",
+                    position=self.byte_position(index),
+                )
+            if name in seen:
+                raise FieldError(
+                    f"字段 {name} 重复",
+                    f"field {name} appears twice",
+                    field=name,
+                    position=self.byte_position(index),
+                )
+            seen.add(name)
+            fields.append((name, value, index))
+            index += len(part) + 1
+        return fields
+
+    def check_header(self, packet: Packet, index_of: Mapping[str, int]) -> None:
+        """Validate header fields against Table 3 (2017) or the 2005 widths."""
+        order = [name for name in index_of if name in HEADER_FIELDS]
+        if order != sorted(order, key=HEADER_FIELDS.index):
+            self.deviate(
+                DeviationKind.HEADER_ORDER,
+                f"字段顺序与标准表3不同：{';'.join(order)}",
+                f"header fields not in Table 3 order: {';'.join(order)}",
+                index=0,
+            )
+        for name, _ in packet.extra_header:
+            self.deviate(
+                DeviationKind.UNKNOWN_HEADER_FIELD,
+                f"未定义的字段 {name}",
+                f"unknown header field {name}",
+                field=name,
+                index=index_of[name],
+            )
+        version = packet.version
+        if packet.flag is not None:
+            flags = packet.flags
+            if flags is None:
+                self.deviate(
+                    DeviationKind.FIELD_FORMAT,
+                    f"Flag={packet.flag!r} 不是 0-255 的整数",
+                    f"Flag={packet.flag!r} is not an integer 0-255",
+                    field="Flag",
+                    index=index_of["Flag"],
+                )
+            elif version is ProtocolVersion.UNKNOWN:
+                self.deviate(
+                    DeviationKind.UNKNOWN_VERSION,
+                    f"Flag={packet.flag} 的版本位 {flags.version_bits} 未定义（0=2005，1=2017）",
+                    f"Flag={packet.flag} has undefined version bits {flags.version_bits} "
+                    "(0 = HJ/T 212-2005, 1 = HJ 212-2017)",
+                    field="Flag",
+                    index=index_of["Flag"],
+                )
+        widths = _WIDTHS[version]
+        for name, value in (
+            ("PW", packet.pw),
+            ("MN", packet.mn),
+            ("Flag", packet.flag),
+            ("PNUM", packet.pnum),
+            ("PNO", packet.pno),
+        ):
+            if value is None:
+                if name in ("PW", "MN"):
+                    self.deviate(
+                        DeviationKind.MISSING_FIELD,
+                        f"缺少字段 {name}",
+                        f"required field {name} is missing",
+                        field=name,
+                        index=0,
+                    )
+                continue
+            if len(value) > widths[name] or _PRINTABLE.fullmatch(value) is None:
+                self.deviate(
+                    DeviationKind.FIELD_FORMAT,
+                    f"{name}={value!r} 超出长度 {widths[name]} 或含非法字符",
+                    f"{name}={value!r} is longer than {widths[name]} characters or contains "
+                    f"non-printable characters ({version.value} Table 3)",
+                    field=name,
+                    index=index_of[name],
+                )
+            elif name in ("PNUM", "PNO") and not value.isdigit():
+                self.deviate(
+                    DeviationKind.FIELD_FORMAT,
+                    f"{name}={value!r} 不是数字",
+                    f"{name}={value!r} is not a number",
+                    field=name,
+                    index=index_of[name],
+                )
+        if packet.qn is None:
+            if version is ProtocolVersion.HJ212_2017:
+                self.deviate(
+                    DeviationKind.MISSING_FIELD,
+                    "HJ 212-2017 报文缺少 QN",
+                    "HJ 212-2017 packet without QN (request id, Table 3)",
+                    field="QN",
+                    index=0,
+                )
+        elif not _is_timestamp(packet.qn, with_millis=True):
+            self.deviate(
+                DeviationKind.FIELD_FORMAT,
+                f"QN={packet.qn!r} 不是 YYYYMMDDhhmmsszzz 格式的时间",
+                f"QN={packet.qn!r} is not a timestamp YYYYMMDDhhmmsszzz (17 digits)",
+                field="QN",
+                index=index_of["QN"],
+            )
+        self.check_system_code(packet.st, index_of["ST"])
+        self.check_command_code(packet.cn, version, index_of["CN"])
+        flags = packet.flags
+        if flags is not None:
+            has_split_fields = packet.pnum is not None or packet.pno is not None
+            if flags.split != has_split_fields or (
+                flags.split and (packet.pnum is None or packet.pno is None)
+            ):
+                self.deviate(
+                    DeviationKind.SPLIT_FIELDS,
+                    f"Flag 的拆分位 D={int(flags.split)} 与 PNUM/PNO 是否出现不一致",
+                    f"Flag bit D={int(flags.split)} disagrees with the presence of PNUM/PNO",
+                    field="Flag",
+                    index=index_of["Flag"],
+                )
+
+    def check_system_code(self, st: str, index: int) -> None:
+        if _ST_PATTERN.fullmatch(st) is None:
+            self.deviate(
+                DeviationKind.FIELD_FORMAT,
+                f"ST={st!r} 不是两位系统编码",
+                f"ST={st!r} is not a 2-character system code (Table 5)",
+                field="ST",
+                index=index,
+            )
+        elif st not in SYSTEM_CODES and not (
+            not st.isdigit() or any(low <= int(st) <= high for low, high in SYSTEM_CODE_RANGES)
+        ):
+            self.deviate(
+                DeviationKind.UNKNOWN_SYSTEM_CODE,
+                f"ST={st} 不在标准表5的编码范围内",
+                f"ST={st} is outside the ranges of Table 5",
+                field="ST",
+                index=index,
+            )
+
+    def check_command_code(self, cn: str, version: ProtocolVersion, index: int) -> None:
+        if len(cn) != 4 or not cn.isascii() or not cn.isdigit():
+            self.deviate(
+                DeviationKind.FIELD_FORMAT,
+                f"CN={cn!r} 不是四位命令编码",
+                f"CN={cn!r} is not a 4-digit command code (Table 9)",
+                field="CN",
+                index=index,
+            )
+        elif cn not in COMMAND_CODES and not (
+            version is ProtocolVersion.HJT212_2005 and cn in COMMAND_CODES_2005_ONLY
+        ):
+            self.deviate(
+                DeviationKind.UNKNOWN_COMMAND_CODE,
+                f"CN={cn} 不是 {version.value} 定义的命令",
+                f"CN={cn} is not a command of {version.value} (Table 9)",
+                field="CN",
+                index=index,
+            )
+
+    # --- CP data area -----------------------------------------------------------------------
+
+    def cp_area(
+        self, area: str, start: int, packet: Packet
+    ) -> tuple[CpArea, tuple[tuple[str, str], ...], tuple[UnitOverride, ...]]:
+        """Parse the data area (§6.3.3): items ``key=value``, ``,`` within, ``;`` between."""
+        options = self.options
+        aliases = options.code_aliases
+        explicit_aliases = aliases is not None
+        if aliases is None:
+            aliases = DEFAULT_CODE_ALIASES if options.tolerant else {}
+        is_2005 = packet.version is ProtocolVersion.HJT212_2005
+        groups: list[tuple[CpItem, ...]] = []
+        code_map: dict[str, str] = {}
+        standard_codes: list[str] = []
+        index = start
+        if area:
+            for group_text in area.split(";"):
+                items: list[CpItem] = []
+                for item_text in group_text.split(","):
+                    item = self.cp_item(item_text, index)
+                    items.append(item)
+                    code = item.code
+                    if code is not None:
+                        standard = code_map.get(code)
+                        if standard is None:
+                            standard = self.map_code(
+                                code, aliases, explicit_aliases, is_2005, index
+                            )
+                            code_map[code] = standard
+                        if standard not in standard_codes:
+                            standard_codes.append(standard)
+                    index += len(item_text) + 1
+                groups.append(tuple(items))
+        overrides: list[UnitOverride] = []
+        for standard in standard_codes:
+            for override in options.unit_overrides:
+                if override.applies_to(packet.mn, standard):
+                    overrides.append(override)
+                    self.deviations.append(
+                        Deviation(
+                            DeviationKind.UNIT_OVERRIDE,
+                            f"{standard} configured as {override.received_unit} for this "
+                            f"device; values x{override.factor} give {override.unit}",
+                            field=standard,
+                        )
+                    )
+                    break
+        mapped = tuple((code, std) for code, std in code_map.items() if code != std)
+        return CpArea(tuple(groups)), mapped, tuple(overrides)
+
+    def map_code(
+        self,
+        code: str,
+        aliases: Mapping[str, str],
+        explicit_aliases: bool,
+        is_2005: bool,
+        index: int,
+    ) -> str:
+        """2017 code of a received code; records 2005-code and alias translations."""
+        standard_2005 = CODES_2005_TO_2017.get(code)
+        if standard_2005 is not None:
+            self.deviate(
+                DeviationKind.CODE_2005_MAPPED,
+                f"HJ/T 212-2005 编码 {code} 对应 2017 编码 {standard_2005}",
+                f"HJ/T 212-2005 pollutant code {code} mapped to {standard_2005}",
+                field=code,
+                index=index,
+                error=CpError,
+                allowed_in_strict=is_2005,
+            )
+            return standard_2005
+        standard_alias = aliases.get(code)
+        if standard_alias is not None:
+            self.deviate(
+                DeviationKind.CODE_ALIAS_MAPPED,
+                f"厂商自定义编码 {code} 对应 {standard_alias}",
+                f"vendor alias {code} mapped to {standard_alias}",
+                field=code,
+                index=index,
+                error=CpError,
+                allowed_in_strict=explicit_aliases,
+            )
+            return standard_alias
+        return code
+
+    def cp_item(self, text: str, index: int) -> CpItem:
+        key, equals, value = text.partition("=")
+        if not equals or not key:
+            self.deviate(
+                DeviationKind.CP_SYNTAX,
+                f"数据区条目 {text!r} 不是 名称=值",
+                f"CP item {text!r} is not key=value",
+                index=index,
+                error=CpError,
+            )
+            return CpItem(text, None)
+        code, dash, suffix = key.partition("-")
+        if dash:
+            if _CODE_PATTERN.fullmatch(code) is None or not suffix:
+                self.deviate(
+                    DeviationKind.CP_SYNTAX,
+                    f"数据区字段名 {key!r} 格式错误",
+                    f"CP key {key!r} is not code-Field",
+                    field=key,
+                    index=index,
+                    error=CpError,
+                )
+            elif suffix in NUMERIC_FIELDS and parse_number(value) is None:
+                self.deviate(
+                    DeviationKind.NON_NUMERIC_VALUE,
+                    f"{key}={value!r} 不是数值",
+                    f"{key}={value!r} is not a number",
+                    field=key,
+                    index=index,
+                    error=CpError,
+                )
+            elif suffix == "Flag" and (len(value) != 1 or not value.isalpha()):
+                self.deviate(
+                    DeviationKind.DATA_FLAG,
+                    f"数据标记 {key}={value!r} 不是单个字母（表8）",
+                    f"data flag {key}={value!r} is not a single letter (Table 8)",
+                    field=key,
+                    index=index,
+                    error=CpError,
+                )
+        elif key in TIME_KEYS and not _is_timestamp(value, with_millis=False):
+            self.deviate(
+                DeviationKind.TIME_FORMAT,
+                f"{key}={value!r} 不是 YYYYMMDDhhmmss 格式",
+                f"{key}={value!r} is not a time YYYYMMDDhhmmss (N14)",
+                field=key,
+                index=index,
+                error=CpError,
+            )
+        return CpItem(key, value)
+
+
+def _is_timestamp(text: str, *, with_millis: bool) -> bool:
+    """``YYYYMMDDhhmmss`` (or with ``zzz`` milliseconds when ``with_millis``) and a real date."""
+    if len(text) != (17 if with_millis else 14) or not text.isascii() or not text.isdigit():
+        return False
+    try:
+        datetime(
+            int(text[0:4]),
+            int(text[4:6]),
+            int(text[6:8]),
+            int(text[8:10]),
+            int(text[10:12]),
+            int(text[12:14]),
+        )
+    except ValueError:
+        return False
+    return True
+
+
+def parse(frame: bytes | bytearray | memoryview | str, options: ParseOptions = STRICT) -> Packet:
+    """Decode one frame (with or without the trailing CR LF) into a :class:`Packet`.
+
+    Raises:
+        Hj212Error: (only this family) — :class:`FramingError`, :class:`LengthMismatch`,
+            :class:`CrcMismatch`, :class:`FieldError`, :class:`CpError` — with position, field
+            and a Chinese/English message.
+    """
+    return _Parser(options).run(_to_bytes(frame))
+
+
+def _check_text(value: str, forbidden: tuple[str, ...], what: str) -> None:
+    for token in forbidden:
+        if token in value:
+            raise BuildError(
+                f"{what} 含有保留字符 {token!r}",
+                f"{what} {value!r} contains the reserved sequence {token!r}",
+                field=what,
+            )
+
+
+def encode_segment(packet: Packet) -> str:
+    """The data segment text ``QN=…;…;CP=&&…&&`` of ``packet`` (no length, no CRC)."""
+    header_parts = []
+    for name, value in packet.header_items():
+        _check_text(name, (";", "=", "&&", "\r", "\n"), "header field name")
+        _check_text(value, (";", "&&", "\r", "\n"), name)
+        header_parts.append(f"{name}={value};")
+    for item in packet.cp.items():
+        _check_text(item.key, (";", ",", "=", "&&", "\r", "\n"), "CP key")
+        if item.value is not None:
+            _check_text(item.value, (";", ",", "&&", "\r", "\n"), item.key)
+    return "".join(header_parts) + "CP=&&" + packet.cp.encode() + "&&"
+
+
+def build(
+    packet: Packet,
+    *,
+    crc_mode: CrcMode = "hj212",
+    crlf: bool = True,
+    max_segment_length: int = MAX_SEGMENT_LENGTH,
+) -> bytes:
+    """Encode ``packet`` into a frame ``##LLLL…CCCC\\r\\n`` (HJ 212-2017 §6.3.1).
+
+    The length is always the standard count of data-segment bytes.  The CRC is computed
+    (upper-case hex); if the packet's received ``crc`` equals it apart from letter case, the
+    received text is kept so that ``build(parse(p)) == p`` byte for byte.  With
+    ``crc_mode="none"`` the received CRC is reused, or the HJ 212 one computed if there is none.
+
+    Raises:
+        BuildError: reserved characters in a value, or a data segment longer than
+            ``max_segment_length``.
+    """
+    try:
+        segment = encode_segment(packet).encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        raise BuildError(
+            "报文含无法编码的字符", f"packet text cannot be encoded: {exc.reason}"
+        ) from None
+    if len(segment) > min(max_segment_length, 9999):
+        raise BuildError(
+            f"数据段 {len(segment)} 字节，超过上限 {max_segment_length}，需拆分（PNUM/PNO）",
+            f"data segment of {len(segment)} bytes exceeds {max_segment_length}; split it "
+            "into several packets (PNUM/PNO, Flag bit D)",
+            field="length",
+        )
+    if packet.crc is not None and (
+        len(packet.crc) != 4 or not all(c in "0123456789abcdefABCDEF" for c in packet.crc)
+    ):
+        raise BuildError(
+            f"CRC {packet.crc!r} 不是 4 位十六进制数字",
+            f"CRC {packet.crc!r} is not 4 hex digits",
+            field="CRC",
+        )
+    computed = compute_crc(segment, crc_mode)
+    if computed is None:
+        crc = packet.crc if packet.crc is not None else format_crc(crc16_hj212(segment))
+    else:
+        crc = format_crc(computed)
+        if packet.crc is not None and packet.crc.upper() == crc:
+            crc = packet.crc
+    tail = b"\r\n" if crlf else b""
+    return b"##" + f"{len(segment):04d}".encode() + segment + crc.encode("ascii") + tail
