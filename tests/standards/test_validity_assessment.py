@@ -19,7 +19,7 @@ from lantian.standards.assessment import (
     station_mean,
 )
 from lantian.standards.options import ValidityOptions
-from lantian.standards.rounding import quantize, round_half_even_div, rescale
+from lantian.standards.rounding import quantize, rescale, round_half_even_div
 from lantian.standards.validity import (
     annual_valid,
     daily_average,
