@@ -109,3 +109,6 @@ def main() -> None:
 
 # --- command groups of the domain packages (one line each) -------------------------------------
 # (registered below; each domain keeps its commands in its own module)
+from lantian.ingest.hj212_cli import hj212_app  # noqa: E402
+
+app.add_typer(hj212_app, name="hj212")
