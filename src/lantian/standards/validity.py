@@ -78,6 +78,21 @@ def rolling_average(fixed: npt.ArrayLike, window: int, min_count: int) -> Averag
     return _average(total, count, min_count)
 
 
+def rolling_max(fixed: npt.ArrayLike, window: int, min_count: int = 1) -> tuple[IntArray, IntArray]:
+    """Maximum of the last ``window`` valid points ending at each point, with its count (axis 0).
+
+    E.g. the O3 1-h maximum of the last 24 hours published with the real-time report (CNEMC
+    ``O3_24h``, data/PROVENANCE.md §1.5). MISSING where fewer than ``min_count`` valid points.
+    """
+    x = np.asarray(fixed, dtype=np.int64)
+    pad = np.full((window - 1, *x.shape[1:]), MISSING, dtype=np.int64)
+    padded = np.concatenate([pad, x])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window, axis=0)
+    peak = windows.max(axis=-1)
+    count = (windows >= 0).sum(axis=-1, dtype=np.int64)
+    return np.where(count >= max(min_count, 1), peak, MISSING).astype(np.int64), count
+
+
 def rolling_24h_average(
     fixed: npt.ArrayLike, options: ValidityOptions = DEFAULT_VALIDITY_OPTIONS
 ) -> Average:
