@@ -110,5 +110,7 @@ def main() -> None:
 # --- command groups of the domain packages (one line each) -------------------------------------
 # (registered below; each domain keeps its commands in its own module)
 from lantian.ingest.hj212_cli import hj212_app  # noqa: E402
+from lantian.monitoring.aqi_cli import aqi_command  # noqa: E402
 
 app.add_typer(hj212_app, name="hj212")
+app.command(name="aqi")(aqi_command)
