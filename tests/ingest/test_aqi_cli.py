@@ -1,0 +1,118 @@
+"""The ``lantian aqi`` command over real CNEMC files (hourly and daily rows)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from typer.testing import CliRunner
+
+from lantian.cli import app
+from lantian.ingest.cnemc import read_cnemc
+from lantian.monitoring.aqi_cli import run_aqi
+from lantian.standards.options import AqiOptions
+
+REQUIRED = [
+    "station",
+    "time",
+    "SO2",
+    "NO2",
+    "CO",
+    "O3",
+    "PM10",
+    "PM2.5",
+    "iaqi_SO2",
+    "iaqi_NO2",
+    "iaqi_CO",
+    "iaqi_O3",
+    "iaqi_PM10",
+    "iaqi_PM2.5",
+    "aqi",
+    "primary",
+    "level",
+]
+
+
+def test_cli_hourly_rows_match_published_aqi(cnemc_dir: Path, tmp_path: Path) -> None:
+    files = [
+        cnemc_dir / "national_daily" / name
+        for name in ("china_sites_20190104.csv", "china_sites_20190220.csv")
+    ]
+    out = tmp_path / "hourly.csv"
+    result = CliRunner().invoke(
+        app,
+        [
+            "aqi",
+            *map(str, files),
+            "--format",
+            "cnemc",
+            "--standard",
+            "hj633-2012",
+            "--so2-substitute",
+            "none",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "truncated_row" in result.output and "hours 8-23 absent" in result.output
+    frame = pl.read_csv(out, infer_schema_length=0)
+    assert frame.columns[: len(REQUIRED)] == REQUIRED
+    assert frame["time"].str.contains(r"^\d{4}-\d\d-\d\dT\d\d:00\+08:00$").all()
+    # hour 0 of 20190104 is 2019-01-04T00:00+08:00 (end of the hour)
+    assert frame.filter(pl.col("time") == "2019-01-04T00:00+08:00").height > 1000
+    # compare with the published AQI of the same station-hours
+    published = []
+    for path in files:
+        data = read_cnemc(path)
+        aqi = data.fixed("AQI")
+        t_idx, s_idx = np.nonzero(aqi >= 0)
+        times = np.array(data.time_strings())
+        published.append(
+            pl.DataFrame(
+                {
+                    "station": np.array(data.stations)[s_idx],
+                    "time": times[t_idx],
+                    "published": aqi[t_idx, s_idx],
+                }
+            )
+        )
+    joined = frame.join(pl.concat(published), on=["station", "time"], how="inner")
+    joined = joined.filter(pl.col("aqi") != "").with_columns(pl.col("aqi").cast(pl.Int64))
+    assert joined.height > 40_000
+    assert (joined["aqi"] == joined["published"]).all()
+
+
+def test_cli_daily_means_match_published_hour_zero(cnemc_dir: Path, tmp_path: Path) -> None:
+    files = [cnemc_dir / "national_daily" / f"china_sites_2019010{d}.csv" for d in (3, 4)]
+    out = tmp_path / "daily.csv"
+    err = io.StringIO()
+    summary = run_aqi(files, out, "auto", daily=True, options=AqiOptions(), err=err)
+    frame = pl.read_csv(out)
+    assert set(frame["date"].unique()) == {"2019-01-03", "2019-01-04"}
+    assert summary.rows == frame.height
+    assert "2019-01-02: only 1 of its 24 hours" in err.getvalue()
+    day = frame.filter(pl.col("date") == "2019-01-03")
+    # The hour-0 row of the next file carries the previous natural day's 24-h PM means.
+    nxt = read_cnemc(files[1])
+    pub = nxt.fixed("PM2.5_24h")[0]
+    published = pl.DataFrame({"station": list(nxt.stations), "published": pub})
+    joined = day.join(published, on="station").filter(
+        (pl.col("n_PM2.5") == 24) & (pl.col("published") >= 0)
+    )
+    assert joined.height > 1000
+    agreement = (joined["PM2.5"] == joined["published"]).mean()
+    assert agreement is not None and float(agreement) > 0.99  # type: ignore[arg-type]
+    assert {"O3_1H", "O3_8H", "iaqi_O3_1H", "iaqi_O3_8H", "n_O3_8H"} <= set(frame.columns)
+    with_aqi = day.filter(pl.col("aqi").is_not_null())
+    assert (with_aqi["level"] >= 1).all() and with_aqi.height > 1000
+
+
+def test_cli_rejects_unknown_format(cnemc_dir: Path, tmp_path: Path) -> None:
+    path = cnemc_dir / "national_daily" / "china_sites_20190104.csv"
+    result = CliRunner().invoke(
+        app, ["aqi", str(path), "--format", "xls", "--out", str(tmp_path / "x.csv")]
+    )
+    assert result.exit_code != 0
