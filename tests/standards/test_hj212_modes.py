@@ -268,7 +268,8 @@ def test_build_refuses_reserved_characters() -> None:
     for packet in (
         Packet(st="22", cn="2011", mn="A;B"),
         Packet(st="22", cn="2011", cp=CpArea.from_groups([[("a21026-Rtd", "1,2")]])),
-        Packet(st="22", cn="2011", cp=CpArea.from_groups([[("a21026-Rtd", "1&&")]])),
+        Packet(st="22", cn="2011", cp=CpArea.from_groups([[("a21026-Rtd", "1\r\n")]])),
+        Packet(st="22", cn="2011", extra_header=(("", "1"),)),
         Packet(st="22", cn="2011", cp=CpArea.from_groups([[("a=b", "1")]])),
         Packet(st="22", cn="2011", crc="XYZ1"),
     ):

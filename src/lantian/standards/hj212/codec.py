@@ -259,6 +259,13 @@ class _Parser:
                 field="length",
                 error=FramingError,
             )
+        terminator = segment.find(b"\r\n")
+        if terminator >= 0:
+            raise FramingError(
+                "数据段中出现包尾 CR LF（报文被截断或粘连）",
+                "CR LF inside the data segment: a truncated frame or two frames run together",
+                position=6 + terminator,
+            )
         crc_position = 6 + actual
         computed = compute_crc(segment, options.crc_mode)
         if computed is not None:
@@ -643,7 +650,7 @@ class _Parser:
                 index=index,
                 error=CpError,
             )
-            return CpItem(text, None)
+            return CpItem(key, value) if equals else CpItem(text, None)
         code, dash, suffix = key.partition("-")
         if dash:
             if _CODE_PATTERN.fullmatch(code) is None or not suffix:
@@ -726,16 +733,22 @@ def _check_text(value: str, forbidden: tuple[str, ...], what: str) -> None:
 
 def encode_segment(packet: Packet) -> str:
     """The data segment text ``QN=…;…;CP=&&…&&`` of ``packet`` (no length, no CRC)."""
+    # Exactly the separators the parser splits on are reserved, so that everything the parser
+    # accepts encodes back unchanged and everything built parses back to the same fields.
     header_parts = []
     for name, value in packet.header_items():
-        _check_text(name, (";", "=", "&&", "\r", "\n"), "header field name")
-        _check_text(value, (";", "&&", "\r", "\n"), name)
+        if not name:
+            raise BuildError("字段名为空", "empty header field name", field=name)
+        _check_text(name, (";", "="), "header field name")
+        _check_text(value, (";",), name)
         header_parts.append(f"{name}={value};")
     for item in packet.cp.items():
-        _check_text(item.key, (";", ",", "=", "&&", "\r", "\n"), "CP key")
+        _check_text(item.key, (";", ",", "="), "CP key")
         if item.value is not None:
-            _check_text(item.value, (";", ",", "&&", "\r", "\n"), item.key)
-    return "".join(header_parts) + "CP=&&" + packet.cp.encode() + "&&"
+            _check_text(item.value, (";", ","), item.key)
+    segment = "".join(header_parts) + "CP=&&" + packet.cp.encode() + "&&"
+    _check_text(segment, ("\r\n",), "data segment")
+    return segment
 
 
 def build(
