@@ -9,12 +9,14 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from lantian import __version__
 from lantian.config import get_settings
 from lantian.db_cli import db_app, require_current_schema
 from lantian.errors import InputError
+from lantian.monitoring.cli import import_app
 
 app = typer.Typer(
     name="lantian",
@@ -25,6 +27,7 @@ app = typer.Typer(
 )
 console = Console()
 app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
 
 
 @app.command()
@@ -81,7 +84,7 @@ def demo(
 ) -> None:
     """加载演示数据 / Load the demo data (real CNEMC data shipped with lantian)."""
     from lantian.db.engine import create_db_engine, session_factory
-    from lantian.demo import demo_loaded, load_demo
+    from lantian.demo import DEMO_VALUES, demo_loaded, load_demo
 
     settings = get_settings()
     engine = create_db_engine(settings.effective_database_url)
@@ -92,7 +95,11 @@ def demo(
             if demo_loaded(session):
                 console.print("演示数据已加载 / demo data already loaded")
                 return
-    report = load_demo(sessions)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("加载演示数据 loading demo data", total=DEMO_VALUES)
+        report = load_demo(
+            sessions, settings.ensure_data_dir() / "uploads", lambda n: progress.advance(task, n)
+        )
     for step in report.steps:
         console.print(f"[green]✓[/green] {step}")
     engine.dispose()
@@ -110,7 +117,10 @@ def main() -> None:
 # --- command groups of the domain packages (one line each) -------------------------------------
 # (registered below; each domain keeps its commands in its own module)
 from lantian.ingest.hj212_cli import hj212_app  # noqa: E402
+from lantian.ingest.receiver_cli import devices_app, ingest_app  # noqa: E402
 from lantian.monitoring.aqi_cli import aqi_command  # noqa: E402
 
 app.add_typer(hj212_app, name="hj212")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(devices_app, name="devices")
 app.command(name="aqi")(aqi_command)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gzip
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
 
 from lantian.db.engine import session_factory, transaction
-from lantian.demo import STATION_LIST, load_demo
+from lantian.demo import STATION_LIST, demo_loaded, load_demo
 from lantian.ingest.station_list import StationListError, read_station_list
 from lantian.monitoring import service
 from lantian.monitoring.models import Station
@@ -65,9 +66,14 @@ def test_upsert_is_idempotent_and_updates(db_engine: Engine) -> None:
     assert background == ["1324A"]
 
 
-def test_demo_loads_once(db_engine: Engine) -> None:
+def test_demo_loads_once(db_engine: Engine, tmp_path: Path) -> None:
     sessions = session_factory(db_engine)
-    load_demo(sessions)
-    load_demo(sessions)
+    first = load_demo(sessions, tmp_path)
+    second = load_demo(sessions, tmp_path)
+    assert "+286,232" in first.steps[1] and "already imported" in second.steps[1]
     with sessions() as session:
-        assert service.overview(session).stations == 9
+        overview = service.overview(session)
+        assert demo_loaded(session)
+    assert (overview.stations, overview.measurements) == (9, 286_232)
+    # The extract ends with hour 22 of 2019-08-31 (China time) = 14:00 UTC.
+    assert overview.latest_period_end == datetime(2019, 8, 31, 14, tzinfo=UTC)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from lantian.config import Settings
-from lantian.db.engine import create_db_engine, session_factory
-from lantian.demo import load_demo
+from lantian.db.engine import create_db_engine, session_factory, transaction
+from lantian.ingest.station_list import StationRecord
+from lantian.monitoring.models import Measurement, Station
+from lantian.monitoring.service import upsert_stations
 from lantian.web.app import create_app
 
 
@@ -34,12 +37,27 @@ def test_healthz_503_on_an_empty_database(tmp_path: Path) -> None:
 
 
 def test_home_page_shows_what_is_loaded(db_engine: Engine, tmp_path: Path) -> None:
-    load_demo(session_factory(db_engine))
-    response = client_for(db_engine, tmp_path).get("/")
+    client = client_for(db_engine, tmp_path)
+    assert "暂无数据" in client.get("/").text
+    sessions = session_factory(db_engine)
+    with transaction(sessions) as session:
+        upsert_stations(session, [StationRecord("1316A", "烟厂", "郑州", 113.68, 34.76)])
+        session.add(
+            Measurement(
+                station_id=session.scalars(select(Station.id)).one(),
+                pollutant="pm2_5",
+                period_end=datetime(2019, 1, 4, 16, tzinfo=UTC),
+                value=273.0,
+                source="manual",
+                received_at=datetime.now(UTC),
+            )
+        )
+    response = client.get("/")
     assert response.status_code == 200
     assert 'lang="zh-CN"' in response.text
-    assert '<div class="value" id="station-count">9</div>' in response.text
-    assert "暂无数据" in response.text
+    assert '<div class="value" id="station-count">1</div>' in response.text
+    # 16:00 UTC is 24:00 China time: the hour-ending label of the last hour of 4 January.
+    assert "2019年01月04日 24时" in response.text
 
 
 def test_openapi_and_static_files_are_served_locally(tmp_path: Path) -> None:

@@ -1,11 +1,13 @@
 """The demo: real monitoring data shipped inside the package (see data/PROVENANCE.md).
 
-`lantian demo` loads the CNEMC station list of the demo city. Later parts of the platform add their
-own demo steps here (the hourly data of the Zhengzhou extract, the default plan, …).
+`lantian demo` registers the demo city's national stations from the CNEMC station list and imports
+their real hourly data (Zhengzhou, 2019-01-01 … 2019-08-31). Later parts of the platform add their
+own steps here (the default plan, …). Every step is idempotent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,14 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.db.engine import transaction
-from lantian.ingest.station_list import read_station_list
+from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring import service as monitoring
-from lantian.monitoring.models import Station
+from lantian.monitoring.cnemc_import import import_cnemc_file
+from lantian.monitoring.models import ImportBatch, Station
 
 DEMO_DATA_DIR = Path(__file__).parent / "data"
-STATION_LIST = DEMO_DATA_DIR / "StationList-2020.01.01.csv.gz"
+STATION_LIST = BUNDLED_STATION_LIST
+ZHENGZHOU_EXTRACT = DEMO_DATA_DIR / "zhengzhou_sites_2019-01-01_2019-08-31.csv.gz"
 #: The demo city's national stations are those of the bundled extract (Zhengzhou, 1316A–1324A).
 DEMO_CITY = "郑州"
+#: Hourly values in the bundled extract (six pollutants), for progress bars.
+DEMO_VALUES = 289_000
 
 
 @dataclass
@@ -28,19 +34,38 @@ class DemoReport:
     steps: list[str] = field(default_factory=list)
 
 
-def load_demo(sessions: sessionmaker[Session]) -> DemoReport:
+def load_demo(
+    sessions: sessionmaker[Session],
+    uploads_dir: Path,
+    on_values: Callable[[int], None] | None = None,
+) -> DemoReport:
     """Load every demo step; each step is idempotent, so a second run changes nothing."""
     report = DemoReport()
+    references = list(read_station_list(STATION_LIST))
     with transaction(sessions) as session:
-        records = [r for r in read_station_list(STATION_LIST) if r.city == DEMO_CITY]
-        result = monitoring.upsert_stations(session, records)
+        result = monitoring.upsert_stations(session, [r for r in references if r.city == DEMO_CITY])
         report.steps.append(
             f"站点 stations ({DEMO_CITY}): +{result.added} 新增 added, "
             f"{result.updated} 更新 updated, {result.unchanged} 未变 unchanged"
+        )
+    imported = import_cnemc_file(sessions, ZHENGZHOU_EXTRACT, uploads_dir, references, on_values)
+    if imported.already_imported:
+        report.steps.append(
+            f"监测数据 hourly data: 已导入 already imported (batch {imported.batch_id})"
+        )
+    else:
+        report.steps.append(
+            f"监测数据 hourly data ({ZHENGZHOU_EXTRACT.name}): +{imported.values_added:,} 条 values"
         )
     return report
 
 
 def demo_loaded(session: Session) -> bool:
-    """True when the demo city's stations are present (what `make run` checks before loading)."""
-    return session.scalar(select(Station.id).where(Station.city == DEMO_CITY).limit(1)) is not None
+    """True when the demo's stations and hourly data are present (what `make run` checks)."""
+    has_stations = session.scalar(select(Station.id).where(Station.city == DEMO_CITY).limit(1))
+    has_data = session.scalar(
+        select(ImportBatch.id).where(
+            ImportBatch.filename == ZHENGZHOU_EXTRACT.name, ImportBatch.status == "loaded"
+        )
+    )
+    return has_stations is not None and has_data is not None

@@ -11,6 +11,9 @@ from pathlib import Path
 
 from lantian.errors import InputError
 
+#: The CNEMC national station list shipped with lantian (see demo/data/PROVENANCE.md).
+BUNDLED_STATION_LIST = Path(__file__).parents[1] / "demo" / "data" / "StationList-2020.01.01.csv.gz"
+
 REQUIRED_COLUMNS = {"监测点编码": "code", "监测点名称": "name", "城市": "city"}
 OPTIONAL_COLUMNS = {"经度": "longitude", "纬度": "latitude"}
 #: How the real station lists mark an unknown coordinate (the 2020 list uses "-").
