@@ -1,0 +1,277 @@
+"""What the receiving centre makes of one frame: verdict, what to store, what to reply.
+
+Pure of I/O: the asyncio server (:mod:`lantian.ingest.hj212_server`) calls :func:`examine_frame`
+for each frame cut from a connection, queues the result for the group-commit writer, and sends
+the reply only after the commit.  The order of checks, and the replies (HJ 212-2017 §6.6,
+Appendix C; spec §5.3):
+
+1. the MN is read from the header to find the device (its CRC variant and options);
+2. the frame is decoded with the device's options — a CRC mismatch gives 9011 ``QnRtn=9``;
+3. an unknown MN gives 9011 ``QnRtn=4``; a malformed header field 9011 with the code of that
+   field (5 ST, 6 Flag, 7 QN, 8 CN) or 100;
+4. a wrong password gives 9011 ``QnRtn=3``; an inactive device 9011 ``QnRtn=2`` (refused);
+5. an accepted upload whose Flag has bit A set gets 9014 (data acknowledgement), a 1013
+   time-calibration notification gets 9013 (notification acknowledgement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from lantian.monitoring.devices import DeviceConfig
+from lantian.monitoring.hj212_store import CodeValues, FrameToStore, UploadData
+from lantian.standards.hj212 import (
+    TOLERANT,
+    BuildError,
+    CrcMismatch,
+    CrcMode,
+    FieldError,
+    GarbageChunk,
+    Hj212Error,
+    MeasurementRecord,
+    Packet,
+    ProtocolVersion,
+    build,
+    data_ack,
+    notification_ack,
+    parse,
+    parse_data_time,
+    records_from_packet,
+    request_ack,
+)
+
+#: Uploads that carry measured data with a ``DataTime`` (HJ 212-2017 Table 9).
+DATA_UPLOAD_COMMANDS: Final = frozenset({"2011", "2021", "2031", "2041", "2051", "2061"})
+#: Notifications a site sends, answered by 9013 whatever the Flag (spec §5.3, 2-step exchange).
+NOTIFICATION_COMMANDS: Final = frozenset({"1013"})
+#: Replies a site sends to the centre's requests; they are never answered.
+REPLY_COMMANDS: Final = frozenset({"9011", "9012", "9013", "9014"})
+
+#: QnRtn codes (HJ 212-2017 §6.6.4 / spec §5.3).
+QN_RTN_REFUSED: Final = 2
+QN_RTN_PASSWORD: Final = 3
+QN_RTN_MN: Final = 4
+QN_RTN_CRC: Final = 9
+QN_RTN_UNKNOWN: Final = 100
+_QN_RTN_OF_FIELD: Final[Mapping[str, int]] = {"ST": 5, "Flag": 6, "QN": 7, "CN": 8, "MN": 4}
+
+_MAX_GARBAGE_KEPT: Final = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class FrameOutcome:
+    """What to store for a frame and the reply to send once it is committed (if any)."""
+
+    store: FrameToStore
+    reply: bytes | None
+    reply_kind: str | None  # "9011", "9013", "9014" — for logs and tests
+
+
+def _peek_header(frame: bytes) -> dict[str, str]:
+    """Header fields before ``CP=&&`` (no CRC check): enough to find the device and to reply.
+
+    Cheap on purpose — a bytes search, not a parse — because it runs before we know the
+    device's CRC variant and options.
+    """
+    end = frame.find(b"CP=&&")
+    if end < 6:
+        return {}
+    fields: dict[str, str] = {}
+    for part in frame[6:end].split(b";"):
+        name, equals, value = part.partition(b"=")
+        if equals:
+            fields.setdefault(
+                name.decode("ascii", "replace"), value.decode("utf-8", "backslashreplace")
+            )
+    return fields
+
+
+def _packet_from_header(header: Mapping[str, str]) -> Packet | None:
+    """A stand-in request to address a 9011 to, when the frame itself could not be decoded."""
+    st, cn = header.get("ST"), header.get("CN")
+    if st is None or cn is None:
+        return None
+    return Packet(
+        st=st,
+        cn=cn,
+        qn=header.get("QN"),
+        pw=header.get("PW"),
+        mn=header.get("MN"),
+        flag=header.get("Flag"),
+    )
+
+
+def _encode_reply(reply: Packet, crc_mode: CrcMode) -> bytes | None:
+    try:
+        return build(reply, crc_mode=crc_mode)
+    except BuildError:
+        # The peer sent header values we cannot echo (reserved characters): no reply at all
+        # rather than a malformed one.
+        return None
+
+
+def _data_time_of(header_or_packet: Packet | None) -> datetime | None:
+    text = header_or_packet.data_time if header_or_packet is not None else None
+    if text is None:
+        return None
+    try:
+        return parse_data_time(text)
+    except FieldError:
+        return None
+
+
+def _to_float(record: MeasurementRecord) -> float | None:
+    return None if record.value is None else float(record.value)
+
+
+def code_values(records: list[MeasurementRecord]) -> list[CodeValues]:
+    """Group a packet's records per code: main value (Avg, or Rtd for real-time), min, max, …"""
+    grouped: dict[str, list[MeasurementRecord]] = {}
+    for record in records:
+        grouped.setdefault(record.code, []).append(record)
+    out: list[CodeValues] = []
+    for code, group in grouped.items():
+        by_field: dict[str, MeasurementRecord] = {}
+        for record in group:
+            by_field.setdefault(record.field, record)
+        period = group[0].period
+        preferred = ("Rtd", "Avg") if period == "instant" else ("Avg", "Rtd")
+        main = next((by_field[name] for name in preferred if name in by_field), None)
+        if main is None:
+            main = next(
+                (r for r in group if r.field not in ("Min", "Max", "Cou") and "Zs" not in r.field),
+                group[0],
+            )
+        zs = by_field.get("ZsRtd" if period == "instant" else "ZsAvg") or by_field.get(
+            "ZsAvg" if period == "instant" else "ZsRtd"
+        )
+        flag = next((record.flag for record in group if record.flag is not None), None)
+        out.append(
+            CodeValues(
+                code=code,
+                period=period,
+                value=_to_float(main),
+                min=_to_float(by_field["Min"]) if "Min" in by_field else None,
+                max=_to_float(by_field["Max"]) if "Max" in by_field else None,
+                cou=_to_float(by_field["Cou"]) if "Cou" in by_field else None,
+                zs_value=_to_float(zs) if zs is not None else None,
+                flag=flag,
+                unit=main.unit,
+            )
+        )
+    return out
+
+
+def _error_text(error: Hj212Error) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def examine_garbage(chunk: GarbageChunk, peer: str, received_at: datetime) -> FrameOutcome:
+    """Bytes between frames are kept (bounded) as a rejected frame; they get no reply."""
+    data = chunk.data[:_MAX_GARBAGE_KEPT]
+    kept = "" if len(chunk.data) <= _MAX_GARBAGE_KEPT else f", first {_MAX_GARBAGE_KEPT} kept"
+    store = FrameToStore(
+        received_at=received_at,
+        peer=peer,
+        data=data,
+        verdict="rejected",
+        error=f"无法成帧的字节 / bytes outside any frame ({chunk.reason}, "
+        f"{len(chunk.data)} bytes{kept})",
+    )
+    return FrameOutcome(store, None, None)
+
+
+def examine_frame(
+    frame: bytes,
+    devices: Mapping[str, DeviceConfig],
+    peer: str,
+    received_at: datetime,
+) -> FrameOutcome:
+    """Decide about one frame (``##…\\r\\n``) from ``peer``: store what, reply what."""
+    header = _peek_header(frame)
+    mn = header.get("MN")
+    device = devices.get(mn) if mn is not None else None
+    crc_mode: CrcMode = device.reply_crc_mode if device is not None else "hj212"
+    base = FrameToStore(
+        received_at=received_at,
+        peer=peer,
+        data=frame,
+        verdict="rejected",
+        device_id=device.id if device is not None else None,
+        mn=mn,
+        qn=header.get("QN"),
+        cn=header.get("CN"),
+    )
+
+    def reject(request: Packet | None, qn_rtn: int, error: str) -> FrameOutcome:
+        base.error = error
+        if request is None or request.cn in REPLY_COMMANDS:
+            return FrameOutcome(base, None, None)
+        reply = _encode_reply(request_ack(request, qn_rtn), crc_mode)
+        return FrameOutcome(base, reply, "9011" if reply is not None else None)
+
+    # An unknown device's frame is still checked with the standard CRC, so that a corrupt frame
+    # is reported as a CRC error rather than as an unknown MN.
+    options = device.options if device is not None else TOLERANT
+    try:
+        packet = parse(frame, options)
+    except CrcMismatch as error:
+        return reject(_packet_from_header(header), QN_RTN_CRC, _error_text(error))
+    except Hj212Error as error:
+        qn_rtn = _QN_RTN_OF_FIELD.get(error.field or "", QN_RTN_UNKNOWN)
+        if device is None and mn is not None:
+            qn_rtn = QN_RTN_MN
+        return reject(_packet_from_header(header), qn_rtn, _error_text(error))
+
+    base.data_time = _data_time_of(packet)
+    if device is None:
+        return reject(
+            packet, QN_RTN_MN, f"未登记的设备 / unknown device MN={packet.mn!r} (QnRtn=4)"
+        )
+    if device.password is not None and packet.pw != device.password:
+        return reject(packet, QN_RTN_PASSWORD, "密码错误 / wrong password (QnRtn=3)")
+    if not device.active:
+        return reject(packet, QN_RTN_REFUSED, "设备已停用 / device is deactivated (QnRtn=2)")
+    expected_version = {
+        "2017": ProtocolVersion.HJ212_2017,
+        "2005": ProtocolVersion.HJT212_2005,
+    }.get(device.protocol)
+    if expected_version is not None and packet.version is not expected_version:
+        return reject(
+            packet,
+            _QN_RTN_OF_FIELD["Flag"],
+            f"协议版本不符 / packet is {packet.version.value}, device is registered as "
+            f"{expected_version.value} (QnRtn=6)",
+        )
+
+    if packet.cn in DATA_UPLOAD_COMMANDS:
+        try:
+            records = records_from_packet(packet)
+        except FieldError as error:
+            return reject(packet, QN_RTN_UNKNOWN, _error_text(error))
+        part = int(packet.pno) if packet.pno is not None and packet.pno.isdigit() else 1
+        base.upload = UploadData(
+            device_id=device.id,
+            station_id=device.station_id,
+            st=packet.st,
+            cn=packet.cn,
+            data_time=records[0].data_time if records else parse_data_time(packet.data_time or ""),
+            part=part,
+            values=code_values(records),
+        )
+        base.data_time = base.upload.data_time
+    base.verdict = "accepted"
+    if packet.deviations:
+        base.error = "; ".join(sorted({d.kind.value for d in packet.deviations}))
+
+    flags = packet.flags
+    if packet.cn in NOTIFICATION_COMMANDS:
+        reply = _encode_reply(notification_ack(packet), crc_mode)
+        return FrameOutcome(base, reply, "9013" if reply is not None else None)
+    if packet.cn not in REPLY_COMMANDS and flags is not None and flags.ack_required:
+        reply = _encode_reply(data_ack(packet), crc_mode)
+        return FrameOutcome(base, reply, "9014" if reply is not None else None)
+    return FrameOutcome(base, None, None)

@@ -1,0 +1,159 @@
+"""`lantian ingest hj212` (the HJ 212 receiving centre) and `lantian devices …` (its registry)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lantian.config import get_settings
+from lantian.db_cli import require_current_schema
+from lantian.errors import InputError
+
+ingest_app = typer.Typer(help="数据接入 / data ingestion (HJ 212 receiver).", no_args_is_help=True)
+devices_app = typer.Typer(
+    help="数采仪登记 / HJ 212 device registry (MN, password, station).", no_args_is_help=True
+)
+console = Console()
+
+DEFAULT_HJ212_PORT = 9212
+
+
+@ingest_app.command("hj212")
+def ingest_hj212(
+    port: int = typer.Option(DEFAULT_HJ212_PORT, help="TCP port of the receiver"),
+    host: str = typer.Option("0.0.0.0", help="listen address"),
+    max_connections: int = typer.Option(2000, help="most simultaneous device connections"),
+    idle_timeout: float = typer.Option(600.0, help="close a connection silent this many s"),
+) -> None:
+    """启动 HJ 212 数据接收服务 / Run the HJ 212 TCP receiver (acks only after commit)."""
+    from lantian.db.engine import create_db_engine
+    from lantian.ingest.hj212_server import ReceiverLimits, run_receiver
+    from lantian.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    engine = create_db_engine(settings.effective_database_url)
+    require_current_schema(engine)
+    limits = ReceiverLimits(max_connections=max_connections, idle_timeout=idle_timeout)
+
+    def listening(bound: int) -> None:
+        # One plain line on stdout: scripts and tests wait for it before connecting.
+        print(f"HJ 212 接收服务已启动 / listening on {host}:{bound}", flush=True)
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, task.cancel)
+        await run_receiver(engine, host, port, limits, on_listening=listening)
+
+    try:
+        asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass
+    finally:
+        engine.dispose()
+    console.print("HJ 212 接收服务已停止 / receiver stopped", highlight=False)
+
+
+@devices_app.command("add")
+def devices_add(
+    mn: str = typer.Argument(..., help="设备唯一标识 MN"),
+    password: str | None = typer.Option(None, "--password", help="访问密码 PW (omit: not checked)"),
+    station: str | None = typer.Option(None, "--station", help="监测点编码 station code"),
+    source: str | None = typer.Option(None, "--source", help="排放口/企业编码 stack or outfall"),
+    name: str | None = typer.Option(None, "--name"),
+    crc_mode: str = typer.Option("hj212", "--crc-mode", help="hj212 | modbus | none"),
+    protocol: str = typer.Option("auto", "--protocol", help="auto | 2017 | 2005"),
+    parse_mode: str = typer.Option("tolerant", "--parse-mode", help="strict | tolerant"),
+    aliases: str | None = typer.Option(
+        None, "--aliases", help='JSON vendor code aliases, e.g. \'{"PM25": "a34004"}\''
+    ),
+    units: str | None = typer.Option(
+        None,
+        "--units",
+        help='JSON unit overrides, e.g. \'{"a34004": {"factor": 0.001, "unit": "µg/m³"}}\'',
+    ),
+) -> None:
+    """登记数采仪 / Register a device (data logger) by its MN."""
+    from lantian.db.engine import create_db_engine, session_factory, transaction
+    from lantian.monitoring.devices import add_device
+
+    def json_option(text: str | None, what: str) -> dict[str, object] | None:
+        if text is None:
+            return None
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise InputError(
+                f"{what} 不是有效的 JSON / {what} is not valid JSON: {error}"
+            ) from None
+        if not isinstance(value, dict):
+            raise InputError(f"{what} 应为 JSON 对象 / {what} must be a JSON object")
+        return value
+
+    engine = create_db_engine(get_settings().effective_database_url)
+    require_current_schema(engine)
+    try:
+        with transaction(session_factory(engine)) as session:
+            device = add_device(
+                session,
+                mn,
+                password=password,
+                station_code=station,
+                source_code=source,
+                name=name,
+                protocol=protocol,
+                crc_mode=crc_mode,
+                parse_mode=parse_mode,
+                code_aliases=json_option(aliases, "--aliases"),  # type: ignore[arg-type]
+                unit_overrides=json_option(units, "--units"),
+            )
+            console.print(f"[green]已登记 / registered[/green] {device.mn}", highlight=False)
+    finally:
+        engine.dispose()
+
+
+@devices_app.command("list")
+def devices_list() -> None:
+    """列出数采仪 / List registered devices (passwords hidden)."""
+    from lantian.db.engine import create_db_engine, session_factory
+    from lantian.monitoring.devices import list_devices
+
+    engine = create_db_engine(get_settings().effective_database_url)
+    require_current_schema(engine)
+    with session_factory(engine)() as session:
+        rows = list_devices(session)
+    engine.dispose()
+    table = Table(
+        "MN",
+        "名称 name",
+        "监测点 station",
+        "排放口 source",
+        "协议",
+        "CRC",
+        "解析",
+        "密码 PW",
+        "启用 active",
+        title=f"数采仪 / devices ({len(rows)})",
+    )
+    for row in rows:
+        table.add_row(
+            row.mn,
+            row.name or "",
+            row.station_code or "",
+            row.source_code or "",
+            row.protocol,
+            row.crc_mode,
+            row.parse_mode,
+            "✓" if row.has_password else "—",
+            "✓" if row.active else "✗",
+        )
+    Console(file=sys.stdout, width=160).print(table)

@@ -1,0 +1,275 @@
+"""Storing what the HJ 212 receiver got: raw frames, data uploads and their values, in one go.
+
+:func:`store_frames` writes a whole batch of frames (from many connections) in the caller's
+transaction: the receiver commits the batch once and only then acknowledges the packets in it
+(group commit; HJ 212-2017 §6.6.3: the 9014 data acknowledgement confirms reception).
+
+Idempotency: a data upload is identified by (device, CN, DataTime, PNO).  If that key is already
+stored — or appears earlier in the same batch — the frame is kept raw with verdict
+``duplicate`` and adds no values, so a device re-sending an unacknowledged packet never doubles
+a measurement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Final, cast
+
+from sqlalchemy import Connection, Table, insert, select, tuple_
+
+from lantian.monitoring.hj212_models import DeviceMeasurement, RawFrame, ReceivedPacket
+from lantian.monitoring.models import Measurement
+
+#: HJ 212-2017 codes of the six GB 3095-2012 pollutants, and lantian's names for them.
+AMBIENT_POLLUTANT_NAMES: Final[dict[str, str]] = {
+    "a21026": "so2",
+    "a21004": "no2",
+    "a34002": "pm10",
+    "a34004": "pm2_5",
+    "a21005": "co",
+    "a05024": "o3",
+}
+#: ST of ambient air-quality stations (HJ 212-2017 Table 5).
+AIR_QUALITY_ST: Final = "22"
+
+#: ``measurements.averaging`` of each kind of upload, and the length of its period.  Minute
+#: data are not projected: their period (MinInterval, 1-30 min) is a device setting that the
+#: packet does not carry, so their end cannot be labelled; they stay in device_measurements.
+_STATION_AVERAGING: Final[dict[str, tuple[str, timedelta]]] = {
+    "hour": ("1h", timedelta(hours=1)),
+    "day": ("1d", timedelta(days=1)),
+    "instant": ("rt", timedelta(0)),
+}
+_RAW_FRAMES: Final = cast(Table, RawFrame.__table__)
+_RECEIVED_PACKETS: Final = cast(Table, ReceivedPacket.__table__)
+_DEVICE_MEASUREMENTS: Final = cast(Table, DeviceMeasurement.__table__)
+_MEASUREMENTS: Final = cast(Table, Measurement.__table__)
+_POLLUTANT_WIDTH: Final = 8  # measurements.pollutant is String(8)
+_SOURCE: Final = "hj212"
+
+
+@dataclass(slots=True)
+class CodeValues:
+    """The values of one pollutant code in one upload (see :class:`DeviceMeasurement`)."""
+
+    code: str
+    period: str
+    value: float | None
+    min: float | None = None
+    max: float | None = None
+    cou: float | None = None
+    zs_value: float | None = None
+    flag: str | None = None
+    unit: str | None = None
+
+
+@dataclass(slots=True)
+class UploadData:
+    """A decoded data upload (CN 2011/2021/2031/2041/2051/2061) of a registered device."""
+
+    device_id: int
+    station_id: int | None
+    st: str
+    cn: str
+    data_time: datetime
+    part: int
+    values: list[CodeValues] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[int, str, datetime, int]:
+        return (self.device_id, self.cn, self.data_time, self.part)
+
+
+@dataclass(slots=True)
+class FrameToStore:
+    """One received frame (or undecodable chunk) and the receiver's verdict on it."""
+
+    received_at: datetime
+    peer: str
+    data: bytes
+    verdict: str  # "accepted" or "rejected"; the store may turn "accepted" into "duplicate"
+    device_id: int | None = None
+    mn: str | None = None
+    error: str | None = None
+    qn: str | None = None
+    cn: str | None = None
+    data_time: datetime | None = None
+    upload: UploadData | None = None
+
+
+def _clip(text: str | None, width: int) -> str | None:
+    return None if text is None else text[:width]
+
+
+def store_frames(connection: Connection, frames: Sequence[FrameToStore]) -> list[str]:
+    """Write ``frames`` in the caller's transaction; returns each frame's final verdict.
+
+    The caller commits; nothing here is acknowledged before that commit.
+    """
+    verdicts = [frame.verdict for frame in frames]
+    uploads: list[tuple[int, UploadData]] = [
+        (index, frame.upload)
+        for index, frame in enumerate(frames)
+        if frame.upload is not None and frame.verdict == "accepted"
+    ]
+    fresh: list[tuple[int, UploadData]] = []
+    if uploads:
+        table = _RECEIVED_PACKETS
+        key_columns = tuple_(table.c.device_id, table.c.cn, table.c.data_time, table.c.part)
+        stored = {
+            (row[0], row[1], row[2], row[3])
+            for row in connection.execute(
+                select(table.c.device_id, table.c.cn, table.c.data_time, table.c.part).where(
+                    key_columns.in_([upload.key for _, upload in uploads])
+                )
+            )
+        }
+        for index, upload in uploads:
+            if upload.key in stored:
+                verdicts[index] = "duplicate"
+            else:
+                stored.add(upload.key)
+                fresh.append((index, upload))
+
+    raw_table = _RAW_FRAMES
+    raw_ids = (
+        connection.execute(
+            insert(raw_table).returning(raw_table.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "received_at": frame.received_at,
+                    "peer": frame.peer[:64],
+                    "device_id": frame.device_id,
+                    "mn": _clip(frame.mn, 64),
+                    "data": frame.data,
+                    "verdict": verdicts[index],
+                    "error": frame.error,
+                    "qn": _clip(frame.qn, 20),
+                    "cn": _clip(frame.cn, 8),
+                    "data_time": frame.data_time,
+                }
+                for index, frame in enumerate(frames)
+            ],
+        )
+        .scalars()
+        .all()
+    )
+    if not fresh:
+        return verdicts
+
+    packet_table = _RECEIVED_PACKETS
+    packet_ids = (
+        connection.execute(
+            insert(packet_table).returning(packet_table.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "device_id": upload.device_id,
+                    "cn": upload.cn,
+                    "data_time": upload.data_time,
+                    "part": upload.part,
+                    "raw_frame_id": raw_ids[index],
+                    "received_at": frames[index].received_at,
+                }
+                for index, upload in fresh
+            ],
+        )
+        .scalars()
+        .all()
+    )
+    value_rows = [
+        {
+            "packet_id": packet_id,
+            "device_id": upload.device_id,
+            "code": values.code[:32],
+            "period": values.period,
+            "data_time": upload.data_time,
+            "value": values.value,
+            "min": values.min,
+            "max": values.max,
+            "cou": values.cou,
+            "zs_value": values.zs_value,
+            "flag": _clip(values.flag, 2),
+            "unit": _clip(values.unit, 16),
+        }
+        for packet_id, (_, upload) in zip(packet_ids, fresh, strict=True)
+        for values in upload.values
+    ]
+    if value_rows:
+        connection.execute(insert(_DEVICE_MEASUREMENTS), value_rows)
+    _project_to_stations(connection, frames, fresh)
+    return verdicts
+
+
+def _station_rows(
+    frames: Sequence[FrameToStore], fresh: Sequence[tuple[int, UploadData]]
+) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for index, upload in fresh:
+        if upload.station_id is None:
+            continue
+        for values in upload.values:
+            averaging = _STATION_AVERAGING.get(values.period)
+            if averaging is None or values.value is None:
+                continue
+            name = values.code
+            if upload.st == AIR_QUALITY_ST:
+                # Only ambient stations' values are the GB 3095 pollutants in µg/m³ (CO mg/m³);
+                # the same codes from a stack are emission concentrations in mg/m³.
+                name = AMBIENT_POLLUTANT_NAMES.get(values.code, values.code)
+            if len(name) > _POLLUTANT_WIDTH:
+                continue
+            code, length = averaging
+            rows.append(
+                {
+                    "station_id": upload.station_id,
+                    "pollutant": name,
+                    "averaging": code,
+                    "period_end": upload.data_time + length,
+                    "value": values.value,
+                    # Table 4 makes -Flag optional; devices that send none report normal data.
+                    "flag": (values.flag or "N")[:2],
+                    "source": _SOURCE,
+                    "batch_id": None,
+                    "received_at": frames[index].received_at,
+                }
+            )
+    return rows
+
+
+def _project_to_stations(
+    connection: Connection,
+    frames: Sequence[FrameToStore],
+    fresh: Sequence[tuple[int, UploadData]],
+) -> None:
+    """Add the values of station devices to the station series in ``measurements``.
+
+    A value already present for the same station, pollutant, averaging and period (e.g. from a
+    second analyser of the station) is not overwritten: raw data is never overwritten, and the
+    device's own copy stays in ``device_measurements``.
+    """
+    rows = _station_rows(frames, fresh)
+    if not rows:
+        return
+    table = _MEASUREMENTS
+    key_of = ("station_id", "pollutant", "averaging", "period_end")
+    existing = {
+        tuple(row)
+        for row in connection.execute(
+            select(*(table.c[name] for name in key_of)).where(
+                tuple_(*(table.c[name] for name in key_of)).in_(
+                    [tuple(row[name] for name in key_of) for row in rows]
+                ),
+                table.c.source == _SOURCE,
+            )
+        )
+    }
+    new_rows = []
+    for row in rows:
+        key = tuple(row[name] for name in key_of)
+        if key not in existing:
+            existing.add(key)
+            new_rows.append(row)
+    if new_rows:
+        connection.execute(insert(table), new_rows)
