@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import typer
 
 from lantian.errors import InputError
 from lantian.standards.hj212 import (
-    CrcMode,
     FrameSplitter,
     GarbageChunk,
     Hj212Error,
@@ -123,8 +122,6 @@ def decode(
             f"CRC 模式应为 {'/'.join(CRC_MODES)} / must be one of {', '.join(CRC_MODES)}",
             param_hint="--crc-mode",
         )
-    options = ParseOptions(
-        mode="tolerant" if tolerant else "strict", crc_mode=cast(CrcMode, crc_mode)
-    )
+    options = ParseOptions(mode="tolerant" if tolerant else "strict", crc_mode=crc_mode)
     for result in decode_records(_read_source(source), options):
         typer.echo(_dump(result))

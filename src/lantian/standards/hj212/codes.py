@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,8 +286,11 @@ TIME_KEYS: Final[frozenset[str]] = frozenset(
     {"DataTime", "SystemTime", "BeginTime", "EndTime", "RestartTime", "AlarmTime"}
 )
 
+#: What ``DataTime`` of a data upload denotes: an instant, or the start of a period.
+PeriodKind = Literal["instant", "minute", "hour", "day", "unknown"]
+
 #: CN of uploads whose ``DataTime`` starts a period, and the period length (spec §5.2).
-PERIOD_COMMANDS: Final[Mapping[str, str]] = MappingProxyType(
+PERIOD_COMMANDS: Final[Mapping[str, PeriodKind]] = MappingProxyType(
     {
         "2011": "instant",
         "2021": "instant",

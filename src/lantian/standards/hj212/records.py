@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Final, Literal
+from typing import Final
 
 from lantian.standards.hj212.codes import (
     AMBIENT_UNITS,
     PERIOD_COMMANDS,
     POLLUTANT_CODES,
     VALUE_FIELDS,
+    PeriodKind,
 )
 from lantian.standards.hj212.errors import FieldError
 from lantian.standards.hj212.model import Packet, parse_number
@@ -26,7 +27,6 @@ from lantian.standards.hj212.model import Packet, parse_number
 #: China Standard Time, the clock of every HJ 212 timestamp.
 CHINA_STANDARD_TIME: Final = timezone(timedelta(hours=8), "UTC+08:00")
 
-PeriodKind = Literal["instant", "minute", "hour", "day", "unknown"]
 _ONE_HOUR: Final = timedelta(hours=1)
 
 
@@ -134,7 +134,7 @@ def records_from_packet(packet: Packet) -> list[MeasurementRecord]:
             "数据包缺少 DataTime", "data packet has no DataTime in its CP area", field="DataTime"
         )
     data_time = parse_data_time(text)
-    period: PeriodKind = PERIOD_COMMANDS.get(packet.cn, "unknown")  # type: ignore[assignment]
+    period: PeriodKind = PERIOD_COMMANDS.get(packet.cn, "unknown")
     first_flag: dict[str, str] = {}
     for item in packet.cp.items():
         if item.field == "Flag" and item.code is not None and item.value is not None:
