@@ -293,3 +293,26 @@ def test_built_packets_use_upper_case_crc_and_standard_length() -> None:
     assert raw[-6:-2] == format_crc(crc16_hj212(raw[6:-6])).encode()
     again = parse(raw, STRICT)
     assert dataclasses.replace(again, crc=None) == packet
+
+
+def test_options_refuse_unknown_modes() -> None:
+    with pytest.raises(ValueError):
+        ParseOptions(crc_mode="crc32")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        ParseOptions(mode="lenient")  # type: ignore[arg-type]
+    with pytest.raises(BuildError):
+        build(parse(frame(HOURLY)), crc_mode="CRC16")  # type: ignore[arg-type]
+
+
+def test_deviations_are_bilingual_and_top_level_items_are_exposed() -> None:
+    packet = parse(frame(HOURLY, length_delta=6, lower=True), TOLERANT)
+    assert [d.kind for d in packet.deviations] == [
+        DeviationKind.LENGTH_PLUS_6,
+        DeviationKind.CRC_LOWERCASE,
+    ]
+    for deviation in packet.deviations:
+        assert deviation.message_zh and deviation.message_en
+        assert deviation.message == f"{deviation.message_zh} / {deviation.message_en}"
+        assert deviation.to_dict()["kind"] == deviation.kind.value
+    assert packet.cp.top_level() == {"DataTime": "20171115080000"}
+    assert packet.to_dict()["top_level"] == {"DataTime": "20171115080000"}

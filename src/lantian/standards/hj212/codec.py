@@ -34,7 +34,14 @@ from lantian.standards.hj212.codes import (
     SYSTEM_CODES,
     TIME_KEYS,
 )
-from lantian.standards.hj212.crc import CrcMode, compute_crc, crc16_hj212, crc16_modbus, format_crc
+from lantian.standards.hj212.crc import (
+    CRC_MODES,
+    CrcMode,
+    compute_crc,
+    crc16_hj212,
+    crc16_modbus,
+    format_crc,
+)
 from lantian.standards.hj212.errors import (
     BuildError,
     CpError,
@@ -97,6 +104,13 @@ class ParseOptions:
     code_aliases: Mapping[str, str] | None = None
     unit_overrides: tuple[UnitOverride, ...] = ()
     max_segment_length: int = MAX_SEGMENT_LENGTH
+
+    def __post_init__(self) -> None:
+        # A typo here would silently switch the CRC check off: refuse it.
+        if self.mode not in ("strict", "tolerant"):
+            raise ValueError(f"mode must be 'strict' or 'tolerant', not {self.mode!r}")
+        if self.crc_mode not in CRC_MODES:
+            raise ValueError(f"crc_mode must be one of {CRC_MODES}, not {self.crc_mode!r}")
 
     @property
     def tolerant(self) -> bool:
@@ -221,14 +235,20 @@ class _Parser:
         *,
         field: str | None = None,
         index: int | None = None,
+        position: int | None = None,
         error: type[Hj212Error] = FieldError,
         allowed_in_strict: bool = False,
     ) -> None:
-        """Record a deviation, or raise ``error`` when the mode does not allow it."""
-        position = None if index is None else self.byte_position(index)
+        """Record a deviation, or raise ``error`` when the mode does not allow it.
+
+        ``index`` is a character index in the data segment text; ``position`` a byte offset in
+        the frame (for checks made before the segment is decoded).
+        """
+        if index is not None:
+            position = self.byte_position(index)
         if not (self.options.tolerant or allowed_in_strict):
             raise error(message_zh, message_en, position=position, field=field)
-        self.deviations.append(Deviation(kind, message_en, field=field, position=position))
+        self.deviations.append(Deviation(kind, message_zh, message_en, field, position))
 
     # --- frame ------------------------------------------------------------------------------
 
@@ -239,14 +259,14 @@ class _Parser:
         actual = len(segment)
         if frame.declared_length != actual:
             if options.tolerant and frame.declared_length == actual + LENGTH_DEVIATION_CRC_CRLF:
-                self.deviations.append(
-                    Deviation(
-                        DeviationKind.LENGTH_PLUS_6,
-                        f"declared length {frame.declared_length} = data segment {actual} + 6 "
-                        "(CRC and CR LF counted, 2005-era device)",
-                        field="length",
-                        position=2,
-                    )
+                self.deviate(
+                    DeviationKind.LENGTH_PLUS_6,
+                    f"声明长度 {frame.declared_length} = 数据段 {actual} + 6（计入了 CRC 和包尾）",
+                    f"declared length {frame.declared_length} = data segment {actual} + 6 "
+                    "(CRC and CR LF counted, 2005-era device)",
+                    field="length",
+                    position=2,
+                    allowed_in_strict=True,  # this branch is only reached in tolerant mode
                 )
             else:
                 raise LengthMismatch(frame.declared_length, actual)
@@ -257,6 +277,7 @@ class _Parser:
                 f"data segment of {actual} bytes exceeds the limit of "
                 f"{options.max_segment_length} (HJ 212-2017 Table 2)",
                 field="length",
+                position=2,
                 error=FramingError,
             )
         terminator = segment.find(b"\r\n")
@@ -275,30 +296,23 @@ class _Parser:
                     frame.declared_crc, expected, options.crc_mode, position=crc_position
                 )
             if frame.declared_crc != expected:
-                self.deviations.append(
-                    Deviation(
-                        DeviationKind.CRC_LOWERCASE,
-                        f"CRC written in lower case ({frame.declared_crc})",
-                        field="CRC",
-                        position=crc_position,
-                    )
+                self.deviate(
+                    DeviationKind.CRC_LOWERCASE,
+                    f"CRC 为小写十六进制（{frame.declared_crc}）",
+                    f"CRC written in lower case ({frame.declared_crc})",
+                    field="CRC",
+                    position=crc_position,
+                    allowed_in_strict=True,
                 )
         try:
             self.text = segment.decode("utf-8")
         except UnicodeDecodeError as exc:
             self.text = segment.decode("utf-8", "surrogateescape")
-            if not options.tolerant:
-                raise FieldError(
-                    "数据段不是有效的 UTF-8 文本",
-                    f"data segment is not valid UTF-8 ({exc.reason})",
-                    position=6 + exc.start,
-                ) from None
-            self.deviations.append(
-                Deviation(
-                    DeviationKind.INVALID_UTF8,
-                    f"data segment is not valid UTF-8 ({exc.reason}); bytes kept as escapes",
-                    position=6 + exc.start,
-                )
+            self.deviate(
+                DeviationKind.INVALID_UTF8,
+                "数据段不是有效的 UTF-8 文本（原字节已保留）",
+                f"data segment is not valid UTF-8 ({exc.reason}); bytes kept as escapes",
+                position=6 + exc.start,
             )
         return self.segment(frame.declared_crc)
 
@@ -593,13 +607,14 @@ class _Parser:
             for override in options.unit_overrides:
                 if override.applies_to(packet.mn, standard):
                     overrides.append(override)
-                    self.deviations.append(
-                        Deviation(
-                            DeviationKind.UNIT_OVERRIDE,
-                            f"{standard} configured as {override.received_unit} for this "
-                            f"device; values x{override.factor} give {override.unit}",
-                            field=standard,
-                        )
+                    self.deviate(
+                        DeviationKind.UNIT_OVERRIDE,
+                        f"{standard} 按配置以 {override.received_unit} 接收，"
+                        f"乘以 {override.factor} 换算为 {override.unit}",
+                        f"{standard} configured as {override.received_unit} for this "
+                        f"device; values x{override.factor} give {override.unit}",
+                        field=standard,
+                        allowed_in_strict=True,  # configuration, not a protocol deviation
                     )
                     break
         mapped = tuple((code, std) for code, std in code_map.items() if code != std)
@@ -769,6 +784,10 @@ def build(
         BuildError: reserved characters in a value, or a data segment longer than
             ``max_segment_length``.
     """
+    if crc_mode not in CRC_MODES:
+        raise BuildError(
+            f"未知的 CRC 模式 {crc_mode!r}", f"unknown crc_mode {crc_mode!r}", field="CRC"
+        )
     try:
         segment = encode_segment(packet).encode("utf-8", "surrogateescape")
     except UnicodeEncodeError as exc:

@@ -108,14 +108,20 @@ class Deviation:
     """One recorded departure from HJ 212-2017: what, where (byte offset / field) and why."""
 
     kind: DeviationKind
-    message: str
+    message_zh: str
+    message_en: str
     field: str | None = None
     position: int | None = None
+
+    @property
+    def message(self) -> str:
+        return f"{self.message_zh} / {self.message_en}"
 
     def to_dict(self) -> dict[str, object]:
         return {
             "kind": self.kind.value,
-            "message": self.message,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
             "field": self.field,
             "position": self.position,
         }
@@ -220,6 +226,14 @@ class CpArea:
     @property
     def data_time(self) -> str | None:
         return self.get("DataTime")
+
+    def top_level(self) -> dict[str, str]:
+        """Items without a code (``DataTime``, ``QnRtn``, ``RtdInterval``…), first occurrence."""
+        found: dict[str, str] = {}
+        for item in self.items():
+            if item.value is not None and item.code is None:
+                found.setdefault(item.key, item.value)
+        return found
 
     def encode(self) -> str:
         return ";".join(",".join(item.encode() for item in group) for group in self.groups)
@@ -341,6 +355,7 @@ class Packet:
             "extra_header": dict(self.extra_header),
             "data_time": self.data_time,
             "cp": [[item.key, item.value] for item in self.cp.items()],
+            "top_level": self.cp.top_level(),
             "pollutants": {
                 code: {"received_code": p.received_code, **p.fields}
                 for code, p in self.pollutants().items()
