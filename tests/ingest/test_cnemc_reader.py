@@ -49,3 +49,17 @@ def test_multi_day_extract_and_merge(cnemc_dir: Path) -> None:
     grid = merge_hourly([data])
     steps = np.diff(np.array([t.timestamp() for t in grid.times]))
     assert (steps == 3600).all()
+
+
+def test_fast_and_careful_parsers_agree(cnemc_dir: Path, tmp_path: Path) -> None:
+    source = cnemc_dir / "national_daily" / "china_sites_20190220.csv"
+    lines = source.read_text("utf-8").split("\r\n")
+    # A blank line in the middle forces the careful line-by-line parser.
+    careful_path = tmp_path / source.name
+    careful_path.write_text("\r\n".join([*lines[:50], "", *lines[50:]]), "utf-8")
+    fast = read_cnemc(source)
+    careful = read_cnemc(careful_path)
+    assert fast.stations == careful.stations and fast.times == careful.times
+    assert np.array_equal(fast.values, careful.values, equal_nan=True)
+    assert np.array_equal(fast.in_file, careful.in_file)
+    assert [n.detail for n in fast.skipped] == [n.detail for n in careful.skipped]
