@@ -142,6 +142,7 @@ def _classify_means(grid: CnemcFile, first_own: int, report: FileReport) -> None
     o3_kinds["gap_in_window"] = int((comparable & ~agree & (count < 24)).sum())
     o3_kinds["revised_hourly_values"] = int((comparable & ~agree & (count == 24)).sum())
     report.kinds["O3_24h(max)"] = o3_kinds
+    report.not_comparable["O3_24h(max)"] = int((own & (published >= 0) & ~inside).sum())
 
 
 def _previous_day(files: dict[Path, CnemcFile], path: Path) -> CnemcFile | None:
