@@ -1,5 +1,5 @@
 """Strict and tolerant modes: each known deviation is accepted (tolerant) and recorded, and
-every error is typed and says what and where (HJ 212-2017 §6.3, Tables 2-4)."""
+every error is typed and says what and where (HJ 212-2017 Tables 3-4)."""
 
 from __future__ import annotations
 

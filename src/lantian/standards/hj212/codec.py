@@ -1,10 +1,10 @@
 """Parse and build HJ 212-2017 / HJ/T 212-2005 packets.
 
-Frame (HJ 212-2017 §6.3.1, Table 2)::
+Frame (HJ 212-2017 通讯包结构组成, spec §5.1)::
 
     "##" + 4-digit data length + data segment (0..1024 bytes) + 4-hex CRC + "\\r\\n"
 
-Data segment (§6.3.2, Table 3)::
+Data segment (HJ 212-2017 Table 3 数据段结构组成表)::
 
     QN=…;ST=…;CN=…;PW=…;MN=…;Flag=…;[PNUM=…;PNO=…;]CP=&&data area&&
 
@@ -65,7 +65,7 @@ from lantian.standards.hj212.model import (
 
 ParseMode = Literal["strict", "tolerant"]
 
-#: Largest data segment allowed by HJ 212-2017 Table 2 (0 ≤ n ≤ 1024).
+#: Largest data segment allowed by HJ 212-2017 通讯包结构组成 (0 ≤ n ≤ 1024).
 MAX_SEGMENT_LENGTH: Final = 1024
 #: Some 2005-era devices count CRC + CR LF in the data length (spec §5.1).
 LENGTH_DEVIATION_CRC_CRLF: Final = 6
@@ -166,7 +166,7 @@ def _to_bytes(frame: bytes | bytearray | memoryview | str) -> bytes:
 
 
 def _split_frame(data: bytes) -> _Frame:
-    """Check the fixed layout of a frame (HJ 212-2017 §6.3.1, Table 2) and cut it up."""
+    """Check the fixed layout of a frame (HJ 212-2017 通讯包结构组成, spec §5.1) and cut it up."""
     if data.endswith(b"\r\n"):
         data = data[:-2]
     if len(data) < 10:
@@ -275,7 +275,7 @@ class _Parser:
                 DeviationKind.SEGMENT_TOO_LONG,
                 f"数据段 {actual} 字节，超过上限 {options.max_segment_length}",
                 f"data segment of {actual} bytes exceeds the limit of "
-                f"{options.max_segment_length} (HJ 212-2017 Table 2)",
+                f"{options.max_segment_length} (HJ 212-2017 packet structure)",
                 field="length",
                 position=2,
                 error=FramingError,
@@ -573,7 +573,7 @@ class _Parser:
     def cp_area(
         self, area: str, start: int, packet: Packet
     ) -> tuple[CpArea, tuple[tuple[str, str], ...], tuple[UnitOverride, ...]]:
-        """Parse the data area (§6.3.3): items ``key=value``, ``,`` within, ``;`` between."""
+        """Parse the data area (HJ 212-2017 data area rules, Table 4): items ``key=value``, ``,`` within, ``;`` between."""
         options = self.options
         aliases = options.code_aliases
         explicit_aliases = aliases is not None
@@ -773,7 +773,7 @@ def build(
     crlf: bool = True,
     max_segment_length: int = MAX_SEGMENT_LENGTH,
 ) -> bytes:
-    """Encode ``packet`` into a frame ``##LLLL…CCCC\\r\\n`` (HJ 212-2017 §6.3.1).
+    """Encode ``packet`` into a frame ``##LLLL…CCCC\\r\\n`` (HJ 212-2017 通讯包结构组成).
 
     The length is always the standard count of data-segment bytes.  The CRC is computed
     (upper-case hex); if the packet's received ``crc`` equals it apart from letter case, the

@@ -1,7 +1,7 @@
 """Code tables of HJ 212-2017 as data, for the codec, the receiver and the UI.
 
 Sources (restated from spec §5): system codes ST (HJ 212-2017 Table 5), command codes CN
-(Table 9), data flags (Table 8), request/execution return codes (QnRtn/ExeRtn, §6.6 / Table C),
+(Table 9), data flags (Table 8), request/execution return codes (QnRtn/ExeRtn, spec §5.3 / Appendix C),
 pollutant codes (Appendix B Table B.2, from HJ 524-2009) with their HJ/T 212-2005 codes,
 facility states ``SBxxx-RS`` (Table 4).  Vendor aliases are *not* in any standard; they are the
 tolerant-mode defaults seen in real deployments (spec §5.8 notes).

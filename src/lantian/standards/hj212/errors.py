@@ -8,11 +8,11 @@ Chinese first and English second.
 Hierarchy::
 
     Hj212Error
-    ├── FramingError        frame layout: "##", length digits, CRC digits, CR LF (HJ 212-2017 §6.3.1)
+    ├── FramingError        frame layout: "##", length digits, CRC digits, CR LF (HJ 212-2017 通讯包结构组成)
     │   └── LengthMismatch  declared data length != actual data segment length
     ├── CrcMismatch         check value does not match (Appendix A)
-    ├── FieldError          a data-segment field is missing or malformed (§6.3.2, Table 3)
-    │   └── CpError         the CP data area is malformed (§6.3.3, Table 4)
+    ├── FieldError          a data-segment field is missing or malformed (HJ 212-2017 Table 3 数据段结构组成表)
+    │   └── CpError         the CP data area is malformed (Table 4)
     └── BuildError          a packet cannot be encoded (too long, inconsistent layout)
 """
 

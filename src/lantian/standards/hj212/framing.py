@@ -1,7 +1,7 @@
 """Cut a byte stream (TCP) into HJ 212 frames.
 
 A frame starts with ``##`` followed by four length digits and ends with CR LF (HJ 212-2017
-§6.3.1, Table 2).  Bytes that cannot belong to a frame are handed back as :class:`GarbageChunk`
+通讯包结构组成, spec §5.1).  Bytes that cannot belong to a frame are handed back as :class:`GarbageChunk`
 and the splitter resynchronises on the next ``##``.  The frame size is bounded so a peer that
 never sends CR LF cannot make the buffer grow without limit.  Nothing is lost: the frames and
 garbage chunks, concatenated, are exactly the bytes fed.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-#: Standard maximum frame: 2 + 4 + 1024 + 4 + 2 bytes (HJ 212-2017 Table 2).
+#: Standard maximum frame: 2 + 4 + 1024 + 4 + 2 bytes (HJ 212-2017 通讯包结构组成).
 STANDARD_MAX_FRAME: Final = 1036
 #: Default bound: generous, because some devices send over-long segments (spec §5.1).
 DEFAULT_MAX_FRAME: Final = 4096

@@ -1,4 +1,4 @@
-"""Typed, immutable representation of HJ 212 packets (HJ 212-2017 §6.3, Tables 3 and 4).
+"""Typed, immutable representation of HJ 212 packets (HJ 212-2017 Tables 3 and 4).
 
 Values are kept as the exact strings received (so that a parsed packet encodes back byte for
 byte, field order included) and are offered as parsed numbers on demand.
@@ -152,7 +152,7 @@ class UnitOverride:
 
 @dataclass(frozen=True, slots=True)
 class CpItem:
-    """One ``key=value`` item of the CP data area (HJ 212-2017 §6.3.3).
+    """One ``key=value`` item of the CP data area (HJ 212-2017 data area rules, Table 4).
 
     ``value`` is ``None`` only for a malformed item without ``=`` accepted in tolerant mode.
     """

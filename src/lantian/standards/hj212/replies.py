@@ -1,4 +1,4 @@
-"""Replies a receiving centre sends (HJ 212-2017 §6.6 and Appendix C, Tables C.5, C.17).
+"""Replies a receiving centre sends (HJ 212-2017 Appendix C, Tables C.5, C.17).
 
 All replies use ``ST=91`` and echo the request's ``QN``.  For HJ 212-2017 peers the QN is a
 header field and ``Flag=4`` (version 2017, no split, no acknowledgement).  HJ/T 212-2005 peers
