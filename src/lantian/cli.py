@@ -16,7 +16,7 @@ from lantian import __version__
 from lantian.config import get_settings
 from lantian.db_cli import db_app, require_current_schema
 from lantian.errors import InputError
-from lantian.monitoring.cli import import_app
+from lantian.monitoring.cli import import_app, monitoring_app
 
 app = typer.Typer(
     name="lantian",
@@ -28,6 +28,7 @@ app = typer.Typer(
 console = Console()
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
+app.add_typer(monitoring_app, name="monitoring")
 
 
 @app.command()

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.db.bulk import insert_ignoring_conflicts
@@ -40,6 +40,7 @@ CNEMC_POLLUTANTS = {
 }
 NATURAL_KEY = ("station_id", "pollutant", "averaging", "period_end", "source")
 CHUNK_ROWS = 20_000
+MEASUREMENTS: Table = Measurement.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def import_cnemc_file(
         connection = session.connection()
         for rows in _measurement_rows(content, station_ids, batch.id, received_at):
             total += len(rows)
-            added += insert_ignoring_conflicts(connection, Measurement.__table__, rows, NATURAL_KEY)
+            added += insert_ignoring_conflicts(connection, MEASUREMENTS, rows, NATURAL_KEY)
             if on_chunk:
                 on_chunk(len(rows))
         notes = tuple(f"{note.kind} (line {note.line}): {note.detail}" for note in content.skipped)

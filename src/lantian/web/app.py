@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -17,9 +18,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from lantian import __version__
 from lantian.config import Settings, get_settings
 from lantian.db.engine import create_db_engine, session_factory
+from lantian.errors import InputError
 from lantian.logs import get_logger
 from lantian.timeutil import format_cn_hour
 from lantian.web import pages, system
+from lantian.web.api import monitoring as monitoring_api
 
 WEB_DIR = Path(__file__).parent
 log = get_logger("lantian.web")
@@ -85,6 +88,32 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             )
         return PlainTextResponse(message, status_code=503)
 
+    @app.exception_handler(InputError)
+    async def input_error(_request: Request, error: InputError) -> Response:
+        return JSONResponse(
+            {"error": {"code": "invalid_input", "message": str(error)}}, status_code=422
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, error: RequestValidationError) -> Response:
+        # One error shape for every failure: what, where, why.
+        details = [
+            {"where": ".".join(str(part) for part in item["loc"]), "why": item["msg"]}
+            for item in error.errors()
+        ]
+        message = "; ".join(f"{d['where']}: {d['why']}" for d in details)
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "invalid_request",
+                    "message": f"请求参数有误 / invalid request: {message}",
+                    "details": details,
+                }
+            },
+            status_code=422,
+        )
+
     app.include_router(system.router)
+    app.include_router(monitoring_api.router)
     app.include_router(pages.router)
     return app

@@ -1,0 +1,199 @@
+"""Data quality of stations: automatic QC flags, upload rates and valid-transmission rates.
+
+Upload rate (上传率) = received station-hours ÷ expected station-hours; valid-transmission rate
+(数据传输有效率) = valid station-hours ÷ expected. A station-hour is *received* when any of the six
+pollutants arrived, and *valid* when all six arrived and none is invalidated by a QC rule or its
+instrument flag (:mod:`lantian.monitoring.rules`). Hours are hour-ending: the day D holds the hours
+labelled D 01:00 … D+1 00:00 (China time), as the 24-hour mean of HJ 663 does. The plan's line is 90 %
+(seed task 1: "上传率达到90%以上"; task 33: "数据传输有效率达到 90%").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lantian.monitoring.models import POLLUTANTS, Measurement, Station
+from lantian.monitoring.rules import (
+    DEFAULT_QC_OPTIONS,
+    INVALIDATING,
+    QcFlag,
+    QcOptions,
+    check_pollutant,
+    instrument_invalid,
+    pm25_above_pm10,
+)
+from lantian.timeutil import CHINA_TZ
+
+Period = Literal["day", "month"]
+#: The plan's upload-rate and valid-transmission-rate line (seed tasks 1 and 33).
+DEFAULT_RATE_TARGET = 0.90
+
+
+@dataclass(frozen=True)
+class HourlyGrid:
+    """Measurements of a span on a regular hourly grid: ``values[p][t, s]`` (NaN = none)."""
+
+    stations: list[Station]
+    hours: list[datetime]  # hour-ending labels, UTC, regular
+    values: dict[str, np.ndarray]
+    flags: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class RateRow:
+    station_code: str
+    station_name: str
+    period_start: date
+    expected_hours: int
+    received_hours: int
+    valid_hours: int
+    target: float
+
+    @property
+    def upload_rate(self) -> float:
+        return self.received_hours / self.expected_hours if self.expected_hours else 0.0
+
+    @property
+    def valid_rate(self) -> float:
+        return self.valid_hours / self.expected_hours if self.expected_hours else 0.0
+
+    @property
+    def meets_target(self) -> bool:
+        return self.upload_rate >= self.target and self.valid_rate >= self.target
+
+
+def day_span(first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    """Hour-ending labels (exclusive start, inclusive end) covering whole China-time days."""
+    start = datetime.combine(first_day, time(0), CHINA_TZ)
+    end = datetime.combine(last_day + timedelta(days=1), time(0), CHINA_TZ)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def load_grid(
+    session: Session, first_day: date, last_day: date, station_codes: list[str] | None = None
+) -> HourlyGrid:
+    """The six pollutants' hourly values of the given days (any source, first received wins)."""
+    start, end = day_span(first_day, last_day)
+    station_query = select(Station).where(Station.active).order_by(Station.code)
+    if station_codes:
+        station_query = station_query.where(Station.code.in_(station_codes))
+    stations = list(session.scalars(station_query))
+    n_hours = int((end - start) / timedelta(hours=1))
+    hours = [start + timedelta(hours=h + 1) for h in range(n_hours)]
+    values = {p: np.full((n_hours, len(stations)), np.nan) for p in POLLUTANTS}
+    flags = {p: np.full((n_hours, len(stations)), "", dtype="<U2") for p in POLLUTANTS}
+    if not stations:
+        return HourlyGrid(stations, hours, values, flags)
+    column_of = {station.id: s for s, station in enumerate(stations)}
+    rows = session.execute(
+        select(
+            Measurement.station_id,
+            Measurement.pollutant,
+            Measurement.period_end,
+            Measurement.value,
+            Measurement.flag,
+        )
+        .where(
+            Measurement.averaging == "1h",
+            Measurement.period_end > start,
+            Measurement.period_end <= end,
+            Measurement.station_id.in_(list(column_of)),
+            Measurement.pollutant.in_(POLLUTANTS),
+        )
+        .order_by(Measurement.id.desc())  # so that the first received is written last and wins
+    ).all()
+    for station_id, pollutant, period_end, value, flag in rows:
+        t = int((period_end - start) / timedelta(hours=1)) - 1
+        values[pollutant][t, column_of[station_id]] = value
+        flags[pollutant][t, column_of[station_id]] = flag
+    return HourlyGrid(stations, hours, values, flags)
+
+
+def qc_flags(
+    grid: HourlyGrid, options: QcOptions = DEFAULT_QC_OPTIONS
+) -> dict[str, dict[QcFlag, np.ndarray]]:
+    """Every automatic QC flag per pollutant as (time, station) masks."""
+    result: dict[str, dict[QcFlag, np.ndarray]] = {}
+    for pollutant in POLLUTANTS:
+        masks = check_pollutant(pollutant, grid.values[pollutant], options)
+        masks[QcFlag.INSTRUMENT] = instrument_invalid(grid.flags[pollutant])
+        result[pollutant] = masks
+    pm_pair = pm25_above_pm10(
+        grid.values["pm2_5"], grid.values["pm10"], options.pm25_above_pm10_tolerance
+    )
+    result["pm2_5"][QcFlag.PM25_ABOVE_PM10] = pm_pair
+    result["pm10"][QcFlag.PM25_ABOVE_PM10] = pm_pair
+    return result
+
+
+def valid_mask(
+    grid: HourlyGrid, flags: dict[str, dict[QcFlag, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    """Per pollutant: present and not invalidated by any invalidating QC flag."""
+    valid: dict[str, np.ndarray] = {}
+    for pollutant in POLLUTANTS:
+        ok = ~np.isnan(grid.values[pollutant])
+        for flag, mask in flags[pollutant].items():
+            if flag in INVALIDATING:
+                ok &= ~mask
+        valid[pollutant] = ok
+    return valid
+
+
+def transmission_rates(
+    session: Session,
+    first_day: date,
+    last_day: date,
+    period: Period = "day",
+    station_codes: list[str] | None = None,
+    target: float = DEFAULT_RATE_TARGET,
+    options: QcOptions = DEFAULT_QC_OPTIONS,
+) -> list[RateRow]:
+    """Upload and valid-transmission rates per station and day or month."""
+    grid = load_grid(session, first_day, last_day, station_codes)
+    if not grid.stations:
+        return []
+    received = np.zeros(grid.values["so2"].shape, dtype=np.bool_)
+    for pollutant in POLLUTANTS:
+        received |= ~np.isnan(grid.values[pollutant])
+    valid_by_pollutant = valid_mask(grid, qc_flags(grid, options))
+    valid = np.logical_and.reduce([valid_by_pollutant[p] for p in POLLUTANTS])
+    # The China-time day an hour-ending label belongs to: the label minus one hour.
+    days = [(hour - timedelta(hours=1)).astimezone(CHINA_TZ).date() for hour in grid.hours]
+    keys = [day.replace(day=1) if period == "month" else day for day in days]
+    frame = pl.DataFrame(
+        {
+            "period_start": np.repeat(np.array(keys, dtype="datetime64[D]"), len(grid.stations)),
+            "station": np.tile(np.arange(len(grid.stations)), len(grid.hours)),
+            "received": received.ravel(),
+            "valid": valid.ravel(),
+        }
+    )
+    summary = (
+        frame.group_by("period_start", "station")
+        .agg(
+            pl.len().alias("expected"),
+            pl.col("received").sum().alias("received"),
+            pl.col("valid").sum().alias("valid"),
+        )
+        .sort("period_start", "station")
+    )
+    return [
+        RateRow(
+            station_code=grid.stations[row["station"]].code,
+            station_name=grid.stations[row["station"]].name,
+            period_start=row["period_start"],
+            expected_hours=row["expected"],
+            received_hours=row["received"],
+            valid_hours=row["valid"],
+            target=target,
+        )
+        for row in summary.iter_rows(named=True)
+    ]
