@@ -11,9 +11,11 @@ from lantian.standards.hj212 import (
     STRICT,
     TOLERANT,
     BuildError,
+    CrcMismatch,
     FieldError,
     FrameSplitter,
     GarbageChunk,
+    ParseOptions,
     build,
     crc16_hj212,
     data_ack,
@@ -168,3 +170,14 @@ def test_splitter_bounds_the_frame_size() -> None:
     assert splitter.buffered < 1036
     with pytest.raises(ValueError):
         FrameSplitter(5)
+
+
+def test_crc_error_reply_from_a_packet_read_without_crc_check() -> None:
+    """On a CRC error the centre may answer 9011 QnRtn=9 (spec §5.3): the fields needed for
+    the reply are read with the CRC check off."""
+    corrupted = REQUEST_2017[:-6] + b"0000\r\n"
+    with pytest.raises(CrcMismatch):
+        parse(corrupted)
+    fields_only = parse(corrupted, ParseOptions(mode="tolerant", crc_mode="none"))
+    reply = parse(build(request_ack(fields_only, 9)))
+    assert (reply.cn, reply.qn, reply.cp.get("QnRtn")) == ("9011", "20171115093000123", "9")
