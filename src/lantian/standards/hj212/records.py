@@ -2,8 +2,8 @@
 
 Times in HJ 212 are local Beijing time without zone; records carry timezone-aware datetimes at
 UTC+8.  ``DataTime`` of minute, hour and day data (CN 2051, 2061, 2031, 2041) is the *start* of
-the period (HJ 212-2017 Table 4 / Appendix C; e.g. hour data ``DataTime=20160801080000`` covers
-08:00-09:00).  The platform labels hourly values by the hour *end* (09:00 here), as CNEMC does;
+the period (spec §5.2 on ``DataTime``; e.g. hour data ``DataTime=20160801080000`` covers
+08:00-09:00).  The platform labels hourly values by the hour *end* (09:00 here);
 :func:`hour_end_label` does that conversion explicitly.
 """
 
