@@ -13,8 +13,6 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Final
 
-from lantian.standards.hj212.codes import VALUE_FIELDS
-
 #: Header field names in the order of HJ 212-2017 Table 3.
 HEADER_FIELDS: Final[tuple[str, ...]] = ("QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO")
 
@@ -362,8 +360,3 @@ class Packet:
             },
             "deviations": [d.to_dict() for d in self.deviations],
         }
-
-
-def is_value_field(suffix: str | None) -> bool:
-    """True for CP field suffixes that carry a measured value (Rtd, Avg, Cou, ZsRtd, RS...)."""
-    return suffix in VALUE_FIELDS
