@@ -118,7 +118,9 @@ def bench_kernels(rows: int, sample: int) -> None:
         f"aqi-hub  cal_aqi_cn hourly (sample): {hub / 1e6:8.4f} M station-hours/s "
         f"({len(sample_rows):,} rows, {t_hub:.2f} s)"
     )
-    print(f"ratio lantian / aqi-hub            : {ours / hub:8.0f} x")
+    print(f"ratio lantian / aqi-hub            : {ours / hub:8.0f} x  (IAQI x6 + AQI, fixed-point)")
+    print(f"                                     {n / t_full / hub:8.0f} x  (+ primary + level)")
+    print(f"                                     {n / t_float / hub:8.0f} x  (from floats)")
     for standard in (HJ633_2012, HJ633_2026):
         mine = realtime_aqi_fixed(picked, standard, OPTIONS).aqi
         agree = sum(

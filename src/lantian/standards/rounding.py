@@ -68,10 +68,9 @@ def quantize(values: npt.ArrayLike, decimals: int) -> IntArray:
     with np.errstate(invalid="ignore"):
         np.subtract(scaled, rounded, out=scaled)
     np.abs(scaled, out=scaled)
-    np.subtract(scaled, 0.5, out=scaled)
-    np.abs(scaled, out=scaled)
-    # Only values within a whisker of a half can depend on their decimal digits.
-    near_half = scaled < 1e-6
+    # |scaled - rint(scaled)| <= 0.5, so only values within a whisker of 0.5 are near a half, and
+    # only those can depend on their decimal digits.
+    near_half = scaled > 0.5 - 1e-6
     if near_half.any():
         positions = np.flatnonzero(near_half)
         rounded[positions] = [
