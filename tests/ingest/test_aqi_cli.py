@@ -59,7 +59,8 @@ def test_cli_hourly_rows_match_published_aqi(cnemc_dir: Path, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert "truncated_row" in result.output and "hours 8-23 absent" in result.output
     frame = pl.read_csv(out, infer_schema_length=0)
-    assert frame.columns[: len(REQUIRED)] == REQUIRED
+    assert frame.columns[:2] == ["station", "time"]
+    assert set(REQUIRED) <= set(frame.columns)
     assert frame["time"].str.contains(r"^\d{4}-\d\d-\d\dT\d\d:00\+08:00$").all()
     # hour 0 of 20190104 is 2019-01-04T00:00+08:00 (end of the hour)
     assert frame.filter(pl.col("time") == "2019-01-04T00:00+08:00").height > 1000
@@ -116,3 +117,18 @@ def test_cli_rejects_unknown_format(cnemc_dir: Path, tmp_path: Path) -> None:
         app, ["aqi", str(path), "--format", "xls", "--out", str(tmp_path / "x.csv")]
     )
     assert result.exit_code != 0
+
+
+def test_cli_marks_over_range_and_exceedance(cnemc_dir: Path, tmp_path: Path) -> None:
+    # 2017-01-01 00:00, Beijing Dongsi (1003A): PM10 601, PM2.5 501 -> both capped at 500.
+    path = cnemc_dir / "national_daily" / "china_sites_20170101.csv"
+    out = tmp_path / "severe.csv"
+    run_aqi([path], out, "hj633-2012", err=io.StringIO())
+    frame = pl.read_csv(out, infer_schema_length=0)
+    row = frame.filter(
+        (pl.col("station") == "1003A") & (pl.col("time") == "2017-01-01T00:00+08:00")
+    )
+    assert row["aqi"].to_list() == ["500"] and row["category"].to_list() == ["严重污染"]
+    assert row["over_range"].to_list() == ["PM10,PM2.5"]
+    assert row["primary"].to_list() == ["PM10,PM2.5"]
+    assert row["exceedance"].to_list() == ["PM10,PM2.5"]

@@ -93,9 +93,15 @@ def _result_columns(result: AqiResult, keep: npt.NDArray[np.bool_]) -> dict[str,
         columns[f"iaqi_{label}"] = _iaqi_column(result.iaqi[indicator][keep])
     aqi = result.aqi[keep]
     columns["aqi"] = _iaqi_column(aqi)
-    primary_all = np.array(result.primary_labels(), dtype=object)
-    primary = pl.Series(primary_all[keep.reshape(-1)].tolist(), dtype=pl.String)
-    columns["primary"] = pl.select(pl.when(primary != "").then(primary)).to_series()
+    flat_keep = keep.reshape(-1)
+    for column, labels in (
+        ("primary", result.primary_labels()),
+        ("exceedance", result.exceedance_labels()),
+        ("over_range", result.over_range_labels()),
+    ):
+        picked = pl.Series(np.array(labels, dtype=object)[flat_keep].tolist(), dtype=pl.String)
+        picked = picked.str.replace_all("PM25", "PM2.5", literal=True)  # CNEMC spelling
+        columns[column] = pl.select(pl.when(picked != "").then(picked)).to_series()
     level = result.level[keep].astype(np.int32)
     columns["level"] = _iaqi_column(np.where(level > 0, level, -1))
     categories = np.array(

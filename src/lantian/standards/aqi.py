@@ -362,6 +362,16 @@ class AqiResult:
             mask |= hit.astype(np.uint16) << np.uint16(bit)
         return mask
 
+    @cached_property
+    def over_range_mask(self) -> npt.NDArray[np.uint16]:
+        """Bit i set where indicator i is above its top breakpoint and capped (spec §1.3, 爆表)."""
+        mask = np.zeros(self.aqi.shape, dtype=np.uint16)
+        for bit, name in enumerate(self.indicators):
+            flags = self.over_range.get(name)
+            if flags is not None:
+                mask |= flags.astype(np.uint16) << np.uint16(bit)
+        return mask
+
     def indicators_in(self, mask: int) -> list[str]:
         """Indicator names whose bits are set in one mask value."""
         return [name for bit, name in enumerate(self.indicators) if mask >> bit & 1]
@@ -382,6 +392,10 @@ class AqiResult:
     def exceedance_labels(self, separator: str = ",") -> list[str]:
         """Exceedance pollutants per row as text ('' where none)."""
         return _labels(self.exceedance_mask, self.pollutants_in, separator)
+
+    def over_range_labels(self, separator: str = ",") -> list[str]:
+        """Indicators above their top breakpoint per row as text ('' where none)."""
+        return _labels(self.over_range_mask, self.indicators_in, separator)
 
 
 def _labels(mask: npt.NDArray[np.uint16], names: Any, separator: str) -> list[str]:
