@@ -143,6 +143,40 @@ def _classify_means(grid: CnemcFile, first_own: int, report: FileReport) -> None
     o3_kinds["revised_hourly_values"] = int((comparable & ~agree & (count == 24)).sum())
     report.kinds["O3_24h(max)"] = o3_kinds
     report.not_comparable["O3_24h(max)"] = int((own & (published >= 0) & ~inside).sum())
+    _o3_8h_within_day(grid, own, report)
+
+
+def _o3_8h_within_day(grid: CnemcFile, own: npt.NDArray[np.bool_], report: FileReport) -> None:
+    """CNEMC ``O3_8h``: mean of the last <= 8 hourly O3 values *within* the natural day.
+
+    (data/PROVENANCE.md §1.5: it restarts at 01:00, so at hour 1 it equals the 1-h O3.) This is
+    the publishing convention of the national platform, not the crossing-midnight moving mean
+    of spec §2.3; it is checked here with the same exact averaging kernel, per day block.
+    """
+    o3 = grid.fixed("O3")
+    published = grid.fixed("O3_8h")
+    day_of = np.array([(t - timedelta(hours=1)).toordinal() for t in grid.times])
+    label = np.array([(t - timedelta(hours=1)).hour + 1 for t in grid.times])
+    ours = np.full(o3.shape, -1, dtype=np.int64)
+    count = np.zeros(o3.shape, dtype=np.int64)
+    for day in np.unique(day_of):
+        rows = np.flatnonzero(day_of == day)
+        moving = rolling_average(o3[rows], 8, 1)
+        ours[rows], count[rows] = moving.value, moving.count
+    # the day's 01:00 must lie inside the data for the window to be known
+    day_start_inside = (np.arange(len(grid.times)) - (label - 1) >= 0)[:, None]
+    comparable = own[:, :1] & day_start_inside & (published >= 0) & (ours >= 0)
+    agree = comparable & (ours == published)
+    complete = comparable & (count == np.minimum(label, 8)[:, None])
+    report.means["O3_8h(day)"] = (int(agree.sum()), int(comparable.sum()))
+    report.full_window["O3_8h(day)"] = (int((agree & complete).sum()), int(complete.sum()))
+    kinds: Counter[str] = Counter()
+    kinds["gap_in_window"] = int((comparable & ~agree & ~complete).sum())
+    kinds["revised_hourly_values"] = int((complete & ~agree).sum())
+    report.kinds["O3_8h(day)"] = kinds
+    report.not_comparable["O3_8h(day)"] = int(
+        (own[:, :1] & ~day_start_inside & (published >= 0)).sum()
+    )
 
 
 def _previous_day(files: dict[Path, CnemcFile], path: Path) -> CnemcFile | None:
@@ -197,7 +231,7 @@ def _format(reports: list[FileReport]) -> str:
         for note in r.skipped:
             lines.append(f"    reader: {note}")
     lines += ["", "Totals per pollutant:"]
-    for type_name in (*MEAN_TYPES, "O3_24h(max)"):
+    for type_name in (*MEAN_TYPES, "O3_24h(max)", "O3_8h(day)"):
         agree = sum(r.means[type_name][0] for r in reports if type_name in r.means)
         compared = sum(r.means[type_name][1] for r in reports if type_name in r.means)
         kinds: Counter[str] = Counter()
@@ -264,6 +298,12 @@ def test_every_cnemc_station_hour_conforms(
         assert full_agree + explained_ties >= 0.999 * full_compared, type_name
     o3_agree, o3_compared = (sum(r.means["O3_24h(max)"][i] for r in reports) for i in (0, 1))
     assert o3_agree >= 0.99 * o3_compared
+    o3_8h_agree, o3_8h_compared = (
+        sum(r.full_window["O3_8h(day)"][i] for r in reports) for i in (0, 1)
+    )
+    # 2019-02-20/25/26 hold ~950 complete windows whose published O3_8h the published 1-h O3
+    # cannot reproduce (off by 1-3 µg/m3 at any hour): every other file agrees 100 %.
+    assert o3_8h_compared > 200_000 and o3_8h_agree >= 0.995 * o3_8h_compared
 
 
 def _aqi_of(data: CnemcFile) -> npt.NDArray[np.int16]:
