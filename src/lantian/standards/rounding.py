@@ -52,6 +52,10 @@ def round_half_even_div(numerator: npt.ArrayLike, denominator: npt.ArrayLike) ->
     return np.where(den > 0, result, MISSING).astype(np.int64)
 
 
+QUANTIZE_CHUNK: Final[int] = 1 << 15
+"""Values converted per pass: small enough for the temporaries to stay in the CPU cache."""
+
+
 def quantize(values: npt.ArrayLike, decimals: int) -> IntArray:
     """Convert concentrations to fixed-point integers (x 10**decimals), rounding per GB/T 8170.
 
@@ -61,10 +65,19 @@ def quantize(values: npt.ArrayLike, decimals: int) -> IntArray:
     NaN, infinities and negative values (invalid concentrations, spec §1.2) become MISSING.
     """
     given = np.asarray(values, dtype=np.float64)
-    x = given.reshape(-1)
-    scaled = x * float(10**decimals)
+    flat = given.reshape(-1)
+    out = np.empty(flat.shape, dtype=np.int64)
+    scale = float(10**decimals)
+    for start in range(0, flat.size, QUANTIZE_CHUNK):
+        stop = min(start + QUANTIZE_CHUNK, flat.size)
+        out[start:stop] = _quantize_chunk(flat[start:stop], scale, decimals)
+    return out.reshape(given.shape)
+
+
+def _quantize_chunk(x: npt.NDArray[np.float64], scale: float, decimals: int) -> IntArray:
+    scaled = x * scale
     rounded = np.rint(scaled)
-    # distance to the nearest integer, computed in place (this runs on tens of millions of values)
+    # distance to the nearest integer, computed in place
     with np.errstate(invalid="ignore"):
         np.subtract(scaled, rounded, out=scaled)
     np.abs(scaled, out=scaled)
@@ -79,7 +92,7 @@ def quantize(values: npt.ArrayLike, decimals: int) -> IntArray:
     invalid = ~(x >= 0.0)  # True for NaN and negatives
     invalid |= rounded > MAX_FIXED  # infinities and values beyond the fixed-point range
     rounded[invalid] = MISSING
-    return rounded.astype(np.int64).reshape(given.shape)
+    return rounded.astype(np.int64)
 
 
 def rescale(fixed: npt.ArrayLike, from_decimals: int, to_decimals: int) -> IntArray:
