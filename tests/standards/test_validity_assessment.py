@@ -141,3 +141,41 @@ def test_round_half_even_div_matches_fraction_rounding(num: int, den: int) -> No
 def test_quantize_reads_floats_as_decimals() -> None:
     assert quantize([1.015, 1.025, 0.145, np.nan, -2.0], 2).tolist() == [102, 102, 14, -1, -1]
     assert rescale([1234, 1235, 1245, -1], 1, 0).tolist() == [123, 124, 124, -1]
+
+
+def _naive_mean(values: list[int]) -> Fraction | None:
+    valid = [v for v in values if v >= 0]
+    return Fraction(sum(valid), len(valid)) if valid else None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(-1, 999), min_size=1, max_size=80))
+def test_rolling_average_equals_naive_fraction_mean(values: list[int]) -> None:
+    result = rolling_24h_average(np.array(values)[:, None], ValidityOptions(rolling_min_points=1))
+    moving = o3_8h_moving(np.array(values)[:, None], ValidityOptions(o3_8h_min_hours=1))
+    for i in range(len(values)):
+        for width, got in ((24, result), (8, moving)):
+            expected = _naive_mean(values[max(0, i - width + 1) : i + 1])
+            assert int(got.count[i, 0]) == sum(
+                v >= 0 for v in values[max(0, i - width + 1) : i + 1]
+            )
+            assert int(got.value[i, 0]) == (-1 if expected is None else round(expected))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.just(-1), st.integers(0, 900)), min_size=24, max_size=24))
+def test_mda8_equals_naive_reference(hours: list[int]) -> None:
+    result = o3_daily_max_8h(np.array(hours)[:, None])
+    means = []
+    for end in range(8, 25):  # window labels 08..24 -> hour indices end-8 .. end-1
+        window = hours[end - 8 : end]
+        valid = [v for v in window if v >= 0]
+        if len(valid) >= 6:
+            means.append(Fraction(sum(valid), len(valid)))
+    assert int(result.valid_windows[0, 0]) == len(means)
+    if not means:
+        assert int(result.value[0, 0]) == -1
+        return
+    best = max(means)
+    assert int(result.rounded[0, 0]) == round(best)
+    assert bool(result.valid[0, 0]) == (len(means) >= 14 or best > 160)
