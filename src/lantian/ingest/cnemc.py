@@ -17,6 +17,7 @@ The reader only parses; the kernels in :mod:`lantian.standards` do the arithmeti
 
 from __future__ import annotations
 
+import gzip
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -206,7 +207,10 @@ def read_cnemc(path: str | Path) -> CnemcFile:
     CNEMC file at all (no ``date,hour,type`` header in either orientation).
     """
     file_path = Path(path)
-    text = file_path.read_bytes().decode("utf-8-sig", errors="replace")
+    raw = file_path.read_bytes()
+    if file_path.suffix == ".gz":  # the demo ships its CNEMC data gzip-compressed
+        raw = gzip.decompress(raw)
+    text = raw.decode("utf-8-sig", errors="replace")
     lines = text.splitlines()
     if not lines:
         raise ValueError(f"{file_path}: empty file")
