@@ -124,8 +124,14 @@ class Hj212Receiver:
 
     # --- lifecycle ----------------------------------------------------------------------------
 
-    async def start(self, host: str = "0.0.0.0", port: int = 9212) -> int:
-        """Load the device registry, start the writer and listen; returns the bound port."""
+    async def start(
+        self, host: str = "0.0.0.0", port: int = 9212, *, reuse_port: bool = False
+    ) -> int:
+        """Load the device registry, start the writer and listen; returns the bound port.
+
+        ``reuse_port``: several receiver processes share the port (SO_REUSEPORT, Linux spreads
+        the connections over them) — each with its own group-commit writer.
+        """
         await self.reload_devices()
         self._queue = asyncio.Queue()
         self._tasks = [
@@ -133,7 +139,12 @@ class Hj212Receiver:
             asyncio.create_task(self._refresh_loop(), name="hj212-registry"),
         ]
         self._server = await asyncio.start_server(
-            self._on_connection, host, port, limit=self.limits.read_size, reuse_address=True
+            self._on_connection,
+            host,
+            port,
+            limit=self.limits.read_size,
+            reuse_address=True,
+            reuse_port=reuse_port or None,
         )
         bound = int(self._server.sockets[0].getsockname()[1])
         log.info("hj212_listening", host=host, port=bound, devices=len(self._devices))
@@ -245,6 +256,10 @@ class Hj212Receiver:
         self.stats.connections += 1
         try:
             await self._serve_connection(reader, writer)
+        except asyncio.CancelledError:
+            # Shutdown: the task ends here.  Not re-raised because asyncio's stream callback
+            # would log a cancelled connection task as an error.
+            pass
         finally:
             self._open_connections -= 1
             self._connection_tasks.discard(task)
@@ -353,11 +368,12 @@ async def run_receiver(
     port: int,
     limits: ReceiverLimits | None = None,
     *,
+    reuse_port: bool = False,
     on_listening: Callable[[int], None] | None = None,
 ) -> None:
     """Serve until cancelled (Ctrl+C / SIGTERM), then close cleanly."""
     receiver = Hj212Receiver(engine, limits)
-    bound = await receiver.start(host, port)
+    bound = await receiver.start(host, port, reuse_port=reuse_port)
     if on_listening is not None:
         on_listening(bound)
     started = time.monotonic()

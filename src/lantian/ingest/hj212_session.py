@@ -19,10 +19,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Final
 
 from lantian.monitoring.devices import DeviceConfig
-from lantian.monitoring.hj212_store import CodeValues, FrameToStore, UploadData
+from lantian.monitoring.hj212_store import (
+    AIR_QUALITY_ST,
+    CodeValues,
+    FrameToStore,
+    UploadData,
+)
 from lantian.standards.hj212 import (
     TOLERANT,
     BuildError,
@@ -31,16 +37,22 @@ from lantian.standards.hj212 import (
     FieldError,
     GarbageChunk,
     Hj212Error,
-    MeasurementRecord,
     Packet,
+    Pollutant,
     ProtocolVersion,
+    UnitOverride,
     build,
     data_ack,
     notification_ack,
     parse,
     parse_data_time,
-    records_from_packet,
     request_ack,
+)
+from lantian.standards.hj212.codes import (
+    AMBIENT_UNITS,
+    PERIOD_COMMANDS,
+    POLLUTANT_CODES,
+    VALUE_FIELDS,
 )
 
 #: Uploads that carry measured data with a ``DataTime`` (HJ 212-2017 Table 9).
@@ -123,43 +135,73 @@ def _data_time_of(header_or_packet: Packet | None) -> datetime | None:
         return None
 
 
-def _to_float(record: MeasurementRecord) -> float | None:
-    return None if record.value is None else float(record.value)
+_SUMMARY_FIELDS: Final = frozenset({"Min", "Max", "Cou"})
 
 
-def code_values(records: list[MeasurementRecord]) -> list[CodeValues]:
-    """Group a packet's records per code: main value (Avg, or Rtd for real-time), min, max, …"""
-    grouped: dict[str, list[MeasurementRecord]] = {}
-    for record in records:
-        grouped.setdefault(record.code, []).append(record)
+def _unit_of(packet: Packet, code: str, field: str, override: UnitOverride | None) -> str | None:
+    """Unit of a value, by the same rule as the codec's ``records_from_packet``.
+
+    Per-device override first; facility running time in hours; ambient stations (ST=22) in
+    µg/m³ (CO mg/m³); otherwise the default unit of HJ 212-2017 Table B.2.
+    """
+    if override is not None:
+        return override.unit
+    if field in ("RS", "RT"):
+        return "h" if field == "RT" else None
+    if packet.st == AIR_QUALITY_ST and code in AMBIENT_UNITS:
+        return AMBIENT_UNITS[code]
+    row = POLLUTANT_CODES.get(code)
+    if row is None:
+        return None
+    return row.amount_unit if field.endswith("Cou") else row.concentration_unit
+
+
+def _number(pollutant: Pollutant, name: str | None, factor: Decimal | None) -> float | None:
+    value = pollutant.number(name) if name is not None else None
+    if value is None:
+        return None
+    return float(value * factor) if factor is not None else float(value)
+
+
+def code_values(packet: Packet) -> list[CodeValues]:
+    """The values of a data upload per pollutant code (HJ 212-2017 Table 4 fields).
+
+    Main value: ``Avg`` of minute/hour/day data, ``Rtd`` of real-time data, else the first
+    other value field (``RS``, ``RT``, ``Data``…); ``zs_value`` the converted counterpart; the
+    code's data flag (Table 8); unit overrides of the device applied.  Equivalent to grouping
+    ``records_from_packet`` per code (a test holds the two together over the captured traffic),
+    in one pass over :meth:`Packet.pollutants` — the receiver's hot path.
+    """
+    period = PERIOD_COMMANDS.get(packet.cn, "unknown")
+    preferred = ("Rtd", "Avg") if period == "instant" else ("Avg", "Rtd")
+    converted = ("ZsRtd", "ZsAvg") if period == "instant" else ("ZsAvg", "ZsRtd")
     out: list[CodeValues] = []
-    for code, group in grouped.items():
-        by_field: dict[str, MeasurementRecord] = {}
-        for record in group:
-            by_field.setdefault(record.field, record)
-        period = group[0].period
-        preferred = ("Rtd", "Avg") if period == "instant" else ("Avg", "Rtd")
-        main = next((by_field[name] for name in preferred if name in by_field), None)
+    for code, pollutant in packet.pollutants().items():
+        fields = pollutant.fields
+        value_fields = [name for name in fields if name in VALUE_FIELDS]
+        if not value_fields:
+            continue
+        override = packet.unit_override_for(code)
+        factor = override.factor if override is not None else None
+        main = next((name for name in preferred if name in fields), None)
         if main is None:
             main = next(
-                (r for r in group if r.field not in ("Min", "Max", "Cou") and "Zs" not in r.field),
-                group[0],
+                (f for f in value_fields if f not in _SUMMARY_FIELDS and "Zs" not in f),
+                value_fields[0],
             )
-        zs = by_field.get("ZsRtd" if period == "instant" else "ZsAvg") or by_field.get(
-            "ZsAvg" if period == "instant" else "ZsRtd"
-        )
-        flag = next((record.flag for record in group if record.flag is not None), None)
         out.append(
             CodeValues(
                 code=code,
                 period=period,
-                value=_to_float(main),
-                min=_to_float(by_field["Min"]) if "Min" in by_field else None,
-                max=_to_float(by_field["Max"]) if "Max" in by_field else None,
-                cou=_to_float(by_field["Cou"]) if "Cou" in by_field else None,
-                zs_value=_to_float(zs) if zs is not None else None,
-                flag=flag,
-                unit=main.unit,
+                value=_number(pollutant, main, factor),
+                min=_number(pollutant, "Min", factor),
+                max=_number(pollutant, "Max", factor),
+                cou=_number(pollutant, "Cou", factor),
+                zs_value=_number(
+                    pollutant, next((name for name in converted if name in fields), None), factor
+                ),
+                flag=pollutant.flag,
+                unit=_unit_of(packet, code, main, override),
             )
         )
     return out
@@ -248,21 +290,23 @@ def examine_frame(
         )
 
     if packet.cn in DATA_UPLOAD_COMMANDS:
-        try:
-            records = records_from_packet(packet)
-        except FieldError as error:
-            return reject(packet, QN_RTN_UNKNOWN, _error_text(error))
+        if packet.data_time is None or base.data_time is None:
+            return reject(
+                packet,
+                QN_RTN_UNKNOWN,
+                f"数据包缺少有效的 DataTime / data upload without a valid DataTime "
+                f"({packet.data_time!r})",
+            )
         part = int(packet.pno) if packet.pno is not None and packet.pno.isdigit() else 1
         base.upload = UploadData(
             device_id=device.id,
             station_id=device.station_id,
             st=packet.st,
             cn=packet.cn,
-            data_time=records[0].data_time if records else parse_data_time(packet.data_time or ""),
+            data_time=base.data_time,
             part=part,
-            values=code_values(records),
+            values=code_values(packet),
         )
-        base.data_time = base.upload.data_time
     base.verdict = "accepted"
     if packet.deviations:
         base.error = "; ".join(sorted({d.kind.value for d in packet.deviations}))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import signal
 import sys
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -14,6 +16,9 @@ from rich.table import Table
 from lantian.config import get_settings
 from lantian.db_cli import require_current_schema
 from lantian.errors import InputError
+
+if TYPE_CHECKING:
+    from lantian.ingest.hj212_server import ReceiverLimits
 
 ingest_app = typer.Typer(help="数据接入 / data ingestion (HJ 212 receiver).", no_args_is_help=True)
 devices_app = typer.Typer(
@@ -30,21 +35,69 @@ def ingest_hj212(
     host: str = typer.Option("0.0.0.0", help="listen address"),
     max_connections: int = typer.Option(2000, help="most simultaneous device connections"),
     idle_timeout: float = typer.Option(600.0, help="close a connection silent this many s"),
+    workers: int = typer.Option(
+        1, min=1, help="receiver processes sharing the port (PostgreSQL; SQLite: keep 1)"
+    ),
 ) -> None:
     """启动 HJ 212 数据接收服务 / Run the HJ 212 TCP receiver (acks only after commit)."""
     from lantian.db.engine import create_db_engine
-    from lantian.ingest.hj212_server import ReceiverLimits, run_receiver
+    from lantian.ingest.hj212_server import ReceiverLimits
+
+    settings = get_settings()
+    url = settings.effective_database_url
+    engine = create_db_engine(url)
+    require_current_schema(engine)
+    engine.dispose()
+    if workers > 1 and port == 0:
+        raise InputError("多进程需要固定端口 / --workers > 1 needs a fixed --port")
+    limits = ReceiverLimits(max_connections=max_connections, idle_timeout=idle_timeout)
+    context = multiprocessing.get_context("spawn")
+    children = []
+    for _ in range(workers - 1):
+        ready = context.Event()
+        child = context.Process(
+            target=_serve, args=(url, host, port, limits, True, ready), daemon=True
+        )
+        child.start()
+        children.append((child, ready))
+    for _, ready in children:
+        if not ready.wait(60):
+            raise InputError("接收进程未能启动 / a receiver worker did not start")
+    try:
+        _serve(url, host, port, limits, workers > 1, None, announce=True)
+    finally:
+        for child, _ in children:
+            child.terminate()
+        for child, _ in children:
+            child.join(10)
+    console.print("HJ 212 接收服务已停止 / receiver stopped", highlight=False)
+
+
+def _serve(
+    url: str,
+    host: str,
+    port: int,
+    limits: ReceiverLimits,
+    reuse_port: bool,
+    ready: Any,
+    *,
+    announce: bool = False,
+) -> None:
+    """One receiver process: serve until SIGINT/SIGTERM."""
+    from lantian.db.engine import create_db_engine
+    from lantian.ingest.hj212_server import run_receiver
     from lantian.logs import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    engine = create_db_engine(settings.effective_database_url)
-    require_current_schema(engine)
-    limits = ReceiverLimits(max_connections=max_connections, idle_timeout=idle_timeout)
+    engine = create_db_engine(url)
 
     def listening(bound: int) -> None:
-        # One plain line on stdout: scripts and tests wait for it before connecting.
-        print(f"HJ 212 接收服务已启动 / listening on {host}:{bound}", flush=True)
+        if ready is not None:
+            ready.set()
+        if announce:
+            # One plain line on stdout: scripts and tests wait for it before connecting.
+            print(f"HJ 212 接收服务已启动 / listening on {host}:{bound}", flush=True)
 
     async def main() -> None:
         task = asyncio.current_task()
@@ -52,7 +105,9 @@ def ingest_hj212(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, task.cancel)
-        await run_receiver(engine, host, port, limits, on_listening=listening)
+        await run_receiver(
+            engine, host, port, limits, reuse_port=reuse_port, on_listening=listening
+        )
 
     try:
         asyncio.run(main())
@@ -60,7 +115,6 @@ def ingest_hj212(
         pass
     finally:
         engine.dispose()
-    console.print("HJ 212 接收服务已停止 / receiver stopped", highlight=False)
 
 
 @devices_app.command("add")
