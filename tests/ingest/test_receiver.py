@@ -258,6 +258,11 @@ def test_stack_values_keep_hj212_codes_and_flags(engine: Engine) -> None:
         ("a34013", 4.2, None, None, None, None, "C", "hour"),
     ]
     assert count(engine, model=Measurement) == 0  # no station: not a station series
+    with session_factory(engine)() as session:
+        # Written by the driver-level fast path, read back through the ORM: the same instant.
+        stored_time = session.scalars(select(ReceivedPacket.data_time)).one()
+        frame_time = session.scalars(select(RawFrame.data_time)).one()
+    assert stored_time == frame_time == datetime(2016, 8, 24, 0, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("db_backend", ["sqlite"])

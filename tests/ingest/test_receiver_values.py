@@ -1,0 +1,120 @@
+"""The receiver's per-code values agree with the codec's ``records_from_packet`` on real data."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from lantian.ingest.hj212_session import code_values
+from lantian.monitoring.hj212_store import CodeValues
+from lantian.standards.hj212 import (
+    TOLERANT,
+    Hj212Error,
+    MeasurementRecord,
+    Packet,
+    ParseOptions,
+    UnitOverride,
+    parse,
+    records_from_packet,
+)
+from tests.ingest.hj212_support import (
+    CAPTURED,
+    captured_frames,
+    catalogue_packets,
+    is_data_upload,
+)
+
+
+def _float(record: MeasurementRecord | None) -> float | None:
+    return None if record is None or record.value is None else float(record.value)
+
+
+def reference_values(packet: Packet) -> list[CodeValues]:
+    """Group the codec's records per code, field by field (the slow, obvious way)."""
+    grouped: dict[str, list[MeasurementRecord]] = {}
+    for record in records_from_packet(packet):
+        grouped.setdefault(record.code, []).append(record)
+    out = []
+    for code, records in grouped.items():
+        first = {}
+        for record in records:
+            first.setdefault(record.field, record)
+        instant = records[0].period == "instant"
+        main = first.get("Rtd" if instant else "Avg") or first.get("Avg" if instant else "Rtd")
+        if main is None:
+            others = [r for r in records if r.field not in ("Min", "Max", "Cou")]
+            main = next((r for r in others if "Zs" not in r.field), records[0])
+        converted = first.get("ZsRtd" if instant else "ZsAvg") or first.get(
+            "ZsAvg" if instant else "ZsRtd"
+        )
+        out.append(
+            CodeValues(
+                code=code,
+                period=records[0].period,
+                value=_float(main),
+                min=_float(first.get("Min")),
+                max=_float(first.get("Max")),
+                cou=_float(first.get("Cou")),
+                zs_value=_float(converted),
+                flag=next((r.flag for r in records if r.flag is not None), None),
+                unit=main.unit,
+            )
+        )
+    return out
+
+
+def _uploads(shared_dir: Path) -> list[Packet]:
+    frames = captured_frames(shared_dir, CAPTURED[0]) + captured_frames(shared_dir, CAPTURED[1])
+    frames += [str(entry["packet"]).encode() for entry in catalogue_packets(shared_dir)]
+    packets = []
+    for frame in frames:
+        try:
+            packet = parse(frame, TOLERANT)
+        except Hj212Error:
+            continue
+        if is_data_upload(packet):
+            packets.append(packet)
+    return packets
+
+
+def test_values_match_the_codec_records_on_all_real_uploads(shared_dir: Path) -> None:
+    packets = _uploads(shared_dir)
+    assert len(packets) > 15_000
+    compared = 0
+    for packet in packets:
+        try:
+            expected = reference_values(packet)
+        except Hj212Error:
+            continue  # no valid DataTime: the receiver rejects these
+        assert code_values(packet) == expected, packet.to_dict()
+        compared += 1
+    assert compared > 15_000
+
+
+def test_unit_override_converts_ng_to_ug() -> None:
+    """Spec §5.8 unit trap: a vendor sending PM in ng/m³ (P4: a34004-Rtd=75600.000).
+
+    The segment of spec §5.10 P4 is 379 bytes (the spec's "length 0383" is off by 4; its CRC
+    5440 is right).
+    """
+    frame = (
+        "##0379QN=20180427125809000;ST=22;CN=2011;PW=123456;MN=LXHB0CS0306310;Flag=5;"
+        "CP=&&DataTime=20180427125809;a34004-Rtd=75600.000,a34004-Flag=N;"
+        "a34002-Rtd=140600.000,a34002-Flag=N;a34001-Rtd=178000.000,a34001-Flag=N;"
+        "a01001-Rtd=24.8,a01001-Flag=N;a01002-Rtd=46.8,a01002-Flag=N;"
+        "a01006-Rtd=101.380,a01006-Flag=N;a01007-Rtd=0.0,a01007-Flag=N;"
+        "a01008-Rtd=25,a01008-Flag=N;LA-Rtd=57.9,LA-Flag=N&&5440"
+    )
+    options = ParseOptions(
+        mode="tolerant",
+        unit_overrides=(
+            UnitOverride.ng_to_ug("a34004", mn="LXHB0CS0306310"),
+            UnitOverride.ng_to_ug("a34002", mn="LXHB0CS0306310"),
+        ),
+    )
+    values = {v.code: v for v in code_values(parse(frame, options))}
+    assert values["a34004"].value == float(Decimal("75600.000") * Decimal("0.001")) == 75.6
+    assert values["a34004"].unit == "µg/m³"
+    assert values["a34002"].value == 140.6
+    assert values["a01001"].value == 24.8 and values["a01001"].unit == "°C"
+    assert code_values(parse(frame, options)) == reference_values(parse(frame, options))
