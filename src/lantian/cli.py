@@ -17,6 +17,7 @@ from lantian.config import get_settings
 from lantian.db_cli import db_app, require_current_schema
 from lantian.errors import InputError
 from lantian.monitoring.cli import import_app, monitoring_app
+from lantian.monitoring.review_cli import review_app
 
 app = typer.Typer(
     name="lantian",
@@ -29,6 +30,7 @@ console = Console()
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(monitoring_app, name="monitoring")
+app.add_typer(review_app, name="review")
 
 
 @app.command()

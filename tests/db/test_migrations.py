@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
 
 from lantian.db import migrate
 from lantian.db.engine import session_factory, transaction
@@ -85,3 +85,56 @@ def test_station_tier_is_checked(db_engine: Engine) -> None:
     sessions = session_factory(db_engine)
     with pytest.raises(Exception, match=r"(?i)check"), transaction(sessions) as session:
         session.add(Station(code="T003", name="x", city="新密", tier="galactic"))
+
+
+def test_0003_fills_the_registry_fields_of_existing_stations(db_engine: Engine) -> None:
+    migrate.downgrade(db_engine, "0002")
+    with db_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO stations (code, name, city, tier, is_background, active, created_at) "
+                "VALUES ('1316A', '烟厂', '郑州', 'national', false, true, :now)"
+            ),
+            {"now": datetime(2019, 1, 1, tzinfo=UTC).replace(tzinfo=None)},
+        )
+        # A row that references the station: SQLite's table copy must not break it.
+        connection.execute(
+            text(
+                "INSERT INTO measurements (station_id, pollutant, averaging, period_end, value, "
+                "flag, source, received_at) SELECT id, 'pm2_5', '1h', :now, 88, 'N', 'cnemc', :now "
+                "FROM stations"
+            ),
+            {"now": datetime(2019, 1, 1, tzinfo=UTC).replace(tzinfo=None)},
+        )
+    migrate.upgrade(db_engine)
+    with session_factory(db_engine)() as session:
+        station = session.scalars(select(Station)).one()
+    assert station.status == "operating"
+    assert station.pollutants == ["so2", "no2", "pm10", "pm2_5", "co", "o3"]
+    assert station.reporting_interval_s == 3600
+    with session_factory(db_engine)() as session:
+        assert session.scalars(select(Measurement.value)).one() == 88
+
+
+def test_a_failing_migration_leaves_no_half_schema(
+    db_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DDL is transactional on both backends: a migration that fails midway leaves nothing."""
+    from alembic.operations import Operations
+
+    migrate.downgrade(db_engine, "0002")
+    real_alter = Operations.batch_alter_table
+
+    def failing_alter(self: Operations, table_name: str, *args: object, **kwargs: object) -> object:
+        if table_name == "stations":
+            raise RuntimeError("power cut")
+        return real_alter(self, table_name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Operations, "batch_alter_table", failing_alter)
+    with pytest.raises(RuntimeError, match="power cut"):
+        migrate.upgrade(db_engine)
+    monkeypatch.undo()
+    assert migrate.current_revision(db_engine) == "0002"
+    assert "station_month_audits" not in inspect(db_engine).get_table_names()
+    migrate.upgrade(db_engine)
+    assert migrate.current_revision(db_engine) == migrate.head_revision()

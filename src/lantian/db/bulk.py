@@ -37,6 +37,10 @@ def insert_ignoring_conflicts(
     return len(connection.execute(statement.returning(key), list(rows)).all())
 
 
+def _unchanged(value: Any) -> Any:
+    return value
+
+
 def _copy_then_insert(
     connection: Connection,
     table: Table,
@@ -45,7 +49,10 @@ def _copy_then_insert(
 ) -> int:
     columns = list(rows[0])
     # Bind processors (e.g. UTC normalisation of timestamps) apply as for an ordinary insert.
-    processors = {name: table.c[name].type.bind_processor(connection.dialect) for name in columns}
+    processors = {
+        name: table.c[name].type.bind_processor(connection.dialect) or _unchanged
+        for name in columns
+    }
     staging = f"staging_{uuid.uuid4().hex[:12]}"
     quoted = ", ".join(f'"{name}"' for name in columns)
     raw = connection.connection.driver_connection
@@ -57,12 +64,7 @@ def _copy_then_insert(
         )
         with cursor.copy(f"COPY {staging} ({quoted}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(
-                    [
-                        processors[name](row[name]) if processors[name] else row[name]
-                        for name in columns
-                    ]
-                )
+                copy.write_row([processors[name](row[name]) for name in columns])
         conflict = ", ".join(f'"{name}"' for name in conflict_columns)
         cursor.execute(
             f'INSERT INTO "{table.name}" ({quoted}) SELECT {quoted} FROM {staging} '

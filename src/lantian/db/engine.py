@@ -13,6 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Python's sqlite3 module opens transactions itself and commits before DDL, which would make
+    # a failed migration leave half its tables behind. Turning its transaction handling off and
+    # emitting BEGIN ourselves (``_sqlite_on_begin``) makes every transaction, DDL included,
+    # all-or-nothing.
+    dbapi_connection.isolation_level = None
     # SQLite leaves foreign keys off by default; WAL lets the web server read while an import writes.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -20,6 +25,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
@@ -30,6 +39,7 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -26,6 +28,9 @@ POLLUTANTS = ("so2", "no2", "pm10", "pm2_5", "co", "o3")
 #: Station tiers (国控站 / 省控站 / 乡镇站 / 微站).
 STATION_TIERS = ("national", "provincial", "township", "micro")
 
+#: Life of a station: called for by a plan, reporting, or taken out of service.
+STATION_STATUSES = ("planned", "operating", "retired")
+
 
 class Station(CreatedAtMixin, Base):
     """A monitoring station (监测点位)."""
@@ -35,6 +40,7 @@ class Station(CreatedAtMixin, Base):
         CheckConstraint(
             "tier IN ('national', 'provincial', 'township', 'micro')", name="tier_known"
         ),
+        CheckConstraint("status IN ('planned', 'operating', 'retired')", name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -49,6 +55,23 @@ class Station(CreatedAtMixin, Base):
         Boolean, default=False, comment="对照点: not part of city evaluation"
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(
+        String(12),
+        default="operating",
+        server_default="operating",
+        comment="planned, operating, retired",
+    )
+    pollutants: Mapped[list[str]] = mapped_column(
+        JSON,
+        default=lambda: list(POLLUTANTS),
+        comment="what the station measures",
+    )
+    reporting_interval_s: Mapped[int] = mapped_column(
+        Integer,
+        default=3600,
+        server_default="3600",
+        comment="expected seconds between values",
+    )
 
 
 class ImportBatch(CreatedAtMixin, Base):
@@ -100,3 +123,45 @@ class Measurement(Base):
     source: Mapped[str] = mapped_column(String(16), comment="cnemc, hj212, manual")
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class MeasurementReview(Base):
+    """A version of a measurement's standing: automatic QC flags or a person's decision.
+
+    The raw :class:`Measurement` never changes; each review is a new version (1, 2, …) saying
+    whether the value is valid for statistics, the value in force (a person may correct it), the
+    QC flags, who decided, when and why. The newest version is in force.
+    """
+
+    __tablename__ = "measurement_reviews"
+    __table_args__ = (UniqueConstraint("measurement_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    measurement_id: Mapped[int] = mapped_column(
+        ForeignKey("measurements.id", ondelete="RESTRICT"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    value: Mapped[float] = mapped_column(Float, comment="value in force (raw unless corrected)")
+    qc_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reviewer: Mapped[str] = mapped_column(String(64), comment="'system:qc' or a person")
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class StationMonthAudit(Base):
+    """The sign-off that makes a station's month of data audited (HJ 633-2012 §5.1.5).
+
+    Real-time data are provisional; they are revised and confirmed in the first ten days of the
+    next month. Before the sign-off a month is provisional; after it, audited.
+    """
+
+    __tablename__ = "station_month_audits"
+    __table_args__ = (UniqueConstraint("station_id", "month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="RESTRICT"))
+    month: Mapped[date] = mapped_column(Date, comment="first day of the month")
+    audited_by: Mapped[str] = mapped_column(String(64))
+    audited_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    note: Mapped[str | None] = mapped_column(Text)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lantian.monitoring.models import POLLUTANTS, Measurement, Station
+from lantian.monitoring.review_state import validity_overrides
 from lantian.monitoring.rules import (
     DEFAULT_QC_OPTIONS,
     INVALIDATING,
@@ -44,6 +45,8 @@ class HourlyGrid:
     hours: list[datetime]  # hour-ending labels, UTC, regular
     values: dict[str, np.ndarray]
     flags: dict[str, np.ndarray]
+    #: measurement id → (pollutant, time index, station index) of every value in the grid
+    keys: dict[int, tuple[str, int, int]]
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,9 @@ def load_grid(
 ) -> HourlyGrid:
     """The six pollutants' hourly values of the given days (any source, first received wins)."""
     start, end = day_span(first_day, last_day)
-    station_query = select(Station).where(Station.active).order_by(Station.code)
+    station_query = (
+        select(Station).where(Station.active, Station.status == "operating").order_by(Station.code)
+    )
     if station_codes:
         station_query = station_query.where(Station.code.in_(station_codes))
     stations = list(session.scalars(station_query))
@@ -89,11 +94,13 @@ def load_grid(
     hours = [start + timedelta(hours=h + 1) for h in range(n_hours)]
     values = {p: np.full((n_hours, len(stations)), np.nan) for p in POLLUTANTS}
     flags = {p: np.full((n_hours, len(stations)), "", dtype="<U2") for p in POLLUTANTS}
+    keys: dict[int, tuple[str, int, int]] = {}
     if not stations:
-        return HourlyGrid(stations, hours, values, flags)
+        return HourlyGrid(stations, hours, values, flags, keys)
     column_of = {station.id: s for s, station in enumerate(stations)}
     rows = session.execute(
         select(
+            Measurement.id,
             Measurement.station_id,
             Measurement.pollutant,
             Measurement.period_end,
@@ -109,11 +116,13 @@ def load_grid(
         )
         .order_by(Measurement.id.desc())  # so that the first received is written last and wins
     ).all()
-    for station_id, pollutant, period_end, value, flag in rows:
+    for measurement_id, station_id, pollutant, period_end, value, flag in rows:
         t = int((period_end - start) / timedelta(hours=1)) - 1
-        values[pollutant][t, column_of[station_id]] = value
-        flags[pollutant][t, column_of[station_id]] = flag
-    return HourlyGrid(stations, hours, values, flags)
+        s = column_of[station_id]
+        values[pollutant][t, s] = value
+        flags[pollutant][t, s] = flag
+        keys[measurement_id] = (pollutant, t, s)
+    return HourlyGrid(stations, hours, values, flags, keys)
 
 
 def qc_flags(
@@ -164,6 +173,14 @@ def transmission_rates(
     for pollutant in POLLUTANTS:
         received |= ~np.isnan(grid.values[pollutant])
     valid_by_pollutant = valid_mask(grid, qc_flags(grid, options))
+    # A review in force (a person's decision or a recorded QC run) overrides the live QC rules.
+    overrides = validity_overrides(session, grid.keys, received.shape)
+    for pollutant in POLLUTANTS:
+        has_review, review_valid, _value = overrides[pollutant]
+        present = ~np.isnan(grid.values[pollutant])
+        valid_by_pollutant[pollutant] = np.where(
+            has_review, review_valid & present, valid_by_pollutant[pollutant]
+        )
     valid = np.logical_and.reduce([valid_by_pollutant[p] for p in POLLUTANTS])
     # The China-time day an hour-ending label belongs to: the label minus one hour.
     days = [(hour - timedelta(hours=1)).astimezone(CHINA_TZ).date() for hour in grid.hours]

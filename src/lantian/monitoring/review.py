@@ -1,0 +1,216 @@
+"""Review of measurements: automatic QC versions, a person's decisions, and monthly sign-off.
+
+Raw values are never overwritten (:class:`~lantian.monitoring.models.Measurement` is append-only).
+Every change of a value's standing is a new :class:`~lantian.monitoring.models.MeasurementReview`
+version with who, when and why; the newest version is in force. A station's month becomes
+*audited* with a :class:`~lantian.monitoring.models.StationMonthAudit` sign-off, after which its
+values can no longer be re-reviewed without reopening the month (HJ 633-2012 §5.1.5: real-time
+data are provisional and are confirmed in the first ten days of the next month).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lantian.errors import InputError
+from lantian.monitoring.models import (
+    POLLUTANTS,
+    Measurement,
+    MeasurementReview,
+    Station,
+    StationMonthAudit,
+)
+from lantian.monitoring.quality import load_grid, qc_flags
+from lantian.monitoring.review_state import latest_reviews
+from lantian.monitoring.rules import DEFAULT_QC_OPTIONS, INVALIDATING, QcOptions
+from lantian.timeutil import CHINA_TZ
+
+SYSTEM_QC = "system:qc"
+
+
+@dataclass(frozen=True)
+class QcRunResult:
+    values_checked: int
+    values_flagged: int
+    versions_added: int
+
+
+def month_of(period_end: datetime) -> date:
+    """The China-time month an hour-ending value belongs to (24:00 belongs to the day before)."""
+    return (period_end - timedelta(hours=1)).astimezone(CHINA_TZ).date().replace(day=1)
+
+
+def _require_open_month(session: Session, measurement: Measurement) -> None:
+    month = month_of(measurement.period_end)
+    audit = session.scalar(
+        select(StationMonthAudit).where(
+            StationMonthAudit.station_id == measurement.station_id, StationMonthAudit.month == month
+        )
+    )
+    if audit is not None:
+        raise InputError(
+            f"{month:%Y-%m} 的数据已于 {audit.audited_at:%Y-%m-%d} 由 {audit.audited_by} 审核确认，"
+            f"不能再修改 / the month {month:%Y-%m} was audited by {audit.audited_by}; "
+            "reopen it before changing its values"
+        )
+
+
+def _next_version(session: Session, measurement_id: int) -> int:
+    current = session.scalar(
+        select(func.max(MeasurementReview.version)).where(
+            MeasurementReview.measurement_id == measurement_id
+        )
+    )
+    return (current or 0) + 1
+
+
+def review_measurement(
+    session: Session,
+    measurement_id: int,
+    *,
+    valid: bool,
+    reviewer: str,
+    reason: str,
+    corrected_value: float | None = None,
+) -> MeasurementReview:
+    """Record a person's decision on one value as a new version (the raw value stays as it is)."""
+    if not reviewer.strip() or not reason.strip():
+        raise InputError("审核必须写明审核人和理由 / a review needs a reviewer and a reason")
+    measurement = session.get(Measurement, measurement_id)
+    if measurement is None:
+        raise InputError(f"监测数据 {measurement_id} 不存在 / no measurement {measurement_id}")
+    if corrected_value is not None and corrected_value < 0:
+        raise InputError(f"更正值 {corrected_value} 为负 / corrected value is negative")
+    _require_open_month(session, measurement)
+    previous = latest_reviews(session, [measurement_id]).get(measurement_id)
+    review = MeasurementReview(
+        measurement_id=measurement_id,
+        version=_next_version(session, measurement_id),
+        valid=valid,
+        value=measurement.value if corrected_value is None else corrected_value,
+        qc_flags=list(previous.qc_flags) if previous else [],
+        reviewer=reviewer,
+        reason=reason,
+        created_at=datetime.now(UTC),
+    )
+    session.add(review)
+    session.flush()
+    return review
+
+
+def run_automatic_qc(
+    session: Session,
+    first_day: date,
+    last_day: date,
+    station_codes: list[str] | None = None,
+    options: QcOptions = DEFAULT_QC_OPTIONS,
+) -> QcRunResult:
+    """Flag suspect values of the span; each newly flagged value gets a ``system:qc`` version.
+
+    Values a person has already reviewed keep the person's decision; values whose flags did not
+    change get no new version, so running QC again is idempotent.
+    """
+    grid = load_grid(session, first_day, last_day, station_codes)
+    if not grid.stations:
+        return QcRunResult(0, 0, 0)
+    flags = qc_flags(grid, options)
+    start = grid.hours[0] - timedelta(hours=1)
+    station_ids = [station.id for station in grid.stations]
+    column_of = {station_id: s for s, station_id in enumerate(station_ids)}
+    rows = session.execute(
+        select(
+            Measurement.id,
+            Measurement.station_id,
+            Measurement.pollutant,
+            Measurement.period_end,
+            Measurement.value,
+        ).where(
+            Measurement.averaging == "1h",
+            Measurement.period_end > start,
+            Measurement.period_end <= grid.hours[-1],
+            Measurement.station_id.in_(station_ids),
+            Measurement.pollutant.in_(POLLUTANTS),
+        )
+    ).all()
+    flagged: list[tuple[int, float, list[str]]] = []
+    for measurement_id, station_id, pollutant, period_end, value in rows:
+        t = int((period_end - start) / timedelta(hours=1)) - 1
+        s = column_of[station_id]
+        names = sorted(flag.value for flag, mask in flags[pollutant].items() if bool(mask[t, s]))
+        if names:
+            flagged.append((measurement_id, value, names))
+    existing = latest_reviews(session, [m for m, _, _ in flagged])
+    audited = _audited_months(session, station_ids)
+    station_of = {m: (sid, pe) for m, sid, _, pe, _ in rows}
+    added = 0
+    now = datetime.now(UTC)
+    for measurement_id, value, names in flagged:
+        previous = existing.get(measurement_id)
+        if previous is not None and (previous.reviewer != SYSTEM_QC or previous.qc_flags == names):
+            continue  # a person decided, or nothing changed
+        station_id, period_end = station_of[measurement_id]
+        if (station_id, month_of(period_end)) in audited:
+            continue
+        session.add(
+            MeasurementReview(
+                measurement_id=measurement_id,
+                version=(previous.version + 1) if previous else 1,
+                valid=not any(name in INVALIDATING for name in names),
+                value=value,
+                qc_flags=names,
+                reviewer=SYSTEM_QC,
+                reason="自动质控 / automatic QC: " + ", ".join(names),
+                created_at=now,
+            )
+        )
+        added += 1
+    session.flush()
+    return QcRunResult(len(rows), len(flagged), added)
+
+
+def _audited_months(session: Session, station_ids: list[int]) -> set[tuple[int, date]]:
+    rows = session.execute(
+        select(StationMonthAudit.station_id, StationMonthAudit.month).where(
+            StationMonthAudit.station_id.in_(station_ids)
+        )
+    )
+    return {(station_id, month) for station_id, month in rows}
+
+
+def audit_month(
+    session: Session, station_code: str, month: date, auditor: str, note: str | None = None
+) -> StationMonthAudit:
+    """Sign off a station's month: its values move from provisional to audited."""
+    if not auditor.strip():
+        raise InputError("审核确认必须写明审核人 / an audit needs the auditor's name")
+    station = session.scalar(select(Station).where(Station.code == station_code))
+    if station is None:
+        raise InputError(f"站点 {station_code} 不存在 / no station {station_code}")
+    first = month.replace(day=1)
+    if first >= datetime.now(CHINA_TZ).date().replace(day=1):
+        raise InputError(
+            f"{first:%Y-%m} 尚未结束，不能审核确认 / the month {first:%Y-%m} has not ended yet"
+        )
+    exists = session.scalar(
+        select(StationMonthAudit).where(
+            StationMonthAudit.station_id == station.id, StationMonthAudit.month == first
+        )
+    )
+    if exists is not None:
+        raise InputError(
+            f"{station_code} {first:%Y-%m} 已审核 / already audited by {exists.audited_by}"
+        )
+    audit = StationMonthAudit(
+        station_id=station.id,
+        month=first,
+        audited_by=auditor,
+        audited_at=datetime.now(UTC),
+        note=note,
+    )
+    session.add(audit)
+    session.flush()
+    return audit
