@@ -339,19 +339,21 @@ class Hj212Receiver:
         in_flight: asyncio.Semaphore,
         peer: str,
     ) -> None:
-        """Write each frame's reply, in frame order, once its batch is committed."""
+        """Write each frame's reply, in frame order, once its batch is committed.
+
+        Replies already committed are written together (one send for many acks); a reply is
+        never held back waiting for a later frame's commit.
+        """
         broken = False
-        while True:
-            item = await replies.get()
-            if item is None:
+        out = bytearray()
+
+        async def flush() -> None:
+            nonlocal broken
+            if not out or broken:
+                out.clear()
                 return
-            pending, reply = item
-            verdict = await pending.future
-            in_flight.release()
-            if verdict is None or reply is None or broken:
-                continue
             try:
-                writer.write(reply)
+                writer.write(bytes(out))
                 if writer.transport.get_write_buffer_size() > 65536:
                     async with asyncio.timeout(self.limits.write_timeout):
                         await writer.drain()
@@ -360,6 +362,22 @@ class Hj212Receiver:
                 log.info("hj212_reply_failed", peer=peer, error=str(error) or "timeout")
                 broken = True
                 writer.transport.abort()
+            out.clear()
+
+        while True:
+            if replies.empty():
+                await flush()
+            item = await replies.get()
+            if item is None:
+                await flush()
+                return
+            pending, reply = item
+            if not pending.future.done():
+                await flush()
+            verdict = await pending.future
+            in_flight.release()
+            if verdict is not None and reply is not None:
+                out += reply
 
 
 async def run_receiver(

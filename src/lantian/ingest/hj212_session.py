@@ -173,33 +173,38 @@ def code_values(packet: Packet) -> list[CodeValues]:
     in one pass over :meth:`Packet.pollutants` — the receiver's hot path.
     """
     period = PERIOD_COMMANDS.get(packet.cn, "unknown")
-    preferred = ("Rtd", "Avg") if period == "instant" else ("Avg", "Rtd")
-    converted = ("ZsRtd", "ZsAvg") if period == "instant" else ("ZsAvg", "ZsRtd")
+    main_first, main_second = ("Rtd", "Avg") if period == "instant" else ("Avg", "Rtd")
+    zs_first, zs_second = ("ZsRtd", "ZsAvg") if period == "instant" else ("ZsAvg", "ZsRtd")
     out: list[CodeValues] = []
     for code, pollutant in packet.pollutants().items():
         fields = pollutant.fields
-        value_fields = [name for name in fields if name in VALUE_FIELDS]
-        if not value_fields:
+        first_value = first_plain = None
+        for name in fields:
+            if name in VALUE_FIELDS:
+                if first_value is None:
+                    first_value = name
+                if first_plain is None and name not in _SUMMARY_FIELDS and "Zs" not in name:
+                    first_plain = name
+        if first_value is None:
             continue
-        override = packet.unit_override_for(code)
+        if main_first in fields:
+            main = main_first
+        elif main_second in fields:
+            main = main_second
+        else:
+            main = first_plain or first_value
+        zs = zs_first if zs_first in fields else zs_second if zs_second in fields else None
+        override = packet.unit_override_for(code) if packet.unit_overrides else None
         factor = override.factor if override is not None else None
-        main = next((name for name in preferred if name in fields), None)
-        if main is None:
-            main = next(
-                (f for f in value_fields if f not in _SUMMARY_FIELDS and "Zs" not in f),
-                value_fields[0],
-            )
         out.append(
             CodeValues(
                 code=code,
                 period=period,
                 value=_number(pollutant, main, factor),
-                min=_number(pollutant, "Min", factor),
-                max=_number(pollutant, "Max", factor),
-                cou=_number(pollutant, "Cou", factor),
-                zs_value=_number(
-                    pollutant, next((name for name in converted if name in fields), None), factor
-                ),
+                min=_number(pollutant, "Min", factor) if "Min" in fields else None,
+                max=_number(pollutant, "Max", factor) if "Max" in fields else None,
+                cou=_number(pollutant, "Cou", factor) if "Cou" in fields else None,
+                zs_value=_number(pollutant, zs, factor),
                 flag=pollutant.flag,
                 unit=_unit_of(packet, code, main, override),
             )

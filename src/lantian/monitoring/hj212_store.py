@@ -17,7 +17,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, cast
 
-from sqlalchemy import Connection, Table, insert, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    TypeDecorator,
+    insert,
+    select,
+    tuple_,
+)
+from sqlalchemy.types import TypeEngine
 
 from lantian.monitoring.hj212_models import DeviceMeasurement, RawFrame, ReceivedPacket
 from lantian.monitoring.models import Measurement
@@ -338,10 +353,30 @@ class _PostgresRowWriter(_RowWriter):
                 columns = ("id", *columns)
                 rows = [(id_, *row) for id_, row in zip(ids, rows, strict=True)]
             names = ", ".join(f'"{name}"' for name in columns)
-            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            # Binary COPY: about three times cheaper per row than text in psycopg.
+            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)') as copy:
+                copy.set_types([_binary_copy_type(table.c[name].type) for name in columns])
                 for row in rows:
                     copy.write_row(row)
             return ids
+
+
+def _binary_copy_type(column_type: TypeEngine[Any]) -> str:
+    """PostgreSQL type name for binary COPY of a column (wire format of the column's type)."""
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    for kind, name in (
+        (BigInteger, "int8"),
+        (Integer, "int4"),
+        (Float, "float8"),
+        (LargeBinary, "bytea"),
+        (DateTime, "timestamptz"),
+        (Boolean, "bool"),
+        (String, "text"),  # varchar and text share one binary format
+    ):
+        if isinstance(column_type, kind):
+            return name
+    raise TypeError(f"no binary COPY type for {column_type!r}")  # pragma: no cover
 
 
 def _station_rows(
