@@ -73,6 +73,43 @@ def ingest_hj212(
     console.print("HJ 212 接收服务已停止 / receiver stopped", highlight=False)
 
 
+def start_receiver_process(
+    url: str, host: str, port: int, limits: ReceiverLimits | None = None
+) -> multiprocessing.process.BaseProcess:
+    """Run the receiver in a child process beside `lantian serve`; returns once it listens.
+
+    A process of its own, so that decoding packets never competes with web requests for the
+    interpreter lock.  Stop it with :func:`stop_receiver_process`.
+    """
+    from lantian.ingest.hj212_server import ReceiverLimits
+
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    process = context.Process(
+        target=_serve,
+        args=(url, host, port, limits or ReceiverLimits(), False, ready),
+        name="lantian-hj212",
+        daemon=True,
+    )
+    process.start()
+    while not ready.wait(0.1):
+        if not process.is_alive():
+            raise InputError(
+                f"HJ 212 接收服务未能启动（端口 {port} 被占用？）/ "
+                f"the HJ 212 receiver did not start (port {port} in use?)"
+            )
+    return process
+
+
+def stop_receiver_process(process: multiprocessing.process.BaseProcess) -> None:
+    """SIGTERM: the receiver stops reading, commits what it holds and exits."""
+    process.terminate()
+    process.join(15)
+    if process.is_alive():
+        process.kill()
+        process.join(5)
+
+
 def _serve(
     url: str,
     host: str,
