@@ -1,0 +1,382 @@
+"""Benchmark: HJ 212 decoding, and end-to-end ingest through the receiver into SQLite and PostgreSQL.
+
+Run: .venv/bin/python bench/hj212_bench.py [--clients 16] [--seconds 10] [--rate 1000]
+
+1. Decode: every frame of the two captured files (real 2016 traffic, spec PROVENANCE §3), cut by
+   the FrameSplitter and decoded by ``parse`` (tolerant, as the receiver does); then also with
+   ``records_from_packet``.  Target ≥ 100,000 packets/s.
+2. End-to-end: the receiver runs as its own process (``python -m lantian ingest hj212``), as in
+   production.  Devices are the MNs of the captured files; the packets are the captured data
+   uploads re-sent with Flag bit A (acknowledgement required) and replayed day after day
+   (DataTime shifted) so every packet is new.  ``--clients`` concurrent connections on loopback
+   each keep a window of packets in flight and count 9014 acknowledgements:
+   * sustained: packets acknowledged per second (target ≥ 5,000 into PostgreSQL);
+   * latency: the same clients paced at ``--rate`` packets/s in total; p50/p99 from the write of
+     a packet to its 9014 (target p99 < 50 ms at 1,000 packets/s).
+   An acknowledgement is only sent after the database commit (SQLite ``synchronous=FULL``;
+   PostgreSQL with ``fsync=on`` and ``synchronous_commit=on`` — the test server's speed-ups
+   are switched off here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tests.support.postgres: the throw-away PostgreSQL server
+
+from tests.support.postgres import (  # noqa: E402
+    PostgresServer,
+    PostgresUnavailable,
+    find_bin_dir,
+    free_port,
+)
+
+from lantian.db import migrate  # noqa: E402
+from lantian.db.engine import create_db_engine, session_factory, transaction  # noqa: E402
+from lantian.monitoring.devices import add_device  # noqa: E402
+from lantian.monitoring.hj212_models import ReceivedPacket  # noqa: E402
+from lantian.standards.hj212 import (  # noqa: E402
+    TOLERANT,
+    CpArea,
+    CpItem,
+    FrameSplitter,
+    Hj212Error,
+    Packet,
+    build,
+    parse,
+    parse_data_time,
+    records_from_packet,
+)
+
+SHARED = Path(os.environ.get("LANTIAN_SHARED", REPO / ".." / "shared")).resolve()
+CAPTURED = SHARED / "data" / "hj212" / "captured"
+DATA_COMMANDS = {"2011", "2021", "2031", "2041", "2051", "2061"}
+DECODE_TARGET = 100_000
+INGEST_TARGET = 5_000
+P99_TARGET_MS = 50.0
+QN_IN_REPLY = re.compile(rb"QN=(\d{17})")
+
+
+# --- 1. decode ----------------------------------------------------------------------------------
+
+
+def captured_frames() -> list[bytes]:
+    frames: list[bytes] = []
+    for path in sorted(CAPTURED.glob("*.h212")):
+        splitter = FrameSplitter()
+        frames += [f for f in splitter.feed(path.read_bytes()) if isinstance(f, bytes)]
+    return frames
+
+
+def bench_decode(frames: list[bytes], repeats: int = 3) -> None:
+    def run(with_records: bool) -> tuple[float, int]:
+        best, failures = float("inf"), 0
+        for _ in range(repeats):
+            failures = 0
+            start = time.perf_counter()
+            for frame in frames:
+                try:
+                    packet = parse(frame, TOLERANT)
+                    if with_records and packet.cn in DATA_COMMANDS:
+                        records_from_packet(packet)
+                except Hj212Error:
+                    failures += 1
+            best = min(best, time.perf_counter() - start)
+        return best, failures
+
+    data = b"".join(frames)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        splitter = FrameSplitter()
+        splitter.feed(data)
+    split_rate = len(frames) * repeats / (time.perf_counter() - start)
+    seconds, failures = run(False)
+    rate = len(frames) / seconds
+    seconds_records, _ = run(True)
+    rate_records = len(frames) / seconds_records
+    print(f"decode: {len(frames):,} captured frames ({failures} rejected by the codec)")
+    print(f"  FrameSplitter only          {split_rate:>12,.0f} frames/s")
+    print(
+        f"  parse (tolerant)            {rate:>12,.0f} packets/s   "
+        f"{rate / DECODE_TARGET:.2f}× the target {DECODE_TARGET:,}"
+    )
+    print(f"  parse + records_from_packet {rate_records:>12,.0f} packets/s")
+
+
+# --- 2. end-to-end ------------------------------------------------------------------------------
+
+
+def replay_packets(frames: list[bytes], count: int) -> tuple[list[str], list[bytes]]:
+    """``count`` acked data uploads: the captured ones, replayed with DataTime shifted by days."""
+    uploads: dict[tuple[object, ...], Packet] = {}
+    for frame in frames:
+        try:
+            packet = parse(frame, TOLERANT)
+        except Hj212Error:
+            continue
+        if packet.cn in DATA_COMMANDS and packet.mn and packet.data_time:
+            uploads.setdefault((packet.mn, packet.cn, packet.data_time), packet)
+    originals = list(uploads.values())
+    mns = sorted({str(p.mn) for p in originals})
+    out: list[bytes] = []
+    day = 0
+    while len(out) < count:
+        for packet in originals:
+            if len(out) == count:
+                break
+            original = str(packet.data_time)
+            shifted = parse_data_time(original) + timedelta(days=day)
+            stamp = shifted.strftime("%Y%m%d%H%M%S") + original[14:]
+            cp = CpArea(
+                tuple(
+                    tuple(CpItem(i.key, stamp if i.key == "DataTime" else i.value) for i in group)
+                    for group in packet.cp.groups
+                )
+            )
+            flag = "5" if packet.flags is not None and packet.flags.version_bits == 1 else "1"
+            qn = f"{len(out) + 1:017d}"
+            out.append(build(replace(packet, qn=qn, flag=flag, cp=cp, crc=None, header_order=None)))
+        day += 1
+    return mns, out
+
+
+def prepare_database(url: str, mns: list[str]) -> None:
+    engine = create_db_engine(url)
+    migrate.upgrade(engine)
+    with transaction(session_factory(engine)) as session:
+        for mn in mns:
+            add_device(session, mn, password="123456", crc_mode="hj212", parse_mode="tolerant")
+    engine.dispose()
+
+
+class DurablePostgres(PostgresServer):
+    """The test suite's throw-away server, but durable: fsync and synchronous commit on.
+
+    The test server trades durability for speed (``fsync=off``); an acknowledgement measured
+    here must mean the packet survives a crash of the machine, so the defaults are kept.
+    """
+
+    def start(self) -> None:
+        self._run("initdb", "-D", str(self.data_dir), "-U", "lantian", "--auth=trust")
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories={self.base_dir} -c max_connections=100"
+        )
+        log = str(self.base_dir / "server.log")
+        self._run("pg_ctl", "-D", str(self.data_dir), "-o", options, "-l", log, "-w", "start")
+
+
+@contextlib.contextmanager
+def durable_postgres() -> Iterator[PostgresServer]:
+    run_as = None
+    base_dir = Path(tempfile.mkdtemp(prefix="lantian-bench-pg-"))
+    if os.geteuid() == 0:  # PostgreSQL refuses root; as in tests/support/postgres.py
+        run_as = os.environ.get("LANTIAN_PG_USER", "postgres")
+        if shutil.which("runuser") is None:
+            raise PostgresUnavailable("running as root but `runuser` is missing")
+        shutil.chown(base_dir, user=run_as)
+        base_dir.chmod(0o700)
+    server = DurablePostgres(find_bin_dir(), base_dir, free_port(), run_as)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+class Receiver:
+    """The receiver process(es); ready when it prints its listening line."""
+
+    def __init__(self, url: str, port: int, workdir: Path, workers: int = 1) -> None:
+        env = {**os.environ, "LANTIAN_DATABASE_URL": url, "LANTIAN_LOG_LEVEL": "WARNING"}
+        env["LANTIAN_DATA_DIR"] = str(workdir)
+        command = ["ingest", "hj212", "--host", "127.0.0.1", "--port", str(port)]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lantian", *command, "--workers", str(workers)],
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        ready = threading.Event()
+
+        def watch() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                if "listening on" in line:
+                    ready.set()
+                elif "error" in line.lower():
+                    print("  receiver:", line.rstrip())
+
+        threading.Thread(target=watch, daemon=True).start()
+        if not ready.wait(60):
+            self.process.kill()
+            raise SystemExit("receiver did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+async def drive(
+    port: int, frames: list[bytes], clients: int, window: int, rate: float | None
+) -> tuple[float, list[float]]:
+    """Send ``frames`` over ``clients`` connections; returns (elapsed s, ack latencies in s).
+
+    Unpaced (``rate=None``): each client keeps ``window`` packets unacknowledged.  Paced: the
+    clients together send ``rate`` packets/s on a fixed schedule.
+    """
+    shares = [frames[i::clients] for i in range(clients)]
+    latencies: list[float] = []
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+
+    async def client(index: int, share: list[bytes]) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        sent_at: dict[bytes, float] = {}
+        slots = asyncio.Semaphore(window)
+        done = asyncio.Event()
+        remaining = len(share)
+
+        async def receive() -> None:
+            nonlocal remaining
+            while remaining:
+                line = await reader.readuntil(b"\r\n")
+                match = QN_IN_REPLY.search(line)
+                if match is None or b"CN=9014" not in line:
+                    raise SystemExit(f"unexpected reply {line!r}")
+                latencies.append(loop.time() - sent_at.pop(match.group(1)))
+                slots.release()
+                remaining -= 1
+            done.set()
+
+        receiver = asyncio.create_task(receive())
+        interval = clients / rate if rate else 0.0
+        first = start + index * interval / clients
+        for number, frame in enumerate(share):
+            if rate:
+                delay = first + number * interval - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            await slots.acquire()
+            qn = QN_IN_REPLY.search(frame)
+            assert qn is not None
+            sent_at[qn.group(1)] = loop.time()
+            writer.write(frame)
+            if writer.transport.get_write_buffer_size() > 65536:
+                await writer.drain()
+        await done.wait()
+        await receiver
+        writer.close()
+
+    await asyncio.gather(*(client(i, share) for i, share in enumerate(shares)))
+    return loop.time() - start, latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bench_backend(
+    name: str,
+    url: str,
+    mns: list[str],
+    frames: list[bytes],
+    args: argparse.Namespace,
+    workers: int = 1,
+) -> None:
+    prepare_database(url, mns)
+    sustained_count = min(len(frames), int(args.seconds * args.expected_rate))
+    sustained = frames[:sustained_count]
+    paced = frames[sustained_count : sustained_count + int(args.rate * args.paced_seconds)]
+    with tempfile.TemporaryDirectory() as workdir:
+        port = free_port()
+        receiver = Receiver(url, port, Path(workdir), workers)
+        try:
+            asyncio.run(drive(port, frames[-200:], 4, 16, None))  # warm-up: connections, caches
+            elapsed, latencies = asyncio.run(drive(port, sustained, args.clients, 64, None))
+            rate = len(sustained) / elapsed
+            _, paced_latencies = asyncio.run(drive(port, paced, args.clients, 64, args.rate))
+        finally:
+            receiver.stop()
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        stored = connection.scalar(select(func.count()).select_from(ReceivedPacket.__table__))
+    engine.dispose()
+    expected = 200 + len(sustained) + len(paced)
+    target = (
+        f"  {rate / INGEST_TARGET:.2f}× the target {INGEST_TARGET:,}"
+        if name == "PostgreSQL"
+        else ""
+    )
+    print(
+        f"end-to-end into {name} ({args.clients} clients, acks awaited, {stored:,} packets stored"
+        f"{'' if stored == expected else f' — expected {expected:,}!'})"
+    )
+    print(f"  sustained        {rate:>10,.0f} packets/s over {len(sustained):,} packets{target}")
+    print(
+        f"  ack latency at full load: p50 {percentile(latencies, 0.5) * 1000:6.1f} ms, "
+        f"p99 {percentile(latencies, 0.99) * 1000:6.1f} ms"
+    )
+    p99 = percentile(paced_latencies, 0.99) * 1000
+    print(
+        f"  paced {args.rate:,.0f}/s: p50 {percentile(paced_latencies, 0.5) * 1000:6.1f} ms, "
+        f"p99 {p99:6.1f} ms   ({p99 / P99_TARGET_MS:.2f}× the {P99_TARGET_MS:.0f} ms limit; "
+        "below 1 meets it)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the sustained run")
+    parser.add_argument("--expected-rate", type=float, default=6000.0, help="sizes the run")
+    parser.add_argument("--rate", type=float, default=1000.0, help="paced packets/s")
+    parser.add_argument("--paced-seconds", type=float, default=10.0)
+    parser.add_argument("--pg-workers", type=int, default=1, help="receiver processes (PG)")
+    parser.add_argument("--skip", choices=["sqlite", "postgresql"], action="append", default=[])
+    args = parser.parse_args()
+
+    frames = captured_frames()
+    bench_decode(frames)
+    total = int(args.seconds * args.expected_rate + args.rate * args.paced_seconds) + 200
+    mns, packets = replay_packets(frames, total)
+    print(f"replayed {len(packets):,} acknowledged uploads of {len(mns)} devices")
+    if "sqlite" not in args.skip:
+        with tempfile.TemporaryDirectory() as directory:
+            bench_backend("SQLite", f"sqlite:///{directory}/bench.sqlite3", mns, packets, args)
+    if "postgresql" not in args.skip:
+        with durable_postgres() as server:
+            admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text("CREATE DATABASE hj212_bench"))
+                fsync = connection.execute(text("SHOW fsync")).scalar()
+                synchronous = connection.execute(text("SHOW synchronous_commit")).scalar()
+            admin.dispose()
+            url = make_url(server.url()).set(database="hj212_bench").render_as_string(False)
+            print(f"PostgreSQL: fsync={fsync}, synchronous_commit={synchronous}")
+            bench_backend("PostgreSQL", url, mns, packets, args, args.pg_workers)
+
+
+if __name__ == "__main__":
+    main()
