@@ -18,6 +18,7 @@ from lantian.db_cli import db_app, require_current_schema
 from lantian.errors import InputError
 from lantian.monitoring.cli import import_app, monitoring_app
 from lantian.monitoring.review_cli import review_app
+from lantian.plans import plan_dir
 
 app = typer.Typer(
     name="lantian",
@@ -95,13 +96,16 @@ def demo(
     sessions = session_factory(engine)
     if if_needed:
         with sessions() as session:
-            if demo_loaded(session):
+            if demo_loaded(session, plan_dir(settings)):
                 console.print("演示数据已加载 / demo data already loaded")
                 return
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("加载演示数据 loading demo data", total=DEMO_VALUES)
         report = load_demo(
-            sessions, settings.ensure_data_dir() / "uploads", lambda n: progress.advance(task, n)
+            sessions,
+            settings.ensure_data_dir() / "uploads",
+            lambda n: progress.advance(task, n),
+            plan_dir(settings),
         )
     for step in report.steps:
         console.print(f"[green]✓[/green] {step}")

@@ -19,6 +19,7 @@ from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring import service as monitoring
 from lantian.monitoring.cnemc_import import import_cnemc_file
 from lantian.monitoring.models import ImportBatch, Station
+from lantian.monitoring.registry import load_station_registry, read_station_registry
 
 DEMO_DATA_DIR = Path(__file__).parent / "data"
 STATION_LIST = BUNDLED_STATION_LIST
@@ -38,9 +39,21 @@ def load_demo(
     sessions: sessionmaker[Session],
     uploads_dir: Path,
     on_values: Callable[[int], None] | None = None,
+    plan: Path | None = None,
 ) -> DemoReport:
-    """Load every demo step; each step is idempotent, so a second run changes nothing."""
+    """Load every demo step; each step is idempotent, so a second run changes nothing.
+
+    ``plan`` is the plan folder whose ``stations.csv`` lists the stations the plan calls for.
+    """
     report = DemoReport()
+    if plan is not None:
+        entries = read_station_registry(plan / "stations.csv")
+        with transaction(sessions) as session:
+            loaded = load_station_registry(session, entries)
+        report.steps.append(
+            f"计划站点 plan stations ({plan.name}): +{loaded.added} 新增 added, "
+            f"{loaded.updated} 更新 updated, {loaded.unchanged} 未变 unchanged"
+        )
     references = list(read_station_list(STATION_LIST))
     with transaction(sessions) as session:
         result = monitoring.upsert_stations(session, [r for r in references if r.city == DEMO_CITY])
@@ -60,8 +73,13 @@ def load_demo(
     return report
 
 
-def demo_loaded(session: Session) -> bool:
+def demo_loaded(session: Session, plan: Path | None = None) -> bool:
     """True when the demo's stations and hourly data are present (what `make run` checks)."""
+    if plan is not None:
+        wanted = {entry.code for entry in read_station_registry(plan / "stations.csv")}
+        found = set(session.scalars(select(Station.code).where(Station.code.in_(wanted))))
+        if found != wanted:
+            return False
     has_stations = session.scalar(select(Station.id).where(Station.city == DEMO_CITY).limit(1))
     has_data = session.scalar(
         select(ImportBatch.id).where(

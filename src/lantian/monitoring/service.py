@@ -20,13 +20,19 @@ class MonitoringOverview:
     stations: int
     measurements: int
     latest_period_end: datetime | None
+    planned_stations: int = 0
 
 
 def overview(session: Session) -> MonitoringOverview:
-    stations = session.scalar(select(func.count()).select_from(Station)) or 0
+    by_status = dict(
+        session.execute(select(Station.status, func.count()).group_by(Station.status))
+        .tuples()
+        .all()
+    )
+    stations = by_status.get("operating", 0)
     measurements = session.scalar(select(func.count()).select_from(Measurement)) or 0
     latest = session.scalar(select(func.max(Measurement.period_end)))
-    return MonitoringOverview(stations, measurements, latest)
+    return MonitoringOverview(stations, measurements, latest, by_status.get("planned", 0))
 
 
 @dataclass(frozen=True)
