@@ -24,11 +24,8 @@ class MonitoringOverview:
 
 
 def overview(session: Session) -> MonitoringOverview:
-    by_status = dict(
-        session.execute(select(Station.status, func.count()).group_by(Station.status))
-        .tuples()
-        .all()
-    )
+    rows = session.execute(select(Station.status, func.count()).group_by(Station.status))
+    by_status = {status: count for status, count in rows}
     stations = by_status.get("operating", 0)
     measurements = session.scalar(select(func.count()).select_from(Measurement)) or 0
     latest = session.scalar(select(func.max(Measurement.period_end)))
