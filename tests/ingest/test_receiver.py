@@ -298,3 +298,50 @@ def test_bounds_connections_idle_time_and_a_stalled_device(engine: Engine) -> No
             client.writer.transport.abort()
 
     run_with_receiver(engine, scenario, limits)
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite"])
+def test_a_frame_that_cannot_be_stored_is_not_acknowledged(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One failing frame does not sink its batch; while the database is down nothing is acked."""
+    from sqlalchemy.exc import OperationalError
+
+    import lantian.ingest.hj212_server as server_module
+    from lantian.monitoring.hj212_store import store_frames
+
+    register_devices(engine, [AMBIENT_MN])
+    database_down = False
+
+    def flaky_store(connection: object, frames: list[object]) -> list[str]:
+        if database_down:
+            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        if any(getattr(frame, "qn", None) == "20171115100000666" for frame in frames):
+            raise ValueError("this frame cannot be stored")
+        return store_frames(connection, frames)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(server_module, "store_frames", flaky_store)
+    good = build(_ambient_packet("20171115080000", qn="20171115090000001"))
+    bad = build(_ambient_packet("20171115090000", qn="20171115100000666"))
+    later = build(_ambient_packet("20171115100000", qn="20171115110000001"))
+    after_outage = build(_ambient_packet("20171115110000", qn="20171115120000001"))
+
+    async def scenario(receiver: Hj212Receiver, port: int) -> None:
+        nonlocal database_down
+        client = await DeviceClient.connect(port)
+        await client.send(good, bad, later)
+        replies = await client.read_replies(2)
+        assert [r.qn for r in replies] == ["20171115090000001", "20171115110000001"]
+        await client.expect_silence()
+        database_down = True
+        await client.send(after_outage)
+        await client.expect_silence(0.5)
+        database_down = False
+        await client.send(after_outage)  # the device re-sends after its timeout
+        (ack,) = await client.read_replies(1)
+        assert ack.qn == "20171115120000001"
+        await client.close()
+
+    receiver = run_with_receiver(engine, scenario)
+    assert receiver.stats.unstored == 2
+    assert count(engine, model=ReceivedPacket) == 3

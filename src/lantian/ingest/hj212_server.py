@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from lantian.ingest.hj212_session import FrameOutcome, examine_frame, examine_garbage
@@ -55,7 +56,7 @@ class ReceiverLimits:
     max_frame_size: int = DEFAULT_MAX_FRAME
     max_connections: int = 2000
     idle_timeout: float = 600.0
-    max_in_flight: int = 256
+    max_in_flight: int = 64
     write_timeout: float = 30.0
     read_size: int = 65536
     max_batch: int = 1000
@@ -234,6 +235,12 @@ class Hj212Receiver:
         for frame in frames:
             try:
                 verdicts.append(self._commit([frame])[0])
+            except OperationalError:
+                # The database itself is unavailable: trying the rest one by one would only
+                # hold the writer; none of them is acknowledged, the devices re-send.
+                log.exception("hj212_database_unavailable", frames=len(frames) - len(verdicts))
+                verdicts += [None] * (len(frames) - len(verdicts))
+                break
             except Exception:
                 log.exception("hj212_frame_commit_failed", peer=frame.peer, mn=frame.mn)
                 verdicts.append(None)
