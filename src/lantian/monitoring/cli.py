@@ -128,3 +128,81 @@ def rates(
         )
     console.print(table)
     engine.dispose()
+
+
+@import_app.command("hourly")
+def import_hourly(
+    files: list[Path] = typer.Argument(..., help="CSV or .xlsx files in the template"),
+    sheet: str | None = typer.Option(None, help="worksheet of the .xlsx files (default: first)"),
+) -> None:
+    """导入站点小时数据 CSV/Excel 文件（模板见 docs/import-template.md）/ Import station hourly
+    data from CSV or Excel files in the template (all-or-nothing per file, idempotent)."""
+    from lantian.monitoring.spreadsheet_import import (
+        XLSX_SUFFIXES,
+        SpreadsheetRejected,
+        import_hourly_file,
+    )
+
+    settings = get_settings()
+    engine = create_db_engine(settings.effective_database_url)
+    require_current_schema(engine)
+    sessions = session_factory(engine)
+    uploads = settings.ensure_data_dir() / "uploads"
+    refused = 0
+    for path in files:
+        try:
+            # --sheet names a worksheet of the Excel files; CSV files given beside them have none.
+            in_sheet = sheet if path.suffix.lower() in XLSX_SUFFIXES else None
+            result = import_hourly_file(sessions, path, uploads, in_sheet)
+        except SpreadsheetRejected as rejection:
+            refused += 1
+            console.print(
+                f"[red]✗[/red] {path.name}: 拒绝导入，{len(rejection.problems)} 个问题，"
+                f"未写入任何数据 / refused, {len(rejection.problems)} problems, nothing written"
+            )
+            table = Table(
+                "文件 file", "工作表 sheet", "行 row", "列 column", "值 value", "原因 reason"
+            )
+            for problem in rejection.problems:
+                table.add_row(
+                    problem.file,
+                    problem.sheet or "",
+                    str(problem.row),
+                    problem.column,
+                    problem.value,
+                    problem.reason,
+                )
+            console.print(table)
+            continue
+        except InputError as error:
+            refused += 1
+            console.print(f"[red]✗[/red] {error}")
+            continue
+        if result.already_imported:
+            console.print(f"= {path.name}: 已导入 already imported (batch {result.batch_id})")
+            continue
+        console.print(
+            f"[green]✓[/green] {path.name}: +{result.values_added:,} 条新值 new values, "
+            f"{result.values_already_stored:,} 已存在 already stored"
+        )
+        if result.values_overlapping_other_sources:
+            console.print(
+                f"    {result.values_overlapping_other_sources:,} 个小时其他来源已先报送，以先到者为准 "
+                "/ hours another source delivered first; the first received stays in force"
+            )
+        for note in result.notes:
+            console.print(f"    [yellow]注意 note[/yellow] {note}")
+    engine.dispose()
+    if refused:
+        raise typer.Exit(1)
+
+
+@import_app.command("template")
+def import_template(
+    out: Path = typer.Option(..., "--out", help="FILE.xlsx or FILE.csv to write"),
+) -> None:
+    """生成站点小时数据导入模板 / Write the empty import template for station hourly data."""
+    from lantian.monitoring.spreadsheet_import import write_template
+
+    write_template(out)
+    console.print(f"[green]✓[/green] 模板已写入 template written: {out}")

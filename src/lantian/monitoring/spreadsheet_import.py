@@ -1,0 +1,1097 @@
+"""Import of station hourly data from CSV and Excel files in the documented template.
+
+The template (docs/import-template.md) has two accepted shapes, told apart by their header:
+
+* **long form** — one value per row: ``station, time, pollutant, value[, flag][, unit]``;
+* **wide form** — one station-hour per row: ``station, time`` and one column per pollutant
+  (``SO2, NO2, PM10, PM2.5, CO, O3``, a unit may follow in brackets: ``CO(mg/m³)``).
+
+Headers may be Chinese or English (``站点编码 station`` works too), in any order; other columns
+(station name, AQI, …) are ignored and reported as notes. ``time`` is the hour-ending China time
+(UTC+8) of the hourly mean; ``24:00`` is 00:00 of the next day. Units are lantian's: µg/m³, CO in
+mg/m³; a value in the other mass unit is converted exactly (×1000 or ÷1000, in decimal).
+
+Validation is complete before anything is written: every bad cell is reported as a
+:class:`RowProblem` (file, sheet, row, column, value, reason) and the file is refused as a whole with
+:class:`SpreadsheetRejected`. An accepted file is kept under ``<uploads>/spreadsheet/``, recorded as an
+:class:`~lantian.monitoring.models.ImportBatch` and its values stored with ``source="upload"`` in one
+transaction. As for CNEMC files, a value already stored is never overwritten: re-importing the same
+file is a no-op and an overlapping file adds only what is new.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import shutil
+import unicodedata
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Final, Literal
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from lantian.db.bulk import insert_ignoring_conflicts
+from lantian.db.engine import transaction
+from lantian.errors import InputError
+from lantian.monitoring.cnemc_import import sha256_of
+from lantian.monitoring.models import POLLUTANTS, ImportBatch, Measurement, Station
+from lantian.timeutil import CHINA_TZ
+
+BATCH_KIND: Final = "spreadsheet"
+SOURCE: Final = "upload"
+NATURAL_KEY: Final = ("station_id", "pollutant", "averaging", "period_end", "source")
+CHUNK_ROWS: Final = 20_000
+MEASUREMENTS: Table = Measurement.__table__  # type: ignore[assignment]
+#: How many problems the exception message lists; the exception carries all of them.
+PROBLEMS_IN_MESSAGE: Final = 20
+#: Rows searched for the header, so that a title line above it (common in office files) is fine.
+HEADER_SEARCH_ROWS: Final = 10
+#: An hour ending later than now is refused; the office PC's clock may run a few minutes ahead.
+CLOCK_TOLERANCE: Final = timedelta(minutes=10)
+
+CSV_SUFFIXES: Final = frozenset({".csv", ".txt"})
+XLSX_SUFFIXES: Final = frozenset({".xlsx", ".xlsm"})
+
+#: HJ 212-2017 Table 8 data flags.
+DATA_FLAGS: Final = ("N", "F", "M", "S", "D", "C", "T", "B")
+
+Role = Literal["station", "time", "pollutant", "value", "flag", "unit"]
+
+#: Header names of each template column (compared after :func:`_name_key`).
+COLUMN_ALIASES: Final[dict[Role, tuple[str, ...]]] = {
+    "station": (
+        "station",
+        "stationcode",
+        "stationid",
+        "site",
+        "sitecode",
+        "code",
+        "站点",
+        "站点编码",
+        "站点代码",
+        "站号",
+        "监测点",
+        "监测点编码",
+        "点位编码",
+        "测点编码",
+    ),
+    "time": (
+        "time",
+        "datetime",
+        "timepoint",
+        "periodend",
+        "时间",
+        "监测时间",
+        "数据时间",
+        "时间点",
+        "日期时间",
+    ),
+    "pollutant": ("pollutant", "parameter", "species", "污染物", "监测项目", "项目", "因子"),
+    "value": ("value", "concentration", "值", "数值", "浓度", "浓度值", "监测值"),
+    "flag": ("flag", "dataflag", "标识", "数据标识", "标记", "标志"),
+    "unit": ("unit", "units", "单位"),
+}
+
+#: Pollutant names (compared after :func:`_name_key`: PM2.5, PM25, pm2_5 and PM₂.₅ are one).
+POLLUTANT_ALIASES: Final[dict[str, tuple[str, ...]]] = {
+    "so2": ("so2", "二氧化硫"),
+    "no2": ("no2", "二氧化氮"),
+    "pm10": ("pm10", "可吸入颗粒物"),
+    "pm2_5": ("pm25", "细颗粒物"),
+    "co": ("co", "一氧化碳"),
+    "o3": ("o3", "臭氧"),
+}
+#: The published name of each pollutant, for messages and the template.
+POLLUTANT_LABELS: Final = {
+    "so2": "SO2",
+    "no2": "NO2",
+    "pm10": "PM10",
+    "pm2_5": "PM2.5",
+    "co": "CO",
+    "o3": "O3",
+}
+
+MassUnit = Literal["ug/m3", "mg/m3"]
+UNIT_ALIASES: Final[dict[str, MassUnit]] = {
+    "ug/m3": "ug/m3",
+    "微克/立方米": "ug/m3",
+    "mg/m3": "mg/m3",
+    "毫克/立方米": "mg/m3",
+}
+#: Units in which lantian stores each pollutant (GB 3095-2012 Table 1).
+STORED_UNIT: Final[dict[str, MassUnit]] = {
+    p: ("mg/m3" if p == "co" else "ug/m3") for p in POLLUTANTS
+}
+UNIT_LABELS: Final[dict[MassUnit, str]] = {"ug/m3": "µg/m³", "mg/m3": "mg/m³"}
+#: Exact factors between the two mass units (stored = given × factor).
+UNIT_FACTORS: Final[dict[tuple[MassUnit, MassUnit], Decimal]] = {
+    ("ug/m3", "ug/m3"): Decimal(1),
+    ("mg/m3", "mg/m3"): Decimal(1),
+    ("ug/m3", "mg/m3"): Decimal("0.001"),
+    ("mg/m3", "ug/m3"): Decimal(1000),
+}
+
+#: How people mark an absent value in a wide sheet (an empty cell works everywhere).
+MISSING_MARKS: Final = frozenset({"", "-", "--", "—", "——", "/", "na", "n/a", "null", "none"})
+
+_TIME_PATTERN: Final = re.compile(
+    r"(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*日?"
+    r"(?:(?:\s+|T|(?<=日))\s*(?P<hour>\d{1,2})\s*"
+    r"(?::\s*(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d+))?)?|[时時点點])\s*)?"
+    r"(?P<zone>Z|[+-]\d{2}:?\d{2})?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """One reason a file is refused: where it is (row as a spreadsheet shows it) and why."""
+
+    file: str
+    sheet: str | None
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f" [{self.sheet}]" if self.sheet else "")
+        column = f" 列 column {self.column}" if self.column else ""
+        value = f" {self.value!r}" if self.value else ""
+        return f"{where} 第{self.row}行 row {self.row}{column}{value}: {self.reason}"
+
+
+class SpreadsheetRejected(InputError):
+    """A file refused as a whole; ``problems`` lists every bad cell, nothing was written."""
+
+    def __init__(self, path: Path, problems: Sequence[RowProblem]) -> None:
+        self.path = path
+        self.problems = tuple(problems)
+        shown = [f"  {problem}" for problem in self.problems[:PROBLEMS_IN_MESSAGE]]
+        hidden = len(self.problems) - len(shown)
+        if hidden:
+            shown.append(f"  … 另有 {hidden} 个问题 / {hidden} more problems")
+        super().__init__(
+            f"{path.name}: 发现 {len(self.problems)} 个问题，未导入任何数据 / "
+            f"{len(self.problems)} problems found, nothing was imported:\n" + "\n".join(shown)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HourlyValue:
+    """One hourly mean read from a file, already in lantian's unit and as a UTC period end."""
+
+    row: int
+    column: str
+    station: str
+    period_end: datetime
+    pollutant: str
+    value: float
+    flag: str
+
+
+@dataclass(frozen=True)
+class HourlyFile:
+    """What a file holds once read and checked on its own (the station registry comes later)."""
+
+    path: Path
+    sheet: str | None
+    layout: Literal["long", "wide"]
+    header: tuple[str, ...]
+    station_column: str
+    values: tuple[HourlyValue, ...]
+    station_rows: tuple[tuple[int, str], ...]
+    """(row, station code) of every data row that names a station, even one with other problems."""
+    problems: tuple[RowProblem, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HourlyImportResult:
+    """What one file's import did."""
+
+    path: Path
+    batch_id: int
+    already_imported: bool
+    values_in_file: int
+    values_added: int
+    values_already_stored: int
+    values_overlapping_other_sources: int
+    """Values of this file for an hour another source (CNEMC, HJ 212) had already delivered; both
+    are kept raw, and the first received stays the one in force."""
+    notes: tuple[str, ...] = ()
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+Cell = object
+"""A cell as read: ``str`` from CSV; ``str``, number, ``datetime`` or ``None`` from Excel."""
+
+
+def read_hourly_file(
+    path: Path, sheet: str | None = None, now: datetime | None = None
+) -> HourlyFile:
+    """Read and check one CSV or .xlsx file in the template; every bad cell becomes a problem.
+
+    Raises :class:`SpreadsheetRejected` at once only when the header cannot be understood (then no
+    row can be read); otherwise problems are returned for the caller to add the registry's to.
+    """
+    if not path.is_file():
+        raise InputError(f"{path}: 文件不存在 / no such file")
+    suffix = path.suffix.lower()
+    rows: Iterable[tuple[int, tuple[Cell, ...]]]
+    sheet_name: str | None
+    if suffix in CSV_SUFFIXES:
+        if sheet is not None:
+            raise InputError(f"{path.name}: CSV 文件没有工作表 / a CSV file has no sheets")
+        rows, sheet_name = _csv_rows(path), None
+    elif suffix in XLSX_SUFFIXES:
+        rows, sheet_name = _xlsx_rows(path, sheet)
+    elif suffix == ".xls":
+        raise InputError(
+            f"{path.name}: 旧版 Excel 97-2003 (.xls) 格式不受支持，请另存为 .xlsx / "
+            "the old .xls format is not read; save the file as .xlsx"
+        )
+    else:
+        raise InputError(
+            f"{path.name}: 只接受 .csv 与 .xlsx 文件 / only .csv and .xlsx files are accepted"
+        )
+    reader = _SheetReader(path, sheet_name, now or datetime.now(UTC))
+    try:
+        return reader.read(rows)
+    finally:
+        if isinstance(rows, Generator):
+            rows.close()  # closes the workbook even when the header was refused
+
+
+def _csv_rows(path: Path) -> list[tuple[int, tuple[Cell, ...]]]:
+    text = decode_csv_bytes(path.read_bytes(), path)
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", "\t", ";"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # Rows are numbered by record, as Excel numbers them when it opens the CSV.
+    return [(number, tuple(record)) for number, record in enumerate(reader, start=1)]
+
+
+def decode_csv_bytes(raw: bytes, path: Path) -> str:
+    """Text of a CSV file: UTF-8 (BOM or not), UTF-16 with BOM, else GB18030 (GBK's superset).
+
+    Excel on a Chinese Windows saves "CSV" in the ANSI code page, i.e. GBK; GBK text is almost
+    never valid UTF-8, so strict UTF-8 first and GB18030 second tells them apart reliably.
+    """
+    if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
+        encodings: tuple[str, ...] = ("utf-16",)
+    elif raw.startswith(codecs.BOM_UTF8):
+        encodings = ("utf-8-sig",)
+    else:
+        encodings = ("utf-8", "gb18030")
+    failure: UnicodeDecodeError | None = None
+    for encoding in encodings:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError as error:
+            failure = error
+    assert failure is not None
+    raise InputError(
+        f"{path.name}: 无法识别文件编码（应为 UTF-8 或 GBK/GB18030），第 {failure.start} 字节有误 / "
+        f"cannot decode the file as UTF-8 or GBK/GB18030 (bad byte at offset {failure.start})"
+    )
+
+
+def _xlsx_rows(path: Path, sheet: str | None) -> tuple[Iterator[tuple[int, tuple[Cell, ...]]], str]:
+    from openpyxl import load_workbook
+
+    try:
+        # read_only streams the sheet; data_only gives formulas' cached results, not the formulas.
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises zipfile, KeyError and XML errors alike
+        raise InputError(
+            f"{path.name}: 不是有效的 .xlsx 文件 / not a valid .xlsx file ({error})"
+        ) from None
+    names = workbook.sheetnames
+    if sheet is not None and sheet not in names:
+        workbook.close()
+        raise InputError(
+            f"{path.name}: 没有名为 {sheet!r} 的工作表 / no sheet named {sheet!r}; "
+            f"sheets: {', '.join(names)}"
+        )
+    name = sheet if sheet is not None else names[0]
+    worksheet = workbook[name]
+
+    def rows() -> Iterator[tuple[int, tuple[Cell, ...]]]:
+        try:
+            # Read-only sheets yield every row from 1, empty ones included, so numbers match Excel.
+            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+                yield number, tuple(values)
+        finally:
+            workbook.close()
+
+    return rows(), name
+
+
+@dataclass
+class _Columns:
+    """Where each template column sits in the header row."""
+
+    header_row: int
+    names: list[str]
+    roles: dict[Role, int] = field(default_factory=dict)
+    pollutants: dict[int, tuple[str, MassUnit]] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)
+
+
+class _SheetReader:
+    def __init__(self, path: Path, sheet: str | None, now: datetime) -> None:
+        self.path = path
+        self.sheet = sheet
+        self.latest_allowed = now + CLOCK_TOLERANCE
+        self.problems: list[RowProblem] = []
+        self.notes: list[str] = []
+
+    def problem(self, row: int, column: str, cell: Cell, reason: str) -> None:
+        self.problems.append(
+            RowProblem(self.path.name, self.sheet, row, column, _shown(cell), reason)
+        )
+
+    def read(self, rows: Iterable[tuple[int, tuple[Cell, ...]]]) -> HourlyFile:
+        iterator = iter(rows)
+        columns = self._find_header(iterator)
+        layout: Literal["long", "wide"] = "long" if "pollutant" in columns.roles else "wide"
+        values: list[HourlyValue] = []
+        station_rows: list[tuple[int, str]] = []
+        for number, cells in iterator:
+            if all(_is_blank(cell) for cell in cells):
+                continue
+            padded = cells + (None,) * (len(columns.names) - len(cells))
+            if layout == "long":
+                found = self._long_row(number, padded, columns)
+            else:
+                found = self._wide_row(number, padded, columns)
+            values.extend(found[0])
+            if found[1]:
+                station_rows.append((number, found[1]))
+        unique = self._without_duplicates(values)
+        if not unique and not self.problems:
+            self.problem(
+                columns.header_row + 1,
+                "",
+                None,
+                "表头下没有浓度值 / no values below the header",
+            )
+        if columns.ignored:
+            self.notes.append(f"忽略的列 / columns ignored: {', '.join(columns.ignored)}")
+        header = tuple(columns.names)
+        return HourlyFile(
+            self.path,
+            self.sheet,
+            layout,
+            header,
+            columns.names[columns.roles["station"]],
+            tuple(unique),
+            tuple(station_rows),
+            in_sheet_order(self.problems, header),
+            tuple(self.notes),
+        )
+
+    # header --------------------------------------------------------------------------------------
+
+    def _find_header(self, rows: Iterator[tuple[int, tuple[Cell, ...]]]) -> _Columns:
+        seen = 0
+        first_number = 1
+        for number, cells in rows:
+            if all(_is_blank(cell) for cell in cells):
+                continue
+            seen += 1
+            if seen == 1:
+                first_number = number
+            names = [_shown(cell).strip() for cell in cells]
+            meanings = [_header_meaning(name) for name in names]
+            roles = {meaning for meaning, _ in meanings if isinstance(meaning, str)}
+            if "station" in roles and "time" in roles:
+                if number > first_number:
+                    self.notes.append(
+                        f"表头在第 {number} 行，其上各行已忽略 / header on row {number}; "
+                        "the rows above it were ignored"
+                    )
+                return self._columns(number, names, meanings)
+            if seen >= HEADER_SEARCH_ROWS:
+                break
+        self.problem(
+            first_number,
+            "",
+            None,
+            "找不到表头：需要站点编码 station 与时间 time 两列 / no header row found: "
+            "a station column and a time column are required (see docs/import-template.md)",
+        )
+        raise SpreadsheetRejected(self.path, self.problems)
+
+    def _columns(
+        self, number: int, names: list[str], meanings: list[tuple[HeaderMeaning, str | None]]
+    ) -> _Columns:
+        columns = _Columns(number, names)
+        for index, (name, (meaning, unit_text)) in enumerate(zip(names, meanings, strict=True)):
+            if isinstance(meaning, str) and meaning != "ambiguous" and unit_text:
+                # A unit on the value column would silently misread CO (mg/m³) or the others.
+                self.problem(
+                    number,
+                    name,
+                    None,
+                    "长表的单位写在 unit 列中 / in the long form units go in the unit column",
+                )
+            if meaning is None:
+                if name:
+                    columns.ignored.append(name)
+            elif meaning == "ambiguous":
+                self.problem(
+                    number, name, None, "列名含义不明确 / the column name means two things"
+                )
+            elif isinstance(meaning, tuple):
+                pollutant = meaning[0]
+                unit = _parse_unit(unit_text) if unit_text else STORED_UNIT[pollutant]
+                if unit is None:
+                    self.problem(
+                        number,
+                        name,
+                        None,
+                        f"单位 {unit_text} 无法精确换算 / unit {unit_text} cannot be converted "
+                        "exactly; use µg/m³ or mg/m³",
+                    )
+                elif pollutant in [p for p, _ in columns.pollutants.values()]:
+                    self.problem(number, name, None, "污染物列重复 / the pollutant has two columns")
+                else:
+                    columns.pollutants[index] = (pollutant, unit)
+            elif meaning in columns.roles:
+                self.problem(number, name, None, "列重复 / the column appears twice")
+            else:
+                columns.roles[meaning] = index
+        long_form = "pollutant" in columns.roles or "value" in columns.roles
+        # Pollutant columns refused above (bad unit, repeated) still make the file a wide one.
+        pollutant_columns = [i for i, (m, _) in enumerate(meanings) if isinstance(m, tuple)]
+        if long_form and pollutant_columns:
+            self.problem(
+                number,
+                ", ".join(names[i] for i in pollutant_columns),
+                None,
+                "长表（污染物、浓度列）与宽表（各污染物列）不能混用 / long form (pollutant and "
+                "value columns) and wide form (one column per pollutant) cannot be mixed",
+            )
+        elif long_form:
+            for needed in ("pollutant", "value"):
+                if needed not in columns.roles:
+                    self.problem(
+                        number,
+                        "",
+                        None,
+                        f"长表缺少 {needed} 列 / the long form needs a {needed} column",
+                    )
+        elif not pollutant_columns:
+            self.problem(
+                number,
+                "",
+                None,
+                "没有污染物列：需要 pollutant+value 两列，或 SO2、NO2、PM10、PM2.5、CO、O3 列 / "
+                "no pollutant columns: give pollutant and value columns, or columns named "
+                "SO2, NO2, PM10, PM2.5, CO, O3",
+            )
+        elif "unit" in columns.roles:
+            self.problem(
+                number,
+                names[columns.roles["unit"]],
+                None,
+                "宽表的单位写在列名中，如 CO(mg/m³) / in the wide form the unit goes in the "
+                "column name, e.g. CO(mg/m³)",
+            )
+        if self.problems:
+            raise SpreadsheetRejected(self.path, self.problems)
+        return columns
+
+    # rows ----------------------------------------------------------------------------------------
+
+    def _common(
+        self, number: int, cells: tuple[Cell, ...], columns: _Columns
+    ) -> tuple[str | None, datetime | None, str | None]:
+        """Station, hour-ending UTC time and flag of a row; None where a problem was recorded."""
+        station_name = columns.names[columns.roles["station"]]
+        station_cell = cells[columns.roles["station"]]
+        station = _station_code(station_cell)
+        if not station:
+            self.problem(number, station_name, station_cell, "缺少站点编码 / no station code")
+        time_name = columns.names[columns.roles["time"]]
+        time_cell = cells[columns.roles["time"]]
+        period_end, why = parse_hour_ending(time_cell)
+        if period_end is not None and period_end > self.latest_allowed:
+            period_end, why = None, "时间在未来 / the time is in the future"
+        if period_end is None:
+            self.problem(number, time_name, time_cell, why)
+        flag: str | None = "N"
+        if "flag" in columns.roles:
+            flag_cell = cells[columns.roles["flag"]]
+            flag = _parse_flag(flag_cell)
+            if flag is None:
+                self.problem(
+                    number,
+                    columns.names[columns.roles["flag"]],
+                    flag_cell,
+                    "未知数据标识，应为 N F M S D C T B 之一（HJ 212） / unknown data flag; "
+                    "expected one of N F M S D C T B (HJ 212)",
+                )
+        return station or None, period_end, flag
+
+    def _long_row(
+        self, number: int, cells: tuple[Cell, ...], columns: _Columns
+    ) -> tuple[list[HourlyValue], str | None]:
+        station, period_end, flag = self._common(number, cells, columns)
+        pollutant_name = columns.names[columns.roles["pollutant"]]
+        pollutant_cell = cells[columns.roles["pollutant"]]
+        pollutant = _lookup_pollutant(_shown(pollutant_cell))
+        if pollutant is None:
+            self.problem(
+                number,
+                pollutant_name,
+                pollutant_cell,
+                "未知污染物，应为 SO2 NO2 PM10 PM2.5 CO O3 之一 / unknown pollutant; expected "
+                "one of SO2 NO2 PM10 PM2.5 CO O3",
+            )
+        unit: MassUnit | None = None
+        if pollutant is not None:
+            unit = STORED_UNIT[pollutant]
+            if "unit" in columns.roles:
+                unit_cell = cells[columns.roles["unit"]]
+                if not _is_blank(unit_cell):
+                    unit = _parse_unit(_shown(unit_cell))
+                    if unit is None:
+                        self.problem(
+                            number,
+                            columns.names[columns.roles["unit"]],
+                            unit_cell,
+                            f"单位不适用于 {POLLUTANT_LABELS[pollutant]}，只接受 µg/m³ 或 mg/m³ "
+                            f"（体积浓度换算需要温度和气压） / unit does not fit "
+                            f"{POLLUTANT_LABELS[pollutant]}: only µg/m³ or mg/m³ convert exactly",
+                        )
+        value_name = columns.names[columns.roles["value"]]
+        value_cell = cells[columns.roles["value"]]
+        value: float | None = None
+        if _is_missing(value_cell):
+            self.problem(
+                number,
+                value_name,
+                value_cell,
+                "浓度为空；缺测的小时请删去整行 / the value is empty; leave the row out for a "
+                "missing hour",
+            )
+        else:
+            value = self._value(number, value_name, value_cell, pollutant, unit)
+        found: list[HourlyValue] = []
+        if station and period_end and flag and pollutant and value is not None:
+            found.append(
+                HourlyValue(number, value_name, station, period_end, pollutant, value, flag)
+            )
+        return found, station
+
+    def _wide_row(
+        self, number: int, cells: tuple[Cell, ...], columns: _Columns
+    ) -> tuple[list[HourlyValue], str | None]:
+        station, period_end, flag = self._common(number, cells, columns)
+        found: list[HourlyValue] = []
+        for index, (pollutant, unit) in columns.pollutants.items():
+            cell = cells[index]
+            if _is_missing(cell):
+                continue  # an empty cell is a missing hour of that pollutant
+            value = self._value(number, columns.names[index], cell, pollutant, unit)
+            if station and period_end and flag and value is not None:
+                found.append(
+                    HourlyValue(
+                        number, columns.names[index], station, period_end, pollutant, value, flag
+                    )
+                )
+        return found, station
+
+    def _value(
+        self, number: int, name: str, cell: Cell, pollutant: str | None, unit: MassUnit | None
+    ) -> float | None:
+        amount = _decimal(cell)
+        if amount is None:
+            self.problem(number, name, cell, "浓度不是数字 / the value is not a number")
+            return None
+        if amount < 0:
+            self.problem(number, name, cell, "浓度为负数 / the value is negative")
+            return None
+        if pollutant is None or unit is None:
+            return None
+        return float(amount * UNIT_FACTORS[(unit, STORED_UNIT[pollutant])])
+
+    def _without_duplicates(self, values: list[HourlyValue]) -> list[HourlyValue]:
+        """Drop repeated values; a repeat with another value or flag is a problem."""
+        first_of: dict[tuple[str, datetime, str], HourlyValue] = {}
+        repeated_rows: list[int] = []
+        for item in values:
+            key = (item.station, item.period_end, item.pollutant)
+            earlier = first_of.get(key)
+            if earlier is None:
+                first_of[key] = item
+                continue
+            if (earlier.value, earlier.flag) == (item.value, item.flag):
+                repeated_rows.append(item.row)
+                continue
+            before = f"{_number(earlier.value)} {earlier.flag}"
+            self.problem(
+                item.row,
+                item.column,
+                f"{_number(item.value)} {item.flag}",
+                f"与第 {earlier.row} 行同一站点、时间、污染物但数值不同（{before}） / same "
+                f"station, time and pollutant as row {earlier.row} with a different value "
+                f"({before})",
+            )
+        if repeated_rows:
+            rows = sorted(set(repeated_rows))
+            listed = ", ".join(str(row) for row in rows[:10]) + (" …" if len(rows) > 10 else "")
+            self.notes.append(
+                f"{len(repeated_rows)} 个值与前面的行完全相同，只存一次（第 {listed} 行） / "
+                f"{len(repeated_rows)} values repeat an earlier row exactly and are stored once "
+                f"(rows {listed})"
+            )
+        return list(first_of.values())
+
+
+def in_sheet_order(problems: Iterable[RowProblem], header: Sequence[str]) -> tuple[RowProblem, ...]:
+    """Problems by row, then left to right, as a person reads the sheet to fix it."""
+    position = {name: index for index, name in reversed(list(enumerate(header)))}
+    return tuple(
+        sorted(problems, key=lambda problem: (problem.row, position.get(problem.column, -1)))
+    )
+
+
+# --- cells --------------------------------------------------------------------------------------
+
+
+def _shown(cell: Cell) -> str:
+    """A cell as the person sees it, for messages."""
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime):
+        return cell.isoformat(sep=" ", timespec="minutes")
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+def _number(value: float) -> str:
+    return f"{value:.10g}"
+
+
+def _is_blank(cell: Cell) -> bool:
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+def _is_missing(cell: Cell) -> bool:
+    return cell is None or (
+        isinstance(cell, str)
+        and unicodedata.normalize("NFKC", cell).strip().lower() in MISSING_MARKS
+    )
+
+
+def _name_key(text: str) -> str:
+    """Header and pollutant names compared loosely: width, case, spaces and ``._-·`` ignored."""
+    normal = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"[\s._\-·]+", "", normal)
+
+
+_ROLE_OF: Final = {alias: role for role, names in COLUMN_ALIASES.items() for alias in names}
+_POLLUTANT_OF: Final = {
+    alias: pollutant for pollutant, names in POLLUTANT_ALIASES.items() for alias in names
+}
+
+
+def _lookup_pollutant(text: str) -> str | None:
+    return _POLLUTANT_OF.get(_name_key(text))
+
+
+HeaderMeaning = Role | tuple[str, str | None] | Literal["ambiguous"] | None
+
+
+def _header_meaning(text: str) -> tuple[HeaderMeaning, str | None]:
+    """What a header cell names: a template column, a pollutant (with its unit text) or nothing.
+
+    ``站点编码 station``, ``站点编码(station)``, ``PM2.5(μg/m³)`` and ``一氧化碳 CO`` are understood:
+    each word and the bracketed part are tried; a bracket that is a unit belongs to a pollutant.
+    """
+    normal = unicodedata.normalize("NFKC", text).strip()
+    match = re.fullmatch(r"(.*?)\s*[(\[](.*?)[)\]]", normal)
+    name, bracket = (match.group(1), match.group(2).strip()) if match else (normal, "")
+    candidates = [name, *name.split()]
+    unit_text: str | None = None
+    if bracket:
+        if _parse_unit(bracket) is not None or _looks_like_unit(bracket):
+            unit_text = bracket
+        else:
+            candidates.append(bracket)
+    meanings: set[Role | tuple[str, str | None]] = set()
+    for candidate in candidates:
+        key = _name_key(candidate)
+        if key in _ROLE_OF:
+            meanings.add(_ROLE_OF[key])
+        elif key in _POLLUTANT_OF:
+            meanings.add((_POLLUTANT_OF[key], unit_text))
+    if len(meanings) > 1:
+        return "ambiguous", unit_text
+    return next(iter(meanings), None), unit_text
+
+
+def _looks_like_unit(text: str) -> bool:
+    key = _name_key(text)
+    return "/" in text or key in {"ppm", "ppb", "ppbv", "ppmv"}
+
+
+def _parse_unit(text: str) -> MassUnit | None:
+    normal = unicodedata.normalize("NFKC", text).casefold()
+    normal = re.sub(r"[\s^]+", "", normal).replace("μ", "u")
+    return UNIT_ALIASES.get(normal)
+
+
+def _station_code(cell: Cell) -> str:
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)  # a numeric code typed into Excel comes back as 1001.0
+    return unicodedata.normalize("NFKC", _shown(cell)).strip()
+
+
+def _parse_flag(cell: Cell) -> str | None:
+    if _is_blank(cell):
+        return "N"
+    flag = unicodedata.normalize("NFKC", _shown(cell)).strip().upper()
+    return flag if flag in DATA_FLAGS else None
+
+
+def _decimal(cell: Cell) -> Decimal | None:
+    """The number in a cell, exactly as written (decimal), or None if it is not a finite number."""
+    if isinstance(cell, bool):
+        return None
+    if isinstance(cell, int):
+        return Decimal(cell)
+    if isinstance(cell, float):
+        # repr is the shortest text that reads back as the same float: 1.2, not 1.19999…
+        text = repr(cell)
+    elif isinstance(cell, str):
+        text = unicodedata.normalize("NFKC", cell).strip()
+        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
+            return None
+    else:
+        return None
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+def parse_hour_ending(cell: Cell) -> tuple[datetime | None, str]:
+    """The UTC period end of an hour-ending China-time label, or None and the reason why not.
+
+    Accepts Excel date-time cells and texts such as ``2019-01-04 16:00``, ``2019/1/4 16:00``,
+    ``2019-01-04T16:00+08:00``, ``2019年1月4日16时``; ``24:00`` is 00:00 of the next day.
+    """
+    if isinstance(cell, datetime):
+        # Excel keeps times as fractions of a day; a whole hour may come back a microsecond off.
+        moment = cell + timedelta(microseconds=500_000)
+        moment = moment.replace(microsecond=0)
+        local = moment.replace(tzinfo=CHINA_TZ) if moment.tzinfo is None else moment
+        return _on_the_hour(local.astimezone(CHINA_TZ))
+    if isinstance(cell, date):
+        return None, "只有日期没有小时 / a date without the hour"
+    if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+        return None, (
+            "时间单元格是数字，请设置为日期时间格式 / the time cell holds a plain number; "
+            "format it as a date-time"
+        )
+    return _parse_time_text(_shown(cell))
+
+
+# A file repeats each time once per station and pollutant: parse each spelling once.
+@lru_cache(maxsize=1 << 16)
+def _parse_time_text(cell_text: str) -> tuple[datetime | None, str]:
+    text = unicodedata.normalize("NFKC", cell_text).strip()
+    if not text:
+        return None, "缺少时间 / no time"
+    match = _TIME_PATTERN.fullmatch(text)
+    if match is None:
+        return None, (
+            "时间无法识别，应如 2019-01-04 16:00 / time not understood; write it as "
+            "2019-01-04 16:00"
+        )
+    if match["hour"] is None:
+        return None, "只有日期没有小时 / a date without the hour"
+    hour, minute, second = int(match["hour"]), int(match["minute"] or 0), int(match["second"] or 0)
+    zone = CHINA_TZ
+    if match["zone"]:
+        zone = UTC if match["zone"] == "Z" else _offset(match["zone"])
+    try:
+        day = date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:
+        return None, "日期不存在 / no such date"
+    if hour == 24 and minute == second == 0 and not match["fraction"]:
+        day, hour = day + timedelta(days=1), 0  # 24:00 ends the day: 00:00 of the next
+    if hour > 23 or minute > 59 or second > 59:
+        return None, "时间超出范围 / hour, minute or second out of range"
+    if match["fraction"] and int(match["fraction"]):
+        return None, "不是整点 / not on the hour (hourly data end on a whole hour)"
+    local = datetime.combine(day, time(hour, minute, second), zone).astimezone(CHINA_TZ)
+    return _on_the_hour(local)
+
+
+def _offset(text: str) -> timezone:
+    digits = text.replace(":", "")
+    sign = -1 if digits[0] == "-" else 1
+    return timezone(sign * timedelta(hours=int(digits[1:3]), minutes=int(digits[3:5])))
+
+
+def _on_the_hour(local: datetime) -> tuple[datetime | None, str]:
+    if local.minute or local.second or local.microsecond:
+        return None, "不是整点 / not on the hour (hourly data end on a whole hour)"
+    return local.astimezone(UTC), ""
+
+
+# --- importing ----------------------------------------------------------------------------------
+
+
+def import_hourly_file(
+    sessions: sessionmaker[Session],
+    path: Path,
+    uploads_dir: Path,
+    sheet: str | None = None,
+    now: datetime | None = None,
+) -> HourlyImportResult:
+    """Import one file in the template: all of it or, if any cell is bad, nothing.
+
+    Raises :class:`SpreadsheetRejected` listing every problem, including station codes missing
+    from the registry; :class:`InputError` for a file that cannot be read at all.
+    """
+    if not path.is_file():
+        raise InputError(f"{path}: 文件不存在 / no such file")
+    checksum = sha256_of(path)
+    with sessions() as session:
+        previous = session.scalar(
+            select(ImportBatch).where(
+                ImportBatch.kind == BATCH_KIND, ImportBatch.sha256 == checksum
+            )
+        )
+    if previous is not None:
+        total = previous.rows_loaded + previous.rows_skipped
+        return HourlyImportResult(path, previous.id, True, total, 0, total, 0)
+    content = read_hourly_file(path, sheet, now)
+    with sessions() as session:
+        station_ids = _station_ids(session, sorted({code for _, code in content.station_rows}))
+    problems = list(content.problems)
+    for number, code in content.station_rows:
+        if code not in station_ids:
+            problems.append(
+                RowProblem(
+                    path.name,
+                    content.sheet,
+                    number,
+                    content.station_column,
+                    code,
+                    "站点不在站点表中 / the station is not in the station registry",
+                )
+            )
+    if problems:
+        raise SpreadsheetRejected(path, in_sheet_order(problems, content.header))
+
+    kept = uploads_dir / "spreadsheet" / f"{checksum[:16]}-{path.name}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    if not kept.exists():
+        shutil.copyfile(path, kept)
+
+    received_at = datetime.now(UTC)
+    with transaction(sessions) as session:
+        batch = ImportBatch(
+            kind=BATCH_KIND,
+            filename=path.name,
+            sha256=checksum,
+            size_bytes=path.stat().st_size,
+            stored_path=str(kept),
+            status="loading",
+        )
+        session.add(batch)
+        session.flush()
+        connection = session.connection()
+        overlapping = _count_other_sources(session, content.values, station_ids)
+        rows = [
+            {
+                "station_id": station_ids[item.station],
+                "pollutant": item.pollutant,
+                "averaging": "1h",
+                "period_end": item.period_end,
+                "value": item.value,
+                "flag": item.flag,
+                "source": SOURCE,
+                "batch_id": batch.id,
+                "received_at": received_at,
+            }
+            for item in content.values
+        ]
+        added = 0
+        for start in range(0, len(rows), CHUNK_ROWS):
+            chunk = rows[start : start + CHUNK_ROWS]
+            added += insert_ignoring_conflicts(connection, MEASUREMENTS, chunk, NATURAL_KEY)
+        batch.status = "loaded"
+        batch.rows_loaded = added
+        batch.rows_skipped = len(rows) - added
+        batch.finished_at = datetime.now(UTC)
+        batch.message = "\n".join(content.notes) or None
+    return HourlyImportResult(
+        path,
+        batch.id,
+        False,
+        len(rows),
+        added,
+        len(rows) - added,
+        overlapping,
+        content.notes,
+    )
+
+
+def _station_ids(session: Session, codes: list[str]) -> dict[str, int]:
+    if not codes:
+        return {}
+    rows = session.execute(select(Station.code, Station.id).where(Station.code.in_(codes)))
+    return {code: station_id for code, station_id in rows}
+
+
+def _count_other_sources(
+    session: Session, values: Sequence[HourlyValue], station_ids: dict[str, int]
+) -> int:
+    """How many of ``values`` fall on an hour another source already holds (it stays in force)."""
+    if not values:
+        return 0
+    first = min(item.period_end for item in values)
+    last = max(item.period_end for item in values)
+    held = {
+        tuple(row)
+        for row in session.execute(
+            select(Measurement.station_id, Measurement.pollutant, Measurement.period_end).where(
+                Measurement.station_id.in_(sorted({station_ids[v.station] for v in values})),
+                Measurement.averaging == "1h",
+                Measurement.period_end >= first,
+                Measurement.period_end <= last,
+                Measurement.source != SOURCE,
+            )
+        )
+    }
+    return sum(
+        (station_ids[item.station], item.pollutant, item.period_end) in held for item in values
+    )
+
+
+# --- the template -------------------------------------------------------------------------------
+
+#: Header of the template's long form (Chinese first; either word alone is understood too).
+TEMPLATE_HEADER: Final = (
+    "站点编码 station",
+    "时间 time",
+    "污染物 pollutant",
+    "浓度 value",
+    "单位 unit",
+    "标识 flag",
+)
+TEMPLATE_NOTES: Final = (
+    ("列 column", "必填 required", "说明", "explanation"),
+    (
+        "站点编码 station",
+        "是 yes",
+        "站点表中的监测点编码，如 1316A",
+        "station code as in the station registry, e.g. 1316A",
+    ),
+    (
+        "时间 time",
+        "是 yes",
+        "小时均值结束时刻（北京时间），如 2019-01-04 16:00 表示 15:00–16:00；24:00 即次日 00:00；"
+        "也可写 2019/1/4 16:00 或 2019-01-04T16:00+08:00",
+        "end of the hour, China time (UTC+8): 2019-01-04 16:00 is the mean of 15:00–16:00; "
+        "24:00 is 00:00 of the next day; 2019/1/4 16:00 and 2019-01-04T16:00+08:00 work too",
+    ),
+    (
+        "污染物 pollutant",
+        "是 yes",
+        "SO2、NO2、PM10、PM2.5、CO、O3（或 二氧化硫 等中文名，大小写不限）",
+        "SO2, NO2, PM10, PM2.5, CO, O3 (or the Chinese names; any case)",
+    ),
+    (
+        "浓度 value",
+        "是 yes",
+        "非负数；缺测的小时不写该行",
+        "non-negative number; leave a missing hour out",
+    ),
+    (
+        "单位 unit",
+        "否 no",
+        "默认 µg/m³，CO 为 mg/m³；写 µg/m³（ug/m3）或 mg/m³ 时按 1000 倍精确换算",
+        "default µg/m³, CO mg/m³; µg/m³ (ug/m3) or mg/m³ given are converted exactly (×/÷1000)",
+    ),
+    (
+        "标识 flag",
+        "否 no",
+        "HJ 212 数据标识 N F M S D C T B，默认 N（正常）",
+        "HJ 212 data flag N F M S D C T B, default N (normal)",
+    ),
+    (
+        "宽表 wide form",
+        "",
+        "也可每行一个站点小时：站点编码、时间、SO2、NO2、PM10、PM2.5、CO、O3 各一列，"
+        "单位写在列名中如 CO(mg/m³)",
+        "one station-hour per row also works: station, time and one column per pollutant, "
+        "units in the column name as in CO(mg/m³)",
+    ),
+    (
+        "导入 import",
+        "",
+        "lantian import hourly 文件名；任何一处错误都会整文件拒绝并列出全部问题",
+        "lantian import hourly FILE; any bad cell refuses the whole file and lists every problem",
+    ),
+)
+
+
+def write_template(path: Path) -> None:
+    """Write the empty template: .xlsx with an explanation sheet, or a UTF-8 (BOM) .csv header."""
+    suffix = path.suffix.lower()
+    if path.exists():
+        # The template is usually written next to filled-in copies; never clobber one.
+        raise InputError(f"{path}: 文件已存在 / the file already exists")
+    if suffix == ".csv":
+        # The BOM makes Excel open the Chinese header as UTF-8 rather than in the ANSI code page.
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerow(TEMPLATE_HEADER)
+        return
+    if suffix != ".xlsx":
+        raise InputError(f"{path.name}: 模板只能是 .xlsx 或 .csv / the template is .xlsx or .csv")
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    data = workbook.active
+    assert data is not None
+    data.title = "数据 data"
+    data.append(TEMPLATE_HEADER)
+    for cell, width in zip(data[1], (18, 20, 18, 14, 12, 10), strict=True):
+        cell.font = Font(bold=True)
+        data.column_dimensions[cell.column_letter].width = width
+    # Date-time cells typed into the time column then show and store as real date-times.
+    data.column_dimensions["B"].number_format = "yyyy-mm-dd hh:mm"
+    data.freeze_panes = "A2"
+    notes = workbook.create_sheet("说明 notes")
+    for line in TEMPLATE_NOTES:
+        notes.append(line)
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCD", (18, 12, 60, 60), strict=True):
+        notes.column_dimensions[letter].width = width
+    for row in notes.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    workbook.save(path)
