@@ -16,6 +16,7 @@ Appendix C; spec §5.3):
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -278,7 +279,9 @@ def examine_frame(
         return reject(
             packet, QN_RTN_MN, f"未登记的设备 / unknown device MN={packet.mn!r} (QnRtn=4)"
         )
-    if device.password is not None and packet.pw != device.password:
+    if device.password is not None and not hmac.compare_digest(
+        (packet.pw or "").encode("utf-8", "surrogateescape"), device.password.encode()
+    ):
         return reject(packet, QN_RTN_PASSWORD, "密码错误 / wrong password (QnRtn=3)")
     if not device.active:
         return reject(packet, QN_RTN_REFUSED, "设备已停用 / device is deactivated (QnRtn=2)")
@@ -302,7 +305,9 @@ def examine_frame(
                 f"数据包缺少有效的 DataTime / data upload without a valid DataTime "
                 f"({packet.data_time!r})",
             )
-        part = int(packet.pno) if packet.pno is not None and packet.pno.isdigit() else 1
+        # PNO is at most 8 characters (HJ 212-2017 Table 3); a longer one is not a part number.
+        pno = packet.pno
+        part = int(pno) if pno is not None and pno.isdigit() and len(pno) <= 8 else 1
         base.upload = UploadData(
             device_id=device.id,
             station_id=device.station_id,

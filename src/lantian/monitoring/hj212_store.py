@@ -126,7 +126,9 @@ class FrameToStore:
 
 
 def _clip(text: str | None, width: int) -> str | None:
-    return None if text is None else text[:width]
+    """``text`` cut to the column width, NUL made visible (PostgreSQL text cannot hold it;
+    real captured traffic has NUL bytes inside header fields)."""
+    return None if text is None else text.replace("\x00", "\\0")[:width]
 
 
 def store_frames(connection: Connection, frames: Sequence[FrameToStore]) -> list[str]:
@@ -157,12 +159,12 @@ def store_frames(connection: Connection, frames: Sequence[FrameToStore]) -> list
         [
             (
                 frame.received_at,
-                frame.peer[:64],
+                _clip(frame.peer, 64),
                 frame.device_id,
                 _clip(frame.mn, 64),
                 frame.data,
                 verdicts[index],
-                frame.error,
+                _clip(frame.error, 4000),
                 _clip(frame.qn, 20),
                 _clip(frame.cn, 8),
                 frame.data_time,
