@@ -1,6 +1,7 @@
 """Benchmark: HJ 212 decoding, and end-to-end ingest through the receiver into SQLite and PostgreSQL.
 
 Run: .venv/bin/python bench/hj212_bench.py [--clients 16] [--seconds 10] [--rate 1000]
+                                          [--pg-workers 1,2] [--skip sqlite|postgresql]
 
 1. Decode: every frame of the two captured files (real 2016 traffic, spec PROVENANCE §3), cut by
    the FrameSplitter and decoded by ``parse`` (tolerant, as the receiver does); then also with
@@ -15,7 +16,9 @@ Run: .venv/bin/python bench/hj212_bench.py [--clients 16] [--seconds 10] [--rate
      a packet to its 9014 (target p99 < 50 ms at 1,000 packets/s).
    An acknowledgement is only sent after the database commit (SQLite ``synchronous=FULL``;
    PostgreSQL with ``fsync=on`` and ``synchronous_commit=on`` — the test server's speed-ups
-   are switched off here).
+   are switched off here).  PostgreSQL runs once per ``--pg-workers`` count: receiver processes
+   sharing the port (``lantian ingest hj212 --workers N``), each with its own group commit.
+   Other work on the machine (the load average is printed) lowers every end-to-end figure.
 """
 
 from __future__ import annotations
@@ -330,7 +333,8 @@ def bench_backend(
         else ""
     )
     print(
-        f"end-to-end into {name} ({args.clients} clients, acks awaited, {stored:,} packets stored"
+        f"end-to-end into {name} ({workers} receiver process{'es' if workers > 1 else ''}, "
+        f"{args.clients} clients, acks awaited, {stored:,} packets stored"
         f"{'' if stored == expected else f' — expected {expected:,}!'})"
     )
     print(f"  sustained        {rate:>10,.0f} packets/s over {len(sustained):,} packets{target}")
@@ -353,10 +357,17 @@ def main() -> None:
     parser.add_argument("--expected-rate", type=float, default=6000.0, help="sizes the run")
     parser.add_argument("--rate", type=float, default=1000.0, help="paced packets/s")
     parser.add_argument("--paced-seconds", type=float, default=10.0)
-    parser.add_argument("--pg-workers", type=int, default=1, help="receiver processes (PG)")
+    parser.add_argument(
+        "--pg-workers",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 2],
+        help="receiver processes sharing the port, one PostgreSQL run each (e.g. 1,2)",
+    )
     parser.add_argument("--skip", choices=["sqlite", "postgresql"], action="append", default=[])
     args = parser.parse_args()
 
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} (other work shares them)")
     frames = captured_frames()
     bench_decode(frames)
     total = int(args.seconds * args.expected_rate + args.rate * args.paced_seconds) + 200
@@ -369,13 +380,17 @@ def main() -> None:
         with durable_postgres() as server:
             admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
             with admin.connect() as connection:
-                connection.execute(text("CREATE DATABASE hj212_bench"))
                 fsync = connection.execute(text("SHOW fsync")).scalar()
                 synchronous = connection.execute(text("SHOW synchronous_commit")).scalar()
+                print(f"PostgreSQL: fsync={fsync}, synchronous_commit={synchronous}")
+                for workers in args.pg_workers:
+                    database = f"hj212_bench_{workers}"
+                    connection.execute(text(f"CREATE DATABASE {database}"))
+                    url = make_url(server.url()).set(database=database)
+                    bench_backend(
+                        "PostgreSQL", url.render_as_string(False), mns, packets, args, workers
+                    )
             admin.dispose()
-            url = make_url(server.url()).set(database="hj212_bench").render_as_string(False)
-            print(f"PostgreSQL: fsync={fsync}, synchronous_commit={synchronous}")
-            bench_backend("PostgreSQL", url, mns, packets, args, args.pg_workers)
 
 
 if __name__ == "__main__":
