@@ -11,7 +11,11 @@ from sqlalchemy import select
 
 from lantian.errors import InputError
 from lantian.monitoring.models import Station
-from lantian.monitoring.quality import DEFAULT_RATE_TARGET, transmission_rates
+from lantian.monitoring.quality import (
+    DEFAULT_RATE_TARGET,
+    source_transmission_rates,
+    transmission_rates,
+)
 
 router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring 监测"])
 MAX_SPAN_DAYS = 400
@@ -41,6 +45,13 @@ class RateOut(BaseModel):
     meets_target: bool = Field(description="both rates at or above the target (plan: 90 %)")
 
 
+def _check_span(start: date, end: date) -> None:
+    if end < start:
+        raise InputError(f"end {end} 早于 start {start} / end is before start")
+    if (end - start).days >= MAX_SPAN_DAYS:
+        raise InputError(f"时间跨度超过 {MAX_SPAN_DAYS} 天 / span longer than {MAX_SPAN_DAYS} days")
+
+
 @router.get("/stations", response_model=list[StationOut], summary="监测站点 / stations")
 def list_stations(request: Request) -> list[StationOut]:
     with request.app.state.sessions() as session:
@@ -61,16 +72,60 @@ def get_transmission_rates(
     station: list[str] | None = Query(default=None, description="station codes (default: all)"),
     target: float = Query(default=DEFAULT_RATE_TARGET, ge=0, le=1),
 ) -> list[RateOut]:
-    if end < start:
-        raise InputError(f"end {end} 早于 start {start} / end is before start")
-    if (end - start).days >= MAX_SPAN_DAYS:
-        raise InputError(f"时间跨度超过 {MAX_SPAN_DAYS} 天 / span longer than {MAX_SPAN_DAYS} days")
+    _check_span(start, end)
     with request.app.state.sessions() as session:
         rows = transmission_rates(session, start, end, period, station, target)
     return [
         RateOut(
             station_code=r.station_code,
             station_name=r.station_name,
+            period_start=r.period_start,
+            expected_hours=r.expected_hours,
+            received_hours=r.received_hours,
+            valid_hours=r.valid_hours,
+            upload_rate=round(r.upload_rate, 4),
+            valid_rate=round(r.valid_rate, 4),
+            meets_target=r.meets_target,
+        )
+        for r in rows
+    ]
+
+
+class SourceRateOut(BaseModel):
+    """Coverage of one stack's data logger in one period, from its hourly uploads (CN 2061)."""
+
+    mn: str
+    source_code: str
+    name: str
+    period_start: date
+    expected_hours: int
+    received_hours: int
+    valid_hours: int
+    upload_rate: float = Field(description="上传率 received ÷ expected")
+    valid_rate: float = Field(description="数据传输有效率 valid ÷ expected")
+    meets_target: bool = Field(description="valid rate at or above the target (plan: 90 %)")
+
+
+@router.get(
+    "/source-transmission-rates",
+    response_model=list[SourceRateOut],
+    summary="污染源上传率与数据传输有效率 / stack upload and valid-transmission rates",
+)
+def get_source_transmission_rates(
+    request: Request,
+    start: date = Query(description="first day (China time)"),
+    end: date = Query(description="last day, inclusive"),
+    period: Literal["day", "month"] = "day",
+    target: float = Query(default=DEFAULT_RATE_TARGET, ge=0, le=1),
+) -> list[SourceRateOut]:
+    _check_span(start, end)
+    with request.app.state.sessions() as session:
+        rows = source_transmission_rates(session, start, end, period, target)
+    return [
+        SourceRateOut(
+            mn=r.mn,
+            source_code=r.source_code,
+            name=r.name,
             period_start=r.period_start,
             expected_hours=r.expected_hours,
             received_hours=r.received_hours,
