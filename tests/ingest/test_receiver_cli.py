@@ -52,6 +52,11 @@ def test_devices_add_and_list(db_url: str, tmp_path: Path) -> None:
     assert nowhere.returncode == 1 and "NOPE" in nowhere.stderr
     bad_crc = lantian(db_url, tmp_path, "devices", "add", "X2", "--crc-mode", "crc32")
     assert bad_crc.returncode == 1 and "crc32" in bad_crc.stderr
+    changed = lantian(db_url, tmp_path, "devices", "set", "LD130124000122", "--inactive")
+    assert changed.returncode == 0 and "inactive" in changed.stdout, changed.stderr
+    assert "✗" in lantian(db_url, tmp_path, "devices", "list").stdout
+    unknown = lantian(db_url, tmp_path, "devices", "set", "NOBODY", "--active")
+    assert unknown.returncode == 1 and "not registered" in unknown.stderr
 
 
 def test_receiver_process_beside_the_web_server(db_url: str) -> None:

@@ -1,11 +1,15 @@
-"""The receiver's per-code values agree with the codec's ``records_from_packet`` on real data."""
+"""The receiver's decisions without a network: per-code values, verdicts and replies."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from lantian.ingest.hj212_session import code_values
+import pytest
+
+from lantian.ingest.hj212_session import code_values, examine_frame
+from lantian.monitoring.devices import DeviceConfig
 from lantian.monitoring.hj212_store import CodeValues
 from lantian.standards.hj212 import (
     TOLERANT,
@@ -118,3 +122,61 @@ def test_unit_override_converts_ng_to_ug() -> None:
     assert values["a34002"].value == 140.6
     assert values["a01001"].value == 24.8 and values["a01001"].unit == "°C"
     assert code_values(parse(frame, options)) == reference_values(parse(frame, options))
+
+
+def _device(**changes: object) -> DeviceConfig:
+    fields: dict[str, object] = {
+        "id": 1,
+        "mn": "010000A8900016F000169DC0",
+        "password": "123456",
+        "station_id": None,
+        "source_code": None,
+        "protocol": "auto",
+        "crc_mode": "hj212",
+        "parse_mode": "tolerant",
+        "active": True,
+        "options": TOLERANT,
+    }
+    fields.update(changes)
+    return DeviceConfig(**fields)  # type: ignore[arg-type]
+
+
+# Spec §5.10 P12: HJ 212-2017 flue-gas real-time upload, Flag=5 (acknowledgement required).
+P12 = (
+    b"##0311QN=20171115083000123;ST=31;CN=2011;PW=123456;MN=010000A8900016F000169DC0;Flag=5;"
+    b"CP=&&DataTime=20171115083000;a21026-Rtd=28.5,a21026-ZsRtd=31.2,a21026-Flag=N;"
+    b"a21002-Rtd=40.1,a21002-ZsRtd=43.9,a21002-Flag=N;a34013-Rtd=4.2,a34013-ZsRtd=4.6,"
+    b"a34013-Flag=N;a19001-Rtd=7.3,a19001-Flag=N;a00000-Rtd=52.6,a00000-Flag=N&&F141\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("device", "verdict", "reply_cn", "qn_rtn"),
+    [
+        (_device(), "accepted", "9014", None),
+        (_device(active=False), "rejected", "9011", "2"),
+        (_device(password="654321"), "rejected", "9011", "3"),
+        (_device(protocol="2005"), "rejected", "9011", "6"),
+        (
+            _device(crc_mode="modbus", options=ParseOptions("tolerant", "modbus")),
+            "rejected",
+            "9011",
+            "9",
+        ),
+        (_device(password=None), "accepted", "9014", None),
+    ],
+)
+def test_examine_frame_verdicts_and_replies(
+    device: DeviceConfig, verdict: str, reply_cn: str, qn_rtn: str | None
+) -> None:
+    outcome = examine_frame(P12, {device.mn: device}, "127.0.0.1:5000", datetime.now(UTC))
+    assert outcome.store.verdict == verdict
+    assert outcome.reply is not None
+    # Strict: our replies follow the standard exactly, with the device's own CRC variant.
+    reply = parse(outcome.reply, ParseOptions(crc_mode=device.reply_crc_mode))
+    assert (reply.cn, reply.cp.get("QnRtn"), reply.qn) == (reply_cn, qn_rtn, "20171115083000123")
+    if verdict == "accepted":
+        assert outcome.store.upload is not None
+        values = {v.code: v for v in outcome.store.upload.values}
+        assert (values["a21026"].value, values["a21026"].zs_value) == (28.5, 31.2)
+        assert values["a21026"].period == "instant" and values["a21026"].flag == "N"

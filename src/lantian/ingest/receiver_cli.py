@@ -212,6 +212,38 @@ def devices_add(
         engine.dispose()
 
 
+@devices_app.command("set")
+def devices_set(
+    mn: str = typer.Argument(..., help="设备唯一标识 MN"),
+    password: str | None = typer.Option(None, "--password", help="new access password PW"),
+    no_password: bool = typer.Option(False, "--no-password", help="stop checking PW"),
+    active: bool | None = typer.Option(
+        None, "--active/--inactive", help="accept or refuse (QnRtn=2) its data"
+    ),
+    crc_mode: str | None = typer.Option(None, "--crc-mode", help="hj212 | modbus | none"),
+) -> None:
+    """修改数采仪 / Change a device: password, active, CRC variant."""
+    from lantian.db.engine import create_db_engine, session_factory, transaction
+    from lantian.monitoring.devices import update_device
+
+    engine = create_db_engine(get_settings().effective_database_url)
+    require_current_schema(engine)
+    try:
+        with transaction(session_factory(engine)) as session:
+            device = update_device(
+                session,
+                mn,
+                password=password,
+                clear_password=no_password,
+                active=active,
+                crc_mode=crc_mode,
+            )
+            state = "启用 active" if device.active else "停用 inactive"
+            console.print(f"[green]已修改 / updated[/green] {device.mn} ({state})", highlight=False)
+    finally:
+        engine.dispose()
+
+
 @devices_app.command("list")
 def devices_list() -> None:
     """列出数采仪 / List registered devices (passwords hidden)."""

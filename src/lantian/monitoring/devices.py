@@ -169,6 +169,41 @@ def add_device(
     return device
 
 
+def update_device(
+    session: Session,
+    mn: str,
+    *,
+    password: str | None = None,
+    clear_password: bool = False,
+    active: bool | None = None,
+    crc_mode: str | None = None,
+) -> Device:
+    """Change a registered device (password, active, CRC variant); unknown MN → InputError.
+
+    A running receiver applies the change within its registry refresh (10 s by default).
+    """
+    device = session.scalar(select(Device).where(Device.mn == mn.strip()))
+    if device is None:
+        raise InputError(f"设备 {mn} 未登记 / device {mn} is not registered")
+    if password is not None:
+        if len(password) > 16 or ";" in password or "&" in password:
+            raise InputError("密码过长或含 ; & / password too long or contains ';' or '&'")
+        device.password = password
+    if clear_password:
+        device.password = None
+    if crc_mode is not None:
+        if crc_mode not in CRC_MODES:
+            raise InputError(
+                f"CRC 模式 {crc_mode!r} 未知，可选 {', '.join(CRC_MODES)} / "
+                f"unknown CRC mode {crc_mode!r}"
+            )
+        device.crc_mode = crc_mode
+    if active is not None:
+        device.active = active
+    session.flush()
+    return device
+
+
 @dataclass(frozen=True)
 class DeviceRow:
     """A registered device as listed to a person (password hidden)."""
