@@ -99,6 +99,7 @@ def _make_sqlite_durable(engine: Engine) -> None:
         cursor.close()
 
     event.listen(engine, "connect", on_connect)
+    engine.dispose()  # connections pooled before this point would keep the weaker setting
 
 
 class Hj212Receiver:
