@@ -92,7 +92,7 @@ def test_upgrade_demo_and_serve_healthz(tmp_path: Path) -> None:
         assert response.status_code == 200 and response.json()["status"] == "ok"
         home = httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text
         assert '<div class="value" id="station-count">9</div>' in home
-        assert "规划中 <span lang=\"en\">planned</span> 15" in home
+        assert '规划中 <span lang="en">planned</span> 15' in home
     finally:
         server.terminate()
         output = server.communicate(timeout=10)[0]
