@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +15,11 @@ from lantian import __version__
 from tests.support.postgres import free_port
 
 LANTIAN = [sys.executable, "-m", "lantian"]
+#: HJ 212-2017 Appendix A's example packet (spec §5.4), from a device lantian does not know.
+UNKNOWN_DEVICE_PACKET = (
+    b"##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;"
+    b"Flag=5;CP=&&RtdInterval=30&&1C80\r\n"
+)
 
 
 def run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -68,14 +74,19 @@ def test_upgrade_demo_and_serve_healthz(tmp_path: Path) -> None:
     assert demo.returncode == 0 and "+9" in demo.stdout, demo.stdout + demo.stderr
     assert "already loaded" in run(["demo", "--if-needed"], tmp_path).stdout
 
-    port = free_port()
+    port, receiver_port = free_port(), free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("LANTIAN_")}
     environment["LANTIAN_DATA_DIR"] = str(tmp_path)
+    environment["LANTIAN_HJ212_PORT"] = str(receiver_port)
+    # A file, not a pipe: the receiver's child processes inherit the descriptor, and a pipe would
+    # only reach end-of-file when the last of them has gone.
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("w")
     server = subprocess.Popen(
         [*LANTIAN, "serve", "--port", str(port)],
         cwd=tmp_path,
         env=environment,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -86,17 +97,25 @@ def test_upgrade_demo_and_serve_healthz(tmp_path: Path) -> None:
                 response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
                 break
             except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert server.poll() is None, log_path.read_text(encoding="utf-8")
                 assert time.monotonic() < deadline, "server did not answer within 30 s"
                 time.sleep(0.2)
         assert response.status_code == 200 and response.json()["status"] == "ok"
+        # The HJ 212 receiver started beside the web server answers a device: unknown MN → 9011.
+        with socket.create_connection(("127.0.0.1", receiver_port), timeout=10) as device:
+            device.sendall(UNKNOWN_DEVICE_PACKET)
+            reply = device.recv(1024)
+        assert b"CN=9011" in reply and b"QnRtn=4" in reply
         home = httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text
         assert '<div class="value" id="station-count">9</div>' in home
         assert '规划中 <span lang="en">planned</span> 15' in home
     finally:
         server.terminate()
-        output = server.communicate(timeout=10)[0]
+        server.wait(timeout=30)
+        log.close()
+    output = log_path.read_text(encoding="utf-8")
     assert f"http://127.0.0.1:{port}/" in output
+    assert f"HJ 212 receiver on 127.0.0.1:{receiver_port}" in output
 
 
 def test_demo_before_upgrade_says_what_to_do(tmp_path: Path) -> None:

@@ -53,8 +53,12 @@ def config() -> None:
 def serve(
     host: str | None = typer.Option(None, help="listen address (default LANTIAN_HOST)"),
     port: int | None = typer.Option(None, help="HTTP port (default LANTIAN_PORT)"),
+    hj212_port: int | None = typer.Option(
+        None, "--hj212-port", help="HJ 212 receiver port (default LANTIAN_HJ212_PORT)"
+    ),
+    no_hj212: bool = typer.Option(False, "--no-hj212", help="do not start the HJ 212 receiver"),
 ) -> None:
-    """启动平台 / Serve the platform over HTTP."""
+    """启动平台 / Serve the platform over HTTP, with the HJ 212 receiver beside it."""
     import uvicorn
 
     from lantian.db.engine import create_db_engine
@@ -76,8 +80,26 @@ def serve(
         "API 文档 / API docs: "
         f"http://{host}:{port}/api/docs"
     )
+    receiver = None
+    if settings.hj212_enabled and not no_hj212:
+        from lantian.ingest.receiver_cli import start_receiver_process, stop_receiver_process
+
+        receiver_host = settings.hj212_host or host
+        receiver_port = hj212_port or settings.hj212_port
+        # A process of its own: decoding packets never competes with web requests.
+        receiver = start_receiver_process(
+            settings.effective_database_url, receiver_host, receiver_port
+        )
+        console.print(
+            f"HJ 212 数据接收 / HJ 212 receiver on {receiver_host}:{receiver_port} "
+            "(--no-hj212 to disable)"
+        )
     console.print("按 Ctrl+C 停止 / press Ctrl+C to stop")
-    uvicorn.run(create_app(settings, engine), host=host, port=port, log_config=None)
+    try:
+        uvicorn.run(create_app(settings, engine), host=host, port=port, log_config=None)
+    finally:
+        if receiver is not None:
+            stop_receiver_process(receiver)
 
 
 @app.command()

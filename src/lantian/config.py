@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="address `lantian serve` listens on")
     port: int = Field(default=8000, description="HTTP port of `lantian serve`")
+    hj212_enabled: bool = Field(
+        default=True, description="start the HJ 212 receiver with `lantian serve`"
+    )
+    hj212_host: str | None = Field(
+        default=None, description="address the HJ 212 receiver listens on; default: LANTIAN_HOST"
+    )
+    hj212_port: int = Field(default=9212, description="HJ 212 数据接收端口 / receiver TCP port")
     secret_key: SecretStr = Field(
         default=SecretStr(""),
         description="key for session cookies; generated into <data_dir>/secret_key when empty",
