@@ -132,3 +132,18 @@ def test_cli_marks_over_range_and_exceedance(cnemc_dir: Path, tmp_path: Path) ->
     assert row["over_range"].to_list() == ["PM10,PM2.5"]
     assert row["primary"].to_list() == ["PM10,PM2.5"]
     assert row["exceedance"].to_list() == ["PM10,PM2.5"]
+
+
+def test_cli_writes_readable_files_and_fails_on_an_unreadable_one(
+    cnemc_dir: Path, tmp_path: Path
+) -> None:
+    bogus = tmp_path / "stations.csv"
+    bogus.write_text("监测点编码,监测点名称\n1001A,x\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    day = cnemc_dir / "national_daily" / "china_sites_20190220.csv"
+    result = CliRunner().invoke(
+        app, ["aqi", str(bogus), str(day), "--format", "cnemc", "--out", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "skipped unreadable file" in result.output and "stations.csv" in result.output
+    assert out.read_text(encoding="utf-8").count("\n") > 10_000  # the readable day is written

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -60,6 +60,7 @@ class RunSummary:
     rows: int = 0
     station_hours: int = 0
     notes: int = 0
+    unreadable: list[Path] = field(default_factory=list)
 
 
 def _date_key(path: Path) -> tuple[str, str]:
@@ -276,8 +277,9 @@ def _read_reporting(paths: list[Path], summary: RunSummary, err: IO[str]) -> Ite
         try:
             data = read_cnemc(path)
         except (OSError, ValueError) as error:
-            err.write(f"skipped file {path}: {error}\n")
+            err.write(f"跳过无法读取的文件 / skipped unreadable file {path}: {error}\n")
             summary.notes += 1
+            summary.unreadable.append(path)
             continue
         summary.files += 1
         summary.station_hours += int((~np.isnan(data.values).all(axis=1)).sum())
@@ -349,3 +351,6 @@ def aqi_command(
         f"{summary.rows} {unit} written to {out}; {summary.notes} reader notes (see stderr)",
         err=True,
     )
+    if summary.unreadable:
+        # The readable files are written; the exit code tells scripts that some input was not.
+        raise typer.Exit(1)
