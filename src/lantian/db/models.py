@@ -1,7 +1,8 @@
 """Imports every domain package's tables so that ``Base.metadata`` is complete (for Alembic)."""
 
+from lantian.auth import models as auth_models
 from lantian.db.base import Base
 from lantian.monitoring import hj212_models as hj212_models
 from lantian.monitoring import models as monitoring_models
 
-__all__ = ["Base", "hj212_models", "monitoring_models"]
+__all__ = ["Base", "auth_models", "hj212_models", "monitoring_models"]
