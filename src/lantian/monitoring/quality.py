@@ -47,12 +47,14 @@ class HourlyGrid:
     flags: dict[str, np.ndarray]
     #: measurement id → (pollutant, time index, station index) of every value in the grid
     keys: dict[int, tuple[str, int, int]]
+    #: measurement id → its own raw value (a cell shows the first received of several sources)
+    raw_values: dict[int, float]
 
 
-@dataclass(frozen=True)
-class RateRow:
-    station_code: str
-    station_name: str
+@dataclass(frozen=True, kw_only=True)
+class Coverage:
+    """Expected, received and valid hours of one period, and the rates they give."""
+
     period_start: date
     expected_hours: int
     received_hours: int
@@ -69,7 +71,17 @@ class RateRow:
 
     @property
     def meets_target(self) -> bool:
-        return self.upload_rate >= self.target and self.valid_rate >= self.target
+        # Valid hours are a subset of received hours, so a valid rate at the line implies an
+        # upload rate at the line too.
+        return self.valid_rate >= self.target
+
+
+@dataclass(frozen=True, kw_only=True)
+class RateRow(Coverage):
+    """Coverage of one station in one period."""
+
+    station_code: str
+    station_name: str
 
 
 def day_span(first_day: date, last_day: date) -> tuple[datetime, datetime]:
@@ -95,8 +107,9 @@ def load_grid(
     values = {p: np.full((n_hours, len(stations)), np.nan) for p in POLLUTANTS}
     flags = {p: np.full((n_hours, len(stations)), "", dtype="<U2") for p in POLLUTANTS}
     keys: dict[int, tuple[str, int, int]] = {}
+    raw_values: dict[int, float] = {}
     if not stations:
-        return HourlyGrid(stations, hours, values, flags, keys)
+        return HourlyGrid(stations, hours, values, flags, keys, raw_values)
     column_of = {station.id: s for s, station in enumerate(stations)}
     rows = session.execute(
         select(
@@ -122,7 +135,8 @@ def load_grid(
         values[pollutant][t, s] = value
         flags[pollutant][t, s] = flag
         keys[measurement_id] = (pollutant, t, s)
-    return HourlyGrid(stations, hours, values, flags, keys)
+        raw_values[measurement_id] = value
+    return HourlyGrid(stations, hours, values, flags, keys, raw_values)
 
 
 def qc_flags(
@@ -216,30 +230,13 @@ def transmission_rates(
     ]
 
 
-@dataclass(frozen=True)
-class SourceRateRow:
+@dataclass(frozen=True, kw_only=True)
+class SourceRateRow(Coverage):
     """Coverage of one pollution-source device (stack) in one period, from its hourly uploads."""
 
     mn: str
     source_code: str
     name: str
-    period_start: date
-    expected_hours: int
-    received_hours: int
-    valid_hours: int
-    target: float
-
-    @property
-    def upload_rate(self) -> float:
-        return self.received_hours / self.expected_hours if self.expected_hours else 0.0
-
-    @property
-    def valid_rate(self) -> float:
-        return self.valid_hours / self.expected_hours if self.expected_hours else 0.0
-
-    @property
-    def meets_target(self) -> bool:
-        return self.valid_rate >= self.target
 
 
 def source_transmission_rates(

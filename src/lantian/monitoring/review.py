@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from lantian.errors import InputError
 from lantian.monitoring.models import (
-    POLLUTANTS,
     Measurement,
     MeasurementReview,
     Station,
@@ -118,42 +117,21 @@ def run_automatic_qc(
     if not grid.stations:
         return QcRunResult(0, 0, 0)
     flags = qc_flags(grid, options)
-    start = grid.hours[0] - timedelta(hours=1)
-    station_ids = [station.id for station in grid.stations]
-    column_of = {station_id: s for s, station_id in enumerate(station_ids)}
-    rows = session.execute(
-        select(
-            Measurement.id,
-            Measurement.station_id,
-            Measurement.pollutant,
-            Measurement.period_end,
-            Measurement.value,
-        ).where(
-            Measurement.averaging == "1h",
-            Measurement.period_end > start,
-            Measurement.period_end <= grid.hours[-1],
-            Measurement.station_id.in_(station_ids),
-            Measurement.pollutant.in_(POLLUTANTS),
-        )
-    ).all()
     flagged: list[tuple[int, float, list[str]]] = []
-    for measurement_id, station_id, pollutant, period_end, value in rows:
-        t = int((period_end - start) / timedelta(hours=1)) - 1
-        s = column_of[station_id]
+    for measurement_id, (pollutant, t, s) in grid.keys.items():
         names = sorted(flag.value for flag, mask in flags[pollutant].items() if bool(mask[t, s]))
         if names:
-            flagged.append((measurement_id, value, names))
+            flagged.append((measurement_id, grid.raw_values[measurement_id], names))
     existing = latest_reviews(session, [m for m, _, _ in flagged])
-    audited = _audited_months(session, station_ids)
-    station_of = {m: (sid, pe) for m, sid, _, pe, _ in rows}
+    audited = _audited_months(session, [station.id for station in grid.stations])
     added = 0
     now = datetime.now(UTC)
     for measurement_id, value, names in flagged:
         previous = existing.get(measurement_id)
         if previous is not None and (previous.reviewer != SYSTEM_QC or previous.qc_flags == names):
             continue  # a person decided, or nothing changed
-        station_id, period_end = station_of[measurement_id]
-        if (station_id, month_of(period_end)) in audited:
+        _pollutant, t, s = grid.keys[measurement_id]
+        if (grid.stations[s].id, month_of(grid.hours[t])) in audited:
             continue
         session.add(
             MeasurementReview(
@@ -169,7 +147,7 @@ def run_automatic_qc(
         )
         added += 1
     session.flush()
-    return QcRunResult(len(rows), len(flagged), added)
+    return QcRunResult(len(grid.keys), len(flagged), added)
 
 
 def _audited_months(session: Session, station_ids: list[int]) -> set[tuple[int, date]]:

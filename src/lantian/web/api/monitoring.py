@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 from typing import Literal
 
@@ -13,6 +14,7 @@ from lantian.errors import InputError
 from lantian.monitoring.models import Station
 from lantian.monitoring.quality import (
     DEFAULT_RATE_TARGET,
+    Coverage,
     source_transmission_rates,
     transmission_rates,
 )
@@ -31,18 +33,37 @@ class StationOut(BaseModel):
     is_background: bool
 
 
-class RateOut(BaseModel):
-    """Coverage of one station in one period (expected / received / valid hours)."""
+class CoverageOut(BaseModel):
+    """Coverage of one period: expected / received / valid hours and the rates."""
 
-    station_code: str
-    station_name: str
     period_start: date
     expected_hours: int
     received_hours: int
     valid_hours: int
     upload_rate: float = Field(description="上传率 received ÷ expected")
     valid_rate: float = Field(description="数据传输有效率 valid ÷ expected")
-    meets_target: bool = Field(description="both rates at or above the target (plan: 90 %)")
+    meets_target: bool = Field(description="valid rate at or above the target (plan: 90 %)")
+
+
+class RateOut(CoverageOut):
+    station_code: str
+    station_name: str
+
+
+class SourceRateOut(CoverageOut):
+    mn: str
+    source_code: str
+    name: str
+
+
+def _coverage(row: Coverage) -> dict[str, object]:
+    """A coverage row's fields for the API, rates rounded to four decimals."""
+    return {
+        **{f.name: getattr(row, f.name) for f in fields(row) if f.name != "target"},
+        "upload_rate": round(row.upload_rate, 4),
+        "valid_rate": round(row.valid_rate, 4),
+        "meets_target": row.meets_target,
+    }
 
 
 def _check_span(start: date, end: date) -> None:
@@ -75,35 +96,7 @@ def get_transmission_rates(
     _check_span(start, end)
     with request.app.state.sessions() as session:
         rows = transmission_rates(session, start, end, period, station, target)
-    return [
-        RateOut(
-            station_code=r.station_code,
-            station_name=r.station_name,
-            period_start=r.period_start,
-            expected_hours=r.expected_hours,
-            received_hours=r.received_hours,
-            valid_hours=r.valid_hours,
-            upload_rate=round(r.upload_rate, 4),
-            valid_rate=round(r.valid_rate, 4),
-            meets_target=r.meets_target,
-        )
-        for r in rows
-    ]
-
-
-class SourceRateOut(BaseModel):
-    """Coverage of one stack's data logger in one period, from its hourly uploads (CN 2061)."""
-
-    mn: str
-    source_code: str
-    name: str
-    period_start: date
-    expected_hours: int
-    received_hours: int
-    valid_hours: int
-    upload_rate: float = Field(description="上传率 received ÷ expected")
-    valid_rate: float = Field(description="数据传输有效率 valid ÷ expected")
-    meets_target: bool = Field(description="valid rate at or above the target (plan: 90 %)")
+    return [RateOut.model_validate(_coverage(row)) for row in rows]
 
 
 @router.get(
@@ -121,18 +114,4 @@ def get_source_transmission_rates(
     _check_span(start, end)
     with request.app.state.sessions() as session:
         rows = source_transmission_rates(session, start, end, period, target)
-    return [
-        SourceRateOut(
-            mn=r.mn,
-            source_code=r.source_code,
-            name=r.name,
-            period_start=r.period_start,
-            expected_hours=r.expected_hours,
-            received_hours=r.received_hours,
-            valid_hours=r.valid_hours,
-            upload_rate=round(r.upload_rate, 4),
-            valid_rate=round(r.valid_rate, 4),
-            meets_target=r.meets_target,
-        )
-        for r in rows
-    ]
+    return [SourceRateOut.model_validate(_coverage(row)) for row in rows]
