@@ -57,6 +57,19 @@ def find_bin_dir() -> Path:
     )
 
 
+def unprivileged_user() -> str:
+    """The account the server runs as under root: Debian's ``postgres``, else ``nobody``."""
+    import pwd
+
+    for name in ("postgres", "nobody"):
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return name
+    raise PostgresUnavailable("running as root, and neither a postgres nor a nobody account exists")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -143,7 +156,7 @@ def running_postgres() -> Iterator[PostgresServer]:
     run_as = None
     base_dir = Path(tempfile.mkdtemp(prefix="lantian-pg-"))
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        run_as = os.environ.get("LANTIAN_PG_USER", "postgres")
+        run_as = os.environ.get("LANTIAN_PG_USER") or unprivileged_user()
         if shutil.which("runuser") is None:
             raise PostgresUnavailable("running as root but `runuser` is missing")
         shutil.chown(base_dir, user=run_as)
