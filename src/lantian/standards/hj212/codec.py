@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 
 from lantian.standards.hj212.codes import (
     CODES_2005_TO_2017,
@@ -53,6 +53,7 @@ from lantian.standards.hj212.errors import (
 )
 from lantian.standards.hj212.model import (
     HEADER_FIELDS,
+    NUMBER_PATTERN,
     CpArea,
     CpItem,
     Deviation,
@@ -321,9 +322,35 @@ class _Parser:
     def segment(self, crc: str) -> Packet:
         text = self.text
         cp_index = self.find_cp(text)
-        header_text = text[:cp_index]
-        header = self.header(header_text)
+        packet, header_order = self.header_packet(text[:cp_index], crc)
         area_text = text[cp_index + 5 : -2]
+        cp, code_map, overrides = self.cp_area(area_text, cp_index + 5, packet)
+        return Packet(
+            st=packet.st,
+            cn=packet.cn,
+            cp=cp,
+            qn=packet.qn,
+            pw=packet.pw,
+            mn=packet.mn,
+            flag=packet.flag,
+            pnum=packet.pnum,
+            pno=packet.pno,
+            crc=crc,
+            extra_header=packet.extra_header,
+            header_order=header_order,
+            code_map=code_map,
+            unit_overrides=overrides,
+            deviations=tuple(self.deviations),
+        )
+
+    def header_packet(
+        self, header_text: str, crc: str | None
+    ) -> tuple[Packet, tuple[str, ...] | None]:
+        """The header fields as a packet without CP, checked (Table 3), and the received order.
+
+        The order is ``None`` when it is Table 3's.  Shared by the careful and the fast path.
+        """
+        header = self.header(header_text)
         values = {name: value for name, value, _ in header}
         st, cn = values.get("ST"), values.get("CN")
         if st is None or cn is None:
@@ -349,28 +376,11 @@ class _Parser:
             ),
         )
         self.check_header(packet, {name: index for name, _, index in header})
-        cp, code_map, overrides = self.cp_area(area_text, cp_index + 5, packet)
         names = tuple(name for name, _, _ in header)
         canonical = tuple(name for name in HEADER_FIELDS if name in values) + tuple(
             name for name in names if name not in HEADER_FIELDS
         )
-        return Packet(
-            st=packet.st,
-            cn=packet.cn,
-            cp=cp,
-            qn=packet.qn,
-            pw=packet.pw,
-            mn=packet.mn,
-            flag=packet.flag,
-            pnum=packet.pnum,
-            pno=packet.pno,
-            crc=crc,
-            extra_header=packet.extra_header,
-            header_order=None if names == canonical else names,
-            code_map=code_map,
-            unit_overrides=overrides,
-            deviations=tuple(self.deviations),
-        )
+        return packet, None if names == canonical else names
 
     def find_cp(self, text: str) -> int:
         """Index of ``CP=&&`` starting a field; the segment must end with ``&&`` (Table 3)."""
@@ -602,9 +612,15 @@ class _Parser:
                             standard_codes.append(standard)
                     index += len(item_text) + 1
                 groups.append(tuple(items))
+        overrides = self.unit_overrides(standard_codes, packet) if options.unit_overrides else ()
+        mapped = tuple((code, std) for code, std in code_map.items() if code != std)
+        return CpArea(tuple(groups)), mapped, overrides
+
+    def unit_overrides(self, standard_codes: list[str], packet: Packet) -> tuple[UnitOverride, ...]:
+        """The configured unit overrides that apply to the packet's codes, each recorded."""
         overrides: list[UnitOverride] = []
         for standard in standard_codes:
-            for override in options.unit_overrides:
+            for override in self.options.unit_overrides:
                 if override.applies_to(packet.mn, standard):
                     overrides.append(override)
                     self.deviate(
@@ -617,8 +633,7 @@ class _Parser:
                         allowed_in_strict=True,  # configuration, not a protocol deviation
                     )
                     break
-        mapped = tuple((code, std) for code, std in code_map.items() if code != std)
-        return CpArea(tuple(groups)), mapped, tuple(overrides)
+        return tuple(overrides)
 
     def map_code(
         self,
@@ -725,6 +740,268 @@ def _is_timestamp(text: str, *, with_millis: bool) -> bool:
     return True
 
 
+# --- fast path ------------------------------------------------------------------------------
+#
+# A receiver mostly sees well-formed frames that repeat the same header fields, CP keys and flag
+# items frame after frame.  The fast path decodes such a frame in one pass and memoises what
+# depends only on repeated text: header verdicts (Table 3 checks), CP key analysis, code
+# mapping and deviation-free items.  Every deviation it records is produced by the careful
+# parser's own methods.  Anything unusual -- a length or CRC problem, non-ASCII text, a field the
+# careful parser would reject -- makes it give up (``None``) and the careful parser runs from
+# scratch, so the result (Packet, deviations, or the exception) is always the careful parser's.
+# tests/standards/test_hj212_fast_path.py holds the two together over every captured frame.
+
+# Memory stays bounded whatever peers send: a full memo is emptied, only short texts are memoised
+# as items, and header texts (at most one data segment each) have a smaller memo.
+_CACHE_LIMIT: Final = 1 << 16
+_HEADER_CACHE_LIMIT: Final = 1 << 14
+_MEMO_TEXT: Final = 64
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+# What a CP key asks of its value (the checks of ``_Parser.cp_item``).
+_KEY_PLAIN, _KEY_NUMERIC, _KEY_FLAG, _KEY_TIME, _KEY_CAREFUL = range(5)
+
+_HeaderEntry = tuple[Packet, tuple[str, ...] | None, tuple[Deviation, ...]]
+
+_key_memo: dict[str, tuple[str | None, int]] = {}
+_item_memo: dict[str, tuple[CpItem, str | None]] = {}
+_time_memo: dict[str, bool] = {}
+_header_memo: dict[tuple[bool, bool, str], _HeaderEntry] = {}
+# Per received code: its 2017 code, the deviation recorded for it, that deviation per position.
+_Mapping = tuple[str, Deviation | None, dict[int, Deviation]]
+_map_memo: dict[tuple[str, bool, bool], _Mapping] = {}
+
+
+def _remember(memo: dict[_K, _V], key: _K, value: _V, limit: int = _CACHE_LIMIT) -> _V:
+    if len(memo) >= limit:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+def _key_kind(key: str) -> tuple[str | None, int]:
+    """``(code, check)`` of a CP key, mirroring the branches of ``_Parser.cp_item``."""
+    code, dash, suffix = key.partition("-")
+    if dash:
+        if _CODE_PATTERN.fullmatch(code) is None or not suffix:
+            return code, _KEY_CAREFUL
+        if suffix in NUMERIC_FIELDS:
+            return code, _KEY_NUMERIC
+        if suffix == "Flag":
+            return code, _KEY_FLAG
+        return code, _KEY_PLAIN
+    return None, _KEY_TIME if key in TIME_KEYS else _KEY_PLAIN
+
+
+def _time_ok(value: str) -> bool:
+    known = _time_memo.get(value)
+    if known is None:
+        known = _is_timestamp(value, with_millis=False)
+        if len(value) <= _MEMO_TEXT:
+            _remember(_time_memo, value, known)
+    return known
+
+
+class _FastParser(_Parser):
+    """The careful parser's checks, memoised for the common well-formed frame (see above)."""
+
+    def byte_position(self, index: int) -> int:
+        # The fast path only takes ASCII text, where characters and bytes coincide.
+        return 6 + index
+
+    def fast_run(self, raw: bytes, computed_crc: int | None) -> Packet | None:
+        """The packet of ``raw``, or ``None`` when the careful parser must decide."""
+        options = self.options
+        data = raw[:-2] if raw.endswith(b"\r\n") else raw
+        if len(data) < 10 or data[:2] != b"##":
+            return None
+        length_text = data[2:6]
+        segment = data[6:-4]
+        actual = len(segment)
+        if not length_text.isdigit() or int(length_text) != actual:
+            return None
+        if actual > options.max_segment_length or b"\r\n" in segment:
+            return None
+        crc_bytes = data[-4:]
+        if options.crc_mode == "none":
+            if not all(byte in _HEX for byte in crc_bytes):
+                return None
+        else:
+            if computed_crc is None:
+                mode = options.crc_mode
+                computed_crc = crc16_hj212(segment) if mode == "hj212" else crc16_modbus(segment)
+            # Equal to the upper-case hex text: a lower-case CRC goes the careful way.
+            if crc_bytes != b"%04X" % computed_crc:
+                return None
+        if not segment.isascii():
+            return None
+        self.text = text = segment.decode("ascii")
+        crc = crc_bytes.decode("ascii")
+        try:
+            return self.fast_segment(text, crc)
+        except Hj212Error:
+            return None  # the careful parser raises it again, with the same message
+
+    def fast_segment(self, text: str, crc: str) -> Packet | None:
+        cp_index = text.find("CP=&&")
+        if cp_index <= 0 or text[cp_index - 1] != ";":
+            return None
+        if len(text) < cp_index + 7 or not text.endswith("&&"):
+            return None
+        header_text = text[:cp_index]
+        tolerant = self.options.tolerant
+        qn: str | None
+        # With a valid 17-digit QN in front, the header's verdicts do not depend on the QN's
+        # value (its length fixes every later position): one memo entry serves every frame.
+        if (
+            header_text.startswith("QN=")
+            and header_text[20:21] == ";"
+            and _is_timestamp(header_text[3:20], with_millis=True)
+        ):
+            qn = header_text[3:20]
+            memo_key = (tolerant, True, header_text[21:])
+        else:
+            qn = None
+            memo_key = (tolerant, False, header_text)
+        entry = _header_memo.get(memo_key)
+        if entry is None:
+            scratch = _FastParser(self.options)
+            scratch.text = header_text
+            header, order = scratch.header_packet(header_text, None)
+            entry = _remember(
+                _header_memo,
+                memo_key,
+                (header, order, tuple(scratch.deviations)),
+                _HEADER_CACHE_LIMIT,
+            )
+        header, order, header_deviations = entry
+        if qn is None:
+            qn = header.qn
+        self.deviations = list(header_deviations)
+        cp, code_map, overrides = self.fast_cp_area(text[cp_index + 5 : -2], cp_index + 5, header)
+        return Packet(
+            st=header.st,
+            cn=header.cn,
+            cp=cp,
+            qn=qn,
+            pw=header.pw,
+            mn=header.mn,
+            flag=header.flag,
+            pnum=header.pnum,
+            pno=header.pno,
+            crc=crc,
+            extra_header=header.extra_header,
+            header_order=order,
+            code_map=code_map,
+            unit_overrides=overrides,
+            deviations=tuple(self.deviations),
+        )
+
+    def fast_cp_area(
+        self, area: str, start: int, packet: Packet
+    ) -> tuple[CpArea, tuple[tuple[str, str], ...], tuple[UnitOverride, ...]]:
+        """``_Parser.cp_area`` with memoised item checks and code mapping."""
+        options = self.options
+        memoise_mapping = options.code_aliases is None  # the aliases follow from the mode
+        aliases = options.code_aliases
+        if aliases is None:
+            aliases = DEFAULT_CODE_ALIASES if options.tolerant else {}
+        is_2005 = packet.version is ProtocolVersion.HJT212_2005
+        tolerant = options.tolerant
+        deviations = self.deviations
+        item_memo = _item_memo
+        groups: list[tuple[CpItem, ...]] = []
+        code_map: dict[str, str] = {}
+        standard_codes: list[str] = []
+        index = start
+        if area:
+            for group_text in area.split(";"):
+                items: list[CpItem] = []
+                for item_text in group_text.split(","):
+                    entry = item_memo.get(item_text)
+                    if entry is None:
+                        entry = self.fast_item(item_text, index)
+                    item, code = entry
+                    items.append(item)
+                    if code is not None and code not in code_map:
+                        if memoise_mapping:
+                            mapping = _map_memo.get((code, is_2005, tolerant))
+                            if mapping is None:
+                                mapping = self.mapping(code, aliases, is_2005, index)
+                                _remember(_map_memo, (code, is_2005, tolerant), mapping)
+                            standard, template, placed = mapping
+                            if template is not None:
+                                deviation = placed.get(index)
+                                if deviation is None:
+                                    deviation = _remember(
+                                        placed, index, replace(template, position=6 + index)
+                                    )
+                                deviations.append(deviation)
+                        else:
+                            standard = self.map_code(code, aliases, True, is_2005, index)
+                        code_map[code] = standard
+                        if standard not in standard_codes:
+                            standard_codes.append(standard)
+                    index += len(item_text) + 1
+                groups.append(tuple(items))
+        overrides = self.unit_overrides(standard_codes, packet) if options.unit_overrides else ()
+        mapped = tuple((code, std) for code, std in code_map.items() if code != std)
+        return CpArea(tuple(groups)), mapped, overrides
+
+    def fast_item(self, text: str, index: int) -> tuple[CpItem, str | None]:
+        """An item not seen before: checked as ``cp_item`` does; memoised when it is clean."""
+        key, equals, value = text.partition("=")
+        if equals and key:
+            kind = _key_memo.get(key)
+            if kind is None:
+                kind = _remember(_key_memo, key, _key_kind(key))
+            code, check = kind
+            if check == _KEY_NUMERIC:
+                # Measured values rarely repeat: checked each time, not memoised.
+                if NUMBER_PATTERN.fullmatch(value) is not None:
+                    return CpItem(key, value), code
+            elif check == _KEY_FLAG:
+                if len(value) == 1 and value.isalpha():
+                    return self.memoised(text, CpItem(key, value), code)
+            elif check == _KEY_TIME:
+                if _time_ok(value):
+                    return CpItem(key, value), code
+            elif check == _KEY_PLAIN:
+                return self.memoised(text, CpItem(key, value), code)
+        item = self.cp_item(text, index)  # records the deviation (or raises)
+        return item, item.code
+
+    @staticmethod
+    def memoised(text: str, item: CpItem, code: str | None) -> tuple[CpItem, str | None]:
+        """A clean item, kept for the next frame when its text is short (flags, states)."""
+        entry = (item, code)
+        if len(text) <= _MEMO_TEXT:
+            _remember(_item_memo, text, entry)
+        return entry
+
+    def mapping(self, code: str, aliases: Mapping[str, str], is_2005: bool, index: int) -> _Mapping:
+        """``map_code`` (default aliases) once per code: the standard code and its deviation."""
+        scratch = _FastParser(self.options)
+        standard = scratch.map_code(code, aliases, False, is_2005, index)
+        return standard, scratch.deviations[0] if scratch.deviations else None, {}
+
+
+def parse_careful(
+    frame: bytes | bytearray | memoryview | str, options: ParseOptions = STRICT
+) -> Packet:
+    """:func:`parse` without the fast path: the reference the fast path is tested against."""
+    return _Parser(options).run(_to_bytes(frame))
+
+
+def _parse_bytes(raw: bytes, options: ParseOptions, computed_crc: int | None = None) -> Packet:
+    packet = _FastParser(options).fast_run(raw, computed_crc)
+    if packet is None:
+        packet = _Parser(options).run(raw)
+    return packet
+
+
 def parse(frame: bytes | bytearray | memoryview | str, options: ParseOptions = STRICT) -> Packet:
     """Decode one frame (with or without the trailing CR LF) into a :class:`Packet`.
 
@@ -733,7 +1010,7 @@ def parse(frame: bytes | bytearray | memoryview | str, options: ParseOptions = S
             :class:`CrcMismatch`, :class:`FieldError`, :class:`CpError` — with position, field
             and a Chinese/English message.
     """
-    return _Parser(options).run(_to_bytes(frame))
+    return _parse_bytes(_to_bytes(frame), options)
 
 
 def _check_text(value: str, forbidden: tuple[str, ...], what: str) -> None:

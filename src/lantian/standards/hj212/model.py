@@ -18,6 +18,8 @@ HEADER_FIELDS: Final[tuple[str, ...]] = ("QN", "ST", "CN", "PW", "MN", "Flag", "
 
 # Numeric values of the CP area: N14.2-style, optional sign, optional decimals (Table 4 formats).
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+#: The same pattern for the codec: a value is a number exactly when it matches in full.
+NUMBER_PATTERN: Final = _NUMBER
 
 
 def parse_number(text: str | None) -> Decimal | None:
