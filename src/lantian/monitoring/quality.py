@@ -96,6 +96,13 @@ def load_grid(
 ) -> HourlyGrid:
     """The six pollutants' hourly values of the given days (any source, first received wins)."""
     start, end = day_span(first_day, last_day)
+    return load_span(session, start, end, station_codes)
+
+
+def load_span(
+    session: Session, start: datetime, end: datetime, station_codes: list[str] | None = None
+) -> HourlyGrid:
+    """The six pollutants' hourly values labelled after ``start`` up to and including ``end``."""
     station_query = (
         select(Station).where(Station.active, Station.status == "operating").order_by(Station.code)
     )

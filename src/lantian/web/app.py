@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -9,11 +10,12 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lantian import __version__
 from lantian.config import Settings, get_settings
@@ -23,6 +25,7 @@ from lantian.logs import get_logger
 from lantian.timeutil import format_cn_hour
 from lantian.web import pages, system
 from lantian.web.api import monitoring as monitoring_api
+from lantian.web.formatting import format_number, pollutant_label
 
 WEB_DIR = Path(__file__).parent
 log = get_logger("lantian.web")
@@ -54,6 +57,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.sessions = session_factory(engine)
     templates = Jinja2Templates(directory=WEB_DIR / "templates")
     templates.env.filters["cn_hour"] = format_cn_hour
+    templates.env.filters["number"] = format_number
+    templates.env.filters["pollutant_label"] = pollutant_label
     # Root-relative links keep pages working behind a reverse proxy and never name a host.
     templates.env.globals["static_url"] = lambda path: f"/static/{path}"
     app.state.templates = templates
@@ -87,6 +92,22 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 {"error": {"code": "database_unavailable", "message": message}}, status_code=503
             )
         return PlainTextResponse(message, status_code=503)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # One error shape for the API; a plain page for people.
+        if request.url.path.startswith("/api"):
+            code = "not_found" if error.status_code == 404 else f"http_{error.status_code}"
+            return JSONResponse(
+                {"error": {"code": code, "message": str(error.detail)}},
+                status_code=error.status_code,
+            )
+        return HTMLResponse(
+            f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{error.status_code}</title>'
+            f"<h1>{error.status_code}</h1><p>{html.escape(str(error.detail))}</p>"
+            '<p><a href="/">返回实时发布 / back to the real-time page</a></p></html>',
+            status_code=error.status_code,
+        )
 
     @app.exception_handler(InputError)
     async def input_error(_request: Request, error: InputError) -> Response:

@@ -2,20 +2,89 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 
 from lantian import __version__
+from lantian.monitoring import publication
 from lantian.monitoring import service as monitoring
+from lantian.monitoring.models import Station
+from lantian.standards.aqi import level_info
+from lantian.timeutil import CHINA_TZ
 
 router = APIRouter(include_in_schema=False)
+LEVELS = [level_info(level) for level in range(1, 7)]
+
+
+def _render(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, template, {"version": __version__, "levels": LEVELS, **context}
+    )
+    return response
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
+def public_realtime(request: Request) -> HTMLResponse:
+    """公众实时发布页 (no login, as the plan requires): every station's newest hour."""
     with request.app.state.sessions() as session:
         overview = monitoring.overview(session)
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "home.html", {"overview": overview, "version": __version__}
+        rows = publication.realtime_snapshot(session)
+    with_aqi = [row for row in rows if row.aqi is not None]
+    points = [
+        {
+            "name": row.name,
+            "lon": row.longitude,
+            "lat": row.latitude,
+            "aqi": row.aqi,
+            "category": row.level.category_zh if row.level else "",
+            "colour": row.level.hex if row.level else "#bbbbbb",
+        }
+        for row in rows
+        if row.longitude is not None and row.latitude is not None
+    ]
+    return _render(
+        request,
+        "public.html",
+        {
+            "overview": overview,
+            "rows": rows,
+            "newest": max((row.hour_end for row in rows if row.hour_end), default=None),
+            "worst": with_aqi[0] if with_aqi else None,
+            "map_points": points,
+        },
     )
-    return response
+
+
+@router.get("/stations/{code}", response_class=HTMLResponse)
+def station_page(request: Request, code: str) -> HTMLResponse:
+    """A station: its newest hour, the last 7 days hourly, and the year's daily-AQI calendar."""
+    with request.app.state.sessions() as session:
+        station = session.scalar(select(Station).where(Station.code == code))
+        if station is None:
+            raise HTTPException(404, f"站点 {code} 不存在 / no station {code}")
+        now = next((r for r in publication.realtime_snapshot(session) if r.code == code), None)
+        hourly = publication.station_hourly_aqi(session, code)
+        year = (
+            now.hour_end.astimezone(CHINA_TZ).year
+            if now and now.hour_end
+            else publication.china_now().year
+        )
+        daily = publication.station_daily_aqi(session, code, year)
+    chart_data = {
+        "year": year,
+        "hours": [h.hour_end.astimezone(CHINA_TZ).strftime("%m-%d %H时") for h in hourly],
+        "hourly_aqi": [h.aqi for h in hourly],
+        "daily": [[d.day.isoformat(), d.aqi] for d in daily if d.aqi is not None],
+        "levels": [
+            {"max": level.aqi_max, "colour": level.hex, "name": level.category_zh}
+            for level in LEVELS
+        ],
+    }
+    return _render(
+        request,
+        "station.html",
+        {"station": station, "now": now, "year": year, "chart_data": chart_data},
+    )

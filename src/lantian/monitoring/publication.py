@@ -1,0 +1,240 @@
+"""What the public real-time publication shows (HJ 633-2012 §5.1.3 real-time report, Table 4).
+
+For each operating station: its newest hour, the six 1-hour concentrations, the 24-hour moving
+means of PM2.5 and PM10, the sub-indices, AQI, level, category, colour, primary pollutants and
+health advice, and whether the month is still provisional or already audited. Values a reviewer
+invalidated are left out; corrected values are used. The arithmetic is :mod:`lantian.standards`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lantian.monitoring.models import POLLUTANTS, Measurement, Station, StationMonthAudit
+from lantian.monitoring.quality import HourlyGrid, load_span
+from lantian.monitoring.review import month_of
+from lantian.monitoring.review_state import validity_overrides
+from lantian.standards.aqi import MISSING, AqiResult, LevelInfo, daily_aqi_fixed, level_info
+from lantian.standards.aqi import realtime_aqi_fixed as realtime_kernel
+from lantian.standards.rounding import quantize
+from lantian.standards.validity import (
+    daily_average,
+    daily_max,
+    o3_daily_max_8h,
+    rolling_24h_average,
+)
+from lantian.timeutil import CHINA_TZ
+
+#: lantian pollutant code → the indicator key of the standards kernels.
+INDICATOR = {"so2": "SO2", "no2": "NO2", "co": "CO", "o3": "O3", "pm10": "PM10", "pm2_5": "PM25"}
+DECIMALS = {"co": 1}
+#: How far back the page looks for a station's newest hour before calling it silent.
+LOOKBACK_HOURS = 48
+
+
+@dataclass(frozen=True)
+class StationNow:
+    code: str
+    name: str
+    city: str
+    tier: str
+    longitude: float | None
+    latitude: float | None
+    hour_end: datetime | None
+    concentrations: dict[str, float | None]
+    pm2_5_24h: float | None
+    pm10_24h: float | None
+    iaqi: dict[str, int | None]
+    aqi: int | None
+    level: LevelInfo | None
+    primary: list[str]
+    audited: bool
+
+
+@dataclass(frozen=True)
+class HourlyAqi:
+    hour_end: datetime
+    aqi: int | None
+    primary: list[str]
+
+
+@dataclass(frozen=True)
+class DailyAqi:
+    day: date
+    aqi: int | None
+    level: int
+    primary: list[str]
+
+
+def values_in_force(session: Session, grid: HourlyGrid) -> dict[str, np.ndarray]:
+    """The grid's values after reviews: invalidated ones missing, corrected ones replaced."""
+    shape = grid.values["so2"].shape
+    overrides = validity_overrides(session, grid.keys, shape)
+    result = {}
+    for pollutant in POLLUTANTS:
+        has_review, valid, corrected = overrides[pollutant]
+        values = np.where(has_review, np.where(valid, corrected, np.nan), grid.values[pollutant])
+        result[pollutant] = values
+    return result
+
+
+def _fixed(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {p: quantize(values[p], DECIMALS.get(p, 0)) for p in POLLUTANTS}
+
+
+def _realtime(fixed: dict[str, np.ndarray]) -> tuple[AqiResult, dict[str, np.ndarray]]:
+    """Real-time AQI per hour and station (with the 24-h moving means the kernels may use)."""
+    moving = {p: rolling_24h_average(fixed[p]).value for p in ("so2", "pm10", "pm2_5")}
+    inputs = {INDICATOR[p]: fixed[p] for p in POLLUTANTS}
+    inputs |= {"SO2_24H": moving["so2"], "PM10_24H": moving["pm10"], "PM25_24H": moving["pm2_5"]}
+    return realtime_kernel(inputs), moving
+
+
+def newest_hour(session: Session) -> datetime | None:
+    """The newest hour any operating station has reported."""
+    return session.scalar(
+        select(func.max(Measurement.period_end))
+        .join(Station)
+        .where(Station.status == "operating", Measurement.averaging == "1h")
+    )
+
+
+def _as_number(fixed_value: int, pollutant: str) -> float | None:
+    if fixed_value < 0:
+        return None
+    return float(fixed_value) / float(10 ** DECIMALS.get(pollutant, 0))
+
+
+def realtime_snapshot(session: Session, at: datetime | None = None) -> list[StationNow]:
+    """Every operating station's newest hour up to ``at`` (default: the network's newest hour)."""
+    end = at or newest_hour(session)
+    if end is None:
+        return []
+    # 24 hours more than the look-back, so that each station's 24-h moving mean is complete.
+    grid = load_span(session, end - timedelta(hours=LOOKBACK_HOURS + 24), end)
+    if not grid.stations:
+        return []
+    fixed = _fixed(values_in_force(session, grid))
+    result, moving = _realtime(fixed)
+    present = np.logical_or.reduce([fixed[p] >= 0 for p in POLLUTANTS])
+    audited = _audited(session, grid)
+    primary_labels = result.primary_labels()
+    snapshot = []
+    for s, station in enumerate(grid.stations):
+        # The first 24 hours of the grid only feed the moving means of the hours after them.
+        reported = np.nonzero(present[24:, s])[0]
+        if reported.size == 0:
+            snapshot.append(
+                StationNow(
+                    station.code,
+                    station.name,
+                    station.city,
+                    station.tier,
+                    station.longitude,
+                    station.latitude,
+                    None,
+                    {},
+                    None,
+                    None,
+                    {},
+                    None,
+                    None,
+                    [],
+                    False,
+                )
+            )
+            continue
+        t = int(reported[-1]) + 24
+        aqi = int(result.aqi[t, s])
+        index = t * len(grid.stations) + s
+        snapshot.append(
+            StationNow(
+                code=station.code,
+                name=station.name,
+                city=station.city,
+                tier=station.tier,
+                longitude=station.longitude,
+                latitude=station.latitude,
+                hour_end=grid.hours[t],
+                concentrations={p: _as_number(int(fixed[p][t, s]), p) for p in POLLUTANTS},
+                pm2_5_24h=_as_number(int(moving["pm2_5"][t, s]), "pm2_5"),
+                pm10_24h=_as_number(int(moving["pm10"][t, s]), "pm10"),
+                iaqi={
+                    p: (int(v) if (v := result.iaqi[INDICATOR[p]][t, s]) != MISSING else None)
+                    for p in POLLUTANTS
+                },
+                aqi=aqi if aqi != MISSING else None,
+                level=level_info(int(result.level[t, s])) if aqi != MISSING else None,
+                primary=[x for x in primary_labels[index].split(",") if x],
+                audited=(station.id, month_of(grid.hours[t])) in audited,
+            )
+        )
+    return sorted(snapshot, key=lambda row: (row.aqi is None, -(row.aqi or 0), row.code))
+
+
+def _audited(session: Session, grid: HourlyGrid) -> set[tuple[int, date]]:
+    rows = session.execute(
+        select(StationMonthAudit.station_id, StationMonthAudit.month).where(
+            StationMonthAudit.station_id.in_([s.id for s in grid.stations])
+        )
+    )
+    return {(station_id, month) for station_id, month in rows}
+
+
+def station_hourly_aqi(session: Session, code: str, days: int = 7) -> list[HourlyAqi]:
+    """The station's real-time AQI for the last ``days`` days up to its newest hour."""
+    end = session.scalar(
+        select(func.max(Measurement.period_end)).join(Station).where(Station.code == code)
+    )
+    if end is None:
+        return []
+    grid = load_span(session, end - timedelta(days=days, hours=24), end, [code])
+    if not grid.stations:
+        return []
+    result, _moving = _realtime(_fixed(values_in_force(session, grid)))
+    labels = result.primary_labels()
+    return [
+        HourlyAqi(
+            hour,
+            int(result.aqi[t, 0]) if result.aqi[t, 0] != MISSING else None,
+            [x for x in labels[t].split(",") if x],
+        )
+        for t, hour in enumerate(grid.hours)
+        if t >= 24
+    ]
+
+
+def station_daily_aqi(session: Session, code: str, year: int) -> list[DailyAqi]:
+    """Daily AQI of every natural day of ``year`` (HJ 633-2012 §5.1.2, GB 3095 validity)."""
+    start = datetime(year, 1, 1, tzinfo=CHINA_TZ).astimezone(UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=CHINA_TZ).astimezone(UTC)
+    grid = load_span(session, start, end, [code])
+    if not grid.stations:
+        return []
+    fixed = _fixed(values_in_force(session, grid))
+    stats = {
+        INDICATOR[p]: daily_average(fixed[p]).value for p in ("so2", "no2", "co", "pm10", "pm2_5")
+    }
+    stats["O3_1H"] = daily_max(fixed["o3"], min_count=20)[0]
+    stats["O3_8H"] = o3_daily_max_8h(fixed["o3"]).value
+    result = daily_aqi_fixed(stats, on=date(year, 1, 1))
+    labels = result.primary_labels()
+    first = date(year, 1, 1)
+    return [
+        DailyAqi(
+            first + timedelta(days=d),
+            int(result.aqi[d, 0]) if result.aqi[d, 0] != MISSING else None,
+            int(result.level[d, 0]),
+            [x for x in labels[d].split(",") if x],
+        )
+        for d in range(result.aqi.shape[0])
+    ]
+
+
+def china_now() -> datetime:
+    return datetime.now(UTC).astimezone(CHINA_TZ)
