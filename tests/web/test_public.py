@@ -84,3 +84,13 @@ def test_station_page_and_missing_station(client: TestClient) -> None:
     assert missing.status_code == 404 and "no station NOPE" in missing.text
     api_missing = client.get("/api/v1/nothing-here")
     assert api_missing.json()["error"]["code"] == "not_found"
+
+
+def test_public_api_matches_the_page(client: TestClient, shared_dir: Path) -> None:
+    rows = client.get("/api/v1/public/realtime").json()
+    aqi = published(shared_dir, "6", "AQI")
+    by_code = {row["code"]: row for row in rows}
+    assert by_code["1316A"]["hour_end"] == "2019-02-19T22:00:00Z"
+    assert str(by_code["1316A"]["aqi"]) == aqi["1316A"]
+    assert by_code["1316A"]["status"] == "provisional"
+    assert by_code["1316A"]["level"]["colour"].startswith("#")

@@ -25,6 +25,7 @@ from lantian.logs import get_logger
 from lantian.timeutil import format_cn_hour
 from lantian.web import pages, system
 from lantian.web.api import monitoring as monitoring_api
+from lantian.web.api import public as public_api
 from lantian.web.formatting import format_number, pollutant_label
 
 WEB_DIR = Path(__file__).parent
@@ -136,5 +137,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.include_router(system.router)
     app.include_router(monitoring_api.router)
+    app.include_router(public_api.router)
     app.include_router(pages.router)
     return app
