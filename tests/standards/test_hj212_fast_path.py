@@ -11,7 +11,9 @@ over fuzzed frames.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,7 @@ from lantian.standards.hj212 import (
     Packet,
     ParseOptions,
     UnitOverride,
+    build,
     crc16_hj212,
     format_crc,
     parse,
@@ -96,6 +99,22 @@ def test_fast_equals_careful_on_every_real_frame(real_frames: list[bytes], name:
         assert outcome(parse, frame, options) == outcome(parse_careful, frame, options), frame
 
 
+@pytest.mark.parametrize("name", ["strict", "tolerant"])
+def test_fast_equals_careful_when_the_qn_varies(real_frames: list[bytes], name: str) -> None:
+    """One memo entry serves a header whatever its QN: valid, invalid, odd, each its own."""
+    options = OPTIONS[name]
+    packets = []
+    for frame in real_frames[:3000]:
+        with contextlib.suppress(Hj212Error):
+            packets.append(parse_careful(frame, TOLERANT))
+    qns = ["20160824082647123", "00000000000000001", "20161324082647000", "2016082408264712x"]
+    qns += ["00000000000000002", "QN=00000000000000", "1" * 16, None]
+    for number, packet in enumerate(packets):
+        qn = qns[number % len(qns)]
+        frame = build(replace(packet, qn=qn, header_order=None, crc=None))
+        assert outcome(parse, frame, options) == outcome(parse_careful, frame, options), frame
+
+
 def test_fast_path_takes_the_common_case(real_frames: list[bytes]) -> None:
     """Not a correctness property, but the point of the fast path: most real frames use it."""
     taken = sum(_FastParser(TOLERANT).fast_run(frame, None) is not None for frame in real_frames)
@@ -115,6 +134,8 @@ pieces = st.sampled_from(
         "CP=&&",
         "QN=20160824082647000;",
         "QN=20161324082647000;",
+        "QN=00000000000000001;",
+        "QN=00000000000000002;",
         "ST=22;",
         "ST=32;",
         "CN=2011;",

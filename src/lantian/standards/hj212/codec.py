@@ -515,13 +515,7 @@ class _Parser:
                     index=0,
                 )
         elif not _is_timestamp(packet.qn, with_millis=True):
-            self.deviate(
-                DeviationKind.FIELD_FORMAT,
-                f"QN={packet.qn!r} 不是 YYYYMMDDhhmmsszzz 格式的时间",
-                f"QN={packet.qn!r} is not a timestamp YYYYMMDDhhmmsszzz (17 digits)",
-                field="QN",
-                index=index_of["QN"],
-            )
+            self.qn_format(packet.qn, index_of["QN"])
         self.check_system_code(packet.st, index_of["ST"])
         self.check_command_code(packet.cn, version, index_of["CN"])
         flags = packet.flags
@@ -537,6 +531,16 @@ class _Parser:
                     field="Flag",
                     index=index_of["Flag"],
                 )
+
+    def qn_format(self, qn: str, index: int) -> None:
+        """QN is not a YYYYMMDDhhmmsszzz time (HJ 212-2017 Table 3)."""
+        self.deviate(
+            DeviationKind.FIELD_FORMAT,
+            f"QN={qn!r} 不是 YYYYMMDDhhmmsszzz 格式的时间",
+            f"QN={qn!r} is not a timestamp YYYYMMDDhhmmsszzz (17 digits)",
+            field="QN",
+            index=index,
+        )
 
     def check_system_code(self, st: str, index: int) -> None:
         if _ST_PATTERN.fullmatch(st) is None:
@@ -768,7 +772,7 @@ _HeaderEntry = tuple[Packet, tuple[str, ...] | None, tuple[Deviation, ...]]
 _key_memo: dict[str, tuple[str | None, int]] = {}
 _item_memo: dict[str, tuple[CpItem, str | None]] = {}
 _time_memo: dict[str, bool] = {}
-_header_memo: dict[tuple[bool, bool, str], _HeaderEntry] = {}
+_header_memo: dict[tuple[bool, bool, bool, str], _HeaderEntry] = {}
 # Per received code: its 2017 code, the deviation recorded for it, that deviation per position.
 _Mapping = tuple[str, Deviation | None, dict[int, Deviation]]
 _map_memo: dict[tuple[str, bool, bool], _Mapping] = {}
@@ -852,19 +856,20 @@ class _FastParser(_Parser):
             return None
         header_text = text[:cp_index]
         tolerant = self.options.tolerant
-        qn: str | None
-        # With a valid 17-digit QN in front, the header's verdicts do not depend on the QN's
-        # value (its length fixes every later position): one memo entry serves every frame.
-        if (
-            header_text.startswith("QN=")
-            and header_text[20:21] == ";"
-            and _is_timestamp(header_text[3:20], with_millis=True)
-        ):
+        qn: str | None = None
+        qn_valid = False
+        rest = header_text
+        # A 17-character QN in front (as Table 3 orders it) fixes every later position, and
+        # the header's verdicts depend on its value only through the QN check itself: one memo
+        # entry serves every frame of a device, whatever QN each frame carries.
+        if header_text[20:21] == ";" and header_text.startswith("QN="):
             qn = header_text[3:20]
-            memo_key = (tolerant, True, header_text[21:])
-        else:
-            qn = None
-            memo_key = (tolerant, False, header_text)
+            if ";" in qn:
+                qn = None
+            else:
+                qn_valid = _is_timestamp(qn, with_millis=True)
+                rest = header_text[21:]
+        memo_key = (tolerant, qn is not None, qn_valid, rest)
         entry = _header_memo.get(memo_key)
         if entry is None:
             scratch = _FastParser(self.options)
@@ -879,6 +884,14 @@ class _FastParser(_Parser):
         header, order, header_deviations = entry
         if qn is None:
             qn = header.qn
+        elif not qn_valid and qn != header.qn:
+            # The entry's QN deviation names another QN: the same check, with this one.
+            scratch = _FastParser(self.options)
+            scratch.qn_format(qn, 0)
+            header_deviations = tuple(
+                scratch.deviations[0] if d.field == "QN" and d.position == 6 else d
+                for d in header_deviations
+            )
         self.deviations = list(header_deviations)
         cp, code_map, overrides = self.fast_cp_area(text[cp_index + 5 : -2], cp_index + 5, header)
         return Packet(
