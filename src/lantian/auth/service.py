@@ -1,0 +1,470 @@
+"""Use cases of accounts: add, list, disable, passwords, sign-in with throttling, API tokens.
+
+Every change goes to the audit log in the same transaction (:func:`lantian.auth.audit.record`),
+with who, what, before and after — never a password, a hash or a token secret. Functions take the
+caller's session and never commit: the caller's transaction decides (``db.engine.transaction``).
+Functions that depend on the time take ``now`` so that throttling can be tested without waiting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from lantian.auth import audit, passwords
+from lantian.auth.models import ROLES, SCOPED_ROLES, ApiToken, User
+from lantian.auth.permissions import Principal
+from lantian.auth.sessions import InvalidSession, SessionSigner, is_current
+from lantian.db.base import utc_now
+from lantian.errors import InputError
+
+#: Consecutive failed sign-ins after which an account is locked, and for how long.
+MAX_FAILED_LOGINS = 5
+LOCK_DURATION = timedelta(minutes=15)
+
+log = logging.getLogger(__name__)
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+TOKEN_PREFIX = "lt"
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def _public_fields(user: User) -> dict[str, Any]:
+    """What the audit log shows of an account (no password hash, no throttling counters)."""
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "scope": user.scope,
+        "active": user.active,
+        "must_change_password": user.must_change_password,
+    }
+
+
+def _check_role_and_scope(role: str, scope: str | None) -> None:
+    if role not in ROLES:
+        raise InputError(
+            f"未知角色 {role!r}，可选：{', '.join(ROLES)} / unknown role {role!r}; "
+            f"choose one of {', '.join(ROLES)}"
+        )
+    if role in SCOPED_ROLES and not scope:
+        raise InputError(
+            f"{role} 账户必须指定范围（{SCOPED_ROLES[role]}）/ "
+            f"a {role} account needs its scope: the {SCOPED_ROLES[role]} (--scope)"
+        )
+    if role not in SCOPED_ROLES and scope:
+        raise InputError(
+            f"{role} 账户不按范围限制，不能指定范围 / a {role} account is not scoped; "
+            "leave the scope out"
+        )
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == normalise_username(username)))
+    if user is None:
+        raise InputError(f"用户 {username} 不存在 / no user {username}")
+    return user
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    actor: str,
+    scope: str | None = None,
+    display_name: str | None = None,
+    must_change_password: bool = False,
+    now: datetime | None = None,
+) -> User:
+    """Create an account after checking its name, role, scope and password."""
+    moment = now or utc_now()
+    name = normalise_username(username)
+    if not _USERNAME.match(name):
+        raise InputError(
+            f"用户名 {username!r} 无效：2–64 个小写字母、数字、点、横线或下划线，以字母或数字开头 / "
+            "invalid username: 2–64 lower-case letters, digits, '.', '-' or '_', "
+            "starting with a letter or digit"
+        )
+    scope = scope.strip() if scope and scope.strip() else None
+    _check_role_and_scope(role, scope)
+    passwords.check_policy(password, name)
+    audit.lock_chain(session)
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise InputError(f"用户 {name} 已存在 / user {name} already exists")
+    user = User(
+        username=name,
+        display_name=(display_name or name).strip(),
+        role=role,
+        scope=scope,
+        password_hash=passwords.hash_password(password),
+        active=True,
+        must_change_password=must_change_password,
+        failed_logins=0,
+        password_changed_at=moment,
+        session_version=1,
+        created_at=moment,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.add", "user", name, None, _public_fields(user), at=moment)
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def set_active(
+    session: Session,
+    username: str,
+    active: bool,
+    *,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> User:
+    """Disable or enable an account; disabling also ends its sessions."""
+    audit.lock_chain(session)
+    user = get_user(session, username)
+    if user.active == active:
+        return user  # nothing changed, nothing to record
+    before = {"active": user.active}
+    user.active = active
+    if not active:
+        user.session_version += 1
+    audit.record(
+        session,
+        actor,
+        "user.enable" if active else "user.disable",
+        "user",
+        user.username,
+        before,
+        {"active": active},
+        reason,
+        at=now,
+    )
+    return user
+
+
+def change_password(
+    session: Session,
+    username: str,
+    old_password: str,
+    new_password: str,
+    *,
+    now: datetime | None = None,
+) -> User:
+    """A person changes their own password: the old one is required; other sessions end."""
+    moment = now or utc_now()
+    audit.lock_chain(session)
+    user = get_user(session, username)
+    if not passwords.verify_password(user.password_hash, old_password):
+        raise InputError("原密码不正确 / the current password is wrong")
+    passwords.check_policy(new_password, user.username)
+    if passwords.verify_password(user.password_hash, new_password):
+        raise InputError(
+            "新密码不能与原密码相同 / the new password must differ from the current one"
+        )
+    before = {
+        "password_changed_at": user.password_changed_at,
+        "must_change_password": user.must_change_password,
+    }
+    _store_password(user, new_password, moment, must_change=False)
+    audit.record(
+        session,
+        user.username,
+        "user.password_change",
+        "user",
+        user.username,
+        before,
+        {"password_changed_at": moment, "must_change_password": False},
+        at=moment,
+    )
+    return user
+
+
+def reset_password(
+    session: Session,
+    username: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """An administrator's reset: a random temporary password, to be changed at next sign-in.
+
+    Returns the temporary password — the only time it exists in clear; show it once. The reset
+    also unlocks the account and ends its sessions.
+    """
+    moment = now or utc_now()
+    audit.lock_chain(session)
+    user = get_user(session, username)
+    temporary = passwords.temporary_password()
+    before = {
+        "password_changed_at": user.password_changed_at,
+        "must_change_password": user.must_change_password,
+        "locked_until": user.locked_until,
+    }
+    _store_password(user, temporary, moment, must_change=True)
+    user.failed_logins, user.locked_until = 0, None
+    audit.record(
+        session,
+        actor,
+        "user.password_reset",
+        "user",
+        user.username,
+        before,
+        {"password_changed_at": moment, "must_change_password": True, "locked_until": None},
+        reason,
+        at=moment,
+    )
+    return temporary
+
+
+def _store_password(user: User, password: str, moment: datetime, *, must_change: bool) -> None:
+    user.password_hash = passwords.hash_password(password)
+    user.password_changed_at = moment
+    user.must_change_password = must_change
+    user.session_version += 1  # every session opened with the old password ends
+
+
+# --- signing in ---------------------------------------------------------------------------------
+
+
+class LoginOutcome(StrEnum):
+    OK = "ok"
+    BAD_CREDENTIALS = "bad_credentials"  # unknown user or wrong password: told apart to nobody
+    LOCKED = "locked"
+    DISABLED = "disabled"
+
+
+#: What the sign-in page tells the person for each outcome.
+LOGIN_MESSAGES = {
+    LoginOutcome.OK: "",
+    LoginOutcome.BAD_CREDENTIALS: "用户名或密码不正确 / wrong username or password",
+    LoginOutcome.LOCKED: (
+        "登录失败次数过多，账户已暂时锁定，请稍后再试 / "
+        "too many failed sign-ins: the account is locked for a while, try again later"
+    ),
+    LoginOutcome.DISABLED: "账户已停用，请联系管理员 / the account is disabled; ask an administrator",
+}
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    user: User | None = None
+    locked_until: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is LoginOutcome.OK
+
+    @property
+    def must_change_password(self) -> bool:
+        return self.user is not None and self.user.must_change_password
+
+    @property
+    def message(self) -> str:
+        return LOGIN_MESSAGES[self.outcome]
+
+
+def authenticate(session: Session, username: str, password: str, now: datetime) -> LoginResult:
+    """Check a sign-in, counting failures: five in a row lock the account for fifteen minutes.
+
+    The attempt is counted *before* the password is checked, by one atomic ``UPDATE`` (a success
+    then resets the count): parallel guesses cannot slip between reading and writing the count,
+    and a guess whose transaction fails midway has still been counted. Every path verifies one
+    argon2 hash, so that the answer takes as long for an unknown user as for a wrong password. A
+    locked account is refused even with the right password (otherwise the lock would not slow
+    guessing); attempts during the lock neither count nor extend it.
+
+    Sign-in failures and locks are security events, not changes a person makes: they go to the
+    application log and show on the account (``lantian users list``), not to the audit log.
+    """
+    name = normalise_username(username)
+    not_locked = or_(User.locked_until.is_(None), User.locked_until <= now)
+    session.execute(
+        update(User)
+        .where(User.username == name, not_locked)
+        .values(failed_logins=User.failed_logins + 1),
+        execution_options={"synchronize_session": False},
+    )
+    user = session.scalar(
+        select(User).where(User.username == name).execution_options(populate_existing=True)
+    )
+    if user is None:
+        passwords.burn_verification_time(password)
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+    if user.locked_until is not None and user.locked_until > now:
+        passwords.burn_verification_time(password)
+        return LoginResult(LoginOutcome.LOCKED, locked_until=user.locked_until)
+    if not passwords.verify_password(user.password_hash, password):
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCK_DURATION
+            user.failed_logins = 0  # after the lock, another full series of attempts
+            log.warning(
+                "account %s locked until %s after %d failed sign-ins",
+                user.username,
+                user.locked_until.isoformat(),
+                MAX_FAILED_LOGINS,
+            )
+            session.flush()
+            return LoginResult(LoginOutcome.LOCKED, locked_until=user.locked_until)
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+    user.failed_logins, user.locked_until = 0, None
+    if passwords.needs_rehash(user.password_hash):
+        # Parameters were raised since this hash was made: store the stronger one now that the
+        # password is known. Not an audited change: the password stays the same.
+        user.password_hash = passwords.hash_password(password)
+    session.flush()
+    if not user.active:
+        return LoginResult(LoginOutcome.DISABLED)
+    return LoginResult(LoginOutcome.OK, user)
+
+
+def logout(session: Session, user_id: int) -> None:
+    """End every session of the account (the session version moves on)."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_version += 1
+        session.flush()
+
+
+def start_session(signer: SessionSigner, user: User) -> str:
+    """The session cookie's value after a successful :func:`authenticate`."""
+    return signer.issue(user.id, user.session_version)
+
+
+def principal_of_session(
+    session: Session, signer: SessionSigner, token: str | None
+) -> Principal | None:
+    """The signed-in principal of a session cookie, or ``None`` (the request is anonymous)."""
+    if not token:
+        return None
+    try:
+        claims = signer.read(token)
+    except InvalidSession:
+        return None
+    user = session.get(User, claims.user_id)
+    if user is None or not is_current(
+        claims, user_active=user.active, user_session_version=user.session_version
+    ):
+        return None
+    return Principal.of(user)
+
+
+# --- API tokens --------------------------------------------------------------------------------
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(
+    session: Session, username: str, name: str, *, actor: str, now: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """A new API token for ``username``: ``lt_<prefix>_<secret>``, returned once in clear.
+
+    The secret carries 256 random bits, so one SHA-256 (not a slow password hash) is enough: no
+    dictionary can guess it. Only that digest is stored; the prefix finds the row.
+    """
+    moment = now or utc_now()
+    if not name.strip():
+        raise InputError("令牌需要名称（用途）/ a token needs a name saying what it is for")
+    audit.lock_chain(session)
+    user = get_user(session, username)
+    if not user.active:
+        raise InputError(f"用户 {user.username} 已停用 / user {user.username} is disabled")
+    prefix = secrets.token_hex(6)
+    token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    row = ApiToken(
+        user_id=user.id,
+        name=name.strip(),
+        prefix=prefix,
+        secret_sha256=_token_digest(token),
+        created_at=moment,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "token.create",
+        "api_token",
+        prefix,
+        None,
+        {"user": user.username, "name": row.name, "prefix": prefix},
+        at=moment,
+    )
+    return row, token
+
+
+def list_tokens(session: Session, username: str | None = None) -> list[tuple[ApiToken, str]]:
+    """Tokens (newest first) with their owner's username."""
+    query = select(ApiToken, User.username).join(User, ApiToken.user_id == User.id)
+    if username:
+        query = query.where(User.username == normalise_username(username))
+    rows = session.execute(query.order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+    return [(token, owner) for token, owner in rows]
+
+
+def revoke_token(
+    session: Session,
+    prefix: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> ApiToken:
+    moment = now or utc_now()
+    audit.lock_chain(session)
+    row = session.scalar(select(ApiToken).where(ApiToken.prefix == prefix.strip()))
+    if row is None:
+        raise InputError(f"令牌 {prefix} 不存在 / no token {prefix}")
+    if row.revoked_at is not None:
+        return row
+    row.revoked_at = moment
+    before, after = {"revoked_at": None}, {"revoked_at": moment}
+    audit.record(
+        session, actor, "token.revoke", "api_token", prefix, before, after, reason, at=moment
+    )
+    return row
+
+
+def authenticate_token(session: Session, token: str, now: datetime) -> Principal | None:
+    """The principal an API token stands for, or ``None`` if unknown, revoked or its user disabled."""
+    parts = token.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.prefix == parts[1]))
+    # Compare digests in constant time: the prefix is public, the rest must not leak by timing.
+    if row is None or not hmac.compare_digest(row.secret_sha256, _token_digest(token.strip())):
+        return None
+    if row.revoked_at is not None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    row.last_used_at = now
+    session.flush()
+    return Principal.of(user)
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count(User.id))) or 0
