@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from lantian.ingest.hj212_session import code_values, examine_frame
+from lantian.ingest.hj212_session import _unit_of, code_values, examine_frame
 from lantian.monitoring.devices import DeviceConfig
 from lantian.monitoring.hj212_store import CodeValues
 from lantian.standards.hj212 import (
     TOLERANT,
+    CpArea,
     Hj212Error,
     MeasurementRecord,
     Packet,
     ParseOptions,
+    Pollutant,
     UnitOverride,
     parse,
     records_from_packet,
 )
+from lantian.standards.hj212.codes import PERIOD_COMMANDS, VALUE_FIELDS
 from tests.ingest.hj212_support import (
     CAPTURED,
     captured_frames,
@@ -67,6 +71,58 @@ def reference_values(packet: Packet) -> list[CodeValues]:
     return out
 
 
+def _pollutant_number(
+    pollutant: Pollutant, name: str | None, factor: Decimal | None
+) -> float | None:
+    value = pollutant.number(name) if name is not None else None
+    if value is None:
+        return None
+    return float(value * factor) if factor is not None else float(value)
+
+
+def previous_code_values(packet: Packet) -> list[CodeValues]:
+    """``code_values`` as it was before its one-pass rewrite: through ``Packet.pollutants()``
+    and ``Decimal``; the rewrite must give exactly the same values, floats included."""
+    period = PERIOD_COMMANDS.get(packet.cn, "unknown")
+    main_first, main_second = ("Rtd", "Avg") if period == "instant" else ("Avg", "Rtd")
+    zs_first, zs_second = ("ZsRtd", "ZsAvg") if period == "instant" else ("ZsAvg", "ZsRtd")
+    out: list[CodeValues] = []
+    for code, pollutant in packet.pollutants().items():
+        fields = pollutant.fields
+        first_value = first_plain = None
+        for name in fields:
+            if name in VALUE_FIELDS:
+                if first_value is None:
+                    first_value = name
+                if first_plain is None and name not in ("Min", "Max", "Cou") and "Zs" not in name:
+                    first_plain = name
+        if first_value is None:
+            continue
+        if main_first in fields:
+            main = main_first
+        elif main_second in fields:
+            main = main_second
+        else:
+            main = first_plain or first_value
+        zs = zs_first if zs_first in fields else zs_second if zs_second in fields else None
+        override = packet.unit_override_for(code) if packet.unit_overrides else None
+        factor = override.factor if override is not None else None
+        out.append(
+            CodeValues(
+                code=code,
+                period=period,
+                value=_pollutant_number(pollutant, main, factor),
+                min=_pollutant_number(pollutant, "Min", factor) if "Min" in fields else None,
+                max=_pollutant_number(pollutant, "Max", factor) if "Max" in fields else None,
+                cou=_pollutant_number(pollutant, "Cou", factor) if "Cou" in fields else None,
+                zs_value=_pollutant_number(pollutant, zs, factor),
+                flag=pollutant.flag,
+                unit=_unit_of(packet, code, main, override),
+            )
+        )
+    return out
+
+
 def _uploads(shared_dir: Path) -> list[Packet]:
     frames = captured_frames(shared_dir, CAPTURED[0]) + captured_frames(shared_dir, CAPTURED[1])
     frames += [str(entry["packet"]).encode() for entry in catalogue_packets(shared_dir)]
@@ -93,6 +149,26 @@ def test_values_match_the_codec_records_on_all_real_uploads(shared_dir: Path) ->
         assert code_values(packet) == expected, packet.to_dict()
         compared += 1
     assert compared > 15_000
+
+
+@pytest.mark.parametrize("units", [False, True])
+def test_values_are_those_of_the_previous_implementation(shared_dir: Path, units: bool) -> None:
+    """Every upload (DataTime valid or not), with and without unit overrides, float for float."""
+    packets = _uploads(shared_dir)
+    if units:
+        overrides = tuple(UnitOverride.ng_to_ug(code) for code in ("a34013", "a21026", "a01012"))
+        packets = [replace(packet, unit_overrides=overrides) for packet in packets]
+    for packet in packets:
+        assert code_values(packet) == previous_code_values(packet), packet.to_dict()
+    odd = Packet(
+        st="22",
+        cn="2061",
+        cp=CpArea.from_groups(
+            [[("a-", "1"), ("x-Avg", "+.5"), ("x-Avg", "2"), ("x-Min", "1e3"), ("y-Rtd", "-0")]]
+        ),
+        code_map=(("x", "a21026"), ("x", "a21004")),
+    )
+    assert code_values(odd) == previous_code_values(odd)
 
 
 def test_unit_override_converts_ng_to_ug() -> None:

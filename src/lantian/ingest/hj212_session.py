@@ -39,7 +39,6 @@ from lantian.standards.hj212 import (
     GarbageChunk,
     Hj212Error,
     Packet,
-    Pollutant,
     ProtocolVersion,
     UnitOverride,
     build,
@@ -55,6 +54,7 @@ from lantian.standards.hj212.codes import (
     POLLUTANT_CODES,
     VALUE_FIELDS,
 )
+from lantian.standards.hj212.model import NUMBER_PATTERN
 
 #: Uploads that carry measured data with a ``DataTime`` (HJ 212-2017 Table 9).
 DATA_UPLOAD_COMMANDS: Final = frozenset({"2011", "2021", "2031", "2041", "2051", "2061"})
@@ -157,11 +157,17 @@ def _unit_of(packet: Packet, code: str, field: str, override: UnitOverride | Non
     return row.amount_unit if field.endswith("Cou") else row.concentration_unit
 
 
-def _number(pollutant: Pollutant, name: str | None, factor: Decimal | None) -> float | None:
-    value = pollutant.number(name) if name is not None else None
-    if value is None:
+def _number(text: str | None, factor: Decimal | None) -> float | None:
+    """A CP value as float, as ``float(parse_number(text) [* factor])`` gives it.
+
+    Without a factor the Decimal is skipped: ``float`` of a plain decimal literal is correctly
+    rounded, exactly as ``float(Decimal(text))`` (which converts through the same text) is.
+    """
+    if text is None or NUMBER_PATTERN.fullmatch(text) is None:
         return None
-    return float(value * factor) if factor is not None else float(value)
+    if factor is None:
+        return float(text)
+    return float(Decimal(text) * factor)
 
 
 def code_values(packet: Packet) -> list[CodeValues]:
@@ -171,14 +177,32 @@ def code_values(packet: Packet) -> list[CodeValues]:
     other value field (``RS``, ``RT``, ``Data``…); ``zs_value`` the converted counterpart; the
     code's data flag (Table 8); unit overrides of the device applied.  Equivalent to grouping
     ``records_from_packet`` per code (a test holds the two together over the captured traffic),
-    in one pass over :meth:`Packet.pollutants` — the receiver's hot path.
+    in one pass over the CP items -- the receiver's hot path, so it groups the fields itself
+    the way :meth:`Packet.pollutants` does (first occurrence of each field of a 2017 code).
     """
     period = PERIOD_COMMANDS.get(packet.cn, "unknown")
     main_first, main_second = ("Rtd", "Avg") if period == "instant" else ("Avg", "Rtd")
     zs_first, zs_second = ("ZsRtd", "ZsAvg") if period == "instant" else ("ZsAvg", "ZsRtd")
+    standard_of: dict[str, str] = {}
+    for received, standard in packet.code_map:
+        standard_of.setdefault(received, standard)  # Packet.standard_code: first entry wins
+    fields_by_code: dict[str, dict[str, str]] = {}
+    for group in packet.cp.groups:
+        for item in group:
+            value = item.value
+            if value is None:
+                continue
+            code, dash, name = item.key.partition("-")
+            if not dash:
+                continue
+            code = standard_of.get(code, code)
+            fields = fields_by_code.get(code)
+            if fields is None:
+                fields_by_code[code] = {name: value}
+            elif name not in fields:
+                fields[name] = value
     out: list[CodeValues] = []
-    for code, pollutant in packet.pollutants().items():
-        fields = pollutant.fields
+    for code, fields in fields_by_code.items():
         first_value = first_plain = None
         for name in fields:
             if name in VALUE_FIELDS:
@@ -197,16 +221,17 @@ def code_values(packet: Packet) -> list[CodeValues]:
         zs = zs_first if zs_first in fields else zs_second if zs_second in fields else None
         override = packet.unit_override_for(code) if packet.unit_overrides else None
         factor = override.factor if override is not None else None
+        get = fields.get
         out.append(
             CodeValues(
                 code=code,
                 period=period,
-                value=_number(pollutant, main, factor),
-                min=_number(pollutant, "Min", factor) if "Min" in fields else None,
-                max=_number(pollutant, "Max", factor) if "Max" in fields else None,
-                cou=_number(pollutant, "Cou", factor) if "Cou" in fields else None,
-                zs_value=_number(pollutant, zs, factor),
-                flag=pollutant.flag,
+                value=_number(get(main), factor),
+                min=_number(get("Min"), factor),
+                max=_number(get("Max"), factor),
+                cou=_number(get("Cou"), factor),
+                zs_value=_number(get(zs), factor) if zs is not None else None,
+                flag=get("Flag"),
                 unit=_unit_of(packet, code, main, override),
             )
         )
