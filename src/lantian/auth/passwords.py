@@ -2,7 +2,7 @@
 
 Hashes are argon2id in the PHC string format (``$argon2id$v=19$m=65536,t=3,p=4$salt$hash``) with
 argon2-cffi's defaults, the low-memory profile of RFC 9106 §4: 64 MiB, 3 passes, 4 lanes — about
-50 ms on a server core, which is what an attacker pays per guess too. The parameters live in the
+0.16 s per hash on a 2-core machine, which is what an attacker pays per guess too. The parameters live in the
 hash, so raising them later only means that :func:`needs_rehash` turns true and the next login
 stores a stronger hash.
 """
@@ -30,7 +30,7 @@ _TEMPORARY_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 TEMPORARY_LENGTH = 16
 
 _hasher = PRODUCTION_HASHER
-_dummy_hashes: dict[int, str] = {}
+_dummy_hashes: dict[PasswordHasher, str] = {}
 
 
 def hasher() -> PasswordHasher:
@@ -71,13 +71,12 @@ def needs_rehash(password_hash: str) -> bool:
 def burn_verification_time(password: str) -> None:
     """Spend what a real verification costs, for logins of unknown users.
 
-    Without it, "no such user" would answer in microseconds and "wrong password" in 50 ms, telling
+    Without it, "no such user" would answer in microseconds and "wrong password" in a tenth of a second, telling
     an attacker which usernames exist.
     """
-    key = id(_hasher)
-    if key not in _dummy_hashes:
-        _dummy_hashes[key] = _hasher.hash(secrets.token_urlsafe(16))
-    verify_password(_dummy_hashes[key], password)
+    if _hasher not in _dummy_hashes:
+        _dummy_hashes[_hasher] = _hasher.hash(secrets.token_urlsafe(16))
+    verify_password(_dummy_hashes[_hasher], password)
 
 
 def check_policy(password: str, username: str) -> None:
