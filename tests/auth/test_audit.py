@@ -326,3 +326,46 @@ def test_json_of_entries_survives_the_round_trip(sessions: sessionmaker[Session]
         stored = session.scalars(select(AuditEntry.after)).one()
     assert json.dumps(stored, sort_keys=True) == json.dumps(value, sort_keys=True)
     assert verify(sessions).intact
+
+
+#: The queries docs/accounts-and-audit.md gives an outside auditor, one per backend.
+AUDITOR_QUERIES = {
+    "sqlite": 'SELECT id, at, actor, action, entity_type, entity_id, before, "after", reason, '
+    "previous_hash, hash FROM audit_log ORDER BY id",
+    "postgresql": "SELECT id, to_char(at AT TIME ZONE 'UTC', "
+    """'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), actor, action, entity_type, entity_id, """
+    'before::text, "after"::text, reason, previous_hash, hash FROM audit_log ORDER BY id',
+}
+
+
+def test_an_outside_auditor_recomputes_the_chain_without_lantian(
+    db_engine: Engine, sessions: sessionmaker[Session]
+) -> None:
+    """The documented recipe — SQL, json and hashlib only — agrees with every stored hash."""
+    append(sessions, 4)
+    with db_engine.connect() as connection:
+        rows = connection.exec_driver_sql(AUDITOR_QUERIES[db_engine.dialect.name]).all()
+    previous = "0" * 64
+    for row in rows:
+        entry_id, at, actor, action, etype, eid, before, after, reason, prev, digest = row
+        if db_engine.dialect.name == "sqlite":  # stored as UTC without a zone
+            at = datetime.fromisoformat(at).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        document = {
+            "id": entry_id,
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "entity_type": etype,
+            "entity_id": eid,
+            "before": None if before is None else json.loads(before),
+            "after": None if after is None else json.loads(after),
+            "reason": reason,
+            "previous_hash": prev,
+        }
+        text_form = json.dumps(
+            document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+        assert prev == previous
+        assert hashlib.sha256(text_form.encode("utf-8")).hexdigest() == digest
+        previous = digest
+    assert len(rows) == 4

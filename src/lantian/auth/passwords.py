@@ -71,8 +71,8 @@ def needs_rehash(password_hash: str) -> bool:
 def burn_verification_time(password: str) -> None:
     """Spend what a real verification costs, for logins of unknown users.
 
-    Without it, "no such user" would answer in microseconds and "wrong password" in a tenth of a second, telling
-    an attacker which usernames exist.
+    Without it, "no such user" would answer in microseconds and "wrong password" in a tenth of a
+    second, telling an attacker which usernames exist.
     """
     if _hasher not in _dummy_hashes:
         _dummy_hashes[_hasher] = _hasher.hash(secrets.token_urlsafe(16))
