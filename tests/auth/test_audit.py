@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lantian.auth import audit
 from lantian.auth.models import AuditAnchor, AuditEntry
 from lantian.db.engine import transaction
+from lantian.errors import InputError
 
 T0 = datetime(2026, 11, 29, 8, 30, 0, 123456, tzinfo=UTC)
 
@@ -369,3 +370,17 @@ def test_an_outside_auditor_recomputes_the_chain_without_lantian(
         assert hashlib.sha256(text_form.encode("utf-8")).hexdigest() == digest
         previous = digest
     assert len(rows) == 4
+
+
+def test_entries_are_checked_before_they_are_written(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        for actor, entity_id, message in (
+            (" ", "1", "actor"),
+            ("x" * 101, "1", "100"),
+            ("cli:root", "", "entity_id"),
+        ):
+            with pytest.raises(InputError, match=message):
+                audit.record(session, actor, "a.b", "c", entity_id, None, None)
+        with pytest.raises(TypeError, match="bytes"):
+            audit.record(session, "cli:root", "a.b", "c", 1, None, {"raw": b"\x00"})
+    assert verify(sessions).entries == 0

@@ -72,6 +72,10 @@ HASHED_FIELDS = (
 )
 
 
+#: Lengths of the text columns of ``audit_log`` (see the model).
+_FIELD_LIMITS = {"actor": 100, "action": 64, "entity_type": 64, "entity_id": 128}
+
+
 def format_timestamp(moment: datetime) -> str:
     """``at`` as hashed: UTC, ISO 8601, microseconds always written, ``Z`` suffix."""
     if moment.tzinfo is None:
@@ -112,6 +116,8 @@ def jsonable(value: Any) -> Any:
         return jsonable(value.value)
     if isinstance(value, Mapping):
         return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, bytes | bytearray):
+        raise TypeError("cannot record raw bytes in the audit log: give text or a digest")
     if isinstance(value, set | frozenset):
         return sorted(jsonable(item) for item in value)
     if isinstance(value, Sequence):
@@ -159,9 +165,20 @@ def record(
     ``before`` and ``after`` describe the changed fields (never a password or its hash); either
     is ``None`` for a creation or a deletion.
     """
-    for name, field_value in (("actor", actor), ("action", action), ("entity_type", entity_type)):
+    for name, field_value in (
+        ("actor", actor),
+        ("action", action),
+        ("entity_type", entity_type),
+        ("entity_id", str(entity_id)),
+    ):
         if not field_value.strip():
             raise InputError(f"审计记录缺少 {name} / an audit entry needs its {name}")
+        # The same limit on both backends: SQLite would store a longer text, PostgreSQL refuse it.
+        if len(field_value) > _FIELD_LIMITS[name]:
+            raise InputError(
+                f"审计记录的 {name} 超过 {_FIELD_LIMITS[name]} 个字符 / "
+                f"the {name} of an audit entry exceeds {_FIELD_LIMITS[name]} characters"
+            )
     moment = at or utc_now()
     before_json, after_json = jsonable(before), jsonable(after)
     lock_chain(session)
