@@ -71,6 +71,8 @@ def test_add_user_is_audited_without_the_password(sessions: sessionmaker[Session
         ({"password": "zhangsan"}, "at least 10"),
         ({"username": "张三"}, "invalid username"),
         ({"username": "a"}, "invalid username"),
+        ({"display_name": "长" * 101}, "100"),
+        ({"role": "unit", "scope": "X" * 33}, "32"),
     ],
 )
 def test_add_user_refuses(

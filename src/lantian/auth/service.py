@@ -102,13 +102,20 @@ def add_user(
         )
     scope = scope.strip() if scope and scope.strip() else None
     _check_role_and_scope(role, scope)
+    shown_name = (display_name or "").strip() or name
+    # Checked here so that both backends refuse alike (SQLite would store longer text).
+    if len(shown_name) > 100 or (scope and len(scope) > 32):
+        raise InputError(
+            "显示名最多 100 个字符，范围代码最多 32 个字符 / "
+            "the display name has at most 100 characters, the scope code at most 32"
+        )
     passwords.check_policy(password, name)
     audit.lock_chain(session)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise InputError(f"用户 {name} 已存在 / user {name} already exists")
     user = User(
         username=name,
-        display_name=(display_name or name).strip(),
+        display_name=shown_name,
         role=role,
         scope=scope,
         password_hash=passwords.hash_password(password),
