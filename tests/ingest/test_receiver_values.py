@@ -9,18 +9,27 @@ from pathlib import Path
 
 import pytest
 
-from lantian.ingest.hj212_session import _unit_of, code_values, examine_frame
+from lantian.ingest.hj212_session import (
+    _ack_reply,
+    _encode_reply,
+    _unit_of,
+    code_values,
+    examine_frame,
+)
 from lantian.monitoring.devices import DeviceConfig
 from lantian.monitoring.hj212_store import CodeValues
 from lantian.standards.hj212 import (
     TOLERANT,
     CpArea,
+    CrcMode,
     Hj212Error,
     MeasurementRecord,
     Packet,
     ParseOptions,
     Pollutant,
     UnitOverride,
+    data_ack,
+    notification_ack,
     parse,
     records_from_packet,
 )
@@ -256,3 +265,19 @@ def test_examine_frame_verdicts_and_replies(
         values = {v.code: v for v in outcome.store.upload.values}
         assert (values["a21026"].value, values["a21026"].zs_value) == (28.5, 31.2)
         assert values["a21026"].period == "instant" and values["a21026"].flag == "N"
+
+
+@pytest.mark.parametrize("crc_mode", ["hj212", "modbus", "none"])
+def test_acknowledgements_are_those_of_the_builder(shared_dir: Path, crc_mode: CrcMode) -> None:
+    """The receiver writes 9013/9014 directly; byte for byte what build(data_ack(...)) gives."""
+    packets = _uploads(shared_dir)[:4000]
+    odd_values = ["", "a;b", "a,b", "x\r\ny", "空", "\udcff", "9" * 1100, None]
+    for number, packet in enumerate(packets):
+        variants = [packet, replace(packet, flag=None), replace(packet, flag="1")]
+        odd = odd_values[number % len(odd_values)]
+        variants.append(replace(packet, **{("qn", "pw", "mn")[number % 3]: odd}))
+        for request in variants:
+            for cn, reply in (("9014", data_ack), ("9013", notification_ack)):
+                assert _ack_reply(request, cn, crc_mode) == _encode_reply(
+                    reply(request), crc_mode
+                ), request

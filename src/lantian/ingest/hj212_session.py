@@ -17,7 +17,7 @@ Appendix C; spec §5.3):
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -31,6 +31,7 @@ from lantian.monitoring.hj212_store import (
     UploadData,
 )
 from lantian.standards.hj212 import (
+    MAX_SEGMENT_LENGTH,
     TOLERANT,
     BuildError,
     CrcMismatch,
@@ -42,6 +43,8 @@ from lantian.standards.hj212 import (
     ProtocolVersion,
     UnitOverride,
     build,
+    crc16_hj212,
+    crc16_modbus,
     data_ack,
     notification_ack,
     parse,
@@ -124,6 +127,51 @@ def _encode_reply(reply: Packet, crc_mode: CrcMode) -> bytes | None:
         # The peer sent header values we cannot echo (reserved characters): no reply at all
         # rather than a malformed one.
         return None
+
+
+def _ack_reply(request: Packet, cn: str, crc_mode: CrcMode) -> bytes | None:
+    """``build(data_ack(request))`` (``cn="9014"``) or of ``notification_ack`` (``"9013"``).
+
+    Sent for nearly every upload, so the frame is written directly (HJ 212-2017 Table C.17:
+    ``ST=91``, the request's QN, PW and MN, ``Flag=4`` for 2017 peers, the QN inside CP for
+    2005 peers).  Values the builder would check (separators, CR LF, non-ASCII) take the builder;
+    a test holds the two together over the real traffic.
+    """
+    qn, pw, mn = request.qn, request.pw, request.mn
+    for value in (qn, pw, mn):
+        if value is not None and (
+            not value.isascii() or ";" in value or "," in value or "\r" in value
+        ):
+            return _encode_reply(_REPLIES[cn](request), crc_mode)
+    if request.version is ProtocolVersion.HJT212_2005:
+        parts = [f"ST=91;CN={cn};"]
+        if pw is not None:
+            parts.append(f"PW={pw};")
+        if mn is not None:
+            parts.append(f"MN={mn};")
+        parts.append("CP=&&&&" if qn is None else f"CP=&&QN={qn}&&")
+    else:
+        parts = [f"QN={qn};ST=91;CN={cn};" if qn is not None else f"ST=91;CN={cn};"]
+        if pw is not None:
+            parts.append(f"PW={pw};")
+        if mn is not None:
+            parts.append(f"MN={mn};")
+        parts.append("Flag=4;CP=&&&&")
+    segment = "".join(parts).encode("ascii")
+    if len(segment) > MAX_SEGMENT_LENGTH:
+        return None  # as build's BuildError: no reply rather than a malformed one
+    crc = crc16_hj212(segment) if crc_mode != "modbus" else crc16_modbus(segment)
+    return b"##%04d%s%04X\r\n" % (len(segment), segment, crc)
+
+
+_REPLIES: Final[Mapping[str, Callable[[Packet], Packet]]] = {
+    "9013": notification_ack,
+    "9014": data_ack,
+}
+_EXPECTED_VERSION: Final[Mapping[str, ProtocolVersion]] = {
+    "2017": ProtocolVersion.HJ212_2017,
+    "2005": ProtocolVersion.HJT212_2005,
+}
 
 
 def _data_time_of(header_or_packet: Packet | None) -> datetime | None:
@@ -310,10 +358,7 @@ def examine_frame(
         return reject(packet, QN_RTN_PASSWORD, "密码错误 / wrong password (QnRtn=3)")
     if not device.active:
         return reject(packet, QN_RTN_REFUSED, "设备已停用 / device is deactivated (QnRtn=2)")
-    expected_version = {
-        "2017": ProtocolVersion.HJ212_2017,
-        "2005": ProtocolVersion.HJT212_2005,
-    }.get(device.protocol)
+    expected_version = _EXPECTED_VERSION.get(device.protocol)
     if expected_version is not None and packet.version is not expected_version:
         return reject(
             packet,
@@ -344,13 +389,14 @@ def examine_frame(
         )
     base.verdict = "accepted"
     if packet.deviations:
-        base.error = "; ".join(sorted({d.kind.value for d in packet.deviations}))
+        # DeviationKind is a StrEnum: its members are their values (no per-member lookup).
+        base.error = "; ".join(sorted({str.__str__(d.kind) for d in packet.deviations}))
 
     flags = packet.flags
     if packet.cn in NOTIFICATION_COMMANDS:
-        reply = _encode_reply(notification_ack(packet), crc_mode)
+        reply = _ack_reply(packet, "9013", crc_mode)
         return FrameOutcome(base, reply, "9013" if reply is not None else None)
     if packet.cn not in REPLY_COMMANDS and flags is not None and flags.ack_required:
-        reply = _encode_reply(data_ack(packet), crc_mode)
+        reply = _ack_reply(packet, "9014", crc_mode)
         return FrameOutcome(base, reply, "9014" if reply is not None else None)
     return FrameOutcome(base, None, None)
