@@ -52,6 +52,8 @@ def test_users_tokens_and_audit(lantian: Callable[..., Result], db_engine: Engin
     unscoped = run("users", "add", "chengguan", "--role", "township", "--password-stdin",
                    input=f"{PASSWORD}\n")  # fmt: skip
     assert isinstance(unscoped.exception, InputError) and "scope" in str(unscoped.exception)
+    asked = run("users", "add", "chengguan", "--role", "township", input=f"{PASSWORD}\n" * 2)
+    assert "password" not in asked.output  # refused before the password is asked
 
     listed = run("users", "list")
     assert listed.exit_code == 0

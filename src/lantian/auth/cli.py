@@ -80,6 +80,7 @@ def add_user(
     by: str | None = BY_OPTION,
 ) -> None:
     """添加用户 / Add an account (the password is asked twice, hidden)."""
+    service.check_new_account(username, role, scope, name)  # before asking for a password
     password = _read_new_password(password_stdin)
     with transaction(_sessions()) as session:
         user = service.add_user(

@@ -79,20 +79,13 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def add_user(
-    session: Session,
-    *,
-    username: str,
-    role: str,
-    password: str,
-    actor: str,
-    scope: str | None = None,
-    display_name: str | None = None,
-    must_change_password: bool = False,
-    now: datetime | None = None,
-) -> User:
-    """Create an account after checking its name, role, scope and password."""
-    moment = now or utc_now()
+def check_new_account(
+    username: str, role: str, scope: str | None, display_name: str | None
+) -> tuple[str, str | None, str]:
+    """Validate an account's name, role, scope and display name before anything else is asked.
+
+    Returns the normalised username, scope and display name.
+    """
     name = normalise_username(username)
     if not _USERNAME.match(name):
         raise InputError(
@@ -109,6 +102,24 @@ def add_user(
             "显示名最多 100 个字符，范围代码最多 32 个字符 / "
             "the display name has at most 100 characters, the scope code at most 32"
         )
+    return name, scope, shown_name
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    role: str,
+    password: str,
+    actor: str,
+    scope: str | None = None,
+    display_name: str | None = None,
+    must_change_password: bool = False,
+    now: datetime | None = None,
+) -> User:
+    """Create an account after checking its name, role, scope and password."""
+    moment = now or utc_now()
+    name, scope, shown_name = check_new_account(username, role, scope, display_name)
     passwords.check_policy(password, name)
     audit.lock_chain(session)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
