@@ -151,3 +151,33 @@ def test_planned_stations_are_not_counted(loaded: Engine) -> None:
             session, date(2019, 2, 20), date(2019, 2, 20), "day", [*ZHENGZHOU, "XM-T104"]
         )
     assert [r.station_code for r in rows] == ZHENGZHOU
+
+
+def test_reviews_and_sign_offs_go_to_the_audit_log(loaded: Engine) -> None:
+    from lantian.auth import audit
+
+    sessions = session_factory(loaded)
+    with sessions() as session:
+        measurement = session.scalars(select(Measurement).order_by(Measurement.id).limit(1)).one()
+    with transaction(sessions) as session:
+        review.review_measurement(
+            session,
+            measurement.id,
+            valid=False,
+            reviewer="王审核",
+            reason="仪器校准 calibration",
+            corrected_value=None,
+        )
+    with transaction(sessions) as session:
+        review.audit_month(session, "1316A", date(2019, 2, 1), "李站长", note="二月数据确认")
+    with sessions() as session:
+        entries = audit.newest(session, limit=5)
+        assert audit.verify(session).intact
+    by_action = {entry.action: entry for entry in entries}
+    changed = by_action["measurement.review"]
+    assert (changed.actor, changed.entity_id) == ("王审核", str(measurement.id))
+    assert changed.before["valid"] is True and changed.after["valid"] is False
+    assert changed.reason == "仪器校准 calibration"
+    signed = by_action["station_month.audit"]
+    assert (signed.actor, signed.entity_id) == ("李站长", "1316A/2019-02")
+    assert signed.after == {"status": "audited", "note": "二月数据确认"}

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lantian.auth import audit
 from lantian.errors import InputError
 from lantian.monitoring.models import (
     Measurement,
@@ -45,15 +46,15 @@ def month_of(period_end: datetime) -> date:
 
 def _require_open_month(session: Session, measurement: Measurement) -> None:
     month = month_of(measurement.period_end)
-    audit = session.scalar(
+    sign_off = session.scalar(
         select(StationMonthAudit).where(
             StationMonthAudit.station_id == measurement.station_id, StationMonthAudit.month == month
         )
     )
-    if audit is not None:
+    if sign_off is not None:
         raise InputError(
-            f"{month:%Y-%m} 的数据已于 {audit.audited_at:%Y-%m-%d} 由 {audit.audited_by} 审核确认，"
-            f"不能再修改 / the month {month:%Y-%m} was audited by {audit.audited_by}; "
+            f"{month:%Y-%m} 的数据已于 {sign_off.audited_at:%Y-%m-%d} 由 {sign_off.audited_by} 审核确认，"
+            f"不能再修改 / the month {month:%Y-%m} was audited by {sign_off.audited_by}; "
             "reopen it before changing its values"
         )
 
@@ -79,6 +80,7 @@ def review_measurement(
     """Record a person's decision on one value as a new version (the raw value stays as it is)."""
     if not reviewer.strip() or not reason.strip():
         raise InputError("审核必须写明审核人和理由 / a review needs a reviewer and a reason")
+    audit.lock_chain(session)
     measurement = session.get(Measurement, measurement_id)
     if measurement is None:
         raise InputError(f"监测数据 {measurement_id} 不存在 / no measurement {measurement_id}")
@@ -98,7 +100,29 @@ def review_measurement(
     )
     session.add(review)
     session.flush()
+    audit.record(
+        session,
+        reviewer,
+        "measurement.review",
+        "measurement",
+        measurement_id,
+        _standing(previous, measurement),
+        _standing(review, measurement),
+        reason,
+    )
     return review
+
+
+def _standing(review: MeasurementReview | None, measurement: Measurement) -> dict[str, object]:
+    """A value's standing for the audit log: the raw value, or the review version in force."""
+    if review is None:
+        return {"version": 0, "valid": True, "value": measurement.value, "qc_flags": []}
+    return {
+        "version": review.version,
+        "valid": review.valid,
+        "value": review.value,
+        "qc_flags": list(review.qc_flags),
+    }
 
 
 def run_automatic_qc(
@@ -165,6 +189,7 @@ def audit_month(
     """Sign off a station's month: its values move from provisional to audited."""
     if not auditor.strip():
         raise InputError("审核确认必须写明审核人 / an audit needs the auditor's name")
+    audit.lock_chain(session)
     station = session.scalar(select(Station).where(Station.code == station_code))
     if station is None:
         raise InputError(f"站点 {station_code} 不存在 / no station {station_code}")
@@ -182,13 +207,23 @@ def audit_month(
         raise InputError(
             f"{station_code} {first:%Y-%m} 已审核 / already audited by {exists.audited_by}"
         )
-    audit = StationMonthAudit(
+    sign_off = StationMonthAudit(
         station_id=station.id,
         month=first,
         audited_by=auditor,
         audited_at=datetime.now(UTC),
         note=note,
     )
-    session.add(audit)
+    session.add(sign_off)
     session.flush()
-    return audit
+    audit.record(
+        session,
+        auditor,
+        "station_month.audit",
+        "station_month",
+        f"{station_code}/{first:%Y-%m}",
+        {"status": "provisional"},
+        {"status": "audited", "note": note},
+        note,
+    )
+    return sign_off
