@@ -281,3 +281,20 @@ def test_acknowledgements_are_those_of_the_builder(shared_dir: Path, crc_mode: C
                 assert _ack_reply(request, cn, crc_mode) == _encode_reply(
                     reply(request), crc_mode
                 ), request
+
+
+def test_receiver_process_garbage_collector_setting() -> None:
+    """The receiver process collects cycles less often (its young threshold); restored here."""
+    import gc
+
+    from lantian.ingest.receiver_cli import RECEIVER_GC_THRESHOLD, _tune_garbage_collector
+
+    before = gc.get_threshold()
+    try:
+        _tune_garbage_collector()
+        assert gc.get_threshold()[0] == RECEIVER_GC_THRESHOLD
+        assert gc.get_freeze_count() > 0
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
