@@ -756,7 +756,8 @@ def _is_timestamp(text: str, *, with_millis: bool) -> bool:
 # tests/standards/test_hj212_fast_path.py holds the two together over every captured frame.
 
 # Memory stays bounded whatever peers send: a full memo is emptied, only short texts are memoised
-# as items, and header texts (at most one data segment each) have a smaller memo.
+# as items, keys, codes and times, and header texts (at most one data segment each) have a
+# smaller memo.
 _CACHE_LIMIT: Final = 1 << 16
 _HEADER_CACHE_LIMIT: Final = 1 << 14
 _MEMO_TEXT: Final = 64
@@ -943,7 +944,8 @@ class _FastParser(_Parser):
                             mapping = _map_memo.get((code, is_2005, tolerant))
                             if mapping is None:
                                 mapping = self.mapping(code, aliases, is_2005, index)
-                                _remember(_map_memo, (code, is_2005, tolerant), mapping)
+                                if len(code) <= _MEMO_TEXT:
+                                    _remember(_map_memo, (code, is_2005, tolerant), mapping)
                             standard, template, placed = mapping
                             if template is not None:
                                 deviation = placed.get(index)
@@ -969,7 +971,9 @@ class _FastParser(_Parser):
         if equals and key:
             kind = _key_memo.get(key)
             if kind is None:
-                kind = _remember(_key_memo, key, _key_kind(key))
+                kind = _key_kind(key)
+                if len(key) <= _MEMO_TEXT:
+                    _remember(_key_memo, key, kind)
             code, check = kind
             if check == _KEY_NUMERIC:
                 # Measured values rarely repeat: checked each time, not memoised.
