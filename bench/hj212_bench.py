@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/hj212_bench.py [--clients 16] [--seconds 10] [--rate 1000]
                                           [--pg-workers 1,2] [--skip sqlite|postgresql]
+                                          [--baseline-ref COMMIT]
 
 1. Decode: every frame of the two captured files (real 2016 traffic, spec PROVENANCE §3), cut by
    the FrameSplitter and decoded (tolerant, as the receiver does) three ways, measured in the
@@ -22,6 +23,8 @@ Run: .venv/bin/python bench/hj212_bench.py [--clients 16] [--seconds 10] [--rate
    are switched off here).  PostgreSQL runs once per ``--pg-workers`` count: receiver processes
    sharing the port (``lantian ingest hj212 --workers N``), each with its own group commit.
    Other work on the machine (the load average is printed) lowers every end-to-end figure.
+   ``--baseline-ref COMMIT`` also runs that commit's receiver (its ``src/``, exported with
+   ``git archive``) just before each end-to-end run and prints the ratio.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -192,6 +196,20 @@ def prepare_database(url: str, mns: list[str]) -> None:
     engine.dispose()
 
 
+_PREPARE = """
+import json, sys
+from lantian.db import migrate
+from lantian.db.engine import create_db_engine, session_factory, transaction
+from lantian.monitoring.devices import add_device
+engine = create_db_engine(sys.argv[1])
+migrate.upgrade(engine)
+with transaction(session_factory(engine)) as session:
+    for mn in json.loads(sys.stdin.read()):
+        add_device(session, mn, password="123456", crc_mode="hj212", parse_mode="tolerant")
+engine.dispose()
+"""
+
+
 class DurablePostgres(PostgresServer):
     """The test suite's throw-away server, but durable: fsync and synchronous commit on.
 
@@ -230,9 +248,13 @@ def durable_postgres() -> Iterator[PostgresServer]:
 class Receiver:
     """The receiver process(es); ready when it prints its listening line."""
 
-    def __init__(self, url: str, port: int, workdir: Path, workers: int = 1) -> None:
+    def __init__(
+        self, url: str, port: int, workdir: Path, workers: int = 1, source: Path | None = None
+    ) -> None:
         env = {**os.environ, "LANTIAN_DATABASE_URL": url, "LANTIAN_LOG_LEVEL": "WARNING"}
         env["LANTIAN_DATA_DIR"] = str(workdir)
+        if source is not None:  # another version's code ahead of the installed one
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")]))
         command = ["ingest", "hj212", "--host", "127.0.0.1", "--port", str(port)]
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lantian", *command, "--workers", str(workers)],
@@ -329,14 +351,27 @@ def bench_backend(
     frames: list[bytes],
     args: argparse.Namespace,
     workers: int = 1,
-) -> None:
-    prepare_database(url, mns)
+    source: Path | None = None,
+    label: str = "",
+) -> float:
+    """One end-to-end run; returns the sustained packets/s.  ``source``: the receiver's code."""
+    if source is None:
+        prepare_database(url, mns)
+    else:
+        # That version's own migrations: a receiver refuses a schema newer than its own.
+        subprocess.run(
+            [sys.executable, "-c", _PREPARE, url],
+            input=json.dumps(mns),
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(source)},
+        )
     sustained_count = min(len(frames), int(args.seconds * args.expected_rate))
     sustained = frames[:sustained_count]
     paced = frames[sustained_count : sustained_count + int(args.rate * args.paced_seconds)]
     with tempfile.TemporaryDirectory() as workdir:
         port = free_port()
-        receiver = Receiver(url, port, Path(workdir), workers)
+        receiver = Receiver(url, port, Path(workdir), workers, source)
         try:
             asyncio.run(drive(port, frames[-200:], 4, 16, None))  # warm-up: connections, caches
             elapsed, latencies = asyncio.run(drive(port, sustained, args.clients, 64, None))
@@ -355,7 +390,7 @@ def bench_backend(
         else ""
     )
     print(
-        f"end-to-end into {name} ({workers} receiver process{'es' if workers > 1 else ''}, "
+        f"end-to-end into {name}{label} ({workers} receiver process{'es' if workers > 1 else ''}, "
         f"{args.clients} clients, acks awaited, {stored:,} packets stored"
         f"{'' if stored == expected else f' — expected {expected:,}!'})"
     )
@@ -370,6 +405,31 @@ def bench_backend(
         f"p99 {p99:6.1f} ms   ({p99 / P99_TARGET_MS:.2f}× the {P99_TARGET_MS:.0f} ms limit; "
         "below 1 meets it)"
     )
+    return rate
+
+
+@contextlib.contextmanager
+def baseline_source(ref: str | None) -> Iterator[Path | None]:
+    """``src/`` of the git commit ``ref``, exported to a temporary directory (or ``None``)."""
+    if ref is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="lantian-baseline-") as directory:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", ref, "src"], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", directory], input=archive, check=True)
+        yield Path(directory) / "src"
+
+
+def compare(
+    run: Callable[[Path | None, str], float], baseline: Path | None, ref: str | None
+) -> None:
+    """Run the baseline receiver (if any) and then the current one, and print the ratio."""
+    before = run(baseline, f" — baseline {ref}") if baseline is not None else None
+    after = run(None, "")
+    if before is not None:
+        print(f"  sustained: {after / before:.2f}× the baseline {ref} measured just before")
 
 
 def main() -> None:
@@ -386,6 +446,10 @@ def main() -> None:
         help="receiver processes sharing the port, one PostgreSQL run each (e.g. 1,2)",
     )
     parser.add_argument("--skip", choices=["sqlite", "postgresql"], action="append", default=[])
+    parser.add_argument(
+        "--baseline-ref",
+        help="git commit whose receiver also runs end to end, just before, for the ratio",
+    )
     args = parser.parse_args()
 
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
@@ -395,24 +459,43 @@ def main() -> None:
     total = int(args.seconds * args.expected_rate + args.rate * args.paced_seconds) + 200
     mns, packets = replay_packets(frames, total)
     print(f"replayed {len(packets):,} acknowledged uploads of {len(mns)} devices")
-    if "sqlite" not in args.skip:
-        with tempfile.TemporaryDirectory() as directory:
-            bench_backend("SQLite", f"sqlite:///{directory}/bench.sqlite3", mns, packets, args)
-    if "postgresql" not in args.skip:
-        with durable_postgres() as server:
-            admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                fsync = connection.execute(text("SHOW fsync")).scalar()
-                synchronous = connection.execute(text("SHOW synchronous_commit")).scalar()
-                print(f"PostgreSQL: fsync={fsync}, synchronous_commit={synchronous}")
-                for workers in args.pg_workers:
-                    database = f"hj212_bench_{workers}"
-                    connection.execute(text(f"CREATE DATABASE {database}"))
-                    url = make_url(server.url()).set(database=database)
-                    bench_backend(
-                        "PostgreSQL", url.render_as_string(False), mns, packets, args, workers
-                    )
-            admin.dispose()
+    with baseline_source(args.baseline_ref) as baseline:
+        if "sqlite" not in args.skip:
+
+            def sqlite_run(source: Path | None, label: str) -> float:
+                with tempfile.TemporaryDirectory() as directory:
+                    url = f"sqlite:///{directory}/bench.sqlite3"
+                    return bench_backend("SQLite", url, mns, packets, args, 1, source, label)
+
+            compare(sqlite_run, baseline, args.baseline_ref)
+        if "postgresql" not in args.skip:
+            with durable_postgres() as server:
+                admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+                with admin.connect() as connection:
+                    fsync = connection.execute(text("SHOW fsync")).scalar()
+                    synchronous = connection.execute(text("SHOW synchronous_commit")).scalar()
+                    print(f"PostgreSQL: fsync={fsync}, synchronous_commit={synchronous}")
+                    for workers in args.pg_workers:
+
+                        def postgres_run(
+                            source: Path | None, label: str, n: int = workers
+                        ) -> float:
+                            database = f"hj212_bench_{n}{'_baseline' if source else ''}"
+                            connection.execute(text(f"CREATE DATABASE {database}"))
+                            url = make_url(server.url()).set(database=database)
+                            return bench_backend(
+                                "PostgreSQL",
+                                url.render_as_string(False),
+                                mns,
+                                packets,
+                                args,
+                                n,
+                                source,
+                                label,
+                            )
+
+                        compare(postgres_run, baseline, args.baseline_ref)
+                admin.dispose()
 
 
 if __name__ == "__main__":
