@@ -21,6 +21,7 @@ from lantian.monitoring.review import month_of
 from lantian.monitoring.review_state import validity_overrides
 from lantian.standards.aqi import MISSING, AqiResult, LevelInfo, daily_aqi_fixed, level_info
 from lantian.standards.aqi import realtime_aqi_fixed as realtime_kernel
+from lantian.standards.assessment import station_mean
 from lantian.standards.rounding import quantize
 from lantian.standards.validity import (
     daily_average,
@@ -238,3 +239,40 @@ def station_daily_aqi(session: Session, code: str, year: int) -> list[DailyAqi]:
 
 def china_now() -> datetime:
     return datetime.now(UTC).astimezone(CHINA_TZ)
+
+
+@dataclass(frozen=True)
+class CityHour:
+    hour_end: datetime
+    aqi: int | None
+    primary: list[str]
+    stations: int  # stations that had a valid PM2.5 value this hour
+
+
+def city_hourly_aqi(session: Session, hours: int = 24) -> list[CityHour]:
+    """The city's real-time AQI per hour: station means first, then AQI (HJ 663-2013 点位平均法).
+
+    Background (对照点) stations are not city evaluation stations and are left out.
+    """
+    end = newest_hour(session)
+    if end is None:
+        return []
+    grid = load_span(session, end - timedelta(hours=hours + 24), end)
+    city = [s for s, station in enumerate(grid.stations) if not station.is_background]
+    if not city:
+        return []
+    fixed = _fixed(values_in_force(session, grid))
+    means = {p: station_mean(fixed[p][:, city]).value[:, None] for p in POLLUTANTS}
+    result, _moving = _realtime(means)
+    labels = result.primary_labels()
+    pm_counts = (fixed["pm2_5"][:, city] >= 0).sum(axis=1)
+    return [
+        CityHour(
+            hour,
+            int(result.aqi[t, 0]) if result.aqi[t, 0] != MISSING else None,
+            [x for x in labels[t].split(",") if x],
+            int(pm_counts[t]),
+        )
+        for t, hour in enumerate(grid.hours)
+        if t >= 24
+    ]

@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -18,18 +19,25 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lantian import __version__
+from lantian.auth.sessions import SessionSigner
 from lantian.config import Settings, get_settings
 from lantian.db.engine import create_db_engine, session_factory
 from lantian.errors import InputError
 from lantian.logs import get_logger
 from lantian.timeutil import format_cn_hour
-from lantian.web import pages, system
+from lantian.web import account_pages, office, pages, system
+from lantian.web.access import LoginRequired, login_redirect, principal, session_csrf
 from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
 from lantian.web.formatting import format_number, pollutant_label
 
 WEB_DIR = Path(__file__).parent
 log = get_logger("lantian.web")
+
+
+def _who_and_csrf(request: Request) -> dict[str, Any]:
+    """Every page knows who is signed in and carries the session's CSRF token in its forms."""
+    return {"who": principal(request), "csrf": session_csrf(request)}
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -54,9 +62,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.secret_key = settings.session_secret()
+    app.state.session_signer = SessionSigner(app.state.secret_key)
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    templates = Jinja2Templates(directory=WEB_DIR / "templates")
+    templates = Jinja2Templates(directory=WEB_DIR / "templates", context_processors=[_who_and_csrf])
     templates.env.filters["cn_hour"] = format_cn_hour
     templates.env.filters["number"] = format_number
     templates.env.filters["pollutant_label"] = pollutant_label
@@ -135,7 +145,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             status_code=422,
         )
 
+    @app.exception_handler(LoginRequired)
+    async def login_required(_request: Request, error: LoginRequired) -> Response:
+        return login_redirect(error.next_path)
+
     app.include_router(system.router)
+    app.include_router(account_pages.router)
+    app.include_router(office.router)
     app.include_router(monitoring_api.router)
     app.include_router(public_api.router)
     app.include_router(pages.router)

@@ -1,0 +1,79 @@
+"""Who is asking: the session cookie read into a principal, and the CSRF token of its forms.
+
+Sessions and CSRF tokens come from :mod:`lantian.auth.sessions`; this module only connects them to
+requests. Pages that need an account redirect to the sign-in page; the public pages need none.
+"""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+
+from lantian.auth.permissions import PUBLIC, Principal
+from lantian.auth.service import principal_of_session
+from lantian.auth.sessions import COOKIE_NAME, InvalidSession, SessionSigner, csrf_token
+
+#: The sign-in form has no session yet: its CSRF token is a random value in a cookie of its own
+#: that the form must echo (double submit; the cookie is SameSite=Strict and HttpOnly).
+LOGIN_CSRF_COOKIE = "lantian_login_csrf"
+
+
+class LoginRequired(Exception):
+    """Raised by pages that need an account; the app answers with a redirect to /login."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+def signer(request: Request) -> SessionSigner:
+    found: SessionSigner = request.app.state.session_signer
+    return found
+
+
+def principal(request: Request) -> Principal:
+    """The signed-in account of the request, or the anonymous public."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    with request.app.state.sessions() as session:
+        found = principal_of_session(session, signer(request), request.cookies.get(COOKIE_NAME))
+    request.state.principal = found or PUBLIC
+    return request.state.principal  # type: ignore[no-any-return]
+
+
+def require_account(request: Request) -> Principal:
+    """A page dependency: the signed-in principal, or a redirect to the sign-in page."""
+    who = principal(request)
+    if who.is_public:
+        raise LoginRequired(request.url.path)
+    return who
+
+
+def session_csrf(request: Request) -> str:
+    """The CSRF token the forms of this session carry ('' for the public)."""
+    token = request.cookies.get(COOKIE_NAME)
+    if not token:
+        return ""
+    try:
+        claims = signer(request).read(token)
+    except InvalidSession:
+        return ""
+    return csrf_token(request.app.state.secret_key, claims.session_id)
+
+
+def new_login_csrf() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def login_redirect(next_path: str) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(next_path)}", status_code=303)
+
+
+def safe_next(next_path: str | None) -> str:
+    """Only local paths: an open redirect would let a link send people elsewhere after sign-in."""
+    if next_path and next_path.startswith("/") and not next_path.startswith("//"):
+        return next_path
+    return "/office"

@@ -1,0 +1,107 @@
+"""Sign-in and sign-out pages (CSRF-protected forms, throttled sign-in, secure cookies)."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from lantian import __version__
+from lantian.auth import service as accounts
+from lantian.auth.sessions import COOKIE_NAME, cookie_attributes, verify_csrf
+from lantian.db.engine import transaction
+from lantian.web.access import (
+    LOGIN_CSRF_COOKIE,
+    new_login_csrf,
+    principal,
+    safe_next,
+    signer,
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+def _https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _login_page(
+    request: Request, next_path: str, message: str = "", status_code: int = 200
+) -> HTMLResponse:
+    token = new_login_csrf()
+    context: dict[str, Any] = {
+        "version": __version__,
+        "next": next_path,
+        "message": message,
+        "login_csrf": token,
+    }
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, "login.html", context, status_code=status_code
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        path="/login",
+        httponly=True,
+        samesite="strict",
+        secure=_https(request),
+    )
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> Response:
+    if not principal(request).is_public:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _login_page(request, safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    csrf: str = Form(""),
+    next: str = Form("/office"),
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf):
+        return _login_page(
+            request,
+            safe_next(next),
+            "表单已过期，请重新提交 / the form has expired; please submit it again",
+            403,
+        )
+    with transaction(request.app.state.sessions) as session:
+        result = accounts.authenticate(session, username, password, datetime.now(UTC))
+        token = (
+            accounts.start_session(signer(request), result.user)
+            if result.ok and result.user
+            else None
+        )
+    if token is None:
+        return _login_page(request, safe_next(next), result.message, 401)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(COOKIE_NAME, token, **cookie_attributes(https=_https(request)))
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    """Sign out: every session of the account ends (its session version moves on)."""
+    token = request.cookies.get(COOKIE_NAME)
+    who = principal(request)
+    if token and not who.is_public:
+        claims = signer(request).read(token)
+        if not verify_csrf(request.app.state.secret_key, claims.session_id, csrf):
+            return HTMLResponse("缺少或错误的表单令牌 / missing or wrong form token (CSRF)", 403)
+        with transaction(request.app.state.sessions) as session:
+            accounts.logout(session, claims.user_id)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE_NAME, path="/")
+    return response
