@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from lantian.config import Settings
 from lantian.db.engine import session_factory, transaction
 from lantian.demo import STATION_LIST, demo_loaded, load_demo
 from lantian.ingest.station_list import StationListError, read_station_list
 from lantian.monitoring import service
 from lantian.monitoring.models import Station
+from lantian.plans import plan_dir
 
 
 def test_real_station_list_is_read_whole(shared_dir: Path) -> None:
@@ -68,12 +70,14 @@ def test_upsert_is_idempotent_and_updates(db_engine: Engine) -> None:
 
 def test_demo_loads_once(db_engine: Engine, tmp_path: Path) -> None:
     sessions = session_factory(db_engine)
-    first = load_demo(sessions, tmp_path)
-    second = load_demo(sessions, tmp_path)
-    assert "+286,232" in first.steps[1] and "already imported" in second.steps[1]
+    plan = plan_dir(Settings())
+    first = load_demo(sessions, tmp_path, plan=plan)
+    second = load_demo(sessions, tmp_path, plan=plan)
+    assert "+15" in first.steps[0] and "+286,232" in first.steps[2]
+    assert "already imported" in second.steps[2]
     with sessions() as session:
         overview = service.overview(session)
-        assert demo_loaded(session)
-    assert (overview.stations, overview.measurements) == (9, 286_232)
+        assert demo_loaded(session, plan)
+    assert (overview.stations, overview.planned_stations, overview.measurements) == (9, 15, 286_232)
     # The extract ends with hour 22 of 2019-08-31 (China time) = 14:00 UTC.
     assert overview.latest_period_end == datetime(2019, 8, 31, 14, tzinfo=UTC)

@@ -34,7 +34,7 @@ def fast_hashes() -> Iterator[None]:
 
 
 @pytest.fixture
-def client(db_engine: Engine, tmp_path: Path, shared_dir: Path) -> TestClient:
+def client(db_engine: Engine, tmp_path: Path) -> TestClient:
     sessions = session_factory(db_engine)
     with transaction(sessions) as session:
         add_user(
@@ -45,8 +45,6 @@ def client(db_engine: Engine, tmp_path: Path, shared_dir: Path) -> TestClient:
             actor="test",
             display_name="攻坚办",
         )
-    stations = [s for s in read_station_list(BUNDLED_STATION_LIST) if s.city == "郑州"]
-    import_cnemc_file(sessions, shared_dir / DAY_FILE, tmp_path, stations)
     return TestClient(create_app(Settings(data_dir=tmp_path), db_engine))
 
 
@@ -70,7 +68,11 @@ def sign_in(client: TestClient, password: str = PASSWORD) -> httpx.Response:
     )
 
 
-def test_office_needs_an_account_and_shows_the_city(client: TestClient) -> None:
+def test_office_needs_an_account_and_shows_the_city(
+    client: TestClient, db_engine: Engine, shared_dir: Path, tmp_path: Path
+) -> None:
+    stations = [s for s in read_station_list(BUNDLED_STATION_LIST) if s.city == "郑州"]
+    import_cnemc_file(session_factory(db_engine), shared_dir / DAY_FILE, tmp_path, stations)
     anonymous = client.get("/office", follow_redirects=False)
     assert anonymous.status_code == 303 and anonymous.headers["location"] == "/login?next=/office"
     response = sign_in(client)

@@ -74,8 +74,7 @@ class DailyAqi:
 
 def values_in_force(session: Session, grid: HourlyGrid) -> dict[str, np.ndarray]:
     """The grid's values after reviews: invalidated ones missing, corrected ones replaced."""
-    shape = grid.values["so2"].shape
-    overrides = validity_overrides(session, grid.keys, shape)
+    overrides = validity_overrides(session, grid)
     result = {}
     for pollutant in POLLUTANTS:
         has_review, valid, corrected = overrides[pollutant]

@@ -195,7 +195,7 @@ def transmission_rates(
         received |= ~np.isnan(grid.values[pollutant])
     valid_by_pollutant = valid_mask(grid, qc_flags(grid, options))
     # A review in force (a person's decision or a recorded QC run) overrides the live QC rules.
-    overrides = validity_overrides(session, grid.keys, received.shape)
+    overrides = validity_overrides(session, grid)
     for pollutant in POLLUTANTS:
         has_review, review_valid, _value = overrides[pollutant]
         present = ~np.isnan(grid.values[pollutant])
