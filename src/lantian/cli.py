@@ -80,6 +80,10 @@ def serve(
         "API 文档 / API docs: "
         f"http://{host}:{port}/api/docs"
     )
+    console.print(
+        f"工作台 http://{host}:{port}/office 需要账户 / the office dashboard needs an account: "
+        "lantian users add 用户名 --role campaign_office"
+    )
     receiver = None
     if settings.hj212_enabled and not no_hj212:
         from lantian.ingest.receiver_cli import start_receiver_process, stop_receiver_process
