@@ -81,7 +81,62 @@ def test_api_rates_and_error_shape(db_engine: Engine, shared_dir: Path, tmp_path
     )
     assert bad_period.status_code == 422
     assert bad_period.json()["error"]["details"][0]["where"] == "query.period"
-    stations = client.get("/api/v1/monitoring/stations").json()
+    stations = client.get("/api/v1/monitoring/stations", params={"limit": 1000}).json()["items"]
     assert {"code": "1324A", "name": "岗李水库(对照点)"}.items() <= next(
         s for s in stations if s["code"] == "1324A"
     ).items()
+
+
+def test_api_lists_page_through_stations_and_measurements(
+    db_engine: Engine, shared_dir: Path, tmp_path: Path
+) -> None:
+    import_cnemc_file(
+        session_factory(db_engine),
+        shared_dir / DAY_FILE,
+        tmp_path,
+        read_station_list(BUNDLED_STATION_LIST),
+    )
+    client = TestClient(create_app(Settings(data_dir=tmp_path), db_engine))
+    first = client.get("/api/v1/monitoring/stations", params={"limit": 500}).json()
+    assert first["total"] == 1605 and len(first["items"]) == 500 and first["next_offset"] == 500
+    last = client.get("/api/v1/monitoring/stations", params={"limit": 500, "offset": 1500}).json()
+    assert len(last["items"]) == 105 and last["next_offset"] is None
+    codes = [s["code"] for s in first["items"]] + [s["code"] for s in last["items"]]
+    assert codes == sorted(codes)
+    params = {
+        "station": "1316A",
+        "pollutant": "pm2_5",
+        "start": "2019-02-20T00:00:00+08:00",
+        "end": "2019-02-20T23:00:00+08:00",
+        "limit": 4,
+    }
+    page = client.get("/api/v1/monitoring/measurements", params=params).json()
+    in_file = [
+        float(value)
+        for hour in range(1, 24)
+        if (value := published_cell(shared_dir, str(hour), "PM2.5", "1316A"))
+    ]
+    assert page["total"] == len(in_file) > 4
+    assert [m["value"] for m in page["items"]] == in_file[:4]
+    rest = client.get("/api/v1/monitoring/measurements", params={**params, "offset": 4}).json()
+    times = [m["period_end"] for m in page["items"] + rest["items"]]
+    assert times == sorted(times) and len(set(times)) == page["total"]
+    naive = client.get(
+        "/api/v1/monitoring/measurements", params={**params, "start": "2019-02-20T00:00:00"}
+    )
+    assert naive.status_code == 422 and "time zone" in naive.json()["error"]["message"]
+    too_many = client.get("/api/v1/monitoring/stations", params={"limit": 5000})
+    assert (
+        too_many.status_code == 422
+        and too_many.json()["error"]["details"][0]["where"] == "query.limit"
+    )
+
+
+def published_cell(shared_dir: Path, hour: str, kind: str, station: str) -> str:
+    lines = (shared_dir / DAY_FILE).read_text(encoding="utf-8").splitlines()
+    column = lines[0].split(",").index(station)
+    for line in lines[1:]:
+        cells = line.split(",")
+        if cells[:3] == ["20190220", hour, kind]:
+            return cells[column]
+    return ""  # the hour's row is not in the (truncated) file

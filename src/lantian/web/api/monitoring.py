@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lantian.errors import InputError
-from lantian.monitoring.models import Station
+from lantian.monitoring.models import Measurement, Station
 from lantian.monitoring.quality import (
     DEFAULT_RATE_TARGET,
     Coverage,
     source_transmission_rates,
     transmission_rates,
 )
+from lantian.web.api.pagination import Limit, Offset, Page
 
 router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring 监测"])
 MAX_SPAN_DAYS = 400
@@ -28,9 +29,26 @@ class StationOut(BaseModel):
     name: str
     city: str
     tier: str
+    status: str
+    area_code: str | None
     longitude: float | None
     latitude: float | None
     is_background: bool
+    pollutants: list[str]
+    reporting_interval_s: int
+
+
+class MeasurementOut(BaseModel):
+    """One value as received (raw; reviews do not change it)."""
+
+    id: int
+    station: str
+    pollutant: str
+    averaging: str
+    period_end: datetime = Field(description="end of the averaging period (UTC)")
+    value: float
+    flag: str
+    source: str
 
 
 class CoverageOut(BaseModel):
@@ -73,11 +91,62 @@ def _check_span(start: date, end: date) -> None:
         raise InputError(f"时间跨度超过 {MAX_SPAN_DAYS} 天 / span longer than {MAX_SPAN_DAYS} days")
 
 
-@router.get("/stations", response_model=list[StationOut], summary="监测站点 / stations")
-def list_stations(request: Request) -> list[StationOut]:
+@router.get("/stations", response_model=Page[StationOut], summary="监测站点 / stations")
+def list_stations(request: Request, limit: Limit = 100, offset: Offset = 0) -> Page[StationOut]:
     with request.app.state.sessions() as session:
-        stations = session.scalars(select(Station).order_by(Station.code))
-        return [StationOut.model_validate(s, from_attributes=True) for s in stations]
+        total = session.scalar(select(func.count()).select_from(Station)) or 0
+        stations = session.scalars(
+            select(Station).order_by(Station.code).limit(limit).offset(offset)
+        )
+        items = [StationOut.model_validate(s, from_attributes=True) for s in stations]
+    return Page[StationOut].of(items, total, limit, offset)
+
+
+@router.get(
+    "/measurements", response_model=Page[MeasurementOut], summary="监测数据 / raw measurements"
+)
+def list_measurements(
+    request: Request,
+    station: str = Query(description="station code"),
+    start: datetime = Query(description="period ends after this instant (ISO 8601 with zone)"),
+    end: datetime = Query(description="period ends at or before this instant"),
+    pollutant: str | None = Query(default=None, description="so2, no2, pm10, pm2_5, co, o3, …"),
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[MeasurementOut]:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InputError(
+            "start/end 需要时区，例如 +08:00 / start and end need a time zone, e.g. +08:00"
+        )
+    _check_span(start.date(), end.date())
+    query = (
+        select(Measurement, Station.code)
+        .join(Station)
+        .where(
+            Station.code == station, Measurement.period_end > start, Measurement.period_end <= end
+        )
+    )
+    if pollutant:
+        query = query.where(Measurement.pollutant == pollutant)
+    with request.app.state.sessions() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.execute(
+            query.order_by(Measurement.period_end, Measurement.id).limit(limit).offset(offset)
+        ).all()
+    items = [
+        MeasurementOut(
+            id=m.id,
+            station=code,
+            pollutant=m.pollutant,
+            averaging=m.averaging,
+            period_end=m.period_end,
+            value=m.value,
+            flag=m.flag,
+            source=m.source,
+        )
+        for m, code in rows
+    ]
+    return Page[MeasurementOut].of(items, total, limit, offset)
 
 
 @router.get(
