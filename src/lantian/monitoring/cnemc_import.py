@@ -10,8 +10,6 @@ overlapping hours adds only the values not yet stored (the first received value 
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,8 +24,9 @@ from lantian.db.engine import transaction
 from lantian.errors import InputError
 from lantian.ingest.cnemc import CnemcFile, read_cnemc
 from lantian.ingest.station_list import StationRecord
-from lantian.monitoring.models import ImportBatch, Measurement, Station
+from lantian.monitoring.models import Measurement, Station
 from lantian.monitoring.service import upsert_stations
+from lantian.monitoring.uploads import identify_upload, keep_upload, open_batch
 
 #: CNEMC row type → lantian pollutant code of the six hourly concentrations.
 CNEMC_POLLUTANTS = {
@@ -58,14 +57,6 @@ class CnemcImportResult:
     notes: tuple[str, ...]
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def import_cnemc_file(
     sessions: sessionmaker[Session],
     path: Path,
@@ -78,13 +69,7 @@ def import_cnemc_file(
     Stations missing from the registry are registered from ``reference_stations`` (the CNEMC
     station list); codes found nowhere are registered under their code alone and reported.
     """
-    if not path.is_file():
-        raise InputError(f"{path}: 文件不存在 / no such file")
-    checksum = sha256_of(path)
-    with sessions() as session:
-        previous = session.scalar(
-            select(ImportBatch).where(ImportBatch.kind == "cnemc", ImportBatch.sha256 == checksum)
-        )
+    checksum, previous = identify_upload(sessions, path, "cnemc")
     if previous is not None:
         return CnemcImportResult(
             path,
@@ -104,10 +89,7 @@ def import_cnemc_file(
             f"{path}: 不是 CNEMC 站点文件 / not a CNEMC station file: {error}"
         ) from None
 
-    kept = uploads_dir / "cnemc" / f"{checksum[:16]}-{path.name}"
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    if not kept.exists():
-        shutil.copyfile(path, kept)
+    kept = keep_upload(path, uploads_dir, "cnemc", checksum)
 
     references = {record.code: record for record in reference_stations}
     received_at = datetime.now(UTC)
@@ -115,16 +97,7 @@ def import_cnemc_file(
         station_ids, stations_added, unknown = _register_stations(
             session, content.stations, references
         )
-        batch = ImportBatch(
-            kind="cnemc",
-            filename=path.name,
-            sha256=checksum,
-            size_bytes=path.stat().st_size,
-            stored_path=str(kept),
-            status="loading",
-        )
-        session.add(batch)
-        session.flush()
+        batch = open_batch(session, "cnemc", path, checksum, kept)
         total = added = 0
         connection = session.connection()
         for rows in _measurement_rows(content, station_ids, batch.id, received_at):

@@ -15,9 +15,9 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lantian.monitoring.models import POLLUTANTS, Measurement, Station, StationMonthAudit
+from lantian.monitoring.models import POLLUTANTS, Measurement, Station
 from lantian.monitoring.quality import HourlyGrid, load_span
-from lantian.monitoring.review import month_of
+from lantian.monitoring.review import audited_months, month_of
 from lantian.monitoring.review_state import validity_overrides
 from lantian.standards.aqi import MISSING, AqiResult, LevelInfo, daily_aqi_fixed, level_info
 from lantian.standards.aqi import realtime_aqi_fixed as realtime_kernel
@@ -122,7 +122,7 @@ def realtime_snapshot(session: Session, at: datetime | None = None) -> list[Stat
     fixed = _fixed(values_in_force(session, grid))
     result, moving = _realtime(fixed)
     present = np.logical_or.reduce([fixed[p] >= 0 for p in POLLUTANTS])
-    audited = _audited(session, grid)
+    audited = audited_months(session, [station.id for station in grid.stations])
     primary_labels = result.primary_labels()
     snapshot = []
     for s, station in enumerate(grid.stations):
@@ -175,15 +175,6 @@ def realtime_snapshot(session: Session, at: datetime | None = None) -> list[Stat
             )
         )
     return sorted(snapshot, key=lambda row: (row.aqi is None, -(row.aqi or 0), row.code))
-
-
-def _audited(session: Session, grid: HourlyGrid) -> set[tuple[int, date]]:
-    rows = session.execute(
-        select(StationMonthAudit.station_id, StationMonthAudit.month).where(
-            StationMonthAudit.station_id.in_([s.id for s in grid.stations])
-        )
-    )
-    return {(station_id, month) for station_id, month in rows}
 
 
 def station_hourly_aqi(session: Session, code: str, days: int = 7) -> list[HourlyAqi]:

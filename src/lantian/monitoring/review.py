@@ -44,13 +44,17 @@ def month_of(period_end: datetime) -> date:
     return (period_end - timedelta(hours=1)).astimezone(CHINA_TZ).date().replace(day=1)
 
 
-def _require_open_month(session: Session, measurement: Measurement) -> None:
-    month = month_of(measurement.period_end)
-    sign_off = session.scalar(
+def _sign_off(session: Session, station_id: int, month: date) -> StationMonthAudit | None:
+    return session.scalar(
         select(StationMonthAudit).where(
-            StationMonthAudit.station_id == measurement.station_id, StationMonthAudit.month == month
+            StationMonthAudit.station_id == station_id, StationMonthAudit.month == month
         )
     )
+
+
+def _require_open_month(session: Session, measurement: Measurement) -> None:
+    month = month_of(measurement.period_end)
+    sign_off = _sign_off(session, measurement.station_id, month)
     if sign_off is not None:
         raise InputError(
             f"{month:%Y-%m} 的数据已于 {sign_off.audited_at:%Y-%m-%d} 由 {sign_off.audited_by} 审核确认，"
@@ -147,7 +151,7 @@ def run_automatic_qc(
         if names:
             flagged.append((measurement_id, grid.raw_values[measurement_id], names))
     existing = latest_reviews(session, [m for m, _, _ in flagged])
-    audited = _audited_months(session, [station.id for station in grid.stations])
+    audited = audited_months(session, [station.id for station in grid.stations])
     added = 0
     now = datetime.now(UTC)
     for measurement_id, value, names in flagged:
@@ -174,7 +178,8 @@ def run_automatic_qc(
     return QcRunResult(len(grid.keys), len(flagged), added)
 
 
-def _audited_months(session: Session, station_ids: list[int]) -> set[tuple[int, date]]:
+def audited_months(session: Session, station_ids: list[int]) -> set[tuple[int, date]]:
+    """(station id, month) of every signed-off month of the stations."""
     rows = session.execute(
         select(StationMonthAudit.station_id, StationMonthAudit.month).where(
             StationMonthAudit.station_id.in_(station_ids)
@@ -198,11 +203,7 @@ def audit_month(
         raise InputError(
             f"{first:%Y-%m} 尚未结束，不能审核确认 / the month {first:%Y-%m} has not ended yet"
         )
-    exists = session.scalar(
-        select(StationMonthAudit).where(
-            StationMonthAudit.station_id == station.id, StationMonthAudit.month == first
-        )
-    )
+    exists = _sign_off(session, station.id, first)
     if exists is not None:
         raise InputError(
             f"{station_code} {first:%Y-%m} 已审核 / already audited by {exists.audited_by}"

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session
 
 from lantian.monitoring.models import POLLUTANTS, Measurement, MeasurementReview
@@ -26,15 +26,20 @@ def latest_reviews(session: Session, measurement_ids: list[int]) -> dict[int, Me
             .group_by(MeasurementReview.measurement_id)
             .subquery()
         )
-        rows = session.scalars(
-            select(MeasurementReview).join(
-                newest,
-                (MeasurementReview.measurement_id == newest.c.measurement_id)
-                & (MeasurementReview.version == newest.c.v),
-            )
-        )
-        found |= {review.measurement_id: review for review in rows}
+        found |= _in_force(session, newest)
     return found
+
+
+def _in_force(session: Session, newest: Subquery) -> dict[int, MeasurementReview]:
+    """The reviews named by a (measurement_id, v = newest version) subquery, by measurement."""
+    rows = session.scalars(
+        select(MeasurementReview).join(
+            newest,
+            (MeasurementReview.measurement_id == newest.c.measurement_id)
+            & (MeasurementReview.version == newest.c.v),
+        )
+    )
+    return {review.measurement_id: review for review in rows}
 
 
 def reviews_in_span(
@@ -56,14 +61,7 @@ def reviews_in_span(
         .group_by(MeasurementReview.measurement_id)
         .subquery()
     )
-    rows = session.scalars(
-        select(MeasurementReview).join(
-            in_span,
-            (MeasurementReview.measurement_id == in_span.c.measurement_id)
-            & (MeasurementReview.version == in_span.c.v),
-        )
-    )
-    return {review.measurement_id: review for review in rows}
+    return _in_force(session, in_span)
 
 
 def validity_overrides(

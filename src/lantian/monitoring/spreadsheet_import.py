@@ -25,7 +25,6 @@ import codecs
 import csv
 import io
 import re
-import shutil
 import unicodedata
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -41,8 +40,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from lantian.db.bulk import insert_ignoring_conflicts
 from lantian.db.engine import transaction
 from lantian.errors import InputError
-from lantian.monitoring.cnemc_import import sha256_of
-from lantian.monitoring.models import POLLUTANTS, ImportBatch, Measurement, Station
+from lantian.monitoring.models import POLLUTANTS, Measurement, Station
+from lantian.monitoring.uploads import identify_upload, keep_upload, open_batch
 from lantian.timeutil import CHINA_TZ
 
 BATCH_KIND: Final = "spreadsheet"
@@ -872,15 +871,7 @@ def import_hourly_file(
     Raises :class:`SpreadsheetRejected` listing every problem, including station codes missing
     from the registry; :class:`InputError` for a file that cannot be read at all.
     """
-    if not path.is_file():
-        raise InputError(f"{path}: 文件不存在 / no such file")
-    checksum = sha256_of(path)
-    with sessions() as session:
-        previous = session.scalar(
-            select(ImportBatch).where(
-                ImportBatch.kind == BATCH_KIND, ImportBatch.sha256 == checksum
-            )
-        )
+    checksum, previous = identify_upload(sessions, path, BATCH_KIND)
     if previous is not None:
         total = previous.rows_loaded + previous.rows_skipped
         return HourlyImportResult(path, previous.id, True, total, 0, total, 0)
@@ -903,23 +894,11 @@ def import_hourly_file(
     if problems:
         raise SpreadsheetRejected(path, in_sheet_order(problems, content.header))
 
-    kept = uploads_dir / "spreadsheet" / f"{checksum[:16]}-{path.name}"
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    if not kept.exists():
-        shutil.copyfile(path, kept)
+    kept = keep_upload(path, uploads_dir, BATCH_KIND, checksum)
 
     received_at = datetime.now(UTC)
     with transaction(sessions) as session:
-        batch = ImportBatch(
-            kind=BATCH_KIND,
-            filename=path.name,
-            sha256=checksum,
-            size_bytes=path.stat().st_size,
-            stored_path=str(kept),
-            status="loading",
-        )
-        session.add(batch)
-        session.flush()
+        batch = open_batch(session, BATCH_KIND, path, checksum, kept)
         connection = session.connection()
         overlapping = _count_other_sources(session, content.values, station_ids)
         rows = [
