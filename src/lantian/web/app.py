@@ -25,7 +25,7 @@ from lantian.db.engine import create_db_engine, session_factory
 from lantian.errors import InputError
 from lantian.logs import get_logger
 from lantian.timeutil import format_cn_hour
-from lantian.web import account_pages, office, pages, system
+from lantian.web import account_pages, i18n, office, pages, system
 from lantian.web.access import LoginRequired, login_redirect, principal, session_csrf
 from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
@@ -35,9 +35,14 @@ WEB_DIR = Path(__file__).parent
 log = get_logger("lantian.web")
 
 
-def _who_and_csrf(request: Request) -> dict[str, Any]:
-    """Every page knows who is signed in and carries the session's CSRF token in its forms."""
-    return {"who": principal(request), "csrf": session_csrf(request)}
+def _page_context(request: Request) -> dict[str, Any]:
+    """Every page knows who is signed in, carries the session's CSRF token in its forms and
+    speaks the chosen language."""
+    return {
+        "who": principal(request),
+        "csrf": session_csrf(request),
+        **i18n.language_context(request),
+    }
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -66,10 +71,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.session_signer = SessionSigner(app.state.secret_key)
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    templates = Jinja2Templates(directory=WEB_DIR / "templates", context_processors=[_who_and_csrf])
+    templates = Jinja2Templates(directory=WEB_DIR / "templates", context_processors=[_page_context])
     templates.env.filters["cn_hour"] = format_cn_hour
     templates.env.filters["number"] = format_number
     templates.env.filters["pollutant_label"] = pollutant_label
+    templates.env.globals["version"] = __version__
+    templates.env.globals["t"] = i18n.translate
+    templates.env.globals["tt"] = i18n.translate_both
     # Root-relative links keep pages working behind a reverse proxy and never name a host.
     templates.env.globals["static_url"] = lambda path: f"/static/{path}"
     app.state.templates = templates
@@ -151,6 +159,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.include_router(system.router)
     app.include_router(account_pages.router)
+    app.include_router(i18n.router)
     app.include_router(office.router)
     app.include_router(monitoring_api.router)
     app.include_router(public_api.router)
