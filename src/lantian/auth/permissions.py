@@ -128,6 +128,8 @@ class Principal:
     username: str | None
     role: str
     scope: str | None = None
+    #: Set after an administrator's reset: every page sends the account to change its password.
+    must_change_password: bool = False
 
     def __post_init__(self) -> None:
         if self.role != PUBLIC_ROLE and self.role not in ROLES:
@@ -137,7 +139,12 @@ class Principal:
 
     @classmethod
     def of(cls, account: _Account) -> Principal:
-        return cls(account.username, account.role, account.scope)
+        return cls(
+            account.username,
+            account.role,
+            account.scope,
+            bool(getattr(account, "must_change_password", False)),
+        )
 
     @property
     def is_public(self) -> bool:

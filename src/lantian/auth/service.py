@@ -258,6 +258,8 @@ def _store_password(user: User, password: str, moment: datetime, *, must_change:
     user.password_hash = passwords.hash_password(password)
     user.password_changed_at = moment
     user.must_change_password = must_change
+    # Every session signed in with the old password ends (a stolen cookie dies with it).
+    user.session_version += 1
     user.session_version += 1  # every session opened with the old password ends
 
 

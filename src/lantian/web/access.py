@@ -14,7 +14,13 @@ from fastapi.responses import RedirectResponse
 
 from lantian.auth.permissions import PUBLIC, Principal
 from lantian.auth.service import principal_of_session
-from lantian.auth.sessions import COOKIE_NAME, InvalidSession, SessionSigner, csrf_token
+from lantian.auth.sessions import (
+    COOKIE_NAME,
+    InvalidSession,
+    SessionSigner,
+    csrf_token,
+    verify_csrf,
+)
 
 #: The sign-in form has no session yet: its CSRF token is a random value in a cookie of its own
 #: that the form must echo (double submit; the cookie is SameSite=Strict and HttpOnly).
@@ -26,6 +32,22 @@ class LoginRequired(Exception):
 
     def __init__(self, next_path: str) -> None:
         self.next_path = next_path
+
+
+class PasswordChangeRequired(Exception):
+    """Raised by pages while the account must change its reset password; answered with a
+    redirect to the password form."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+class Forbidden(Exception):
+    """Raised by pages when the signed-in account may not see or do this; answered with 403."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def signer(request: Request) -> SessionSigner:
@@ -46,6 +68,17 @@ def principal(request: Request) -> Principal:
 
 def require_account(request: Request) -> Principal:
     """A page dependency: the signed-in principal, or a redirect to the sign-in page."""
+    who = principal(request)
+    if who.is_public:
+        raise LoginRequired(request.url.path)
+    if who.must_change_password:
+        raise PasswordChangeRequired(request.url.path)
+    return who
+
+
+def require_signed_in(request: Request) -> Principal:
+    """Like :func:`require_account`, but lets an account that must change its password through
+    (the password form itself)."""
     who = principal(request)
     if who.is_public:
         raise LoginRequired(request.url.path)
@@ -77,3 +110,16 @@ def safe_next(next_path: str | None) -> str:
     if next_path and next_path.startswith("/") and not next_path.startswith("//"):
         return next_path
     return "/office"
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    """Refuse a signed-in form post whose CSRF token is missing or wrong (403)."""
+    cookie = request.cookies.get(COOKIE_NAME)
+    try:
+        claims = signer(request).read(cookie) if cookie else None
+    except InvalidSession:
+        claims = None
+    if claims is None or not verify_csrf(request.app.state.secret_key, claims.session_id, token):
+        raise Forbidden(
+            "缺少或错误的表单令牌，请刷新页面后重试 / missing or wrong form token (CSRF); reload the page and try again"
+        )

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
@@ -25,8 +26,15 @@ from lantian.db.engine import create_db_engine, session_factory
 from lantian.errors import InputError
 from lantian.logs import get_logger
 from lantian.timeutil import format_cn_hour
-from lantian.web import account_pages, i18n, office, pages, system
-from lantian.web.access import LoginRequired, login_redirect, principal, session_csrf
+from lantian.web import account_admin, account_pages, i18n, office, pages, system
+from lantian.web.access import (
+    Forbidden,
+    LoginRequired,
+    PasswordChangeRequired,
+    login_redirect,
+    principal,
+    session_csrf,
+)
 from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
 from lantian.web.formatting import format_number, pollutant_label
@@ -157,8 +165,28 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def login_required(_request: Request, error: LoginRequired) -> Response:
         return login_redirect(error.next_path)
 
+    @app.exception_handler(PasswordChangeRequired)
+    async def password_change_required(
+        _request: Request, error: PasswordChangeRequired
+    ) -> Response:
+        return RedirectResponse(f"/account?next={quote(error.next_path)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, error: Forbidden) -> Response:
+        if request.url.path.startswith("/api"):
+            return JSONResponse(
+                {"error": {"code": "forbidden", "message": error.message}}, status_code=403
+            )
+        return HTMLResponse(
+            '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>403</title>'
+            f'<h1>403</h1><p id="forbidden">{html.escape(error.message)}</p>'
+            '<p><a href="/office">返回工作台 / back to the office</a></p></html>',
+            status_code=403,
+        )
+
     app.include_router(system.router)
     app.include_router(account_pages.router)
+    app.include_router(account_admin.router)
     app.include_router(i18n.router)
     app.include_router(office.router)
     app.include_router(monitoring_api.router)

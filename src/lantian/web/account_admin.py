@@ -1,0 +1,219 @@
+"""Account pages: a person changes their own password; an administrator adds, disables, enables
+and resets accounts. Every change goes through :mod:`lantian.auth.service` and so to the audit
+log; every form is CSRF-protected; a temporary password is shown once and never stored in clear.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from lantian.auth import service as accounts
+from lantian.auth.models import ROLES, SCOPED_ROLES
+from lantian.auth.passwords import temporary_password
+from lantian.auth.permissions import Action, Principal, can, resource
+from lantian.auth.sessions import COOKIE_NAME, cookie_attributes
+from lantian.db.engine import transaction
+from lantian.errors import InputError
+from lantian.web.access import (
+    Forbidden,
+    check_csrf,
+    require_account,
+    require_signed_in,
+    safe_next,
+    signer,
+)
+
+router = APIRouter(include_in_schema=False)
+
+ROLE_NAMES = {
+    "administrator": ("管理员", "Administrator"),
+    "campaign_office": ("攻坚办", "Campaign office"),
+    "unit": ("责任单位", "Unit (department)"),
+    "township": ("乡镇（街道）", "Township"),
+    "inspector": ("督查人员", "Inspector"),
+    "leader": ("领导", "Leader"),
+    "device": ("设备", "Device"),
+}
+
+
+def _render(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status_code
+    )
+    return response
+
+
+def _account_page(
+    request: Request, who: Principal, message: str = "", error: str = "", status: int = 200
+) -> HTMLResponse:
+    with request.app.state.sessions() as session:
+        user = accounts.get_user(session, who.username or "")
+        context = {
+            "account": user,
+            "role_name": ROLE_NAMES.get(user.role, (user.role, user.role)),
+            "message": message,
+            "error": error,
+            "next": safe_next(request.query_params.get("next")),
+        }
+        return _render(request, "account.html", context, status)
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, who: Principal = Depends(require_signed_in)) -> HTMLResponse:
+    """My account: who I am, my role and scope, and the password form."""
+    return _account_page(request, who)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    current_password: str = Form(""),
+    new_password: str = Form(""),
+    repeat_password: str = Form(""),
+    csrf: str = Form(""),
+    next: str = Form("/office"),
+    who: Principal = Depends(require_signed_in),
+) -> Response:
+    check_csrf(request, csrf)
+    if new_password != repeat_password:
+        return _account_page(
+            request, who, error="两次输入的新密码不一致 / the two new passwords differ", status=422
+        )
+    try:
+        with transaction(request.app.state.sessions) as session:
+            user = accounts.change_password(
+                session, who.username or "", current_password, new_password
+            )
+            token = accounts.start_session(signer(request), user)
+    except InputError as error:
+        return _account_page(request, who, error=str(error), status=422)
+    # The change ended every session, this one too: continue in a new one.
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        COOKIE_NAME, token, **cookie_attributes(https=request.url.scheme == "https")
+    )
+    return response
+
+
+# --- administration ----------------------------------------------------------------------------
+
+
+def _require_account_reader(who: Principal = Depends(require_account)) -> Principal:
+    if not can(who, Action.READ, resource("account")):
+        raise Forbidden("无权查看账户 / you may not see the accounts")
+    return who
+
+
+def _users_page(
+    request: Request,
+    who: Principal,
+    *,
+    shown_password: tuple[str, str] | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    with request.app.state.sessions() as session:
+        users = accounts.list_users(session)
+        context = {
+            "users": users,
+            "roles": ROLES,
+            "role_names": ROLE_NAMES,
+            "scoped_roles": SCOPED_ROLES,
+            "may_write": can(who, Action.WRITE, resource("account")),
+            "shown_password": shown_password,
+            "error": error,
+        }
+        return _render(request, "users.html", context, status)
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users(request: Request, who: Principal = Depends(_require_account_reader)) -> HTMLResponse:
+    """The accounts: role, scope, state, lock; an administrator's forms beside them."""
+    return _users_page(request, who)
+
+
+def _require_account_writer(who: Principal = Depends(require_account)) -> Principal:
+    if not can(who, Action.WRITE, resource("account")):
+        raise Forbidden("只有管理员可以管理账户 / only an administrator manages accounts")
+    return who
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+def add_user(
+    request: Request,
+    username: str = Form(""),
+    display_name: str = Form(""),
+    role: str = Form(""),
+    scope: str = Form(""),
+    csrf: str = Form(""),
+    who: Principal = Depends(_require_account_writer),
+) -> HTMLResponse:
+    check_csrf(request, csrf)
+    password = temporary_password()
+    try:
+        with transaction(request.app.state.sessions) as session:
+            user = accounts.add_user(
+                session,
+                username=username,
+                role=role,
+                password=password,
+                actor=who.username or "",
+                scope=scope or None,
+                display_name=display_name or None,
+                must_change_password=True,
+            )
+            name = user.username
+    except InputError as error:
+        return _users_page(request, who, error=str(error), status=422)
+    return _users_page(request, who, shown_password=(name, password))
+
+
+@router.post("/admin/users/{username}/reset", response_class=HTMLResponse)
+def reset_password(
+    request: Request,
+    username: str,
+    csrf: str = Form(""),
+    reason: str = Form(""),
+    who: Principal = Depends(_require_account_writer),
+) -> HTMLResponse:
+    check_csrf(request, csrf)
+    try:
+        with transaction(request.app.state.sessions) as session:
+            password = accounts.reset_password(
+                session, username, actor=who.username or "", reason=reason or None
+            )
+    except InputError as error:
+        return _users_page(request, who, error=str(error), status=422)
+    return _users_page(request, who, shown_password=(username, password))
+
+
+@router.post("/admin/users/{username}/active", response_class=HTMLResponse)
+def set_active(
+    request: Request,
+    username: str,
+    active: str = Form(""),
+    csrf: str = Form(""),
+    reason: str = Form(""),
+    who: Principal = Depends(_require_account_writer),
+) -> Response:
+    check_csrf(request, csrf)
+    if username == who.username and active != "1":
+        return _users_page(
+            request,
+            who,
+            error="不能停用自己的账户 / you cannot disable your own account",
+            status=422,
+        )
+    try:
+        with transaction(request.app.state.sessions) as session:
+            accounts.set_active(
+                session, username, active == "1", actor=who.username or "", reason=reason or None
+            )
+    except InputError as error:
+        return _users_page(request, who, error=str(error), status=422)
+    return RedirectResponse("/admin/users", status_code=303)
