@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lantian.db.engine import transaction
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring import service as monitoring
+from lantian.monitoring.areas import assign_station_areas, read_boundaries
 from lantian.monitoring.cnemc_import import import_cnemc_file
 from lantian.monitoring.models import ImportBatch, Station
 from lantian.monitoring.registry import load_station_registry, read_station_registry
@@ -61,6 +62,10 @@ def load_demo(
             f"站点 stations ({DEMO_CITY}): +{result.added} 新增 added, "
             f"{result.updated} 更新 updated, {result.unchanged} 未变 unchanged"
         )
+        # The demo city's stations rank by the district their coordinates lie in.
+        located = assign_station_areas(session, read_boundaries(), actor="demo")
+        if located:
+            report.steps.append(f"站点辖区 station areas from boundaries: {len(located)}")
     imported = import_cnemc_file(sessions, ZHENGZHOU_EXTRACT, uploads_dir, references, on_values)
     if imported.already_imported:
         report.steps.append(

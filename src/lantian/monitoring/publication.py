@@ -83,7 +83,8 @@ def values_in_force(session: Session, grid: HourlyGrid) -> dict[str, np.ndarray]
     return result
 
 
-def _fixed(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def fixed_values(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Values in force as fixed-point integers (x 10**decimals, MISSING = -1), GB/T 8170-rounded."""
     return {p: quantize(values[p], DECIMALS.get(p, 0)) for p in POLLUTANTS}
 
 
@@ -119,7 +120,7 @@ def realtime_snapshot(session: Session, at: datetime | None = None) -> list[Stat
     grid = load_span(session, end - timedelta(hours=LOOKBACK_HOURS + 24), end)
     if not grid.stations:
         return []
-    fixed = _fixed(values_in_force(session, grid))
+    fixed = fixed_values(values_in_force(session, grid))
     result, moving = _realtime(fixed)
     present = np.logical_or.reduce([fixed[p] >= 0 for p in POLLUTANTS])
     audited = audited_months(session, [station.id for station in grid.stations])
@@ -187,7 +188,7 @@ def station_hourly_aqi(session: Session, code: str, days: int = 7) -> list[Hourl
     grid = load_span(session, end - timedelta(days=days, hours=24), end, [code])
     if not grid.stations:
         return []
-    result, _moving = _realtime(_fixed(values_in_force(session, grid)))
+    result, _moving = _realtime(fixed_values(values_in_force(session, grid)))
     labels = result.primary_labels()
     return [
         HourlyAqi(
@@ -207,7 +208,7 @@ def station_daily_aqi(session: Session, code: str, year: int) -> list[DailyAqi]:
     grid = load_span(session, start, end, [code])
     if not grid.stations:
         return []
-    fixed = _fixed(values_in_force(session, grid))
+    fixed = fixed_values(values_in_force(session, grid))
     stats = {
         INDICATOR[p]: daily_average(fixed[p]).value for p in ("so2", "no2", "co", "pm10", "pm2_5")
     }
@@ -251,7 +252,7 @@ def city_hourly_aqi(session: Session, hours: int = 24) -> list[CityHour]:
     city = [s for s, station in enumerate(grid.stations) if not station.is_background]
     if not city:
         return []
-    fixed = _fixed(values_in_force(session, grid))
+    fixed = fixed_values(values_in_force(session, grid))
     means = {p: station_mean(fixed[p][:, city]).value[:, None] for p in POLLUTANTS}
     result, _moving = _realtime(means)
     labels = result.primary_labels()

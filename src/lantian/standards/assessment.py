@@ -86,6 +86,8 @@ def percentile_fixed(daily_fixed: npt.ArrayLike, p: int) -> IntArray:
     high_idx = np.minimum(s, last)
     low = np.take_along_axis(ordered, low_idx[None, ...], axis=0)[0]
     high = np.take_along_axis(ordered, high_idx[None, ...], axis=0)[0]
+    # A column without valid values holds only the sentinel: zero it so nothing overflows.
+    low, high = np.where(n > 0, low, 0), np.where(n > 0, high, 0)
     hundredfold = 100 * low + (high - low) * r
     return np.where(n > 0, round_half_even_div(hundredfold, 100), MISSING).astype(np.int64)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 #: Indicator keys of the standards kernels → how pages write them.
 POLLUTANT_LABELS = {
     "PM25": "PM2.5",
@@ -25,8 +27,8 @@ def pollutant_label(key: str) -> str:
     return POLLUTANT_LABELS.get(key, key)
 
 
-def format_number(value: float | None, decimals: int = 0) -> str:
+def format_number(value: float | Fraction | None, decimals: int = 0) -> str:
     """A concentration for a table cell: fixed decimals, "—" when missing."""
     if value is None:
         return "—"
-    return f"{value:,.{decimals}f}"
+    return f"{float(value):,.{decimals}f}"

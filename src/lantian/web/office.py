@@ -1,22 +1,44 @@
-"""The office dashboard (sign-in required): city AQI now and over 24 hours, station ranking,
-upload rates against the plan's 90 % line."""
+"""The office dashboard (sign-in required): city AQI now and over 24 hours, station and township
+ranking, upload rates against the plan's 90 % line; and each area's own page, which a township
+account may open for its own area only."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 
-from lantian import __version__
-from lantian.auth.permissions import Principal
+from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.monitoring import publication
+from lantian.monitoring.areas import area_names, read_boundaries
+from lantian.monitoring.models import Station
 from lantian.monitoring.quality import DEFAULT_RATE_TARGET, transmission_rates
+from lantian.monitoring.ranking import AreaRank, area_ranking
+from lantian.plans import plan_dir
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
-from lantian.web.access import require_account
+from lantian.web.access import Forbidden, require_account
 
 router = APIRouter(include_in_schema=False)
+
+
+def _names(request: Request) -> dict[str, str]:
+    cached: dict[str, str] | None = getattr(request.app.state, "area_names", None)
+    if cached is None:
+        try:
+            plan = plan_dir(request.app.state.settings)
+        except ValueError:
+            plan = None
+        cached = area_names(plan, read_boundaries())
+        request.app.state.area_names = cached
+    return cached
+
+
+def _month_so_far(newest_day: date) -> tuple[date, date]:
+    return newest_day.replace(day=1), newest_day
 
 
 @router.get("/office", response_class=HTMLResponse)
@@ -25,20 +47,25 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
         city = publication.city_hourly_aqi(session)
         stations = publication.realtime_snapshot(session)
         newest = publication.newest_hour(session)
-        rates = []
+        rates: list[Any] = []
+        ranking: list[AreaRank] = []
+        month: tuple[date, date] | None = None
         if newest is not None:
-            last_day = (newest.astimezone(CHINA_TZ)).date()
+            month = _month_so_far(newest.astimezone(CHINA_TZ).date())
             rates = transmission_rates(
-                session, last_day.replace(day=1), last_day, "month", None, DEFAULT_RATE_TARGET
+                session, month[0], month[1], "month", None, DEFAULT_RATE_TARGET
             )
+            ranking = area_ranking(session, *month)
     now = next((hour for hour in reversed(city) if hour.aqi is not None), None)
     context: dict[str, Any] = {
-        "version": __version__,
-        "who": who,
         "city_now": now,
         "city_level": level_info(_level(now.aqi)) if now and now.aqi is not None else None,
         "stations": [row for row in stations if row.aqi is not None],
         "rates": rates,
+        "ranking": ranking,
+        "area_names": _names(request),
+        "month": month,
+        "own_area": who.scope if who.role == "township" else None,
         "target": DEFAULT_RATE_TARGET,
         "trend": {
             "hours": [h.hour_end.astimezone(CHINA_TZ).strftime("%d日%H时") for h in city],
@@ -47,6 +74,53 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
     }
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, "office.html", context
+    )
+    return response
+
+
+@router.get("/office/areas/{code}", response_class=HTMLResponse)
+def area_page(
+    request: Request, code: str, who: Principal = Depends(require_account)
+) -> HTMLResponse:
+    """An area's own page: its stations now, their upload rates and its place in the ranking.
+
+    Upload and validity figures are working data of the area, not published: a township account
+    sees its own area only (permission ``read`` on ``measurement`` within its area).
+    """
+    if not can(who, Action.READ, resource("measurement", area=code)):
+        raise Forbidden(f"无权查看辖区 {code} 的数据 / you may not see the data of area {code}")
+    with request.app.state.sessions() as session:
+        codes = list(
+            session.scalars(
+                select(Station.code).where(Station.area_code == code).order_by(Station.code)
+            )
+        )
+        if not codes and code not in _names(request):
+            raise HTTPException(404, f"辖区 {code} 不存在 / no area {code}")
+        newest = publication.newest_hour(session)
+        now = [row for row in publication.realtime_snapshot(session) if row.code in codes]
+        rates: list[Any] = []
+        rank: AreaRank | None = None
+        ranked = 0
+        month: tuple[date, date] | None = None
+        if newest is not None and codes:
+            month = _month_so_far(newest.astimezone(CHINA_TZ).date())
+            rates = transmission_rates(session, *month, "month", codes, DEFAULT_RATE_TARGET)
+            ranking = area_ranking(session, *month)
+            ranked = sum(1 for row in ranking if row.rank is not None)
+            rank = next((row for row in ranking if row.area_code == code), None)
+    context = {
+        "code": code,
+        "name": _names(request).get(code, code),
+        "stations": now,
+        "rates": rates,
+        "rank": rank,
+        "ranked": ranked,
+        "month": month,
+        "target": DEFAULT_RATE_TARGET,
+    }
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, "area.html", context
     )
     return response
 

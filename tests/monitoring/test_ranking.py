@@ -1,0 +1,90 @@
+"""Township (area) ranking on real CNEMC data, checked against a plain recomputation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+
+from lantian.db.engine import session_factory, transaction
+from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
+from lantian.monitoring.areas import assign_station_areas, read_boundaries
+from lantian.monitoring.cnemc_import import import_cnemc_file
+from lantian.monitoring.models import Measurement, Station
+from lantian.monitoring.ranking import area_ranking
+from lantian.timeutil import CHINA_TZ
+
+DAYS = ["20190102", "20190103", "20190104", "20190105"]
+
+
+def half_even(value: Fraction) -> int:
+    return int((Decimal(value.numerator) / Decimal(value.denominator)).quantize(0, ROUND_HALF_EVEN))
+
+
+def load(db_engine: Engine, shared_dir: Path, tmp_path: Path) -> None:
+    sessions = session_factory(db_engine)
+    stations = [s for s in read_station_list(BUNDLED_STATION_LIST) if s.city == "郑州"]
+    for day in DAYS:
+        path = shared_dir / f"data/cnemc/national_daily/china_sites_{day}.csv"
+        import_cnemc_file(sessions, path, tmp_path, stations)
+    with transaction(sessions) as session:
+        assign_station_areas(session, read_boundaries(), actor="test")
+
+
+def test_districts_from_boundaries_and_area_pm25_from_station_daily_means(
+    db_engine: Engine, shared_dir: Path, tmp_path: Path
+) -> None:
+    load(db_engine, shared_dir, tmp_path)
+    first, last = date(2019, 1, 2), date(2019, 1, 5)
+    with session_factory(db_engine)() as session:
+        areas = {
+            code: area for code, area in session.execute(select(Station.code, Station.area_code))
+        }
+        assert areas["1324A"] == "410108"  # 岗李水库 lies in 惠济区
+        assert areas["1323A"] == "410103"  # 河医大 in 二七区
+        assert areas["1320A"] == areas["1321A"] == "410104"  # 经开区管委, 四十七中: 管城回族区
+        ranking = area_ranking(session, first, last)
+        members = {
+            code: area
+            for code, area, background in session.execute(
+                select(Station.code, Station.area_code, Station.is_background)
+            )
+            if area and not background
+        }
+        # Plain recomputation: hour-ending labels, a natural day needs >= 20 hours (GB 3095).
+        hourly: dict[tuple[str, date], list[float]] = defaultdict(list)
+        for code, period_end, value in session.execute(
+            select(Station.code, Measurement.period_end, Measurement.value)
+            .join(Station)
+            .where(Measurement.pollutant == "pm2_5", Measurement.averaging == "1h")
+        ):
+            day = (period_end.astimezone(CHINA_TZ) - timedelta(hours=1)).date()
+            if code in members and first <= day <= last:
+                hourly[(code, day)].append(value)
+    station_daily = {
+        key: half_even(Fraction(sum(Fraction(str(v)) for v in values), len(values)))
+        for key, values in hourly.items()
+        if len(values) >= 20
+    }
+    by_area: dict[str, dict[date, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for (code, day), value in station_daily.items():
+        by_area[members[code]][day].append(value)
+    expected = {
+        area: half_even(
+            Fraction(sum(half_even(Fraction(sum(v), len(v))) for v in days.values()), len(days))
+        )
+        for area, days in by_area.items()
+    }
+    got = {row.area_code: row.pm2_5 for row in ranking}
+    assert set(got) == set(expected) == {"410103", "410104", "410105", "410102"}
+    for area, value in expected.items():
+        assert got[area] == value, area
+    # Ranked cleanest first by the composite index; the background station's area is not ranked.
+    ranks = [row.rank for row in ranking]
+    assert ranks == sorted(ranks)
+    assert all(row.composite is not None and row.composite > 0 for row in ranking)
+    assert "410108" not in got
