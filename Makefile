@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 LOCK   := requirements.lock
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: run test lint typecheck unit lock clean help
+.PHONY: run test lint typecheck unit browser lock clean help
 
 help:
 	@echo "make run   — 启动平台 / start the platform at http://127.0.0.1:8000 (SQLite, demo data)"
@@ -39,8 +39,22 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.installed-dev
+unit: $(VENV)/.installed-dev browser
 	$(BIN)/pytest
+
+# The browser tests drive the system's Chromium. As root (CI) a missing one is installed from
+# Debian's packages; otherwise the message says what to install. The tests fail without it.
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	    || [ -n "$$LANTIAN_TEST_CHROMIUM" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else \
+	    echo "browser tests need Chromium: sudo apt-get install chromium (or set LANTIAN_TEST_CHROMIUM)" >&2; \
+	    exit 1; \
+	fi
 
 test: lint typecheck unit
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,7 +11,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
@@ -51,6 +50,35 @@ def _page_context(request: Request) -> dict[str, Any]:
         "csrf": session_csrf(request),
         **i18n.language_context(request),
     }
+
+
+ERROR_TITLES = {
+    403: ("无权访问", "Forbidden"),
+    404: ("未找到", "Not found"),
+    405: ("不允许的方法", "Method not allowed"),
+}
+
+
+def _error_page(
+    request: Request, status: int, message: str, *, element_id: str = "error"
+) -> Response:
+    """An error for people: the site's frame, what went wrong, and a way back."""
+    title = ERROR_TITLES.get(status, ("出错了", "Error"))
+    signed_in = not principal(request).is_public
+    context = {
+        "status": status,
+        "title_zh": title[0],
+        "title_en": title[1],
+        "message": message,
+        "element_id": element_id,
+        "back_href": "/office" if signed_in else "/",
+        "back_zh": "返回工作台" if signed_in else "返回实时发布",
+        "back_en": "Back to the office" if signed_in else "Back to the real-time page",
+    }
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, "error.html", context, status_code=status
+    )
+    return response
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -129,12 +157,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 {"error": {"code": code, "message": str(error.detail)}},
                 status_code=error.status_code,
             )
-        return HTMLResponse(
-            f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{error.status_code}</title>'
-            f"<h1>{error.status_code}</h1><p>{html.escape(str(error.detail))}</p>"
-            '<p><a href="/">返回实时发布 / back to the real-time page</a></p></html>',
-            status_code=error.status_code,
-        )
+        return _error_page(request, error.status_code, str(error.detail))
 
     @app.exception_handler(InputError)
     async def input_error(_request: Request, error: InputError) -> Response:
@@ -177,12 +200,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             return JSONResponse(
                 {"error": {"code": "forbidden", "message": error.message}}, status_code=403
             )
-        return HTMLResponse(
-            '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>403</title>'
-            f'<h1>403</h1><p id="forbidden">{html.escape(error.message)}</p>'
-            '<p><a href="/office">返回工作台 / back to the office</a></p></html>',
-            status_code=403,
-        )
+        return _error_page(request, 403, error.message, element_id="forbidden")
 
     app.include_router(system.router)
     app.include_router(account_pages.router)
