@@ -27,6 +27,10 @@ from lantian.auth.sessions import (
 LOGIN_CSRF_COOKIE = "lantian_login_csrf"
 
 
+#: Accounts of machines, not people: they use the protocols, never the pages.
+MACHINE_ROLES = frozenset({"device"})
+
+
 class LoginRequired(Exception):
     """Raised by pages that need an account; the app answers with a redirect to /login."""
 
@@ -71,6 +75,11 @@ def require_account(request: Request) -> Principal:
     who = principal(request)
     if who.is_public:
         raise LoginRequired(request.url.path)
+    if who.role in MACHINE_ROLES:
+        raise Forbidden(
+            "设备账户只用于报送 HJ 212 数据，不能使用工作页面 / a device account only submits "
+            "HJ 212 data; it cannot use the office pages"
+        )
     if who.must_change_password:
         raise PasswordChangeRequired(request.url.path)
     return who
@@ -82,6 +91,8 @@ def require_signed_in(request: Request) -> Principal:
     who = principal(request)
     if who.is_public:
         raise LoginRequired(request.url.path)
+    if who.role in MACHINE_ROLES:
+        raise Forbidden("设备账户不能使用工作页面 / a device account cannot use the pages")
     return who
 
 
