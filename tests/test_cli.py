@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from lantian import __version__
+from lantian.demo.accounts import DEMO_PASSWORD
 from tests.support.postgres import free_port
 
 LANTIAN = [sys.executable, "-m", "lantian"]
@@ -108,7 +110,18 @@ def test_upgrade_demo_and_serve_healthz(tmp_path: Path) -> None:
         assert b"CN=9011" in reply and b"QnRtn=4" in reply
         home = httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text
         assert '<div class="value" id="station-count">9</div>' in home
-        assert '规划中 <span lang="en">planned</span> 15' in home
+        assert "规划中 15" in home
+        # The demo's accounts sign in with the README's password, and land on the dashboard.
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as browser:
+            form = browser.get("/login").text
+            token = re.search(r'name="csrf" value="([^"]*)"', form)
+            assert token
+            signed_in = browser.post(
+                "/login",
+                data={"username": "office", "password": DEMO_PASSWORD, "csrf": token.group(1)},
+            )
+            assert signed_in.status_code == 303 and signed_in.headers["location"] == "/office"
+            assert browser.get("/office").status_code == 200
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -116,6 +129,7 @@ def test_upgrade_demo_and_serve_healthz(tmp_path: Path) -> None:
     output = log_path.read_text(encoding="utf-8")
     assert f"http://127.0.0.1:{port}/" in output
     assert f"HJ 212 receiver on 127.0.0.1:{receiver_port}" in output
+    assert "demo accounts active" in output
 
 
 def test_demo_before_upgrade_says_what_to_do(tmp_path: Path) -> None:

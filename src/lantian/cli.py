@@ -84,6 +84,17 @@ def serve(
         f"工作台 http://{host}:{port}/office 需要账户 / the office dashboard needs an account: "
         "lantian users add 用户名 --role campaign_office"
     )
+    from lantian.db.engine import session_factory
+    from lantian.demo.accounts import DEMO_PASSWORD, active_demo_accounts
+
+    with session_factory(engine)() as session:
+        demo_accounts = active_demo_accounts(session)
+    if demo_accounts:
+        console.print(
+            f"[yellow]演示账户可用 / demo accounts active[/yellow] ({', '.join(demo_accounts)}; "
+            f"密码 password {DEMO_PASSWORD}) — 生产环境请停用 / disable them in production: "
+            "lantian users disable NAME"
+        )
     receiver = None
     if settings.hj212_enabled and not no_hj212:
         from lantian.ingest.receiver_cli import start_receiver_process, stop_receiver_process

@@ -14,7 +14,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lantian.auth.models import User
 from lantian.db.engine import transaction
+from lantian.demo.accounts import DEMO_ACCOUNTS, create_demo_accounts
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring import service as monitoring
 from lantian.monitoring.areas import assign_station_areas, read_boundaries
@@ -66,6 +68,10 @@ def load_demo(
         located = assign_station_areas(session, read_boundaries(), actor="demo")
         if located:
             report.steps.append(f"站点辖区 station areas from boundaries: {len(located)}")
+    with transaction(sessions) as session:
+        created = create_demo_accounts(session)
+    if created:
+        report.steps.append(f"演示账户 demo accounts (password in README): {', '.join(created)}")
     imported = import_cnemc_file(sessions, ZHENGZHOU_EXTRACT, uploads_dir, references, on_values)
     if imported.already_imported:
         report.steps.append(
@@ -91,4 +97,9 @@ def demo_loaded(session: Session, plan: Path | None = None) -> bool:
             ImportBatch.filename == ZHENGZHOU_EXTRACT.name, ImportBatch.status == "loaded"
         )
     )
-    return has_stations is not None and has_data is not None
+    accounts = set(
+        session.scalars(
+            select(User.username).where(User.username.in_([a.username for a in DEMO_ACCOUNTS]))
+        )
+    )
+    return has_stations is not None and has_data is not None and len(accounts) == len(DEMO_ACCOUNTS)
