@@ -21,6 +21,7 @@ from lantian.plans import plan_dir
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
 from lantian.web.access import Forbidden, require_account
+from lantian.web.tiles import dashboard_tiles
 
 router = APIRouter(include_in_schema=False)
 
@@ -56,6 +57,7 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
                 session, month[0], month[1], "month", None, DEFAULT_RATE_TARGET
             )
             ranking = area_ranking(session, *month)
+        tiles = dashboard_tiles(session, who)
     now = next((hour for hour in reversed(city) if hour.aqi is not None), None)
     context: dict[str, Any] = {
         "city_now": now,
@@ -63,6 +65,7 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
         "stations": [row for row in stations if row.aqi is not None],
         "rates": rates,
         "ranking": ranking,
+        "tiles": tiles,
         "area_names": _names(request),
         "month": month,
         "own_area": who.scope if who.role == "township" else None,
