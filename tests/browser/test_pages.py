@@ -67,7 +67,7 @@ def test_signing_in_opens_the_dashboard(page: Page, live_server: LiveServer) -> 
     ranked = page.locator("#area-ranking tbody tr[data-area]")
     assert ranked.count() >= 3
     page.wait_for_selector("#trend canvas")
-    screenshot(page, "office-dashboard")
+    screenshot(page, "office-dashboard", full_page=False)
     # A wrong password is refused with the message, not a crash.
     page.click("form[action='/logout'] button")
     sign_in(page, live_server.url, "office", "not-the-password")
