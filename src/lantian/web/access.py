@@ -7,13 +7,14 @@ requests. Pages that need an account redirect to the sign-in page; the public pa
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from lantian.auth.permissions import PUBLIC, Principal
-from lantian.auth.service import principal_of_session
+from lantian.auth.service import authenticate_token, principal_of_session
 from lantian.auth.sessions import (
     COOKIE_NAME,
     InvalidSession,
@@ -59,13 +60,29 @@ def signer(request: Request) -> SessionSigner:
     return found
 
 
+class InvalidToken(Exception):
+    """An ``Authorization: Bearer`` header with a token that is unknown, revoked or expired."""
+
+
 def principal(request: Request) -> Principal:
-    """The signed-in account of the request, or the anonymous public."""
+    """Who asks: a machine client's API token (``Authorization: Bearer lt_…``), else the
+    signed-in account of the session cookie, else the anonymous public.
+
+    A token that does not authenticate is an error (401), not a fall-back to the public: a
+    client with a broken token must learn it, not silently get less data.
+    """
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     with request.app.state.sessions() as session:
-        found = principal_of_session(session, signer(request), request.cookies.get(COOKIE_NAME))
+        if scheme.lower() == "bearer":
+            with session.begin():
+                found = authenticate_token(session, credentials.strip(), datetime.now(UTC))
+            if found is None:
+                raise InvalidToken()
+        else:
+            found = principal_of_session(session, signer(request), request.cookies.get(COOKIE_NAME))
     request.state.principal = found or PUBLIC
     return request.state.principal  # type: ignore[no-any-return]
 

@@ -28,6 +28,7 @@ from lantian.timeutil import format_cn_hour
 from lantian.web import account_admin, account_pages, i18n, office, pages, system
 from lantian.web.access import (
     Forbidden,
+    InvalidToken,
     LoginRequired,
     PasswordChangeRequired,
     login_redirect,
@@ -194,6 +195,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         _request: Request, error: PasswordChangeRequired
     ) -> Response:
         return RedirectResponse(f"/account?next={quote(error.next_path)}", status_code=303)
+
+    @app.exception_handler(InvalidToken)
+    async def invalid_token(_request: Request, _error: InvalidToken) -> Response:
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "invalid_token",
+                    "message": "API 令牌无效、已撤销或已过期 / the API token is unknown, revoked "
+                    "or expired",
+                }
+            },
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="lantian"'},
+        )
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, error: Forbidden) -> Response:

@@ -6,11 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
 from lantian import __version__
 from lantian.db.engine import ping
 from lantian.db.migrate import current_revision, head_revision
+from lantian.web.access import principal
 
 router = APIRouter(tags=["system"])
 
@@ -36,3 +38,18 @@ def healthz(request: Request) -> JSONResponse:
         return JSONResponse(body, status_code=503)
     body["status"] = "ok"
     return JSONResponse(body)
+
+
+class Me(BaseModel):
+    """Who the request authenticates as (a token's or session's account, or the public)."""
+
+    username: str | None
+    role: str
+    scope: str | None
+
+
+@router.get("/api/v1/me", response_model=Me, summary="当前身份 / who am I")
+def me(request: Request) -> Me:
+    """Lets a machine client check its API token (``Authorization: Bearer lt_…``)."""
+    who = principal(request)
+    return Me(username=who.username, role=who.role, scope=who.scope)
