@@ -129,7 +129,14 @@ def test_not_a_cnemc_file_is_refused_clearly(db_engine: Engine, tmp_path: Path) 
         import_cnemc_file(session_factory(db_engine), bogus, tmp_path)
     with pytest.raises(InputError, match="no such file"):
         import_cnemc_file(session_factory(db_engine), tmp_path / "absent.csv", tmp_path)
-    assert count(db_engine, ImportBatch) == 0
+    # The refused file is kept as it came, and its refusal recorded; nothing else is.
+    with session_factory(db_engine)() as session:
+        batches = list(session.scalars(select(ImportBatch)))
+    assert [(b.filename, b.status, b.rows_loaded) for b in batches] == [
+        ("stations.csv", "rejected", 0)
+    ]
+    assert "not a CNEMC station file" in (batches[0].message or "")
+    assert Path(batches[0].stored_path).read_bytes() == bogus.read_bytes()
 
 
 def test_times_are_hour_ending_in_china_time(

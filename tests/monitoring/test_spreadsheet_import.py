@@ -311,8 +311,29 @@ def test_every_problem_is_reported_and_nothing_written(
     assert isinstance(caught.value, InputError)
 
     assert count(db_engine, Measurement) == measurements_before
-    assert count(db_engine, ImportBatch) == 1
-    assert [p.name[17:] for p in (tmp_path / "uploads" / "spreadsheet").iterdir()] == ["first.csv"]
+    # Nothing of the refused file is loaded, but the original is kept and the refusal recorded.
+    kept = sorted(p.name[17:] for p in (tmp_path / "uploads" / "spreadsheet").iterdir())
+    assert kept == ["bad.csv", "first.csv"]
+    with sessions() as session:
+        batches = {b.filename: b for b in session.scalars(select(ImportBatch))}
+    assert batches["first.csv"].status == "loaded"
+    assert batches["bad.csv"].status == "rejected" and batches["bad.csv"].rows_loaded == 0
+    assert batches["bad.csv"].message == message
+
+
+def test_a_refused_file_loads_once_its_problem_is_fixed(
+    db_engine: Engine, tmp_path: Path, source: list[SourceValue]
+) -> None:
+    sessions = session_factory(db_engine)
+    path = write_csv(tmp_path / "early.csv", LONG_HEADER, long_rows(source[:10]), "utf-8")
+    with pytest.raises(SpreadsheetRejected):  # no station registered yet
+        import_hourly_file(sessions, path, tmp_path / "uploads")
+    register_zhengzhou(db_engine)
+    loaded = import_hourly_file(sessions, path, tmp_path / "uploads")
+    assert not loaded.already_imported and loaded.values_added == 10
+    with sessions() as session:
+        batches = list(session.scalars(select(ImportBatch)))
+    assert [(b.filename, b.status, b.rows_loaded) for b in batches] == [("early.csv", "loaded", 10)]
 
 
 def test_problems_in_excel_name_the_sheet_and_excel_row(tmp_path: Path) -> None:

@@ -26,7 +26,12 @@ from lantian.ingest.cnemc import CnemcFile, read_cnemc
 from lantian.ingest.station_list import StationRecord
 from lantian.monitoring.models import Measurement, Station
 from lantian.monitoring.service import upsert_stations
-from lantian.monitoring.uploads import identify_upload, keep_upload, open_batch
+from lantian.monitoring.uploads import (
+    identify_upload,
+    keep_upload,
+    open_batch,
+    record_rejection,
+)
 
 #: CNEMC row type → lantian pollutant code of the six hourly concentrations.
 CNEMC_POLLUTANTS = {
@@ -85,9 +90,9 @@ def import_cnemc_file(
     try:
         content = read_cnemc(path)
     except ValueError as error:
-        raise InputError(
-            f"{path}: 不是 CNEMC 站点文件 / not a CNEMC station file: {error}"
-        ) from None
+        refusal = InputError(f"{path}: 不是 CNEMC 站点文件 / not a CNEMC station file: {error}")
+        record_rejection(sessions, "cnemc", path, checksum, uploads_dir, str(refusal))
+        raise refusal from None
 
     kept = keep_upload(path, uploads_dir, "cnemc", checksum)
 

@@ -41,7 +41,12 @@ from lantian.db.bulk import insert_ignoring_conflicts
 from lantian.db.engine import transaction
 from lantian.errors import InputError
 from lantian.monitoring.models import POLLUTANTS, Measurement, Station
-from lantian.monitoring.uploads import identify_upload, keep_upload, open_batch
+from lantian.monitoring.uploads import (
+    identify_upload,
+    keep_upload,
+    open_batch,
+    record_rejection,
+)
 from lantian.timeutil import CHINA_TZ
 
 BATCH_KIND: Final = "spreadsheet"
@@ -892,7 +897,9 @@ def import_hourly_file(
                 )
             )
     if problems:
-        raise SpreadsheetRejected(path, in_sheet_order(problems, content.header))
+        rejected = SpreadsheetRejected(path, in_sheet_order(problems, content.header))
+        record_rejection(sessions, BATCH_KIND, path, checksum, uploads_dir, str(rejected))
+        raise rejected
 
     kept = keep_upload(path, uploads_dir, BATCH_KIND, checksum)
 

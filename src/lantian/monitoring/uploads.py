@@ -31,7 +31,11 @@ def identify_upload(
     checksum = sha256_of(path)
     with sessions() as session:
         previous = session.scalar(
-            select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.sha256 == checksum)
+            select(ImportBatch).where(
+                ImportBatch.kind == kind,
+                ImportBatch.sha256 == checksum,
+                ImportBatch.status == "loaded",
+            )
         )
     return checksum, previous
 
@@ -46,15 +50,50 @@ def keep_upload(path: Path, uploads_dir: Path, kind: str, checksum: str) -> Path
 
 
 def open_batch(session: Session, kind: str, path: Path, checksum: str, kept: Path) -> ImportBatch:
-    """The batch row of an import in progress (its id tags every value the import adds)."""
-    batch = ImportBatch(
-        kind=kind,
-        filename=path.name,
-        sha256=checksum,
-        size_bytes=path.stat().st_size,
-        stored_path=str(kept),
-        status="loading",
+    """The batch row of an import in progress (its id tags every value the import adds).
+
+    A file refused before (its batch ``rejected``) that is now accepted — the registry gained the
+    missing station, say — reuses that row: one file, one batch, its history in the message.
+    """
+    batch = session.scalar(
+        select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.sha256 == checksum)
     )
-    session.add(batch)
+    if batch is None:
+        batch = ImportBatch(kind=kind, sha256=checksum)
+        session.add(batch)
+    batch.filename = path.name
+    batch.size_bytes = path.stat().st_size
+    batch.stored_path = str(kept)
+    batch.status = "loading"
     session.flush()
+    return batch
+
+
+def record_rejection(
+    sessions: sessionmaker[Session],
+    kind: str,
+    path: Path,
+    checksum: str,
+    uploads_dir: Path,
+    reason: str,
+) -> ImportBatch:
+    """Keep a refused upload and record why it was refused (status ``rejected``): the office can
+    see what came in and why nothing of it was loaded, and the original is never lost."""
+    kept = keep_upload(path, uploads_dir, kind, checksum)
+    with sessions.begin() as session:
+        batch = session.scalar(
+            select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.sha256 == checksum)
+        )
+        if batch is None:
+            batch = ImportBatch(kind=kind, sha256=checksum)
+            session.add(batch)
+        batch.filename = path.name
+        batch.size_bytes = path.stat().st_size
+        batch.stored_path = str(kept)
+        batch.status = "rejected"
+        batch.rows_loaded = 0
+        batch.rows_skipped = 0
+        batch.message = reason
+        session.flush()
+        session.expunge(batch)
     return batch
