@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,10 +12,15 @@ from lantian.supervision.rules import (
     CaseEvent,
     CaseFacts,
     CaseState,
+    DeadlineFacts,
+    EscalationDecision,
+    EscalationPolicy,
     NotPermitted,
     TransitionRefused,
     available_events,
     check,
+    escalation_decision,
+    is_overdue,
     may_create,
     may_read,
     target_state,
@@ -182,3 +188,71 @@ def test_who_creates_and_reads(who: str, creates: bool, reads: bool) -> None:
 def test_unknown_event_fails_loudly() -> None:
     with pytest.raises(ValueError):
         target_state(CaseFacts(A), "approve")
+
+
+# --- escalation rule ---------------------------------------------------------------------------
+
+DEADLINE = datetime(2017, 11, 22, 9, 0, tzinfo=UTC)
+POLICY = EscalationPolicy(escalate_after=timedelta(days=1), listed_deadline=timedelta(days=3))
+
+
+@pytest.mark.parametrize(
+    ("state", "listed", "overdue_since", "now", "expected"),
+    [
+        # before or at the deadline: nothing
+        (R, False, None, DEADLINE, EscalationDecision()),
+        # just past it: flagged
+        (R, False, None, DEADLINE + timedelta(hours=1), EscalationDecision(flag_overdue=True)),
+        (A, False, None, DEADLINE + timedelta(hours=1), EscalationDecision(flag_overdue=True)),
+        (F, False, None, DEADLINE + timedelta(hours=1), EscalationDecision(flag_overdue=True)),
+        # already flagged: nothing new
+        (R, False, DEADLINE, DEADLINE + timedelta(hours=2), EscalationDecision()),
+        # a full day late: listed, three more days, flag cleared
+        (
+            R,
+            False,
+            DEADLINE,
+            DEADLINE + timedelta(days=1),
+            EscalationDecision(
+                list_case=True,
+                new_deadline=DEADLINE + timedelta(days=4),
+                clear_overdue=True,
+            ),
+        ),
+        # listed and late again: flagged, and marked for an accountability proposal
+        (
+            R,
+            True,
+            None,
+            DEADLINE + timedelta(days=5),
+            EscalationDecision(flag_overdue=True, listed_and_overdue=True),
+        ),
+        (
+            R,
+            True,
+            DEADLINE,
+            DEADLINE + timedelta(days=5),
+            EscalationDecision(listed_and_overdue=True),
+        ),
+        # reported or closed: never overdue; a stale flag is cleared
+        (P, False, None, DEADLINE + timedelta(days=9), EscalationDecision()),
+        (P, False, DEADLINE, DEADLINE + timedelta(days=9), EscalationDecision(clear_overdue=True)),
+        (C, True, DEADLINE, DEADLINE + timedelta(days=9), EscalationDecision(clear_overdue=True)),
+    ],
+)
+def test_escalation_decision(
+    state: CaseState,
+    listed: bool,
+    overdue_since: datetime | None,
+    now: datetime,
+    expected: EscalationDecision,
+) -> None:
+    facts = DeadlineFacts(state, listed, DEADLINE, overdue_since)
+    assert escalation_decision(facts, now, POLICY) == expected
+
+
+def test_no_deadline_is_never_overdue_and_naive_now_is_refused() -> None:
+    facts = DeadlineFacts(R, False, None, None)
+    assert not is_overdue(facts, DEADLINE + timedelta(days=100))
+    with pytest.raises(ValueError):
+        escalation_decision(facts, datetime(2017, 11, 22))

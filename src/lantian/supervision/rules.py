@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from lantian.auth.permissions import Action, Principal, Resource, can, resource
@@ -195,3 +196,77 @@ def may_create(principal: Principal) -> bool:
 
 def may_read(principal: Principal, facts: CaseFacts) -> bool:
     return can(principal, Action.READ, facts.as_resource())
+
+
+# --- overdue and escalation (pure) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    """When an overdue case is listed for supervision, and the deadline listing gives it.
+
+    The seed sets no number: it asks for cases to be rectified, reported and closed promptly
+    (及时跟踪整改情况、及时反馈、及时办结) and lists for supervision with a time limit what is not
+    (挂牌督办，限期整改, first document §(二)). These defaults are an installation's choice, not the
+    seed's: list a case one day after its deadline, and give it three more days.
+    """
+
+    escalate_after: timedelta = timedelta(days=1)
+    listed_deadline: timedelta = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class DeadlineFacts:
+    state: CaseState
+    listed: bool
+    deadline: datetime | None
+    overdue_since: datetime | None
+
+
+@dataclass(frozen=True)
+class EscalationDecision:
+    """What the scheduled job does to one case at ``now`` (nothing, when every field is false)."""
+
+    flag_overdue: bool = False
+    clear_overdue: bool = False
+    list_case: bool = False
+    new_deadline: datetime | None = None
+    #: A listed case past its listed deadline: the office should consider proposing accountability.
+    listed_and_overdue: bool = False
+
+    @property
+    def changes_case(self) -> bool:
+        return self.flag_overdue or self.clear_overdue or self.list_case
+
+
+def is_overdue(facts: DeadlineFacts, now: datetime) -> bool:
+    """A case is overdue when its deadline has passed and its side of the work is not done.
+
+    A reported case waits on the office, not on the responsible unit, so it is not overdue.
+    """
+    return (
+        facts.deadline is not None
+        and facts.state in (CaseState.ASSIGNED, CaseState.FORWARDED, CaseState.RECTIFYING)
+        and now > facts.deadline
+    )
+
+
+def escalation_decision(
+    facts: DeadlineFacts, now: datetime, policy: EscalationPolicy = EscalationPolicy()
+) -> EscalationDecision:
+    """Flag, clear or escalate one case at ``now`` (the job's rule; idempotent at a given ``now``)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if not is_overdue(facts, now):
+        return EscalationDecision(clear_overdue=facts.overdue_since is not None)
+    assert facts.deadline is not None
+    if not facts.listed and now - facts.deadline >= policy.escalate_after:
+        # Listing gives a new deadline, so the case is no longer overdue once listed.
+        return EscalationDecision(
+            list_case=True,
+            new_deadline=now + policy.listed_deadline,
+            clear_overdue=facts.overdue_since is not None,
+        )
+    return EscalationDecision(
+        flag_overdue=facts.overdue_since is None, listed_and_overdue=facts.listed
+    )
