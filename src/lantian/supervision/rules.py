@@ -72,6 +72,14 @@ EVENT_LABELS: dict[CaseEvent, tuple[str, str]] = {
     CaseEvent.LIST: ("挂牌督办", "list for supervision"),
 }
 
+#: Labels of every entry a timeline holds: the events above, and what the platform records itself.
+TIMELINE_LABELS: dict[str, tuple[str, str]] = {
+    "created": ("登记交办", "recorded"),
+    **{event.value: label for event, label in EVENT_LABELS.items()},
+    "overdue": ("逾期", "overdue"),
+    "overdue_cleared": ("解除逾期", "no longer overdue"),
+}
+
 #: Roles that run the office's side of the case (攻坚办 / 总协调联络办公室 and the platform admin).
 OFFICE_ROLES = frozenset({"campaign_office", "administrator"})
 #: Roles acting only within their scope (the unit or township responsible for the case).

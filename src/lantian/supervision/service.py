@@ -591,10 +591,14 @@ def list_cases(
     unit_code: str | None = None,
     area_code: str | None = None,
     overdue: bool | None = None,
+    case_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[InspectionCase], int]:
+    """Cases ``principal`` may read, newest first, and how many there are in all."""
     query = scoped(select(InspectionCase), principal)
+    if case_id is not None:
+        query = query.where(InspectionCase.id == case_id)
     if state:
         CaseState(state)  # unknown states fail loudly
         query = query.where(InspectionCase.state == state)
