@@ -74,3 +74,8 @@ def test_cases_from_the_command_line(
     assert "工地未洒水降尘" not in lantian("cases", "list", "--as", "micun").output
     progress = lantian("cases", "progress")
     assert "zjj" in progress.output
+    proposed = lantian("cases", "propose", str(case.id), "--reasons", "挂牌后仍未整改")
+    assert proposed.exit_code == 0, proposed.output
+    # The operator proposed it, so the operator may not approve it too.
+    own = lantian("cases", "review-proposal", "1", "--approve")
+    assert isinstance(own.exception, NotPermitted)

@@ -22,7 +22,7 @@ from lantian.config import get_settings
 from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.db_cli import require_current_schema
 from lantian.errors import InputError
-from lantian.supervision import service
+from lantian.supervision import accountability, service
 from lantian.supervision.rules import STATE_LABELS, TIMELINE_LABELS, CaseState, EscalationPolicy
 from lantian.timeutil import CHINA_TZ, to_china
 
@@ -267,3 +267,51 @@ def progress(as_user: str | None = AS_OPTION) -> None:
             f"{row.closed_percent:.1f}",
         )
     console.print(table)
+
+
+@cases_app.command("propose")
+def propose(
+    case_id: int = typer.Argument(..., help="case id"),
+    reasons: str = typer.Option(..., help="理由 / why accountability is proposed"),
+    unit: str | None = typer.Option(None, help="unit held accountable (default: the case's)"),
+    person: str | None = typer.Option(None, help="person held accountable"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """建议问责 / Propose accountability for a case to the accountability group."""
+    with transaction(_sessions()) as session:
+        row = accountability.propose(
+            session, _principal(session, as_user), case_id, reasons, datetime.now(UTC),
+            target_unit=unit, target_person=person,
+        )  # fmt: skip
+        proposal_id = row.id
+    console.print(f"[green]✓[/green] 问责建议 proposal {proposal_id} (案件 case {case_id})")
+
+
+@cases_app.command("review-proposal")
+def review_proposal(
+    proposal_id: int = typer.Argument(...),
+    approve: bool = typer.Option(..., "--approve/--decline", help="攻坚办同意 / the office agrees"),
+    note: str = typer.Option("", help="说明（不同意时必填）/ note (required to decline)"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """攻坚办审核问责建议 / The office approves (transfers) or declines a proposal."""
+    with transaction(_sessions()) as session:
+        row = accountability.review(
+            session, _principal(session, as_user), proposal_id, approve, datetime.now(UTC), note
+        )
+        status = row.status
+    console.print(f"[green]✓[/green] 问责建议 proposal {proposal_id}: {status}")
+
+
+@cases_app.command("decide")
+def decide(
+    proposal_id: int = typer.Argument(...),
+    decision: str = typer.Option(..., help="问责决定 / the accountability group's decision"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """问责组作出决定 / Record the accountability group's decision."""
+    with transaction(_sessions()) as session:
+        accountability.decide(
+            session, _principal(session, as_user), proposal_id, decision, datetime.now(UTC)
+        )
+    console.print(f"[green]✓[/green] 问责建议 proposal {proposal_id}: decided")

@@ -101,7 +101,7 @@ class CaseEvent(Base):
     case_id: Mapped[int] = mapped_column(
         _BIG_ID, ForeignKey("inspection_cases.id", ondelete="CASCADE"), index=True
     )
-    event: Mapped[str] = mapped_column(String(20))
+    event: Mapped[str] = mapped_column(String(40))
     from_state: Mapped[str | None] = mapped_column(String(12))
     to_state: Mapped[str] = mapped_column(String(12))
     actor: Mapped[str] = mapped_column(String(100))

@@ -78,6 +78,10 @@ TIMELINE_LABELS: dict[str, tuple[str, str]] = {
     **{event.value: label for event, label in EVENT_LABELS.items()},
     "overdue": ("逾期", "overdue"),
     "overdue_cleared": ("解除逾期", "no longer overdue"),
+    "accountability_proposed": ("建议问责", "accountability proposed"),
+    "accountability_approved": ("攻坚办同意问责建议", "accountability proposal approved"),
+    "accountability_declined": ("攻坚办未同意问责建议", "accountability proposal declined"),
+    "accountability_decided": ("问责决定", "accountability decided"),
 }
 
 #: Roles that run the office's side of the case (攻坚办 / 总协调联络办公室 and the platform admin).

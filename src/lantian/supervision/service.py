@@ -171,6 +171,19 @@ def _event(
     return row
 
 
+def add_timeline_entry(
+    session: Session,
+    case: InspectionCase,
+    event: str,
+    actor: str,
+    at: datetime,
+    note: str = "",
+    details: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """A timeline entry that does not change the case's state (e.g. an accountability step)."""
+    return _event(session, case, event, case.state, actor, at, note, details)
+
+
 # --- evidence --------------------------------------------------------------------------------
 
 

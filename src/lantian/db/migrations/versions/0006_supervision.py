@@ -153,7 +153,7 @@ def upgrade() -> None:
         "case_events",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("event", sa.String(length=20), nullable=False),
+        sa.Column("event", sa.String(length=40), nullable=False),
         sa.Column("from_state", sa.String(length=12), nullable=True),
         sa.Column("to_state", sa.String(length=12), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
