@@ -79,3 +79,19 @@ def test_cases_from_the_command_line(
     # The operator proposed it, so the operator may not approve it too.
     own = lantian("cases", "review-proposal", "1", "--approve")
     assert isinstance(own.exception, NotPermitted)
+
+
+def test_duty_from_the_command_line(lantian: Callable[..., Result]) -> None:
+    listed = lantian("duty", "groups")
+    assert listed.exit_code == 0 and "现场保障及案件查办组" in listed.output
+    added = lantian("duty", "add-shift", "--person", "李根灿", "--start", "2017-11-20T00:00",
+                    "--end", "2017-11-20T12:00")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    roster = lantian("duty", "roster", "--day", "2017-11-20")
+    assert "李根灿" in roster.output and "空岗 gap" in roster.output
+    assert "2017-11-20 12:00 – 2017-11-21 00:00" in roster.output
+    reported = lantian("duty", "report", "logistics", "--progress", "安排用车", "--tomorrow", "接送",
+                       "--day", "2017-11-20")  # fmt: skip
+    assert "submitted late" in reported.output  # the real clock is long past 17:00 of that day
+    summary = lantian("duty", "summary", "--day", "2017-11-20")
+    assert "后勤保障组（迟报）" in summary.output and "综合协调组（未报）" in summary.output

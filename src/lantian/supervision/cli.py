@@ -7,7 +7,7 @@ whoever runs commands on the server already holds the database.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import typer
@@ -22,7 +22,10 @@ from lantian.config import get_settings
 from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.db_cli import require_current_schema
 from lantian.errors import InputError
-from lantian.supervision import accountability, service
+from lantian.plans import plan_dir
+from lantian.supervision import accountability, duty, service
+from lantian.supervision.groups import InspectionSupportPlan, read_plan
+from lantian.supervision.roster import local_date, report_due
 from lantian.supervision.rules import STATE_LABELS, TIMELINE_LABELS, CaseState, EscalationPolicy
 from lantian.timeutil import CHINA_TZ, to_china
 
@@ -57,6 +60,12 @@ def parse_moment(text: str | None, what: str) -> datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=CHINA_TZ)
     return moment.astimezone(UTC)
+
+
+def _moment(text: str, what: str) -> datetime:
+    moment = parse_moment(text, what)
+    assert moment is not None
+    return moment
 
 
 def _evidence(paths: list[Path] | None) -> list[service.EvidenceFile]:
@@ -315,3 +324,131 @@ def decide(
             session, _principal(session, as_user), proposal_id, decision, datetime.now(UTC)
         )
     console.print(f"[green]✓[/green] 问责建议 proposal {proposal_id}: decided")
+
+
+# --- duty roster and daily reports ----------------------------------------------------------------
+
+duty_app = typer.Typer(help="值班与日报 / duty roster and daily reports.", no_args_is_help=True)
+
+
+def _plan() -> InspectionSupportPlan:
+    return read_plan(plan_dir(get_settings()))
+
+
+def _day(text: str | None, plan: InspectionSupportPlan) -> date:
+    if text is None:
+        return local_date(datetime.now(UTC), plan.utc_offset_hours)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"日期 {text!r} 应为 YYYY-MM-DD / the date must be YYYY-MM-DD") from None
+
+
+@duty_app.command("groups")
+def groups() -> None:
+    """工作组及职责 / The working groups, their leaders and duties (from the plan)."""
+    plan = _plan()
+    table = Table("代码 code", "工作组 group", "组长 leader", "成员 members", "职责 duties")
+    for group in plan.groups:
+        table.add_row(
+            group.code,
+            group.name,
+            "、".join(p.name for p in group.leaders),
+            str(len(group.members)),
+            "；".join(group.duties),
+        )
+    console.print(table)
+
+
+@duty_app.command("add-shift")
+def add_shift(
+    person: str = typer.Option(..., help="值班人员 / who is on duty"),
+    start: str = typer.Option(..., help="ISO date-time (China time if no zone)"),
+    end: str = typer.Option(..., help="ISO date-time"),
+    phone: str | None = typer.Option(None, help="联系电话"),
+    group: str | None = typer.Option(None, help="group code (default: the plan's duty group)"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """排班 / Put someone on duty."""
+    plan = _plan()
+    with transaction(_sessions()) as session:
+        shift = duty.add_shift(
+            session, _principal(session, as_user), plan, person=person,
+            starts_at=_moment(start, "--start"), ends_at=_moment(end, "--end"),
+            now=datetime.now(UTC), group_code=group, phone=phone,
+        )  # fmt: skip
+        shift_id = shift.id
+    console.print(f"[green]✓[/green] 班次 shift {shift_id}")
+
+
+@duty_app.command("handover")
+def handover(
+    shift_id: int = typer.Argument(...),
+    note: str = typer.Option(..., help="交接班记录 / handover note"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """交接班 / Record a shift's handover note."""
+    with transaction(_sessions()) as session:
+        duty.hand_over(session, _principal(session, as_user), shift_id, note, datetime.now(UTC))
+    console.print(f"[green]✓[/green] 班次 shift {shift_id} 已交接 handed over")
+
+
+@duty_app.command("roster")
+def show_roster(day: str | None = typer.Option(None, help="YYYY-MM-DD (default: today)")) -> None:
+    """值班表 / The roster of one day, with its gaps."""
+    plan = _plan()
+    report_day = _day(day, plan)
+    start = report_due(report_day, time(0, 0), plan.utc_offset_hours)
+    end = start + timedelta(days=1)
+    with _sessions()() as session:
+        shifts = duty.shifts_between(session, start, end)
+        gaps = duty.roster_gaps(session, start, end)
+    table = Table("班次 id", "人员 person", "开始 start", "结束 end", "交接 handover",
+                  title=f"{report_day} 值班表 duty roster")  # fmt: skip
+    for shift in shifts:
+        table.add_row(str(shift.id), shift.person, _cn(shift.starts_at), _cn(shift.ends_at),
+                      shift.handover_note or "")  # fmt: skip
+    console.print(table)
+    for gap_start, gap_end in gaps:
+        console.print(f"[red]空岗 gap[/red] {_cn(gap_start)} – {_cn(gap_end)}")
+
+
+@duty_app.command("report")
+def report(
+    group: str = typer.Argument(..., help="group code"),
+    progress: str = typer.Option(..., help="当日工作进展 / today's progress"),
+    tomorrow: str = typer.Option(..., help="次日工作安排 / tomorrow's plan"),
+    day: str | None = typer.Option(None, help="YYYY-MM-DD (default: today)"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """报送日报 / Submit a group's daily report (due by 17:00 China time)."""
+    plan = _plan()
+    with transaction(_sessions()) as session:
+        _, late = duty.submit_report(
+            session, _principal(session, as_user), plan, group_code=group,
+            report_date=_day(day, plan), progress=progress, tomorrow=tomorrow,
+            now=datetime.now(UTC),
+        )  # fmt: skip
+    console.print(
+        "[yellow]已报送（迟报）submitted late[/yellow]"
+        if late
+        else "[green]✓[/green] 已报送 submitted"
+    )
+
+
+@duty_app.command("summary")
+def summary(
+    day: str | None = typer.Option(None, help="YYYY-MM-DD (default: today)"),
+    docx: Path | None = typer.Option(None, help="also write the summary as a Word file"),
+) -> None:
+    """日报汇总 / The coordination group's daily summary."""
+    plan = _plan()
+    report_day = _day(day, plan)
+    with _sessions()() as session:
+        assembled = duty.day_summary(session, plan, report_day, datetime.now(UTC))
+    console.print(assembled.as_text(plan.summary_to))
+    if docx is not None:
+        from lantian.supervision.documents import summary_document
+
+        docx.write_bytes(summary_document(assembled, plan))
+        console.print(f"[green]✓[/green] {docx}")
