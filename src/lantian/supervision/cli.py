@@ -452,3 +452,24 @@ def summary(
 
         docx.write_bytes(summary_document(assembled, plan))
         console.print(f"[green]✓[/green] {docx}")
+
+
+@cases_app.command("notice")
+def notice(
+    case_id: int = typer.Argument(...),
+    out: Path = typer.Option(..., help="the .docx file to write"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """督办单 / Write a case's supervision notice as a Word file."""
+    from lantian.supervision.documents import notice_document
+    from lantian.supervision.groups import area_names, unit_names
+
+    plan = plan_dir(get_settings())
+    with _sessions()() as session:
+        rows, _ = service.list_cases(session, _principal(session, as_user), case_id=case_id)
+        if not rows:
+            raise InputError(f"案件 {case_id} 不存在或无权查看 / no case {case_id} you may read")
+        events = [event for event, _ in service.timeline(session, case_id)]
+        data = notice_document(rows[0], events, unit_names(plan), area_names(plan))
+    out.write_bytes(data)
+    console.print(f"[green]✓[/green] 督办单 notice → {out}")

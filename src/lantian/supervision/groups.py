@@ -146,3 +146,25 @@ def read_plan(path: Path) -> InspectionSupportPlan:
         duty_group=duty_group,
         rules=tuple(str(r["text"]) for r in data.get("rules", [])),
     )
+
+
+def _names_from_csv(path: Path) -> dict[str, str]:
+    import csv
+
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"code", "name"} <= set(reader.fieldnames):
+            return {}
+        return {row["code"]: row["name"] for row in reader if row.get("code")}
+
+
+def unit_names(plan: Path) -> dict[str, str]:
+    """Unit code → name from the plan's ``units.csv`` (columns ``code``, ``name``), if present."""
+    return _names_from_csv(plan / "units.csv")
+
+
+def area_names(plan: Path) -> dict[str, str]:
+    """Area code → name from the plan's ``areas.csv`` (columns ``code``, ``name``), if present."""
+    return _names_from_csv(plan / "areas.csv")
