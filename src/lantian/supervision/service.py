@@ -613,7 +613,10 @@ def list_cases(
     if case_id is not None:
         query = query.where(InspectionCase.id == case_id)
     if state:
-        CaseState(state)  # unknown states fail loudly
+        if state not in {s.value for s in CaseState}:
+            raise InputError(
+                f"未知状态 {state!r}，可选 {', '.join(s.value for s in CaseState)} / unknown state"
+            )
         query = query.where(InspectionCase.state == state)
     if unit_code:
         query = query.where(InspectionCase.unit_code == unit_code)

@@ -29,6 +29,7 @@ from lantian.web import account_pages, i18n, office, pages, supervision_pages, s
 from lantian.web.access import LoginRequired, login_redirect, principal, session_csrf
 from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
+from lantian.web.api import supervision as supervision_api
 from lantian.web.formatting import format_number, pollutant_label
 
 WEB_DIR = Path(__file__).parent
@@ -164,5 +165,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(supervision_pages.router)
     app.include_router(monitoring_api.router)
     app.include_router(public_api.router)
+    app.include_router(supervision_api.router)
     app.include_router(pages.router)
     return app
