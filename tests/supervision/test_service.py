@@ -354,3 +354,41 @@ def test_occurrences_table_refuses_a_duplicate_hour(sessions: sessionmaker[Sessi
         )
     with pytest.raises(IntegrityError), transaction(sessions) as session:
         session.add(CaseOccurrence(case_id=opened.case_id, observed_at=T0))
+
+
+def test_concurrent_openers_of_the_same_problem_share_one_case(
+    sessions: sessionmaker[Session],
+) -> None:
+    import threading
+
+    barrier = threading.Barrier(4)
+    results: list[service.OpenedCase] = []
+    errors: list[BaseException] = []
+
+    def opener(hour: int) -> None:
+        try:
+            with transaction(sessions) as session:
+                barrier.wait(timeout=10)
+                results.append(
+                    service.open_case(
+                        session,
+                        rule="cems.exceedance",
+                        subject="stack:race",
+                        draft=rule_draft(),
+                        observed_at=T0 + timedelta(hours=hour),
+                    )
+                )
+        except BaseException as error:  # reported below, with the test's failure
+            errors.append(error)
+
+    threads = [threading.Thread(target=opener, args=(hour,)) for hour in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len({r.case_id for r in results}) == 1
+    assert sum(r.created for r in results) == 1
+    with sessions() as session:
+        case = session.scalars(select(InspectionCase)).one()
+        assert case.occurrences == 4 and len(service.occurrences(session, case.id)) == 4

@@ -49,6 +49,7 @@ def _fields(row: AccountabilityProposal) -> dict[str, Any]:
 
 
 def _require(principal: Principal, action: Action, case_id: int, session: Session) -> None:
+    audit.lock_chain(session)  # every use case starts here: take the writers' lock first
     case = service.get_case(session, case_id)
     if principal.role not in OFFICE_ROLES or not can(
         principal, action, service.facts_of(case).as_resource()
@@ -123,6 +124,7 @@ def review(
 
     Someone other than the proposer decides: a proposal is not approved by its own author.
     """
+    audit.lock_chain(session)
     row = _get(session, proposal_id)
     _require(principal, Action.REVIEW, int(row.link_id), session)
     if row.status != "proposed":
@@ -155,6 +157,7 @@ def decide(
     session: Session, principal: Principal, proposal_id: int, decision: str, now: datetime
 ) -> AccountabilityProposal:
     """The accountability group records its decision (e.g. 约谈, 通报批评, 诫勉谈话, or no action)."""
+    audit.lock_chain(session)
     row = _get(session, proposal_id)
     _require(principal, Action.REVIEW, int(row.link_id), session)
     if row.status != "approved":

@@ -92,6 +92,7 @@ def hand_over(
 ) -> DutyShift:
     """Record the handover note of a shift (交接班记录): once, after the shift has begun."""
     actor = _require_office(principal, "交接班")
+    audit.lock_chain(session)
     shift = session.get(DutyShift, shift_id)
     if shift is None:
         raise InputError(f"班次 {shift_id} 不存在 / no shift {shift_id}")
@@ -154,6 +155,7 @@ def submit_report(
     correction after 17:00 does not make an on-time report late, nor a late one on time.
     """
     actor = _require_office(principal, "报送日报")
+    audit.lock_chain(session)
     if group_code not in plan.reporting_groups:
         raise InputError(
             f"{group_code!r} 不是须报日报的工作组 / {group_code!r} is not a reporting group "

@@ -262,6 +262,7 @@ def record_case(
             "cannot record cases (inspectors and the office do)"
         )
     validate_draft(draft)
+    audit.lock_chain(session)  # before the first read: see lock_chain (SQLite's stale snapshots)
     actor = principal.username or "public"
     case = _new_case(session, draft, actor, now, dedup_key=None)
     created = _event(session, case, "created", None, actor, now, draft.description)
@@ -347,6 +348,9 @@ def open_case(
         raise InputError("observed_at 必须带时区 / observed_at needs a time zone")
     key = dedup_key(draft.source, rule, subject)
     actor = f"{SYSTEM_ACTOR}:{rule}"[:100]
+    # Writers of the same key wait here for each other (and the audit chain needs the lock anyway);
+    # the unique open_dedup_key still guards a caller that forgot to take it.
+    audit.lock_chain(session)
     existing = _open_case_with_key(session, key)
     if existing is None:
         try:
@@ -449,6 +453,7 @@ def take_step(
     the listed-supervision deadline; ``reopen`` may set a new deadline.
     """
     step = rules.CaseEvent(event)
+    audit.lock_chain(session)
     case = get_case(session, case_id)
     before = _snapshot(case)
     new_state = rules.check(principal, facts_of(case), step)
@@ -538,6 +543,7 @@ def run_escalation(
         raise ValueError("now must be timezone-aware")
     actor = f"{SYSTEM_ACTOR}:escalation"
     report = EscalationReport()
+    audit.lock_chain(session)
     candidates = session.scalars(
         select(InspectionCase)
         .where(
