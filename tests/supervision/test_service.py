@@ -265,6 +265,18 @@ def test_evidence_is_kept_by_checksum_and_never_overwritten(
     assert len(list(tmp_path.rglob("*"))) == 4  # two folders, two files, no leftovers
 
 
+def test_empty_and_oversized_evidence_is_refused(
+    sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "MAX_EVIDENCE_BYTES", 10)
+    for content, message in ((b"", "is empty"), (b"x" * 11, "exceeds")):
+        with pytest.raises(InputError, match=message), transaction(sessions) as session:
+            service.record_case(session, INSPECTOR, draft(), T0,
+                                evidence=[EvidenceFile("a.jpg", content)], evidence_dir=tmp_path)  # fmt: skip
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(InspectionCase)) == 0
+
+
 def test_escalation_with_a_controlled_clock(sessions: sessionmaker[Session]) -> None:
     deadline = T0 + timedelta(days=2)
     late = new_case(sessions, deadline=deadline)

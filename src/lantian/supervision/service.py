@@ -58,6 +58,9 @@ SYSTEM_PRINCIPAL = Principal(SYSTEM_ACTOR, "campaign_office")
 
 _AREA_CODE = re.compile(r"^\d{9}$")
 _UNIT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
+#: Largest evidence file kept (a phone video of a site is the big case; anything larger is a
+#: mistake or an abuse, and would be held in memory by the web form).
+MAX_EVIDENCE_BYTES = 64 * 2**20
 #: Steps whose note is required: a report back, a refusal or a listing must say why.
 _NOTE_REQUIRED = {
     rules.CaseEvent.PROGRESS,
@@ -226,6 +229,11 @@ def attach_evidence(
         name = Path(item.filename).name.strip() or "evidence"
         if not item.content:
             raise InputError(f"证据文件 {name} 为空 / the evidence file {name} is empty")
+        if len(item.content) > MAX_EVIDENCE_BYTES:
+            raise InputError(
+                f"证据文件 {name} 超过 {MAX_EVIDENCE_BYTES // 2**20} MiB / the evidence file "
+                f"{name} exceeds {MAX_EVIDENCE_BYTES // 2**20} MiB"
+            )
         digest, stored = store_evidence_file(evidence_dir, item.content)
         row = CaseEvidence(
             case_id=case.id,
