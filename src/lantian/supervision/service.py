@@ -53,8 +53,6 @@ SEVERITY_LABELS = {
 }
 #: The actor of automatic changes; the part after the colon says which job or rule.
 SYSTEM_ACTOR = "system"
-#: The office's rights for automatic changes (a rule opening a case, the escalation job).
-SYSTEM_PRINCIPAL = Principal(SYSTEM_ACTOR, "campaign_office")
 
 _AREA_CODE = re.compile(r"^\d{9}$")
 _UNIT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
@@ -349,7 +347,8 @@ def open_case(
     :SO2``). While a case with the same (source, rule, subject) is open, a new call appends an
     occurrence to it instead of opening another: a stack exceeding every hour for a day is one case
     with 24 occurrences. A repeated call for the same ``observed_at`` changes nothing. Once the case
-    is closed, the next occurrence opens a new case.
+    is closed, the next occurrence opens a new case. The first call's ``draft`` describes the case;
+    later drafts only add occurrences (people change the case through its steps).
     """
     validate_draft(draft)
     if observed_at.tzinfo is None:
