@@ -2,13 +2,14 @@
 
 `lantian demo` registers the demo city's national stations from the CNEMC station list and imports
 their real hourly data (Zhengzhou, 2019-01-01 … 2019-08-31). Later parts of the platform add their
-own steps here (the default plan, …). Every step is idempotent.
+own steps here (the default plan, sample inspection cases, …). Every step is idempotent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -23,6 +24,8 @@ from lantian.monitoring.areas import assign_station_areas, read_boundaries
 from lantian.monitoring.cnemc_import import import_cnemc_file
 from lantian.monitoring.models import ImportBatch, Station
 from lantian.monitoring.registry import load_station_registry, read_station_registry
+from lantian.plans import DEFAULT_PLAN, SOURCE_PLANS_DIR
+from lantian.supervision.demo import load_sample_supervision
 
 DEMO_DATA_DIR = Path(__file__).parent / "data"
 STATION_LIST = BUNDLED_STATION_LIST
@@ -81,6 +84,14 @@ def load_demo(
         report.steps.append(
             f"监测数据 hourly data ({ZHENGZHOU_EXTRACT.name}): +{imported.values_added:,} 条 values"
         )
+    report.steps.append(
+        load_sample_supervision(
+            sessions,
+            plan if plan is not None else SOURCE_PLANS_DIR / DEFAULT_PLAN,
+            uploads_dir.parent / "evidence",
+            datetime.now(UTC),
+        )
+    )
     return report
 
 

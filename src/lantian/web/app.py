@@ -25,7 +25,15 @@ from lantian.db.engine import create_db_engine, session_factory
 from lantian.errors import InputError
 from lantian.logs import get_logger
 from lantian.timeutil import format_cn_hour
-from lantian.web import account_admin, account_pages, i18n, office, pages, system
+from lantian.web import (
+    account_admin,
+    account_pages,
+    i18n,
+    office,
+    pages,
+    supervision_pages,
+    system,
+)
 from lantian.web.access import (
     Forbidden,
     InvalidToken,
@@ -37,6 +45,7 @@ from lantian.web.access import (
 )
 from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
+from lantian.web.api import supervision as supervision_api
 from lantian.web.formatting import format_number, pollutant_label
 
 WEB_DIR = Path(__file__).parent
@@ -223,7 +232,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(account_admin.router)
     app.include_router(i18n.router)
     app.include_router(office.router)
+    app.include_router(supervision_pages.router)
     app.include_router(monitoring_api.router)
     app.include_router(public_api.router)
+    app.include_router(supervision_api.router)
     app.include_router(pages.router)
     return app

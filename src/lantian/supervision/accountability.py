@@ -1,0 +1,222 @@
+"""建议问责: accountability proposals from a case to the accountability group, and their decision.
+
+Seed, second document, §二(三): the case-handling group "根据案件办理情况提出问责建议，报市攻坚办同意后
+移交问责组"; §二(四): the accountability group (责任追究组) decides under Zhengzhou's quantified
+accountability rules. Three steps, three different people:
+
+    proposed ──approve (攻坚办同意, transferred to the group)──► approved ──decide──► decided
+        └──────decline (攻坚办不同意, with reasons)──► declined
+
+A proposal links to what it is about by (``link_kind``, ``link_id``) — ``("inspection_case", "42")``
+here — the same generic link the plan's accountability records use, so that the two can be joined
+or merged. Each step also appears on the case's timeline and in the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lantian.auth import audit
+from lantian.auth.permissions import Action, Principal, can
+from lantian.errors import InputError
+from lantian.supervision import service
+from lantian.supervision.models import AccountabilityProposal
+from lantian.supervision.rules import OFFICE_ROLES, NotPermitted
+
+LINK_KIND = "inspection_case"
+STATUS_LABELS = {
+    "proposed": ("已提出", "proposed"),
+    "approved": ("已移交问责组", "approved, with the accountability group"),
+    "declined": ("攻坚办未同意", "declined by the office"),
+    "decided": ("已作出决定", "decided"),
+}
+
+
+def _fields(row: AccountabilityProposal) -> dict[str, Any]:
+    return {
+        "link_kind": row.link_kind,
+        "link_id": row.link_id,
+        "target_unit": row.target_unit,
+        "target_person": row.target_person,
+        "status": row.status,
+        "reasons": row.reasons,
+        "decision": row.decision,
+    }
+
+
+def _require(principal: Principal, action: Action, case_id: int, session: Session) -> None:
+    audit.lock_chain(session)  # every use case starts here: take the writers' lock first
+    case = service.get_case(session, case_id)
+    if principal.role not in OFFICE_ROLES or not can(
+        principal, action, service.facts_of(case).as_resource()
+    ):
+        raise NotPermitted(
+            f"{principal.role} 账户不能办理问责建议（由攻坚办办理）/ a {principal.role} account "
+            "cannot handle accountability proposals (the campaign office does)"
+        )
+
+
+def propose(
+    session: Session,
+    principal: Principal,
+    case_id: int,
+    reasons: str,
+    now: datetime,
+    *,
+    target_unit: str | None = None,
+    target_person: str | None = None,
+    is_sample: bool = False,
+) -> AccountabilityProposal:
+    """The case-handling group proposes accountability for a case, saying why and for whom."""
+    _require(principal, Action.WRITE, case_id, session)
+    case = service.get_case(session, case_id)
+    if not reasons.strip():
+        raise InputError("问责建议须写明理由 / an accountability proposal needs its reasons")
+    unit = target_unit or case.unit_code
+    if unit is None and not (target_person and target_person.strip()):
+        raise InputError(
+            "问责建议须指明单位或个人 / name the unit or the person accountability is proposed for"
+        )
+    actor = principal.username or "-"
+    row = AccountabilityProposal(
+        link_kind=LINK_KIND,
+        link_id=str(case_id),
+        target_unit=unit,
+        target_person=(target_person or "").strip() or None,
+        reasons=reasons.strip(),
+        status="proposed",
+        proposed_by=actor,
+        proposed_at=now,
+        is_sample=is_sample,
+    )
+    session.add(row)
+    session.flush()
+    _on_case(session, case_id, actor, now, "accountability_proposed", row)
+    audit.record(
+        session, actor, "accountability_proposal.propose", "accountability_proposal", row.id,
+        None, _fields(row), reasons.strip(),
+    )  # fmt: skip
+    return row
+
+
+def _get(session: Session, proposal_id: int) -> AccountabilityProposal:
+    row = session.get(AccountabilityProposal, proposal_id)
+    if row is None:
+        raise InputError(
+            f"问责建议 {proposal_id} 不存在 / no accountability proposal {proposal_id}"
+        )
+    return row
+
+
+def review(
+    session: Session,
+    principal: Principal,
+    proposal_id: int,
+    approve: bool,
+    now: datetime,
+    note: str = "",
+) -> AccountabilityProposal:
+    """The office agrees (and the proposal goes to the accountability group) or declines it.
+
+    Someone other than the proposer decides: a proposal is not approved by its own author.
+    """
+    audit.lock_chain(session)
+    row = _get(session, proposal_id)
+    _require(principal, Action.REVIEW, int(row.link_id), session)
+    if row.status != "proposed":
+        raise InputError(
+            f"问责建议 {proposal_id} 已{STATUS_LABELS[row.status][0]} / proposal {proposal_id} is "
+            f"already {row.status}"
+        )
+    actor = principal.username or "-"
+    if actor == row.proposed_by:
+        raise NotPermitted(
+            "提出人不能同意自己的问责建议 / the proposer cannot approve their own proposal"
+        )
+    if not approve and not note.strip():
+        raise InputError("不同意须写明理由 / declining needs a reason")
+    before = _fields(row)
+    row.status = "approved" if approve else "declined"
+    row.approved_by, row.approved_at = actor, now
+    if not approve:
+        row.decision = note.strip()
+    event = "accountability_approved" if approve else "accountability_declined"
+    _on_case(session, int(row.link_id), actor, now, event, row, note)
+    audit.record(
+        session, actor, f"accountability_proposal.{row.status}", "accountability_proposal",
+        row.id, before, _fields(row), note.strip() or None,
+    )  # fmt: skip
+    return row
+
+
+def decide(
+    session: Session, principal: Principal, proposal_id: int, decision: str, now: datetime
+) -> AccountabilityProposal:
+    """The accountability group records its decision (e.g. 约谈, 通报批评, 诫勉谈话, or no action)."""
+    audit.lock_chain(session)
+    row = _get(session, proposal_id)
+    _require(principal, Action.REVIEW, int(row.link_id), session)
+    if row.status != "approved":
+        raise InputError(
+            f"问责建议 {proposal_id} 未经攻坚办同意，不能决定 / proposal {proposal_id} is "
+            f"{row.status}: only an approved proposal is decided"
+        )
+    if not decision.strip():
+        raise InputError("须写明问责决定 / the decision needs its text")
+    actor = principal.username or "-"
+    if actor == row.proposed_by:
+        raise NotPermitted(
+            "提出人不能决定自己的问责建议 / the proposer cannot decide their own proposal"
+        )
+    before = _fields(row)
+    row.status, row.decision = "decided", decision.strip()
+    row.decided_by, row.decided_at = actor, now
+    _on_case(session, int(row.link_id), actor, now, "accountability_decided", row, decision)
+    audit.record(
+        session, actor, "accountability_proposal.decide", "accountability_proposal", row.id,
+        before, _fields(row), decision.strip(),
+    )  # fmt: skip
+    return row
+
+
+def _on_case(
+    session: Session,
+    case_id: int,
+    actor: str,
+    now: datetime,
+    event: str,
+    row: AccountabilityProposal,
+    note: str = "",
+) -> None:
+    case = service.get_case(session, case_id)
+    service.add_timeline_entry(
+        session, case, event, actor, now, note.strip() or row.reasons, {"proposal_id": row.id}
+    )
+
+
+def proposals_for(session: Session, case_id: int) -> list[AccountabilityProposal]:
+    return list(
+        session.scalars(
+            select(AccountabilityProposal)
+            .where(
+                AccountabilityProposal.link_kind == LINK_KIND,
+                AccountabilityProposal.link_id == str(case_id),
+            )
+            .order_by(AccountabilityProposal.id)
+        )
+    )
+
+
+def pending(session: Session) -> list[AccountabilityProposal]:
+    """Proposals waiting for the office or the accountability group."""
+    return list(
+        session.scalars(
+            select(AccountabilityProposal)
+            .where(AccountabilityProposal.status.in_(("proposed", "approved")))
+            .order_by(AccountabilityProposal.proposed_at)
+        )
+    )

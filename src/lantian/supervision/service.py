@@ -1,0 +1,724 @@
+"""Use cases of inspection cases: record, open from another module (deduplicated), take a step,
+attach evidence, escalate overdue cases, and read boards and progress.
+
+Every change a person makes is written to the audit log in the same transaction
+(:func:`lantian.auth.audit.record`); automatic changes (a rule opening a case, the escalation job)
+are audited too, under the actor ``system:<what>``, so that the timeline never has a gap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lantian.auth import audit
+from lantian.auth.permissions import Principal
+from lantian.errors import InputError
+from lantian.supervision import rules
+from lantian.supervision.models import (
+    CASE_SOURCES,
+    SEVERITIES,
+    CaseEvent,
+    CaseEvidence,
+    CaseOccurrence,
+    InspectionCase,
+)
+from lantian.supervision.rules import CaseFacts, CaseState, EscalationPolicy
+
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
+
+SOURCE_LABELS = {
+    "inspection_team": ("督查组交办", "inspection team"),
+    "patrol": ("巡查发现", "patrol"),
+    "hotline": ("群众举报", "hotline"),
+    "rule": ("系统规则", "automatic rule"),
+}
+SEVERITY_LABELS = {
+    "general": ("一般", "general"),
+    "serious": ("较重", "serious"),
+    "major": ("严重", "major"),
+}
+#: The actor of automatic changes; the part after the colon says which job or rule.
+SYSTEM_ACTOR = "system"
+
+_AREA_CODE = re.compile(r"^\d{9}$")
+_UNIT_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
+#: Largest evidence file kept (a phone video of a site is the big case; anything larger is a
+#: mistake or an abuse, and would be held in memory by the web form).
+MAX_EVIDENCE_BYTES = 64 * 2**20
+#: Steps whose note is required: a report back, a refusal or a listing must say why.
+_NOTE_REQUIRED = {
+    rules.CaseEvent.PROGRESS,
+    rules.CaseEvent.REPORT,
+    rules.CaseEvent.REJECT,
+    rules.CaseEvent.REOPEN,
+    rules.CaseEvent.LIST,
+}
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A file brought as evidence: its original name and its bytes."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass
+class CaseDraft:
+    """What a new case says (validated by :func:`validate_draft`)."""
+
+    source: str
+    title: str
+    description: str = ""
+    area_code: str | None = None
+    site: str | None = None
+    longitude: float | None = None
+    latitude: float | None = None
+    severity: str = "general"
+    unit_code: str | None = None
+    deadline: datetime | None = None
+    reference: str | None = None
+    is_sample: bool = False
+
+
+def validate_draft(draft: CaseDraft) -> None:
+    """Refuse a draft with a clear message saying which field is wrong and why."""
+    if draft.source not in CASE_SOURCES:
+        raise InputError(
+            f"来源 {draft.source!r} 未知，可选 {', '.join(CASE_SOURCES)} / unknown source "
+            f"{draft.source!r}; choose one of {', '.join(CASE_SOURCES)}"
+        )
+    if not draft.title.strip():
+        raise InputError("案件标题不能为空 / the case needs a title (what is wrong)")
+    if len(draft.title) > 200:
+        raise InputError("案件标题超过 200 字 / the title exceeds 200 characters")
+    if draft.severity not in SEVERITIES:
+        raise InputError(
+            f"严重程度 {draft.severity!r} 未知，可选 {', '.join(SEVERITIES)} / unknown severity"
+        )
+    if draft.area_code is not None and not _AREA_CODE.match(draft.area_code):
+        raise InputError(
+            f"区域代码 {draft.area_code!r} 应为 9 位国家统计局乡级代码（如 410183100）/ "
+            "the area code must be the 9-digit NBS township code (e.g. 410183100)"
+        )
+    if draft.unit_code is not None and not _UNIT_CODE.match(draft.unit_code):
+        raise InputError(
+            f"单位代码 {draft.unit_code!r} 无效（如 hbj 环保局）/ invalid unit code "
+            "(letters, digits, _ or -, e.g. hbj)"
+        )
+    if (draft.longitude is None) != (draft.latitude is None):
+        raise InputError("坐标需同时给出经度和纬度 / give both longitude and latitude")
+    if draft.longitude is not None and not (
+        -180 <= draft.longitude <= 180 and -90 <= (draft.latitude or 0) <= 90
+    ):
+        raise InputError("坐标超出范围 / coordinates out of range (longitude, latitude in WGS-84)")
+    if draft.deadline is not None and draft.deadline.tzinfo is None:
+        raise InputError("期限必须带时区 / the deadline needs a time zone")
+
+
+def facts_of(case: InspectionCase) -> CaseFacts:
+    return CaseFacts(CaseState(case.state), case.listed, case.unit_code, case.area_code)
+
+
+def _snapshot(case: InspectionCase) -> dict[str, Any]:
+    return {
+        "state": case.state,
+        "unit_code": case.unit_code,
+        "area_code": case.area_code,
+        "deadline": case.deadline,
+        "listed": case.listed,
+        "overdue_since": case.overdue_since,
+        "severity": case.severity,
+        "title": case.title,
+    }
+
+
+def _event(
+    session: Session,
+    case: InspectionCase,
+    event: str,
+    from_state: str | None,
+    actor: str,
+    at: datetime,
+    note: str = "",
+    details: dict[str, Any] | None = None,
+) -> CaseEvent:
+    row = CaseEvent(
+        case_id=case.id,
+        event=event,
+        from_state=from_state,
+        to_state=case.state,
+        actor=actor,
+        at=at,
+        note=note,
+        details=audit.jsonable(details) if details else None,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_timeline_entry(
+    session: Session,
+    case: InspectionCase,
+    event: str,
+    actor: str,
+    at: datetime,
+    note: str = "",
+    details: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """A timeline entry that does not change the case's state (e.g. an accountability step)."""
+    return _event(session, case, event, case.state, actor, at, note, details)
+
+
+# --- evidence --------------------------------------------------------------------------------
+
+
+def store_evidence_file(evidence_dir: Path, content: bytes) -> tuple[str, Path]:
+    """Keep ``content`` under ``<evidence_dir>/<sha[:2]>/<sha>``; an existing file is never touched.
+
+    Content addressing means a stored original can only ever be written once: a second copy of the
+    same bytes finds it already there, and different bytes go to a different name.
+    """
+    digest = hashlib.sha256(content).hexdigest()
+    target = evidence_dir / digest[:2] / digest
+    if target.exists():
+        return digest, target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        # Fails if another writer got there first: theirs is kept (same bytes, same name).
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, target)
+    finally:
+        os.unlink(temporary)
+    return digest, target
+
+
+def attach_evidence(
+    session: Session,
+    case: InspectionCase,
+    files: Iterable[EvidenceFile],
+    evidence_dir: Path,
+    actor: str,
+    at: datetime,
+    event: CaseEvent | None = None,
+) -> list[CaseEvidence]:
+    added = []
+    for item in files:
+        name = Path(item.filename).name.strip() or "evidence"
+        if not item.content:
+            raise InputError(f"证据文件 {name} 为空 / the evidence file {name} is empty")
+        if len(item.content) > MAX_EVIDENCE_BYTES:
+            raise InputError(
+                f"证据文件 {name} 超过 {MAX_EVIDENCE_BYTES // 2**20} MiB / the evidence file "
+                f"{name} exceeds {MAX_EVIDENCE_BYTES // 2**20} MiB"
+            )
+        digest, stored = store_evidence_file(evidence_dir, item.content)
+        row = CaseEvidence(
+            case_id=case.id,
+            event_id=event.id if event else None,
+            filename=name[:255],
+            sha256=digest,
+            size_bytes=len(item.content),
+            stored_path=str(stored),
+            added_by=actor,
+            added_at=at,
+        )
+        session.add(row)
+        added.append(row)
+    session.flush()
+    return added
+
+
+# --- creating cases ----------------------------------------------------------------------------
+
+
+def record_case(
+    session: Session,
+    principal: Principal,
+    draft: CaseDraft,
+    now: datetime,
+    *,
+    evidence: Sequence[EvidenceFile] = (),
+    evidence_dir: Path | None = None,
+) -> InspectionCase:
+    """A person records a case (交办): an inspector taking it from the inspection team, or the office."""
+    if not rules.may_create(principal):
+        raise rules.NotPermitted(
+            f"{principal.role} 账户不能登记案件（督查组和攻坚办登记）/ a {principal.role} account "
+            "cannot record cases (inspectors and the office do)"
+        )
+    validate_draft(draft)
+    audit.lock_chain(session)  # before the first read: see lock_chain (SQLite's stale snapshots)
+    actor = principal.username or "public"
+    case = _new_case(session, draft, actor, now, dedup_key=None)
+    created = _event(session, case, "created", None, actor, now, draft.description)
+    if evidence:
+        if evidence_dir is None:
+            raise ValueError("evidence_dir is required to keep evidence files")
+        attach_evidence(session, case, evidence, evidence_dir, actor, now, created)
+    audit.record(
+        session, actor, "inspection_case.create", "inspection_case", case.id, None, _snapshot(case)
+    )
+    return case
+
+
+def _new_case(
+    session: Session, draft: CaseDraft, actor: str, now: datetime, dedup_key: str | None
+) -> InspectionCase:
+    case = InspectionCase(
+        source=draft.source,
+        reference=draft.reference,
+        dedup_key=dedup_key,
+        open_dedup_key=dedup_key,
+        title=draft.title.strip(),
+        description=draft.description,
+        area_code=draft.area_code,
+        site=draft.site,
+        longitude=draft.longitude,
+        latitude=draft.latitude,
+        severity=draft.severity,
+        unit_code=draft.unit_code,
+        deadline=draft.deadline,
+        state=CaseState.ASSIGNED.value,
+        listed=False,
+        occurrences=1,
+        first_seen_at=now,
+        last_seen_at=now,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        is_sample=draft.is_sample,
+    )
+    session.add(case)
+    session.flush()
+    return case
+
+
+def dedup_key(source: str, rule: str, subject: str) -> str:
+    """The key under which one open case collects every occurrence of the same problem."""
+    for name, part in (("source", source), ("rule", rule), ("subject", subject)):
+        if not part.strip():
+            raise InputError(f"去重键缺少 {name} / the deduplication key needs its {name}")
+    key = f"{source}|{rule}|{subject}"
+    if len(key) > 200:
+        raise InputError("去重键超过 200 字符 / the deduplication key exceeds 200 characters")
+    return key
+
+
+@dataclass(frozen=True)
+class OpenedCase:
+    case_id: int
+    created: bool
+    occurrences: int
+
+
+def open_case(
+    session: Session,
+    *,
+    rule: str,
+    subject: str,
+    draft: CaseDraft,
+    observed_at: datetime,
+    details: dict[str, Any] | None = None,
+) -> OpenedCase:
+    """The API other modules call: open a case for a problem a rule found, or add to its open case.
+
+    ``rule`` names the rule (``cems.exceedance``), ``subject`` what it is about (``stack:41018300012-01
+    :SO2``). While a case with the same (source, rule, subject) is open, a new call appends an
+    occurrence to it instead of opening another: a stack exceeding every hour for a day is one case
+    with 24 occurrences. A repeated call for the same ``observed_at`` changes nothing. Once the case
+    is closed, the next occurrence opens a new case. The first call's ``draft`` describes the case;
+    later drafts only add occurrences (people change the case through its steps).
+    """
+    validate_draft(draft)
+    if observed_at.tzinfo is None:
+        raise InputError("observed_at 必须带时区 / observed_at needs a time zone")
+    key = dedup_key(draft.source, rule, subject)
+    actor = f"{SYSTEM_ACTOR}:{rule}"[:100]
+    # Writers of the same key wait here for each other (and the audit chain needs the lock anyway);
+    # the unique open_dedup_key still guards a caller that forgot to take it.
+    audit.lock_chain(session)
+    existing = _open_case_with_key(session, key)
+    if existing is None:
+        try:
+            with session.begin_nested():
+                case = _new_case(session, draft, actor, observed_at, dedup_key=key)
+                case.reference = case.reference or rule
+                _event(
+                    session,
+                    case,
+                    "created",
+                    None,
+                    actor,
+                    observed_at,
+                    draft.description,
+                    {"rule": rule, "subject": subject},
+                )
+                session.add(
+                    CaseOccurrence(
+                        case_id=case.id,
+                        observed_at=observed_at,
+                        details=audit.jsonable(details) if details else None,
+                    )
+                )
+                session.flush()
+        except IntegrityError:
+            # Another writer opened the case between our look-up and our insert: join it.
+            existing = _open_case_with_key(session, key)
+            if existing is None:
+                raise
+        else:
+            audit.record(
+                session,
+                actor,
+                "inspection_case.open",
+                "inspection_case",
+                case.id,
+                None,
+                {**_snapshot(case), "dedup_key": key},
+            )
+            return OpenedCase(case.id, True, 1)
+    return _add_occurrence(session, existing, observed_at, details)
+
+
+def _open_case_with_key(session: Session, key: str) -> InspectionCase | None:
+    query = select(InspectionCase).where(InspectionCase.open_dedup_key == key)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def _add_occurrence(
+    session: Session, case: InspectionCase, observed_at: datetime, details: dict[str, Any] | None
+) -> OpenedCase:
+    already = session.scalar(
+        select(CaseOccurrence.id).where(
+            CaseOccurrence.case_id == case.id, CaseOccurrence.observed_at == observed_at
+        )
+    )
+    if already is None:
+        session.add(
+            CaseOccurrence(
+                case_id=case.id,
+                observed_at=observed_at,
+                details=audit.jsonable(details) if details else None,
+            )
+        )
+        case.occurrences += 1
+        case.first_seen_at = min(case.first_seen_at, observed_at)
+        case.last_seen_at = max(case.last_seen_at, observed_at)
+        session.flush()
+    return OpenedCase(case.id, False, case.occurrences)
+
+
+# --- taking steps ------------------------------------------------------------------------------
+
+
+def get_case(session: Session, case_id: int) -> InspectionCase:
+    case = session.get(InspectionCase, case_id)
+    if case is None:
+        raise InputError(f"案件 {case_id} 不存在 / no case {case_id}")
+    return case
+
+
+def take_step(
+    session: Session,
+    principal: Principal,
+    case_id: int,
+    event: rules.CaseEvent | str,
+    now: datetime,
+    *,
+    note: str = "",
+    unit_code: str | None = None,
+    deadline: datetime | None = None,
+    evidence: Sequence[EvidenceFile] = (),
+    evidence_dir: Path | None = None,
+) -> InspectionCase:
+    """Take one step of the case's life, as ``principal``, recorded on the timeline and audited.
+
+    ``forward`` may name (or change) the responsible unit and set the deadline; ``list`` must set
+    the listed-supervision deadline; ``reopen`` may set a new deadline.
+    """
+    step = rules.CaseEvent(event)
+    audit.lock_chain(session)
+    case = get_case(session, case_id)
+    before = _snapshot(case)
+    new_state = rules.check(principal, facts_of(case), step)
+    note = note.strip()
+    if step in _NOTE_REQUIRED and not note:
+        zh, en = rules.EVENT_LABELS[step]
+        raise InputError(f"“{zh}”须填写说明 / the step {en!r} needs a note")
+    if deadline is not None and deadline.tzinfo is None:
+        raise InputError("期限必须带时区 / the deadline needs a time zone")
+    if step is rules.CaseEvent.FORWARD:
+        if unit_code is not None:
+            validate_draft(CaseDraft(source=case.source, title=case.title, unit_code=unit_code))
+            case.unit_code = unit_code
+        if case.unit_code is None and case.area_code is None:
+            raise InputError(
+                "转办须指定责任单位 / forwarding needs the responsible unit (or the case's area)"
+            )
+    elif unit_code is not None:
+        raise InputError("只有转办可以更改责任单位 / only forwarding changes the responsible unit")
+    if step is rules.CaseEvent.LIST and deadline is None:
+        raise InputError("挂牌督办须给出整改期限 / listed supervision needs a deadline")
+    if deadline is not None and step not in (
+        rules.CaseEvent.FORWARD,
+        rules.CaseEvent.LIST,
+        rules.CaseEvent.REOPEN,
+    ):
+        raise InputError("此步骤不能更改期限 / this step does not change the deadline")
+    actor = principal.username or "public"
+    from_state = case.state
+    case.state = new_state.value
+    if deadline is not None:
+        case.deadline = deadline
+        case.overdue_since = None
+    if step is rules.CaseEvent.LIST:
+        case.listed = True
+        case.listed_at = now
+    if new_state in (CaseState.REPORTED, CaseState.CLOSED):
+        case.overdue_since = None
+    if step is rules.CaseEvent.CLOSE:
+        case.closed_at = now
+        case.open_dedup_key = None
+    if step is rules.CaseEvent.REOPEN:
+        case.closed_at = None
+        if case.dedup_key and _open_case_with_key(session, case.dedup_key) is None:
+            case.open_dedup_key = case.dedup_key
+    case.updated_at = now
+    after = _snapshot(case)
+    changed = {k: v for k, v in after.items() if before[k] != v and k != "state"}
+    row = _event(session, case, step.value, from_state, actor, now, note, changed or None)
+    if evidence:
+        if evidence_dir is None:
+            raise ValueError("evidence_dir is required to keep evidence files")
+        attach_evidence(session, case, evidence, evidence_dir, actor, now, row)
+    audit.record(
+        session,
+        actor,
+        f"inspection_case.{step.value}",
+        "inspection_case",
+        case.id,
+        before,
+        {**after, "evidence": [f.filename for f in evidence]} if evidence else after,
+        note or None,
+    )
+    return case
+
+
+# --- escalation ------------------------------------------------------------------------------
+
+
+@dataclass
+class EscalationReport:
+    flagged: list[int] = field(default_factory=list)
+    listed: list[int] = field(default_factory=list)
+    cleared: list[int] = field(default_factory=list)
+    listed_and_overdue: list[int] = field(default_factory=list)
+
+
+def run_escalation(
+    session: Session, now: datetime, policy: EscalationPolicy = EscalationPolicy()
+) -> EscalationReport:
+    """The scheduled job (``lantian cases escalate``): flag overdue cases and list the late ones.
+
+    Run it as often as wished (hourly from cron or any scheduler): at a given ``now`` a second run
+    changes nothing. ``now`` is a parameter so that tests and back-fills control the clock.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    actor = f"{SYSTEM_ACTOR}:escalation"
+    report = EscalationReport()
+    audit.lock_chain(session)
+    candidates = session.scalars(
+        select(InspectionCase)
+        .where(
+            InspectionCase.state != CaseState.CLOSED.value,
+            (InspectionCase.deadline.is_not(None)) | (InspectionCase.overdue_since.is_not(None)),
+        )
+        .order_by(InspectionCase.id)
+    )
+    for case in candidates:
+        facts = rules.DeadlineFacts(
+            CaseState(case.state), case.listed, case.deadline, case.overdue_since
+        )
+        decision = rules.escalation_decision(facts, now, policy)
+        if decision.listed_and_overdue:
+            report.listed_and_overdue.append(case.id)
+        if not decision.changes_case:
+            continue
+        before = _snapshot(case)
+        if decision.list_case:
+            assert decision.new_deadline is not None
+            case.listed, case.listed_at = True, now
+            case.deadline, case.overdue_since = decision.new_deadline, None
+            note = "逾期未整改，自动挂牌督办 / overdue: listed for supervision automatically"
+            event, action = "list", "inspection_case.list"
+            report.listed.append(case.id)
+        elif decision.flag_overdue:
+            case.overdue_since = now
+            note = "超过整改期限 / past its deadline"
+            event, action = "overdue", "inspection_case.overdue"
+            report.flagged.append(case.id)
+        else:
+            case.overdue_since = None
+            note = "不再逾期 / no longer overdue"
+            event, action = "overdue_cleared", "inspection_case.overdue_cleared"
+            report.cleared.append(case.id)
+        case.updated_at = now
+        after = _snapshot(case)
+        changed = {k: v for k, v in after.items() if before[k] != v}
+        _event(session, case, event, case.state, actor, now, note, changed)
+        audit.record(session, actor, action, "inspection_case", case.id, before, after, note)
+    session.flush()
+    return report
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def scoped(query: _Query, principal: Principal) -> _Query:
+    """Restrict a query on cases to what ``principal`` may read (its unit or area when scoped)."""
+    if principal.role == "unit":
+        return query.where(InspectionCase.unit_code == principal.scope)
+    if principal.role == "township":
+        return query.where(InspectionCase.area_code == principal.scope)
+    if principal.role in ("administrator", "campaign_office", "leader", "inspector"):
+        return query
+    return query.where(InspectionCase.id.is_(None))  # nobody else reads cases
+
+
+def list_cases(
+    session: Session,
+    principal: Principal,
+    *,
+    state: str | None = None,
+    unit_code: str | None = None,
+    area_code: str | None = None,
+    overdue: bool | None = None,
+    case_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[InspectionCase], int]:
+    """Cases ``principal`` may read, newest first, and how many there are in all."""
+    query = scoped(select(InspectionCase), principal)
+    if case_id is not None:
+        query = query.where(InspectionCase.id == case_id)
+    if state:
+        if state not in {s.value for s in CaseState}:
+            raise InputError(
+                f"未知状态 {state!r}，可选 {', '.join(s.value for s in CaseState)} / unknown state"
+            )
+        query = query.where(InspectionCase.state == state)
+    if unit_code:
+        query = query.where(InspectionCase.unit_code == unit_code)
+    if area_code:
+        query = query.where(InspectionCase.area_code == area_code)
+    if overdue is True:
+        query = query.where(InspectionCase.overdue_since.is_not(None))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(InspectionCase.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def timeline(session: Session, case_id: int) -> list[tuple[CaseEvent, list[CaseEvidence]]]:
+    events = session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.at, CaseEvent.id)
+    ).all()
+    files = session.scalars(select(CaseEvidence).where(CaseEvidence.case_id == case_id)).all()
+    by_event: dict[int | None, list[CaseEvidence]] = {}
+    for item in files:
+        by_event.setdefault(item.event_id, []).append(item)
+    return [(event, by_event.get(event.id, [])) for event in events]
+
+
+def occurrences(session: Session, case_id: int) -> list[CaseOccurrence]:
+    return list(
+        session.scalars(
+            select(CaseOccurrence)
+            .where(CaseOccurrence.case_id == case_id)
+            .order_by(CaseOccurrence.observed_at)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class UnitProgress:
+    """边督边改 progress of one responsible unit (or area, for cases forwarded to a township)."""
+
+    unit_code: str
+    total: int
+    by_state: dict[str, int]
+    overdue: int
+    listed: int
+
+    @property
+    def closed(self) -> int:
+        return self.by_state.get(CaseState.CLOSED.value, 0)
+
+    @property
+    def done(self) -> int:
+        """Rectified: reported back or closed."""
+        return self.closed + self.by_state.get(CaseState.REPORTED.value, 0)
+
+    @property
+    def closed_percent(self) -> float:
+        return 100.0 * self.closed / self.total if self.total else 0.0
+
+
+def rectification_progress(session: Session, principal: Principal) -> list[UnitProgress]:
+    """Cases per responsible unit and state, overdue and listed counts (边督边改 per unit)."""
+    rows = session.execute(
+        scoped(
+            select(
+                InspectionCase.unit_code,
+                InspectionCase.state,
+                InspectionCase.overdue_since.is_not(None),
+                InspectionCase.listed,
+                func.count(),
+            ),
+            principal,
+        ).group_by(
+            InspectionCase.unit_code,
+            InspectionCase.state,
+            InspectionCase.overdue_since.is_not(None),
+            InspectionCase.listed,
+        )
+    ).all()
+    states: dict[str, Counter[str]] = {}
+    overdue: Counter[str] = Counter()
+    listed: Counter[str] = Counter()
+    for unit, state, is_overdue, is_listed, count in rows:
+        key = unit or "-"
+        states.setdefault(key, Counter())[state] += count
+        if is_overdue:
+            overdue[key] += count
+        if is_listed:
+            listed[key] += count
+    return [
+        UnitProgress(unit, sum(counter.values()), dict(counter), overdue[unit], listed[unit])
+        for unit, counter in sorted(states.items())
+    ]

@@ -1,0 +1,492 @@
+"""Pages of supervision (sign-in required): the case board by state and unit, a case with its
+timeline and the steps its reader may take, a township's or unit's own cases (the same board,
+scoped), the duty roster with handovers, the daily-report form and the day's summary, and the Word
+exports (督办单, 日报汇总). Forms carry the session's CSRF token and the handlers check it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from lantian.auth.permissions import Principal
+from lantian.auth.sessions import COOKIE_NAME, InvalidSession, verify_csrf
+from lantian.db.engine import transaction
+from lantian.errors import InputError
+from lantian.plans import plan_dir
+from lantian.supervision import accountability, duty, rules, service
+from lantian.supervision.groups import InspectionSupportPlan, area_names, read_plan, unit_names
+from lantian.supervision.roster import STATUS_LABELS, local_date, report_due
+from lantian.timeutil import CHINA_TZ, to_china
+from lantian.web.access import require_account, signer
+
+router = APIRouter(include_in_schema=False)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _check_csrf(request: Request, token: str) -> None:
+    cookie = request.cookies.get(COOKIE_NAME)
+    try:
+        claims = signer(request).read(cookie) if cookie else None
+    except InvalidSession:
+        claims = None
+    if claims is None or not verify_csrf(request.app.state.secret_key, claims.session_id, token):
+        raise HTTPException(403, "缺少或错误的表单令牌 / missing or wrong form token (CSRF)")
+
+
+def _render(
+    request: Request, template: str, context: dict[str, Any], status: int = 200
+) -> Response:
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status
+    )
+    return response
+
+
+def _plan_path(request: Request) -> Path:
+    return plan_dir(request.app.state.settings)
+
+
+def _plan(request: Request) -> InspectionSupportPlan:
+    return read_plan(_plan_path(request))
+
+
+def _evidence_dir(request: Request) -> Path:
+    return Path(request.app.state.settings.ensure_data_dir()) / "evidence"
+
+
+def _cn(moment: datetime | None) -> str:
+    return to_china(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _local_moment(text: str, what: str) -> datetime | None:
+    """A ``datetime-local`` form value, read as China time."""
+    if not text.strip():
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=CHINA_TZ).astimezone(UTC)
+    except ValueError:
+        raise InputError(f"{what} 时间格式错误 / {what}: not a date-time") from None
+
+
+async def _files(uploads: list[UploadFile]) -> list[service.EvidenceFile]:
+    found = []
+    for upload in uploads:
+        if upload.filename:
+            found.append(service.EvidenceFile(upload.filename, await upload.read()))
+    return found
+
+
+def _common(request: Request) -> dict[str, Any]:
+    plan = _plan_path(request)
+    return {
+        "state_labels": {s.value: label for s, label in rules.STATE_LABELS.items()},
+        "timeline_labels": rules.TIMELINE_LABELS,
+        "source_labels": service.SOURCE_LABELS,
+        "severity_labels": service.SEVERITY_LABELS,
+        "unit_names": unit_names(plan),
+        "area_names": area_names(plan),
+        "cn": _cn,
+    }
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def board(
+    request: Request,
+    state: str | None = None,
+    unit: str | None = None,
+    overdue: bool = False,
+    who: Principal = Depends(require_account),
+) -> Response:
+    """The case board: counts by state and unit (边督边改 progress), and the list filtered."""
+    with request.app.state.sessions() as session:
+        cases, total = service.list_cases(
+            session, who, state=state or None, unit_code=unit or None,
+            overdue=overdue or None, limit=200,
+        )  # fmt: skip
+        progress = service.rectification_progress(session, who)
+    scoped = who.role in rules.SCOPED_ROLES
+    return _render(
+        request,
+        "cases.html",
+        {
+            **_common(request),
+            "cases": cases,
+            "total": total,
+            "progress": progress,
+            "states": list(rules.CaseState),
+            "filters": {"state": state or "", "unit": unit or "", "overdue": overdue},
+            "scoped": scoped,
+            "may_create": rules.may_create(who),
+        },
+    )
+
+
+@router.get("/cases/new", response_class=HTMLResponse)
+def new_case_form(request: Request, who: Principal = Depends(require_account)) -> Response:
+    if not rules.may_create(who):
+        raise HTTPException(403, "督查组和攻坚办登记案件 / inspectors and the office record cases")
+    return _render(request, "case_new.html", {**_common(request), "error": None})
+
+
+@router.post("/cases/new")
+async def new_case_submit(
+    request: Request,
+    csrf: str = Form(""),
+    title: str = Form(""),
+    source: str = Form("inspection_team"),
+    description: str = Form(""),
+    area_code: str = Form(""),
+    site: str = Form(""),
+    unit_code: str = Form(""),
+    severity: str = Form("general"),
+    deadline: str = Form(""),
+    reference: str = Form(""),
+    longitude: str = Form(""),
+    latitude: str = Form(""),
+    evidence: list[UploadFile] = File(default=[]),
+    who: Principal = Depends(require_account),
+) -> Response:
+    _check_csrf(request, csrf)
+    try:
+        draft = service.CaseDraft(
+            source=source,
+            title=title,
+            description=description,
+            area_code=area_code.strip() or None,
+            site=site.strip() or None,
+            unit_code=unit_code.strip() or None,
+            severity=severity,
+            deadline=_local_moment(deadline, "期限 deadline"),
+            reference=reference.strip() or None,
+            longitude=float(longitude) if longitude.strip() else None,
+            latitude=float(latitude) if latitude.strip() else None,
+        )
+        files = await _files(evidence)
+        with transaction(request.app.state.sessions) as session:
+            case = service.record_case(
+                session, who, draft, datetime.now(UTC), evidence=files,
+                evidence_dir=_evidence_dir(request),
+            )  # fmt: skip
+            case_id = case.id
+    except (InputError, ValueError) as error:
+        if isinstance(error, rules.NotPermitted):
+            raise HTTPException(403, str(error)) from None
+        return _render(request, "case_new.html", {**_common(request), "error": str(error)}, 422)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+def _readable_case(session: Any, who: Principal, case_id: int) -> Any:
+    rows, _ = service.list_cases(session, who, case_id=case_id, limit=1)
+    if not rows:
+        raise HTTPException(
+            404, f"案件 {case_id} 不存在或无权查看 / no case {case_id} you may read"
+        )
+    return rows[0]
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(
+    request: Request,
+    case_id: int,
+    error: str | None = None,
+    who: Principal = Depends(require_account),
+) -> Response:
+    with request.app.state.sessions() as session:
+        case = _readable_case(session, who, case_id)
+        events = service.timeline(session, case_id)
+        proposals = accountability.proposals_for(session, case_id)
+        occurrences = service.occurrences(session, case_id)
+        steps = rules.available_events(who, service.facts_of(case))
+    may_propose = who.role in rules.OFFICE_ROLES
+    return _render(
+        request,
+        "case.html",
+        {
+            **_common(request),
+            "case": case,
+            "events": events,
+            "steps": steps,
+            "event_labels": rules.EVENT_LABELS,
+            "proposals": proposals,
+            "proposal_labels": accountability.STATUS_LABELS,
+            "occurrences": occurrences[-48:],
+            "may_propose": may_propose,
+            "error": error,
+        },
+    )
+
+
+@router.post("/cases/{case_id}/step")
+async def case_step(
+    request: Request,
+    case_id: int,
+    csrf: str = Form(""),
+    event: str = Form(""),
+    note: str = Form(""),
+    unit_code: str = Form(""),
+    deadline: str = Form(""),
+    evidence: list[UploadFile] = File(default=[]),
+    who: Principal = Depends(require_account),
+) -> Response:
+    _check_csrf(request, csrf)
+    try:
+        files = await _files(evidence)
+        with transaction(request.app.state.sessions) as session:
+            _readable_case(session, who, case_id)
+            service.take_step(
+                session, who, case_id, event, datetime.now(UTC), note=note,
+                unit_code=unit_code.strip() or None,
+                deadline=_local_moment(deadline, "期限 deadline"),
+                evidence=files, evidence_dir=_evidence_dir(request),
+            )  # fmt: skip
+    except rules.NotPermitted as error:
+        raise HTTPException(403, str(error)) from None
+    except (InputError, ValueError) as error:
+        return RedirectResponse(f"/cases/{case_id}?error={quote(str(error))}", status_code=303)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/accountability")
+def case_accountability(
+    request: Request,
+    case_id: int,
+    csrf: str = Form(""),
+    action: str = Form(""),
+    proposal_id: int | None = Form(None),
+    text: str = Form(""),
+    person: str = Form(""),
+    who: Principal = Depends(require_account),
+) -> Response:
+    """Propose (建议问责), approve or decline (攻坚办), decide (问责组) — one form per step."""
+    _check_csrf(request, csrf)
+    now = datetime.now(UTC)
+    try:
+        with transaction(request.app.state.sessions) as session:
+            _readable_case(session, who, case_id)
+            if action == "propose":
+                accountability.propose(
+                    session, who, case_id, text, now, target_person=person.strip() or None
+                )
+            elif action in ("approve", "decline") and proposal_id is not None:
+                accountability.review(session, who, proposal_id, action == "approve", now, text)
+            elif action == "decide" and proposal_id is not None:
+                accountability.decide(session, who, proposal_id, text, now)
+            else:
+                raise InputError(f"未知操作 {action!r} / unknown action")
+    except rules.NotPermitted as error:
+        raise HTTPException(403, str(error)) from None
+    except InputError as error:
+        return RedirectResponse(f"/cases/{case_id}?error={quote(str(error))}", status_code=303)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+@router.get("/cases/{case_id}/evidence/{evidence_id}")
+def evidence_file(
+    request: Request, case_id: int, evidence_id: int, who: Principal = Depends(require_account)
+) -> Response:
+    from lantian.supervision.models import CaseEvidence
+
+    with request.app.state.sessions() as session:
+        _readable_case(session, who, case_id)
+        row = session.get(CaseEvidence, evidence_id)
+        if row is None or row.case_id != case_id:
+            raise HTTPException(404, "证据不存在 / no such evidence")
+    data = Path(row.stored_path).read_bytes()
+    disposition = f"attachment; filename*=UTF-8''{quote(row.filename)}"
+    return Response(data, media_type="application/octet-stream",
+                    headers={"Content-Disposition": disposition})  # fmt: skip
+
+
+@router.get("/cases/{case_id}/notice.docx")
+def notice_docx(
+    request: Request, case_id: int, who: Principal = Depends(require_account)
+) -> Response:
+    from lantian.supervision.documents import notice_document
+
+    plan = _plan_path(request)
+    with request.app.state.sessions() as session:
+        case = _readable_case(session, who, case_id)
+        events = [event for event, _ in service.timeline(session, case_id)]
+        data = notice_document(case, events, unit_names(plan), area_names(plan))
+    name = quote(f"督办单-{case_id}.docx")
+    return Response(data, media_type=DOCX,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})  # fmt: skip
+
+
+# --- duty and daily reports --------------------------------------------------------------------
+
+
+def _office_only(who: Principal) -> None:
+    if who.role not in rules.OFFICE_ROLES and who.role != "leader":
+        raise HTTPException(403, "值班与日报由攻坚办办理 / duty and daily reports are the office's")
+
+
+def _day(text: str | None, plan: InspectionSupportPlan) -> date:
+    if not text:
+        return local_date(datetime.now(UTC), plan.utc_offset_hours)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(422, "日期应为 YYYY-MM-DD / the date must be YYYY-MM-DD") from None
+
+
+@router.get("/duty", response_class=HTMLResponse)
+def duty_page(
+    request: Request, day: str | None = None, error: str | None = None,
+    who: Principal = Depends(require_account),
+) -> Response:  # fmt: skip
+    _office_only(who)
+    plan = _plan(request)
+    shown = _day(day, plan)
+    start = report_due(shown, time(0, 0), plan.utc_offset_hours)
+    end = start + timedelta(days=1)
+    now = datetime.now(UTC)
+    with request.app.state.sessions() as session:
+        shifts = duty.shifts_between(session, start, end)
+        gaps = duty.roster_gaps(session, start, end)
+    return _render(
+        request,
+        "duty.html",
+        {
+            **_common(request),
+            "plan": plan,
+            "day": shown,
+            "previous": shown - timedelta(days=1),
+            "following": shown + timedelta(days=1),
+            "shifts": shifts,
+            "gaps": gaps,
+            "now": now,
+            "error": error,
+            "may_write": who.role in rules.OFFICE_ROLES,
+        },
+    )
+
+
+@router.post("/duty/shifts")
+def duty_add(
+    request: Request,
+    csrf: str = Form(""),
+    person: str = Form(""),
+    phone: str = Form(""),
+    starts_at: str = Form(""),
+    ends_at: str = Form(""),
+    who: Principal = Depends(require_account),
+) -> Response:
+    _check_csrf(request, csrf)
+    plan = _plan(request)
+    try:
+        start = _local_moment(starts_at, "开始 start")
+        end = _local_moment(ends_at, "结束 end")
+        if start is None or end is None:
+            raise InputError("须填写开始和结束时间 / give the start and the end")
+        with transaction(request.app.state.sessions) as session:
+            duty.add_shift(session, who, plan, person=person, phone=phone, starts_at=start,
+                           ends_at=end, now=datetime.now(UTC))  # fmt: skip
+    except rules.NotPermitted as error:
+        raise HTTPException(403, str(error)) from None
+    except InputError as error:
+        return RedirectResponse(f"/duty?error={quote(str(error))}", status_code=303)
+    day = local_date(start, plan.utc_offset_hours)
+    return RedirectResponse(f"/duty?day={day.isoformat()}", status_code=303)
+
+
+@router.post("/duty/shifts/{shift_id}/handover")
+def duty_handover(
+    request: Request,
+    shift_id: int,
+    csrf: str = Form(""),
+    note: str = Form(""),
+    day: str = Form(""),
+    who: Principal = Depends(require_account),
+) -> Response:
+    _check_csrf(request, csrf)
+    target = f"/duty?day={quote(day)}" if day else "/duty"
+    try:
+        with transaction(request.app.state.sessions) as session:
+            duty.hand_over(session, who, shift_id, note, datetime.now(UTC))
+    except rules.NotPermitted as error:
+        raise HTTPException(403, str(error)) from None
+    except InputError as error:
+        sep = "&" if "?" in target else "?"
+        return RedirectResponse(f"{target}{sep}error={quote(str(error))}", status_code=303)
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/daily-reports", response_class=HTMLResponse)
+def daily_page(
+    request: Request, day: str | None = None, error: str | None = None,
+    who: Principal = Depends(require_account),
+) -> Response:  # fmt: skip
+    _office_only(who)
+    plan = _plan(request)
+    shown = _day(day, plan)
+    with request.app.state.sessions() as session:
+        summary = duty.day_summary(session, plan, shown, datetime.now(UTC))
+    return _render(
+        request,
+        "daily_reports.html",
+        {
+            **_common(request),
+            "plan": plan,
+            "day": shown,
+            "previous": shown - timedelta(days=1),
+            "following": shown + timedelta(days=1),
+            "summary": summary,
+            "due": report_due(shown, plan.report_due, plan.utc_offset_hours),
+            "status_labels": STATUS_LABELS,
+            "groups": [plan.group(code) for code in plan.reporting_groups],
+            "error": error,
+            "may_write": who.role in rules.OFFICE_ROLES,
+        },
+    )
+
+
+@router.post("/daily-reports")
+def daily_submit(
+    request: Request,
+    csrf: str = Form(""),
+    group_code: str = Form(""),
+    report_date: str = Form(""),
+    progress: str = Form(""),
+    tomorrow: str = Form(""),
+    who: Principal = Depends(require_account),
+) -> Response:
+    _check_csrf(request, csrf)
+    plan = _plan(request)
+    shown = _day(report_date, plan)
+    try:
+        with transaction(request.app.state.sessions) as session:
+            duty.submit_report(session, who, plan, group_code=group_code, report_date=shown,
+                               progress=progress, tomorrow=tomorrow, now=datetime.now(UTC))  # fmt: skip
+    except rules.NotPermitted as error:
+        raise HTTPException(403, str(error)) from None
+    except InputError as error:
+        return RedirectResponse(
+            f"/daily-reports?day={shown.isoformat()}&error={quote(str(error))}", status_code=303
+        )
+    return RedirectResponse(f"/daily-reports?day={shown.isoformat()}", status_code=303)
+
+
+@router.get("/daily-reports/summary.docx")
+def summary_docx(
+    request: Request, day: str | None = None, who: Principal = Depends(require_account)
+) -> Response:
+    from lantian.supervision.documents import summary_document
+
+    _office_only(who)
+    plan = _plan(request)
+    shown = _day(day, plan)
+    with request.app.state.sessions() as session:
+        summary = duty.day_summary(session, plan, shown, datetime.now(UTC))
+    name = quote(f"日报汇总-{shown.isoformat()}.docx")
+    return Response(summary_document(summary, plan), media_type=DOCX,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})  # fmt: skip

@@ -1,0 +1,97 @@
+"""`lantian cases …` driven in process against each backend, the clock given on the command line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from lantian.auth import service as accounts
+from lantian.cli import app
+from lantian.config import get_settings
+from lantian.db.engine import session_factory, transaction
+from lantian.supervision.models import CaseEvidence, InspectionCase
+from lantian.supervision.rules import NotPermitted
+
+
+@pytest.fixture
+def lantian(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Result]]:
+    monkeypatch.setenv("LANTIAN_DATABASE_URL", db_url)
+    monkeypatch.setenv("LANTIAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "250")
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(app, list(args))
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_cases_from_the_command_line(
+    lantian: Callable[..., Result], db_engine: Engine, tmp_path: Path
+) -> None:
+    sessions = session_factory(db_engine)
+    with transaction(sessions) as session:
+        accounts.add_user(session, username="micun", role="township", scope="410183101",
+                          password="新密市-米村镇-2017", actor="test")  # fmt: skip
+    photo = tmp_path / "现场.jpg"
+    photo.write_bytes(b"photo")
+    added = lantian(
+        "cases", "add", "--title", "工地未洒水降尘", "--area", "410183100", "--unit", "zjj",
+        "--deadline", "2017-11-22T18:00", "--evidence", str(photo),
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    with sessions() as session:
+        case = session.scalars(select(InspectionCase)).one()
+        # 18:00 in Xinmi is 10:00 UTC.
+        assert (
+            case.deadline is not None and case.deadline.isoformat() == "2017-11-22T10:00:00+00:00"
+        )
+        assert session.scalars(select(CaseEvidence.filename)).all() == ["现场.jpg"]
+    assert lantian("cases", "step", str(case.id), "forward").exit_code == 0
+    refused = lantian("cases", "step", str(case.id), "accept", "--as", "micun")
+    assert isinstance(refused.exception, NotPermitted)
+    # Before the deadline nothing happens; a day after, the case is listed.
+    quiet = lantian("cases", "escalate", "--now", "2017-11-22T17:00")
+    assert "flagged 0" in quiet.output and "listed 0" in quiet.output
+    late = lantian("cases", "escalate", "--now", "2017-11-23T08:00")
+    assert "flagged 1" in late.output, late.output
+    listed = lantian("cases", "escalate", "--now", "2017-11-23T19:00")
+    assert f"listed 1: [{case.id}]" in listed.output
+    shown = lantian("cases", "show", str(case.id))
+    assert shown.exit_code == 0
+    assert "挂牌督办" in shown.output and "现场.jpg" in shown.output and "逾期" in shown.output
+    board = lantian("cases", "list", "--unit", "zjj")
+    assert "工地未洒水降尘" in board.output and "挂牌 listed" in board.output
+    assert "工地未洒水降尘" not in lantian("cases", "list", "--as", "micun").output
+    progress = lantian("cases", "progress")
+    assert "zjj" in progress.output
+    proposed = lantian("cases", "propose", str(case.id), "--reasons", "挂牌后仍未整改")
+    assert proposed.exit_code == 0, proposed.output
+    # The operator proposed it, so the operator may not approve it too.
+    own = lantian("cases", "review-proposal", "1", "--approve")
+    assert isinstance(own.exception, NotPermitted)
+
+
+def test_duty_from_the_command_line(lantian: Callable[..., Result]) -> None:
+    listed = lantian("duty", "groups")
+    assert listed.exit_code == 0 and "现场保障及案件查办组" in listed.output
+    added = lantian("duty", "add-shift", "--person", "李根灿", "--start", "2017-11-20T00:00",
+                    "--end", "2017-11-20T12:00")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    roster = lantian("duty", "roster", "--day", "2017-11-20")
+    assert "李根灿" in roster.output and "空岗 gap" in roster.output
+    assert "2017-11-20 12:00 – 2017-11-21 00:00" in roster.output
+    reported = lantian("duty", "report", "logistics", "--progress", "安排用车", "--tomorrow", "接送",
+                       "--day", "2017-11-20")  # fmt: skip
+    assert "submitted late" in reported.output  # the real clock is long past 17:00 of that day
+    summary = lantian("duty", "summary", "--day", "2017-11-20")
+    assert "后勤保障组（迟报）" in summary.output and "综合协调组（未报）" in summary.output

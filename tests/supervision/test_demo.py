@@ -1,0 +1,49 @@
+"""The demo's supervision samples: every state, marked as sample, loaded once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from lantian.auth import audit
+from lantian.supervision import duty
+from lantian.supervision.demo import SAMPLE, load_sample_supervision
+from lantian.supervision.groups import read_plan
+from lantian.supervision.models import (
+    AccountabilityProposal,
+    DutyShift,
+    GroupDailyReport,
+    InspectionCase,
+)
+from lantian.supervision.roster import local_date
+
+PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+NOW = datetime(2017, 11, 24, 6, 30, tzinfo=UTC)  # 14:30 in Xinmi
+
+
+def test_samples_in_every_state(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    first = load_sample_supervision(sessions, PLAN, tmp_path, NOW)
+    again = load_sample_supervision(sessions, PLAN, tmp_path, NOW)
+    assert "already loaded" in again and "already" not in first
+    with sessions() as session:
+        cases = session.scalars(select(InspectionCase)).all()
+        assert {c.state for c in cases} == {
+            "assigned", "forwarded", "rectifying", "reported", "closed"
+        }  # fmt: skip
+        assert all(c.is_sample and c.title.startswith(SAMPLE) for c in cases)
+        assert any(c.listed for c in cases) and any(c.overdue_since for c in cases)
+        rule_case = next(c for c in cases if c.source == "rule")
+        assert rule_case.occurrences == 5
+        assert session.scalar(select(func.count()).select_from(AccountabilityProposal)) == 1
+        shifts = session.scalars(select(DutyShift)).all()
+        assert len(shifts) == 6 and all(s.is_sample and "示例" in s.person for s in shifts)
+        reports = session.scalars(select(GroupDailyReport)).all()
+        assert len(reports) == 5 and all(r.is_sample for r in reports)
+        plan = read_plan(PLAN)
+        yesterday = local_date(NOW).replace(day=23)
+        summary = duty.day_summary(session, plan, yesterday, NOW)
+        assert summary.late == ["后勤保障组"] and summary.missing == []
+        assert audit.verify(session).intact

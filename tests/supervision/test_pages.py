@@ -1,0 +1,181 @@
+"""The supervision pages through the app: sign-in, CSRF on every form, scope on every case."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher, Type
+from docx import Document
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from lantian.auth import passwords
+from lantian.auth.service import add_user
+from lantian.config import Settings
+from lantian.db.engine import session_factory, transaction
+from lantian.supervision.models import CaseEvidence, InspectionCase
+from lantian.timeutil import CHINA_TZ
+from lantian.web.app import create_app
+
+PASSWORD = "督查巡查-2017-xinmi"
+ACCOUNTS = {
+    "inspector": ("inspector", None),
+    "office": ("campaign_office", None),
+    "head": ("campaign_office", None),
+    "chengguan": ("township", "410183100"),
+    "micun": ("township", "410183101"),
+}
+
+
+@pytest.fixture(autouse=True)
+def fast_hashes() -> Iterator[None]:
+    with passwords.using_hasher(
+        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
+    ):
+        yield
+
+
+@pytest.fixture
+def signed_in(db_engine: Engine, tmp_path: Path) -> Callable[[str], TestClient]:
+    with transaction(session_factory(db_engine)) as session:
+        for name, (role, scope) in ACCOUNTS.items():
+            add_user(session, username=name, role=role, scope=scope, password=PASSWORD,
+                     actor="test")  # fmt: skip
+    app = create_app(Settings(data_dir=tmp_path), db_engine)
+
+    def client_for(username: str) -> TestClient:
+        client = TestClient(app)
+        page = client.get("/login")
+        response = client.post(
+            "/login",
+            data={"username": username, "password": PASSWORD, "csrf": token(page.text),
+                  "next": "/cases"},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert response.status_code == 303, response.text
+        return client
+
+    return client_for
+
+
+def token(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]*)"', page)
+    assert found, "the page carries no form token"
+    return found.group(1)
+
+
+def test_a_case_through_the_pages(
+    signed_in: Callable[[str], TestClient], db_engine: Engine, tmp_path: Path
+) -> None:
+    inspector = signed_in("inspector")
+    form = inspector.get("/cases/new")
+    assert form.status_code == 200
+    fields = {"title": "石料厂料堆未覆盖", "source": "inspection_team", "area_code": "410183100",
+              "site": "城关镇某石料厂", "severity": "serious", "deadline": "2030-01-10T18:00"}  # fmt: skip
+    photo = {"evidence": ("现场.jpg", b"\xff\xd8photo", "image/jpeg")}
+    refused = inspector.post("/cases/new", data={**fields, "csrf": "forged"}, files=photo)
+    assert refused.status_code == 403
+    created = inspector.post("/cases/new", data={**fields, "csrf": token(form.text)}, files=photo,
+                             follow_redirects=False)  # fmt: skip
+    assert created.status_code == 303
+    case_url = created.headers["location"]
+    case_id = int(case_url.rsplit("/", 1)[1])
+    with session_factory(db_engine)() as session:
+        case = session.get(InspectionCase, case_id)
+        assert case is not None and case.deadline == datetime(2030, 1, 10, 18, tzinfo=CHINA_TZ)
+        kept = session.scalars(select(CaseEvidence)).one()
+        assert Path(kept.stored_path).is_relative_to(tmp_path / "evidence")
+
+    office = signed_in("office")
+    page = office.get(case_url)
+    assert "石料厂料堆未覆盖" in page.text and "现场.jpg" in page.text
+    assert office.get(f"/cases/{case_id}/evidence/{kept.id}").content == b"\xff\xd8photo"
+    forwarded = office.post(f"{case_url}/step", data={"csrf": token(page.text), "event": "forward",
+                            "unit_code": "hbj"}, follow_redirects=False)  # fmt: skip
+    assert forwarded.status_code == 303
+
+    # The other township neither sees nor touches the case; its own township does both.
+    micun = signed_in("micun")
+    assert micun.get(case_url).status_code == 404
+    assert "石料厂料堆未覆盖" not in micun.get("/cases").text
+    own_page = micun.get("/cases")
+    assert micun.post(f"{case_url}/step", data={"csrf": token(own_page.text), "event": "accept"}
+                      ).status_code == 404  # fmt: skip
+    chengguan = signed_in("chengguan")
+    board = chengguan.get("/cases")
+    assert "石料厂料堆未覆盖" in board.text and "本单位/本辖区案件" in board.text
+    page = chengguan.get(case_url)
+    assert 'value="accept"' in page.text and 'value="close"' not in page.text
+    chengguan.post(f"{case_url}/step", data={"csrf": token(page.text), "event": "accept"})
+    no_note = chengguan.post(f"{case_url}/step", data={"csrf": token(page.text), "event": "report"})
+    assert "needs a note" in no_note.text
+    chengguan.post(f"{case_url}/step", data={"csrf": token(page.text), "event": "report",
+                   "note": "已覆盖"}, files={"evidence": ("覆盖后.jpg", b"after", "image/jpeg")})  # fmt: skip
+    close_by_township = chengguan.post(f"{case_url}/step", data={"csrf": token(page.text),
+                                       "event": "close"})  # fmt: skip
+    assert close_by_township.status_code == 403
+
+    page = office.get(case_url)
+    office.post(f"{case_url}/step", data={"csrf": token(page.text), "event": "close"})
+    page = office.get(case_url)
+    assert re.search(r'id="case-state">办结', page.text)
+    # Accountability: proposed by one officer, approved by another, decided.
+    office.post(f"{case_url}/accountability", data={"csrf": token(page.text), "action": "propose",
+                "text": "整改迟缓"})  # fmt: skip
+    head = signed_in("head")
+    page = head.get(case_url)
+    head.post(f"{case_url}/accountability", data={"csrf": token(page.text), "action": "approve",
+              "proposal_id": "1"})  # fmt: skip
+    head.post(f"{case_url}/accountability", data={"csrf": token(page.text), "action": "decide",
+              "proposal_id": "1", "text": "约谈"})  # fmt: skip
+    page = head.get(case_url)
+    assert "已作出决定" in page.text and "约谈" in page.text
+    notice = head.get(f"{case_url}/notice.docx")
+    assert notice.headers["content-type"].startswith("application/vnd.openxmlformats")
+    text = "\n".join(p.text for p in Document(io.BytesIO(notice.content)).paragraphs)
+    assert "督办单" in text and "问责决定（head）：约谈" in text
+
+
+def test_duty_and_daily_report_pages(signed_in: Callable[[str], TestClient]) -> None:
+    office = signed_in("office")
+    today = datetime.now(UTC).astimezone(CHINA_TZ).date()
+    page = office.get(f"/duty?day={today}")
+    assert page.status_code == 200 and "空岗时段" in page.text
+    start = datetime.combine(today, datetime.min.time())
+    office.post("/duty/shifts", data={"csrf": token(page.text), "person": "李根灿",
+                "starts_at": start.isoformat(timespec="minutes"),
+                "ends_at": (start + timedelta(days=1)).isoformat(timespec="minutes")})  # fmt: skip
+    page = office.get(f"/duty?day={today}")
+    assert "李根灿" in page.text and "空岗时段" not in page.text
+    shift_id = re.search(r"/duty/shifts/(\d+)/handover", page.text)
+    assert shift_id is not None
+    office.post(f"/duty/shifts/{shift_id.group(1)}/handover",
+                data={"csrf": token(page.text), "note": "交办案件 2 件待转办", "day": str(today)})  # fmt: skip
+    assert "交办案件 2 件待转办" in office.get(f"/duty?day={today}").text
+
+    page = office.get(f"/daily-reports?day={today}")
+    assert page.status_code == 200
+    office.post("/daily-reports", data={"csrf": token(page.text), "report_date": str(today),
+                "group_code": "logistics", "progress": "安排车辆 3 台", "tomorrow": "保障会议"})  # fmt: skip
+    page = office.get(f"/daily-reports?day={today}")
+    assert "安排车辆 3 台" in page.text
+    summary = office.get(f"/daily-reports/summary.docx?day={today}")
+    text = "\n".join(p.text for p in Document(io.BytesIO(summary.content)).paragraphs)
+    assert "当日工作进展：安排车辆 3 台" in text
+    assert signed_in("chengguan").get("/duty").status_code == 403
+    assert (
+        office.post("/daily-reports", data={"csrf": "x", "group_code": "logistics"}).status_code
+        == 403
+    )
+
+
+def test_pages_need_an_account(signed_in: Callable[[str], TestClient]) -> None:
+    anonymous = signed_in("office")
+    anonymous.cookies.clear()
+    response = anonymous.get("/cases", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/cases"
