@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from lantian.auth.permissions import Principal
 from lantian.auth.sessions import COOKIE_NAME, InvalidSession, verify_csrf
@@ -21,9 +23,12 @@ from lantian.errors import InputError
 from lantian.plans import plan_dir
 from lantian.supervision import accountability, duty, rules, service
 from lantian.supervision.groups import InspectionSupportPlan, area_names, read_plan, unit_names
+from lantian.supervision.models import InspectionCase
 from lantian.supervision.roster import STATUS_LABELS, local_date, report_due
+from lantian.supervision.rules import CaseState
 from lantian.timeutil import CHINA_TZ, to_china
-from lantian.web.access import require_account, signer
+from lantian.web.access import MACHINE_ROLES, require_account, signer
+from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -490,3 +495,34 @@ def summary_docx(
     name = quote(f"日报汇总-{shown.isoformat()}.docx")
     return Response(summary_document(summary, plan), media_type=DOCX,
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})  # fmt: skip
+
+
+@register_tile
+def open_cases_tile(session: Session, who: Principal) -> Tile | None:
+    """The dashboard's open-cases tile: the cases this account may see that are not closed, and
+    how many of them are overdue (the escalation job marks them)."""
+    if who.role in MACHINE_ROLES:
+        return None
+    query = service.scoped(select(InspectionCase), who).where(
+        InspectionCase.state != CaseState.CLOSED.value
+    )
+    counted = query.subquery()
+    total = session.scalar(select(func.count()).select_from(counted)) or 0
+    overdue = (
+        session.scalar(
+            select(func.count()).select_from(
+                query.where(InspectionCase.overdue_since.is_not(None)).subquery()
+            )
+        )
+        or 0
+    )
+    return Tile(
+        key="open-cases",
+        label_zh="未办结督查案件",
+        label_en="Open inspection cases",
+        value=str(total),
+        detail_zh=f"其中逾期 {overdue} 件",
+        detail_en=f"{overdue} overdue",
+        href="/cases",
+        tone="alert" if overdue else ("warn" if total else "good"),
+    )
