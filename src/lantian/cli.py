@@ -153,6 +153,7 @@ from lantian.auth.cli import audit_app, tokens_app, users_app  # noqa: E402
 from lantian.ingest.hj212_cli import hj212_app  # noqa: E402
 from lantian.ingest.receiver_cli import devices_app, ingest_app  # noqa: E402
 from lantian.monitoring.aqi_cli import aqi_command  # noqa: E402
+from lantian.warnings.cli import warn_app  # noqa: E402
 
 app.add_typer(hj212_app, name="hj212")
 app.add_typer(ingest_app, name="ingest")
@@ -161,3 +162,4 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.command(name="aqi")(aqi_command)
+app.add_typer(warn_app, name="warn")

@@ -331,6 +331,16 @@ def assess(
     if active_rank == 0:
         if proposed > 0:
             proposal = make(Action.ISSUE, proposed, rule_of_level, level_reasons())
+    elif lift_ok and not early and _next_episode_within_lead(fc, rules):
+        # Lifting now would be followed by a new issue at once: keep the warning (no flapping).
+        notes.append(
+            Reason(
+                "lift.next_episode",
+                f"未来{clean_lead}小时虽达到解除条件，但{rules.max_issue_lead_hours}小时内预报新的重污染过程，维持预警",
+                f"the next {clean_lead} h meet the lifting condition, but a new heavy episode is "
+                f"forecast within {rules.max_issue_lead_hours} h: warning kept",
+            )
+        )
     elif lift_ok and not early:
         proposal = make(
             Action.LIFT,
@@ -364,6 +374,15 @@ def assess(
     return Assessment(
         now, active_rank, proposed, fc_grade, early, clean_lead, lift_ok, proposal, tuple(notes)
     )
+
+
+def _next_episode_within_lead(values: Series, rules: WarningRules) -> bool:
+    found = segments(values, rules)
+    if not found:
+        return False
+    offset, part = found[0]
+    first = next(i for i, v in enumerate(part) if v is not None and v > rules.heavy_aqi)
+    return offset + first < rules.max_issue_lead_hours
 
 
 def _key(rules: WarningRules, rank: int) -> str:

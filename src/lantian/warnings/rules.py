@@ -88,7 +88,7 @@ class WarningRules:
     early_observed_basis: Literal["rolling_24h", "hourly"] = "rolling_24h"
     early_count_observed_days: bool = True
     bridge_missing_hours: int = 3
-    max_issue_lead_hours: int = 48
+    max_issue_lead_hours: int = 36
     linkage_min_townships: int = 3
     linkage_min_level: str = "orange"
     source: str = ""
@@ -199,7 +199,7 @@ def parse_rules(data: dict[str, Any], where: str = "warning_rules") -> WarningRu
         early_observed_basis=basis,
         early_count_observed_days=bool(_get(data, "early_start", "count_observed_days", True)),
         bridge_missing_hours=int(_get(data, "forecast", "bridge_missing_hours", 3)),
-        max_issue_lead_hours=int(_get(data, "forecast", "max_issue_lead_hours", 48)),
+        max_issue_lead_hours=int(_get(data, "forecast", "max_issue_lead_hours", 36)),
         linkage_min_townships=int(_get(data, "linkage", "min_townships", 3)),
         linkage_min_level=str(_get(data, "linkage", "min_level", "orange")),
     )

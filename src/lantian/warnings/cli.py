@@ -1,0 +1,169 @@
+"""``lantian warn``: replay the warning rules over history (issue 7); thin over the package."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lantian.config import get_settings
+from lantian.errors import InputError
+from lantian.plans import plan_dir
+from lantian.timeutil import CHINA_TZ
+from lantian.warnings.engine import ACTION_ZH, Action, Proposal
+from lantian.warnings.forecast import (
+    Forecaster,
+    FromIssues,
+    Perfect,
+    Persistence,
+    SeasonalDiurnalPersistence,
+    Skill,
+    daily_skill,
+    parse_forecast_csv,
+)
+from lantian.warnings.replay import CitySeries, ReplayResult, load_city, replay
+from lantian.warnings.rules import WarningRules, load_rules
+
+warn_app = typer.Typer(help="重污染天气预警 / heavy-pollution warnings", no_args_is_help=True)
+console = Console()
+BUILTIN = ("perfect", "persistence", "seasonal")
+
+
+def _rules(rules_file: Path | None) -> WarningRules:
+    return load_rules(rules_file if rules_file else plan_dir(get_settings()))
+
+
+def forecaster_for(choice: str, series: CitySeries) -> Forecaster:
+    """``perfect`` | ``persistence`` | ``seasonal`` | a forecast CSV file for the area."""
+    if choice == "perfect":
+        return Perfect(series.rolling_aqi)
+    if choice == "persistence":
+        return Persistence(series.rolling_aqi)
+    if choice == "seasonal":
+        return SeasonalDiurnalPersistence(series.rolling_aqi, series.times)
+    path = Path(choice)
+    if not path.is_file():
+        raise InputError(
+            f"--forecast {choice!r}: 应为 perfect、persistence、seasonal 或预报CSV文件 / must be "
+            "perfect, persistence, seasonal or a forecast CSV file"
+        )
+    issues = parse_forecast_csv(path.read_text("utf-8"), str(path))
+    return FromIssues(issues, series.area, series.times, name=path.name)
+
+
+def _fmt(moment: datetime | None) -> str:
+    return "—" if moment is None else moment.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:00")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _change(p: Proposal, rules: WarningRules) -> str:
+    level = "" if p.action == Action.LIFT else rules.name_of(p.to_rank).removesuffix("预警")
+    return f"{p.at.astimezone(CHINA_TZ):%m-%d %H时}{ACTION_ZH[p.action]}{level}"
+
+
+def print_replay(result: ReplayResult, rules: WarningRules, reasons: bool) -> None:
+    table = Table(
+        title=f"{result.area} 预警回放 / warning replay ({result.forecaster}) "
+        f"{_fmt(result.first)} … {_fmt(result.last)}",
+    )
+    for column in ("#", "发布 issued", "解除 lifted", "最高级别 level", "峰值 peak AQI"):
+        table.add_column(column)
+    for n, episode in enumerate(result.episodes, start=1):
+        table.add_row(
+            str(n),
+            _fmt(episode.start),
+            _fmt(episode.end) if episode.end else "未解除 ongoing",
+            f"{rules.name_of(episode.max_rank)}\n{rules.name_of(episode.max_rank, 'en')}",
+            f"{episode.peak_rolling_aqi}\n{_fmt(episode.peak_at)}",
+        )
+    console.print(table)
+    for n, episode in enumerate(result.episodes, start=1):
+        console.print(
+            f"[bold]#{n}[/bold] " + " → ".join(_change(p, rules) for p in episode.changes)
+        )
+        shown = episode.changes if reasons else episode.changes[:1]
+        for p in shown:
+            console.print(f"   {_change(p, rules)}：" + "；".join(r.zh for r in p.reasons))
+            console.print("   " + "; ".join(r.en for r in p.reasons), style="dim")
+    s = result.summary
+    levels = "，".join(
+        f"{rules.name_of(rank)}{count}次" for rank, count in sorted(s.episodes_by_level.items())
+    )
+    console.print(
+        f"小结 / summary: {len(result.episodes)} 次预警过程 episodes（{levels or '无'}）；"
+        f"预警时长 warning hours {s.warning_hours}/{s.hours}；"
+        f"重污染日（日AQI>{rules.heavy_aqi}）heavy days {s.heavy_days}，其中处于预警中 warned "
+        f"{s.heavy_days_warned}；建议次数 proposals {s.changes}"
+    )
+
+
+def print_skill(skills: list[Skill]) -> None:
+    table = Table(title="预报技巧（日AQI>200，提前24小时）/ skill for days above 200, 24 h ahead")
+    for column in (
+        "预报 forecaster",
+        "天数 days",
+        "命中 hits",
+        "漏报 miss",
+        "空报 false",
+        "命中率 POD",
+        "空报率 FAR",
+        "误警率 POFD",
+    ):
+        table.add_column(column)
+    for k in skills:
+        table.add_row(
+            k.forecaster,
+            str(k.days),
+            str(k.hits),
+            str(k.misses),
+            str(k.false_alarms),
+            _pct(k.hit_rate),
+            _pct(k.false_alarm_ratio),
+            _pct(k.false_alarm_rate),
+        )
+    console.print(table)
+
+
+@warn_app.command("replay")
+def replay_command(
+    date_from: datetime = typer.Option(..., "--from", formats=["%Y-%m-%d"], help="first day (CST)"),
+    date_to: datetime = typer.Option(..., "--to", formats=["%Y-%m-%d"], help="last day (CST)"),
+    area: str = typer.Option(
+        "郑州", "--area", help="city name in the station list, or station codes"
+    ),
+    forecast: str = typer.Option(
+        "perfect", "--forecast", help="perfect | persistence | seasonal | forecast CSV file"
+    ),
+    data: Path = typer.Option(
+        ..., "--data", help="CNEMC data folder or file (e.g. ../shared/data/cnemc)"
+    ),
+    stations: Path | None = typer.Option(None, "--stations", help="CNEMC station list CSV"),
+    rules_file: Path | None = typer.Option(
+        None, "--rules", help="warning_rules.toml (default: plan)"
+    ),
+    horizon: int = typer.Option(120, "--horizon", help="forecast hours handed to the engine"),
+    reasons: bool = typer.Option(False, "--reasons", help="print every reason of each issue"),
+) -> None:
+    """按小时回放预警规则 / Replay the warning rules hour by hour over history, as if live."""
+    rules = _rules(rules_file)
+    first_day, last_day = date_from.date(), date_to.date()
+    if last_day < first_day:
+        raise InputError("--to 早于 --from / --to is before --from")
+    series = load_city(data, area, first_day, last_day, stations)
+    first = datetime.combine(first_day, time(1), CHINA_TZ)
+    last = datetime.combine(last_day + timedelta(days=1), time(0), CHINA_TZ)
+    chosen = forecaster_for(forecast, series)
+    result = replay(series, chosen, rules, first, last, horizon)
+    print_replay(result, rules, reasons)
+    start, stop = series.index_of(result.first), series.index_of(result.last) + 1
+    skills = [
+        daily_skill(f, series.rolling_aqi, series.times, rules.heavy_aqi, 24, start, stop)
+        for f in (chosen, *(forecaster_for(b, series) for b in BUILTIN if b != forecast))
+    ]
+    print_skill(skills)
