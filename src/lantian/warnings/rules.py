@@ -59,6 +59,12 @@ class Level:
     response_zh: str
     colour: str
     clauses: tuple[Clause, ...]
+    reduction_zh: str = ""
+
+    @property
+    def short_zh(self) -> str:
+        """``黄色`` for ``黄色预警``."""
+        return self.name_zh.removesuffix("预警")
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class WarningRules:
     max_issue_lead_hours: int = 36
     linkage_min_townships: int = 3
     linkage_min_level: str = "orange"
+    city_zh: str = ""
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -150,6 +157,7 @@ def parse_rules(data: dict[str, Any], where: str = "warning_rules") -> WarningRu
                     response_zh=str(raw.get("response_zh", "")),
                     colour=str(raw.get("colour", "")),
                     clauses=clauses,
+                    reduction_zh=str(raw.get("reduction_zh", "")),
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -179,6 +187,7 @@ def parse_rules(data: dict[str, Any], where: str = "warning_rules") -> WarningRu
         title_zh=str(scheme.get("title_zh", "")),
         title_en=str(scheme.get("title_en", "")),
         source=str(scheme.get("source", "")),
+        city_zh=str(scheme.get("city_zh", "")),
         levels=tuple(levels),
         heavy_aqi=int(_get(data, "thresholds", "heavy_aqi", 200)),
         severe_aqi=int(_get(data, "thresholds", "severe_aqi", 300)),
