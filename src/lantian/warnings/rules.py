@@ -98,6 +98,7 @@ class WarningRules:
     linkage_min_townships: int = 3
     linkage_min_level: str = "orange"
     city_zh: str = ""
+    city_code: str = ""
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -188,6 +189,7 @@ def parse_rules(data: dict[str, Any], where: str = "warning_rules") -> WarningRu
         title_en=str(scheme.get("title_en", "")),
         source=str(scheme.get("source", "")),
         city_zh=str(scheme.get("city_zh", "")),
+        city_code=str(scheme.get("city_code", "")),
         levels=tuple(levels),
         heavy_aqi=int(_get(data, "thresholds", "heavy_aqi", 200)),
         severe_aqi=int(_get(data, "thresholds", "severe_aqi", 300)),
