@@ -59,3 +59,32 @@ def test_bad_adjacency_rows_are_refused() -> None:
         parse_adjacency("area_a,area_b\n410183100,4101\n")
     with pytest.raises(InputError, match="border itself"):
         parse_adjacency("area_a,area_b\n410183100,410183100\n")
+
+
+def test_township_forecasts_feed_the_linkage() -> None:
+    from datetime import datetime
+
+    from lantian.timeutil import CHINA_TZ
+    from lantian.warnings.linkage import township_ranks
+
+    now = datetime(2017, 12, 1, 20, tzinfo=CHINA_TZ)
+    orange = [250] * 30 + [320] * 10 + [250] * 40  # > 200 for 80 h with one day > 300
+    forecasts = {
+        "410183101": orange,  # 米村
+        "410183102": orange,  # 牛店
+        "410183401": [260] * 30,  # 伏羲山: blue only
+        "410183103": orange,  # 平陌
+        "410183113": orange,  # 曲梁, far away
+    }
+    ranks = township_ranks(forecasts, RULES, now)
+    assert ranks == {
+        "410183101": ORANGE,
+        "410183102": ORANGE,
+        "410183401": 2,  # 30 h > 200 -> two disjoint 24-h windows -> yellow
+        "410183103": ORANGE,
+        "410183113": ORANGE,
+    }
+    proposal = regional_linkage(ranks, ADJ, RULES)
+    # 米村-牛店 and 米村-平陌 border each other: three contiguous at orange
+    assert proposal is not None and proposal.rank == ORANGE
+    assert proposal.group == ("410183101", "410183102", "410183103")

@@ -129,3 +129,29 @@ def test_cli_replay_refuses_an_unknown_forecast(shared_dir: Path) -> None:
     )
     assert result.exit_code != 0
     assert "perfect, persistence, seasonal" in str(result.exception)
+
+
+def test_replay_with_a_forecast_file(january: CitySeries, tmp_path: Path) -> None:
+    """A forecaster that issued the true values daily at 20:00 for 72 h, as a CSV of 1-h rows."""
+    lines = ["area,issued_at,valid_start,valid_end,aqi,primary_pollutant,source"]
+    for i, moment in enumerate(january.times):
+        if moment.hour != 20 or moment.month != 1:
+            continue
+        for k in range(1, 73):
+            if i + k >= len(january.times):
+                break
+            value = int(january.rolling_aqi[i + k])
+            start = (moment + (k - 1) * (january.times[1] - january.times[0])).isoformat()
+            end = january.times[i + k].isoformat()
+            aqi = str(value) if value >= 0 else ""
+            lines.append(f"郑州,{moment.isoformat()},{start},{end},{aqi},PM2.5,test-oracle")
+    path = tmp_path / "oracle.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from lantian.warnings.cli import forecaster_for
+
+    forecaster = forecaster_for(str(path), january)
+    result = replay(january, forecaster, load_rules(PLAN), FIRST, LAST)
+    assert result.forecaster == "oracle.csv"
+    starts = [e.start for e in result.episodes]
+    assert any(s <= at(3) for s in starts) and any(at(9) <= s <= at(12) for s in starts)
+    assert result.summary.heavy_days_warned >= result.summary.heavy_days - 1

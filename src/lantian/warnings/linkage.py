@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from lantian.errors import InputError
-from lantian.warnings.engine import Reason
+from lantian.warnings.engine import Reason, assess
 from lantian.warnings.rules import WarningRules
 
 ADJACENCY_FILE = "adjacency.csv"
@@ -125,3 +126,14 @@ def regional_linkage(
                     ),
                 )
     return None
+
+
+def township_ranks(
+    forecasts: Mapping[str, Sequence[int | None]], rules: WarningRules, now: datetime
+) -> dict[str, int]:
+    """The level each township's own forecast (rolling-24-h AQI, hours after ``now``) meets."""
+    ranks: dict[str, int] = {}
+    for area, values in forecasts.items():
+        result = assess(now, [], values, rules)
+        ranks[area] = result.proposed_rank
+    return ranks
