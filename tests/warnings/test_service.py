@@ -310,3 +310,15 @@ def test_settings_read_lists_from_the_environment(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("LANTIAN_WARNING_WEBHOOK_URLS", '["http://h/1"]')
     settings = NotifySettings()
     assert settings.mail_to == ["a@x.cn", "b@x.cn"] and settings.webhook_urls == ["http://h/1"]
+
+
+def test_demo_sample_forecast_is_marked_and_idempotent(db_engine: Engine) -> None:
+    from lantian.warnings.demo import load_sample_forecast
+
+    sessions = session_factory(db_engine)
+    assert "+2 新增 added" in load_sample_forecast(sessions)
+    assert "+0 新增 added, 2 未变 unchanged" in load_sample_forecast(sessions)
+    with sessions() as session:
+        issues = forecast_issues(session, CITY)
+    assert len(issues) == 1 and issues[0].source.startswith("示例数据 / sample")
+    assert [v.aqi for v in issues[0].values] == [205, 190, 255, 330, 120]

@@ -20,6 +20,7 @@ from lantian.monitoring import service as monitoring
 from lantian.monitoring.cnemc_import import import_cnemc_file
 from lantian.monitoring.models import ImportBatch, Station
 from lantian.monitoring.registry import load_station_registry, read_station_registry
+from lantian.warnings.demo import load_sample_forecast
 
 DEMO_DATA_DIR = Path(__file__).parent / "data"
 STATION_LIST = BUNDLED_STATION_LIST
@@ -70,6 +71,7 @@ def load_demo(
         report.steps.append(
             f"监测数据 hourly data ({ZHENGZHOU_EXTRACT.name}): +{imported.values_added:,} 条 values"
         )
+    report.steps.append(load_sample_forecast(sessions))
     return report
 
 
