@@ -8,8 +8,13 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
+from lantian.auth.cli import BY_OPTION, cli_actor
+from lantian.auth.permissions import Principal
 from lantian.config import get_settings
+from lantian.db.engine import create_db_engine, session_factory, transaction
+from lantian.db_cli import require_current_schema
 from lantian.errors import InputError
 from lantian.plans import plan_dir
 from lantian.timeutil import CHINA_TZ
@@ -24,8 +29,10 @@ from lantian.warnings.forecast import (
     daily_skill,
     parse_forecast_csv,
 )
+from lantian.warnings.notify import NotifySettings, deliver
 from lantian.warnings.replay import CitySeries, ReplayResult, load_city, replay
 from lantian.warnings.rules import WarningRules, load_rules
+from lantian.warnings.service import active_warning, decide, import_forecasts
 
 warn_app = typer.Typer(help="重污染天气预警 / heavy-pollution warnings", no_args_is_help=True)
 console = Console()
@@ -167,3 +174,80 @@ def replay_command(
         for f in (chosen, *(forecaster_for(b, series) for b in BUILTIN if b != forecast))
     ]
     print_skill(skills)
+
+
+# --- database commands (the CLI runs with the machine's full rights, as the other groups do) ------
+
+
+def _sessions() -> sessionmaker[Session]:
+    engine = create_db_engine(get_settings().effective_database_url)
+    require_current_schema(engine)
+    return session_factory(engine)
+
+
+@warn_app.command("import-forecasts")
+def import_forecasts_command(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="forecast CSV"),
+    by: str | None = BY_OPTION,
+) -> None:
+    """导入预报（每个发布版本都保留）/ Import a forecast CSV; every issued version is kept."""
+    who = Principal(cli_actor(by), "administrator")
+    with transaction(_sessions()) as session:
+        result = import_forecasts(session, who, path.read_text("utf-8"), path.name)
+    console.print(
+        f"预报版本 issued versions: +{result.new_issues} 新增 new, +{result.revisions} 修订 "
+        f"revisions, {result.unchanged} 未变 unchanged; {result.values} 个预报值 values"
+    )
+
+
+@warn_app.command("decide")
+def decide_command(
+    action: str = typer.Argument(..., help="issue | upgrade | downgrade | lift"),
+    level: str | None = typer.Option(None, "--level", help="blue / yellow / orange / red"),
+    areas: str = typer.Option(..., "--areas", help="comma-separated 9-digit township codes"),
+    reason: str = typer.Option(..., "--reason", help="why (kept with the decision and audited)"),
+    scope: str | None = typer.Option(None, "--scope", help="default: the plan's city code"),
+    rules_file: Path | None = typer.Option(None, "--rules", help="warning_rules.toml"),
+    notify: bool = typer.Option(True, "--notify/--no-notify", help="send e-mail and webhooks"),
+    by: str | None = BY_OPTION,
+) -> None:
+    """发布、升级、降级或解除预警 / Issue, upgrade, downgrade or lift a warning."""
+    rules = _rules(rules_file)
+    who = Principal(cli_actor(by), "administrator")
+    sessions = _sessions()
+    with transaction(sessions) as session:
+        decision = decide(
+            session,
+            who,
+            rules,
+            action=action,
+            scope=scope or rules.city_code,
+            areas=[a.strip() for a in areas.split(",") if a.strip()],
+            reason=reason,
+            level=level,
+        )
+    console.print(decision.notice_text)
+    if notify:
+        with transaction(sessions) as session:
+            for sent in deliver(session, session.merge(decision), NotifySettings()):
+                mark = "[green]✓[/green]" if sent.ok else "[red]✗[/red]"
+                console.print(f"{mark} {sent.channel} {sent.target}: {sent.detail}")
+
+
+@warn_app.command("status")
+def status_command(
+    scope: str | None = typer.Option(None, "--scope", help="default: the plan's city code"),
+    rules_file: Path | None = typer.Option(None, "--rules", help="warning_rules.toml"),
+) -> None:
+    """当前预警 / The warning in force."""
+    rules = _rules(rules_file)
+    chosen = scope or rules.city_code
+    with _sessions()() as session:
+        view = active_warning(session, rules, chosen)
+    if view is None:
+        console.print(f"{chosen}: 无预警 / no warning in force")
+        return
+    console.print(
+        f"{chosen}: {view.name_zh} {view.name_en}（{view.response_zh}），自 since {_fmt(view.since)}；"
+        f"{view.reason}"
+    )
