@@ -32,7 +32,12 @@ from lantian.warnings.forecast import (
 from lantian.warnings.notify import NotifySettings, deliver
 from lantian.warnings.replay import CitySeries, ReplayResult, load_city, replay
 from lantian.warnings.rules import WarningRules, load_rules
-from lantian.warnings.service import active_warning, decide, import_forecasts
+from lantian.warnings.service import (
+    active_warning,
+    city_series_from_db,
+    decide,
+    import_forecasts,
+)
 
 warn_app = typer.Typer(help="重污染天气预警 / heavy-pollution warnings", no_args_is_help=True)
 console = Console()
@@ -147,8 +152,10 @@ def replay_command(
     forecast: str = typer.Option(
         "perfect", "--forecast", help="perfect | persistence | seasonal | forecast CSV file"
     ),
-    data: Path = typer.Option(
-        ..., "--data", help="CNEMC data folder or file (e.g. ../shared/data/cnemc)"
+    data: Path | None = typer.Option(
+        None,
+        "--data",
+        help="CNEMC data folder or file (e.g. ../shared/data/cnemc); default: the database",
     ),
     stations: Path | None = typer.Option(None, "--stations", help="CNEMC station list CSV"),
     rules_file: Path | None = typer.Option(
@@ -162,7 +169,11 @@ def replay_command(
     first_day, last_day = date_from.date(), date_to.date()
     if last_day < first_day:
         raise InputError("--to 早于 --from / --to is before --from")
-    series = load_city(data, area, first_day, last_day, stations)
+    if data is not None:
+        series = load_city(data, area, first_day, last_day, stations)
+    else:
+        with _sessions()() as session:
+            series = city_series_from_db(session, area, first_day, last_day)
     first = datetime.combine(first_day, time(1), CHINA_TZ)
     last = datetime.combine(last_day + timedelta(days=1), time(0), CHINA_TZ)
     chosen = forecaster_for(forecast, series)

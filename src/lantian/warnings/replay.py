@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from lantian.errors import InputError
 from lantian.ingest.cnemc import CnemcFile, merge_hourly, read_cnemc
-from lantian.ingest.station_list import read_station_list
+from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.standards.aqi import realtime_aqi_fixed
 from lantian.standards.assessment import station_mean
 from lantian.standards.rolling import rolling_24h_aqi_fixed
@@ -121,6 +121,8 @@ def cnemc_files(data_dir: Path, first: date, last: date) -> list[Path]:
 def stations_of(area: str, data_dir: Path, station_list: Path | None = None) -> list[str]:
     """Station codes of a city name (from a CNEMC station list), background sites left out.
 
+    The list is ``station_list``, else one found under ``data_dir``, else the bundled CNEMC list.
+
     ``area`` may also be a comma-separated list of station codes (e.g. ``1316A,1317A``).
     """
     if re.fullmatch(r"[0-9A-Za-z]+(,[0-9A-Za-z]+)*", area):
@@ -128,9 +130,7 @@ def stations_of(area: str, data_dir: Path, station_list: Path | None = None) -> 
     lists = [station_list] if station_list else sorted(data_dir.rglob("StationList*.csv"))
     lists += sorted(data_dir.rglob("station_list*.csv")) if not station_list else []
     if not lists:
-        raise InputError(
-            f"{data_dir}: 找不到站点列表（StationList*.csv）/ no station list found; pass --stations"
-        )
+        lists = [BUNDLED_STATION_LIST]  # the CNEMC list shipped with lantian
     codes: list[str] = []
     for path in lists:
         for record in read_station_list(path):

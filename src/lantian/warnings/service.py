@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from typing import Any
 
+import numpy as np
 from jinja2 import Environment, StrictUndefined
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,9 @@ from sqlalchemy.orm import Session
 from lantian.auth.audit import record
 from lantian.auth.permissions import Principal, can, resource
 from lantian.errors import InputError
+from lantian.monitoring.publication import DECIMALS, INDICATOR, values_in_force
+from lantian.monitoring.quality import load_span
+from lantian.standards.rounding import quantize
 from lantian.timeutil import CHINA_TZ
 from lantian.warnings.engine import Proposal
 from lantian.warnings.forecast import ForecastIssue, ForecastValue, parse_forecast_csv
@@ -31,6 +35,7 @@ from lantian.warnings.models import (
     WarningDecisionRow,
     WarningEpisodeRow,
 )
+from lantian.warnings.replay import CitySeries, series_from_stations
 from lantian.warnings.rules import WarningRules
 
 ACTIONS = ("issue", "upgrade", "downgrade", "lift")
@@ -435,3 +440,38 @@ def list_decisions(session: Session, limit: int, offset: int) -> list[WarningDec
 
 def count_decisions(session: Session) -> int:
     return session.scalar(select(func.count(WarningDecisionRow.id))) or 0
+
+
+# --- observations from the database ---------------------------------------------------------------
+
+
+def city_series_from_db(
+    session: Session, area: str, first: date, last: date, hours_after: int = 24 * 7
+) -> CitySeries:
+    """The city series of ``area`` (CNEMC city name) from stored measurements, reviews applied.
+
+    Evaluation stations only (background sites left out, HJ 663-2013); values a reviewer
+    invalidated are missing and corrected ones replace the raw (monitoring.publication). The span
+    runs from a day before ``first`` (for the first rolling window) to ``hours_after`` after
+    ``last`` (the observed future a ``perfect`` replay needs).
+    """
+    start = datetime.combine(first - timedelta(days=1), time(0), CHINA_TZ)
+    end = datetime.combine(last + timedelta(days=1), time(0), CHINA_TZ) + timedelta(
+        hours=hours_after
+    )
+    listing = load_span(session, start, start + timedelta(hours=1))
+    codes = [
+        s.code
+        for s in listing.stations
+        if s.city in (area, area.removesuffix("市")) and not s.is_background
+    ]
+    if not codes:
+        raise InputError(
+            f"数据库中没有城市“{area}”的运行评价站点 / no operating evaluation station of {area!r} "
+            "in the database"
+        )
+    grid = load_span(session, start, end, codes)
+    values = values_in_force(session, grid)
+    fixed = {INDICATOR[p]: quantize(values[p], DECIMALS.get(p, 0)).astype(np.int64) for p in values}
+    times = tuple(h.astimezone(CHINA_TZ) for h in grid.hours)
+    return series_from_stations(area, tuple(s.code for s in grid.stations), times, fixed)
