@@ -324,18 +324,10 @@ def test_demo_sample_forecast_is_marked_and_idempotent(db_engine: Engine) -> Non
     assert [v.aqi for v in issues[0].values] == [205, 190, 255, 330, 120]
 
 
-def test_city_series_from_the_database_equals_the_one_from_the_files(
-    db_engine: Engine, shared_dir: Path, tmp_path: Path
-) -> None:
-    """Replaying from the database sees the same rolling AQI as replaying from the CNEMC files."""
-    from datetime import date
-
-    import numpy as np
-
+def _import_first_week(db_engine: Engine, shared_dir: Path, tmp_path: Path) -> Path:
+    """Import Zhengzhou 2019-01-01..07 (cut from the real extract) into the test database."""
     from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
     from lantian.monitoring.cnemc_import import import_cnemc_file
-    from lantian.warnings.replay import load_city
-    from lantian.warnings.service import city_series_from_db
 
     extract = shared_dir / "data/cnemc/zhengzhou_extract/zhengzhou_sites_2019-01-01_2019-08-31.csv"
     lines = extract.read_text("utf-8").splitlines()
@@ -344,7 +336,21 @@ def test_city_series_from_the_database_equals_the_one_from_the_files(
     small.write_text("\r\n".join(first_week), encoding="utf-8")
     stations = [s for s in read_station_list(BUNDLED_STATION_LIST) if s.city == "郑州"]
     import_cnemc_file(session_factory(db_engine), small, tmp_path / "uploads", stations)
+    return small
 
+
+def test_city_series_from_the_database_equals_the_one_from_the_files(
+    db_engine: Engine, shared_dir: Path, tmp_path: Path
+) -> None:
+    """Replaying from the database sees the same rolling AQI as replaying from the CNEMC files."""
+    from datetime import date
+
+    import numpy as np
+
+    from lantian.warnings.replay import load_city
+    from lantian.warnings.service import city_series_from_db
+
+    small = _import_first_week(db_engine, shared_dir, tmp_path)
     with session_factory(db_engine)() as session:
         from_db = city_series_from_db(session, "郑州", date(2019, 1, 2), date(2019, 1, 5))
     from_files = load_city(small, "郑州", date(2019, 1, 2), date(2019, 1, 5))
@@ -357,3 +363,33 @@ def test_city_series_from_the_database_equals_the_one_from_the_files(
     assert len(db_part) == len(file_part) > 24 * 5
     np.testing.assert_array_equal(db_part, file_part)
     assert int((db_part > 300).sum()) > 0  # the 2019-01-04/05 peak is in it
+
+
+def test_assess_now_from_stored_observations_and_forecasts(
+    db_engine: Engine, shared_dir: Path, tmp_path: Path
+) -> None:
+    from lantian.timeutil import CHINA_TZ
+    from lantian.warnings.service import assess_now
+
+    _import_first_week(db_engine, shared_dir, tmp_path)
+    sessions = session_factory(db_engine)
+    at = datetime(2019, 1, 3, 20, tzinfo=CHINA_TZ)
+    with sessions() as session:
+        quiet = assess_now(session, RULES, "郑州", at)
+    # persistence of the observed ~195 at 2019-01-03 20:00: nothing to propose
+    assert quiet.forecast_name == "persistence" and quiet.assessment.proposal is None
+    assert quiet.observed_now is not None and 150 < quiet.observed_now <= 200
+    csv_text = (
+        "area,issued_at,valid_start,valid_end,aqi,primary_pollutant,source\n"
+        "郑州,2019-01-03T17:00,2019-01-04T00:00,2019-01-05T00:00,260,PM2.5,市监测站\n"
+        "郑州,2019-01-03T17:00,2019-01-05T00:00,2019-01-06T00:00,320,PM2.5,市监测站\n"
+        "郑州,2019-01-03T17:00,2019-01-06T00:00,2019-01-07T00:00,230,PM2.5,市监测站\n"
+    )
+    with transaction(sessions) as session:
+        import_forecasts(session, OFFICE, csv_text, "fc.csv")
+    with sessions() as session:
+        live = assess_now(session, RULES, "郑州", at)
+    proposal = live.assessment.proposal
+    assert live.forecast_name == "市监测站 2019-01-03 17:00"
+    assert proposal is not None and (proposal.action.value, proposal.to_rank) == ("issue", 3)
+    assert "橙色预警" in proposal.text(RULES)

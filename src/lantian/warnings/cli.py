@@ -34,6 +34,7 @@ from lantian.warnings.replay import CitySeries, ReplayResult, load_city, replay
 from lantian.warnings.rules import WarningRules, load_rules
 from lantian.warnings.service import (
     active_warning,
+    assess_now,
     city_series_from_db,
     decide,
     import_forecasts,
@@ -262,3 +263,33 @@ def status_command(
         f"{chosen}: {view.name_zh} {view.name_en}（{view.response_zh}），自 since {_fmt(view.since)}；"
         f"{view.reason}"
     )
+
+
+@warn_app.command("assess")
+def assess_command(
+    area: str = typer.Option("郑州", "--area", help="city whose stored observations are used"),
+    at: datetime | None = typer.Option(
+        None, "--at", formats=["%Y-%m-%dT%H:%M"], help="hour (CST), default: newest stored hour"
+    ),
+    forecast_area: str | None = typer.Option(None, "--forecast-area", help="default: --area"),
+    scope: str | None = typer.Option(None, "--scope", help="default: the plan's city code"),
+    rules_file: Path | None = typer.Option(None, "--rules", help="warning_rules.toml"),
+) -> None:
+    """按当前数据给出建议 / What the engine proposes now, from stored observations and forecasts."""
+    rules = _rules(rules_file)
+    moment = at.replace(tzinfo=CHINA_TZ) if at else None
+    with _sessions()() as session:
+        live = assess_now(session, rules, area, moment, forecast_area, scope)
+    result = live.assessment
+    console.print(
+        f"{_fmt(result.at)} 观测滚动AQI observed {live.observed_now}；预报 forecast: "
+        f"{live.forecast_name}；现行 in force: {rules.name_of(result.active_rank)}"
+    )
+    if result.proposal is None:
+        console.print("无变更建议 / no change proposed")
+    else:
+        console.print(result.proposal.text(rules))
+        console.print(result.proposal.text(rules, "en"), style="dim")
+    for note in result.notes if result.proposal is None else ():
+        console.print(f"· {note.zh}")
+        console.print(f"  {note.en}", style="dim")

@@ -23,12 +23,19 @@ from sqlalchemy.orm import Session
 from lantian.auth.audit import record
 from lantian.auth.permissions import Principal, can, resource
 from lantian.errors import InputError
-from lantian.monitoring.publication import DECIMALS, INDICATOR, values_in_force
+from lantian.monitoring.publication import DECIMALS, INDICATOR, newest_hour, values_in_force
 from lantian.monitoring.quality import load_span
 from lantian.standards.rounding import quantize
 from lantian.timeutil import CHINA_TZ
-from lantian.warnings.engine import Proposal
-from lantian.warnings.forecast import ForecastIssue, ForecastValue, parse_forecast_csv
+from lantian.warnings.engine import Assessment, Proposal, assess
+from lantian.warnings.forecast import (
+    ForecastIssue,
+    ForecastValue,
+    Persistence,
+    hourly_values,
+    latest_issue,
+    parse_forecast_csv,
+)
 from lantian.warnings.models import (
     ForecastIssueRow,
     ForecastValueRow,
@@ -475,3 +482,52 @@ def city_series_from_db(
     fixed = {INDICATOR[p]: quantize(values[p], DECIMALS.get(p, 0)).astype(np.int64) for p in values}
     times = tuple(h.astimezone(CHINA_TZ) for h in grid.hours)
     return series_from_stations(area, tuple(s.code for s in grid.stations), times, fixed)
+
+
+@dataclass(frozen=True)
+class LiveAssessment:
+    """The engine's view at one hour from stored data: what it proposes and from what forecast."""
+
+    assessment: Assessment
+    forecast_name: str
+    observed_now: int | None
+
+
+def assess_now(
+    session: Session,
+    rules: WarningRules,
+    area: str,
+    at: datetime | None = None,
+    forecast_area: str | None = None,
+    scope: str | None = None,
+    horizon: int = 120,
+) -> LiveAssessment:
+    """Run the engine as of ``at`` (default: the newest stored hour) on stored observations.
+
+    The forecast is the newest version imported for ``forecast_area`` (default ``area``) issued by
+    then; without one, the persistence baseline. The level in force is the active episode of
+    ``scope`` (default the plan's city).
+    """
+    at = at or newest_hour(session)
+    if at is None:
+        raise InputError("数据库中没有监测数据 / no measurements in the database")
+    local = at.astimezone(CHINA_TZ)
+    series = city_series_from_db(
+        session, area, (local - timedelta(days=14)).date(), local.date(), hours_after=0
+    )
+    index = series.index_of(at)
+    if not 0 <= index < len(series.times):
+        raise InputError(f"{at.isoformat()} 不在数据范围内 / outside the stored data")
+    observed = series.observed(rules.early_observed_basis)
+    observed_list: list[int | None] = [int(v) if v >= 0 else None for v in observed[: index + 1]]
+    issue = latest_issue(forecast_issues(session, forecast_area or area), forecast_area or area, at)
+    if issue is not None:
+        forecast = hourly_values(issue, at, horizon)
+        name = f"{issue.source} {issue.issued_at.astimezone(CHINA_TZ):%Y-%m-%d %H:00}"
+    else:
+        forecast = Persistence(series.rolling_aqi[: index + 1]).forecast(index, horizon)
+        name = "persistence"
+    episode = active_episode(session, scope or rules.city_code)
+    active_rank = rules.level_by_key(episode.level).rank if episode and episode.level else 0
+    result = assess(at, observed_list, forecast, rules, active_rank)
+    return LiveAssessment(result, name, observed_list[-1] if observed_list else None)
