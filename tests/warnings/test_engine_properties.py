@@ -5,6 +5,7 @@ The reference is the spec §4.1 pseudo-code written out directly over one run of
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 
@@ -13,9 +14,12 @@ from hypothesis import strategies as st
 
 from lantian.timeutil import CHINA_TZ
 from lantian.warnings.engine import Action, assess
-from lantian.warnings.rules import bridge_missing, load_rules
+from lantian.warnings.rules import WarningRules, bridge_missing, load_rules
 
-RULES = load_rules(Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018")
+PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+RULES = load_rules(PLAN)
+THREE_LEVEL = load_rules(PLAN / "warning_rules_three_level.toml")
+STRICT_LIFT = dataclasses.replace(RULES, clean_hours_inclusive=False)
 NOW = datetime(2019, 1, 10, 8, tzinfo=CHINA_TZ)
 VALUES = [None, 40, 120, 150, 151, 180, 200, 201, 240, 300, 301, 360, 499, 500]
 
@@ -66,33 +70,35 @@ def heavy_runs(values: list[int | None]) -> list[list[int]]:
 
 
 @settings(max_examples=400, deadline=None)
-@given(chunks, chunks, st.integers(0, 4))
+@given(chunks, chunks, st.integers(0, 4), st.sampled_from([RULES, STRICT_LIFT, THREE_LEVEL]))
 def test_never_lifts_while_a_forecast_hour_in_the_next_36_is_above_150(
     observed_pairs: list[tuple[int | None, int]],
     forecast_pairs: list[tuple[int | None, int]],
     active: int,
+    rules: WarningRules,
 ) -> None:
     observed, forecast = expand(observed_pairs), expand(forecast_pairs)
-    result = assess(NOW, observed, forecast, RULES, active_rank=active)
+    result = assess(NOW, observed, forecast, rules, active_rank=active)
     if result.proposal is not None and result.proposal.action == Action.LIFT:
-        assert len(forecast) >= 36
-        assert all(v is None or v <= 150 for v in forecast[:36])
+        assert len(forecast) >= rules.min_clean_hours
+        assert all(v is None or v <= 150 for v in forecast[: rules.min_clean_hours])
 
 
 @settings(max_examples=400, deadline=None)
-@given(chunks, chunks, st.integers(0, 4))
+@given(chunks, chunks, st.integers(0, 4), st.sampled_from([RULES, THREE_LEVEL]))
 def test_upward_changes_are_always_justified_by_their_rule(
     observed_pairs: list[tuple[int | None, int]],
     forecast_pairs: list[tuple[int | None, int]],
     active: int,
+    rules: WarningRules,
 ) -> None:
     observed, forecast = expand(observed_pairs), expand(forecast_pairs)
-    result = assess(NOW, observed, forecast, RULES, active_rank=active)
+    result = assess(NOW, observed, forecast, rules, active_rank=active)
     proposal = result.proposal
     if proposal is None or proposal.to_rank <= proposal.from_rank:
         return
     assert proposal.action in (Action.ISSUE, Action.UPGRADE)
-    bridged = bridge_missing(forecast, RULES.bridge_missing_hours)
+    bridged = bridge_missing(forecast, rules.bridge_missing_hours)
     if proposal.rule == "early_start":
         assert observed and observed[-1] is not None and observed[-1] > 200
         assert all(v is None or v > 200 for v in bridged[:12])
@@ -102,11 +108,11 @@ def test_upward_changes_are_always_justified_by_their_rule(
                 break
             trail.insert(0, value)
         best = max((reference_level(r) for r in heavy_runs(trail + bridged)), default=0)
-        assert proposal.to_rank <= max(best, 1)
+        assert proposal.to_rank <= max(best, rules.lowest_rank)
         return
     # a level rule: the run it cites is a maximal heavy run of the forecast meeting that level
     grade = proposal.grade
-    assert proposal.rule == f"level.{RULES.name_of(proposal.to_rank, 'en').split()[0]}"
+    assert proposal.rule == f"level.{rules.name_of(proposal.to_rank, 'en').split()[0]}"
     assert grade.start is not None and grade.end is not None
     run = bridged[grade.start : grade.end]
     assert all(v is not None and v > 200 for v in run)
