@@ -115,3 +115,76 @@ def test_forecast_import_and_listing(setup: tuple[TestClient, str, str]) -> None
     )
     # reading uses the browser session; a token-only client is the public here
     assert listing.status_code == 401
+
+
+# --- the office page --------------------------------------------------------------------------
+
+
+def _sign_in(client: TestClient, username: str) -> str:
+    import re
+
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]*)"', page.text)
+    assert token
+    response = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf": token.group(1), "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    office = client.get("/office/warnings")
+    found = re.search(r'name="csrf" value="([^"]*)"', office.text)
+    return found.group(1) if found else ""
+
+
+def test_office_page_records_a_decision_with_csrf(setup: tuple[TestClient, str, str]) -> None:
+    client, _office, _leader = setup
+    assert client.get("/office/warnings", follow_redirects=False).status_code == 303  # sign in
+    csrf = _sign_in(client, "office")
+    page = client.get("/office/warnings")
+    assert page.status_code == 200 and 'id="proposal"' in page.text
+    assert "没有监测数据" in page.text  # no observations stored in this test
+    assert 'value="410183401"' in page.text  # every township of the plan's adjacency
+    form = {
+        "action": "issue",
+        "level": "yellow",
+        "areas": ["410183100", "410183113"],
+        "reason": "预报日AQI>200持续2天",
+    }
+    refused = client.post("/office/warnings/decide", data=form, follow_redirects=False)
+    assert refused.status_code == 403 and "表单已过期" in refused.text
+    done = client.post(
+        "/office/warnings/decide", data={**form, "csrf": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    shown = client.get(done.headers["location"])
+    assert "决定已记录 #1" in shown.text and "黄色预警" in shown.text
+    assert "预报日AQI&gt;200持续2天" in shown.text
+    assert client.get("/api/v1/warnings/active").json()["warning"]["level"] == "yellow"
+    wrong = client.post(
+        "/office/warnings/decide",
+        data={**form, "action": "upgrade", "level": "blue", "csrf": csrf},
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 422 and "must be above" in wrong.text
+
+
+def test_leader_sees_the_page_but_no_form(setup: tuple[TestClient, str, str]) -> None:
+    client, _office, _leader = setup
+    assert _sign_in(client, "boss")  # the sign-out form carries the token
+    page = client.get("/office/warnings")
+    assert page.status_code == 200 and "/office/warnings/decide" not in page.text
+
+
+def test_office_page_imports_a_forecast_file(setup: tuple[TestClient, str, str]) -> None:
+    client, _office, _leader = setup
+    csrf = _sign_in(client, "office")
+    files = {"file": ("fc.csv", FORECAST.encode(), "text/csv")}
+    done = client.post(
+        "/office/warnings/forecasts", data={"csrf": csrf}, files=files, follow_redirects=False
+    )
+    assert done.status_code == 303
+    assert "+1 新增 new" in client.get(done.headers["location"]).text
+    bad = {"file": ("bad.csv", b"area,aqi\n410183,1\n", "text/csv")}
+    refused = client.post("/office/warnings/forecasts", data={"csrf": csrf}, files=bad)
+    assert refused.status_code == 422 and "lacks the column" in refused.text

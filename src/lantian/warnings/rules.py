@@ -99,6 +99,7 @@ class WarningRules:
     linkage_min_level: str = "orange"
     city_zh: str = ""
     city_code: str = ""
+    observed_city: str = ""
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -190,6 +191,7 @@ def parse_rules(data: dict[str, Any], where: str = "warning_rules") -> WarningRu
         source=str(scheme.get("source", "")),
         city_zh=str(scheme.get("city_zh", "")),
         city_code=str(scheme.get("city_code", "")),
+        observed_city=str(scheme.get("observed_city", "")),
         levels=tuple(levels),
         heavy_aqi=int(_get(data, "thresholds", "heavy_aqi", 200)),
         severe_aqi=int(_get(data, "thresholds", "severe_aqi", 300)),

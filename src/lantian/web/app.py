@@ -25,7 +25,15 @@ from lantian.db.engine import create_db_engine, session_factory
 from lantian.errors import InputError
 from lantian.logs import get_logger
 from lantian.timeutil import format_cn_hour
-from lantian.web import account_pages, i18n, office, pages, system, warning_pages
+from lantian.web import (
+    account_pages,
+    i18n,
+    office,
+    office_warnings,
+    pages,
+    system,
+    warning_pages,
+)
 from lantian.web.access import LoginRequired, login_redirect, principal, session_csrf
 from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
@@ -166,5 +174,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(public_api.router)
     app.include_router(warnings_api.router)
     app.include_router(warning_pages.router)
+    app.include_router(office_warnings.router)
     app.include_router(pages.router)
     return app
