@@ -188,3 +188,29 @@ def test_office_page_imports_a_forecast_file(setup: tuple[TestClient, str, str])
     bad = {"file": ("bad.csv", b"area,aqi\n410183,1\n", "text/csv")}
     refused = client.post("/office/warnings/forecasts", data={"csrf": csrf}, files=bad)
     assert refused.status_code == 422 and "lacks the column" in refused.text
+
+
+def test_office_page_shows_the_engine_proposal_on_real_data(
+    setup: tuple[TestClient, str, str], db_engine: Engine, shared_dir: Path, tmp_path: Path
+) -> None:
+    from tests.warnings.test_service import _import_first_week
+
+    client, office, _leader = setup
+    _import_first_week(db_engine, shared_dir, tmp_path)
+    forecast = (
+        "area,issued_at,valid_start,valid_end,aqi,primary_pollutant,source\n"
+        "郑州,2019-01-07T17:00,2019-01-08T00:00,2019-01-09T00:00,260,PM2.5,市监测站\n"
+        "郑州,2019-01-07T17:00,2019-01-09T00:00,2019-01-10T00:00,240,PM2.5,市监测站\n"
+    )
+    stored = client.post(
+        "/api/v1/warnings/forecasts",
+        headers={"Authorization": f"Bearer {office}", "Content-Type": "text/csv"},
+        content=forecast.encode(),
+    )
+    assert stored.status_code == 200
+    _sign_in(client, "office")
+    page = client.get("/office/warnings")
+    assert "2019年01月07日 23时" in page.text  # the newest stored hour
+    assert "市监测站 2019-01-07 17:00" in page.text
+    assert "建议发布：无预警 → 黄色预警" in page.text and "持续2天" in page.text
+    assert "监测AQI已达213" in page.text  # the observed rolling AQI is already heavy
