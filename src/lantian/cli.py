@@ -165,6 +165,7 @@ from lantian.ingest.hj212_cli import hj212_app  # noqa: E402
 from lantian.ingest.receiver_cli import devices_app, ingest_app  # noqa: E402
 from lantian.monitoring.aqi_cli import aqi_command  # noqa: E402
 from lantian.supervision.cli import cases_app, duty_app  # noqa: E402
+from lantian.warnings.cli import warn_app  # noqa: E402
 
 app.add_typer(hj212_app, name="hj212")
 app.add_typer(ingest_app, name="ingest")
@@ -175,3 +176,4 @@ app.add_typer(audit_app, name="audit")
 app.command(name="aqi")(aqi_command)
 app.add_typer(cases_app, name="cases")
 app.add_typer(duty_app, name="duty")
+app.add_typer(warn_app, name="warn")

@@ -5,5 +5,13 @@ from lantian.db.base import Base
 from lantian.monitoring import hj212_models as hj212_models
 from lantian.monitoring import models as monitoring_models
 from lantian.supervision import models as supervision_models
+from lantian.warnings import models as warnings_models
 
-__all__ = ["Base", "auth_models", "hj212_models", "monitoring_models", "supervision_models"]
+__all__ = [
+    "Base",
+    "auth_models",
+    "hj212_models",
+    "monitoring_models",
+    "supervision_models",
+    "warnings_models",
+]

@@ -26,6 +26,7 @@ from lantian.monitoring.models import ImportBatch, Station
 from lantian.monitoring.registry import load_station_registry, read_station_registry
 from lantian.plans import DEFAULT_PLAN, SOURCE_PLANS_DIR
 from lantian.supervision.demo import load_sample_supervision
+from lantian.warnings.demo import load_sample_forecast
 
 DEMO_DATA_DIR = Path(__file__).parent / "data"
 STATION_LIST = BUNDLED_STATION_LIST
@@ -92,6 +93,7 @@ def load_demo(
             datetime.now(UTC),
         )
     )
+    report.steps.append(load_sample_forecast(sessions))
     return report
 
 

@@ -30,9 +30,11 @@ from lantian.web import (
     account_pages,
     i18n,
     office,
+    office_warnings,
     pages,
     supervision_pages,
     system,
+    warning_pages,
 )
 from lantian.web.access import (
     Forbidden,
@@ -46,6 +48,7 @@ from lantian.web.access import (
 from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
 from lantian.web.api import supervision as supervision_api
+from lantian.web.api import warnings as warnings_api
 from lantian.web.formatting import format_number, pollutant_label
 
 WEB_DIR = Path(__file__).parent
@@ -236,5 +239,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(monitoring_api.router)
     app.include_router(public_api.router)
     app.include_router(supervision_api.router)
+    app.include_router(warnings_api.router)
+    app.include_router(warning_pages.router)
+    app.include_router(office_warnings.router)
     app.include_router(pages.router)
     return app

@@ -22,6 +22,7 @@ from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
 from lantian.web.access import Forbidden, require_account
 from lantian.web.tiles import dashboard_tiles
+from lantian.web.warning_pages import warning_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,6 +67,7 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
         "rates": rates,
         "ranking": ranking,
         "tiles": tiles,
+        **warning_context(request),
         "area_names": _names(request),
         "month": month,
         "own_area": who.scope if who.role == "township" else None,

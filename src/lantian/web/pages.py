@@ -14,6 +14,7 @@ from lantian.monitoring import service as monitoring
 from lantian.monitoring.models import Station
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
+from lantian.web.warning_pages import warning_context
 
 router = APIRouter(include_in_schema=False)
 LEVELS = [level_info(level) for level in range(1, 7)]
@@ -54,6 +55,7 @@ def public_realtime(request: Request) -> HTMLResponse:
             "newest": max((row.hour_end for row in rows if row.hour_end), default=None),
             "worst": with_aqi[0] if with_aqi else None,
             "map_points": points,
+            **warning_context(request),
         },
     )
 

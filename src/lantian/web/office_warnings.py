@@ -1,0 +1,150 @@
+"""The office's warning page (sign-in required): the engine's proposal and the decision form.
+
+The engine proposes with its reasons; the person decides (issue, upgrade, downgrade, lift) with a
+reason of their own; the decision is role-checked and audited by the service, and its notice is
+sent by e-mail and webhook after it is committed (issue 7, seed task 40).
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from lantian import __version__
+from lantian.auth.permissions import Principal, can, resource
+from lantian.db.engine import transaction
+from lantian.errors import InputError
+from lantian.plans import plan_dir
+from lantian.warnings.linkage import load_adjacency
+from lantian.warnings.notify import NotifySettings, deliver
+from lantian.warnings.service import (
+    active_warning,
+    assess_now,
+    decide,
+    import_forecasts,
+    list_decisions,
+    proposal_snapshot,
+)
+from lantian.web.access import require_account, session_csrf
+from lantian.web.api.warnings import plan_rules
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(
+    request: Request, who: Principal, message: str = "", error: str = "", status: int = 200
+) -> HTMLResponse:
+    rules = plan_rules(request)
+    adjacency = load_adjacency(plan_dir(request.app.state.settings))
+    townships = sorted(adjacency.names.items())
+    live = None
+    live_error = ""
+    with request.app.state.sessions() as session:
+        warning = active_warning(session, rules, rules.city_code)
+        decisions = list_decisions(session, 20, 0)
+        try:
+            live = assess_now(session, rules, rules.observed_city or "", scope=rules.city_code)
+        except InputError as exc:
+            live_error = str(exc)
+    context: dict[str, Any] = {
+        "version": __version__,
+        "rules": rules,
+        "warning": warning,
+        "live": live,
+        "live_error": live_error,
+        "decisions": decisions,
+        "townships": townships,
+        "can_write": can(who, "write", resource("warning", areas=[c for c, _ in townships])),
+        "message": message,
+        "error": error,
+    }
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, "office_warnings.html", context, status_code=status
+    )
+    return response
+
+
+def _check_csrf(request: Request, token: str) -> None:
+    expected = session_csrf(request)
+    if not expected or not hmac.compare_digest(expected, token):
+        raise InputError("表单已过期，请刷新页面 / the form has expired, reload the page")
+
+
+@router.get("/office/warnings", response_class=HTMLResponse)
+def warnings_page(
+    request: Request, done: str = "", who: Principal = Depends(require_account)
+) -> HTMLResponse:
+    return _page(request, who, message=done)
+
+
+@router.post("/office/warnings/decide", response_model=None)
+def warnings_decide(
+    request: Request,
+    csrf: str = Form(""),
+    action: str = Form(...),
+    level: str = Form(""),
+    areas: list[str] = Form(default_factory=list),
+    reason: str = Form(""),
+    follow_proposal: str = Form(""),
+    who: Principal = Depends(require_account),
+) -> Response:
+    rules = plan_rules(request)
+    try:
+        _check_csrf(request, csrf)
+        snapshot = None
+        if follow_proposal:
+            with request.app.state.sessions() as session:
+                live = assess_now(session, rules, rules.observed_city or "", scope=rules.city_code)
+            if live.assessment.proposal is not None:
+                snapshot = proposal_snapshot(live.assessment.proposal)
+        with transaction(request.app.state.sessions) as session:
+            row = decide(
+                session,
+                who,
+                rules,
+                action=action,
+                scope=rules.city_code,
+                areas=areas,
+                reason=reason,
+                level=level or None,
+                proposal=snapshot,
+            )
+    except InputError as exc:
+        status = 403 if "may not write" in str(exc) or "expired" in str(exc) else 422
+        return _page(request, who, error=str(exc), status=status)
+    settings = getattr(request.app.state, "notify_settings", None) or NotifySettings()
+    with transaction(request.app.state.sessions) as session:
+        sent = deliver(session, session.merge(row), settings)
+    failed = sum(1 for s in sent if not s.ok)
+    note = f"决定已记录 #{row.id} / decision #{row.id} recorded; 通知 notices {len(sent)}"
+    if failed:
+        note += f"，失败 failed {failed}"
+    return RedirectResponse(f"/office/warnings?done={quote(note)}", status_code=303)
+
+
+@router.post("/office/warnings/forecasts", response_model=None)
+async def warnings_forecasts(
+    request: Request,
+    file: UploadFile,
+    csrf: str = Form(""),
+    who: Principal = Depends(require_account),
+) -> Response:
+    try:
+        _check_csrf(request, csrf)
+        text = (await file.read()).decode("utf-8")
+        with transaction(request.app.state.sessions) as session:
+            result = import_forecasts(session, who, text, file.filename or "forecast.csv")
+    except UnicodeDecodeError:
+        return _page(request, who, error="预报文件须为UTF-8 / the file must be UTF-8", status=422)
+    except InputError as exc:
+        status = 403 if "may not write" in str(exc) or "expired" in str(exc) else 422
+        return _page(request, who, error=str(exc), status=status)
+    note = (
+        f"预报已导入 forecasts imported: +{result.new_issues} 新增 new, +{result.revisions} 修订 "
+        f"revisions, {result.unchanged} 未变 unchanged"
+    )
+    return RedirectResponse(f"/office/warnings?done={quote(note)}", status_code=303)

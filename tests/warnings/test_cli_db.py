@@ -1,0 +1,73 @@
+"""`lantian warn import-forecasts / decide / status` against a fresh SQLite database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parents[2] / "src/lantian/warnings/data/sample_forecast.csv"
+
+
+def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LANTIAN_")}
+    environment |= {"LANTIAN_DATA_DIR": str(data_dir), "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "lantian", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=data_dir,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_import_decide_status_and_the_audit_log(tmp_path: Path) -> None:
+    assert run(["db", "upgrade"], tmp_path).returncode == 0
+    imported = run(["warn", "import-forecasts", str(SAMPLE), "--by", "张三"], tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert "+2 新增 new" in imported.stdout
+    assert "无预警" in run(["warn", "status"], tmp_path).stdout
+    issued = run(
+        [
+            "warn",
+            "decide",
+            "issue",
+            "--level",
+            "yellow",
+            "--areas",
+            "410183100,410183113",
+            "--reason",
+            "预报日AQI>200持续2天",
+            "--by",
+            "张三",
+            "--no-notify",
+        ],
+        tmp_path,
+    )
+    assert issued.returncode == 0, issued.stderr
+    assert "新密市重污染天气黄色预警通知" in issued.stdout
+    assert "黄色预警 yellow alert" in run(["warn", "status"], tmp_path).stdout
+    again = run(
+        ["warn", "decide", "issue", "--level", "red", "--areas", "410183100", "--reason", "x"],
+        tmp_path,
+    )
+    assert again.returncode == 1 and "already in force" in again.stderr
+    lifted = run(
+        [
+            "warn",
+            "decide",
+            "lift",
+            "--areas",
+            "410183100",
+            "--reason",
+            "预报AQI≤150持续36小时",
+            "--no-notify",
+        ],
+        tmp_path,
+    )
+    assert lifted.returncode == 0 and "解除全市黄色预警" in lifted.stdout
+    log = run(["audit", "show"], tmp_path)
+    assert "warning.issue" in log.stdout and "warning.lift" in log.stdout, log.stdout + log.stderr
