@@ -141,15 +141,20 @@ def test_leaders_and_units_match_the_seed(
     mismatches = []
     for task in plan.tasks():
         labels = entries[task.ref].labels
-        expected_leaders = [re.sub(r"(常务)?副市长$", "", p) for p in labels["责任领导"].split("、")]
+        expected_leaders = [
+            re.sub(r"(常务)?副市长$", "", p) for p in labels["责任领导"].split("、")
+        ]
         a = task.assignment
         checks = [
             ("leaders", a.leaders, expected_leaders),
             ("leaders_text", a.leaders_text, labels["责任领导"]),
             ("lead_units", a.lead_units, codes(labels["牵头单位"])),
             ("lead_units_text", a.lead_units_text, labels["牵头单位"]),
-            ("cooperating_units", a.cooperating_units, codes(labels.get("配合单位", ""))
-             if "配合单位" in labels else []),
+            (
+                "cooperating_units",
+                a.cooperating_units,
+                codes(labels.get("配合单位", "")) if "配合单位" in labels else [],
+            ),
             ("cooperating_units_text", a.cooperating_units_text, labels.get("配合单位")),
             (
                 "responsible_areas",
@@ -161,7 +166,9 @@ def test_leaders_and_units_match_the_seed(
     assert mismatches == []
 
 
-def test_texts_are_the_seeds_words(plan: Plan, seed: tuple[dict[str, SeedEntry], list[int]]) -> None:
+def test_texts_are_the_seeds_words(
+    plan: Plan, seed: tuple[dict[str, SeedEntry], list[int]]
+) -> None:
     entries, _ = seed
     different = [task.ref for task in plan.tasks() if task.text != entries[task.ref].text]
     assert different == []
@@ -205,14 +212,20 @@ def test_inspection_plan_people_are_in_the_seed(plan: Plan, shared_dir: Path) ->
     inspection = plan.inspection
     assert inspection is not None
     assert [g.name for g in inspection.working_groups] == [
-        "综合协调组", "文秘宣传组", "现场保障及案件查办组", "责任追究组", "后勤保障组"
+        "综合协调组",
+        "文秘宣传组",
+        "现场保障及案件查办组",
+        "责任追究组",
+        "后勤保障组",
     ]
     people = [inspection.leadership_group.leader, *inspection.leadership_group.members]
     people += inspection.leadership_group.deputy_leaders + inspection.coordination_office.directors
     for group in inspection.working_groups:
         people += [group.leader, *group.deputy_leaders, *group.members]
     # The seed pads two-character names with a space (王 健); the files do not.
-    missing = [p.name for p in people if p.name not in seed and f"{p.name[0]} {p.name[1:]}" not in seed]
+    missing = [
+        p.name for p in people if p.name not in seed and f"{p.name[0]} {p.name[1:]}" not in seed
+    ]
     assert missing == []
     assert len(inspection.leadership_group.members) == 22
     assert inspection.rules.daily_report.due_local_time == "17:00"

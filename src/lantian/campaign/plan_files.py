@@ -40,8 +40,8 @@ from lantian.campaign.schema import (
     LeaderRow,
     PlanFile,
     ResponsibleAreas,
-    TasksFile,
     Target,
+    TasksFile,
     UnitRow,
 )
 
@@ -198,7 +198,9 @@ def _validation_problems(file: str, prefix: str, error: ValidationError) -> list
     return problems
 
 
-def _read_yaml(folder: Path, name: str, model: type[ModelT], problems: list[Problem]) -> ModelT | None:
+def _read_yaml(
+    folder: Path, name: str, model: type[ModelT], problems: list[Problem]
+) -> ModelT | None:
     path = folder / name
     if not path.is_file():
         problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
@@ -212,6 +214,11 @@ def _read_yaml(folder: Path, name: str, model: type[ModelT], problems: list[Prob
         return None
     except UnicodeDecodeError:
         problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
+        return None
+    except ValueError as error:
+        # PyYAML raises a bare ValueError for a date that matches the pattern but does not exist
+        # (2017-09-31), without a position.
+        problems.append(Problem(name, "(file)", f"无效的值 / invalid value: {error}"))
         return None
     try:
         return model.model_validate(document)
@@ -240,9 +247,13 @@ def _read_csv(
             header = set(reader.fieldnames or [])
             required = {n for n, f in model.model_fields.items() if f.is_required()}
             for column in sorted(required - header):
-                problems.append(Problem(name, "line 1", f"缺少列 {column} / missing column {column}"))
+                problems.append(
+                    Problem(name, "line 1", f"缺少列 {column} / missing column {column}")
+                )
             for column in sorted(header - expected):
-                problems.append(Problem(name, "line 1", f"未知列 {column} / unknown column {column}"))
+                problems.append(
+                    Problem(name, "line 1", f"未知列 {column} / unknown column {column}")
+                )
             if required - header:
                 return []
             for record in reader:
@@ -301,6 +312,9 @@ class _Checker:
             for phrase in (unit.name, *unit.aliases):
                 self.unit_by_phrase.setdefault(phrase, unit.code)
         self.task_refs = {task.ref for task in plan.tasks()}
+        #: Without a readable tasks.yaml, references to tasks cannot be judged: say nothing of them
+        #: rather than bury the one real problem under a false one per reference.
+        self.tasks_known = plan.tasks_file is not None
         self.task_numbers = {task.number for task in plan.tasks()}
 
     def add(self, file: str, path: str, reason: str) -> None:
@@ -482,7 +496,11 @@ class _Checker:
         for phrase in text.split(LIST_SEPARATOR):
             phrase = phrase.strip()
             match = next(
-                (leader.name for leader in self.plan.leaders if phrase == leader.name + leader.title),
+                (
+                    leader.name
+                    for leader in self.plan.leaders
+                    if phrase == leader.name + leader.title
+                ),
                 None,
             )
             if match is None:
@@ -500,7 +518,9 @@ class _Checker:
                 continue
             # The seed writes the city prefix 市 on the first unit of a list only.
             candidates = [phrase, phrase.removeprefix("市"), "市" + phrase]
-            code = next((self.unit_by_phrase[c] for c in candidates if c in self.unit_by_phrase), None)
+            code = next(
+                (self.unit_by_phrase[c] for c in candidates if c in self.unit_by_phrase), None
+            )
             if code is None:
                 unknown.append(phrase)
             else:
@@ -590,7 +610,7 @@ class _Checker:
             self.add(file, f"{path}.value", f"{where}: 目标值为负 / negative target value")
         if target.by is not None:
             self.check_date(file, f"{path}.by", where, target.by)
-        if target.task is not None and target.task not in self.task_refs:
+        if target.task is not None and self.tasks_known and target.task not in self.task_refs:
             self.add(
                 file,
                 f"{path}.task",
@@ -612,21 +632,29 @@ class _Checker:
     # -- plan.yaml, annex, inspection -----------------------------------------------------------
     def check_unit(self, file: str, path: str, code: str | None) -> None:
         if code is not None and code not in self.unit_codes:
-            self.add(file, path, f"未知单位代码 {code}（不在 units.csv）/ unknown unit code {code!r}")
+            self.add(
+                file, path, f"未知单位代码 {code}（不在 units.csv）/ unknown unit code {code!r}"
+            )
 
     def check_plan_file(self) -> None:
         plan = self.plan.plan
         if plan is None:
             return
         self.check_unit(PLAN_FILE, "campaign_office", plan.campaign_office)
-        self.check_unit(PLAN_FILE, "reporting.monthly_progress.to", plan.reporting.monthly_progress.to)
+        self.check_unit(
+            PLAN_FILE, "reporting.monthly_progress.to", plan.reporting.monthly_progress.to
+        )
         for index, target in enumerate(plan.overall_targets):
             self.check_target(PLAN_FILE, f"overall_targets[{index}]", "总体目标 overall", target)
         for index, duty in enumerate(plan.reporting.duties):
             path = f"reporting.duties[{index}]"
             self.check_unit(PLAN_FILE, f"{path}.to", duty.to)
-            if duty.task is not None and duty.task not in self.task_refs:
-                self.add(PLAN_FILE, f"{path}.task", f"没有任务 {duty.task} / there is no task {duty.task!r}")
+            if duty.task is not None and self.tasks_known and duty.task not in self.task_refs:
+                self.add(
+                    PLAN_FILE,
+                    f"{path}.task",
+                    f"没有任务 {duty.task} / there is no task {duty.task!r}",
+                )
             if duty.due is not None:
                 self.check_date(PLAN_FILE, f"{path}.due", f"报送 duty {duty.key}", duty.due)
         for phrase, mapped in plan.area_phrases.items():
@@ -646,12 +674,14 @@ class _Checker:
             path = f"rows[{index}]"
             where = f"附件第 {index + 1} 行 annex row {index + 1}"
             for t_index, ref in enumerate(row.tasks):
-                if ref not in self.task_refs:
+                if self.tasks_known and ref not in self.task_refs:
                     self.add(
-                        ANNEX_FILE, f"{path}.tasks[{t_index}]", f"{where}: 没有任务 {ref} / no task {ref!r}"
+                        ANNEX_FILE,
+                        f"{path}.tasks[{t_index}]",
+                        f"{where}: 没有任务 {ref} / no task {ref!r}",
                     )
             for k_index, key in enumerate(row.target_keys):
-                if key not in known_targets:
+                if self.tasks_known and key not in known_targets:
                     self.add(
                         ANNEX_FILE,
                         f"{path}.target_keys[{k_index}]",
@@ -675,7 +705,9 @@ class _Checker:
         inspection = self.plan.inspection
         if inspection is None:
             return
-        people: list[tuple[str, Any]] = [("leadership_group.leader", inspection.leadership_group.leader)]
+        people: list[tuple[str, Any]] = [
+            ("leadership_group.leader", inspection.leadership_group.leader)
+        ]
         for name in ("deputy_leaders", "members"):
             for index, person in enumerate(getattr(inspection.leadership_group, name)):
                 people.append((f"leadership_group.{name}[{index}]", person))
@@ -692,7 +724,9 @@ class _Checker:
         keys = [group.key for group in inspection.working_groups]
         for key, count in Counter(keys).items():
             if count > 1:
-                self.add(INSPECTION_FILE, "working_groups", f"工作组 {key} 重复 / group {key!r} repeated")
+                self.add(
+                    INSPECTION_FILE, "working_groups", f"工作组 {key} 重复 / group {key!r} repeated"
+                )
         if inspection.rules.daily_report.to_group not in keys:
             self.add(
                 INSPECTION_FILE,
