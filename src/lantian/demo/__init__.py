@@ -56,20 +56,6 @@ def load_demo(
             f"计划站点 plan stations ({plan.name}): +{loaded.added} 新增 added, "
             f"{loaded.updated} 更新 updated, {loaded.unchanged} 未变 unchanged"
         )
-        sample = load_sample_progress(sessions, plan, uploads_dir.parent)
-        tasks = sample.plan.counts["tasks"]
-        report.steps.append(
-            f"攻坚计划 plan ({sample.plan.plan_code}): {tasks.added + tasks.updated + tasks.unchanged} "
-            f"项任务 tasks, {'已更新 updated' if sample.plan.changed else '未变 unchanged'}"
-        )
-        report.steps.append(
-            "示例进展 sample progress reports 2017-10…12: "
-            + (
-                "已加载 already loaded"
-                if sample.already_loaded
-                else f"+{sample.reports_added} 份 reports ({sample.late} 份迟报 late)"
-            )
-        )
     references = list(read_station_list(STATION_LIST))
     with transaction(sessions) as session:
         result = monitoring.upsert_stations(session, [r for r in references if r.city == DEMO_CITY])
@@ -85,6 +71,22 @@ def load_demo(
     else:
         report.steps.append(
             f"监测数据 hourly data ({ZHENGZHOU_EXTRACT.name}): +{imported.values_added:,} 条 values"
+        )
+    if plan is not None:
+        # The campaign plan and its sample progress reports (steps added last, after the data).
+        sample = load_sample_progress(sessions, plan, uploads_dir.parent)
+        tasks = sample.plan.counts["tasks"]
+        report.steps.append(
+            f"攻坚计划 plan ({sample.plan.plan_code}): {tasks.added + tasks.updated + tasks.unchanged} "
+            f"项任务 tasks, {'已更新 updated' if sample.plan.changed else '未变 unchanged'}"
+        )
+        report.steps.append(
+            "示例进展 sample progress reports 2017-10…12: "
+            + (
+                "已加载 already loaded"
+                if sample.already_loaded
+                else f"+{sample.reports_added} 份 reports ({sample.late} 份迟报 late)"
+            )
         )
     return report
 
