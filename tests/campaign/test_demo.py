@@ -34,6 +34,16 @@ def test_sample_progress_is_marked_flagged_and_rolled_up(
         found = service.escalations(session, context, date(2018, 1, 10))
         late = [(e.task_ref, e.who, e.days) for e in found if e.kind == "late_report"]
         assert late == [("10", "米村镇", 3)]
+        missed_targets = {e.who: e for e in found if e.kind == "target_missed"}
+        households = missed_targets[
+            "完成气代煤、电代煤户数 / households converted from coal to gas or electricity"
+        ]
+        assert (households.task_ref, households.due, households.days) == (
+            "10",
+            date(2017, 10, 31),
+            71,
+        )
+        assert households.detail == "8460 / >= 23400 households"
         progress = {
             p.target.key: p for p in service.target_progress(session, context, date(2018, 1, 10))
         }

@@ -77,10 +77,10 @@ def escalations(
         None, "--as-of", formats=["%Y-%m-%d"], help="date to judge by (default: today)"
     ),
     kind: str | None = typer.Option(
-        None, help="missing_report, late_report or missed_deadline (default: all)"
+        None, help="missing_report, late_report, missed_deadline or target_missed (default: all)"
     ),
 ) -> None:
-    """待督办事项 / List late and missing reports and missed deadlines for escalation."""
+    """待督办事项 / List late and missing reports, missed deadlines and targets for escalation."""
     day = as_of.date() if as_of else date.today()
     with _sessions()() as session:
         context = service.require_plan(session)

@@ -817,7 +817,7 @@ def review_report(
 class Escalation:
     """Something to escalate: a missing or late report, or a missed deadline."""
 
-    kind: str  # missing_report, late_report, missed_deadline
+    kind: str  # missing_report, late_report, missed_deadline, target_missed
     task_ref: str
     who: str  # reporter name or the task's lead units
     due: date
@@ -827,7 +827,8 @@ class Escalation:
 
 def escalations(session: Session, context: PlanContext, as_of: date) -> list[Escalation]:
     """What to list for escalation as of ``as_of``: reports due before it that are missing or came
-    late, and tasks whose ``by`` deadlines passed while they are not completed."""
+    late, tasks whose ``by`` deadlines passed while they are not completed, and targets past their
+    due date and not met."""
     views = task_views(session, context, as_of)
     found: list[Escalation] = []
     months = [m for m in context.reporting_months() if context.report_due(m) < as_of]
@@ -872,6 +873,24 @@ def escalations(session: Session, context: PlanContext, as_of: date) -> list[Esc
                     missed.due,
                     missed.days_over,
                     missed.what,
+                )
+            )
+    for standing in target_progress(session, context, as_of):
+        target = standing.target
+        if standing.overdue and target.due_on is not None:
+            shown = (
+                "未报 none reported"
+                if standing.rollup.actual is None
+                else f"{standing.rollup.actual:g}"
+            )
+            found.append(
+                Escalation(
+                    "target_missed",
+                    target.task_ref or "",
+                    target.indicator,
+                    target.due_on,
+                    (as_of - target.due_on).days,
+                    f"{shown} / {target.comparator} {target.value:g} {target.unit}",
                 )
             )
     return found

@@ -415,6 +415,7 @@ def escalations_page(
             "plan": context,
             "late": [e for e in found if e.kind == "late_report"],
             "missed": [e for e in found if e.kind == "missed_deadline"],
+            "targets": [e for e in found if e.kind == "target_missed"],
             "missing": sorted(missing.items(), key=lambda item: -item[1]),
             "missing_total": sum(missing.values()),
             "as_of": day.isoformat(),
