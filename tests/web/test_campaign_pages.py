@@ -202,3 +202,57 @@ def test_office_reviews_escalates_and_exports(app_client: TestClient) -> None:
     assert "A2:A3" in {str(r) for r in summary.merged_cells.ranges}  # 产业结构调整 spans two rows
     coal = summary.cell(2, 9).value
     assert "关闭煤矿：2（目标 ≥2 mines）达标" in coal
+
+
+def test_office_records_accountability_on_a_task(app_client: TestClient) -> None:
+    sign_in(app_client, "office")
+    page = app_client.get("/campaign/tasks/8").text
+    assert 'id="accountability-form"' in page
+    sent = app_client.post(
+        "/campaign/accountability",
+        data={
+            "csrf": token(page),
+            "task": "8",
+            "kind": "notice",
+            "subject": "unit:mtj",
+            "reason": "关闭煤矿验收滞后",
+            "decided_on": "2018-01-12",
+            "decided_by": "市攻坚办",
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    listed = app_client.get("/campaign/tasks/8").text.split('id="accountability"', 1)[1]
+    assert "2018-01-12 通报 — 市煤炭局：关闭煤矿验收滞后" in listed.split("</ul>", 1)[0]
+    forged = app_client.post(
+        "/campaign/accountability",
+        data={
+            "csrf": "x",
+            "task": "8",
+            "kind": "notice",
+            "subject": "unit:mtj",
+            "reason": "r",
+            "decided_on": "2018-01-12",
+            "decided_by": "y",
+        },
+    )
+    assert forged.status_code == 403
+
+
+def test_units_cannot_record_accountability(app_client: TestClient) -> None:
+    sign_in(app_client, "meitan")
+    page = app_client.get("/campaign/tasks/8").text
+    assert 'id="accountability-form"' not in page
+    refused = app_client.post(
+        "/campaign/accountability",
+        data={
+            "csrf": token(page),
+            "task": "8",
+            "kind": "notice",
+            "subject": "unit:mtj",
+            "reason": "r",
+            "decided_on": "2018-01-12",
+            "decided_by": "y",
+        },
+    )
+    assert refused.status_code == 403

@@ -209,6 +209,9 @@ def task_page(
                 "as_of": day.isoformat(),
                 "can_review_office": can(who, Action.REVIEW, resource("progress_report")),
                 "can_review_lead": who.role == "unit" and who.scope in view.task.lead_units,
+                "can_hold_to_account": can(who, Action.REVIEW, resource("task")),
+                "subjects": [("unit", c) for c in context.task_resource_units(view.task)]
+                + [("area", c) for c in context.task_areas(view.task)],
                 "can_report": _reporter_of(who) is not None
                 and service.may_report(context, view.task, *_reporter_of(who)),  # type: ignore[misc]
             },
@@ -372,6 +375,58 @@ def review(
             raise HTTPException(403, str(error)) from None
         task = next(t for t in context.tasks if t.id == report.task_id)
     return RedirectResponse(f"/campaign/tasks/{quote(task.ref)}", status_code=303)
+
+
+@router.post("/campaign/accountability")
+def accountability_add(
+    request: Request,
+    who: Principal = Depends(require_account),
+    csrf: str = Form(""),
+    task: str = Form(...),
+    kind: str = Form(...),
+    subject: str = Form(...),
+    person: str = Form(""),
+    reason: str = Form(...),
+    decided_on: str = Form(...),
+    decided_by: str = Form(...),
+) -> Response:
+    """问责: the office records a warning, talk, notice or sanction linked to a task.
+
+    ``subject`` is ``unit:CODE``, ``area:CODE`` or ``person`` (then ``person`` names them).
+    """
+    _check_csrf(request, csrf)
+    subject_kind, _, subject_code = subject.partition(":")
+    try:
+        day = date.fromisoformat(decided_on)
+    except ValueError:
+        raise InputError(
+            f"decided_on={decided_on}: 日期格式应为 YYYY-MM-DD / use YYYY-MM-DD"
+        ) from None
+    with transaction(request.app.state.sessions) as session:
+        context = service.require_plan(session)
+        the_task = context.task(task)
+        if subject_kind == "person":
+            name, code = person.strip(), None
+        else:
+            name, code = context.reporter_name(subject_kind, subject_code), subject_code
+        try:
+            service.record_accountability(
+                session,
+                who,
+                kind=kind,
+                subject_kind=subject_kind,
+                subject_code=code,
+                subject_name=name,
+                link_kind="task",
+                link_id=the_task.ref,
+                reason=reason,
+                decided_on=day,
+                decided_by=decided_by,
+                plan_id=context.plan.id,
+            )
+        except service.PermissionDenied as error:
+            raise HTTPException(403, str(error)) from None
+    return RedirectResponse(f"/campaign/tasks/{quote(task)}", status_code=303)
 
 
 @router.get("/campaign/targets", response_class=HTMLResponse)
