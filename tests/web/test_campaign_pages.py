@@ -256,3 +256,19 @@ def test_units_cannot_record_accountability(app_client: TestClient) -> None:
         },
     )
     assert refused.status_code == 403
+
+
+def test_api_lists_tasks_and_targets_within_scope(app_client: TestClient) -> None:
+    anonymous = app_client.get("/api/v1/campaign/tasks")
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "http_401"
+    sign_in(app_client, "meitan")
+    page = app_client.get("/api/v1/campaign/tasks", params={"as_of": "2018-01-10"}).json()
+    assert page["total"] == 2 and [t["ref"] for t in page["items"]] == ["8", "13"]
+    task8 = page["items"][0]
+    assert task8["lead_units"] == ["mtj"] and task8["leaders"] == ["张宏杰"]
+    assert task8["missed_deadlines"] == ["2017-12-31"]  # December's report awaits the office
+    targets = app_client.get("/api/v1/campaign/targets", params={"limit": 5, "offset": 0}).json()
+    assert targets["total"] == 36 and targets["next_offset"] == 5
+    everything = app_client.get("/api/v1/campaign/targets", params={"limit": 100}).json()["items"]
+    coal = next(t for t in everything if t["key"] == "coal_capacity_eliminated")
+    assert (coal["actual"], coal["met"], coal["value"]) == (300000.0, True, 300000.0)
