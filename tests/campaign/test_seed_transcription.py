@@ -230,3 +230,23 @@ def test_inspection_plan_people_are_in_the_seed(plan: Plan, shared_dir: Path) ->
     assert len(inspection.leadership_group.members) == 22
     assert inspection.rules.daily_report.due_local_time == "17:00"
     assert inspection.rules.duty.hours_per_day == 24
+
+
+def test_every_quoted_source_is_the_seeds_words(plan: Plan, shared_dir: Path) -> None:
+    """Deadlines and targets quote the sentence they come from: each quote is in the task's text
+    (or, for the annex, in its row; for plan.yaml, in the seed)."""
+    seed = re.sub(r"\n\s*\n", "", (shared_dir / "seed" / SEED_NAME).read_text("utf-8"))
+    wrong = []
+    for task in plan.tasks():
+        quotes = [d.source for d in task.assignment.deadlines]
+        quotes += [t.source for t in task.assignment.targets]
+        wrong += [(task.ref, q) for q in quotes if q not in task.text]
+    assert plan.annex is not None and plan.plan is not None
+    for index, row in enumerate(plan.annex.rows):
+        wrong += [(f"annex {index}", t.source) for t in row.targets if t.source not in row.measures]
+    plan_quotes = [t.source for t in plan.plan.overall_targets]
+    plan_quotes += [p.source for p in plan.plan.periods.values() if p.source != "全年"]
+    plan_quotes += [plan.plan.reporting.monthly_progress.source]
+    plan_quotes += [d.source for d in plan.plan.reporting.duties]
+    wrong += [("plan.yaml", q) for q in plan_quotes if q not in seed]
+    assert wrong == []
