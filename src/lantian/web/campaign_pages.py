@@ -22,6 +22,7 @@ from lantian.campaign.models import REPORT_STATUSES
 from lantian.db.engine import transaction
 from lantian.errors import InputError
 from lantian.web.access import require_account, session_csrf
+from lantian.web.i18n import language_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,6 +53,15 @@ def _month(value: str | None) -> date | None:
         raise InputError(f"month={value}: 月份格式应为 YYYY-MM / use YYYY-MM") from None
 
 
+def _zh(request: Request) -> bool:
+    return language_of(request) == "zh"
+
+
+def _reported_month(as_of: str) -> str:
+    """The month whose reports are the latest due by ``as_of`` (the previous month): YYYY-MM."""
+    return f"{rules.previous_month(rules.first_of_month(_as_of(as_of))):%Y-%m}"
+
+
 def _check_csrf(request: Request, token: str) -> None:
     expected = session_csrf(request)
     if not expected or not hmac.compare_digest(expected, token):
@@ -61,7 +71,13 @@ def _check_csrf(request: Request, token: str) -> None:
 def _render(
     request: Request, template: str, context: dict[str, Any], status: int = 200
 ) -> HTMLResponse:
-    base = {"status_zh": STATUS_ZH, "status_en": STATUS_EN, "review_zh": REVIEW_ZH, "quote": quote}
+    base = {
+        "status_zh": STATUS_ZH,
+        "status_en": STATUS_EN,
+        "review_zh": REVIEW_ZH,
+        "quote": quote,
+        "reported_month": _reported_month,
+    }
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, template, {**base, **context}, status_code=status
     )
@@ -204,6 +220,10 @@ def task_page(
                 "task": view.task,
                 "history": history,
                 "targets": targets,
+                "indicator_names": {
+                    p.target.key: p.target.indicator.split(" / ")[0 if _zh(request) else -1]
+                    for p in targets
+                },
                 "accountability": service.accountability_for(session, "task", ref),
                 "days_late": rules.days_late,
                 "as_of": day.isoformat(),
