@@ -272,3 +272,17 @@ def test_api_lists_tasks_and_targets_within_scope(app_client: TestClient) -> Non
     everything = app_client.get("/api/v1/campaign/targets", params={"limit": 100}).json()["items"]
     coal = next(t for t in everything if t["key"] == "coal_capacity_eliminated")
     assert (coal["actual"], coal["met"], coal["value"]) == (300000.0, True, 300000.0)
+
+
+def test_plan_page_shows_duties_inspection_groups_and_annex(app_client: TestClient) -> None:
+    sign_in(app_client, "micun")
+    page = app_client.get("/campaign/plan").text
+    assert "新密政文〔2017〕183号" in page
+    duties = page.split('id="duties"', 1)[1].split("</table>", 1)[0]
+    assert "2017-10-18" in duties and "高架源清单" in duties
+    groups = page.split('id="working-groups"', 1)[1].split("</table>", 1)[0]
+    assert groups.count("<tr>") == 6  # header + five working groups
+    assert "综合协调组" in groups and "朱建伟" in groups
+    assert "17:00" in page
+    annex = page.split('id="annex"', 1)[1].split("</table>", 1)[0]
+    assert annex.count("<tr>") == 26 and "整治取缔“散乱污”企业572家。" in annex

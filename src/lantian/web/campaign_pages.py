@@ -88,6 +88,19 @@ def _no_plan(request: Request) -> HTMLResponse:
     return _render(request, "campaign_noplan.html", {}, status=404)
 
 
+@router.get("/campaign/plan", response_class=HTMLResponse)
+def plan_page(request: Request, who: Principal = Depends(require_account)) -> HTMLResponse:
+    """The plan's document: periods, overall targets, reporting duties, the inspection-support
+    organisation and the annex table."""
+    with request.app.state.sessions() as session:
+        context = service.current_plan(session)
+        if context is None:
+            return _no_plan(request)
+        return _render(
+            request, "campaign_plan.html", {"plan": context, "as_of": date.today().isoformat()}
+        )
+
+
 @router.get("/campaign/tasks", response_class=HTMLResponse)
 def task_matrix(
     request: Request,
