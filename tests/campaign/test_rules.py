@@ -132,3 +132,45 @@ def test_missed_deadlines() -> None:
     missed = rules.missed_deadlines("8", deadlines, "in_progress", date(2018, 1, 10))
     assert missed == [rules.MissedDeadline("8", date(2017, 12, 31), "关闭煤矿2家以上", 10)]
     assert rules.missed_deadlines("8", deadlines, "completed", date(2018, 1, 10)) == []
+
+
+reported = st.lists(
+    st.builds(
+        rules.ReportedValue,
+        st.sampled_from(["unit:mtj", "area:410183101", "area:410183102"]),
+        st.sampled_from([date(2017, m, 1) for m in (9, 10, 11, 12)]),
+        st.floats(min_value=0, max_value=1e6, allow_nan=False),
+    ),
+    max_size=12,
+    unique_by=lambda v: (v.reporter, v.period_month),  # one report per reporter and month
+)
+
+
+@given(reported, st.randoms())
+def test_roll_up_does_not_depend_on_report_order(values: list[rules.ReportedValue], rnd) -> None:  # type: ignore[no-untyped-def]
+    shuffled = list(values)
+    rnd.shuffle(shuffled)
+    for measure in ("cumulative", "level"):
+        assert rules.roll_up(measure, ">=", 10, values) == rules.roll_up(
+            measure, ">=", 10, shuffled
+        )
+
+
+@given(reported)
+def test_roll_up_bounds(values: list[rules.ReportedValue]) -> None:
+    total = rules.roll_up("cumulative", ">=", 10, values)
+    level = rules.roll_up("level", "<", 9, values)
+    if not values:
+        assert total.actual is None and level.actual is None
+        return
+    assert total.actual == pytest.approx(sum(v.value for v in values))
+    latest = {
+        reporter: max(
+            (v for v in values if v.reporter == reporter), key=lambda v: v.period_month
+        ).value
+        for reporter in {v.reporter for v in values}
+    }
+    assert level.actual is not None
+    assert min(latest.values()) - 1e-9 <= level.actual <= max(latest.values()) + 1e-9
+    assert level.reporters == len(latest)
+    assert level.met == (level.actual < 9)

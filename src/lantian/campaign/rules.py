@@ -5,6 +5,7 @@ No database and no clock: the service passes in what it read and the date it ask
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -108,12 +109,13 @@ def roll_up(
         return RollUp(None, None, 0, 0, None)
     reporters = {v.reporter for v in listed}
     if measure == "cumulative":
-        actual = sum(v.value for v in listed)
+        # fsum: correctly rounded, so the total does not depend on the order reports arrive in.
+        actual = math.fsum(v.value for v in listed)
     elif measure == "level":
         latest: dict[str, ReportedValue] = {}
         for value in sorted(listed, key=lambda v: v.period_month):
             latest[value.reporter] = value
-        actual = sum(v.value for v in latest.values()) / len(latest)
+        actual = math.fsum(v.value for v in latest.values()) / len(latest)
     else:
         raise ValueError(f"unknown measure {measure!r}")
     progress = None
