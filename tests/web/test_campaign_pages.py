@@ -28,6 +28,7 @@ ACCOUNTS = {
     "office": ("campaign_office", None),
     "meitan": ("unit", "mtj"),  # 市煤炭局
     "micun": ("township", "410183101"),  # 米村镇
+    "huanbao": ("unit", "hbj"),  # 市环保局: no part in task 8
 }
 
 
@@ -145,6 +146,9 @@ def test_township_reports_through_the_form(app_client: TestClient) -> None:
     assert sent.status_code == 303 and sent.headers["location"].startswith("/campaign/tasks/10")
     page = app_client.get("/campaign/tasks/10").text
     assert "完成气代煤300户。" in page and "验收.txt" in page
+    evidence_id = re.findall(r'href="/campaign/evidence/(\d+)"', page)[-1]
+    download = app_client.get(f"/campaign/evidence/{evidence_id}")
+    assert download.status_code == 200 and download.content == "签字验收单".encode()
     # Another township's name in the form is refused, whatever the page offered.
     other = app_client.post(
         "/campaign/report",
@@ -286,3 +290,26 @@ def test_plan_page_shows_duties_inspection_groups_and_annex(app_client: TestClie
     assert "17:00" in page
     annex = page.split('id="annex"', 1)[1].split("</table>", 1)[0]
     assert annex.count("<tr>") == 26 and "整治取缔“散乱污”企业572家。" in annex
+
+
+def test_evidence_is_served_only_in_scope_and_unaltered(
+    app_client: TestClient, db_engine: Engine, tmp_path: Path
+) -> None:
+    from sqlalchemy import select
+
+    from lantian.campaign.models import ProgressEvidence
+
+    with session_factory(db_engine)() as session:
+        evidence = session.scalars(select(ProgressEvidence)).one()  # the sample's, on task 8
+        evidence_id, stored = evidence.id, tmp_path / evidence.stored_path
+    sign_in(app_client, "micun")  # 米村镇 is among task 8's areas (各乡镇政府)
+    assert app_client.get(f"/campaign/evidence/{evidence_id}").status_code == 200
+    stored.write_bytes(b"altered")
+    assert app_client.get(f"/campaign/evidence/{evidence_id}").status_code == 409
+    app_client.cookies.clear()
+    sign_in(app_client, "meitan")
+    assert app_client.get(f"/campaign/evidence/{evidence_id}").status_code == 409  # in scope
+    app_client.cookies.clear()
+    sign_in(app_client, "huanbao")
+    assert app_client.get(f"/campaign/evidence/{evidence_id}").status_code == 403
+    assert app_client.get("/campaign/evidence/999").status_code == 404

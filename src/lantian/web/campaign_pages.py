@@ -18,7 +18,7 @@ from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.campaign import rules, service
 from lantian.campaign.excel import REVIEW_ZH, STATUS_ZH, export_workbook
-from lantian.campaign.models import REPORT_STATUSES
+from lantian.campaign.models import REPORT_STATUSES, ProgressEvidence
 from lantian.db.engine import transaction
 from lantian.errors import InputError
 from lantian.web.access import require_account, session_csrf
@@ -385,6 +385,41 @@ async def report_submit(
             page = _form_context(context, task, who, reporter, _month(month), str(error))
         return _render(request, "campaign_report_form.html", page, status=422)
     return RedirectResponse(f"/campaign/tasks/{quote(task)}?saved=1", status_code=303)
+
+
+@router.get("/campaign/evidence/{evidence_id}")
+def evidence_file(
+    request: Request, evidence_id: int, who: Principal = Depends(require_account)
+) -> Response:
+    """An evidence file, for whoever may read its task, after checking its SHA-256."""
+    settings = request.app.state.settings
+    with request.app.state.sessions() as session:
+        context = service.current_plan(session)
+        evidence = session.get(ProgressEvidence, evidence_id)
+        if context is None or evidence is None:
+            raise HTTPException(404, "没有该文件 / no such file")
+        report = evidence.report
+        task = next((t for t in context.tasks if t.id == report.task_id), None)
+        readable = task is not None and can(
+            who,
+            Action.READ,
+            resource(
+                "task", units=context.task_resource_units(task), areas=context.task_areas(task)
+            ),
+        )
+        if not readable:
+            raise HTTPException(403, "无权查看 / outside your scope")
+        if not service.verify_evidence(settings.data_dir, evidence):
+            raise HTTPException(
+                409, "文件缺失或已被改动（校验和不符）/ the file is missing or altered (checksum)"
+            )
+        content = (settings.data_dir / evidence.stored_path).read_bytes()
+        name = evidence.filename
+    return Response(
+        content,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )
 
 
 @router.post("/campaign/reports/{report_id}/review")
