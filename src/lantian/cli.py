@@ -161,6 +161,7 @@ def main() -> None:
 # --- command groups of the domain packages (one line each) -------------------------------------
 # (registered below; each domain keeps its commands in its own module)
 from lantian.auth.cli import audit_app, tokens_app, users_app  # noqa: E402
+from lantian.campaign.cli import plan_app  # noqa: E402
 from lantian.ingest.hj212_cli import hj212_app  # noqa: E402
 from lantian.ingest.receiver_cli import devices_app, ingest_app  # noqa: E402
 from lantian.monitoring.aqi_cli import aqi_command  # noqa: E402
@@ -177,3 +178,4 @@ app.command(name="aqi")(aqi_command)
 app.add_typer(cases_app, name="cases")
 app.add_typer(duty_app, name="duty")
 app.add_typer(warn_app, name="warn")
+app.add_typer(plan_app, name="plan")

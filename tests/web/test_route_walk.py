@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route
 from lantian.auth import passwords
 from lantian.auth.permissions import Principal
 from lantian.auth.service import add_user
+from lantian.campaign.demo import load_sample_progress
 from lantian.config import Settings
 from lantian.db.engine import session_factory, transaction
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
@@ -102,6 +103,8 @@ def build_walk_app(db_engine: Engine, data_dir: Path) -> tuple[FastAPI, list[str
                 evidence=[EvidenceFile("photo.jpg", b"\xff\xd8 walk evidence")],
                 evidence_dir=data_dir / "evidence",
             )
+    # The default plan with its sample progress reports (one of them carries evidence).
+    load_sample_progress(sessions, PLAN, data_dir)
     return create_app(Settings(data_dir=data_dir), db_engine), roles
 
 

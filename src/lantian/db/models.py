@@ -1,6 +1,7 @@
 """Imports every domain package's tables so that ``Base.metadata`` is complete (for Alembic)."""
 
 from lantian.auth import models as auth_models
+from lantian.campaign import models as campaign_models
 from lantian.db.base import Base
 from lantian.monitoring import hj212_models as hj212_models
 from lantian.monitoring import models as monitoring_models
@@ -10,6 +11,7 @@ from lantian.warnings import models as warnings_models
 __all__ = [
     "Base",
     "auth_models",
+    "campaign_models",
     "hj212_models",
     "monitoring_models",
     "supervision_models",

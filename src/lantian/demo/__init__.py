@@ -2,7 +2,8 @@
 
 `lantian demo` registers the demo city's national stations from the CNEMC station list and imports
 their real hourly data (Zhengzhou, 2019-01-01 … 2019-08-31). Later parts of the platform add their
-own steps here (the default plan, sample inspection cases, …). Every step is idempotent.
+own steps here: the default plan with sample progress reports (lantian.campaign.demo), sample
+inspection cases, a sample forecast, … Every step is idempotent.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.auth.models import User
+from lantian.campaign.demo import load_sample_progress, sample_progress_loaded
 from lantian.db.engine import transaction
 from lantian.demo.accounts import DEMO_ACCOUNTS, create_demo_accounts
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
@@ -94,12 +96,30 @@ def load_demo(
         )
     )
     report.steps.append(load_sample_forecast(sessions))
+    if plan is not None:
+        # The campaign plan and its sample progress reports (steps added last, after the data).
+        sample = load_sample_progress(sessions, plan, uploads_dir.parent)
+        tasks = sample.plan.counts["tasks"]
+        report.steps.append(
+            f"攻坚计划 plan ({sample.plan.plan_code}): {tasks.added + tasks.updated + tasks.unchanged} "
+            f"项任务 tasks, {'已更新 updated' if sample.plan.changed else '未变 unchanged'}"
+        )
+        report.steps.append(
+            "示例进展 sample progress reports 2017-10…12: "
+            + (
+                "已加载 already loaded"
+                if sample.already_loaded
+                else f"+{sample.reports_added} 份 reports ({sample.late} 份迟报 late)"
+            )
+        )
     return report
 
 
 def demo_loaded(session: Session, plan: Path | None = None) -> bool:
     """True when the demo's stations and hourly data are present (what `make run` checks)."""
     if plan is not None:
+        if not sample_progress_loaded(session):
+            return False
         wanted = {entry.code for entry in read_station_registry(plan / "stations.csv")}
         found = set(session.scalars(select(Station.code).where(Station.code.in_(wanted))))
         if found != wanted:

@@ -10,7 +10,7 @@ import secrets
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from lantian.auth.permissions import PUBLIC, Principal
@@ -151,3 +151,16 @@ def check_csrf(request: Request, token: str | None) -> None:
         raise Forbidden(
             "缺少或错误的表单令牌，请刷新页面后重试 / missing or wrong form token (CSRF); reload the page and try again"
         )
+
+
+def require_api_account(request: Request, what: str = "use this API") -> Principal:
+    """For JSON endpoints that are not public: a person's session or a machine client's token
+    (401 otherwise); device accounts, which only submit HJ 212 data, are refused (403)."""
+    who = principal(request)  # a bad token is a 401 already
+    if who.is_public:
+        raise HTTPException(401, f"需要登录或 API 令牌 / sign in or send an API token to {what}")
+    if who.role in MACHINE_ROLES:
+        raise HTTPException(
+            403, "设备账户只报送 HJ 212 数据 / a device account only submits HJ 212 data"
+        )
+    return who

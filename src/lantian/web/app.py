@@ -28,6 +28,7 @@ from lantian.timeutil import format_cn_hour
 from lantian.web import (
     account_admin,
     account_pages,
+    campaign_pages,
     i18n,
     office,
     office_warnings,
@@ -45,6 +46,7 @@ from lantian.web.access import (
     principal,
     session_csrf,
 )
+from lantian.web.api import campaign as campaign_api
 from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
 from lantian.web.api import supervision as supervision_api
@@ -236,7 +238,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(i18n.router)
     app.include_router(office.router)
     app.include_router(supervision_pages.router)
+    app.include_router(campaign_pages.router)
     app.include_router(monitoring_api.router)
+    app.include_router(campaign_api.router)
     app.include_router(public_api.router)
     app.include_router(supervision_api.router)
     app.include_router(warnings_api.router)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from lantian.auth.permissions import Principal
 from lantian.supervision import service
-from lantian.web.access import MACHINE_ROLES, principal
+from lantian.web.access import require_api_account
 from lantian.web.api.pagination import Limit, Offset, Page
 
 router = APIRouter(prefix="/api/v1/cases", tags=["supervision 督查"])
@@ -65,14 +65,8 @@ class CaseDetailOut(CaseOut):
 
 
 def api_principal(request: Request) -> Principal:
-    """The bearer token's account, else the session's; the anonymous are refused (401) and
-    device accounts, which only submit HJ 212 data, too (403)."""
-    who = principal(request)  # a bad token is a 401 already
-    if who.is_public:
-        raise HTTPException(401, "需要登录或 API 令牌 / sign in or send an API token")
-    if who.role in MACHINE_ROLES:
-        raise HTTPException(403, "设备账户不能查看案件 / a device account cannot see cases")
-    return who
+    """The bearer token's account, else the session's (see ``require_api_account``)."""
+    return require_api_account(request, "see inspection cases")
 
 
 @router.get("", response_model=Page[CaseOut], summary="督查案件 / inspection cases")

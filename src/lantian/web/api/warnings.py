@@ -32,7 +32,7 @@ from lantian.warnings.service import (
     list_decisions,
     list_forecast_issues,
 )
-from lantian.web.access import MACHINE_ROLES, principal, session_csrf
+from lantian.web.access import require_api_account, session_csrf
 from lantian.web.api.pagination import Limit, Offset, Page
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings 重污染天气预警"])
@@ -49,12 +49,7 @@ def plan_rules(request: Request) -> WarningRules:
 
 
 def _person_or_client(request: Request, what: str) -> Principal:
-    who = principal(request)  # an API token's account or the session's; a bad token is a 401
-    if who.is_public:
-        raise HTTPException(401, f"需要登录或API令牌 / sign in or use an API token to {what}")
-    if who.role in MACHINE_ROLES:
-        raise HTTPException(403, "设备账户只报送监测数据 / a device account only submits data")
-    return who
+    return require_api_account(request, what)
 
 
 def writer(request: Request) -> Principal:

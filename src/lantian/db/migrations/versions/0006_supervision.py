@@ -2,7 +2,7 @@
 proposals, duty roster and the working groups' daily reports (issue 9)
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-29
 
 One open case per deduplication key: ``open_dedup_key`` is unique and cleared at closure (NULLs
@@ -17,7 +17,7 @@ from alembic import op
 import lantian.db.base
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

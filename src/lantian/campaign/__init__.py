@@ -1,0 +1,1 @@
+"""The campaign plan as data: areas, units, tasks, targets, progress reports, accountability."""

@@ -1,0 +1,115 @@
+"""`lantian plan …`: check and load a plan folder; list what needs escalation; export to Excel."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
+
+from lantian.campaign import service
+from lantian.campaign.plan_files import read_plan
+from lantian.config import get_settings
+from lantian.db.engine import create_db_engine, session_factory, transaction
+from lantian.db_cli import require_current_schema
+from lantian.plans import plan_dir
+
+plan_app = typer.Typer(help="攻坚计划 / the campaign plan as data.", no_args_is_help=True)
+console = Console()
+
+
+def _sessions() -> sessionmaker[Session]:
+    engine = create_db_engine(get_settings().effective_database_url)
+    require_current_schema(engine)
+    return session_factory(engine)
+
+
+def _folder(folder: Path | None) -> Path:
+    return folder if folder is not None else plan_dir(get_settings())
+
+
+@plan_app.command("check")
+def check(
+    folder: Path | None = typer.Argument(None, help="plan folder (default: the configured plan)"),
+) -> None:
+    """检查计划文件 / Check a plan folder: every problem with file, path and reason (exit 1)."""
+    plan = read_plan(_folder(folder))
+    if plan.problems:
+        table = Table("文件 file", "位置 path", "问题 reason", title=f"{plan.folder}")
+        for problem in plan.problems:
+            table.add_row(problem.file, problem.path, problem.reason)
+        console.print(table)
+        console.print(f"[red]✗[/red] {len(plan.problems)} 处问题 / problem(s)")
+        raise typer.Exit(1)
+    tasks = plan.tasks()
+    console.print(
+        f"[green]✓[/green] {plan.folder}: {len({t.number for t in tasks})} 项任务 tasks "
+        f"({len(tasks)} 含子项 with items), {len(plan.targets())} 个量化目标 targets, "
+        f"{len(plan.units)} 个单位 units, {len(plan.areas)} 个区域 areas — 无问题 / no problems"
+    )
+
+
+@plan_app.command("load")
+def load(
+    folder: Path | None = typer.Argument(None, help="plan folder (default: the configured plan)"),
+    actor: str = typer.Option(service.PLAN_LOAD_ACTOR, help="who loads (audit log actor)"),
+) -> None:
+    """导入或更新计划 / Load or update a plan into the database (idempotent, audited)."""
+    plan = read_plan(_folder(folder))
+    with transaction(_sessions()) as session:
+        result = service.load_plan(session, plan, actor)
+    table = Table("", "新增 added", "更新 updated", "移除 removed", "未变 unchanged")
+    for name, counts in result.counts.items():
+        table.add_row(
+            name, str(counts.added), str(counts.updated), str(counts.removed), str(counts.unchanged)
+        )
+    console.print(table)
+    state = "已更新 / updated" if result.changed else "无变化 / unchanged"
+    console.print(f"[green]✓[/green] {result.plan_code}: {state}")
+
+
+@plan_app.command("escalations")
+def escalations(
+    as_of: datetime | None = typer.Option(
+        None, "--as-of", formats=["%Y-%m-%d"], help="date to judge by (default: today)"
+    ),
+    kind: str | None = typer.Option(
+        None, help="missing_report, late_report, missed_deadline or target_missed (default: all)"
+    ),
+) -> None:
+    """待督办事项 / List late and missing reports, missed deadlines and targets for escalation."""
+    day = as_of.date() if as_of else date.today()
+    with _sessions()() as session:
+        context = service.require_plan(session)
+        found = service.escalations(session, context, day)
+    if kind:
+        found = [e for e in found if e.kind == kind]
+    table = Table("类型 kind", "任务 task", "对象 who", "截止 due", "天 days", "说明 detail")
+    for item in found[:500]:
+        table.add_row(
+            item.kind, item.task_ref, item.who, item.due.isoformat(), str(item.days), item.detail
+        )
+    console.print(table)
+    console.print(f"{len(found)} 项 / item(s) as of {day}")
+
+
+@plan_app.command("export")
+def export(
+    output: Path = typer.Argument(..., help="the .xlsx file to write"),
+    month: datetime | None = typer.Option(
+        None, "--month", formats=["%Y-%m"], help="month of the monthly summary (default: none)"
+    ),
+    as_of: datetime | None = typer.Option(None, "--as-of", formats=["%Y-%m-%d"]),
+) -> None:
+    """导出任务矩阵和月度汇总 / Export the task matrix (and a monthly summary) to Excel."""
+    from lantian.campaign.excel import export_workbook
+
+    day = as_of.date() if as_of else date.today()
+    with _sessions()() as session:
+        context = service.require_plan(session)
+        data = export_workbook(session, context, day, month.date() if month else None)
+    output.write_bytes(data)
+    console.print(f"[green]✓[/green] {output}")

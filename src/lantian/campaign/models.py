@@ -1,0 +1,290 @@
+"""Tables of the campaign plan, its progress reports and accountability records.
+
+The plan (loaded from a plan folder by ``lantian plan load``):
+
+* ``campaign_plans`` — one row per plan code, with the document's metadata and, as JSON, the parts
+  that are read whole (periods, reporting duties, annex table, inspection-support plan);
+* ``campaign_areas``, ``campaign_units``, ``campaign_leaders``, ``campaign_calendar_days`` — the
+  directories of the plan folder;
+* ``campaign_tasks`` — each task or sub-item (ref "8", "12(1)") with its text and assignment;
+* ``campaign_targets`` — every quantified target with its comparator, value, unit and source.
+
+Work on the plan (written by people, every change audited):
+
+* ``progress_reports`` — one per task, reporter (a unit or an area) and month, with status, text
+  and review state; ``progress_indicator_values`` the numbers it gives for the task's targets;
+  ``progress_evidence`` the files kept under the data directory (SHA-256 checked);
+  ``progress_reviews`` each review decision by the lead unit and the office;
+* ``accountability_records`` — warnings, talks, notices and sanctions against a unit, an area or a
+  person, linked to what caused them by ``link_kind`` + ``link_id`` (a task, a progress report,
+  or another package's record such as an inspection case).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lantian.db.base import Base, CreatedAtMixin, UtcDateTime
+
+REPORT_STATUSES = ("not_started", "in_progress", "completed", "behind")
+REVIEW_STATES = ("submitted", "lead_accepted", "accepted", "returned")
+REPORTER_KINDS = ("unit", "area")
+ACCOUNTABILITY_KINDS = ("warning", "talk", "notice", "sanction")
+SUBJECT_KINDS = ("unit", "area", "person")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class CampaignPlan(Base):
+    __tablename__ = "campaign_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True, comment="plan.yaml code")
+    title: Mapped[str] = mapped_column(String(200))
+    document_number: Mapped[str] = mapped_column(String(100))
+    issued_on: Mapped[date] = mapped_column(Date)
+    campaign_office: Mapped[str] = mapped_column(String(32), comment="unit code of the office")
+    content_sha256: Mapped[str] = mapped_column(
+        String(64), comment="SHA-256 over the plan folder's files as loaded"
+    )
+    document: Mapped[dict[str, Any]] = mapped_column(
+        JSON, comment="periods, reporting, overall targets, annex, inspection plan (as JSON)"
+    )
+    loaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CampaignArea(Base):
+    __tablename__ = "campaign_areas"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("campaign_plans.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(9), comment="NBS 9-digit township code")
+    name: Mapped[str] = mapped_column(String(100), comment="the plan's name")
+    nbs_name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CampaignUnit(Base):
+    __tablename__ = "campaign_units"
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("campaign_plans.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    aliases: Mapped[list[str]] = mapped_column(JSON)
+    kind: Mapped[str] = mapped_column(String(32))
+    parent_code: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CampaignLeader(Base):
+    __tablename__ = "campaign_leaders"
+    __table_args__ = (UniqueConstraint("plan_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("campaign_plans.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str] = mapped_column(String(50))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CampaignCalendarDay(Base):
+    __tablename__ = "campaign_calendar_days"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "day"),
+        CheckConstraint("kind IN ('holiday', 'workday')", name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("campaign_plans.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(10), comment="holiday (day off) or workday (调休)")
+    name: Mapped[str] = mapped_column(String(50))
+    source: Mapped[str] = mapped_column(String(200))
+
+
+class CampaignTask(Base):
+    __tablename__ = "campaign_tasks"
+    __table_args__ = (UniqueConstraint("plan_id", "ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("campaign_plans.id", ondelete="CASCADE"))
+    ref: Mapped[str] = mapped_column(String(16), comment='"8" or "12(1)"')
+    number: Mapped[int] = mapped_column(Integer)
+    item: Mapped[int | None] = mapped_column(Integer)
+    sort_order: Mapped[int] = mapped_column(Integer)
+    section_number: Mapped[int] = mapped_column(Integer)
+    section_title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    leaders: Mapped[list[str]] = mapped_column(JSON)
+    leaders_text: Mapped[str] = mapped_column(String(200))
+    lead_units: Mapped[list[str]] = mapped_column(JSON)
+    lead_units_text: Mapped[str] = mapped_column(String(300))
+    cooperating_units: Mapped[list[str]] = mapped_column(JSON)
+    cooperating_units_text: Mapped[str | None] = mapped_column(String(500))
+    responsible_areas: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    deadlines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(
+        Boolean, default=True, comment="false once the plan files no longer have it"
+    )
+
+
+class CampaignTarget(Base):
+    __tablename__ = "campaign_targets"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "key"),
+        CheckConstraint("measure IN ('cumulative', 'level')", name="measure_known"),
+        CheckConstraint("comparator IN ('>=', '<=', '>', '<', '=')", name="comparator_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("campaign_plans.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    task_ref: Mapped[str | None] = mapped_column(String(16))
+    defined_in: Mapped[str] = mapped_column(String(10), comment="overall, task or annex")
+    indicator: Mapped[str] = mapped_column(String(300))
+    comparator: Mapped[str] = mapped_column(String(2))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32))
+    measure: Mapped[str] = mapped_column(String(10))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    source_text: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ProgressReport(Base):
+    """A reporter's monthly progress on one task (三(二): due by the 2nd of the next month)."""
+
+    __tablename__ = "progress_reports"
+    __table_args__ = (
+        UniqueConstraint("task_id", "reporter_kind", "reporter_code", "period_month"),
+        CheckConstraint(_in("status", REPORT_STATUSES), name="status_known"),
+        CheckConstraint(_in("review_state", REVIEW_STATES), name="review_state_known"),
+        CheckConstraint(_in("reporter_kind", REPORTER_KINDS), name="reporter_kind_known"),
+        Index("ix_progress_reports_reporter", "reporter_kind", "reporter_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("campaign_tasks.id", ondelete="CASCADE"))
+    reporter_kind: Mapped[str] = mapped_column(String(10))
+    reporter_code: Mapped[str] = mapped_column(String(32), comment="unit code or area code")
+    period_month: Mapped[date] = mapped_column(Date, comment="first day of the month reported on")
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    review_state: Mapped[str] = mapped_column(String(16), default="submitted")
+    is_sample: Mapped[bool] = mapped_column(
+        Boolean, default=False, comment="示例数据 / demo sample, not real data"
+    )
+
+    values: Mapped[list[ProgressIndicatorValue]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="ProgressIndicatorValue.id"
+    )
+    evidence: Mapped[list[ProgressEvidence]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="ProgressEvidence.id"
+    )
+    reviews: Mapped[list[ProgressReview]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="ProgressReview.id"
+    )
+
+
+class ProgressIndicatorValue(Base):
+    __tablename__ = "progress_indicator_values"
+    __table_args__ = (UniqueConstraint("report_id", "target_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("progress_reports.id", ondelete="CASCADE"))
+    target_key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+
+    report: Mapped[ProgressReport] = relationship(back_populates="values")
+
+
+class ProgressEvidence(Base):
+    __tablename__ = "progress_evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("progress_reports.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255), comment="the name it was uploaded with")
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    stored_path: Mapped[str] = mapped_column(String(300), comment="relative to the data directory")
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    report: Mapped[ProgressReport] = relationship(back_populates="evidence")
+
+
+class ProgressReview(Base):
+    __tablename__ = "progress_reviews"
+    __table_args__ = (
+        CheckConstraint("stage IN ('lead', 'office')", name="stage_known"),
+        CheckConstraint("decision IN ('accept', 'return')", name="decision_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("progress_reports.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(10))
+    decision: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reviewer: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    report: Mapped[ProgressReport] = relationship(back_populates="reviews")
+
+
+class AccountabilityRecord(CreatedAtMixin, Base):
+    """问责: a warning, talk, notice or sanction against a unit, an area or a person."""
+
+    __tablename__ = "accountability_records"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ACCOUNTABILITY_KINDS), name="kind_known"),
+        CheckConstraint(_in("subject_kind", SUBJECT_KINDS), name="subject_kind_known"),
+        CheckConstraint("(link_kind IS NULL) = (link_id IS NULL)", name="link_complete"),
+        Index("ix_accountability_records_link", "link_kind", "link_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign_plans.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    subject_kind: Mapped[str] = mapped_column(String(10))
+    subject_code: Mapped[str | None] = mapped_column(
+        String(32), comment="unit or area code; empty for a person"
+    )
+    subject_name: Mapped[str] = mapped_column(String(100))
+    link_kind: Mapped[str | None] = mapped_column(
+        String(32), comment="task, progress_report, inspection_case, …"
+    )
+    link_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_on: Mapped[date] = mapped_column(Date)
+    decided_by: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(100))
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)

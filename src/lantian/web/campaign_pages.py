@@ -1,0 +1,567 @@
+"""Pages of the campaign plan (sign-in required): the task matrix, a task with its history, "my
+tasks" of a unit or township account, the monthly report form, target progress, escalations, and
+the Excel export. Scope is enforced with ``can``: a unit or township account sees its own tasks.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from lantian.auth.models import AuditEntry
+from lantian.auth.permissions import Action, Principal, can, resource
+from lantian.campaign import rules, service
+from lantian.campaign.excel import REVIEW_ZH, STATUS_ZH, export_workbook
+from lantian.campaign.models import REPORT_STATUSES, ProgressEvidence
+from lantian.db.engine import transaction
+from lantian.errors import InputError
+from lantian.web.access import require_account, session_csrf
+from lantian.web.i18n import language_of
+
+router = APIRouter(include_in_schema=False)
+
+STATUS_EN = {
+    "not_started": "not started",
+    "in_progress": "in progress",
+    "completed": "completed",
+    "behind": "behind",
+    "overdue": "overdue",
+}
+
+
+def _as_of(value: str | None) -> date:
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"as_of={value}: 日期格式应为 YYYY-MM-DD / use YYYY-MM-DD") from None
+
+
+def _month(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(f"{value}-01")
+    except ValueError:
+        raise InputError(f"month={value}: 月份格式应为 YYYY-MM / use YYYY-MM") from None
+
+
+def _zh(request: Request) -> bool:
+    return language_of(request) == "zh"
+
+
+def _reported_month(as_of: str) -> str:
+    """The month whose reports are the latest due by ``as_of`` (the previous month): YYYY-MM."""
+    return f"{rules.previous_month(rules.first_of_month(_as_of(as_of))):%Y-%m}"
+
+
+def _check_csrf(request: Request, token: str) -> None:
+    expected = session_csrf(request)
+    if not expected or not hmac.compare_digest(expected, token):
+        raise HTTPException(403, "表单已过期，请刷新页面 / the form expired: reload the page")
+
+
+def _render(
+    request: Request, template: str, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    base = {
+        "status_zh": STATUS_ZH,
+        "status_en": STATUS_EN,
+        "review_zh": REVIEW_ZH,
+        "quote": quote,
+        "reported_month": _reported_month,
+    }
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, template, {**base, **context}, status_code=status
+    )
+    return response
+
+
+def _no_plan(request: Request) -> HTMLResponse:
+    return _render(request, "campaign_noplan.html", {}, status=404)
+
+
+@router.get("/campaign/plan", response_class=HTMLResponse)
+def plan_page(request: Request, who: Principal = Depends(require_account)) -> HTMLResponse:
+    """The plan's document: periods, overall targets, reporting duties, the inspection-support
+    organisation and the annex table."""
+    with request.app.state.sessions() as session:
+        context = service.current_plan(session)
+        if context is None:
+            return _no_plan(request)
+        return _render(
+            request, "campaign_plan.html", {"plan": context, "as_of": date.today().isoformat()}
+        )
+
+
+@router.get("/campaign/tasks", response_class=HTMLResponse)
+def task_matrix(
+    request: Request,
+    who: Principal = Depends(require_account),
+    leader: str | None = None,
+    unit: str | None = None,
+    area: str | None = None,
+    section: str | None = None,
+    status: str | None = None,
+    as_of: str | None = None,
+) -> HTMLResponse:
+    day = _as_of(as_of)
+    with request.app.state.sessions() as session:
+        context = service.current_plan(session)
+        if context is None:
+            return _no_plan(request)
+        views = service.visible_views(context, service.task_views(session, context, day), who)
+        shown = service.filter_views(
+            context,
+            views,
+            leader=leader or None,
+            unit=unit or None,
+            area=area or None,
+            section=int(section) if section and section.isdigit() else None,
+            status=status or None,
+        )
+        sections = sorted({(t.section_number, t.section_title) for t in context.tasks})
+        return _render(
+            request,
+            "campaign_tasks.html",
+            {
+                "plan": context,
+                "views": shown,
+                "total": len(views),
+                "sections": sections,
+                "filters": {
+                    "leader": leader or "",
+                    "unit": unit or "",
+                    "area": area or "",
+                    "section": section or "",
+                    "status": status or "",
+                    "as_of": day.isoformat(),
+                },
+                "statuses": [*REPORT_STATUSES, "overdue"],
+                "mine": False,
+            },
+        )
+
+
+@router.get("/campaign/my", response_class=HTMLResponse)
+def my_tasks(
+    request: Request, who: Principal = Depends(require_account), as_of: str | None = None
+) -> Response:
+    """A unit's or township's own tasks and the reports it owes; others see the whole matrix."""
+    if who.role not in ("unit", "township"):
+        return RedirectResponse("/campaign/tasks", status_code=303)
+    day = _as_of(as_of)
+    kind = "unit" if who.role == "unit" else "area"
+    code = who.scope or ""
+    with request.app.state.sessions() as session:
+        context = service.current_plan(session)
+        if context is None:
+            return _no_plan(request)
+        views = service.visible_views(context, service.task_views(session, context, day), who)
+        months = [m for m in context.reporting_months() if context.report_due(m) < day]
+        owed = []
+        for view in views:
+            expected = (kind, code) in context.expected_reporters(view.task)
+            have = {
+                r.period_month
+                for r in view.reports
+                if r.reporter_kind == kind and r.reporter_code == code
+            }
+            missing = [m for m in months if expected and m not in have]
+            owed.append((view, expected, missing))
+        return _render(
+            request,
+            "campaign_my.html",
+            {
+                "plan": context,
+                "owed": owed,
+                "reporter_name": context.reporter_name(kind, code),
+                "as_of": day.isoformat(),
+                "report_due": context.report_due,
+            },
+        )
+
+
+@router.get("/campaign/tasks/{ref}", response_class=HTMLResponse)
+def task_page(
+    request: Request, ref: str, who: Principal = Depends(require_account), as_of: str | None = None
+) -> HTMLResponse:
+    day = _as_of(as_of)
+    with request.app.state.sessions() as session:
+        context = service.current_plan(session)
+        if context is None:
+            return _no_plan(request)
+        views = {v.task.ref: v for v in service.task_views(session, context, day)}
+        view = views.get(ref)
+        if view is None:
+            raise HTTPException(404, f"没有任务 {ref} / no task {ref}")
+        if not service.visible_views(context, [view], who):
+            raise HTTPException(403, "无权查看该任务 / this task is outside your scope")
+        report_ids = [str(r.id) for r in view.reports]
+        history = list(
+            session.scalars(
+                select(AuditEntry)
+                .where(
+                    (
+                        (AuditEntry.entity_type == "campaign_task")
+                        & (AuditEntry.entity_id == f"{context.plan.code}/{ref}")
+                    )
+                    | (
+                        (AuditEntry.entity_type == "progress_report")
+                        & (AuditEntry.entity_id.in_(report_ids or ["-"]))
+                    )
+                )
+                .order_by(AuditEntry.id)
+            )
+        )
+        targets = [
+            p for p in service.target_progress(session, context, day) if p.target.task_ref == ref
+        ]
+        return _render(
+            request,
+            "campaign_task.html",
+            {
+                "plan": context,
+                "view": view,
+                "task": view.task,
+                "history": history,
+                "targets": targets,
+                "indicator_names": {
+                    p.target.key: p.target.indicator.split(" / ")[0 if _zh(request) else -1]
+                    for p in targets
+                },
+                "accountability": service.accountability_for(session, "task", ref),
+                "days_late": rules.days_late,
+                "as_of": day.isoformat(),
+                "can_review_office": can(who, Action.REVIEW, resource("progress_report")),
+                "can_review_lead": who.role == "unit" and who.scope in view.task.lead_units,
+                "can_hold_to_account": can(who, Action.REVIEW, resource("task")),
+                "subjects": [("unit", c) for c in context.task_resource_units(view.task)]
+                + [("area", c) for c in context.task_areas(view.task)],
+                "can_report": _reporter_of(who) is not None
+                and service.may_report(context, view.task, *_reporter_of(who)),  # type: ignore[misc]
+            },
+        )
+
+
+def _reporter_of(who: Principal) -> tuple[str, str] | None:
+    if who.role == "unit" and who.scope:
+        return "unit", who.scope
+    if who.role == "township" and who.scope:
+        return "area", who.scope
+    return None
+
+
+@router.get("/campaign/report", response_class=HTMLResponse)
+def report_form(
+    request: Request,
+    task: str,
+    who: Principal = Depends(require_account),
+    reporter: str | None = None,
+    month: str | None = None,
+) -> HTMLResponse:
+    """The monthly report form for a task: the reporter is the account's own unit or area; the
+    office may report on behalf of any reporter (``reporter=unit:mtj``)."""
+    with request.app.state.sessions() as session:
+        context = service.current_plan(session)
+        if context is None:
+            return _no_plan(request)
+        return _render(
+            request,
+            "campaign_report_form.html",
+            _form_context(context, task, who, reporter, _month(month)),
+        )
+
+
+def _form_context(
+    context: service.PlanContext,
+    task_ref: str,
+    who: Principal,
+    reporter: str | None,
+    month: date | None,
+    message: str = "",
+) -> dict[str, Any]:
+    the_task = context.task(task_ref)
+    months = context.reporting_months()
+    return {
+        "plan": context,
+        "task": the_task,
+        "choices": _reporter_choices(context, the_task, who, reporter),
+        "months": months,
+        "month": month or _default_month(context, months),
+        "targets": [t for t in context.targets if t.task_ref == the_task.ref],
+        "statuses": REPORT_STATUSES,
+        "due": {m: context.report_due(m) for m in months},
+        "message": message,
+    }
+
+
+def _default_month(context: service.PlanContext, months: list[date]) -> date:
+    today = date.today()
+    past = [m for m in months if m <= rules.first_of_month(today)]
+    return past[-1] if past else months[0]
+
+
+def _reporter_choices(
+    context: service.PlanContext, task: Any, who: Principal, wanted: str | None
+) -> list[tuple[str, str]]:
+    own = _reporter_of(who)
+    if own is not None:
+        if not service.may_report(context, task, *own):
+            raise HTTPException(403, f"不承担任务 {task.ref} / you have no part in task {task.ref}")
+        return [(f"{own[0]}:{own[1]}", context.reporter_name(*own))]
+    if not can(who, Action.WRITE, resource("progress_report")):
+        raise HTTPException(403, "无权报送 / you may not report progress")
+    everyone = [("unit", c) for c in context.task_resource_units(task)] + [
+        ("area", c) for c in context.task_areas(task)
+    ]
+    choices = [(f"{k}:{c}", context.reporter_name(k, c)) for k, c in everyone]
+    if wanted:
+        choices.sort(key=lambda choice: choice[0] != wanted)
+    return choices
+
+
+@router.post("/campaign/report", response_class=HTMLResponse)
+async def report_submit(
+    request: Request,
+    who: Principal = Depends(require_account),
+    csrf: str = Form(""),
+    task: str = Form(...),
+    reporter: str = Form(...),
+    month: str = Form(...),
+    status: str = Form(...),
+    text: str = Form(""),
+    evidence: list[UploadFile] = File(default=[]),
+) -> Response:
+    _check_csrf(request, csrf)
+    form = await request.form()
+    kind, _, code = reporter.partition(":")
+    uploads = []
+    for upload in evidence:
+        if upload.filename:
+            content = await upload.read(service.MAX_EVIDENCE_BYTES + 1)
+            uploads.append(service.EvidenceUpload(upload.filename, content))
+    settings = request.app.state.settings
+    try:
+        values: dict[str, float] = {}
+        for name, value in form.multi_items():
+            if name.startswith("value_") and isinstance(value, str) and value.strip():
+                try:
+                    values[name.removeprefix("value_")] = float(value)
+                except ValueError:
+                    raise InputError(f"“{value}” 不是数字 / is not a number") from None
+        period = _month(month)
+        if period is None:
+            raise InputError("缺少月份 / month missing")
+        with transaction(request.app.state.sessions) as session:
+            context = service.require_plan(session)
+            service.submit_report(
+                session,
+                context,
+                who,
+                task_ref=task,
+                reporter_kind=kind,
+                reporter_code=code,
+                period_month=period,
+                status=status,
+                text=text,
+                values=values,
+                evidence=uploads,
+                data_dir=settings.ensure_data_dir(),
+            )
+    except service.PermissionDenied as error:
+        raise HTTPException(403, str(error)) from None
+    except InputError as error:
+        # Nothing was written: show the form again with the reason.
+        with request.app.state.sessions() as session:
+            context = service.require_plan(session)
+            page = _form_context(context, task, who, reporter, _month(month), str(error))
+        return _render(request, "campaign_report_form.html", page, status=422)
+    return RedirectResponse(f"/campaign/tasks/{quote(task)}?saved=1", status_code=303)
+
+
+@router.get("/campaign/evidence/{evidence_id}")
+def evidence_file(
+    request: Request, evidence_id: int, who: Principal = Depends(require_account)
+) -> Response:
+    """An evidence file, for whoever may read its task, after checking its SHA-256."""
+    settings = request.app.state.settings
+    with request.app.state.sessions() as session:
+        context = service.current_plan(session)
+        evidence = session.get(ProgressEvidence, evidence_id)
+        if context is None or evidence is None:
+            raise HTTPException(404, "没有该文件 / no such file")
+        report = evidence.report
+        task = next((t for t in context.tasks if t.id == report.task_id), None)
+        readable = task is not None and can(
+            who,
+            Action.READ,
+            resource(
+                "task", units=context.task_resource_units(task), areas=context.task_areas(task)
+            ),
+        )
+        if not readable:
+            raise HTTPException(403, "无权查看 / outside your scope")
+        if not service.verify_evidence(settings.data_dir, evidence):
+            raise HTTPException(
+                409, "文件缺失或已被改动（校验和不符）/ the file is missing or altered (checksum)"
+            )
+        content = (settings.data_dir / evidence.stored_path).read_bytes()
+        name = evidence.filename
+    return Response(
+        content,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+@router.post("/campaign/reports/{report_id}/review")
+def review(
+    request: Request,
+    report_id: int,
+    who: Principal = Depends(require_account),
+    csrf: str = Form(""),
+    stage: str = Form(...),
+    decision: str = Form(...),
+    comment: str = Form(""),
+) -> Response:
+    _check_csrf(request, csrf)
+    with transaction(request.app.state.sessions) as session:
+        context = service.require_plan(session)
+        try:
+            report = service.review_report(
+                session, context, who, report_id, stage, decision, comment
+            )
+        except service.PermissionDenied as error:
+            raise HTTPException(403, str(error)) from None
+        task = next(t for t in context.tasks if t.id == report.task_id)
+    return RedirectResponse(f"/campaign/tasks/{quote(task.ref)}", status_code=303)
+
+
+@router.post("/campaign/accountability")
+def accountability_add(
+    request: Request,
+    who: Principal = Depends(require_account),
+    csrf: str = Form(""),
+    task: str = Form(...),
+    kind: str = Form(...),
+    subject: str = Form(...),
+    person: str = Form(""),
+    reason: str = Form(...),
+    decided_on: str = Form(...),
+    decided_by: str = Form(...),
+) -> Response:
+    """问责: the office records a warning, talk, notice or sanction linked to a task.
+
+    ``subject`` is ``unit:CODE``, ``area:CODE`` or ``person`` (then ``person`` names them).
+    """
+    _check_csrf(request, csrf)
+    subject_kind, _, subject_code = subject.partition(":")
+    try:
+        day = date.fromisoformat(decided_on)
+    except ValueError:
+        raise InputError(
+            f"decided_on={decided_on}: 日期格式应为 YYYY-MM-DD / use YYYY-MM-DD"
+        ) from None
+    with transaction(request.app.state.sessions) as session:
+        context = service.require_plan(session)
+        the_task = context.task(task)
+        if subject_kind == "person":
+            name, code = person.strip(), None
+        else:
+            name, code = context.reporter_name(subject_kind, subject_code), subject_code
+        try:
+            service.record_accountability(
+                session,
+                who,
+                kind=kind,
+                subject_kind=subject_kind,
+                subject_code=code,
+                subject_name=name,
+                link_kind="task",
+                link_id=the_task.ref,
+                reason=reason,
+                decided_on=day,
+                decided_by=decided_by,
+                plan_id=context.plan.id,
+            )
+        except service.PermissionDenied as error:
+            raise HTTPException(403, str(error)) from None
+    return RedirectResponse(f"/campaign/tasks/{quote(task)}", status_code=303)
+
+
+@router.get("/campaign/targets", response_class=HTMLResponse)
+def targets_page(
+    request: Request, who: Principal = Depends(require_account), as_of: str | None = None
+) -> HTMLResponse:
+    day = _as_of(as_of)
+    with request.app.state.sessions() as session:
+        context = service.current_plan(session)
+        if context is None:
+            return _no_plan(request)
+        # The targets are the whole plan's: every signed-in account may see where they stand.
+        progress = service.target_progress(session, context, day)
+        return _render(
+            request,
+            "campaign_targets.html",
+            {"plan": context, "progress": progress, "as_of": day.isoformat()},
+        )
+
+
+@router.get("/campaign/escalations", response_class=HTMLResponse)
+def escalations_page(
+    request: Request, who: Principal = Depends(require_account), as_of: str | None = None
+) -> HTMLResponse:
+    if not can(who, Action.READ, resource("progress_report")):
+        raise HTTPException(403, "仅攻坚办和领导可查看 / for the office and leaders")
+    day = _as_of(as_of)
+    with request.app.state.sessions() as session:
+        context = service.current_plan(session)
+        if context is None:
+            return _no_plan(request)
+        found = service.escalations(session, context, day)
+    missing: dict[str, int] = {}
+    for item in found:
+        if item.kind == "missing_report":
+            missing[item.who] = missing.get(item.who, 0) + 1
+    return _render(
+        request,
+        "campaign_escalations.html",
+        {
+            "plan": context,
+            "late": [e for e in found if e.kind == "late_report"],
+            "missed": [e for e in found if e.kind == "missed_deadline"],
+            "targets": [e for e in found if e.kind == "target_missed"],
+            "missing": sorted(missing.items(), key=lambda item: -item[1]),
+            "missing_total": sum(missing.values()),
+            "as_of": day.isoformat(),
+        },
+    )
+
+
+@router.get("/campaign/export.xlsx")
+def export(
+    request: Request,
+    who: Principal = Depends(require_account),
+    month: str | None = None,
+    as_of: str | None = None,
+) -> Response:
+    if not can(who, Action.READ, resource("progress_report")):
+        raise HTTPException(403, "仅攻坚办和领导可导出 / for the office and leaders")
+    day = _as_of(as_of)
+    with request.app.state.sessions() as session:
+        context = service.require_plan(session)
+        data = export_workbook(session, context, day, _month(month))
+    name = f"{context.plan.code}-tasks-{day}.xlsx"
+    return Response(
+        data,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
