@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from lantian.emissions.targets import (
     LEVELS,
@@ -204,7 +205,7 @@ def cumulative_violations(entries: Iterable[ListEntry]) -> list[NotCumulative]:
     """Entries whose cut at a level is smaller than at the level beneath."""
     found: list[NotCumulative] = []
     for entry in entries:
-        for lower, upper in zip(LEVELS, LEVELS[1:], strict=False):
+        for lower, upper in pairwise(LEVELS):
             for pollutant in POLLUTANTS:
                 below = entry.fractions.get(lower, {}).get(pollutant, 0.0)
                 here = entry.fractions.get(upper, {}).get(pollutant, 0.0)
