@@ -2,7 +2,8 @@
 
 from lantian.auth import models as auth_models
 from lantian.db.base import Base
+from lantian.emissions import models as emissions_models
 from lantian.monitoring import hj212_models as hj212_models
 from lantian.monitoring import models as monitoring_models
 
-__all__ = ["Base", "auth_models", "hj212_models", "monitoring_models"]
+__all__ = ["Base", "auth_models", "emissions_models", "hj212_models", "monitoring_models"]

@@ -67,6 +67,51 @@ class Candidate:
     output_cut: float
 
 
+#: Limits offered to the optimiser when a plan names none (share of output), before the industry's
+#: minimum limit and the plan's limit step filter them.
+DEFAULT_LIMITS = (0.3, 0.6)
+
+
+def standard_candidates(
+    daily: Mapping[Pollutant, float],
+    output_value: float,
+    limits: Sequence[float] = DEFAULT_LIMITS,
+    *,
+    pm_bonus: float = 0.0,
+    stop_premium: float = 1.0,
+) -> tuple[Candidate, ...]:
+    """Limits at the given shares of output, then a full stop; cost = lost output value per day.
+
+    ``pm_bonus`` adds the fugitive dust that stopping heavy trucks removes with a limit (seed
+    task 39); ``stop_premium`` the extra cost of a cold restart after a full stop.
+    """
+    chain: list[Candidate] = []
+    for share in sorted(limits):
+        reductions = {p: daily.get(p, 0.0) * share for p in POLLUTANTS}
+        reductions[Pollutant.PM] = daily.get(Pollutant.PM, 0.0) * min(1.0, share + pm_bonus)
+        chain.append(
+            Candidate(
+                code=f"limit-{round(share * 100)}",
+                description=f"限产 {share:.0%} / limit output by {share:.0%}",
+                kind=MeasureKind.LIMIT,
+                reductions=reductions,
+                cost=output_value * share,
+                output_cut=share,
+            )
+        )
+    chain.append(
+        Candidate(
+            code="stop",
+            description="全厂停产 / whole plant stopped",
+            kind=MeasureKind.STOP,
+            reductions=dict(daily),
+            cost=output_value * stop_premium,
+            output_cut=1.0,
+        )
+    )
+    return tuple(chain)
+
+
 @dataclass(frozen=True)
 class EnterpriseOptions:
     key: str

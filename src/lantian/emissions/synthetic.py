@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lantian.emissions.optimiser import Candidate, EnterpriseOptions, MeasureKind
+from lantian.emissions.optimiser import EnterpriseOptions, standard_candidates
 from lantian.emissions.targets import LEVELS, POLLUTANTS, Level, Pollutant
 from lantian.emissions.uscc import ALPHABET, make_code
 
@@ -108,42 +108,6 @@ class SampleCity:
         return [e.options for e in self.enterprises]
 
 
-def candidates_for(
-    daily: dict[Pollutant, float],
-    output_value: float,
-    limits: Sequence[float],
-    pm_bonus: float,
-    stop_premium: float,
-) -> tuple[Candidate, ...]:
-    """Limits at the given shares (with heavy trucks stopped, which cuts extra fugitive PM) and a
-    full stop; each contains the one before."""
-    chain: list[Candidate] = []
-    for share in limits:
-        reductions = {p: daily[p] * share for p in POLLUTANTS}
-        reductions[Pollutant.PM] = daily[Pollutant.PM] * min(1.0, share + pm_bonus)
-        chain.append(
-            Candidate(
-                code=f"limit-{round(share * 100)}",
-                description=f"限产 {share:.0%}，停止重型车辆运输 / limit {share:.0%}, no heavy trucks",
-                kind=MeasureKind.LIMIT,
-                reductions=reductions,
-                cost=output_value * share,
-                output_cut=share,
-            )
-        )
-    chain.append(
-        Candidate(
-            code="stop",
-            description="全厂停产 / whole plant stopped",
-            kind=MeasureKind.STOP,
-            reductions=dict(daily),
-            cost=output_value * stop_premium,
-            output_cut=1.0,
-        )
-    )
-    return tuple(chain)
-
-
 def generate_city(
     count: int,
     seed: int = 2017,
@@ -173,8 +137,12 @@ def generate_city(
         limits = (first_limit, 0.6 if first_limit < 0.6 else 0.7)
         options = EnterpriseOptions(
             key=f"S{number + 1:05d}",
-            candidates=candidates_for(
-                daily, output_value, limits, float(rng.uniform(0.0, 0.15)), 1.1
+            candidates=standard_candidates(
+                daily,
+                output_value,
+                limits,
+                pm_bonus=float(rng.uniform(0.0, 0.15)),
+                stop_premium=1.1,
             ),
             grade=grade,
             max_output_cut=1.0 - livelihood if livelihood is not None else 1.0,
