@@ -126,7 +126,7 @@ def test_unknown_enterprise_and_not_a_workbook() -> None:
     content = _workbook([_row(red=("stop", "", 1.0, DAILY[CODE]))])
     with pytest.raises(InputError, match="no such enterprise in the emission inventory"):
         excel.parse_list(content, {})
-    with pytest.raises(InputError, match="not a readable .xlsx workbook"):
+    with pytest.raises(InputError, match=r"not a readable \.xlsx workbook"):
         excel.parse_list(b"PK not really", DAILY)
 
 
