@@ -37,6 +37,7 @@ from lantian.emissions.optimiser import (
     standard_candidates,
 )
 from lantian.emissions.rules import CheckResult, ListEntry, check_list
+from lantian.emissions.staggered import EnterpriseFacts, LineFacts
 from lantian.emissions.targets import LEVELS, POLLUTANTS, Level, Pollutant, ReductionTargets
 from lantian.emissions.uscc import validate as validate_credit_code
 from lantian.errors import InputError
@@ -561,3 +562,22 @@ def optimise_inventory(
         sample=any(e.sample for e in enterprises),
     )
     return reduction_list, solution
+
+
+def facts_of(enterprise: Enterprise) -> EnterpriseFacts:
+    """The staggered-production view of an inventory enterprise (tasks 37–38).
+
+    A livelihood duty with an approval reference counts as the provincial approval task 38 asks
+    for ("由于民生等需求存在特殊情况确需生产的，应报省级人民政府批准").
+    """
+    loads = [d.max_load for d in enterprise.duties]
+    return EnterpriseFacts(
+        key=enterprise.credit_code,
+        industry=enterprise.industry,
+        lines=tuple(
+            LineFacts(line.name, line.process, line.fuel, line.meets_special_limits)
+            for line in enterprise.lines
+        ),
+        livelihood_max_load=max(loads) if loads else None,
+        approved_exception=any(d.approval for d in enterprise.duties),
+    )
