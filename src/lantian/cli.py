@@ -150,6 +150,7 @@ def main() -> None:
 # --- command groups of the domain packages (one line each) -------------------------------------
 # (registered below; each domain keeps its commands in its own module)
 from lantian.auth.cli import audit_app, tokens_app, users_app  # noqa: E402
+from lantian.emissions.cli import emissions_app  # noqa: E402
 from lantian.ingest.hj212_cli import hj212_app  # noqa: E402
 from lantian.ingest.receiver_cli import devices_app, ingest_app  # noqa: E402
 from lantian.monitoring.aqi_cli import aqi_command  # noqa: E402
@@ -160,4 +161,5 @@ app.add_typer(devices_app, name="devices")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(emissions_app, name="emissions")
 app.command(name="aqi")(aqi_command)

@@ -70,6 +70,11 @@ def load_demo(
         report.steps.append(
             f"监测数据 hourly data ({ZHENGZHOU_EXTRACT.name}): +{imported.values_added:,} 条 values"
         )
+    if plan is not None:
+        from lantian.emissions.sample import load_emission_demo
+
+        with transaction(sessions) as session:
+            report.steps.append(load_emission_demo(session, plan))
     return report
 
 
@@ -86,4 +91,12 @@ def demo_loaded(session: Session, plan: Path | None = None) -> bool:
             ImportBatch.filename == ZHENGZHOU_EXTRACT.name, ImportBatch.status == "loaded"
         )
     )
+    if plan is not None:
+        from lantian.emissions.models import Enterprise
+
+        if (
+            session.scalar(select(Enterprise.id).where(Enterprise.sample.is_(True)).limit(1))
+            is None
+        ):
+            return False
     return has_stations is not None and has_data is not None

@@ -68,7 +68,8 @@ KIND_LABELS = {
     "other": "其他",
 }
 KIND_OF_LABEL = {label: kind for kind, label in KIND_LABELS.items()}
-#: Reductions may exceed the emission only by rounding (the sheet shows 4 decimals).
+#: Reductions may exceed the emission only by rounding (the sheet shows 4 decimals; people may
+#: type what they see).
 _ROUNDING = 1e-4
 
 
@@ -156,7 +157,7 @@ def export_list(
             row.area_code,
             row.industry,
             row.grade or "",
-            *(round(row.daily.get(p, 0.0), 4) for p in POLLUTANTS),
+            *(row.daily.get(p, 0.0) for p in POLLUTANTS),
         ]
         for level in LEVELS:
             measure = row.measures.get(level)
@@ -169,12 +170,15 @@ def export_list(
                     KIND_LABELS.get(kind, kind),
                     description,
                     round(cut * 100, 2) if kind == "limit" else "",
-                    *(round(reductions.get(p, 0.0), 4) for p in POLLUTANTS),
+                    *(reductions.get(p, 0.0) for p in POLLUTANTS),
                 ]
             )
         for index, value in enumerate(values, start=1):
             cell = sheet.cell(HEADER_ROWS + number, index, value)
             cell.border = _BORDER
+            # Full precision is stored (a re-import must give the same ratios); 4 decimals shown.
+            if isinstance(value, float):
+                cell.number_format = "0.0000"
     if check is not None and targets is not None:
         ratios = workbook.create_sheet(RATIO_SHEET)
         ratios.append(["预警级别 level", "污染物 pollutant", "减排量 (t/d)", "减排比例", "目标"])

@@ -17,10 +17,12 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from sqlalchemy.orm import Session
 
 from lantian.emissions.excel import KIND_LABELS, LEVEL_TITLES
 from lantian.emissions.models import Enterprise, ReductionMeasure
-from lantian.emissions.service import enterprise_daily
+from lantian.emissions.service import enterprise_daily, facts_of, get_enterprise, get_list
+from lantian.emissions.staggered import StaggeredPlan, obligations
 from lantian.emissions.targets import LEVELS, POLLUTANTS, Level
 
 SOURCE_LABELS = {"permit": "排污许可", "cems": "在线监测", "inventory": "清单估算"}
@@ -179,3 +181,15 @@ def sheet_docx(sheet: FactorySheet) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def factory_sheet(
+    session: Session, credit_code: str, list_id: int, rules: StaggeredPlan, suffix: str
+) -> bytes:
+    """One enterprise's sheet for one list, with its staggered-production obligations."""
+    enterprise = get_enterprise(session, credit_code)
+    stored = get_list(session, list_id)
+    measures = {Level(m.level): m for m in stored.measures if m.enterprise_id == enterprise.id}
+    notes = [o.describe() for o in obligations(facts_of(enterprise), rules)]
+    built = build_sheet(enterprise, measures, stored.name, notes)
+    return sheet_docx(built) if suffix == ".docx" else sheet_xlsx(built)
