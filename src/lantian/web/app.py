@@ -25,7 +25,7 @@ from lantian.db.engine import create_db_engine, session_factory
 from lantian.errors import InputError
 from lantian.logs import get_logger
 from lantian.timeutil import format_cn_hour
-from lantian.web import account_pages, i18n, office, pages, system
+from lantian.web import account_pages, emission_pages, i18n, office, pages, system
 from lantian.web.access import LoginRequired, login_redirect, principal, session_csrf
 from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(account_pages.router)
     app.include_router(i18n.router)
     app.include_router(office.router)
+    app.include_router(emission_pages.router)
     app.include_router(monitoring_api.router)
     app.include_router(public_api.router)
     app.include_router(pages.router)
