@@ -183,3 +183,18 @@ def test_export_enterprise_sheet_and_import(app_and_list) -> None:
     assert check.reductions[Level.RED][Pollutant.PM] == pytest.approx(
         original.reductions[Level.RED][Pollutant.PM]
     )
+
+
+def test_api_check_names_each_shortfall(app_and_list) -> None:
+    app, _, (good, short) = app_and_list
+    assert TestClient(app).get("/api/v1/emissions/lists").status_code == 401
+    client = signed_in(app, "office")
+    page = client.get("/api/v1/emissions/lists?limit=1").json()
+    assert page["total"] == 2 and page["next_offset"] == 1
+    assert client.get(f"/api/v1/emissions/lists/{good}/check").json()["passes"] is True
+    body = client.get(f"/api/v1/emissions/lists/{short}/check").json()
+    blue = [s for s in body["shortfalls"] if s["level"] == "blue"]
+    assert {tuple(s["pollutants"]) for s in blue} == {("pm",), ("vocs",)}
+    assert all(s["missing_ratio"] == pytest.approx(0.05) for s in blue)
+    missing = client.get("/api/v1/emissions/lists/999/check")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"

@@ -27,6 +27,7 @@ from lantian.logs import get_logger
 from lantian.timeutil import format_cn_hour
 from lantian.web import account_pages, emission_pages, i18n, office, pages, system
 from lantian.web.access import LoginRequired, login_redirect, principal, session_csrf
+from lantian.web.api import emissions as emissions_api
 from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
 from lantian.web.formatting import format_number, pollutant_label
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(office.router)
     app.include_router(emission_pages.router)
     app.include_router(monitoring_api.router)
+    app.include_router(emissions_api.router)
     app.include_router(public_api.router)
     app.include_router(pages.router)
     return app
