@@ -14,6 +14,7 @@ from lantian.emissions.optimiser import (
     Problem,
     admissible,
     brute_force,
+    solve_cost_greedy,
     solve_greedy,
     solve_mip,
 )
@@ -51,8 +52,9 @@ def test_mip_equals_brute_force(targets, seed) -> None:
     assert mip.weighted_cost == pytest.approx(exact.weighted_cost, rel=1e-9)
     assert mip.status == "optimal" and mip.gap == pytest.approx(0.0, abs=1e-9)
     assert not mip.check.shortfalls and _nested(mip)
-    greedy = solve_greedy(problem)
-    assert greedy.weighted_cost >= exact.weighted_cost - 1e-9
+    for heuristic in (solve_greedy(problem), solve_cost_greedy(problem)):
+        assert heuristic.feasible and not heuristic.check.shortfalls and _nested(heuristic)
+        assert heuristic.weighted_cost >= exact.weighted_cost - 1e-9
 
 
 def test_hand_built_instance(targets) -> None:
@@ -134,7 +136,7 @@ def test_infeasible_says_what_is_missing(targets) -> None:
     city = generate_city(3, seed=1, livelihood_share=0.0)
     city_total = {p: v * 100 for p, v in city.baseline.items()}
     problem = Problem(city.options, city_total, targets)
-    for solution in (solve_mip(problem), solve_greedy(problem)):
+    for solution in (solve_mip(problem), solve_greedy(problem), solve_cost_greedy(problem)):
         assert solution.status == "infeasible"
         missing = {s.pollutants: s.missing_ratio for s in solution.check.shortfalls_at(Level.RED)}
         assert missing == {
@@ -153,4 +155,8 @@ def test_larger_instance_meets_targets_and_beats_greedy(targets) -> None:
     assert not mip.check.shortfalls and not greedy.check.shortfalls
     assert _nested(mip) and _nested(greedy)
     assert mip.weighted_cost < greedy.weighted_cost
+    cost_greedy = solve_cost_greedy(problem)
+    assert not cost_greedy.check.shortfalls and _nested(cost_greedy)
+    # The MIP's proven bound: no heuristic can beat it.
+    assert cost_greedy.weighted_cost >= mip.bound - 1e-6
     assert mip.bound is not None and mip.bound <= mip.weighted_cost + 1e-6
