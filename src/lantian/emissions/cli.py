@@ -248,3 +248,44 @@ def calendar_command(
         used = "，".join(sorted({r for ids in entry.rules.values() for r in ids})) or "—"
         table.add_row(str(entry.day), "是" if entry.heating_season else "否", required, used)
     console.print(table)
+
+
+@emissions_app.command("import-inventory")
+def import_inventory_command(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False),
+    by: str | None = BY_OPTION,
+) -> None:
+    """从 CSV 导入排放清单（每行一条生产线；出错则全部不导入）/ Import enterprises and lines."""
+    from lantian.emissions.inventory_import import import_inventory
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: 应为 UTF-8 编码 / must be UTF-8 encoded") from None
+    with transaction(_sessions()) as session:
+        added = import_inventory(session, cli_actor(by), text)
+    console.print(f"[green]✓[/green] +{added} 企业 enterprises")
+
+
+@emissions_app.command("totals")
+def totals(
+    year: int = typer.Option(..., "--year", help="inventory year"),
+    sector: str = typer.Option(
+        ..., "--sector", help="industry, power, mobile, dust, residential …"
+    ),
+    so2: float = typer.Option(0.0, "--so2", help="t/d"),
+    nox: float = typer.Option(0.0, "--nox", help="t/d"),
+    pm: float = typer.Option(0.0, "--pm", help="t/d"),
+    vocs: float = typer.Option(0.0, "--vocs", help="t/d"),
+    source: str | None = typer.Option(None, "--source", help="where the totals come from"),
+    by: str | None = BY_OPTION,
+) -> None:
+    """设置全社会排放量（按行业）/ Set one sector's whole-city daily emissions for a year."""
+    values = dict(zip(POLLUTANTS, (so2, nox, pm, vocs), strict=True))
+    with transaction(_sessions()) as session:
+        service.set_city_total(session, cli_actor(by), year, sector, values, source)
+        baseline = service.city_baseline(session, year)
+    console.print(
+        f"[green]✓[/green] {year} 全社会 whole-city: "
+        + "，".join(f"{p.label} {baseline[p]:.3f} t/d" for p in POLLUTANTS)
+    )
