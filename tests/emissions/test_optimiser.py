@@ -6,6 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lantian.emissions.optimiser import (
     Candidate,
@@ -160,3 +162,21 @@ def test_larger_instance_meets_targets_and_beats_greedy(targets) -> None:
     # The MIP's proven bound: no heuristic can beat it.
     assert cost_greedy.weighted_cost >= mip.bound - 1e-6
     assert mip.bound is not None and mip.bound <= mip.weighted_cost + 1e-6
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(min_value=2, max_value=30), st.integers(min_value=0, max_value=10_000))
+def test_any_city_mip_meets_targets_nested_and_beats_heuristics(count: int, seed: int) -> None:
+    targets = load_targets(PLAN)
+    city = generate_city(count, seed=seed)
+    problem = Problem(city.options, city.baseline, targets, city.other_reductions)
+    # Within a 0.1 % gap of the optimum, which no heuristic can undercut.
+    mip = solve_mip(problem, relative_gap=1e-3)
+    heuristics = (solve_greedy(problem), solve_cost_greedy(problem))
+    if not mip.feasible:
+        assert all(not h.feasible for h in heuristics)
+        return
+    assert not mip.check.shortfalls and _nested(mip)
+    for heuristic in heuristics:
+        if heuristic.feasible:
+            assert mip.weighted_cost <= heuristic.weighted_cost * (1 + 1e-3) + 1e-9
