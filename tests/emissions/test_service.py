@@ -138,3 +138,30 @@ def test_sample_inventory_optimised_into_a_list(sessions) -> None:
         for enterprise in heating:
             if enterprise.id in by_id:
                 assert by_id[enterprise.id].output_cut <= 1 - enterprise.duties[0].max_load + 1e-9
+
+
+def test_heating_season_counts_only_what_measures_add() -> None:
+    """Staggered production (task 37) stops cement for the heating season; a heating duty caps
+    that at 1 − 60 % = 40 %. Measures then add only beyond 40 %, and the duty allows no more."""
+    from dataclasses import replace as with_changes
+
+    from lantian.emissions.optimiser import admissible
+    from lantian.emissions.staggered import load_staggered
+
+    rules = load_staggered(PLAN)
+    targets = load_targets(PLAN)
+    plant = service._build_enterprise(_plant())
+    cuts = service.heating_season_cuts(plant, rules)
+    assert cuts == {"1号线": pytest.approx(0.4), "2号线": pytest.approx(0.4)}
+    options = service.options_of(plant, already_cut=cuts)
+    # limit 30 % adds nothing; limit 60 % adds 20 % of each line; a stop adds 60 %.
+    assert [c.code for c in options.candidates] == ["limit-60", "stop"]
+    assert options.candidates[0].reductions[NOX] == pytest.approx(0.2 * 10.0)
+    assert options.candidates[0].cost == pytest.approx(50.0 * 0.2)
+    assert options.candidates[1].reductions[SO2] == pytest.approx(0.6 * 2.0)
+    assert admissible(options, targets) == ()  # the duty's 60 % load may not be cut further
+    # Without the duty the plant is stopped all season: nothing is left to cut.
+    no_duty = service._build_enterprise(with_changes(_plant(), duties=[]))
+    stopped = service.heating_season_cuts(no_duty, rules)
+    assert stopped == {"1号线": 1.0, "2号线": 1.0}
+    assert service.options_of(no_duty, already_cut=stopped).candidates == ()

@@ -107,6 +107,11 @@ def optimise(
     method: str = typer.Option("mip", help="mip (least cost, HiGHS) or greedy (largest first)"),
     time_limit: float = typer.Option(25.0, "--time-limit", help="seconds for the MIP"),
     name: str | None = typer.Option(None, help="name of the new list"),
+    heating_season: bool = typer.Option(
+        False,
+        "--heating-season",
+        help="count only what measures add on top of staggered production (tasks 37–38)",
+    ),
     by: str | None = BY_OPTION,
 ) -> None:
     """求最低成本减排清单 / Choose the least-cost nested list and store it as a draft."""
@@ -125,6 +130,7 @@ def optimise(
             min_limits=rules.min_limits(),
             name=name,
             time_limit=time_limit,
+            heating_season=rules if heating_season else None,
         )
         list_id = stored.id if stored is not None else None
     gap = "" if solution.gap is None else f"，最优性差距 gap {solution.gap:.3%}"

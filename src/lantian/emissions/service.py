@@ -28,6 +28,7 @@ from lantian.emissions.models import (
 )
 from lantian.emissions.optimiser import (
     DEFAULT_LIMITS,
+    Candidate,
     EnterpriseOptions,
     MeasureKind,
     Problem,
@@ -37,7 +38,7 @@ from lantian.emissions.optimiser import (
     standard_candidates,
 )
 from lantian.emissions.rules import CheckResult, ListEntry, check_list
-from lantian.emissions.staggered import EnterpriseFacts, LineFacts
+from lantian.emissions.staggered import EnterpriseFacts, LineFacts, StaggeredPlan, obligations
 from lantian.emissions.targets import LEVELS, POLLUTANTS, Level, Pollutant, ReductionTargets
 from lantian.emissions.uscc import validate as validate_credit_code
 from lantian.errors import InputError
@@ -482,12 +483,54 @@ def check_stored_list(
 # ---------------------------------------------------------------- optimiser over the inventory
 
 
+def _candidates_after_staggering(
+    enterprise: Enterprise, shares: Sequence[float], already: Mapping[str, float]
+) -> tuple[Candidate, ...]:
+    """Limits and a stop on top of what staggered production already cuts, line by line.
+
+    A measure cutting a share s of normal output adds, on a line already cut by c, (s − c) of
+    that line's emissions when s > c, nothing otherwise. Output is taken as shared equally by
+    the lines (the inventory has no output per line), so the added cost is the output value
+    times the mean added cut.
+    """
+    lines = enterprise.lines
+    output_value = enterprise.output_value or 0.0
+    chain: list[Candidate] = []
+    for share in [*sorted(shares), 1.0]:
+        added = [max(0.0, share - already.get(line.name, 0.0)) for line in lines]
+        if not lines or not any(added):
+            continue
+        reductions = {
+            p: sum(a * getattr(line, p.value) for a, line in zip(added, lines, strict=True))
+            for p in POLLUTANTS
+        }
+        stop = share >= 1.0
+        chain.append(
+            Candidate(
+                code="stop" if stop else f"limit-{round(share * 100)}",
+                description="全厂停产 / whole plant stopped"
+                if stop
+                else f"限产 {share:.0%}（含错峰生产） / limit output by {share:.0%} (staggering included)",
+                kind=MeasureKind.STOP if stop else MeasureKind.LIMIT,
+                reductions=reductions,
+                cost=output_value * sum(added) / len(lines),
+                output_cut=share,
+            )
+        )
+    return tuple(chain)
+
+
 def options_of(
     enterprise: Enterprise,
     min_limits: Mapping[str, float] | None = None,
     limits: Sequence[float] = DEFAULT_LIMITS,
+    already_cut: Mapping[str, float] | None = None,
 ) -> EnterpriseOptions:
-    """The optimiser's view of an inventory enterprise (livelihood load caps the output cut)."""
+    """The optimiser's view of an inventory enterprise (livelihood load caps the output cut).
+
+    ``already_cut`` maps line names to the share of output staggered production already stops
+    (heating season): measures then count only what they add on top of it.
+    """
     if enterprise.output_value is None:
         raise InputError(
             f"企业 {enterprise.name}（{enterprise.credit_code}）缺少日产值，无法计算措施成本 / "
@@ -496,15 +539,28 @@ def options_of(
     min_limit = (min_limits or {}).get(enterprise.industry, 0.0)
     offered = sorted({max(share, min_limit) for share in limits})
     max_cut = min((1.0 - d.max_load for d in enterprise.duties), default=1.0)
+    if already_cut:
+        candidates = _candidates_after_staggering(enterprise, offered, already_cut)
+    else:
+        candidates = standard_candidates(
+            enterprise_daily(enterprise), enterprise.output_value, offered
+        )
     return EnterpriseOptions(
         key=enterprise.credit_code,
-        candidates=standard_candidates(
-            enterprise_daily(enterprise), enterprise.output_value, offered
-        ),
+        candidates=candidates,
         grade=enterprise.grade,
         max_output_cut=max_cut,
         min_limit=min_limit,
     )
+
+
+def heating_season_cuts(enterprise: Enterprise, rules: StaggeredPlan) -> dict[str, float]:
+    """Share of output each line stops for the whole heating season (tasks 37–38)."""
+    cuts: dict[str, float] = {}
+    for duty in obligations(facts_of(enterprise), rules):
+        if duty.period == "heating_season":
+            cuts[duty.line] = max(cuts.get(duty.line, 0.0), duty.required_cut)
+    return cuts
 
 
 def optimise_inventory(
@@ -518,14 +574,26 @@ def optimise_inventory(
     other_reductions: Mapping[Level, Mapping[Pollutant, float]] | None = None,
     name: str | None = None,
     time_limit: float = 25.0,
+    heating_season: StaggeredPlan | None = None,
 ) -> tuple[ReductionList | None, Solution]:
     """Choose the least-cost nested list for the inventory and store it as a draft (audited).
 
     Returns no list when no choice of measures meets every target; the solution's check says by
-    how much even the strongest measures fall short.
+    how much even the strongest measures fall short. ``heating_season`` (the staggered rules)
+    plans for the heating season: lines stopped or limited by staggered production count only the
+    emissions they still have.
     """
     enterprises = list_enterprises(session)
-    options = [options_of(e, min_limits) for e in enterprises]
+    # In the heating season what staggered production already stops cannot be cut again: with
+    # ``heating_season`` the measures count only what they add on top of it.
+    options = [
+        options_of(
+            e,
+            min_limits,
+            already_cut=heating_season_cuts(e, heating_season) if heating_season else None,
+        )
+        for e in enterprises
+    ]
     baseline = city_baseline(session, inventory_year)
     problem = Problem(options, baseline, targets, other_reductions or {})
     solution = (
