@@ -112,6 +112,27 @@ def test_manual_list_checked_against_city_totals(sessions) -> None:
     assert yellow == {(VOCS,): {VOCS: pytest.approx(0.5)}}
     blue = {s.pollutants: s.missing_ratio for s in result.shortfalls_at(Level.BLUE)}
     assert blue == {(PM,): pytest.approx(0.05), (VOCS,): pytest.approx(0.05)}
+    # The same measures plus traffic and site measures outside the list close blue and yellow.
+    with transaction(sessions) as session:
+        helped = service.create_list(
+            session,
+            ACTOR,
+            name="含清单外措施",
+            plan="xinmi-2017-2018",
+            inventory_year=2016,
+            method="manual",
+            measures=[
+                MeasureInput("91350100M000100Y43", level, "limit", "限产50%", 0.5, half)
+                for level in (Level.YELLOW, Level.ORANGE, Level.RED)
+            ],
+            other_reductions={Level.BLUE: {PM: 1.0, VOCS: 0.5}, Level.YELLOW: {VOCS: 0.5}},
+        )
+        helped_id = helped.id
+    with sessions() as session:
+        _, with_other = service.check_stored_list(session, helped_id, targets)
+    assert with_other.shortfalls_at(Level.BLUE) == ()
+    assert with_other.shortfalls_at(Level.YELLOW) == ()
+    assert with_other.shortfalls_at(Level.ORANGE)  # 10 % of 20 %: still short
 
 
 def test_sample_inventory_optimised_into_a_list(sessions) -> None:

@@ -23,7 +23,14 @@ from lantian.emissions.rules import CheckResult
 from lantian.emissions.sample import load_sample_inventory, sample_area_codes
 from lantian.emissions.sheets import factory_sheet
 from lantian.emissions.staggered import calendar, load_staggered
-from lantian.emissions.targets import LEVELS, POLLUTANTS, ReductionTargets, load_targets
+from lantian.emissions.targets import (
+    LEVELS,
+    POLLUTANTS,
+    Level,
+    Pollutant,
+    ReductionTargets,
+    load_targets,
+)
 from lantian.errors import InputError
 from lantian.plans import plan_dir
 
@@ -101,12 +108,37 @@ def sample(
         console.print(f"[green]✓[/green] +{loaded.added} 示例企业 sample enterprises ({year})")
 
 
+def parse_other(items: list[str]) -> dict[Level, dict[Pollutant, float]]:
+    """``red:nox=3.2`` → {RED: {NOX: 3.2}}: reductions from measures outside the list (t/d)."""
+    found: dict[Level, dict[Pollutant, float]] = {}
+    for item in items:
+        try:
+            where, amount = item.split("=", 1)
+            level_text, pollutant_text = where.split(":", 1)
+            level, pollutant = Level(level_text.strip()), Pollutant(pollutant_text.strip())
+            value = float(amount)
+        except ValueError:
+            raise InputError(
+                f"--other {item!r}: 应为 级别:污染物=吨/日，如 red:nox=3.2 / must read "
+                "LEVEL:POLLUTANT=T_PER_DAY, e.g. red:nox=3.2"
+            ) from None
+        if value < 0:
+            raise InputError(f"--other {item!r}: 减排量不能为负 / cannot be negative")
+        found.setdefault(level, {})[pollutant] = found.get(level, {}).get(pollutant, 0.0) + value
+    return found
+
+
 @emissions_app.command("optimise")
 def optimise(
     year: int = typer.Option(..., "--year", help="inventory year (whole-city totals)"),
     method: str = typer.Option("mip", help="mip (least cost, HiGHS) or greedy (largest first)"),
     time_limit: float = typer.Option(25.0, "--time-limit", help="seconds for the MIP"),
     name: str | None = typer.Option(None, help="name of the new list"),
+    other: list[str] = typer.Option(
+        [],
+        "--other",
+        help="reduction outside the list, LEVEL:POLLUTANT=T_PER_DAY (e.g. red:nox=3.2); repeatable",
+    ),
     heating_season: bool = typer.Option(
         False,
         "--heating-season",
@@ -131,6 +163,7 @@ def optimise(
             name=name,
             time_limit=time_limit,
             heating_season=rules if heating_season else None,
+            other_reductions=parse_other(other),
         )
         list_id = stored.id if stored is not None else None
     gap = "" if solution.gap is None else f"，最优性差距 gap {solution.gap:.3%}"

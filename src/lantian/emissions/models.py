@@ -7,6 +7,7 @@ line records where each of its four numbers comes from (permit, stack monitoring
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Float,
@@ -162,6 +163,9 @@ class ReductionList(CreatedAtMixin, Base):
     method: Mapped[str] = mapped_column(String(20), comment="manual, import, mip, greedy")
     created_by: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
+    other_reductions: Mapped[dict[str, dict[str, float]] | None] = mapped_column(
+        JSON, comment="t/d per level and pollutant from measures outside the list"
+    )
     sample: Mapped[bool] = mapped_column(Boolean, default=False)
 
     measures: Mapped[list[ReductionMeasure]] = relationship(

@@ -328,6 +328,7 @@ def _list_fields(reduction_list: ReductionList) -> dict[str, Any]:
         "status": reduction_list.status,
         "method": reduction_list.method,
         "measures": len(reduction_list.measures),
+        "other_reductions": reduction_list.other_reductions,
         "sample": reduction_list.sample,
     }
 
@@ -343,9 +344,20 @@ def create_list(
     measures: Iterable[MeasureInput],
     note: str | None = None,
     sample: bool = False,
+    other_reductions: Mapping[Level, Mapping[Pollutant, float]] | None = None,
 ) -> ReductionList:
-    """Store a reduction list (audited); every measure must name a known enterprise."""
+    """Store a reduction list (audited); every measure must name a known enterprise.
+
+    ``other_reductions`` (t/d per level and pollutant) are measures outside the enterprise list
+    (traffic, construction sites …) that the list's check adds to its own reductions.
+    """
     reduction_list = ReductionList(
+        other_reductions={
+            level.value: {p.value: float(v) for p, v in values.items()}
+            for level, values in (other_reductions or {}).items()
+            if values
+        }
+        or None,
         name=name,
         plan=plan,
         inventory_year=inventory_year,
@@ -477,7 +489,11 @@ def check_stored_list(
     """Check a stored list against the targets and its inventory year's whole-city totals."""
     reduction_list = get_list(session, list_id)
     baseline = city_baseline(session, reduction_list.inventory_year)
-    return reduction_list, check_list(list_entries(reduction_list), baseline, targets)
+    other = {
+        Level(level): {Pollutant(p): float(v) for p, v in values.items()}
+        for level, values in (reduction_list.other_reductions or {}).items()
+    }
+    return reduction_list, check_list(list_entries(reduction_list), baseline, targets, other)
 
 
 # ---------------------------------------------------------------- optimiser over the inventory
@@ -626,8 +642,10 @@ def optimise_inventory(
         inventory_year=inventory_year,
         method=method,
         measures=measures,
-        note=f"{solution.status}{gap}, cost {solution.weighted_cost:.2f} 万元",
+        note=f"{solution.status}{gap}, cost {solution.weighted_cost:.2f} 万元"
+        + ("，错峰生产之外 / on top of staggered production" if heating_season else ""),
         sample=any(e.sample for e in enterprises),
+        other_reductions=other_reductions,
     )
     return reduction_list, solution
 

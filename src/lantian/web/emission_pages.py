@@ -19,7 +19,14 @@ from lantian.emissions import excel, service
 from lantian.emissions.models import Enterprise, ReductionList
 from lantian.emissions.sheets import factory_sheet
 from lantian.emissions.staggered import load_staggered, obligations
-from lantian.emissions.targets import LEVELS, POLLUTANTS, Level, ReductionTargets, load_targets
+from lantian.emissions.targets import (
+    LEVELS,
+    POLLUTANTS,
+    Level,
+    Pollutant,
+    ReductionTargets,
+    load_targets,
+)
 from lantian.errors import InputError
 from lantian.plans import plan_dir
 from lantian.web.access import require_account, session_csrf
@@ -176,6 +183,11 @@ def list_page(
             "not_cumulative": len(result.not_cumulative),
             "can_write": can(who, "write", resource("reduction_list")),
             "targets": targets,
+            "other": [
+                f"{Level(lv).label}: "
+                + "，".join(f"{Pollutant(p).label} {v:.3f} t/d" for p, v in values.items())
+                for lv, values in (stored.other_reductions or {}).items()
+            ],
         }
     return _render(request, "emissions_list.html", context)
 

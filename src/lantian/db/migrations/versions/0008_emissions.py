@@ -101,6 +101,12 @@ def upgrade() -> None:
         ),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
+        sa.Column(
+            "other_reductions",
+            sa.JSON(),
+            nullable=True,
+            comment="t/d per level and pollutant from measures outside the list",
+        ),
         sa.Column("sample", sa.Boolean(), nullable=False),
         sa.Column("created_at", lantian.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
