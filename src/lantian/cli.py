@@ -162,6 +162,7 @@ def main() -> None:
 # (registered below; each domain keeps its commands in its own module)
 from lantian.auth.cli import audit_app, tokens_app, users_app  # noqa: E402
 from lantian.campaign.cli import plan_app  # noqa: E402
+from lantian.emissions.cli import emissions_app  # noqa: E402
 from lantian.ingest.hj212_cli import hj212_app  # noqa: E402
 from lantian.ingest.receiver_cli import devices_app, ingest_app  # noqa: E402
 from lantian.monitoring.aqi_cli import aqi_command  # noqa: E402
@@ -174,6 +175,7 @@ app.add_typer(devices_app, name="devices")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
+app.add_typer(emissions_app, name="emissions")
 app.command(name="aqi")(aqi_command)
 app.add_typer(cases_app, name="cases")
 app.add_typer(duty_app, name="duty")

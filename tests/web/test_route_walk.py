@@ -26,6 +26,7 @@ from lantian.auth.service import add_user
 from lantian.campaign.demo import load_sample_progress
 from lantian.config import Settings
 from lantian.db.engine import session_factory, transaction
+from lantian.emissions.sample import load_emission_demo
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring import service as monitoring
 from lantian.monitoring.areas import assign_station_areas, read_boundaries
@@ -105,6 +106,9 @@ def build_walk_app(db_engine: Engine, data_dir: Path) -> tuple[FastAPI, list[str
             )
     # The default plan with its sample progress reports (one of them carries evidence).
     load_sample_progress(sessions, PLAN, data_dir)
+    # The sample inventory and its least-cost reduction list, put in force (list 1).
+    with transaction(sessions) as session:
+        load_emission_demo(session, PLAN)
     return create_app(Settings(data_dir=data_dir), db_engine), roles
 
 

@@ -3,6 +3,7 @@
 from lantian.auth import models as auth_models
 from lantian.campaign import models as campaign_models
 from lantian.db.base import Base
+from lantian.emissions import models as emissions_models
 from lantian.monitoring import hj212_models as hj212_models
 from lantian.monitoring import models as monitoring_models
 from lantian.supervision import models as supervision_models
@@ -12,6 +13,7 @@ __all__ = [
     "Base",
     "auth_models",
     "campaign_models",
+    "emissions_models",
     "hj212_models",
     "monitoring_models",
     "supervision_models",

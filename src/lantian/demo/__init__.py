@@ -112,6 +112,11 @@ def load_demo(
                 else f"+{sample.reports_added} 份 reports ({sample.late} 份迟报 late)"
             )
         )
+    if plan is not None:
+        from lantian.emissions.sample import load_emission_demo
+
+        with transaction(sessions) as session:
+            report.steps.append(load_emission_demo(session, plan))
     return report
 
 
@@ -135,4 +140,12 @@ def demo_loaded(session: Session, plan: Path | None = None) -> bool:
             select(User.username).where(User.username.in_([a.username for a in DEMO_ACCOUNTS]))
         )
     )
+    if plan is not None:
+        from lantian.emissions.models import Enterprise
+
+        if (
+            session.scalar(select(Enterprise.id).where(Enterprise.sample.is_(True)).limit(1))
+            is None
+        ):
+            return False
     return has_stations is not None and has_data is not None and len(accounts) == len(DEMO_ACCOUNTS)

@@ -29,6 +29,7 @@ from lantian.web import (
     account_admin,
     account_pages,
     campaign_pages,
+    emission_pages,
     i18n,
     office,
     office_warnings,
@@ -47,6 +48,7 @@ from lantian.web.access import (
     session_csrf,
 )
 from lantian.web.api import campaign as campaign_api
+from lantian.web.api import emissions as emissions_api
 from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
 from lantian.web.api import supervision as supervision_api
@@ -241,6 +243,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(campaign_pages.router)
     app.include_router(monitoring_api.router)
     app.include_router(campaign_api.router)
+    app.include_router(emission_pages.router)
+    app.include_router(emissions_api.router)
     app.include_router(public_api.router)
     app.include_router(supervision_api.router)
     app.include_router(warnings_api.router)

@@ -1,0 +1,219 @@
+"""Reduction targets per warning level as plan data (seed task 41(3); spec/standards.md §4.3).
+
+The targets are the plan's, not the code's: ``plans/<plan>/reduction_targets.toml`` holds the
+ratios per level and pollutant, the SO2/NOx trading rule and the settings the seed leaves open
+(every one the spec marks [UNCONFIRMED] is a setting here, with the seed's reading as default).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from lantian.errors import InputError
+
+TARGETS_FILE = "reduction_targets.toml"
+
+
+class Pollutant(StrEnum):
+    """The four pollutants of the reduction ratios (seed task 41(3))."""
+
+    SO2 = "so2"
+    NOX = "nox"
+    PM = "pm"
+    VOCS = "vocs"
+
+    @property
+    def label(self) -> str:
+        return _POLLUTANT_LABELS[self]
+
+
+_POLLUTANT_LABELS = {
+    Pollutant.SO2: "SO₂",
+    Pollutant.NOX: "NOx",
+    Pollutant.PM: "颗粒物 PM",
+    Pollutant.VOCS: "VOCs",
+}
+
+POLLUTANTS: tuple[Pollutant, ...] = tuple(Pollutant)
+
+
+class Level(StrEnum):
+    """Warning levels, lowest first; measures are cumulative from blue to red (spec §4.4)."""
+
+    BLUE = "blue"
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+    @property
+    def rank(self) -> int:
+        return LEVELS.index(self)
+
+    @property
+    def label(self) -> str:
+        return _LEVEL_LABELS[self]
+
+
+_LEVEL_LABELS = {
+    Level.BLUE: "蓝色 blue",
+    Level.YELLOW: "黄色 yellow",
+    Level.ORANGE: "橙色 orange",
+    Level.RED: "红色 red",
+}
+
+LEVELS: tuple[Level, ...] = tuple(Level)
+
+
+class TradeForm(StrEnum):
+    """How the SO2 + NOx sum is taken when the two may be traded (spec §4.4)."""
+
+    #: ratio_SO2 + ratio_NOx ≥ target_SO2 + target_NOx — the seed's "二者减排比例之和".
+    RATIO_SUM = "ratio_sum"
+    #: R_SO2 + R_NOx ≥ target_SO2·E_SO2 + target_NOx·E_NOx — spec §4.4's pooled form [UNCONFIRMED].
+    POOLED_TONNES = "pooled_tonnes"
+
+
+@dataclass(frozen=True)
+class Trade:
+    """The SO2/NOx trading rule: off, or on with its form and the floor each ratio keeps."""
+
+    enabled: bool = True
+    form: TradeForm = TradeForm.RATIO_SUM
+    floor: float = 0.0
+
+
+@dataclass(frozen=True)
+class OptimiserSettings:
+    """What the seed leaves open for choosing measures; every value is a plan setting."""
+
+    limit_step: float = 0.10
+    exempt_grade_a: bool = False
+    days_per_level: Mapping[Level, float] = field(
+        default_factory=lambda: dict.fromkeys(LEVELS, 1.0)
+    )
+
+
+@dataclass(frozen=True)
+class ReductionTargets:
+    """Required reduction ratio per level and pollutant (a missing pollutant has no target)."""
+
+    ratios: Mapping[Level, Mapping[Pollutant, float]]
+    trade: Trade = Trade()
+    optimiser: OptimiserSettings = OptimiserSettings()
+    plan: str = ""
+    source: str = ""
+    inventory_year: int | None = None
+
+    def target(self, level: Level, pollutant: Pollutant) -> float | None:
+        return self.ratios.get(level, {}).get(pollutant)
+
+    def trades_at(self, level: Level) -> bool:
+        """Whether SO2 and NOx are traded at ``level`` (both must have a target there)."""
+        return (
+            self.trade.enabled
+            and self.target(level, Pollutant.SO2) is not None
+            and self.target(level, Pollutant.NOX) is not None
+        )
+
+
+def _fraction(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(f"{where}: 应为 0 到 1 之间的小数 / must be a number between 0 and 1")
+    if not 0.0 <= float(value) <= 1.0:
+        raise InputError(
+            f"{where}: {value} 不在 0 到 1 之间（比例写作小数，5% 写 0.05） / "
+            f"{value} is not between 0 and 1 (ratios are fractions: write 5 % as 0.05)"
+        )
+    return float(value)
+
+
+def parse_targets(data: Mapping[str, Any], where: str = TARGETS_FILE) -> ReductionTargets:
+    """Targets from the parsed TOML document; every wrong value is named with its key."""
+    levels = data.get("levels")
+    if not isinstance(levels, Mapping) or not levels:
+        raise InputError(f"{where}: 缺少 [levels.*] 表 / missing the [levels.*] tables")
+    ratios: dict[Level, dict[Pollutant, float]] = {}
+    for level_key, table in levels.items():
+        try:
+            level = Level(level_key)
+        except ValueError:
+            raise InputError(
+                f"{where}: levels.{level_key}: 未知预警级别 / unknown warning level "
+                f"(one of {', '.join(LEVELS)})"
+            ) from None
+        if not isinstance(table, Mapping):
+            raise InputError(f"{where}: levels.{level_key} 应为表 / must be a table")
+        ratios[level] = {}
+        for pollutant_key, value in table.items():
+            try:
+                pollutant = Pollutant(pollutant_key)
+            except ValueError:
+                raise InputError(
+                    f"{where}: levels.{level_key}.{pollutant_key}: 未知污染物 / unknown "
+                    f"pollutant (one of {', '.join(POLLUTANTS)})"
+                ) from None
+            ratios[level][pollutant] = _fraction(
+                value, f"{where}: levels.{level_key}.{pollutant_key}"
+            )
+    trade_table = data.get("so2_nox_trade", {})
+    try:
+        form = TradeForm(trade_table.get("form", TradeForm.RATIO_SUM))
+    except ValueError:
+        raise InputError(
+            f"{where}: so2_nox_trade.form: 应为 {' 或 '.join(TradeForm)} / must be one of "
+            f"{', '.join(TradeForm)}"
+        ) from None
+    trade = Trade(
+        enabled=bool(trade_table.get("enabled", True)),
+        form=form,
+        floor=_fraction(trade_table.get("floor", 0.0), f"{where}: so2_nox_trade.floor"),
+    )
+    opt_table = data.get("optimiser", {})
+    step = _fraction(opt_table.get("limit_step", 0.10), f"{where}: optimiser.limit_step")
+    if step <= 0:
+        raise InputError(f"{where}: optimiser.limit_step 须大于 0 / must be above 0")
+    days = dict.fromkeys(LEVELS, 1.0)
+    for level_key, value in opt_table.get("days_per_level", {}).items():
+        try:
+            level = Level(level_key)
+        except ValueError:
+            raise InputError(
+                f"{where}: optimiser.days_per_level.{level_key}: 未知预警级别 / unknown level"
+            ) from None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise InputError(
+                f"{where}: optimiser.days_per_level.{level_key}: 应为非负数 / must be ≥ 0"
+            )
+        days[level] = float(value)
+    year = data.get("inventory_year")
+    return ReductionTargets(
+        ratios=ratios,
+        trade=trade,
+        optimiser=OptimiserSettings(
+            limit_step=step,
+            exempt_grade_a=bool(opt_table.get("exempt_grade_a", False)),
+            days_per_level=days,
+        ),
+        plan=str(data.get("plan", "")),
+        source=str(data.get("source", "")),
+        inventory_year=int(year) if isinstance(year, int) else None,
+    )
+
+
+def load_targets(plan_folder: Path) -> ReductionTargets:
+    """Read ``reduction_targets.toml`` of a plan folder."""
+    path = plan_folder / TARGETS_FILE
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise InputError(f"{path}: 找不到减排目标文件 / reduction targets file not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{path}: TOML 格式错误 / malformed TOML: {error}") from None
+    return parse_targets(data, str(path))

@@ -1,0 +1,65 @@
+"""Inventory CSV import: lines grouped by enterprise, every problem with row and column."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from lantian.db.engine import session_factory, transaction
+from lantian.emissions import service
+from lantian.emissions.inventory_import import import_inventory, parse_inventory
+from lantian.emissions.models import Enterprise
+from lantian.emissions.targets import Pollutant
+from lantian.errors import InputError
+
+HEADER = (
+    "credit_code,name,area_code,industry,grade,output_value,line,process,fuel,"
+    "meets_special_limits,so2,nox,pm,vocs,so2_source,livelihood_duty,max_load,approval\n"
+)
+GOOD = HEADER + (
+    "91350100M000100Y43,示例水泥,410183100,cement,B,60,熟料线,,coal,否,1.5,6,2,0.1,cems,heating,60,新政备1号\n"
+    "91350100M000100Y43,示例水泥,410183100,cement,B,60,粉磨线,grinding,electric,否,0,0,0.5,0,,heating,60,新政备1号\n"
+    "91110105771583283D,示例炭素,410183101,carbon,,20,焙烧1,,gas,是,0.3,0.2,0.2,0.05,permit,,,\n"
+)
+
+
+def test_lines_grouped_by_enterprise() -> None:
+    cement, carbon = parse_inventory(GOOD)
+    assert [line.name for line in cement.lines] == ["熟料线", "粉磨线"]
+    assert cement.duties[0].max_load == pytest.approx(0.6)
+    assert (
+        cement.lines[0].sources["so2"] == "cems" and cement.lines[1].sources["so2"] == "inventory"
+    )
+    assert carbon.grade is None and carbon.lines[0].meets_special_limits
+
+
+def test_every_problem_named() -> None:
+    bad = GOOD.replace("410183101,carbon", "4101831,carbon").replace(",B,60,粉磨线", ",C,60,粉磨线")
+    bad = bad.replace("0.3,0.2,0.2,0.05", "0.3,lots,0.2,-1")
+    with pytest.raises(InputError) as raised:
+        parse_inventory(bad)
+    message = str(raised.value)
+    assert "4 problems, nothing was imported" in message
+    assert "row 3, column grade: 与第 2 行同一企业的值不一致 / differs from row 2" in message
+    assert "row 4, column area_code" in message and "row 4, column nox" in message
+    assert "row 4, column vocs: 应为非负数" in message
+    with pytest.raises(InputError, match="missing columns: line"):
+        parse_inventory("credit_code,name,area_code,industry\n")
+
+
+def test_import_is_all_or_nothing(db_engine: Engine) -> None:
+    sessions = session_factory(db_engine)
+    with transaction(sessions) as session:
+        assert import_inventory(session, "zhangsan", GOOD) == 2
+    with sessions() as session:
+        cement = service.get_enterprise(session, "91350100M000100Y43")
+        assert service.enterprise_daily(cement)[Pollutant.PM] == pytest.approx(2.5)
+        assert service.facts_of(cement).livelihood_max_load == pytest.approx(0.6)
+    again = GOOD.replace("91110105771583283D", "91440300359143307G")
+    with (
+        pytest.raises(InputError, match="already in the inventory"),
+        transaction(sessions) as session,
+    ):
+        import_inventory(session, "zhangsan", again)
+    with sessions() as session:
+        assert session.scalar(select(func.count(Enterprise.id))) == 2
