@@ -13,6 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Action, Principal, can, resource
@@ -21,8 +22,9 @@ from lantian.campaign.excel import REVIEW_ZH, STATUS_ZH, export_workbook
 from lantian.campaign.models import REPORT_STATUSES, ProgressEvidence
 from lantian.db.engine import transaction
 from lantian.errors import InputError
-from lantian.web.access import require_account, session_csrf
+from lantian.web.access import MACHINE_ROLES, require_account, session_csrf
 from lantian.web.i18n import language_of
+from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
 
@@ -564,4 +566,64 @@ def export(
         data,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _tile_day(context: service.PlanContext) -> date:
+    """Today, or the campaign's last day once it is over (a finished plan is judged at its end)."""
+    end = context.periods.get("campaign", {}).get("end")
+    last = end if isinstance(end, date) else date.fromisoformat(str(end)) if end else None
+    today = date.today()
+    return min(today, last) if last else today
+
+
+@register_tile
+def campaign_tile(session: Session, who: Principal) -> Tile | None:
+    """The dashboard's tasks tile: for the office and leaders, what is up for escalation (missed
+    deadlines, late and missing monthly reports); for a unit or township, the reports it owes."""
+    if who.role in MACHINE_ROLES:
+        return None
+    context = service.current_plan(session)
+    if context is None:
+        return None
+    day = _tile_day(context)
+    if who.role in ("unit", "township"):
+        kind = "unit" if who.role == "unit" else "area"
+        code = who.scope or ""
+        views = service.visible_views(context, service.task_views(session, context, day), who)
+        months = [m for m in context.reporting_months() if context.report_due(m) < day]
+        owed = 0
+        for view in views:
+            if (kind, code) not in context.expected_reporters(view.task):
+                continue
+            have = {
+                r.period_month
+                for r in view.reports
+                if r.reporter_kind == kind and r.reporter_code == code
+            }
+            owed += sum(1 for m in months if m not in have)
+        return Tile(
+            key="my-tasks",
+            label_zh="我的攻坚任务",
+            label_en="My campaign tasks",
+            value=str(len(views)),
+            detail_zh=f"截至 {day.isoformat()} 欠报月报 {owed} 份",
+            detail_en=f"{owed} monthly reports owed as of {day.isoformat()}",
+            href="/campaign/my",
+            tone="alert" if owed else "good",
+        )
+    if not can(who, Action.READ, resource("progress_report")):
+        return None
+    found = service.escalations(session, context, day)
+    missed = sum(1 for e in found if e.kind == "missed_deadline")
+    late = sum(1 for e in found if e.kind in ("late_report", "missing_report"))
+    return Tile(
+        key="task-escalations",
+        label_zh="待问责督办事项",
+        label_en="Up for escalation",
+        value=str(len(found)),
+        detail_zh=f"截至 {day.isoformat()}：逾期任务 {missed}，迟报或未报 {late}",
+        detail_en=f"as of {day.isoformat()}: {missed} missed deadlines, {late} late or missing reports",
+        href=f"/campaign/escalations?as_of={day.isoformat()}",
+        tone="alert" if found else "good",
     )
