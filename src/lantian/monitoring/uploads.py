@@ -49,12 +49,10 @@ def keep_upload(path: Path, uploads_dir: Path, kind: str, checksum: str) -> Path
     return kept
 
 
-def open_batch(session: Session, kind: str, path: Path, checksum: str, kept: Path) -> ImportBatch:
-    """The batch row of an import in progress (its id tags every value the import adds).
-
-    A file refused before (its batch ``rejected``) that is now accepted — the registry gained the
-    missing station, say — reuses that row: one file, one batch, its history in the message.
-    """
+def _batch_of_file(
+    session: Session, kind: str, path: Path, checksum: str, kept: Path, status: str
+) -> ImportBatch:
+    """The one batch row of this file (made if new), pointing at the kept original."""
     batch = session.scalar(
         select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.sha256 == checksum)
     )
@@ -64,7 +62,17 @@ def open_batch(session: Session, kind: str, path: Path, checksum: str, kept: Pat
     batch.filename = path.name
     batch.size_bytes = path.stat().st_size
     batch.stored_path = str(kept)
-    batch.status = "loading"
+    batch.status = status
+    return batch
+
+
+def open_batch(session: Session, kind: str, path: Path, checksum: str, kept: Path) -> ImportBatch:
+    """The batch row of an import in progress (its id tags every value the import adds).
+
+    A file refused before (its batch ``rejected``) that is now accepted — the registry gained the
+    missing station, say — reuses that row: one file, one batch, its history in the message.
+    """
+    batch = _batch_of_file(session, kind, path, checksum, kept, "loading")
     session.flush()
     return batch
 
@@ -81,16 +89,7 @@ def record_rejection(
     see what came in and why nothing of it was loaded, and the original is never lost."""
     kept = keep_upload(path, uploads_dir, kind, checksum)
     with sessions.begin() as session:
-        batch = session.scalar(
-            select(ImportBatch).where(ImportBatch.kind == kind, ImportBatch.sha256 == checksum)
-        )
-        if batch is None:
-            batch = ImportBatch(kind=kind, sha256=checksum)
-            session.add(batch)
-        batch.filename = path.name
-        batch.size_bytes = path.stat().st_size
-        batch.stored_path = str(kept)
-        batch.status = "rejected"
+        batch = _batch_of_file(session, kind, path, checksum, kept, "rejected")
         batch.rows_loaded = 0
         batch.rows_skipped = 0
         batch.message = reason
