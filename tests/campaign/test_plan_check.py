@@ -195,7 +195,7 @@ MISTAKES = [
         "inspection.yaml",
         "    - {name: 郭剑涛, unit: czj, post: 副局长}\n",
         "    - {name: 郭剑涛, unit: czj, post: 副局长\n",
-        "line 37, column 20",  # where the parser noticed the unclosed mapping
+        "line 46, column 20",  # where the parser noticed the unclosed mapping
         "YAML syntax error",
     ),
     Mistake(

@@ -207,29 +207,50 @@ def test_annex_rows_are_the_seeds_table(plan: Plan, shared_dir: Path) -> None:
         assert [row.deadline_text, row.measures] == [c.strip() for c in cells[3:]]
 
 
-def test_inspection_plan_people_are_in_the_seed(plan: Plan, shared_dir: Path) -> None:
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)  # the seed's line breaks and padding spaces are typesetting
+
+
+def test_inspection_plan_is_the_seeds_second_document(plan: Plan, shared_dir: Path) -> None:
+    """inspection.yaml, the one transcription of the inspection-support plan (read by the campaign
+    and, through lantian.supervision.groups, by duty rosters and daily reports): every name with
+    its post as printed, every duty and every rule article is the seed's words, in its order."""
     seed = (shared_dir / "seed" / SEED_NAME).read_text("utf-8")
+    second = _compact(seed[seed.index("强化督查巡查工作方案\n\n按照国家环保部") :])
     inspection = plan.inspection
     assert inspection is not None
-    assert [g.name for g in inspection.working_groups] == [
-        "综合协调组",
-        "文秘宣传组",
-        "现场保障及案件查办组",
-        "责任追究组",
-        "后勤保障组",
+    assert [(g.key, g.name) for g in inspection.working_groups] == [
+        ("general_coordination", "综合协调组"),
+        ("secretariat_publicity", "文秘宣传组"),
+        ("site_support_cases", "现场保障及案件查办组"),
+        ("accountability", "责任追究组"),
+        ("logistics", "后勤保障组"),
     ]
-    people = [inspection.leadership_group.leader, *inspection.leadership_group.members]
-    people += inspection.leadership_group.deputy_leaders + inspection.coordination_office.directors
-    for group in inspection.working_groups:
-        people += [group.leader, *group.deputy_leaders, *group.members]
-    # The seed pads two-character names with a space (王 健); the files do not.
+    assert [len(g.members) for g in inspection.working_groups] == [15, 4, 11, 3, 4]
+    assert len(inspection.leadership_group.members) == 22
+    units = {unit.code: unit.name for unit in plan.units}
+    people = inspection.people()
+    assert len(people) == 1 + 3 + 22 + 2 + 3 + (5 + 5) + (15 + 4 + 11 + 3 + 4)
+    # "姬贤杰 副市长", "朱建伟 市环保局副局长", "范慧媛 市环境攻坚办工作人员": name then printed post.
     missing = [
-        p.name for p in people if p.name not in seed and f"{p.name[0]} {p.name[1:]}" not in seed
+        (path, person.name + person.printed_post(units))
+        for path, person in people
+        if _compact(person.name + person.printed_post(units)) not in second
     ]
     assert missing == []
-    assert len(inspection.leadership_group.members) == 22
+    duties = [inspection.leadership_group.duties, inspection.coordination_office.duties]
+    duties += [g.duties for g in inspection.working_groups]
+    assert [d for d in duties if _compact(d) not in second] == []
+    articles = inspection.rules.articles
+    assert len(articles) == 5
+    positions = [second.index(_compact(article)) for article in articles]
+    assert positions == sorted(positions)
+    assert "17:00" in articles[inspection.rules.daily_report.article - 1]
+    assert "24 小时" in articles[inspection.rules.duty.article - 1]
     assert inspection.rules.daily_report.due_local_time == "17:00"
     assert inspection.rules.duty.hours_per_day == 24
+    assert seed.count("主办：市环保局") == 1 and inspection.host_unit == "hbj"
+    assert "督办：市政府办公室秘书科" in seed and inspection.supervising_unit == "zfbgs"
 
 
 def test_every_quoted_source_is_the_seeds_words(plan: Plan, shared_dir: Path) -> None:

@@ -79,6 +79,22 @@ def test_cases_from_the_command_line(
     # The operator proposed it, so the operator may not approve it too.
     own = lantian("cases", "review-proposal", "1", "--approve")
     assert isinstance(own.exception, NotPermitted)
+    with transaction(sessions) as session:
+        for name in ("head", "zhuize"):
+            accounts.add_user(session, username=name, role="campaign_office",
+                              password="新密市-攻坚办-2017", actor="test")  # fmt: skip
+    assert lantian("cases", "review-proposal", "1", "--approve", "--as", "head").exit_code == 0
+    unknown = lantian("cases", "decide", "1", "--decision", "罚款", "--measure", "fine",
+                      "--as", "zhuize")  # fmt: skip
+    assert "unknown measure" in str(unknown.exception)
+    decided = lantian("cases", "decide", "1", "--decision", "约谈负责人", "--measure", "talk",
+                      "--as", "zhuize")  # fmt: skip
+    assert decided.exit_code == 0, decided.output
+    assert f"talk (案件 case {case.id})" in decided.output
+    listed = lantian("plan", "accountability", "--link-kind", "inspection_case")
+    assert f"inspection_case {case.id}" in listed.output and "责任追究组" in listed.output
+    assert "1 条" in listed.output and "约谈负责人" in listed.output
+    assert "0 条" in lantian("plan", "accountability", "--link-kind", "task").output
 
 
 def test_duty_from_the_command_line(lantian: Callable[..., Result]) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.auth import audit
+from lantian.campaign import service as campaign
 from lantian.supervision import duty
 from lantian.supervision.demo import SAMPLE, load_sample_supervision
 from lantian.supervision.groups import read_plan
@@ -37,7 +38,20 @@ def test_samples_in_every_state(sessions: sessionmaker[Session], tmp_path: Path)
         assert any(c.listed for c in cases) and any(c.overdue_since for c in cases)
         rule_case = next(c for c in cases if c.source == "rule")
         assert rule_case.occurrences == 5
-        assert session.scalar(select(func.count()).select_from(AccountabilityProposal)) == 1
+        proposals = session.scalars(
+            select(AccountabilityProposal).order_by(AccountabilityProposal.id)
+        ).all()
+        assert [p.status for p in proposals] == ["decided", "approved"]
+        # The decided one is the campaign's sample accountability record of its case.
+        (record,) = campaign.accountability_for(session, "inspection_case", proposals[0].link_id)
+        case = session.get(InspectionCase, int(proposals[0].link_id))
+        assert case is not None and case.listed and case.unit_code == "jyj"
+        assert (record.kind, record.subject_code, record.decided_by) == (
+            "talk",
+            "jyj",
+            "责任追究组",
+        )
+        assert record.is_sample and "示例" in record.reason
         shifts = session.scalars(select(DutyShift)).all()
         assert len(shifts) == 6 and all(s.is_sample and "示例" in s.person for s in shifts)
         reports = session.scalars(select(GroupDailyReport)).all()

@@ -131,10 +131,26 @@ def test_a_case_through_the_pages(
     page = head.get(case_url)
     head.post(f"{case_url}/accountability", data={"csrf": token(page.text), "action": "approve",
               "proposal_id": "1"})  # fmt: skip
+    no_measure = head.post(f"{case_url}/accountability", data={"csrf": token(page.text),
+                           "action": "decide", "proposal_id": "1", "text": "约谈"})  # fmt: skip
+    assert "choose a measure" in no_measure.text
+    assert 'name="measure"' in head.get(case_url).text
     head.post(f"{case_url}/accountability", data={"csrf": token(page.text), "action": "decide",
-              "proposal_id": "1", "text": "约谈"})  # fmt: skip
+              "proposal_id": "1", "text": "约谈", "measure": "talk"})  # fmt: skip
     page = head.get(case_url)
     assert "已作出决定" in page.text and "约谈" in page.text
+    # The decision is one of the campaign's accountability records, linked to the case and listed
+    # for the office and for the case's own township, not for another one nor for inspectors.
+    records = page.text.split('id="accountability-records"', 1)[1].split("</ul>", 1)[0]
+    assert "约谈" in records and "整改迟缓" in records and "责任追究组" in records
+    listing = head.get("/campaign/accountability?link_kind=inspection_case")
+    assert listing.status_code == 200
+    table = listing.text.split('id="accountability-records"', 1)[1].split("</table>", 1)[0]
+    assert f'href="/cases/{case_id}"' in table and "hbj" in table and table.count("<tr>") == 2
+    assert f'href="/cases/{case_id}"' in chengguan.get("/campaign/accountability").text
+    assert f'href="/cases/{case_id}"' not in micun.get("/campaign/accountability").text
+    assert inspector.get("/campaign/accountability").status_code == 403
+    assert head.get("/campaign/accountability?link_kind=x").status_code == 422
     notice = head.get(f"{case_url}/notice.docx")
     assert notice.headers["content-type"].startswith("application/vnd.openxmlformats")
     text = "\n".join(p.text for p in Document(io.BytesIO(notice.content)).paragraphs)

@@ -1,4 +1,5 @@
-"""`lantian plan …`: check and load a plan folder; list what needs escalation; export to Excel."""
+"""`lantian plan …`: check and load a plan folder; list what needs escalation and the accountability
+records; export to Excel."""
 
 from __future__ import annotations
 
@@ -94,6 +95,29 @@ def escalations(
         )
     console.print(table)
     console.print(f"{len(found)} 项 / item(s) as of {day}")
+
+
+@plan_app.command("accountability")
+def accountability(
+    link_kind: str | None = typer.Option(
+        None, help="task, progress_report or inspection_case (default: all)"
+    ),
+) -> None:
+    """问责记录 / Every accountability record, on tasks and on inspection cases (the operator's view:
+    all of them; the page /campaign/accountability scopes them to the signed-in account)."""
+    with _sessions()() as session:
+        records = service.accountability_for(session, link_kind)
+        table = Table(
+            "日期 decided", "方式 kind", "对象 subject", "关联 link", "事由 reason", "决定 by"
+        )
+        for record in records:
+            link = f"{record.link_kind} {record.link_id}" if record.link_kind else ""
+            table.add_row(
+                record.decided_on.isoformat(), record.kind, record.subject_name, link,
+                record.reason, record.decided_by,
+            )  # fmt: skip
+    console.print(table)
+    console.print(f"{len(records)} 条 / record(s)")
 
 
 @plan_app.command("export")

@@ -297,6 +297,22 @@ def read_plan(folder: Path) -> Plan:
     return plan
 
 
+def read_inspection(path: Path) -> Plan:
+    """Read only ``inspection.yaml`` and ``units.csv`` of a plan folder, with their checks.
+
+    For :mod:`lantian.supervision`, which needs the organisation on every duty page and no other
+    file. ``path`` is the folder or the inspection file itself (then the folder is its parent).
+    """
+    folder, name = (path, INSPECTION_FILE) if path.is_dir() else (path.parent, path.name)
+    plan = Plan(folder=folder)
+    plan.inspection = _read_yaml(folder, name, InspectionFile, plan.problems)
+    plan.units = _read_csv(folder, UNITS_FILE, UnitRow, plan.problems, list_columns=("aliases",))
+    checker = _Checker(plan)
+    checker.check_inspection()
+    plan.problems.extend(checker.problems)
+    return plan
+
+
 class _Checker:
     """The cross-file checks of the module docstring."""
 
@@ -705,33 +721,60 @@ class _Checker:
         inspection = self.plan.inspection
         if inspection is None:
             return
-        people: list[tuple[str, Any]] = [
-            ("leadership_group.leader", inspection.leadership_group.leader)
-        ]
-        for name in ("deputy_leaders", "members"):
-            for index, person in enumerate(getattr(inspection.leadership_group, name)):
-                people.append((f"leadership_group.{name}[{index}]", person))
-        for name in ("directors", "deputy_directors"):
-            for index, person in enumerate(getattr(inspection.coordination_office, name)):
-                people.append((f"coordination_office.{name}[{index}]", person))
-        for g_index, group in enumerate(inspection.working_groups):
-            people.append((f"working_groups[{g_index}].leader", group.leader))
-            for name in ("deputy_leaders", "members"):
-                for index, person in enumerate(getattr(group, name)):
-                    people.append((f"working_groups[{g_index}].{name}[{index}]", person))
-        for path, person in people:
+        self.check_unit(INSPECTION_FILE, "host_unit", inspection.host_unit)
+        self.check_unit(INSPECTION_FILE, "supervising_unit", inspection.supervising_unit)
+        for path, person in inspection.people():
             self.check_unit(INSPECTION_FILE, f"{path}.unit", person.unit)
+            printed = person.unit_text
+            if (
+                printed
+                and person.unit in self.unit_codes
+                and self.unit_by_phrase.get(printed) != person.unit
+            ):
+                self.add(
+                    INSPECTION_FILE,
+                    f"{path}.unit_text",
+                    f"“{printed}”不是单位 {person.unit} 的名称或别名 / {printed!r} is not a "
+                    f"name or alias of unit {person.unit!r} in units.csv",
+                )
         keys = [group.key for group in inspection.working_groups]
         for key, count in Counter(keys).items():
             if count > 1:
                 self.add(
                     INSPECTION_FILE, "working_groups", f"工作组 {key} 重复 / group {key!r} repeated"
                 )
-        if inspection.rules.daily_report.to_group not in keys:
+        rules = inspection.rules
+        references = [
+            ("rules.duty.group", rules.duty.group),
+            ("rules.daily_report.to_group", rules.daily_report.to_group),
+            *(
+                (f"rules.daily_report.reporting_groups[{index}]", key)
+                for index, key in enumerate(rules.daily_report.reporting_groups)
+            ),
+        ]
+        for path, key in references:
+            if key not in keys:
+                self.add(
+                    INSPECTION_FILE, path, f"没有工作组 {key} / no working group with key {key!r}"
+                )
+        for path, article in (
+            ("rules.duty.article", rules.duty.article),
+            ("rules.daily_report.article", rules.daily_report.article),
+        ):
+            if article > len(rules.articles):
+                self.add(
+                    INSPECTION_FILE,
+                    path,
+                    f"只有 {len(rules.articles)} 条纪律要求，没有第 {article} 条 / there are "
+                    f"{len(rules.articles)} articles, not {article}",
+                )
+        due_article = rules.articles[rules.daily_report.article - 1 : rules.daily_report.article]
+        if due_article and rules.daily_report.due_local_time not in due_article[0]:
             self.add(
                 INSPECTION_FILE,
-                "rules.daily_report.to_group",
-                f"没有工作组 {inspection.rules.daily_report.to_group} / no working group with that key",
+                "rules.daily_report.due_local_time",
+                f"时间 {rules.daily_report.due_local_time} 不在所引第 {rules.daily_report.article} "
+                "条中 / the due time is not in the article it cites",
             )
 
     def check_target_keys(self) -> None:

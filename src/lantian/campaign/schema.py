@@ -304,9 +304,21 @@ class AnnexFile(Strict):
 
 
 class Person(Strict):
+    """A person of the inspection-support plan: the seed prints "<unit><post>" after the name.
+
+    ``unit_text`` is how the seed names the unit when that is not units.csv's ``name`` (one of its
+    aliases, e.g. 市环境攻坚办 for gjb), or ``""`` when the seed prints no unit (姬贤杰 副市长).
+    """
+
     name: str = Field(min_length=1)
     unit: str
+    unit_text: str | None = None
     post: str = Field(min_length=1)
+
+    def printed_post(self, unit_names: dict[str, str]) -> str:
+        """The post as the seed prints it: "市环保局副局长" from unit hbj and post 副局长."""
+        unit = self.unit_text if self.unit_text is not None else unit_names.get(self.unit, "")
+        return f"{unit}{self.post}"
 
 
 class LeadershipGroup(Strict):
@@ -325,39 +337,82 @@ class CoordinationOffice(Strict):
 
 
 class WorkingGroup(Strict):
-    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    """专项工作组. ``key`` is the code the supervision tables store (duty shifts, daily reports)."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)
     name: str
+    name_en: str | None = None
     leader: Person
     deputy_leaders: list[Person] = Field(default_factory=list)
     members: list[Person] = Field(default_factory=list)
     members_note: str | None = None
     duties: str
+    #: 现场保障及案件查办组: handles the inspection teams' cases and proposes accountability.
+    handles_cases: bool = False
+    #: 责任追究组: decides on accountability proposals.
+    decides_accountability: bool = False
 
 
 class DutyRule(Strict):
+    """24-hour duty kept by ``group``; ``article`` is the 1-based rule article it comes from."""
+
+    group: str
     hours_per_day: int = Field(ge=1, le=24)
-    text: str
+    article: int = Field(ge=1)
 
 
 class DailyReportRule(Strict):
+    """Daily report of ``reporting_groups`` (empty: every working group) to ``to_group`` by
+    ``due_local_time`` (in the file's ``utc_offset_hours``), summed up for ``forwarded_to``."""
+
     due_local_time: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    reporting_groups: list[str] = Field(default_factory=list)
     to_group: str
-    text: str
-    contents: str
     forwarded_to: str | None = None
-    from_: str | None = Field(default=None, alias="from")
+    contents: str
+    article: int = Field(ge=1)
 
 
 class InspectionRules(Strict):
+    #: The plan's rule articles (三、工作纪律和有关要求), verbatim and in order.
+    articles: list[str] = Field(min_length=1)
     duty: DutyRule
     daily_report: DailyReportRule
-    discipline: list[str] = Field(default_factory=list)
 
 
 class InspectionFile(Strict):
     title: str
+    source: str | None = None
     purpose: str
+    #: 主办 and 督办 of the document (unit codes).
+    host_unit: str | None = None
+    supervising_unit: str | None = None
+    #: The local clock of the rules' times and of duty days (China: 8).
+    utc_offset_hours: int = Field(default=8, ge=-12, le=14)
     leadership_group: LeadershipGroup
     coordination_office: CoordinationOffice
     working_groups: list[WorkingGroup] = Field(min_length=1)
     rules: InspectionRules
+
+    def people(self) -> list[tuple[str, Person]]:
+        """Everyone with the path of their entry (``working_groups[2].members[0]``)."""
+        found: list[tuple[str, Person]] = [
+            ("leadership_group.leader", self.leadership_group.leader)
+        ]
+        for name in ("deputy_leaders", "members"):
+            for index, person in enumerate(getattr(self.leadership_group, name)):
+                found.append((f"leadership_group.{name}[{index}]", person))
+        for name in ("directors", "deputy_directors"):
+            for index, person in enumerate(getattr(self.coordination_office, name)):
+                found.append((f"coordination_office.{name}[{index}]", person))
+        for g_index, group in enumerate(self.working_groups):
+            found.append((f"working_groups[{g_index}].leader", group.leader))
+            for name in ("deputy_leaders", "members"):
+                for index, person in enumerate(getattr(group, name)):
+                    found.append((f"working_groups[{g_index}].{name}[{index}]", person))
+        return found
+
+    def reporting_groups(self) -> list[str]:
+        """The keys of the groups that report daily (every group when the file lists none)."""
+        listed = self.rules.daily_report.reporting_groups
+        return list(listed) if listed else [group.key for group in self.working_groups]

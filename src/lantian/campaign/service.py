@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lantian.auth import audit
-from lantian.auth.permissions import Action, Principal, can, resource
+from lantian.auth.permissions import Action, Principal, Resource, can, resource
 from lantian.campaign import rules
 from lantian.campaign.models import (
     ACCOUNTABILITY_KINDS,
@@ -1016,3 +1016,95 @@ def accountability_for(
     if link_id is not None:
         query = query.where(AccountabilityRecord.link_id == link_id)
     return list(session.scalars(query))
+
+
+#: The accountability kinds as pages and decisions name them (Chinese, English).
+ACCOUNTABILITY_KIND_LABELS: dict[str, tuple[str, str]] = {
+    "warning": ("警示", "warning"),
+    "talk": ("约谈", "talk"),
+    "notice": ("通报", "notice"),
+    "sanction": ("处分", "sanction"),
+}
+#: Who reads every accountability record: the office, the city's leaders, the administrator.
+ACCOUNTABILITY_READERS = frozenset({"administrator", "campaign_office", "leader"})
+#: Who reads those of their own unit or area (see :func:`accountability_visible_to`).
+ACCOUNTABILITY_SCOPED_READERS = frozenset({"unit", "township"})
+
+
+def subject_name(session: Session, kind: str, code: str, plan_id: int | None = None) -> str:
+    """The name of a unit or area in the plan ``plan_id`` (or the latest loaded), else the code."""
+    if plan_id is None:
+        plan_id = latest_plan_id(session)
+    table: type[CampaignUnit] | type[CampaignArea] = (
+        CampaignUnit if kind == "unit" else CampaignArea
+    )
+    if kind not in ("unit", "area") or plan_id is None:
+        return code
+    name = session.scalar(
+        select(table.name).where(table.plan_id == plan_id, table.code == code).limit(1)
+    )
+    return name or code
+
+
+def latest_plan_id(session: Session) -> int | None:
+    """The id of the most recently loaded plan, or None when none is loaded."""
+    return session.scalar(select(CampaignPlan.id).order_by(CampaignPlan.loaded_at.desc()).limit(1))
+
+
+def accountability_reach(
+    record: AccountabilityRecord, linked: Mapping[tuple[str, str], Resource] | None = None
+) -> Resource:
+    """The units and areas a record belongs to: its subject's unit or area, and — for a record
+    linked to another package's record (an inspection case) — that record's units and areas,
+    given in ``linked`` as a :class:`~lantian.auth.permissions.Resource` per (link_kind, link_id).
+
+    A person held to account on a case is thus visible to the unit or township of the case; a
+    task's cooperating units do not see what the lead unit was held to account for.
+    """
+    units: set[str] = set()
+    areas: set[str] = set()
+    if record.subject_kind == "unit" and record.subject_code:
+        units.add(record.subject_code)
+    if record.subject_kind == "area" and record.subject_code:
+        areas.add(record.subject_code)
+    if record.link_kind and record.link_id and linked:
+        other = linked.get((record.link_kind, record.link_id))
+        if other is not None:
+            units |= set(other.units)
+            areas |= set(other.areas)
+    kind = "inspection_case" if record.link_kind == "inspection_case" else "task"
+    return resource(kind, units=units, areas=areas)
+
+
+def require_accountability_reader(who: Principal) -> None:
+    """Refuse an account that reads no accountability records at all (see below)."""
+    if who.role not in ACCOUNTABILITY_READERS | ACCOUNTABILITY_SCOPED_READERS:
+        raise PermissionDenied(
+            f"{who.role} 账户不能查看问责记录 / a {who.role} account may not read accountability "
+            "records"
+        )
+
+
+def accountability_visible_to(
+    session: Session,
+    who: Principal,
+    linked: Mapping[tuple[str, str], Resource] | None = None,
+    *,
+    link_kind: str | None = None,
+) -> list[AccountabilityRecord]:
+    """问责记录 across all tasks and cases, newest decision first, as ``who`` may read them.
+
+    The office, leaders and the administrator read all; a unit or township account reads those
+    whose :func:`accountability_reach` includes its scope; anyone else is refused (accountability
+    is a personnel decision, not a working record the inspection teams need).
+    """
+    require_accountability_reader(who)
+    query = select(AccountabilityRecord).order_by(
+        AccountabilityRecord.decided_on.desc(), AccountabilityRecord.id.desc()
+    )
+    if link_kind is not None:
+        query = query.where(AccountabilityRecord.link_kind == link_kind)
+    records = list(session.scalars(query))
+    if who.role in ACCOUNTABILITY_READERS:
+        return records
+    return [r for r in records if can(who, Action.READ, accountability_reach(r, linked))]

@@ -8,8 +8,11 @@ accountability rules. Three steps, three different people:
         └──────decline (攻坚办不同意, with reasons)──► declined
 
 A proposal links to what it is about by (``link_kind``, ``link_id``) — ``("inspection_case", "42")``
-here — the same generic link the plan's accountability records use, so that the two can be joined
-or merged. Each step also appears on the case's timeline and in the audit log.
+here — the same generic link the plan's accountability records use. A decision that holds someone
+to account (a ``measure``: warning, talk, notice, sanction) creates that record through
+:func:`lantian.campaign.service.record_accountability` in the same transaction, linked to the case,
+so the campaign's accountability listing is the one list of every measure taken; a decision without
+a measure (不予问责) creates none. Each step also appears on the case's timeline and in the audit log.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from sqlalchemy.orm import Session
 
 from lantian.auth import audit
 from lantian.auth.permissions import Action, Principal, can
+from lantian.campaign import service as campaign
 from lantian.errors import InputError
 from lantian.supervision import service
 from lantian.supervision.models import AccountabilityProposal
 from lantian.supervision.rules import OFFICE_ROLES, NotPermitted
+from lantian.timeutil import to_china
 
 LINK_KIND = "inspection_case"
 STATUS_LABELS = {
@@ -34,6 +39,8 @@ STATUS_LABELS = {
     "declined": ("攻坚办未同意", "declined by the office"),
     "decided": ("已作出决定", "decided"),
 }
+#: The measures a decision may take (the campaign's accountability kinds); ``None``: no measure.
+MEASURE_LABELS = campaign.ACCOUNTABILITY_KIND_LABELS
 
 
 def _fields(row: AccountabilityProposal) -> dict[str, Any]:
@@ -154,9 +161,23 @@ def review(
 
 
 def decide(
-    session: Session, principal: Principal, proposal_id: int, decision: str, now: datetime
+    session: Session,
+    principal: Principal,
+    proposal_id: int,
+    decision: str,
+    now: datetime,
+    *,
+    measure: str | None,
+    decided_by: str | None = None,
 ) -> AccountabilityProposal:
-    """The accountability group records its decision (e.g. 约谈, 通报批评, 诫勉谈话, or no action)."""
+    """The accountability group records its decision (e.g. 约谈, 通报批评, 诫勉谈话, or no action).
+
+    ``measure`` is the measure taken — one of :data:`MEASURE_LABELS` — or ``None`` for none (不予
+    问责); every caller says which. A measure creates the campaign's accountability record against
+    the proposal's person (if named) or unit, linked ``("inspection_case", case id)``, decided on
+    the China date of ``now`` by ``decided_by`` (the plan's accountability group; default: the
+    deciding account).
+    """
     audit.lock_chain(session)
     row = _get(session, proposal_id)
     _require(principal, Action.REVIEW, int(row.link_id), session)
@@ -167,6 +188,11 @@ def decide(
         )
     if not decision.strip():
         raise InputError("须写明问责决定 / the decision needs its text")
+    if measure is not None and measure not in MEASURE_LABELS:
+        raise InputError(
+            f"未知问责方式 {measure!r}，可选 {', '.join(MEASURE_LABELS)} 或不予问责 / unknown "
+            f"measure {measure!r}; choose one of {', '.join(MEASURE_LABELS)} or none"
+        )
     actor = principal.username or "-"
     if actor == row.proposed_by:
         raise NotPermitted(
@@ -175,12 +201,57 @@ def decide(
     before = _fields(row)
     row.status, row.decision = "decided", decision.strip()
     row.decided_by, row.decided_at = actor, now
-    _on_case(session, int(row.link_id), actor, now, "accountability_decided", row, decision)
+    record_id = None
+    if measure is not None:
+        record_id = _record_measure(session, principal, row, measure, now, decided_by or actor)
+    _on_case(
+        session, int(row.link_id), actor, now, "accountability_decided", row, decision,
+        {"measure": measure, "accountability_record_id": record_id},
+    )  # fmt: skip
+    after = {**_fields(row), "measure": measure, "accountability_record_id": record_id}
     audit.record(
         session, actor, "accountability_proposal.decide", "accountability_proposal", row.id,
-        before, _fields(row), decision.strip(),
+        before, after, decision.strip(),
     )  # fmt: skip
     return row
+
+
+def _record_measure(
+    session: Session,
+    principal: Principal,
+    row: AccountabilityProposal,
+    measure: str,
+    now: datetime,
+    decided_by: str,
+) -> int:
+    """The campaign's accountability record of a decided proposal (audited there)."""
+    plan_id = campaign.latest_plan_id(session)
+    unit_name = (
+        campaign.subject_name(session, "unit", row.target_unit, plan_id)
+        if row.target_unit
+        else None
+    )
+    if row.target_person:
+        subject_kind, subject_code = "person", None
+        subject_name = f"{row.target_person}（{unit_name}）" if unit_name else row.target_person
+    else:
+        subject_kind, subject_code, subject_name = "unit", row.target_unit, unit_name or "-"
+    record = campaign.record_accountability(
+        session,
+        principal,
+        kind=measure,
+        subject_kind=subject_kind,
+        subject_code=subject_code,
+        subject_name=subject_name,
+        link_kind=row.link_kind,
+        link_id=row.link_id,
+        reason=f"{row.reasons}；问责决定：{row.decision}（问责建议 {row.id}）",
+        decided_on=to_china(now).date(),
+        decided_by=decided_by,
+        plan_id=plan_id,
+        is_sample=row.is_sample,
+    )
+    return record.id
 
 
 def _on_case(
@@ -191,11 +262,13 @@ def _on_case(
     event: str,
     row: AccountabilityProposal,
     note: str = "",
+    details: dict[str, Any] | None = None,
 ) -> None:
     case = service.get_case(session, case_id)
     service.add_timeline_entry(
-        session, case, event, actor, now, note.strip() or row.reasons, {"proposal_id": row.id}
-    )
+        session, case, event, actor, now, note.strip() or row.reasons,
+        {"proposal_id": row.id, **(details or {})},
+    )  # fmt: skip
 
 
 def proposals_for(session: Session, case_id: int) -> list[AccountabilityProposal]:

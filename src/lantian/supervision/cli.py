@@ -316,14 +316,29 @@ def review_proposal(
 def decide(
     proposal_id: int = typer.Argument(...),
     decision: str = typer.Option(..., help="问责决定 / the accountability group's decision"),
+    measure: str = typer.Option(
+        ...,
+        help="问责方式 / the measure: warning|talk|notice|sanction, or none (不予问责)",
+    ),
     as_user: str | None = AS_OPTION,
 ) -> None:
-    """问责组作出决定 / Record the accountability group's decision."""
+    """问责组作出决定 / Record the accountability group's decision.
+
+    A measure other than ``none`` also records it in the campaign's accountability records, linked
+    to the case (``lantian plan accountability`` lists them).
+    """
+    group = _plan().accountability_group
     with transaction(_sessions()) as session:
-        accountability.decide(
-            session, _principal(session, as_user), proposal_id, decision, datetime.now(UTC)
-        )
-    console.print(f"[green]✓[/green] 问责建议 proposal {proposal_id}: decided")
+        row = accountability.decide(
+            session, _principal(session, as_user), proposal_id, decision, datetime.now(UTC),
+            measure=None if measure == "none" else measure,
+            decided_by=group.name if group else None,
+        )  # fmt: skip
+        case_id = row.link_id
+    console.print(
+        f"[green]✓[/green] 问责建议 proposal {proposal_id}: decided"
+        + ("" if measure == "none" else f" · 问责记录 record: {measure} (案件 case {case_id})")
+    )
 
 
 # --- duty roster and daily reports ----------------------------------------------------------------

@@ -178,6 +178,19 @@ def load_sample_supervision(
                 session, OFFICE, overdue.id, "逾期未整改，已挂牌督办（示例）", now, is_sample=True
             )
             accountability.review(session, OFFICE_HEAD, proposal.id, True, now, "同意（示例）")
+            # The accountability group decides it: a talk, which becomes the campaign's
+            # accountability record of the case (/campaign/accountability) ...
+            group = plan.accountability_group
+            accountability.decide(
+                session, ACCOUNTABILITY_GROUP, proposal.id, "约谈责任单位负责人（示例）", now,
+                measure="talk", decided_by=group.name if group else None,
+            )  # fmt: skip
+            # ... and a second proposal, for a person, waits for its decision on the case page.
+            waiting = accountability.propose(
+                session, OFFICE, overdue.id, "现场监管不到位（示例）", now,
+                target_person="某环保专干（示例）", is_sample=True,
+            )  # fmt: skip
+            accountability.review(session, OFFICE_HEAD, waiting.id, True, now, "同意（示例）")
         _sample_duty(session, plan, now)
     return (
         f"督查示例 supervision samples: +{len(_CASES) + 1} 案件 cases, 值班与日报 duty and reports"

@@ -1,27 +1,32 @@
-"""The inspection-support organisation as plan data: leading group, coordination office, working groups.
+"""The inspection-support organisation as the supervision package uses it: leading group,
+coordination office, working groups, duty and daily-report rules.
 
-Read from ``<plan>/inspection_support.toml`` (the Xinmi file transcribes the seed's second document;
-another city writes its own with the same keys). Reading checks what the rest of the package relies
-on: unique group codes, a known collecting group, reporting groups that exist, a valid due time.
+The plan keeps it in one file, ``<plan>/inspection.yaml``, read and checked by
+:func:`lantian.campaign.plan_files.read_inspection` (the same schema and checks as
+``lantian plan check``). This module adapts that record to what duty rosters, daily reports and the
+supervision pages need: group codes (the working groups' ``key``), everyone's post as the seed prints
+it, duties split at "；", the duty group, the reporting groups, the due time and the clock.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any
 
+from lantian.campaign import schema
+from lantian.campaign.plan_files import INSPECTION_FILE, read_inspection
 from lantian.errors import InputError
 
-FILE_NAME = "inspection_support.toml"
+FILE_NAME = INSPECTION_FILE
+LEADING_GROUP_CODE = "leading_group"
+OFFICE_CODE = "coordination_office"
 
 
 @dataclass(frozen=True)
 class Person:
     name: str
-    post: str
+    post: str  # as the seed prints it, unit included: 市环保局副局长
     unit: str | None = None
 
 
@@ -67,85 +72,88 @@ class InspectionSupportPlan:
             f"no working group {code!r}"
         )
 
-
-def _people(raw: Any, where: str) -> tuple[Person, ...]:
-    people = []
-    for index, item in enumerate(raw or []):
-        if not isinstance(item, dict) or not item.get("name") or not item.get("post"):
-            raise InputError(f"{where}[{index}]: 需要 name 和 post / needs name and post")
-        people.append(Person(str(item["name"]), str(item["post"]), item.get("unit")))
-    return tuple(people)
+    @property
+    def accountability_group(self) -> WorkingGroup | None:
+        """责任追究组: the group that decides on accountability proposals, if the plan names one."""
+        return next((g for g in self.groups if g.decides_accountability), None)
 
 
-def _group(raw: dict[str, Any], where: str, code: str | None = None) -> WorkingGroup:
-    group_code = code or raw.get("code")
-    if not group_code or not raw.get("name"):
-        raise InputError(f"{where}: 需要 code 和 name / needs code and name")
-    return WorkingGroup(
-        code=str(group_code),
-        name=str(raw["name"]),
-        name_en=str(raw.get("name_en", group_code)),
-        leaders=_people(raw.get("leaders", raw.get("directors")), f"{where}.leaders"),
-        deputy_leaders=_people(
-            raw.get("deputy_leaders", raw.get("deputy_directors")), f"{where}.deputy_leaders"
+def split_duties(text: str) -> tuple[str, ...]:
+    """The seed writes a group's duties as one sentence list: "负责……；负责……。" → each duty."""
+    return tuple(part.strip() for part in text.strip().rstrip("。").split("；") if part.strip())
+
+
+def _people(people: list[schema.Person], units: dict[str, str]) -> tuple[Person, ...]:
+    return tuple(Person(p.name, p.printed_post(units), p.unit) for p in people)
+
+
+def adapt(inspection: schema.InspectionFile, units: dict[str, str]) -> InspectionSupportPlan:
+    """The supervision view of a checked ``inspection.yaml`` (``units``: code → name)."""
+    leading = inspection.leadership_group
+    office = inspection.coordination_office
+    groups = tuple(
+        WorkingGroup(
+            code=group.key,
+            name=group.name,
+            name_en=group.name_en or group.key,
+            leaders=_people([group.leader], units),
+            deputy_leaders=_people(group.deputy_leaders, units),
+            members=_people(group.members, units),
+            duties=split_duties(group.duties),
+            handles_cases=group.handles_cases,
+            decides_accountability=group.decides_accountability,
+            field_staff=group.members_note,
+        )
+        for group in inspection.working_groups
+    )
+    rules = inspection.rules
+    hours, minutes = (int(part) for part in rules.daily_report.due_local_time.split(":"))
+    return InspectionSupportPlan(
+        title=inspection.title,
+        source=inspection.source or "",
+        leading_group=WorkingGroup(
+            code=LEADING_GROUP_CODE,
+            name=leading.name,
+            name_en="leading group",
+            leaders=_people([leading.leader], units),
+            deputy_leaders=_people(leading.deputy_leaders, units),
+            members=_people(leading.members, units),
+            duties=split_duties(leading.duties),
         ),
-        members=_people(raw.get("members"), f"{where}.members"),
-        duties=tuple(str(d) for d in raw.get("duties", [])),
-        handles_cases=bool(raw.get("handles_cases", False)),
-        decides_accountability=bool(raw.get("decides_accountability", False)),
-        field_staff=raw.get("field_staff"),
+        office=WorkingGroup(
+            code=OFFICE_CODE,
+            name=office.name,
+            name_en="coordination office",
+            leaders=_people(office.directors, units),
+            deputy_leaders=_people(office.deputy_directors, units),
+            members=(),
+            duties=split_duties(office.duties),
+        ),
+        groups=groups,
+        report_due=time(hours, minutes),
+        utc_offset_hours=inspection.utc_offset_hours,
+        reporting_groups=tuple(inspection.reporting_groups()),
+        collected_by=rules.daily_report.to_group,
+        summary_to=rules.daily_report.forwarded_to or "",
+        duty_group=rules.duty.group,
+        rules=tuple(rules.articles),
     )
 
 
 def read_plan(path: Path) -> InspectionSupportPlan:
-    """Read and check an inspection-support file (``path`` is the file or its plan folder)."""
-    file = path / FILE_NAME if path.is_dir() else path
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{file}: 文件不存在 / no such file") from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{file}: TOML 格式错误 / not valid TOML: {error}") from None
-    groups = tuple(
-        _group(raw, f"{file.name}: groups[{i}]") for i, raw in enumerate(data.get("groups", []))
-    )
-    codes = [g.code for g in groups]
-    if len(set(codes)) != len(codes):
-        raise InputError(f"{file.name}: 工作组代码重复 / duplicate group codes in {codes}")
-    report = data.get("daily_report", {})
-    try:
-        hours, minutes = (
-            int(part) for part in str(report.get("due_local_time", "17:00")).split(":")
-        )
-        due = time(hours, minutes)
-    except ValueError:
+    """Read and check the plan's ``inspection.yaml`` (``path``: the plan folder or the file).
+
+    Every problem ``lantian plan check`` would report in that file (or in ``units.csv``) refuses
+    it, all of them in one message.
+    """
+    plan = read_inspection(path)
+    if plan.problems or plan.inspection is None:
+        listed = "; ".join(str(problem) for problem in plan.problems) or "(unreadable)"
         raise InputError(
-            f"{file.name}: daily_report.due_local_time 应为 HH:MM / must be HH:MM"
-        ) from None
-    reporting = tuple(report.get("reporting_groups", codes))
-    collected_by = str(report.get("collected_by", codes[0] if codes else ""))
-    duty_group = str(data.get("duty", {}).get("group", collected_by))
-    for name, code in (
-        *((f"daily_report.reporting_groups ({c})", c) for c in reporting),
-        ("daily_report.collected_by", collected_by),
-        ("duty.group", duty_group),
-    ):
-        if code not in codes:
-            raise InputError(f"{file.name}: {name} 不是已定义的工作组 / is not a defined group")
-    return InspectionSupportPlan(
-        title=str(data.get("title", "")),
-        source=str(data.get("source", "")),
-        leading_group=_group(data.get("leading_group", {}), "leading_group", "leading_group"),
-        office=_group(data.get("office", {}), "office", data.get("office", {}).get("code")),
-        groups=groups,
-        report_due=due,
-        utc_offset_hours=int(report.get("utc_offset_hours", 8)),
-        reporting_groups=reporting,
-        collected_by=collected_by,
-        summary_to=str(report.get("summary_to", "")),
-        duty_group=duty_group,
-        rules=tuple(str(r["text"]) for r in data.get("rules", [])),
-    )
+            f"{plan.folder / (path.name if path.is_file() else FILE_NAME)}: 强化督查巡查保障方案有误 / "
+            f"the inspection-support plan has problems: {listed}"
+        )
+    return adapt(plan.inspection, {unit.code: unit.name for unit in plan.units})
 
 
 def _names_from_csv(path: Path) -> dict[str, str]:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lantian.auth import audit
-from lantian.auth.permissions import Principal
+from lantian.auth.permissions import Principal, Resource
 from lantian.errors import InputError
 from lantian.supervision import rules
 from lantian.supervision.models import (
@@ -439,6 +439,17 @@ def get_case(session: Session, case_id: int) -> InspectionCase:
     if case is None:
         raise InputError(f"案件 {case_id} 不存在 / no case {case_id}")
     return case
+
+
+def case_resources(session: Session, case_ids: Iterable[str]) -> dict[tuple[str, str], Resource]:
+    """The unit and area of each case, keyed ("inspection_case", id) as other packages link to
+    cases — for them to decide who may read what they keep about a case (accountability records).
+    Ids that are not numbers or not cases are left out."""
+    ids = {int(text) for text in case_ids if str(text).isdigit()}
+    if not ids:
+        return {}
+    rows = session.scalars(select(InspectionCase).where(InspectionCase.id.in_(ids)))
+    return {("inspection_case", str(case.id)): facts_of(case).as_resource() for case in rows}
 
 
 def take_step(

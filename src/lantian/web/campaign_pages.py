@@ -1,6 +1,6 @@
 """Pages of the campaign plan (sign-in required): the task matrix, a task with its history, "my
-tasks" of a unit or township account, the monthly report form, target progress, escalations, and
-the Excel export. Scope is enforced with ``can``: a unit or township account sees its own tasks.
+tasks" of a unit or township account, the monthly report form, target progress, escalations, the
+accountability records across tasks and inspection cases, and the Excel export. Scope is enforced with ``can``: a unit or township account sees its own tasks.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from lantian.campaign.excel import REVIEW_ZH, STATUS_ZH, export_workbook
 from lantian.campaign.models import REPORT_STATUSES, ProgressEvidence
 from lantian.db.engine import transaction
 from lantian.errors import InputError
+from lantian.supervision import service as supervision_service
 from lantian.web.access import MACHINE_ROLES, require_account, session_csrf
 from lantian.web.i18n import language_of
 from lantian.web.tiles import Tile, register_tile
@@ -497,6 +498,57 @@ def accountability_add(
         except service.PermissionDenied as error:
             raise HTTPException(403, str(error)) from None
     return RedirectResponse(f"/campaign/tasks/{quote(task)}", status_code=303)
+
+
+#: What an accountability record can be linked to, as the listing names and links it.
+LINK_KINDS = {
+    "task": ("任务", "task"),
+    "progress_report": ("月报", "progress report"),
+    "inspection_case": ("督查案件", "inspection case"),
+}
+MEASURES = service.ACCOUNTABILITY_KIND_LABELS
+
+
+@router.get("/campaign/accountability", response_class=HTMLResponse)
+def accountability_page(
+    request: Request, who: Principal = Depends(require_account), link_kind: str | None = None
+) -> HTMLResponse:
+    """问责记录 across all tasks and inspection cases (those decided on a case's accountability
+    proposal included): the office, leaders and the administrator see all; a unit or township
+    account sees those of its unit or area and of its cases; others are refused."""
+    try:
+        service.require_accountability_reader(who)  # before judging the input: 403, not 422
+    except service.PermissionDenied as error:
+        raise HTTPException(403, str(error)) from None
+    if link_kind is not None and link_kind not in LINK_KINDS:
+        raise InputError(
+            f"link_kind={link_kind}: 可选 {', '.join(LINK_KINDS)} / choose one of "
+            f"{', '.join(LINK_KINDS)}"
+        )
+    with request.app.state.sessions() as session:
+        every = service.accountability_for(session)
+        cases = supervision_service.case_resources(
+            session, (r.link_id for r in every if r.link_kind == "inspection_case" and r.link_id)
+        )
+        try:
+            records = service.accountability_visible_to(session, who, cases, link_kind=link_kind)
+        except service.PermissionDenied as error:
+            raise HTTPException(403, str(error)) from None
+        context = service.current_plan(session)
+    counts = {kind: sum(r.kind == kind for r in records) for kind in MEASURES}
+    return _render(
+        request,
+        "campaign_accountability.html",
+        {
+            "plan": context,
+            "records": records,
+            "counts": counts,
+            "measures": MEASURES,
+            "link_kinds": LINK_KINDS,
+            "link_kind": link_kind or "",
+            "as_of": date.today().isoformat(),
+        },
+    )
 
 
 @router.get("/campaign/targets", response_class=HTMLResponse)

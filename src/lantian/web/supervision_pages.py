@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from lantian.auth.permissions import Principal
 from lantian.auth.sessions import COOKIE_NAME, InvalidSession, verify_csrf
+from lantian.campaign import service as campaign_service
 from lantian.db.engine import transaction
 from lantian.errors import InputError
 from lantian.plans import plan_dir
@@ -209,6 +210,7 @@ def case_page(
         case = _readable_case(session, who, case_id)
         events = service.timeline(session, case_id)
         proposals = accountability.proposals_for(session, case_id)
+        records = campaign_service.accountability_for(session, "inspection_case", str(case_id))
         occurrences = service.occurrences(session, case_id)
         steps = rules.available_events(who, service.facts_of(case))
     may_propose = who.role in rules.OFFICE_ROLES
@@ -223,6 +225,8 @@ def case_page(
             "event_labels": rules.EVENT_LABELS,
             "proposals": proposals,
             "proposal_labels": accountability.STATUS_LABELS,
+            "measure_labels": accountability.MEASURE_LABELS,
+            "records": records,
             "occurrences": occurrences[-48:],
             "may_propose": may_propose,
             "error": error,
@@ -269,9 +273,14 @@ def case_accountability(
     proposal_id: int | None = Form(None),
     text: str = Form(""),
     person: str = Form(""),
+    measure: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    """Propose (建议问责), approve or decline (攻坚办), decide (问责组) — one form per step."""
+    """Propose (建议问责), approve or decline (攻坚办), decide (问责组) — one form per step.
+
+    Deciding needs ``measure``: one of the accountability kinds (recorded in the campaign's
+    accountability records, linked to the case) or ``none`` (不予问责).
+    """
     _check_csrf(request, csrf)
     now = datetime.now(UTC)
     try:
@@ -284,7 +293,14 @@ def case_accountability(
             elif action in ("approve", "decline") and proposal_id is not None:
                 accountability.review(session, who, proposal_id, action == "approve", now, text)
             elif action == "decide" and proposal_id is not None:
-                accountability.decide(session, who, proposal_id, text, now)
+                if not measure:
+                    raise InputError("须选择问责方式或不予问责 / choose a measure, or none")
+                group = _plan(request).accountability_group
+                accountability.decide(
+                    session, who, proposal_id, text, now,
+                    measure=None if measure == "none" else measure,
+                    decided_by=group.name if group else None,
+                )  # fmt: skip
             else:
                 raise InputError(f"未知操作 {action!r} / unknown action")
     except rules.NotPermitted as error:
