@@ -152,7 +152,7 @@ def test_office_page_records_a_decision_with_csrf(setup: tuple[TestClient, str, 
         "reason": "预报日AQI>200持续2天",
     }
     refused = client.post("/office/warnings/decide", data=form, follow_redirects=False)
-    assert refused.status_code == 403 and "表单已过期" in refused.text
+    assert refused.status_code == 403 and "CSRF" in refused.text
     done = client.post(
         "/office/warnings/decide", data={**form, "csrf": csrf}, follow_redirects=False
     )

@@ -87,17 +87,8 @@ def load_demo(
         report.steps.append(
             f"监测数据 hourly data ({ZHENGZHOU_EXTRACT.name}): +{imported.values_added:,} 条 values"
         )
-    report.steps.append(
-        load_sample_supervision(
-            sessions,
-            plan if plan is not None else SOURCE_PLANS_DIR / DEFAULT_PLAN,
-            uploads_dir.parent / "evidence",
-            datetime.now(UTC),
-        )
-    )
-    report.steps.append(load_sample_forecast(sessions))
     if plan is not None:
-        # The campaign plan and its sample progress reports (steps added last, after the data).
+        # The campaign plan and its sample progress reports, after the monitoring data.
         sample = load_sample_progress(sessions, plan, uploads_dir.parent)
         tasks = sample.plan.counts["tasks"]
         report.steps.append(
@@ -112,6 +103,16 @@ def load_demo(
                 else f"+{sample.reports_added} 份 reports ({sample.late} 份迟报 late)"
             )
         )
+    # After the plan: the cases name their units and areas from the loaded plan.
+    report.steps.append(
+        load_sample_supervision(
+            sessions,
+            plan if plan is not None else SOURCE_PLANS_DIR / DEFAULT_PLAN,
+            uploads_dir.parent / "evidence",
+            datetime.now(UTC),
+        )
+    )
+    report.steps.append(load_sample_forecast(sessions))
     if plan is not None:
         from lantian.emissions.sample import load_emission_demo
 

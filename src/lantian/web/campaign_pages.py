@@ -5,7 +5,6 @@ accountability records across tasks and inspection cases, and the Excel export. 
 
 from __future__ import annotations
 
-import hmac
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -23,7 +22,7 @@ from lantian.campaign.models import REPORT_STATUSES, ProgressEvidence
 from lantian.db.engine import transaction
 from lantian.errors import InputError
 from lantian.supervision import service as supervision_service
-from lantian.web.access import MACHINE_ROLES, require_account, session_csrf
+from lantian.web.access import MACHINE_ROLES, check_csrf, require_account
 from lantian.web.i18n import language_of
 from lantian.web.tiles import Tile, register_tile
 
@@ -63,12 +62,6 @@ def _zh(request: Request) -> bool:
 def _reported_month(as_of: str) -> str:
     """The month whose reports are the latest due by ``as_of`` (the previous month): YYYY-MM."""
     return f"{rules.previous_month(rules.first_of_month(_as_of(as_of))):%Y-%m}"
-
-
-def _check_csrf(request: Request, token: str) -> None:
-    expected = session_csrf(request)
-    if not expected or not hmac.compare_digest(expected, token):
-        raise HTTPException(403, "表单已过期，请刷新页面 / the form expired: reload the page")
 
 
 def _render(
@@ -343,7 +336,7 @@ async def report_submit(
     text: str = Form(""),
     evidence: list[UploadFile] = File(default=[]),
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     form = await request.form()
     kind, _, code = reporter.partition(":")
     uploads = []
@@ -435,7 +428,7 @@ def review(
     decision: str = Form(...),
     comment: str = Form(""),
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     with transaction(request.app.state.sessions) as session:
         context = service.require_plan(session)
         try:
@@ -465,7 +458,7 @@ def accountability_add(
 
     ``subject`` is ``unit:CODE``, ``area:CODE`` or ``person`` (then ``person`` names them).
     """
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     subject_kind, _, subject_code = subject.partition(":")
     try:
         day = date.fromisoformat(decided_on)

@@ -7,7 +7,6 @@ Seed tasks 37–39 and 41. The pages are thin: they check permissions, call
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
@@ -29,7 +28,7 @@ from lantian.emissions.targets import (
 )
 from lantian.errors import InputError
 from lantian.plans import plan_dir
-from lantian.web.access import require_account, session_csrf
+from lantian.web.access import check_csrf, require_account
 
 router = APIRouter(include_in_schema=False)
 #: Rows shown per level on a list page (the Excel export has them all).
@@ -47,12 +46,6 @@ def _render(request: Request, template: str, context: dict[str, Any]) -> HTMLRes
         request, template, context
     )
     return response
-
-
-def _check_csrf(request: Request, csrf: str) -> None:
-    expected = session_csrf(request)
-    if not expected or not hmac.compare_digest(expected, csrf):
-        raise HTTPException(403, "缺少或错误的表单令牌 / missing or wrong form token (CSRF)")
 
 
 def _visible(who: Principal, enterprise: Enterprise) -> bool:
@@ -225,7 +218,7 @@ def change_status(
     csrf: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     if not can(who, "write", resource("reduction_list")):
         raise HTTPException(403, "无权修改清单 / not allowed to change lists")
     with transaction(request.app.state.sessions) as session:
@@ -242,7 +235,7 @@ async def import_list(
     csrf: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     if not can(who, "write", resource("reduction_list")):
         raise HTTPException(403, "无权导入清单 / not allowed to import lists")
     content = await file.read()

@@ -7,7 +7,6 @@ sent by e-mail and webhook after it is committed (issue 7, seed task 40).
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 from urllib.parse import quote
 
@@ -29,7 +28,7 @@ from lantian.warnings.service import (
     list_decisions,
     proposal_snapshot,
 )
-from lantian.web.access import require_account, session_csrf
+from lantian.web.access import check_csrf, require_account
 from lantian.web.api.warnings import plan_rules
 
 router = APIRouter(include_in_schema=False)
@@ -68,12 +67,6 @@ def _page(
     return response
 
 
-def _check_csrf(request: Request, token: str) -> None:
-    expected = session_csrf(request)
-    if not expected or not hmac.compare_digest(expected, token):
-        raise InputError("表单已过期，请刷新页面 / the form has expired, reload the page")
-
-
 @router.get("/office/warnings", response_class=HTMLResponse)
 def warnings_page(
     request: Request, done: str = "", who: Principal = Depends(require_account)
@@ -94,7 +87,7 @@ def warnings_decide(
 ) -> Response:
     rules = plan_rules(request)
     try:
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         snapshot = None
         if follow_proposal:
             with request.app.state.sessions() as session:
@@ -134,7 +127,7 @@ async def warnings_forecasts(
     who: Principal = Depends(require_account),
 ) -> Response:
     try:
-        _check_csrf(request, csrf)
+        check_csrf(request, csrf)
         text = (await file.read()).decode("utf-8")
         with transaction(request.app.state.sessions) as session:
             result = import_forecasts(session, who, text, file.filename or "forecast.csv")

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lantian.auth.permissions import Principal
-from lantian.auth.sessions import COOKIE_NAME, InvalidSession, verify_csrf
 from lantian.campaign import service as campaign_service
 from lantian.db.engine import transaction
 from lantian.errors import InputError
@@ -28,21 +27,11 @@ from lantian.supervision.models import InspectionCase
 from lantian.supervision.roster import STATUS_LABELS, local_date, report_due
 from lantian.supervision.rules import CaseState
 from lantian.timeutil import CHINA_TZ, to_china
-from lantian.web.access import MACHINE_ROLES, require_account, signer
+from lantian.web.access import MACHINE_ROLES, check_csrf, require_account
 from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def _check_csrf(request: Request, token: str) -> None:
-    cookie = request.cookies.get(COOKIE_NAME)
-    try:
-        claims = signer(request).read(cookie) if cookie else None
-    except InvalidSession:
-        claims = None
-    if claims is None or not verify_csrf(request.app.state.secret_key, claims.session_id, token):
-        raise HTTPException(403, "缺少或错误的表单令牌 / missing or wrong form token (CSRF)")
 
 
 def _render(
@@ -161,7 +150,7 @@ async def new_case_submit(
     evidence: list[UploadFile] = File(default=[]),
     who: Principal = Depends(require_account),
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     try:
         draft = service.CaseDraft(
             source=source,
@@ -246,7 +235,7 @@ async def case_step(
     evidence: list[UploadFile] = File(default=[]),
     who: Principal = Depends(require_account),
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     try:
         files = await _files(evidence)
         with transaction(request.app.state.sessions) as session:
@@ -281,7 +270,7 @@ def case_accountability(
     Deciding needs ``measure``: one of the accountability kinds (recorded in the campaign's
     accountability records, linked to the case) or ``none`` (不予问责).
     """
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     now = datetime.now(UTC)
     try:
         with transaction(request.app.state.sessions) as session:
@@ -402,7 +391,7 @@ def duty_add(
     ends_at: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     plan = _plan(request)
     try:
         start = _local_moment(starts_at, "开始 start")
@@ -429,7 +418,7 @@ def duty_handover(
     day: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     target = f"/duty?day={quote(day)}" if day else "/duty"
     try:
         with transaction(request.app.state.sessions) as session:
@@ -481,7 +470,7 @@ def daily_submit(
     tomorrow: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     plan = _plan(request)
     shown = _day(report_date, plan)
     try:
