@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from lantian.config import Settings
@@ -20,3 +21,21 @@ def plan_dir(settings: Settings) -> Path:
             f"{candidate}: 找不到计划目录 / plan folder not found; set LANTIAN_PLAN_DIR to a plan"
         )
     return candidate
+
+
+def code_names(plan: Path | None, table: str) -> dict[str, str]:
+    """Code → name from a plan's directory table (``areas.csv``, ``units.csv``: columns ``code``
+    and ``name``); empty when the plan or the table is absent. ``lantian plan check`` validates
+    the tables; readers that only need names use this."""
+    path = plan / table if plan is not None else None
+    if path is None or not path.is_file():
+        return {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"code", "name"} <= set(reader.fieldnames):
+            return {}
+        return {
+            row["code"].strip(): row["name"].strip()
+            for row in reader
+            if row.get("code") and row.get("name")
+        }

@@ -10,7 +10,6 @@ townships, from the plan's ``areas.csv`` when the plan has one.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from lantian.auth import audit
 from lantian.monitoring.models import Station
+from lantian.plans import code_names
 
 BUNDLED_BOUNDARIES = (
     Path(__file__).resolve().parents[1] / "web" / "static" / "geo" / "410100_full.json"
@@ -115,11 +115,4 @@ def assign_station_areas(
 
 def area_names(plan: Path | None = None, boundaries: Iterable[Boundary] = ()) -> dict[str, str]:
     """Area code → name: the boundaries' names, then the plan's ``areas.csv`` (code, name)."""
-    names = {b.code: b.name for b in boundaries}
-    table = plan / "areas.csv" if plan is not None else None
-    if table is not None and table.is_file():
-        with table.open(encoding="utf-8-sig", newline="") as handle:
-            for row in csv.DictReader(handle):
-                if row.get("code") and row.get("name"):
-                    names[row["code"].strip()] = row["name"].strip()
-    return names
+    return {b.code: b.name for b in boundaries} | code_names(plan, "areas.csv")

@@ -17,6 +17,7 @@ from pathlib import Path
 from lantian.campaign import schema
 from lantian.campaign.plan_files import INSPECTION_FILE, read_inspection
 from lantian.errors import InputError
+from lantian.plans import code_names
 
 FILE_NAME = INSPECTION_FILE
 LEADING_GROUP_CODE = "leading_group"
@@ -156,23 +157,11 @@ def read_plan(path: Path) -> InspectionSupportPlan:
     return adapt(plan.inspection, {unit.code: unit.name for unit in plan.units})
 
 
-def _names_from_csv(path: Path) -> dict[str, str]:
-    import csv
-
-    if not path.is_file():
-        return {}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or not {"code", "name"} <= set(reader.fieldnames):
-            return {}
-        return {row["code"]: row["name"] for row in reader if row.get("code")}
-
-
 def unit_names(plan: Path) -> dict[str, str]:
     """Unit code → name from the plan's ``units.csv`` (columns ``code``, ``name``), if present."""
-    return _names_from_csv(plan / "units.csv")
+    return code_names(plan, "units.csv")
 
 
 def area_names(plan: Path) -> dict[str, str]:
     """Area code → name from the plan's ``areas.csv`` (columns ``code``, ``name``), if present."""
-    return _names_from_csv(plan / "areas.csv")
+    return code_names(plan, "areas.csv")
