@@ -341,7 +341,13 @@ def test_a_frame_that_cannot_be_stored_is_not_acknowledged(
         await client.expect_silence()
         database_down = True
         await client.send(after_outage)
-        await client.expect_silence(0.5)
+        # Wait for the failed store itself, not a fixed time: on a loaded machine the receiver
+        # may reach the frame only after the "outage" would have ended.
+        deadline = asyncio.get_running_loop().time() + 30
+        while receiver.stats.unstored < 2:
+            assert asyncio.get_running_loop().time() < deadline, receiver.stats
+            await asyncio.sleep(0.02)
+        await client.expect_silence(0.3)
         database_down = False
         await client.send(after_outage)  # the device re-sends after its timeout
         (ack,) = await client.read_replies(1)
