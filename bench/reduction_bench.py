@@ -11,13 +11,13 @@ them a cost-aware greedy (cheapest shortfall closed first) for a fairer comparis
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from lantian.emissions.optimiser import Problem, solve_cost_greedy, solve_greedy, solve_mip
 from lantian.emissions.synthetic import generate_city
 from lantian.emissions.targets import LEVELS, load_targets
+from lantian.plan import DEFAULT_PLAN_DIR
 
-PLAN = Path(__file__).resolve().parents[1] / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from lantian.db_cli import db_app, require_current_schema
 from lantian.errors import InputError
 from lantian.monitoring.cli import import_app, monitoring_app
 from lantian.monitoring.review_cli import review_app
-from lantian.plans import plan_dir
+from lantian.plan import plan_dir
 
 app = typer.Typer(
     name="lantian",

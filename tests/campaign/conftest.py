@@ -7,11 +7,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.campaign import service
-from lantian.campaign.plan_files import Plan, read_plan
 from lantian.db.engine import session_factory, transaction
-from tests.conftest import REPO_ROOT
+from lantian.plan import DEFAULT_PLAN_DIR, Plan, read_plan
 
-PLAN_DIR = REPO_ROOT / "plans" / "xinmi-2017-2018"
+PLAN_DIR = DEFAULT_PLAN_DIR
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lantian.campaign.plan_files import Problem, read_plan
 from lantian.cli import app
-from tests.conftest import REPO_ROOT
+from lantian.plan import DEFAULT_PLAN_DIR, Problem, read_plan
 
-PLAN = REPO_ROOT / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 
 
 @dataclass(frozen=True)
@@ -269,9 +268,13 @@ def test_cli_check_lists_problems_and_exits_1(tmp_path: Path) -> None:
     assert "sections[2].tasks[2].lead_units[0]" in result.output
     assert "mtjx" in result.output
     assert "areas.csv" in result.output and "line 7, code" in result.output
-    # The unknown code is also reported as differing from the seed's words (市煤炭局 → mtj).
+    # The unknown code is also reported as differing from the seed's words (市煤炭局 → mtj), and
+    # the station and the five adjacency.csv rows in 米村镇 (410183101) as naming an unknown area.
     assert f"{len(read_plan(folder).problems)} 处问题" in result.output
-    assert len(read_plan(folder).problems) == 3
+    problems = read_plan(folder).problems
+    assert len(problems) == 9
+    assert [p.file for p in problems].count("adjacency.csv") == 5
+    assert [p.file for p in problems].count("stations.csv") == 1
 
 
 def test_cli_check_passes_on_the_shipped_plan() -> None:

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lantian.campaign import rules
-from lantian.campaign.plan_files import read_plan
 from lantian.campaign.workdays import WorkCalendar
+from lantian.plan import read_plan
 from tests.campaign.conftest import PLAN_DIR
 
 CALENDAR = WorkCalendar.from_days((row.date, row.kind) for row in read_plan(PLAN_DIR).calendar)

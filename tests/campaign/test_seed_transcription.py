@@ -1,5 +1,5 @@
 """The plan files against the seed text itself: every task number, sub-item, leader, lead unit,
-cooperating unit and text named in 二、主要任务 is in plans/xinmi-2017-2018 with the same values.
+cooperating unit and text named in 二、主要任务 is in src/lantian/plan/default/xinmi-2017-2018 with the same values.
 
 The seed is parsed here on its own (not with the plan loader), so that a transcription mistake in
 the plan files cannot hide behind the same mistake in the code that reads them.
@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from lantian.campaign.plan_files import Plan, read_plan
-from tests.conftest import REPO_ROOT
+from lantian.plan import DEFAULT_PLAN_DIR, Plan, read_plan
 
-PLAN = REPO_ROOT / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 SEED_NAME = "000_c14b292a439deac3.txt"
 
 LABEL = re.compile(r"^(责任领导|牵头单位|配合单位|责任单位)[:：]\s*(.*)$")

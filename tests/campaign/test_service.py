@@ -15,9 +15,9 @@ from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Principal
 from lantian.campaign import service
 from lantian.campaign.models import CampaignTask
-from lantian.campaign.plan_files import Plan, read_plan
 from lantian.db.engine import transaction
 from lantian.errors import InputError
+from lantian.plan import Plan, read_plan
 from tests.campaign.conftest import PLAN_DIR
 
 pytestmark = pytest.mark.db

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from docx import Document
@@ -19,8 +18,9 @@ from lantian.emissions.sample import load_sample_inventory
 from lantian.emissions.sheets import build_sheet, sheet_docx, sheet_xlsx
 from lantian.emissions.targets import Level, Pollutant, load_targets
 from lantian.errors import InputError
+from lantian.plan import DEFAULT_PLAN_DIR
 
-PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 SO2, NOX, PM, VOCS = tuple(Pollutant)
 CODE = "91350100M000100Y43"
 DAILY = {CODE: {SO2: 2.0, NOX: 10.0, PM: 4.0, VOCS: 1.0}}

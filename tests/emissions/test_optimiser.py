@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -29,8 +28,9 @@ from lantian.emissions.targets import (
     load_targets,
 )
 from lantian.errors import InputError
+from lantian.plan import DEFAULT_PLAN_DIR
 
-PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 SO2, NOX, PM, VOCS = Pollutant.SO2, Pollutant.NOX, Pollutant.PM, Pollutant.VOCS
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,8 +15,9 @@ from lantian.emissions.sample import load_sample_inventory
 from lantian.emissions.service import DutyInput, EnterpriseInput, LineInput, MeasureInput
 from lantian.emissions.targets import Level, Pollutant, load_targets
 from lantian.errors import InputError
+from lantian.plan import DEFAULT_PLAN_DIR
 
-PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 SO2, NOX, PM, VOCS = tuple(Pollutant)
 ACTOR = "zhangsan"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +19,9 @@ from lantian.emissions.staggered import (
 )
 from lantian.emissions.targets import Level
 from lantian.errors import InputError
+from lantian.plan import DEFAULT_PLAN_DIR
 
-PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 
 
 @pytest.fixture(scope="module")

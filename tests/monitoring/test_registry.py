@@ -12,7 +12,7 @@ from lantian.db.engine import session_factory, transaction
 from lantian.demo import demo_loaded
 from lantian.monitoring.models import Station
 from lantian.monitoring.registry import RegistryError, load_station_registry, read_station_registry
-from lantian.plans import plan_dir
+from lantian.plan import plan_dir
 
 XINMI = plan_dir(Settings())
 

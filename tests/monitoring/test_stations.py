@@ -15,7 +15,7 @@ from lantian.demo import STATION_LIST, demo_loaded, load_demo
 from lantian.ingest.station_list import StationListError, read_station_list
 from lantian.monitoring import service
 from lantian.monitoring.models import Station
-from lantian.plans import plan_dir
+from lantian.plan import plan_dir
 
 
 def test_real_station_list_is_read_whole(shared_dir: Path) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.auth import audit
 from lantian.campaign import service as campaign
+from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.supervision import duty
 from lantian.supervision.demo import SAMPLE, load_sample_supervision
 from lantian.supervision.groups import read_plan
@@ -21,7 +22,7 @@ from lantian.supervision.models import (
 )
 from lantian.supervision.roster import local_date
 
-PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 NOW = datetime(2017, 11, 24, 6, 30, tzinfo=UTC)  # 14:30 in Xinmi
 
 

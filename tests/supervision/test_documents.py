@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from docx import Document
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.auth.permissions import Principal
 from lantian.db.engine import transaction
+from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.supervision import service
 from lantian.supervision.documents import notice_document, summary_document
 from lantian.supervision.groups import read_plan
 from lantian.supervision.roster import ReportFacts, assemble_summary, day_status
 from lantian.supervision.service import CaseDraft
 
-PLAN = read_plan(Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018")
+PLAN = read_plan(DEFAULT_PLAN_DIR)
 T0 = datetime(2017, 11, 20, 1, 0, tzinfo=UTC)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -13,11 +12,12 @@ from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Principal
 from lantian.db.engine import transaction
 from lantian.errors import InputError
+from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.supervision import duty
 from lantian.supervision.groups import read_plan
 from lantian.supervision.rules import NotPermitted
 
-PLAN = read_plan(Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018")
+PLAN = read_plan(DEFAULT_PLAN_DIR)
 DAY = date(2017, 11, 20)
 DUE = datetime(2017, 11, 20, 9, 0, tzinfo=UTC)  # 17:00 in Xinmi
 OFFICE = Principal("lgc", "campaign_office")

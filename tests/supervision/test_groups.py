@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from lantian.errors import InputError
+from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.supervision.groups import read_plan, split_duties
 
-PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 
 
 def test_the_five_groups_their_codes_and_the_rules() -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
 from lantian.errors import InputError
+from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.timeutil import CHINA_TZ
 from lantian.warnings.engine import Action, assess
 from lantian.warnings.rules import (
@@ -20,7 +20,7 @@ from lantian.warnings.rules import (
     parse_rules,
 )
 
-PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 NOW = datetime(2019, 1, 2, 20, tzinfo=CHINA_TZ)
 BLUE, YELLOW, ORANGE, RED = 1, 2, 3, 4
 

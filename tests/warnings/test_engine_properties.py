@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.timeutil import CHINA_TZ
 from lantian.warnings.engine import Action, assess
 from lantian.warnings.rules import WarningRules, bridge_missing, load_rules
 
-PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 RULES = load_rules(PLAN)
 THREE_LEVEL = load_rules(PLAN / "warning_rules_three_level.toml")
 STRICT_LIFT = dataclasses.replace(RULES, clean_hours_inclusive=False)

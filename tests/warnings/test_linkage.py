@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from lantian.errors import InputError
+from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.warnings.linkage import groups, load_adjacency, parse_adjacency, regional_linkage
 from lantian.warnings.rules import load_rules
 
-PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 RULES = load_rules(PLAN)
 ADJ = load_adjacency(PLAN)
 ORANGE, RED = 3, 4

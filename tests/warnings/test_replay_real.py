@@ -9,12 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from lantian.cli import app
+from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.timeutil import CHINA_TZ
 from lantian.warnings.forecast import Perfect, Persistence, daily_skill
 from lantian.warnings.replay import CitySeries, load_city, replay
 from lantian.warnings.rules import load_rules
 
-PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 FIRST = datetime(2019, 1, 1, 1, tzinfo=CHINA_TZ)
 LAST = datetime(2019, 2, 1, 0, tzinfo=CHINA_TZ)
 

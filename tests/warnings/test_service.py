@@ -20,6 +20,7 @@ from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Principal
 from lantian.db.engine import session_factory, transaction
 from lantian.errors import InputError
+from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.warnings.models import WarningNotificationRow
 from lantian.warnings.notify import NotifySettings, deliver
 from lantian.warnings.rules import load_rules
@@ -33,7 +34,7 @@ from lantian.warnings.service import (
 
 pytestmark = pytest.mark.db
 
-PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 RULES = load_rules(PLAN)
 OFFICE = Principal("office", "campaign_office")
 LEADER = Principal("leader", "leader")

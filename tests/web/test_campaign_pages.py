@@ -19,11 +19,11 @@ from lantian.auth.service import add_user
 from lantian.campaign.demo import load_sample_progress
 from lantian.config import Settings
 from lantian.db.engine import session_factory, transaction
+from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.web.app import create_app
-from tests.conftest import REPO_ROOT
 
 PASSWORD = "灰霾退散-2017-blue"
-PLAN = REPO_ROOT / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 ACCOUNTS = {
     "office": ("campaign_office", None),
     "meitan": ("unit", "mtj"),  # 市煤炭局

@@ -23,9 +23,10 @@ from lantian.emissions.models import Enterprise, ReductionList
 from lantian.emissions.sample import load_sample_inventory
 from lantian.emissions.service import MeasureInput
 from lantian.emissions.targets import Level, Pollutant, load_targets
+from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.web.app import create_app
 
-PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
+PLAN = DEFAULT_PLAN_DIR
 PASSWORD = "灰霾退散-2017-blue"
 AREAS = ("410183100", "410183101")
 

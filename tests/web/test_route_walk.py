@@ -31,11 +31,11 @@ from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring import service as monitoring
 from lantian.monitoring.areas import assign_station_areas, read_boundaries
 from lantian.monitoring.registry import load_station_registry, read_station_registry
-from lantian.plans import DEFAULT_PLAN, SOURCE_PLANS_DIR
+from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.supervision.service import CaseDraft, EvidenceFile, record_case
 from lantian.web.app import create_app
 
-PLAN = SOURCE_PLANS_DIR / DEFAULT_PLAN
+PLAN = DEFAULT_PLAN_DIR
 DOC = Path(__file__).resolve().parents[2] / "docs" / "access.md"
 PASSWORD = "灰霾退散-2017-blue"
 SCOPES = {"unit": "hbj", "township": "410183100"}  # 新密市城关镇

@@ -18,12 +18,12 @@ from lantian.campaign.demo import load_sample_progress
 from lantian.config import Settings
 from lantian.db.engine import session_factory, transaction
 from lantian.emissions.sample import load_emission_demo
-from lantian.plans import DEFAULT_PLAN, SOURCE_PLANS_DIR
+from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.warnings.notify import NotifySettings
 from lantian.web.app import create_app
 
 PASSWORD = "灰霾退散-2017-blue"
-PLAN = SOURCE_PLANS_DIR / DEFAULT_PLAN
+PLAN = DEFAULT_PLAN_DIR
 
 
 @pytest.fixture(autouse=True)

@@ -12,11 +12,10 @@ from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.campaign import service
-from lantian.campaign.plan_files import read_plan
 from lantian.config import get_settings
 from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.db_cli import require_current_schema
-from lantian.plans import plan_dir
+from lantian.plan import plan_dir, read_plan
 
 plan_app = typer.Typer(help="攻坚计划 / the campaign plan as data.", no_args_is_help=True)
 console = Console()
@@ -39,9 +38,10 @@ def check(
     """检查计划文件 / Check a plan folder: every problem with file, path and reason (exit 1)."""
     plan = read_plan(_folder(folder))
     if plan.problems:
-        table = Table("文件 file", "位置 path", "问题 reason", title=f"{plan.folder}")
+        table = Table("文件 file", "行 line", "位置 path", "问题 reason", title=f"{plan.folder}")
         for problem in plan.problems:
-            table.add_row(problem.file, problem.path, problem.reason)
+            line = str(problem.line) if problem.line is not None else ""
+            table.add_row(problem.file, line, problem.path, problem.reason)
         console.print(table)
         console.print(f"[red]✗[/red] {len(plan.problems)} 处问题 / problem(s)")
         raise typer.Exit(1)
@@ -49,7 +49,9 @@ def check(
     console.print(
         f"[green]✓[/green] {plan.folder}: {len({t.number for t in tasks})} 项任务 tasks "
         f"({len(tasks)} 含子项 with items), {len(plan.targets())} 个量化目标 targets, "
-        f"{len(plan.units)} 个单位 units, {len(plan.areas)} 个区域 areas — 无问题 / no problems"
+        f"{len(plan.units)} 个单位 units, {len(plan.areas)} 个区域 areas, "
+        f"{len(plan.stations)} 个站点 stations, 预警级别 warning levels "
+        f"{'/'.join(plan.level_keys())} — 无问题 / no problems"
     )
 
 

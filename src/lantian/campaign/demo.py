@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from lantian.auth.permissions import Principal
 from lantian.campaign import service
 from lantian.campaign.models import ProgressReport
-from lantian.campaign.plan_files import read_plan
 from lantian.db.engine import transaction
+from lantian.plan import cached_plan
 from lantian.timeutil import CHINA_TZ
 
 SAMPLE_ACTOR = Principal("demo-sample", "administrator")
@@ -216,7 +216,7 @@ def load_sample_progress(
     sessions: sessionmaker[Session], plan_folder: Path, data_dir: Path
 ) -> SampleResult:
     """Load (or update) the plan, then the sample reports once; idempotent."""
-    plan = read_plan(plan_folder)
+    plan = cached_plan(plan_folder)
     with transaction(sessions) as session:
         loaded = service.load_plan(session, plan)
     with sessions() as session:

@@ -36,10 +36,10 @@ from lantian.campaign.models import (
     ProgressReport,
     ProgressReview,
 )
-from lantian.campaign.plan_files import Plan
 from lantian.campaign.workdays import WorkCalendar
 from lantian.db.base import utc_now
 from lantian.errors import InputError
+from lantian.plan import Plan
 
 PLAN_LOAD_ACTOR = "plan-load"
 #: Evidence files larger than this are refused (scans of signed lists, photos).

@@ -25,8 +25,8 @@ from lantian.monitoring import service as monitoring
 from lantian.monitoring.areas import assign_station_areas, read_boundaries
 from lantian.monitoring.cnemc_import import import_cnemc_file
 from lantian.monitoring.models import ImportBatch, Station
-from lantian.monitoring.registry import load_station_registry, read_station_registry
-from lantian.plans import DEFAULT_PLAN, SOURCE_PLANS_DIR
+from lantian.monitoring.registry import RegistryEntry, load_station_registry
+from lantian.plan import DEFAULT_PLAN_DIR, Plan, cached_plan
 from lantian.supervision.demo import load_sample_supervision
 from lantian.warnings.demo import load_sample_forecast
 
@@ -37,6 +37,25 @@ ZHENGZHOU_EXTRACT = DEMO_DATA_DIR / "zhengzhou_sites_2019-01-01_2019-08-31.csv.g
 DEMO_CITY = "郑州"
 #: Hourly values in the bundled extract (six pollutants), for progress bars.
 DEMO_VALUES = 289_000
+
+
+def plan_station_entries(plan: Plan) -> list[RegistryEntry]:
+    """The stations the plan calls for (its checked ``stations.csv``) as registry entries."""
+    return [
+        RegistryEntry(
+            code=row.code,
+            name=row.name,
+            city=row.city,
+            tier=row.tier,
+            area_code=row.area_code,
+            longitude=row.longitude,
+            latitude=row.latitude,
+            status=row.status,
+            pollutants=list(row.pollutants),
+            reporting_interval_s=row.reporting_interval_s,
+        )
+        for row in plan.stations
+    ]
 
 
 @dataclass
@@ -56,7 +75,7 @@ def load_demo(
     """
     report = DemoReport()
     if plan is not None:
-        entries = read_station_registry(plan / "stations.csv")
+        entries = plan_station_entries(cached_plan(plan))
         with transaction(sessions) as session:
             loaded = load_station_registry(session, entries)
         report.steps.append(
@@ -107,7 +126,7 @@ def load_demo(
     report.steps.append(
         load_sample_supervision(
             sessions,
-            plan if plan is not None else SOURCE_PLANS_DIR / DEFAULT_PLAN,
+            plan if plan is not None else DEFAULT_PLAN_DIR,
             uploads_dir.parent / "evidence",
             datetime.now(UTC),
         )
@@ -126,7 +145,7 @@ def demo_loaded(session: Session, plan: Path | None = None) -> bool:
     if plan is not None:
         if not sample_progress_loaded(session):
             return False
-        wanted = {entry.code for entry in read_station_registry(plan / "stations.csv")}
+        wanted = {station.code for station in cached_plan(plan).stations}
         found = set(session.scalars(select(Station.code).where(Station.code.in_(wanted))))
         if found != wanted:
             return False

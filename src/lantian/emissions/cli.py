@@ -22,17 +22,17 @@ from lantian.emissions import excel, service
 from lantian.emissions.rules import CheckResult
 from lantian.emissions.sample import load_sample_inventory, sample_area_codes
 from lantian.emissions.sheets import factory_sheet
-from lantian.emissions.staggered import calendar, load_staggered
+from lantian.emissions.staggered import calendar, plan_staggered
 from lantian.emissions.targets import (
     LEVELS,
     POLLUTANTS,
     Level,
     Pollutant,
     ReductionTargets,
-    load_targets,
+    plan_targets,
 )
 from lantian.errors import InputError
-from lantian.plans import plan_dir
+from lantian.plan import plan_in_force
 
 emissions_app = typer.Typer(
     help="排放清单与应急减排清单 / emission inventory and emergency reduction lists.",
@@ -49,7 +49,7 @@ def _sessions() -> sessionmaker[Session]:
 
 
 def _targets() -> ReductionTargets:
-    return load_targets(plan_dir(get_settings()))
+    return plan_targets(plan_in_force())
 
 
 def print_check(result: CheckResult, targets: ReductionTargets) -> None:
@@ -99,7 +99,7 @@ def sample(
             session,
             count=count,
             seed=seed,
-            area_codes=sample_area_codes(plan_dir(get_settings())),
+            area_codes=sample_area_codes(plan_in_force()),
             inventory_year=year,
         )
     if loaded.already:
@@ -150,7 +150,7 @@ def optimise(
     if method not in ("mip", "greedy"):
         raise InputError(f"--method 应为 mip 或 greedy / must be mip or greedy, not {method}")
     targets = _targets()
-    rules = load_staggered(plan_dir(get_settings()))
+    rules = plan_staggered(plan_in_force())
     sessions = _sessions()
     with transaction(sessions) as session:
         stored, solution = service.optimise_inventory(
@@ -260,7 +260,7 @@ def sheet(
     """一厂一策 / Write one enterprise's plan (Word or Excel)."""
     if out.suffix not in (".docx", ".xlsx"):
         raise InputError(f"{out}: 应为 .docx 或 .xlsx / must end in .docx or .xlsx")
-    rules = load_staggered(plan_dir(get_settings()))
+    rules = plan_staggered(plan_in_force())
     with _sessions()() as session:
         content = factory_sheet(session, credit_code, list_id, rules, out.suffix)
     out.write_bytes(content)
@@ -278,7 +278,7 @@ def calendar_command(
         start, end = date.fromisoformat(first), date.fromisoformat(last)
     except ValueError:
         raise InputError("--from/--to 应为 YYYY-MM-DD / dates must be YYYY-MM-DD") from None
-    rules = load_staggered(plan_dir(get_settings()))
+    rules = plan_staggered(plan_in_force())
     with _sessions()() as session:
         facts = service.facts_of(service.get_enterprise(session, credit_code))
     table = Table("日期 day", "采暖季 heating", "要求 required cut", "规则 rules")

@@ -6,7 +6,6 @@ every enterprise, city total and list made from them is flagged ``sample`` and i
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from lantian.emissions.service import (
 )
 from lantian.emissions.synthetic import SAMPLE_MARK, generate_city
 from lantian.emissions.targets import POLLUTANTS
+from lantian.plan import Plan, cached_plan
 
 SAMPLE_ACTOR = "system:demo"
 #: Industries whose enterprises are key transport users (seed task 39: 钢铁、焦化、有色、电力、化工).
@@ -115,32 +115,29 @@ def load_sample_inventory(
     return SampleLoad(len(city.enterprises), False, inventory_year)
 
 
-def sample_area_codes(plan: Path) -> list[str]:
+def sample_area_codes(plan: Plan) -> list[str]:
     """Township codes of the plan's stations, where the demo places its sample enterprises."""
-    path = plan / "stations.csv"
-    if not path.is_file():
-        return ["000000000"]
-    with path.open(encoding="utf-8") as handle:
-        codes = sorted({row["area_code"] for row in csv.DictReader(handle) if row.get("area_code")})
+    codes = sorted({station.area_code for station in plan.stations if station.area_code})
     return codes or ["000000000"]
 
 
 def load_emission_demo(session: Session, plan: Path) -> str:
     """The demo step: the sample inventory and, once, a least-cost list put in force."""
     from lantian.emissions.service import all_lists, optimise_inventory, set_list_status
-    from lantian.emissions.staggered import load_staggered
-    from lantian.emissions.targets import load_targets
+    from lantian.emissions.staggered import plan_staggered
+    from lantian.emissions.targets import plan_targets
 
-    loaded = load_sample_inventory(session, area_codes=sample_area_codes(plan))
+    plan_data = cached_plan(plan)
+    loaded = load_sample_inventory(session, area_codes=sample_area_codes(plan_data))
     if any(item.sample for item in all_lists(session)):
         return f"示例排放清单 sample emission inventory ({SAMPLE_MARK}): 已加载 already loaded"
-    targets = load_targets(plan)
+    targets = plan_targets(plan_data)
     stored, solution = optimise_inventory(
         session,
         SAMPLE_ACTOR,
         targets,
         loaded.inventory_year,
-        min_limits=load_staggered(plan).min_limits(),
+        min_limits=plan_staggered(plan_data).min_limits(),
         name=f"示例应急减排清单（最低成本）/ sample least-cost list {loaded.inventory_year}",
     )
     if stored is None:

@@ -9,17 +9,18 @@ required cut at 1 − the approved maximum load (task 37).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from lantian.emissions.targets import Level
 from lantian.errors import InputError
+from lantian.plan import STAGGERED_FILE, Plan, load_file
+from lantian.plan.schema import StaggeredFile
 
-STAGGERED_FILE = "staggered.toml"
 PERIODS = ("heating_season", "warning")
 _EPS = 1e-9
 
@@ -150,14 +151,19 @@ def parse_staggered(data: Mapping[str, Any], where: str = STAGGERED_FILE) -> Sta
 
 
 def load_staggered(plan_folder: Path) -> StaggeredPlan:
+    """Read ``staggered.toml`` of a plan folder on its own."""
     path = plan_folder / STAGGERED_FILE
-    try:
-        with path.open("rb") as handle:
-            return parse_staggered(tomllib.load(handle), str(path))
-    except FileNotFoundError:
-        raise InputError(f"{path}: 找不到错峰生产规则 / staggered rules not found") from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{path}: TOML 格式错误 / malformed TOML: {error}") from None
+    if not path.is_file():
+        raise InputError(f"{path}: 找不到错峰生产规则 / staggered rules not found")
+    return parse_staggered(load_file(path, StaggeredFile).model_dump(), str(path))
+
+
+@lru_cache(maxsize=8)
+def plan_staggered(plan: Plan) -> StaggeredPlan:
+    """The staggered-production rules of a loaded plan."""
+    if plan.staggered is None:
+        raise InputError(f"{plan.folder}: 计划没有错峰生产规则 / the plan has no staggered rules")
+    return parse_staggered(plan.staggered.model_dump(), str(plan.folder / STAGGERED_FILE))
 
 
 # ---------------------------------------------------------------- production

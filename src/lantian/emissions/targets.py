@@ -8,16 +8,18 @@ ratios per level and pollutant, the SO2/NOx trading rule and the settings the se
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from lantian.errors import InputError
+from lantian.plan import REDUCTION_TARGETS_FILE, Plan, load_file
+from lantian.plan.schema import ReductionTargetsFile
 
-TARGETS_FILE = "reduction_targets.toml"
+TARGETS_FILE = REDUCTION_TARGETS_FILE
 
 
 class Pollutant(StrEnum):
@@ -207,13 +209,16 @@ def parse_targets(data: Mapping[str, Any], where: str = TARGETS_FILE) -> Reducti
 
 
 def load_targets(plan_folder: Path) -> ReductionTargets:
-    """Read ``reduction_targets.toml`` of a plan folder."""
+    """Read ``reduction_targets.toml`` of a plan folder on its own."""
     path = plan_folder / TARGETS_FILE
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise InputError(f"{path}: 找不到减排目标文件 / reduction targets file not found") from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{path}: TOML 格式错误 / malformed TOML: {error}") from None
-    return parse_targets(data, str(path))
+    if not path.is_file():
+        raise InputError(f"{path}: 找不到减排目标文件 / reduction targets file not found")
+    return parse_targets(load_file(path, ReductionTargetsFile).model_dump(), str(path))
+
+
+@lru_cache(maxsize=8)
+def plan_targets(plan: Plan) -> ReductionTargets:
+    """The reduction targets of a loaded plan."""
+    if plan.reduction_targets is None:
+        raise InputError(f"{plan.folder}: 计划没有减排目标 / the plan has no reduction targets")
+    return parse_targets(plan.reduction_targets.model_dump(), str(plan.folder / TARGETS_FILE))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from lantian.auth import audit
 from lantian.monitoring.models import Station
-from lantian.plans import code_names
+from lantian.plan import Plan
 
 BUNDLED_BOUNDARIES = (
     Path(__file__).resolve().parents[1] / "web" / "static" / "geo" / "410100_full.json"
@@ -113,6 +113,6 @@ def assign_station_areas(
     return changed
 
 
-def area_names(plan: Path | None = None, boundaries: Iterable[Boundary] = ()) -> dict[str, str]:
+def area_names(plan: Plan | None = None, boundaries: Iterable[Boundary] = ()) -> dict[str, str]:
     """Area code → name: the boundaries' names, then the plan's ``areas.csv`` (code, name)."""
-    return {b.code: b.name for b in boundaries} | code_names(plan, "areas.csv")
+    return {b.code: b.name for b in boundaries} | (plan.area_names() if plan is not None else {})

@@ -22,9 +22,9 @@ from lantian.config import get_settings
 from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.db_cli import require_current_schema
 from lantian.errors import InputError
-from lantian.plans import plan_dir
+from lantian.plan import plan_in_force
 from lantian.supervision import accountability, duty, service
-from lantian.supervision.groups import InspectionSupportPlan, read_plan
+from lantian.supervision.groups import InspectionSupportPlan, inspection_plan
 from lantian.supervision.roster import local_date, report_due
 from lantian.supervision.rules import STATE_LABELS, TIMELINE_LABELS, CaseState, EscalationPolicy
 from lantian.timeutil import CHINA_TZ, to_china
@@ -347,7 +347,7 @@ duty_app = typer.Typer(help="值班与日报 / duty roster and daily reports.", 
 
 
 def _plan() -> InspectionSupportPlan:
-    return read_plan(plan_dir(get_settings()))
+    return inspection_plan(plan_in_force())
 
 
 def _day(text: str | None, plan: InspectionSupportPlan) -> date:
@@ -479,7 +479,7 @@ def notice(
     from lantian.supervision.documents import notice_document
     from lantian.supervision.groups import area_names, unit_names
 
-    plan = plan_dir(get_settings())
+    plan = plan_in_force()
     with _sessions()() as session:
         rows, _ = service.list_cases(session, _principal(session, as_user), case_id=case_id)
         if not rows:

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.auth.permissions import Principal
 from lantian.db.engine import transaction
+from lantian.plan import cached_plan
 from lantian.supervision import accountability, duty, roster, service
-from lantian.supervision.groups import InspectionSupportPlan, read_plan
+from lantian.supervision.groups import InspectionSupportPlan, inspection_plan
 from lantian.supervision.models import InspectionCase
 from lantian.supervision.service import CaseDraft, EvidenceFile
 
@@ -115,7 +116,7 @@ def load_sample_supervision(
     with sessions() as session:
         if session.scalar(select(InspectionCase.id).where(InspectionCase.is_sample).limit(1)):
             return "督查示例 supervision samples: 已存在 already loaded"
-    plan = read_plan(plan_path)
+    plan = inspection_plan(cached_plan(plan_path))
     start = now - timedelta(days=4)
     with transaction(sessions) as session:
         for number, sample in enumerate(_CASES, start=1):

@@ -1,8 +1,8 @@
 """The inspection-support organisation as the supervision package uses it: leading group,
 coordination office, working groups, duty and daily-report rules.
 
-The plan keeps it in one file, ``<plan>/inspection.yaml``, read and checked by
-:func:`lantian.campaign.plan_files.read_inspection` (the same schema and checks as
+The plan keeps it in one file, ``<plan>/inspection.yaml``, read and checked with
+the rest of the plan by :func:`lantian.plan.load_plan` (the same schema and checks as
 ``lantian plan check``). This module adapts that record to what duty rosters, daily reports and the
 supervision pages need: group codes (the working groups' ``key``), everyone's post as the seed prints
 it, duties split at "；", the duty group, the reporting groups, the due time and the clock.
@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 
-from lantian.campaign import schema
-from lantian.campaign.plan_files import INSPECTION_FILE, read_inspection
 from lantian.errors import InputError
-from lantian.plans import code_names
+from lantian.plan import INSPECTION_FILE, Plan, read_inspection, schema
 
 FILE_NAME = INSPECTION_FILE
 LEADING_GROUP_CODE = "leading_group"
@@ -157,11 +155,21 @@ def read_plan(path: Path) -> InspectionSupportPlan:
     return adapt(plan.inspection, {unit.code: unit.name for unit in plan.units})
 
 
-def unit_names(plan: Path) -> dict[str, str]:
-    """Unit code → name from the plan's ``units.csv`` (columns ``code``, ``name``), if present."""
-    return code_names(plan, "units.csv")
+def inspection_plan(plan: Plan) -> InspectionSupportPlan:
+    """The supervision view of a loaded plan's ``inspection.yaml``."""
+    if plan.inspection is None:
+        raise InputError(
+            f"{plan.folder / FILE_NAME}: 计划没有强化督查巡查保障方案 / the plan has no "
+            "inspection-support plan"
+        )
+    return adapt(plan.inspection, plan.unit_names())
 
 
-def area_names(plan: Path) -> dict[str, str]:
-    """Area code → name from the plan's ``areas.csv`` (columns ``code``, ``name``), if present."""
-    return code_names(plan, "areas.csv")
+def unit_names(plan: Plan) -> dict[str, str]:
+    """Unit code → name from the plan's ``units.csv``."""
+    return plan.unit_names()
+
+
+def area_names(plan: Plan) -> dict[str, str]:
+    """Area code → name from the plan's ``areas.csv``."""
+    return plan.area_names()

@@ -16,7 +16,7 @@ from lantian.config import get_settings
 from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.db_cli import require_current_schema
 from lantian.errors import InputError
-from lantian.plans import plan_dir
+from lantian.plan import plan_in_force
 from lantian.timeutil import CHINA_TZ
 from lantian.warnings.engine import ACTION_ZH, Action, Proposal
 from lantian.warnings.forecast import (
@@ -31,7 +31,7 @@ from lantian.warnings.forecast import (
 )
 from lantian.warnings.notify import NotifySettings, deliver
 from lantian.warnings.replay import CitySeries, ReplayResult, load_city, replay
-from lantian.warnings.rules import WarningRules, load_rules
+from lantian.warnings.rules import WarningRules, load_rules, plan_rules
 from lantian.warnings.service import (
     active_warning,
     assess_now,
@@ -46,7 +46,7 @@ BUILTIN = ("perfect", "persistence", "seasonal")
 
 
 def _rules(rules_file: Path | None) -> WarningRules:
-    return load_rules(rules_file if rules_file else plan_dir(get_settings()))
+    return load_rules(rules_file) if rules_file else plan_rules(plan_in_force())
 
 
 def forecaster_for(choice: str, series: CitySeries) -> Forecaster:

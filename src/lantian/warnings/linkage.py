@@ -17,10 +17,12 @@ from datetime import datetime
 from pathlib import Path
 
 from lantian.errors import InputError
+from lantian.plan import ADJACENCY_FILE, Plan, PlanError, Problem
+from lantian.plan.reading import read_csv_rows
+from lantian.plan.schema import AdjacencyRow
 from lantian.warnings.engine import Reason, assess
 from lantian.warnings.rules import WarningRules
 
-ADJACENCY_FILE = "adjacency.csv"
 AREA_CODE = re.compile(r"\d{9}")
 
 
@@ -60,12 +62,34 @@ def parse_adjacency(text: str, where: str = ADJACENCY_FILE) -> Adjacency:
     return Adjacency({k: frozenset(v) for k, v in links.items()}, names)
 
 
+def adjacency_from_rows(rows: Iterable[AdjacencyRow]) -> Adjacency:
+    """The adjacency of checked ``adjacency.csv`` rows."""
+    links: dict[str, set[str]] = {}
+    names: dict[str, str] = {}
+    for row in rows:
+        links.setdefault(row.area_a, set()).add(row.area_b)
+        links.setdefault(row.area_b, set()).add(row.area_a)
+        for code, name in ((row.area_a, row.name_a), (row.area_b, row.name_b)):
+            if name:
+                names[code] = name
+    return Adjacency({k: frozenset(v) for k, v in links.items()}, names)
+
+
+def plan_adjacency(plan: Plan) -> Adjacency:
+    """The township adjacency of a loaded plan (empty when the plan has no ``adjacency.csv``)."""
+    return adjacency_from_rows(plan.adjacency)
+
+
 def load_adjacency(plan: Path) -> Adjacency:
+    """An adjacency file on its own (a folder means ``<folder>/adjacency.csv``)."""
     file = plan / ADJACENCY_FILE if plan.is_dir() else plan
-    try:
-        return parse_adjacency(file.read_text("utf-8"), str(file))
-    except FileNotFoundError as exc:
-        raise InputError(f"{file}: 找不到乡镇相邻关系文件 / adjacency file not found") from exc
+    if not file.is_file():
+        raise InputError(f"{file}: 找不到乡镇相邻关系文件 / adjacency file not found")
+    problems: list[Problem] = []
+    rows = read_csv_rows(file, AdjacencyRow, problems, name=str(file))
+    if problems:
+        raise PlanError(file, problems)
+    return adjacency_from_rows(rows)
 
 
 def groups(areas: Iterable[str], adjacency: Adjacency) -> list[list[str]]:

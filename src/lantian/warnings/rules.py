@@ -1,22 +1,25 @@
 """Warning level rules as plan data, and the grading of an AQI series (seed task 40, spec §4.1).
 
-The rules live in ``plans/<plan>/warning_rules.toml``; :func:`load_rules` turns the file into a
-frozen :class:`WarningRules`. Grading is pure: it takes an hourly series of rolling-24-hour AQI
+The rules live in the plan's ``warning_rules.toml`` (read and checked by :mod:`lantian.plan`);
+:func:`plan_rules` turns the plan's scheme into a frozen :class:`WarningRules`, :func:`load_rules`
+a rules file given on its own. Grading is pure: it takes an hourly series of rolling-24-hour AQI
 values (``None`` = missing) and says which level the plan's clauses give, with the numbers that
 decided it (days above 200, days above 300, the peak) so that every proposal can explain itself.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from lantian.errors import InputError
+from lantian.plan import WARNING_RULES_FILE, Plan, load_file
+from lantian.plan.schema import WarningRulesFile
 
-RULES_FILE = "warning_rules.toml"
+RULES_FILE = WARNING_RULES_FILE
 HOURS_PER_DAY = 24
 
 DayCounting = Literal["disjoint_windows", "full_days"]
@@ -220,16 +223,25 @@ def parse_rules(data: dict[str, Any], where: str = "warning_rules") -> WarningRu
     return rules
 
 
+def rules_from_file(model: WarningRulesFile, where: str = RULES_FILE) -> WarningRules:
+    """:class:`WarningRules` from a checked rules file."""
+    return parse_rules(model.model_dump(), where)
+
+
 def load_rules(path: Path) -> WarningRules:
-    """Read a plan's rules file (a folder means ``<folder>/warning_rules.toml``)."""
+    """Read a rules file on its own (a folder means ``<folder>/warning_rules.toml``)."""
     file = path / RULES_FILE if path.is_dir() else path
-    try:
-        data = tomllib.loads(file.read_text("utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(f"{file}: 找不到预警规则文件 / warning rules file not found") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{file}: 预警规则文件格式错误（{exc}）/ bad TOML ({exc})") from exc
-    return parse_rules(data, str(file))
+    if not file.is_file():
+        raise InputError(f"{file}: 找不到预警规则文件 / warning rules file not found")
+    return rules_from_file(load_file(file, WarningRulesFile), str(file))
+
+
+@lru_cache(maxsize=8)
+def plan_rules(plan: Plan) -> WarningRules:
+    """The warning scheme of a loaded plan (the one definition of its warning levels)."""
+    if plan.warning_rules is None:
+        raise InputError(f"{plan.folder}: 计划没有预警规则 / the plan has no warning rules")
+    return rules_from_file(plan.warning_rules, str(plan.folder / RULES_FILE))
 
 
 # --- grading ------------------------------------------------------------------------------------
@@ -394,5 +406,7 @@ __all__ = [
     "grade_stretch",
     "load_rules",
     "parse_rules",
+    "plan_rules",
+    "rules_from_file",
     "runs",
 ]

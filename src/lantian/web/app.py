@@ -24,6 +24,7 @@ from lantian.config import Settings, get_settings
 from lantian.db.engine import create_db_engine, session_factory
 from lantian.errors import InputError
 from lantian.logs import get_logger
+from lantian.plan import plan_in_force
 from lantian.timeutil import format_cn_hour
 from lantian.web import (
     account_admin,
@@ -125,6 +126,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.session_signer = SessionSigner(app.state.secret_key)
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    # The plan is read once, here, not per request (restart after editing the plan).
+    app.state.plan = plan_in_force(settings)
     templates = Jinja2Templates(directory=WEB_DIR / "templates", context_processors=[_page_context])
     templates.env.filters["cn_hour"] = format_cn_hour
     templates.env.filters["number"] = format_number

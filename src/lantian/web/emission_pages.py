@@ -17,18 +17,18 @@ from lantian.db.engine import transaction
 from lantian.emissions import excel, service
 from lantian.emissions.models import Enterprise, ReductionList
 from lantian.emissions.sheets import factory_sheet
-from lantian.emissions.staggered import load_staggered, obligations
+from lantian.emissions.staggered import obligations, plan_staggered
 from lantian.emissions.targets import (
     LEVELS,
     POLLUTANTS,
     Level,
     Pollutant,
     ReductionTargets,
-    load_targets,
+    plan_targets,
 )
 from lantian.errors import InputError
-from lantian.plans import plan_dir
 from lantian.web.access import check_csrf, require_account
+from lantian.web.plan_state import current_plan
 
 router = APIRouter(include_in_schema=False)
 #: Rows shown per level on a list page (the Excel export has them all).
@@ -38,7 +38,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _targets(request: Request) -> ReductionTargets:
-    return load_targets(plan_dir(request.app.state.settings))
+    return plan_targets(current_plan(request))
 
 
 def _render(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
@@ -263,7 +263,7 @@ def enterprise_page(
     list_id: int | None = None,
     who: Principal = Depends(require_account),
 ) -> HTMLResponse:
-    rules = load_staggered(plan_dir(request.app.state.settings))
+    rules = plan_staggered(current_plan(request))
     with request.app.state.sessions() as session:
         try:
             enterprise = service.get_enterprise(session, credit_code)
@@ -321,7 +321,7 @@ def enterprise_sheet(
 ) -> Response:
     if suffix not in ("docx", "xlsx"):
         raise HTTPException(404, "只提供 .docx 与 .xlsx / only .docx and .xlsx")
-    rules = load_staggered(plan_dir(request.app.state.settings))
+    rules = plan_staggered(current_plan(request))
     with request.app.state.sessions() as session:
         try:
             enterprise = service.get_enterprise(session, credit_code)

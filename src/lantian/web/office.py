@@ -17,10 +17,10 @@ from lantian.monitoring.areas import area_names, read_boundaries
 from lantian.monitoring.models import Station
 from lantian.monitoring.quality import DEFAULT_RATE_TARGET, transmission_rates
 from lantian.monitoring.ranking import AreaRank, area_ranking
-from lantian.plans import plan_dir
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
 from lantian.web.access import Forbidden, require_account
+from lantian.web.plan_state import current_plan
 from lantian.web.tiles import dashboard_tiles
 from lantian.web.warning_pages import warning_context
 
@@ -30,11 +30,7 @@ router = APIRouter(include_in_schema=False)
 def _names(request: Request) -> dict[str, str]:
     cached: dict[str, str] | None = getattr(request.app.state, "area_names", None)
     if cached is None:
-        try:
-            plan = plan_dir(request.app.state.settings)
-        except ValueError:
-            plan = None
-        cached = area_names(plan, read_boundaries())
+        cached = area_names(current_plan(request), read_boundaries())
         request.app.state.area_names = cached
     return cached
 

@@ -17,8 +17,7 @@ from lantian import __version__
 from lantian.auth.permissions import Principal, can, resource
 from lantian.db.engine import transaction
 from lantian.errors import InputError
-from lantian.plans import plan_dir
-from lantian.warnings.linkage import load_adjacency
+from lantian.warnings.linkage import plan_adjacency
 from lantian.warnings.notify import NotifySettings, deliver
 from lantian.warnings.service import (
     active_warning,
@@ -30,6 +29,7 @@ from lantian.warnings.service import (
 )
 from lantian.web.access import check_csrf, require_account
 from lantian.web.api.warnings import plan_rules
+from lantian.web.plan_state import current_plan
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,7 +38,7 @@ def _page(
     request: Request, who: Principal, message: str = "", error: str = "", status: int = 200
 ) -> HTMLResponse:
     rules = plan_rules(request)
-    adjacency = load_adjacency(plan_dir(request.app.state.settings))
+    adjacency = plan_adjacency(current_plan(request))
     townships = sorted(adjacency.names.items())
     live = None
     live_error = ""

@@ -20,14 +20,20 @@ from lantian.auth.permissions import Principal
 from lantian.campaign import service as campaign_service
 from lantian.db.engine import transaction
 from lantian.errors import InputError
-from lantian.plans import plan_dir
+from lantian.plan import Plan
 from lantian.supervision import accountability, duty, rules, service
-from lantian.supervision.groups import InspectionSupportPlan, area_names, read_plan, unit_names
+from lantian.supervision.groups import (
+    InspectionSupportPlan,
+    area_names,
+    inspection_plan,
+    unit_names,
+)
 from lantian.supervision.models import InspectionCase
 from lantian.supervision.roster import STATUS_LABELS, local_date, report_due
 from lantian.supervision.rules import CaseState
 from lantian.timeutil import CHINA_TZ, to_china
 from lantian.web.access import MACHINE_ROLES, check_csrf, require_account
+from lantian.web.plan_state import current_plan
 from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
@@ -43,12 +49,12 @@ def _render(
     return response
 
 
-def _plan_path(request: Request) -> Path:
-    return plan_dir(request.app.state.settings)
+def _plan_data(request: Request) -> Plan:
+    return current_plan(request)
 
 
 def _plan(request: Request) -> InspectionSupportPlan:
-    return read_plan(_plan_path(request))
+    return inspection_plan(current_plan(request))
 
 
 def _evidence_dir(request: Request) -> Path:
@@ -78,7 +84,7 @@ async def _files(uploads: list[UploadFile]) -> list[service.EvidenceFile]:
 
 
 def _common(request: Request) -> dict[str, Any]:
-    plan = _plan_path(request)
+    plan = _plan_data(request)
     return {
         "state_labels": {s.value: label for s, label in rules.STATE_LABELS.items()},
         "timeline_labels": rules.TIMELINE_LABELS,
@@ -322,7 +328,7 @@ def notice_docx(
 ) -> Response:
     from lantian.supervision.documents import notice_document
 
-    plan = _plan_path(request)
+    plan = _plan_data(request)
     with request.app.state.sessions() as session:
         case = _readable_case(session, who, case_id)
         events = [event for event, _ in service.timeline(session, case_id)]

@@ -9,11 +9,11 @@ from pydantic import BaseModel, Field
 
 from lantian.auth.permissions import can, resource
 from lantian.emissions import service
-from lantian.emissions.targets import LEVELS, POLLUTANTS, load_targets
+from lantian.emissions.targets import LEVELS, POLLUTANTS, plan_targets
 from lantian.errors import InputError
-from lantian.plans import plan_dir
 from lantian.web.access import require_api_account
 from lantian.web.api.pagination import Limit, Offset, Page
+from lantian.web.plan_state import current_plan
 
 router = APIRouter(prefix="/api/v1/emissions", tags=["emissions 减排"])
 
@@ -81,7 +81,7 @@ def lists(request: Request, limit: Limit = 100, offset: Offset = 0) -> Page[List
 def check(request: Request, list_id: int) -> CheckOut:
     """Ratios per level and pollutant, and every shortfall (level, pollutant, by how much)."""
     _require_read(request)
-    targets = load_targets(plan_dir(request.app.state.settings))
+    targets = plan_targets(current_plan(request))
     with request.app.state.sessions() as session:
         try:
             stored, result = service.check_stored_list(session, list_id, targets)

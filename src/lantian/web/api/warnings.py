@@ -18,10 +18,10 @@ from pydantic import BaseModel, Field
 from lantian.auth.permissions import Principal
 from lantian.db.engine import transaction
 from lantian.errors import InputError
-from lantian.plans import plan_dir
 from lantian.warnings.models import ForecastIssueRow, WarningDecisionRow
 from lantian.warnings.notify import NotifySettings, deliver
-from lantian.warnings.rules import WarningRules, load_rules
+from lantian.warnings.rules import WarningRules
+from lantian.warnings.rules import plan_rules as rules_of_plan
 from lantian.warnings.service import (
     PermissionDenied,
     active_warning,
@@ -34,18 +34,15 @@ from lantian.warnings.service import (
 )
 from lantian.web.access import require_api_account, session_csrf
 from lantian.web.api.pagination import Limit, Offset, Page
+from lantian.web.plan_state import current_plan
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings 重污染天气预警"])
 MAX_CSV_BYTES = 5_000_000
 
 
 def plan_rules(request: Request) -> WarningRules:
-    """The plan's warning rules (read once per app)."""
-    cached: WarningRules | None = getattr(request.app.state, "warning_rules", None)
-    if cached is None:
-        cached = load_rules(plan_dir(request.app.state.settings))
-        request.app.state.warning_rules = cached
-    return cached
+    """The warning scheme of the plan the app runs on (read once, with the plan)."""
+    return rules_of_plan(current_plan(request))
 
 
 def _person_or_client(request: Request, what: str) -> Principal:

@@ -2,9 +2,12 @@
 
 A plan folder holds ``plan.yaml`` (the document, periods, overall targets, reporting duties),
 ``tasks.yaml`` (the numbered tasks of 二、主要任务 with their sub-items), ``annex.yaml`` (the
-annex table), ``inspection.yaml`` (the inspection-support plan), and the CSV directories
-``areas.csv``, ``units.csv``, ``leaders.csv`` and ``calendar.csv``. These models check the shape
-of each record; cross-references between files are checked by :mod:`lantian.campaign.plan_files`.
+annex table), ``inspection.yaml`` (the inspection-support plan), the CSV directories
+``areas.csv``, ``units.csv``, ``leaders.csv``, ``calendar.csv``, ``stations.csv`` and
+``adjacency.csv``, and the settings ``warning_rules.toml`` (and the optional
+``warning_rules_three_level.toml``), ``reduction_targets.toml`` and ``staggered.toml``. These models
+check the shape of each record (unknown keys are errors; YAML and TOML are validated strictly);
+cross-references between files are checked by :mod:`lantian.plan.loader`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lantian.monitoring.models import POLLUTANTS, STATION_STATUSES, STATION_TIERS
 
 AreaKind = Literal["township", "subdistrict", "scenic_area", "industrial_cluster"]
 AREA_KINDS: tuple[str, ...] = ("township", "subdistrict", "scenic_area", "industrial_cluster")
@@ -416,3 +421,254 @@ class InspectionFile(Strict):
         """The keys of the groups that report daily (every group when the file lists none)."""
         listed = self.rules.daily_report.reporting_groups
         return list(listed) if listed else [group.key for group in self.working_groups]
+
+
+# -- stations.csv, adjacency.csv ---------------------------------------------------------------
+
+StationTier = Literal[STATION_TIERS]  # type: ignore[valid-type]
+StationStatus = Literal[STATION_STATUSES]  # type: ignore[valid-type]
+StationPollutant = Literal[POLLUTANTS]  # type: ignore[valid-type]
+
+
+class StationRow(Strict):
+    """A monitoring station the plan calls for (columns in the plan folder's README)."""
+
+    code: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    city: str = Field(min_length=1)
+    tier: StationTier
+    area_code: str | None = Field(default=None, pattern=AREA_CODE_PATTERN)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    status: StationStatus = "operating"
+    pollutants: list[StationPollutant] = Field(default_factory=lambda: list(POLLUTANTS))
+    reporting_interval_s: int = Field(default=3600, gt=0)
+
+    @model_validator(mode="after")
+    def _all_pollutants_when_empty(self) -> StationRow:
+        if not self.pollutants:
+            self.pollutants = list(POLLUTANTS)
+        return self
+
+
+class AdjacencyRow(Strict):
+    """Two townships that border each other (9-digit NBS codes; names only for reading)."""
+
+    area_a: str = Field(pattern=AREA_CODE_PATTERN)
+    name_a: str = ""
+    area_b: str = Field(pattern=AREA_CODE_PATTERN)
+    name_b: str = ""
+    #: ``inferred`` (from the map, no boundary data) or ``boundary`` (from boundary polygons).
+    basis: str = ""
+
+    @model_validator(mode="after")
+    def _two_areas(self) -> AdjacencyRow:
+        if self.area_a == self.area_b:
+            raise ValueError("乡镇不能与自身相邻 / a township cannot border itself")
+        return self
+
+
+# -- warning_rules.toml (both schemes) -------------------------------------------------------------
+
+
+class WarningScheme(Strict):
+    name: str = ""
+    title_zh: str = ""
+    title_en: str = ""
+    city_zh: str = ""
+    city_code: str = ""
+    observed_city: str = ""
+    source: str = ""
+
+
+class WarningThresholds(Strict):
+    heavy_aqi: int = Field(default=200, gt=0)
+    severe_aqi: int = Field(default=300, gt=0)
+    peak_aqi: int = Field(default=500, gt=0)
+    peak_inclusive: bool = True
+
+
+class DayCounting(Strict):
+    method: Literal["disjoint_windows", "full_days"] = "disjoint_windows"
+    severe_days_consecutive: bool = True
+    severe_inside_heavy_run: bool = True
+
+
+class WarningClause(Strict):
+    """One sufficient condition of a level; every field given must hold."""
+
+    heavy_days: int = Field(default=0, ge=0)
+    severe_days: int = Field(default=0, ge=0)
+    peak: bool = False
+
+
+class WarningLevel(Strict):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    rank: int = Field(ge=1)
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    response_zh: str = ""
+    colour: str = ""
+    clauses: list[WarningClause] = Field(min_length=1)
+    reduction_zh: str = ""
+
+
+class Lifting(Strict):
+    clean_aqi: int = 150
+    clean_hours: int = Field(default=36, ge=1)
+    clean_hours_inclusive: bool = True
+    allow_downgrade: bool = True
+
+
+class Merging(Strict):
+    level: Literal["stricter_of_parts", "combined_days"] = "stricter_of_parts"
+
+
+class EarlyStart(Strict):
+    enabled: bool = True
+    observed_aqi: int = 200
+    horizon_hours: int = Field(default=12, ge=0)
+    improved_aqi: int = 200
+    observed_basis: Literal["rolling_24h", "hourly"] = "rolling_24h"
+    count_observed_days: bool = True
+
+
+class ForecastSettings(Strict):
+    bridge_missing_hours: int = Field(default=3, ge=0)
+    max_issue_lead_hours: int = Field(default=36, ge=0)
+
+
+class LinkageSettings(Strict):
+    min_townships: int = Field(default=3, ge=1)
+    min_level: str = "orange"
+
+
+class WarningRulesFile(Strict):
+    """A warning scheme: its levels (the only definition of the warning levels) and settings."""
+
+    scheme: WarningScheme = Field(default_factory=WarningScheme)
+    thresholds: WarningThresholds = Field(default_factory=WarningThresholds)
+    day_counting: DayCounting = Field(default_factory=DayCounting)
+    levels: list[WarningLevel] = Field(min_length=1)
+    lifting: Lifting = Field(default_factory=Lifting)
+    merging: Merging = Field(default_factory=Merging)
+    early_start: EarlyStart = Field(default_factory=EarlyStart)
+    forecast: ForecastSettings = Field(default_factory=ForecastSettings)
+    linkage: LinkageSettings = Field(default_factory=LinkageSettings)
+
+    @model_validator(mode="after")
+    def _levels_distinct(self) -> WarningRulesFile:
+        ranks = [level.rank for level in self.levels]
+        keys = [level.key for level in self.levels]
+        if len(set(ranks)) != len(ranks) or len(set(keys)) != len(keys):
+            raise ValueError(
+                "级别的 key 与 rank 须互不相同 / level keys and ranks must be distinct"
+            )
+        if self.linkage.min_level not in keys:
+            raise ValueError(
+                f"linkage.min_level {self.linkage.min_level!r} 不是已定义的级别 / is not a "
+                f"defined level ({', '.join(keys)})"
+            )
+        return self
+
+    def level_keys(self) -> list[str]:
+        """The levels' keys, lowest first."""
+        return [level.key for level in sorted(self.levels, key=lambda level: level.rank)]
+
+
+# -- reduction_targets.toml ------------------------------------------------------------------------
+
+ReductionPollutant = Literal["so2", "nox", "pm", "vocs"]
+
+
+class SO2NOxTrade(Strict):
+    enabled: bool = True
+    form: Literal["ratio_sum", "pooled_tonnes"] = "ratio_sum"
+    floor: float = Field(default=0.0, ge=0.0, le=1.0, allow_inf_nan=False)
+
+
+class OptimiserFile(Strict):
+    limit_step: float = Field(default=0.10, gt=0.0, le=1.0, allow_inf_nan=False)
+    exempt_grade_a: bool = False
+    days_per_level: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _days_not_negative(self) -> OptimiserFile:
+        for key, days in self.days_per_level.items():
+            if days < 0:
+                raise ValueError(f"days_per_level.{key}: 应为非负数 / must be ≥ 0")
+        return self
+
+
+class ReductionTargetsFile(Strict):
+    """Required reduction ratio (a fraction, 5 % is 0.05) per warning level and pollutant."""
+
+    plan: str = ""
+    source: str = ""
+    inventory_year: int | None = None
+    levels: dict[str, dict[ReductionPollutant, float]] = Field(min_length=1)
+    so2_nox_trade: SO2NOxTrade = Field(default_factory=SO2NOxTrade)
+    optimiser: OptimiserFile = Field(default_factory=OptimiserFile)
+
+    @model_validator(mode="after")
+    def _fractions(self) -> ReductionTargetsFile:
+        for level, ratios in self.levels.items():
+            for pollutant, value in ratios.items():
+                if not 0.0 <= value <= 1.0:
+                    raise ValueError(
+                        f"levels.{level}.{pollutant}: {value} 不在 0 到 1 之间（比例写作小数，5% 写 "
+                        "0.05） / is not between 0 and 1 (ratios are fractions: write 5 % as 0.05)"
+                    )
+        return self
+
+
+# -- staggered.toml --------------------------------------------------------------------------------
+
+MONTH_DAY_PATTERN = r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+
+
+class HeatingSeason(Strict):
+    start: str = Field(default="11-15", pattern=MONTH_DAY_PATTERN)
+    end: str = Field(default="03-15", pattern=MONTH_DAY_PATTERN)
+
+    @model_validator(mode="after")
+    def _real_days(self) -> HeatingSeason:
+        for value in (self.start, self.end):
+            month, day = (int(part) for part in value.split("-"))
+            dt.date(2000, month, day)  # 2000 is a leap year: 02-29 is allowed
+        return self
+
+
+class StaggeredRuleFile(Strict):
+    id: str = Field(min_length=1)
+    task: int = Field(ge=1)
+    text: str = Field(min_length=1)
+    industries: list[str] = Field(min_length=1)
+    period: Literal["heating_season", "warning"]
+    action: Literal["stop", "limit"]
+    limit: float = Field(default=1.0, ge=0.0, le=1.0)
+    processes: list[str] = Field(default_factory=list)
+    exempt_fuels: dict[str, list[str]] = Field(default_factory=dict)
+    special_limits_limit: float | None = Field(default=None, ge=0.0, le=1.0)
+    approval_exempts: bool = False
+
+
+class Livelihood(Strict):
+    caps_required_cut: bool = True
+
+
+class TransportFile(Strict):
+    min_share_china4_plus: float = Field(default=0.8, ge=0.0, le=1.0)
+    no_movements_during_warning: bool = True
+    freight_cut_levels: list[str] = Field(default_factory=lambda: ["orange", "red"])
+    freight_cut: float = Field(default=0.5, ge=0.0, le=1.0)
+
+
+class StaggeredFile(Strict):
+    """Staggered production and transport (seed tasks 37–39)."""
+
+    plan: str = ""
+    heating_season: HeatingSeason = Field(default_factory=HeatingSeason)
+    rules: list[StaggeredRuleFile] = Field(default_factory=list)
+    livelihood: Livelihood = Field(default_factory=Livelihood)
+    transport: TransportFile = Field(default_factory=TransportFile)

@@ -1,36 +1,49 @@
-"""Reading and checking a plan folder (docs/plan-files.md).
+"""Reading and checking a plan folder (docs/plan-files.md): the one reader of plan files.
 
 :func:`read_plan` reads every file of a plan folder, checks each record against
-:mod:`lantian.campaign.schema` and every reference between files, and returns the plan together
+:mod:`lantian.plan.schema` and every reference between files, and returns the plan together
 with the list of problems found — all of them, not just the first: a city transcribing its plan
 fixes them in one pass. Each :class:`Problem` names the file, the path inside it (``line 7, code``
-for CSV files, ``sections[2].tasks[0].lead_units[1]`` for YAML) and the reason, Chinese first.
+for CSV files, ``sections[2].tasks[0].lead_units[1]`` for YAML and TOML), the line where known, and
+the reason, Chinese first. :func:`load_plan` is the same read for the platform: it refuses a plan
+with problems.
 
 The checks beyond the shape of records (what a typo would otherwise slip past):
 
 * task numbers run 1…N without gaps or repeats, sub-items (1)…(n) likewise, sections too;
-* every leader, unit and area code exists in leaders.csv, units.csv, areas.csv;
+* every leader, unit and area code exists in leaders.csv, units.csv, areas.csv — named by tasks,
+  plan.yaml, the inspection plan's people, stations.csv and adjacency.csv;
 * the coded lists agree with the seed's words beside them: ``lead_units_text`` "市环保局、公安局"
   must resolve (through units.csv names and aliases) to exactly ``lead_units``; the same for
   leaders, cooperating units and responsible areas (through plan.yaml's ``area_phrases``);
 * target keys are unique across the plan, percentages lie in 0–100, periods and task references
-  exist, the calendar's make-up working days fall on weekends.
+  exist, the calendar's make-up working days fall on weekends;
+* the warning levels named by reduction_targets.toml and staggered.toml are levels of the
+  warning scheme (warning_rules.toml defines the levels; nothing else does).
 """
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from lantian.campaign.schema import (
+from lantian.errors import InputError
+from lantian.plan.reading import (
+    Problem,
+    parse_key_path,
+    read_csv_rows,
+    read_toml,
+    read_yaml,
+    yaml_line,
+)
+from lantian.plan.schema import (
+    AdjacencyRow,
     AnnexFile,
     AreaRow,
     Assignment,
@@ -39,11 +52,17 @@ from lantian.campaign.schema import (
     InspectionFile,
     LeaderRow,
     PlanFile,
+    ReductionTargetsFile,
     ResponsibleAreas,
+    StaggeredFile,
+    StationRow,
     Target,
     TasksFile,
     UnitRow,
+    WarningRulesFile,
 )
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 PLAN_FILE = "plan.yaml"
 TASKS_FILE = "tasks.yaml"
@@ -53,23 +72,16 @@ AREAS_FILE = "areas.csv"
 UNITS_FILE = "units.csv"
 LEADERS_FILE = "leaders.csv"
 CALENDAR_FILE = "calendar.csv"
+STATIONS_FILE = "stations.csv"
+ADJACENCY_FILE = "adjacency.csv"
+WARNING_RULES_FILE = "warning_rules.toml"
+#: The three-level variant of the scheme (no blue), kept beside the plan's own for comparison.
+WARNING_RULES_THREE_LEVEL_FILE = "warning_rules_three_level.toml"
+REDUCTION_TARGETS_FILE = "reduction_targets.toml"
+STAGGERED_FILE = "staggered.toml"
 
 #: The seed separates names in a list with the enumeration comma.
 LIST_SEPARATOR = "、"
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in a plan folder: where (file, path) and why."""
-
-    file: str
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: {self.path}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -102,9 +114,10 @@ class PlanTask:
         return self.assignment.cooperating_units
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Plan:
-    """A plan folder read into memory (fields are None where a file could not be read)."""
+    """A plan folder read into memory: every file's model (None or empty where a file could not
+    be read, or an optional file is absent) and the problems found. Read once, then shared."""
 
     folder: Path
     plan: PlanFile | None = None
@@ -115,7 +128,25 @@ class Plan:
     units: list[UnitRow] = field(default_factory=list)
     leaders: list[LeaderRow] = field(default_factory=list)
     calendar: list[CalendarRow] = field(default_factory=list)
+    stations: list[StationRow] = field(default_factory=list)
+    adjacency: list[AdjacencyRow] = field(default_factory=list)
+    warning_rules: WarningRulesFile | None = None
+    warning_rules_three_level: WarningRulesFile | None = None
+    reduction_targets: ReductionTargetsFile | None = None
+    staggered: StaggeredFile | None = None
     problems: list[Problem] = field(default_factory=list)
+
+    def area_names(self) -> dict[str, str]:
+        """Area code → name (areas.csv)."""
+        return {area.code: area.name for area in self.areas}
+
+    def unit_names(self) -> dict[str, str]:
+        """Unit code → name (units.csv)."""
+        return {unit.code: unit.name for unit in self.units}
+
+    def level_keys(self) -> list[str]:
+        """The warning levels of the plan's scheme, lowest first (warning_rules.toml)."""
+        return self.warning_rules.level_keys() if self.warning_rules is not None else []
 
     @property
     def ok(self) -> bool:
@@ -177,140 +208,123 @@ class Plan:
         return found
 
 
-def _path(loc: Sequence[int | str]) -> str:
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(top)"
+class PlanError(InputError):
+    """A plan folder with problems: the platform does not run on it (``problems`` lists them)."""
+
+    def __init__(self, folder: Path, problems: list[Problem]) -> None:
+        self.folder = folder
+        self.problems = problems
+        shown = "\n".join(f"  {problem}" for problem in problems[:30])
+        more = f"\n  … +{len(problems) - 30}" if len(problems) > 30 else ""
+        super().__init__(
+            f"{folder}: 计划文件有 {len(problems)} 处问题（运行 lantian plan check 查看）/ "
+            f"the plan has {len(problems)} problem(s) (run lantian plan check):\n{shown}{more}"
+        )
 
 
-def _validation_problems(file: str, prefix: str, error: ValidationError) -> list[Problem]:
-    problems = []
-    for detail in error.errors():
-        loc = [part for part in detail["loc"] if isinstance(part, int | str)]
-        path = _path(loc)
-        if prefix:
-            path = f"{prefix}, {path}" if path != "(top)" else prefix
-        problems.append(Problem(file, path, f"格式错误 / invalid: {detail['msg']}"))
-    return problems
-
-
-def _read_yaml(
-    folder: Path, name: str, model: type[ModelT], problems: list[Problem]
-) -> ModelT | None:
-    path = folder / name
-    if not path.is_file():
-        problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
-        return None
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        problems.append(Problem(name, where, f"YAML 语法错误 / YAML syntax error: {error}"))
-        return None
-    except UnicodeDecodeError:
-        problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
-        return None
-    except ValueError as error:
-        # PyYAML raises a bare ValueError for a date that matches the pattern but does not exist
-        # (2017-09-31), without a position.
-        problems.append(Problem(name, "(file)", f"无效的值 / invalid value: {error}"))
-        return None
-    try:
-        return model.model_validate(document)
-    except ValidationError as error:
-        problems.extend(_validation_problems(name, "", error))
-        return None
-
-
-def _read_csv(
-    folder: Path,
-    name: str,
-    model: type[ModelT],
-    problems: list[Problem],
-    list_columns: Iterable[str] = (),
-) -> list[ModelT]:
-    path = folder / name
-    if not path.is_file():
-        problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
-        return []
-    rows: list[ModelT] = []
-    expected = set(model.model_fields)
-    lists = set(list_columns)
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = set(reader.fieldnames or [])
-            required = {n for n, f in model.model_fields.items() if f.is_required()}
-            for column in sorted(required - header):
-                problems.append(
-                    Problem(name, "line 1", f"缺少列 {column} / missing column {column}")
-                )
-            for column in sorted(header - expected):
-                problems.append(
-                    Problem(name, "line 1", f"未知列 {column} / unknown column {column}")
-                )
-            if required - header:
-                return []
-            for record in reader:
-                line = reader.line_num
-                values: dict[str, Any] = {}
-                for key, value in record.items():
-                    if key is None or key not in expected:
-                        continue
-                    cell = (value or "").strip()
-                    if key in lists:
-                        values[key] = [part.strip() for part in cell.split("|") if part.strip()]
-                    elif cell == "" and not model.model_fields[key].is_required():
-                        continue
-                    else:
-                        values[key] = cell
-                try:
-                    rows.append(model.model_validate(values))
-                except ValidationError as error:
-                    problems.extend(_validation_problems(name, f"line {line}", error))
-    except UnicodeDecodeError:
-        problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
-    return rows
+def _optional(folder: Path, name: str) -> bool:
+    return (folder / name).is_file()
 
 
 def read_plan(folder: Path) -> Plan:
-    """Read and check every file of ``folder``; the problems are in ``Plan.problems``."""
-    plan = Plan(folder=folder)
-    problems = plan.problems
+    """Read and check every file of ``folder``; the problems are in ``Plan.problems``.
+
+    ``stations.csv``, ``adjacency.csv`` and ``warning_rules_three_level.toml`` may be absent;
+    every other file must be there.
+    """
+    problems: list[Problem] = []
     if not folder.is_dir():
         problems.append(Problem(str(folder), "(folder)", "找不到计划目录 / plan folder not found"))
-        return plan
-    plan.plan = _read_yaml(folder, PLAN_FILE, PlanFile, problems)
-    plan.tasks_file = _read_yaml(folder, TASKS_FILE, TasksFile, problems)
-    plan.annex = _read_yaml(folder, ANNEX_FILE, AnnexFile, problems)
-    plan.inspection = _read_yaml(folder, INSPECTION_FILE, InspectionFile, problems)
-    plan.areas = _read_csv(folder, AREAS_FILE, AreaRow, problems)
-    plan.units = _read_csv(folder, UNITS_FILE, UnitRow, problems, list_columns=("aliases",))
-    plan.leaders = _read_csv(folder, LEADERS_FILE, LeaderRow, problems)
-    plan.calendar = _read_csv(folder, CALENDAR_FILE, CalendarRow, problems)
-    problems.extend(_Checker(plan).run())
+        return Plan(folder=folder, problems=problems)
+    plan = Plan(
+        folder=folder,
+        plan=read_yaml(folder / PLAN_FILE, PlanFile, problems),
+        tasks_file=read_yaml(folder / TASKS_FILE, TasksFile, problems),
+        annex=read_yaml(folder / ANNEX_FILE, AnnexFile, problems),
+        inspection=read_yaml(folder / INSPECTION_FILE, InspectionFile, problems),
+        areas=read_csv_rows(folder / AREAS_FILE, AreaRow, problems),
+        units=read_csv_rows(folder / UNITS_FILE, UnitRow, problems, list_columns=("aliases",)),
+        leaders=read_csv_rows(folder / LEADERS_FILE, LeaderRow, problems),
+        calendar=read_csv_rows(folder / CALENDAR_FILE, CalendarRow, problems),
+        stations=read_csv_rows(
+            folder / STATIONS_FILE, StationRow, problems, ("pollutants",), separator=" "
+        )
+        if _optional(folder, STATIONS_FILE)
+        else [],
+        adjacency=read_csv_rows(folder / ADJACENCY_FILE, AdjacencyRow, problems)
+        if _optional(folder, ADJACENCY_FILE)
+        else [],
+        warning_rules=read_toml(folder / WARNING_RULES_FILE, WarningRulesFile, problems),
+        warning_rules_three_level=read_toml(
+            folder / WARNING_RULES_THREE_LEVEL_FILE, WarningRulesFile, problems
+        )
+        if _optional(folder, WARNING_RULES_THREE_LEVEL_FILE)
+        else None,
+        reduction_targets=read_toml(
+            folder / REDUCTION_TARGETS_FILE, ReductionTargetsFile, problems
+        ),
+        staggered=read_toml(folder / STAGGERED_FILE, StaggeredFile, problems),
+    )
+    problems.extend(_locate(folder, _Checker(plan).run()))
+    return replace(plan, problems=problems)
+
+
+def load_plan(folder: Path) -> Plan:
+    """The plan of ``folder``, read and checked once; :class:`PlanError` lists every problem."""
+    plan = read_plan(folder)
+    if plan.problems:
+        raise PlanError(folder, plan.problems)
     return plan
+
+
+def load_file(path: Path, model: type[ModelT]) -> ModelT:
+    """One plan file (YAML or TOML) on its own, e.g. a ``--rules`` file given to a command:
+    validated as ``model``; :class:`PlanError` lists every problem with its line and key."""
+    problems: list[Problem] = []
+    reader = read_toml if path.suffix == ".toml" else read_yaml
+    found = reader(path, model, problems, name=str(path))
+    if found is None:
+        raise PlanError(path, problems)
+    return found
+
+
+def _locate(folder: Path, problems: list[Problem]) -> list[Problem]:
+    """Give the cross-reference problems of YAML files the line of the key they name."""
+    roots: dict[str, yaml.Node | None] = {}
+    located = []
+    for problem in problems:
+        if problem.line is None and problem.file.endswith(".yaml"):
+            if problem.file not in roots:
+                try:
+                    text = (folder / problem.file).read_text("utf-8")
+                    roots[problem.file] = yaml.compose(text, Loader=yaml.SafeLoader)
+                except (OSError, ValueError, yaml.YAMLError):
+                    roots[problem.file] = None
+            root = roots[problem.file]
+            if root is not None:
+                problem = replace(problem, line=yaml_line(root, parse_key_path(problem.path)))
+        located.append(problem)
+    return located
 
 
 def read_inspection(path: Path) -> Plan:
     """Read only ``inspection.yaml`` and ``units.csv`` of a plan folder, with their checks.
 
-    For :mod:`lantian.supervision`, which needs the organisation on every duty page and no other
-    file. ``path`` is the folder or the inspection file itself (then the folder is its parent).
+    For :mod:`lantian.supervision`'s reading of an inspection file on its own (``lantian
+    supervision`` commands given a file). ``path`` is the folder or the inspection file itself
+    (then the folder is its parent).
     """
     folder, name = (path, INSPECTION_FILE) if path.is_dir() else (path.parent, path.name)
-    plan = Plan(folder=folder)
-    plan.inspection = _read_yaml(folder, name, InspectionFile, plan.problems)
-    plan.units = _read_csv(folder, UNITS_FILE, UnitRow, plan.problems, list_columns=("aliases",))
+    problems: list[Problem] = []
+    plan = Plan(
+        folder=folder,
+        inspection=read_yaml(folder / name, InspectionFile, problems),
+        units=read_csv_rows(folder / UNITS_FILE, UnitRow, problems, list_columns=("aliases",)),
+    )
     checker = _Checker(plan)
     checker.check_inspection()
-    plan.problems.extend(checker.problems)
-    return plan
+    problems.extend(checker.problems)
+    return replace(plan, problems=problems)
 
 
 class _Checker:
@@ -344,7 +358,70 @@ class _Checker:
         self.check_annex()
         self.check_inspection()
         self.check_target_keys()
+        self.check_stations_and_adjacency()
+        self.check_warning_levels()
         return self.problems
+
+    # -- stations, adjacency, warning levels ---------------------------------------------------
+    def check_stations_and_adjacency(self) -> None:
+        for file, values in ((STATIONS_FILE, [s.code for s in self.plan.stations]),):
+            for value, count in Counter(values).items():
+                if count > 1:
+                    self.add(file, value, f"重复 {count} 次 / repeated {count} times")
+        if not self.plan.areas:
+            return  # areas.csv unreadable: its own problem says so
+        # Rows are numbered by their line in the file (the header is line 1).
+        for line, station in enumerate(self.plan.stations, start=2):
+            if station.area_code is not None and station.area_code not in self.area_codes:
+                self.problems.append(
+                    Problem(
+                        STATIONS_FILE,
+                        f"line {line}, area_code",
+                        f"站点 {station.code}: 未知区域代码 {station.area_code}（不在 areas.csv）/ "
+                        f"station {station.code}: unknown area code {station.area_code!r}",
+                        line,
+                    )
+                )
+        for line, pair in enumerate(self.plan.adjacency, start=2):
+            for column in ("area_a", "area_b"):
+                code = getattr(pair, column)
+                if code not in self.area_codes:
+                    self.problems.append(
+                        Problem(
+                            ADJACENCY_FILE,
+                            f"line {line}, {column}",
+                            f"未知区域代码 {code}（不在 areas.csv）/ unknown area code {code!r}",
+                            line,
+                        )
+                    )
+
+    def check_warning_levels(self) -> None:
+        """The levels other files name must be levels of the plan's warning scheme."""
+        rules = self.plan.warning_rules
+        if rules is None:
+            return
+        keys = rules.level_keys()
+        known = ", ".join(keys)
+
+        def check(file: str, path: str, key: str) -> None:
+            if key not in keys:
+                self.add(
+                    file,
+                    path,
+                    f"预警级别 {key} 不在 {WARNING_RULES_FILE} 中（可用：{known}）/ "
+                    f"warning level {key!r} is not a level of the plan's scheme ({known})",
+                )
+
+        targets = self.plan.reduction_targets
+        if targets is not None:
+            for key in targets.levels:
+                check(REDUCTION_TARGETS_FILE, f"levels.{key}", key)
+            for key in targets.optimiser.days_per_level:
+                check(REDUCTION_TARGETS_FILE, f"optimiser.days_per_level.{key}", key)
+        staggered = self.plan.staggered
+        if staggered is not None:
+            for index, key in enumerate(staggered.transport.freight_cut_levels):
+                check(STAGGERED_FILE, f"transport.freight_cut_levels[{index}]", key)
 
     # -- directories ------------------------------------------------------------------------
     def check_directories(self) -> None:

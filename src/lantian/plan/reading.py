@@ -1,0 +1,300 @@
+"""Reading one plan file into its model, with every problem located (file, line, key path, reason).
+
+YAML and TOML documents are validated in pydantic's strict mode: a string ``"false"`` where a
+boolean belongs, or ``"3"`` where a number belongs, is an error, not a silent conversion. CSV cells
+are text by nature, so CSV rows are validated in lax mode (``"3600"`` becomes 3600) against a row
+model that forbids unknown columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+Loc = tuple[int | str, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a plan folder: where (file, path inside it, line) and why.
+
+    ``path`` is the key path (``sections[2].tasks[0].lead_units[1]``) for YAML and TOML, and
+    ``line N, column`` for CSV files; ``line`` is the 1-based line of the file when known.
+    """
+
+    file: str
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.path}: {self.reason}"
+
+
+def key_path(loc: Sequence[int | str]) -> str:
+    """``("sections", 2, "tasks")`` → ``sections[2].tasks``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top)"
+
+
+def validation_problems(
+    file: str,
+    prefix: str,
+    error: ValidationError,
+    line_of: Any = None,
+) -> list[Problem]:
+    """One problem per pydantic error; ``line_of(loc)`` gives the line of a key path if known."""
+    problems = []
+    for detail in error.errors():
+        loc = tuple(part for part in detail["loc"] if isinstance(part, int | str))
+        path = key_path(loc)
+        if prefix:
+            path = f"{prefix}, {path}" if path != "(top)" else prefix
+        line = line_of(loc) if line_of is not None else None
+        problems.append(Problem(file, path, f"格式错误 / invalid: {detail['msg']}", line))
+    return problems
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def parse_key_path(path: str) -> Loc:
+    """``sections[2].tasks`` → ``("sections", 2, "tasks")`` (the inverse of :func:`key_path`)."""
+    return tuple(
+        int(index) if index else name for name, index in _PATH_PART.findall(path.split(",")[-1])
+    )
+
+
+# -- YAML ----------------------------------------------------------------------------------------
+
+
+def yaml_line(root: yaml.Node | None, loc: Loc) -> int | None:
+    """The line of the deepest node of ``loc`` that exists (a missing key: its parent's line)."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next(
+                ((key, value) for key, value in node.value if str(key.value) == str(part)), None
+            )
+            if found is None:
+                return line
+            line = found[0].start_mark.line + 1
+            node = found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if not 0 <= part < len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def read_yaml(
+    path: Path, model: type[ModelT], problems: list[Problem], name: str | None = None
+) -> ModelT | None:
+    """``path`` validated (strictly) as ``model``; problems are appended, ``None`` if any."""
+    name = name or path.name
+    if not path.is_file():
+        problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        line = mark.line + 1 if mark else None
+        problems.append(Problem(name, where, f"YAML 语法错误 / YAML syntax error: {error}", line))
+        return None
+    except UnicodeDecodeError:
+        problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
+        return None
+    except ValueError as error:
+        # PyYAML raises a bare ValueError for a date that matches the pattern but does not exist
+        # (2017-09-31), without a position.
+        problems.append(Problem(name, "(file)", f"无效的值 / invalid value: {error}"))
+        return None
+    try:
+        return model.model_validate(document, strict=True)
+    except ValidationError as error:
+        problems.extend(validation_problems(name, "", error, lambda loc: yaml_line(root, loc)))
+        return None
+
+
+# -- TOML ----------------------------------------------------------------------------------------
+
+_TOML_ARRAY_HEADER = re.compile(r"^\s*\[\[\s*([^\]]+?)\s*\]\]")
+_TOML_HEADER = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]")
+_TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
+
+
+def _toml_names(dotted: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in dotted.split(".")]
+
+
+def toml_lines(text: str) -> dict[Loc, int]:
+    """Key path → line of a TOML document: tables, arrays of tables and ``key =`` lines.
+
+    tomllib keeps no positions; this covers the plain layout plan files use (one key per line,
+    inline tables on one line). A key it cannot place is reported without a line.
+    """
+    lines: dict[Loc, int] = {}
+    counts: dict[tuple[str, ...], int] = {}
+    prefix: Loc = ()
+
+    def expand(names: list[str]) -> Loc:
+        path: list[int | str] = []
+        for index, name in enumerate(names):
+            path.append(name)
+            so_far = tuple(names[: index + 1])
+            if so_far in counts and index < len(names) - 1:
+                path.append(counts[so_far] - 1)
+        return tuple(path)
+
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if match := _TOML_ARRAY_HEADER.match(raw):
+            names = _toml_names(match.group(1))
+            key = tuple(names)
+            counts[key] = counts.get(key, 0) + 1
+            prefix = (*expand(names), counts[key] - 1)
+            lines.setdefault(prefix, number)
+            lines.setdefault(prefix[:-1], number)
+        elif match := _TOML_HEADER.match(raw):
+            prefix = expand(_toml_names(match.group(1)))
+            lines.setdefault(prefix, number)
+        elif (match := _TOML_KEY.match(raw)) and not raw.lstrip().startswith("#"):
+            lines.setdefault((*prefix, *_toml_names(match.group(1))), number)
+    return lines
+
+
+def _toml_line(lines: dict[Loc, int], loc: Loc) -> int | None:
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def read_toml(
+    path: Path, model: type[ModelT], problems: list[Problem], name: str | None = None
+) -> ModelT | None:
+    """``path`` validated (strictly) as ``model``; problems are appended, ``None`` if any."""
+    name = name or path.name
+    if not path.is_file():
+        problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = tomllib.loads(text)
+    except UnicodeDecodeError:
+        problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
+        return None
+    except tomllib.TOMLDecodeError as error:
+        found = re.search(r"line (\d+)", str(error))
+        problems.append(
+            Problem(
+                name,
+                "(file)",
+                f"TOML 语法错误 / TOML syntax error: {error}",
+                int(found.group(1)) if found else None,
+            )
+        )
+        return None
+    try:
+        return model.model_validate(document, strict=True)
+    except ValidationError as error:
+        lines = toml_lines(text)
+        problems.extend(validation_problems(name, "", error, lambda loc: _toml_line(lines, loc)))
+        return None
+
+
+# -- CSV -----------------------------------------------------------------------------------------
+
+
+def read_csv_rows(
+    path: Path,
+    model: type[ModelT],
+    problems: list[Problem],
+    list_columns: Iterable[str] = (),
+    separator: str = "|",
+    name: str | None = None,
+) -> list[ModelT]:
+    """The rows of a plan CSV file, each validated as ``model`` (problems: file, row, column,
+    value, reason). A column outside the model is an error; an empty optional cell is absent.
+
+    This is the one place the plan's CSV files are read. When ``lantian.tabular`` (the one
+    CSV/XLSX importer) lands, swap the body of this function for it; the callers stay as they are.
+    """
+    name = name or path.name
+    if not path.is_file():
+        problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
+        return []
+    rows: list[ModelT] = []
+    expected = set(model.model_fields)
+    lists = set(list_columns)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = {column.strip() for column in reader.fieldnames or []}
+            required = {n for n, f in model.model_fields.items() if f.is_required()}
+            for column in sorted(required - header):
+                problems.append(
+                    Problem(name, "line 1", f"缺少列 {column} / missing column {column}", 1)
+                )
+            for column in sorted(header - expected):
+                problems.append(
+                    Problem(name, "line 1", f"未知列 {column} / unknown column {column}", 1)
+                )
+            if required - header:
+                return []
+            for record in reader:
+                line = reader.line_num
+                values: dict[str, Any] = {}
+                for key, value in record.items():
+                    key = (key or "").strip()
+                    if key not in expected:
+                        continue
+                    cell = (value or "").strip()
+                    if key in lists:
+                        values[key] = [
+                            part.strip() for part in cell.split(separator) if part.strip()
+                        ]
+                    elif cell == "" and not model.model_fields[key].is_required():
+                        continue
+                    else:
+                        values[key] = cell
+                try:
+                    rows.append(model.model_validate(values))
+                except ValidationError as error:
+                    for detail in error.errors():
+                        column = ".".join(str(part) for part in detail["loc"]) or "(row)"
+                        value = values.get(str(detail["loc"][0])) if detail["loc"] else None
+                        shown = f" (value {value!r})" if value is not None else ""
+                        problems.append(
+                            Problem(
+                                name,
+                                f"line {line}, {column}",
+                                f"格式错误 / invalid: {detail['msg']}{shown}",
+                                line,
+                            )
+                        )
+    except UnicodeDecodeError:
+        problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
+    return rows
