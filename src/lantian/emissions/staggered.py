@@ -1,6 +1,6 @@
 """Staggered production (错峰生产, seed tasks 37–38) and staggered transport (错峰运输, task 39).
 
-The rules are plan data (``plans/<plan>/staggered.toml``): by industry, process and condition
+The rules are plan data (the plan's ``staggered.toml``, read by :mod:`lantian.plan`): by industry, process and condition
 (fuel, special emission limits, provincial approval), each says what a line must do during the
 heating season or during warnings. From them come an enterprise's calendar (the cut required of
 each line each day) and a compliance check of what it actually did. Livelihood duties cap every

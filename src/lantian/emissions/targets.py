@@ -1,6 +1,6 @@
 """Reduction targets per warning level as plan data (seed task 41(3); spec/standards.md §4.3).
 
-The targets are the plan's, not the code's: ``plans/<plan>/reduction_targets.toml`` holds the
+The targets are the plan's, not the code's: the plan's ``reduction_targets.toml`` (read by :mod:`lantian.plan`) holds the
 ratios per level and pollutant, the SO2/NOx trading rule and the settings the seed leaves open
 (every one the spec marks [UNCONFIRMED] is a setting here, with the seed's reading as default).
 """

@@ -1,6 +1,6 @@
 """The station registry file of a plan (``stations.csv``): read, validate, load.
 
-Columns (documented in plans/xinmi-2017-2018/README.md): code, name, city, tier, area_code,
+Columns (documented in src/lantian/plan/default/xinmi-2017-2018/README.md): code, name, city, tier, area_code,
 longitude, latitude, status, pollutants (space-separated), reporting_interval_s. Every problem is
 reported with file, line, column and reason; a file with any problem loads nothing.
 """
