@@ -380,3 +380,24 @@ def test_cli_check_exit_codes(tmp_path: Path) -> None:
     assert "2 处问题 / problem(s)" in broken.output
     missing = runner.invoke(app, ["plan", "check", str(tmp_path / "nowhere")])
     assert missing.exit_code == 1
+
+
+def test_the_web_app_holds_the_plan_read_once(tmp_path: Path) -> None:
+    from lantian.config import Settings
+    from lantian.web.app import create_app
+
+    settings = Settings(data_dir=tmp_path)
+    first, second = create_app(settings), create_app(settings)
+    assert first.state.plan is second.state.plan is plan_in_force(settings)
+
+
+def test_an_app_on_a_plan_with_problems_does_not_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lantian.config import Settings
+    from lantian.web.app import create_app
+
+    folder, _ = planted(tmp_path, [TYPOS[4]])
+    settings = Settings(data_dir=tmp_path, plan_dir=folder)
+    with pytest.raises(PlanError, match=r"lifting\.clean_hour"):
+        create_app(settings)

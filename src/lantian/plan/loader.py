@@ -364,10 +364,9 @@ class _Checker:
 
     # -- stations, adjacency, warning levels ---------------------------------------------------
     def check_stations_and_adjacency(self) -> None:
-        for file, values in ((STATIONS_FILE, [s.code for s in self.plan.stations]),):
-            for value, count in Counter(values).items():
-                if count > 1:
-                    self.add(file, value, f"重复 {count} 次 / repeated {count} times")
+        for code, count in Counter(station.code for station in self.plan.stations).items():
+            if count > 1:
+                self.add(STATIONS_FILE, code, f"重复 {count} 次 / repeated {count} times")
         if not self.plan.areas:
             return  # areas.csv unreadable: its own problem says so
         # Rows are numbered by their line in the file (the header is line 1).
