@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,24 +18,6 @@ from lantian.errors import InputError
 from tests.auth.test_audit import tamper
 
 PASSWORD = "新密市蓝天保卫战-2017"
-
-
-@pytest.fixture
-def lantian(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., Result]]:
-    """Runs ``lantian ARGS…`` in process against the test's database."""
-    monkeypatch.setenv("LANTIAN_DATABASE_URL", db_url)
-    monkeypatch.setenv("LANTIAN_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COLUMNS", "250")
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None) -> Result:
-        return runner.invoke(app, list(args), input=input)
-
-    yield run
-    get_settings.cache_clear()
 
 
 def test_users_tokens_and_audit(lantian: Callable[..., Result], db_engine: Engine) -> None:

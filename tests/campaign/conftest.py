@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.campaign import service
 from lantian.campaign.plan_files import Plan, read_plan
-from lantian.db.engine import session_factory, transaction
+from lantian.db.engine import transaction
 from tests.conftest import REPO_ROOT
 
 PLAN_DIR = REPO_ROOT / "plans" / "xinmi-2017-2018"
@@ -19,11 +18,6 @@ def xinmi_plan() -> Plan:
     plan = read_plan(PLAN_DIR)
     assert plan.problems == []
     return plan
-
-
-@pytest.fixture
-def sessions(db_engine: Engine) -> sessionmaker[Session]:
-    return session_factory(db_engine)
 
 
 @pytest.fixture

@@ -26,9 +26,7 @@ from lantian.standards.hj212 import (
     parse,
 )
 from lantian.standards.hj212.batch import SCHEMA, crc16_hj212_batch, decode_batch, packet_row
-from tests.conftest import shared_path
-
-HJ212_DIR = shared_path() / "data" / "hj212"
+from tests.support.shared_data import shared_root
 
 OPTIONS = {
     "tolerant": TOLERANT,
@@ -56,10 +54,11 @@ def expected_rows(frames: list[bytes], options: ParseOptions) -> list[dict[str, 
 @pytest.fixture(scope="module")
 def real_frames() -> list[bytes]:
     frames: list[bytes] = []
-    for path in sorted((HJ212_DIR / "captured").glob("*.h212")):
+    hj212_dir = shared_root() / "data" / "hj212"
+    for path in sorted((hj212_dir / "captured").glob("*.h212")):
         splitter = FrameSplitter()
         frames += [f for f in splitter.feed(path.read_bytes()) if isinstance(f, bytes)]
-    with (HJ212_DIR / "packets_catalog.jsonl").open(encoding="utf-8") as lines:
+    with (hj212_dir / "packets_catalog.jsonl").open(encoding="utf-8") as lines:
         frames += [json.loads(line)["packet"].encode("utf-8", "surrogateescape") for line in lines]
     assert len(frames) > 18_000
     return frames

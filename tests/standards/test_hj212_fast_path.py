@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -34,9 +33,7 @@ from lantian.standards.hj212 import (
     parse,
 )
 from lantian.standards.hj212.codec import _FastParser, parse_careful
-from tests.conftest import shared_path
-
-HJ212_DIR = shared_path() / "data" / "hj212"
+from tests.support.shared_data import shared_root
 
 OPTIONS = {
     "strict": STRICT,
@@ -73,11 +70,12 @@ def outcome(decode: object, frame: bytes, options: ParseOptions) -> Outcome:
 @pytest.fixture(scope="module")
 def real_frames() -> list[bytes]:
     frames: list[bytes] = []
-    for path in sorted((HJ212_DIR / "captured").glob("*.h212")):
+    hj212_dir = shared_root() / "data" / "hj212"
+    for path in sorted((hj212_dir / "captured").glob("*.h212")):
         assert path.is_file()
         splitter = FrameSplitter()
         frames += [f for f in splitter.feed(path.read_bytes()) if isinstance(f, bytes)]
-    catalogue = Path(HJ212_DIR / "packets_catalog.jsonl")
+    catalogue = hj212_dir / "packets_catalog.jsonl"
     with catalogue.open(encoding="utf-8") as lines:
         frames += [json.loads(line)["packet"].encode("utf-8", "surrogateescape") for line in lines]
     assert len(frames) > 18_000
