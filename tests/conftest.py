@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -37,6 +38,7 @@ from lantian.cli import app
 from lantian.config import get_settings
 from lantian.db import migrate
 from lantian.db.engine import create_db_engine, session_factory
+from lantian.standards.hj212 import FrameSplitter
 from tests.support.hashing import FAST_HASHER
 from tests.support.postgres import running_postgres
 from tests.support.shared_data import shared_root
@@ -105,6 +107,20 @@ def cnemc_dir(shared_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def spec_text(shared_dir: Path) -> str:
     return (shared_dir / "spec" / "standards.md").read_text("utf-8")
+
+
+@pytest.fixture(scope="session")
+def real_frames(shared_dir: Path) -> list[bytes]:
+    """Every frame of both real HJ 212 captures (as the splitter cuts them) and of the catalogue."""
+    hj212_dir = shared_dir / "data" / "hj212"
+    frames: list[bytes] = []
+    for path in sorted((hj212_dir / "captured").glob("*.h212")):
+        splitter = FrameSplitter()
+        frames += [f for f in splitter.feed(path.read_bytes()) if isinstance(f, bytes)]
+    with (hj212_dir / "packets_catalog.jsonl").open(encoding="utf-8") as lines:
+        frames += [json.loads(line)["packet"].encode("utf-8", "surrogateescape") for line in lines]
+    assert len(frames) > 18_000
+    return frames
 
 
 # --- accounts and the command line --------------------------------------------------------------

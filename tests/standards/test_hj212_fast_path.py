@@ -12,7 +12,6 @@ over fuzzed frames.
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import replace
 
 import pytest
@@ -22,7 +21,6 @@ from hypothesis import strategies as st
 from lantian.standards.hj212 import (
     STRICT,
     TOLERANT,
-    FrameSplitter,
     Hj212Error,
     Packet,
     ParseOptions,
@@ -33,7 +31,6 @@ from lantian.standards.hj212 import (
     parse,
 )
 from lantian.standards.hj212.codec import _FastParser, parse_careful
-from tests.support.shared_data import shared_root
 
 OPTIONS = {
     "strict": STRICT,
@@ -65,21 +62,6 @@ def outcome(decode: object, frame: bytes, options: ParseOptions) -> Outcome:
         return (type(error), str(error), error.position, error.field)
     assert isinstance(packet, Packet)
     return packet
-
-
-@pytest.fixture(scope="module")
-def real_frames() -> list[bytes]:
-    frames: list[bytes] = []
-    hj212_dir = shared_root() / "data" / "hj212"
-    for path in sorted((hj212_dir / "captured").glob("*.h212")):
-        assert path.is_file()
-        splitter = FrameSplitter()
-        frames += [f for f in splitter.feed(path.read_bytes()) if isinstance(f, bytes)]
-    catalogue = hj212_dir / "packets_catalog.jsonl"
-    with catalogue.open(encoding="utf-8") as lines:
-        frames += [json.loads(line)["packet"].encode("utf-8", "surrogateescape") for line in lines]
-    assert len(frames) > 18_000
-    return frames
 
 
 @pytest.mark.parametrize("name", sorted(OPTIONS))
