@@ -47,8 +47,9 @@ def unpack(stored: Path) -> bytes:
     raise ValueError(f"{stored}: not a compressed test data file (.xz or .gz)")
 
 
-def _lay_out(target: Path) -> None:
-    for relative, entry in manifest().items():
+def lay_out(target: Path, entries: dict[str, dict[str, str | int]] | None = None) -> None:
+    """Unpack the files of the manifest (or ``entries``) into ``target``, checking each hash."""
+    for relative, entry in (manifest() if entries is None else entries).items():
         stored = REPO_ROOT / str(entry["stored"])
         assert stored.is_file(), f"committed test data file missing: {stored}"
         content = unpack(stored)
@@ -71,7 +72,7 @@ def shared_root() -> Path:
     final = Path(tempfile.gettempdir()) / f"lantian-test-shared-{digest}"
     if not (final / ".complete").is_file():
         private = Path(tempfile.mkdtemp(prefix=f"{final.name}-", dir=final.parent))
-        _lay_out(private)
+        lay_out(private)
         (private / ".complete").write_text("ok\n", "utf-8")
         try:
             os.rename(private, final)
