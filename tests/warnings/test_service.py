@@ -31,8 +31,6 @@ from lantian.warnings.service import (
     import_forecasts,
 )
 
-pytestmark = pytest.mark.db
-
 PLAN = Path(__file__).resolve().parents[2] / "plans" / "xinmi-2017-2018"
 RULES = load_rules(PLAN)
 OFFICE = Principal("office", "campaign_office")
