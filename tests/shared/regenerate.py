@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 DEMO_DATA = "src/lantian/demo/data"
 
-#: What the tests read of ``../shared`` (found by tracing every file a full test run opened).
+#: What the tests read of ``../shared`` (traced with strace during a test run, and read off the tests).
 SUBSET = (
     *(
         f"data/cnemc/national_daily/china_sites_{day}.csv"
