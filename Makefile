@@ -39,8 +39,13 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+# The suite on TEST_WORKERS processes (pytest-xdist). --dist loadfile keeps each test file on one
+# worker, so a file's module fixtures (a browser, a live server, parsed real data) are made once;
+# each worker starts its own throw-away PostgreSQL server. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+
 unit: $(VENV)/.installed-dev browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The browser tests drive the system's Chromium. As root (CI) a missing one is installed from
 # Debian's packages; otherwise the message says what to install. The tests fail without it.

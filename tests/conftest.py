@@ -1,43 +1,158 @@
-"""Shared fixtures: the shared data folder, and database engines for SQLite and a real PostgreSQL.
+"""Shared fixtures of every test folder, and the markers every test gets automatically.
 
-A test that takes the ``db_engine`` fixture runs once per backend. The PostgreSQL server is started
-by the suite itself (tests/support/postgres.py); if it cannot be started the PostgreSQL tests fail —
-they never skip. ``LANTIAN_TEST_POSTGRES_URL`` points the suite at an existing server instead.
+* The shared real data: ``shared_dir`` (laid out like ``../shared``), ``cnemc_dir``, ``spec_text``
+  — the subset committed under ``tests/shared/`` (tests/support/shared_data.py); ``../shared``
+  itself is not needed.
+* Databases: a test that takes ``db_engine`` (or ``db_url``) runs once per backend, SQLite and a
+  real PostgreSQL. The PostgreSQL server is started by the suite itself, once per process (one
+  per pytest-xdist worker; tests/support/postgres.py); if it cannot be started the PostgreSQL
+  tests fail — they never skip. ``LANTIAN_TEST_POSTGRES_URL`` points the suite at an existing
+  server instead (each worker then keeps its own template database there).
+* ``sessions`` (a session factory on ``db_engine``), cheap password hashes for every test, and
+  ``lantian`` (the command line run in process against the test's database).
+* Markers, from what a test uses rather than by hand (``pytest_collection_modifyitems``):
+  ``db`` for every test of the database fixtures, ``e2e`` and ``browser`` for the tests of
+  ``tests/browser`` (and any test driving a page), ``slow`` for the long runs over the whole real
+  data (SLOW_MODULES). A new test folder gets them without doing anything.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from click.testing import Result
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from lantian.auth import passwords
+from lantian.cli import app
+from lantian.config import get_settings
 from lantian.db import migrate
-from lantian.db.engine import create_db_engine
+from lantian.db.engine import create_db_engine, session_factory
+from lantian.standards.hj212 import FrameSplitter
+from tests.support.hashing import FAST_HASHER
 from tests.support.postgres import running_postgres
+from tests.support.shared_data import shared_root
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+TESTS_DIR = REPO_ROOT / "tests"
 BACKENDS = ("sqlite", "postgresql")
-TEMPLATE_DB = "lantian_template"
+
+#: A test that uses any of these fixtures (directly or through another fixture) is a ``db`` test.
+DB_FIXTURES = frozenset(
+    {
+        "db_backend",
+        "db_url",
+        "db_engine",
+        "sqlite_template",
+        "postgres_template",
+        "postgres_admin_url",
+    }
+)
+#: A test that uses any of these drives a real browser: ``e2e`` and ``browser``.
+BROWSER_FIXTURES = frozenset({"browser", "page", "live_server", "playwright_driver"})
+#: The long conformance runs over every file of the real data (minutes, not seconds).
+SLOW_MODULES = frozenset(
+    {
+        "tests/ingest/test_cnemc_conformance.py",
+        "tests/standards/test_hj212_batch.py",
+        "tests/standards/test_hj212_fast_path.py",
+        "tests/standards/test_hj212_real_data.py",
+    }
+)
 
 
-def shared_path() -> Path:
-    return Path(os.environ.get("LANTIAN_SHARED", REPO_ROOT.parent / "shared")).resolve()
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker in markers_of(item):
+            if item.get_closest_marker(marker) is None:
+                item.add_marker(marker)
+
+
+def markers_of(item: pytest.Item) -> set[str]:
+    """The markers a test must carry, from its fixtures and its file."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    try:
+        relative = item.path.resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:  # a test file outside the repository
+        relative = item.path.as_posix()
+    markers = set()
+    if fixtures & DB_FIXTURES:
+        markers.add("db")
+    if relative.startswith("tests/browser/") or fixtures & BROWSER_FIXTURES:
+        markers |= {"e2e", "browser"}
+    if relative in SLOW_MODULES:
+        markers.add("slow")
+    return markers
+
+
+# --- the shared real data (committed subset) ----------------------------------------------------
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """A folder laid out like ``../shared`` with the files the tests read (tests/shared/)."""
+    return shared_root()
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The shared real data; missing is a failure, never a skip (CI has it beside the clone)."""
-    path = shared_path()
-    assert (path / "data").is_dir(), f"shared data folder not found at {path} (set LANTIAN_SHARED)"
-    return path
+def cnemc_dir(shared_dir: Path) -> Path:
+    return shared_dir / "data" / "cnemc"
 
 
+@pytest.fixture(scope="session")
+def spec_text(shared_dir: Path) -> str:
+    return (shared_dir / "spec" / "standards.md").read_text("utf-8")
+
+
+@pytest.fixture(scope="session")
+def real_frames(shared_dir: Path) -> list[bytes]:
+    """Every frame of both real HJ 212 captures (as the splitter cuts them) and of the catalogue."""
+    hj212_dir = shared_dir / "data" / "hj212"
+    frames: list[bytes] = []
+    for path in sorted((hj212_dir / "captured").glob("*.h212")):
+        splitter = FrameSplitter()
+        frames += [f for f in splitter.feed(path.read_bytes()) if isinstance(f, bytes)]
+    with (hj212_dir / "packets_catalog.jsonl").open(encoding="utf-8") as lines:
+        frames += [json.loads(line)["packet"].encode("utf-8", "surrogateescape") for line in lines]
+    assert len(frames) > 18_000
+    return frames
+
+
+# --- accounts and the command line --------------------------------------------------------------
+@pytest.fixture(autouse=True)
+def fast_password_hashes() -> Iterator[PasswordHasher]:
+    """Cheap argon2 parameters in every test (tests/auth/test_passwords.py checks the real ones)."""
+    with passwords.using_hasher(FAST_HASHER) as hasher:
+        yield hasher
+
+
+@pytest.fixture
+def lantian(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., Result]]:
+    """Runs ``lantian ARGS…`` in process against the test's database and data folder."""
+    monkeypatch.setenv("LANTIAN_DATABASE_URL", db_url)
+    monkeypatch.setenv("LANTIAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "250")
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(app, list(args), input=input)
+
+    yield run
+    get_settings.cache_clear()
+
+
+# --- databases ----------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def postgres_admin_url() -> Iterator[str]:
     external = os.environ.get("LANTIAN_TEST_POSTGRES_URL")
@@ -48,15 +163,21 @@ def postgres_admin_url() -> Iterator[str]:
         yield server.url()
 
 
+def template_database() -> str:
+    """The template's name: one per pytest-xdist worker, as the workers may share one server."""
+    return f"lantian_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
 @pytest.fixture(scope="session")
 def postgres_template(postgres_admin_url: str) -> str:
     """A database migrated to head once; each test gets a fresh copy of it."""
+    name = template_database()
     admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}"))
-        connection.execute(text(f"CREATE DATABASE {TEMPLATE_DB}"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    url = make_url(postgres_admin_url).set(database=TEMPLATE_DB).render_as_string(False)
+    url = make_url(postgres_admin_url).set(database=name).render_as_string(False)
     engine = create_db_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
@@ -91,7 +212,7 @@ def db_url(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> I
     name = f"t_{uuid.uuid4().hex[:16]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {template_database()}"))
     try:
         yield make_url(template_url).set(database=name).render_as_string(False)
     finally:
@@ -105,6 +226,11 @@ def db_engine(db_url: str) -> Iterator[Engine]:
     engine = create_db_engine(db_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def sessions(db_engine: Engine) -> sessionmaker[Session]:
+    return session_factory(db_engine)
 
 
 # --- report how many tests ran on each backend -------------------------------------------------

@@ -14,6 +14,7 @@ import httpx
 
 from lantian import __version__
 from lantian.demo.accounts import DEMO_PASSWORD
+from tests.support.cli import run_lantian
 from tests.support.postgres import free_port
 
 LANTIAN = [sys.executable, "-m", "lantian"]
@@ -24,18 +25,7 @@ UNKNOWN_DEVICE_PACKET = (
 )
 
 
-def run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("LANTIAN_")}
-    environment |= {"LANTIAN_DATA_DIR": str(data_dir), "COLUMNS": "200", **env}
-    return subprocess.run(
-        [*LANTIAN, *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=data_dir,
-        timeout=120,
-        check=False,
-    )
+run = run_lantian
 
 
 def test_version_and_help(tmp_path: Path) -> None:

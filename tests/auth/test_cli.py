@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,26 +14,9 @@ from lantian.cli import app
 from lantian.config import get_settings
 from lantian.errors import InputError
 from tests.auth.test_audit import tamper
+from tests.support.cli import run_lantian
 
 PASSWORD = "新密市蓝天保卫战-2017"
-
-
-@pytest.fixture
-def lantian(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., Result]]:
-    """Runs ``lantian ARGS…`` in process against the test's database."""
-    monkeypatch.setenv("LANTIAN_DATABASE_URL", db_url)
-    monkeypatch.setenv("LANTIAN_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COLUMNS", "250")
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, input: str | None = None) -> Result:
-        return runner.invoke(app, list(args), input=input)
-
-    yield run
-    get_settings.cache_clear()
 
 
 def test_users_tokens_and_audit(lantian: Callable[..., Result], db_engine: Engine) -> None:
@@ -115,20 +96,9 @@ def test_unmigrated_database_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
 @pytest.mark.parametrize("db_backend", ["sqlite"])
 def test_as_a_process_with_production_hashes(db_url: str, tmp_path: Path) -> None:
     """The installed command, as an administrator scripts it: real argon2 parameters, exit codes."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LANTIAN_")}
-    env |= {"LANTIAN_DATABASE_URL": db_url, "LANTIAN_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
 
     def lantian(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lantian", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=60,
-            check=False,
-        )
+        return run_lantian(args, tmp_path, stdin=stdin, timeout=60, LANTIAN_DATABASE_URL=db_url)
 
     added = lantian("users", "add", "admin", "--role", "administrator", "--password-stdin",
                     stdin=PASSWORD + "\n")  # fmt: skip

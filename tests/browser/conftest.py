@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from argon2 import PasswordHasher, Type
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from lantian.auth import passwords
@@ -31,6 +30,7 @@ from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring.areas import assign_station_areas, read_boundaries
 from lantian.monitoring.cnemc_import import import_cnemc_file
 from lantian.web.app import create_app
+from tests.support.hashing import FAST_HASHER
 
 PASSWORD = "灰霾退散-2017-blue"
 DAY_FILE = "data/cnemc/national_daily/china_sites_20190220.csv"
@@ -89,8 +89,7 @@ def live_server(
     sessions = session_factory(engine)
     stations = [s for s in read_station_list(BUNDLED_STATION_LIST) if s.city == "郑州"]
     import_cnemc_file(sessions, shared_dir / DAY_FILE, folder, stations)
-    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
-    with passwords.using_hasher(fast):
+    with passwords.using_hasher(FAST_HASHER):
         with transaction(sessions) as session:
             assign_station_areas(session, read_boundaries(), actor="test")
             for username, (role, scope) in ACCOUNTS.items():

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.campaign import service
-from lantian.db.engine import session_factory, transaction
+from lantian.db.engine import transaction
 from lantian.plan import DEFAULT_PLAN_DIR, Plan, read_plan
 
 PLAN_DIR = DEFAULT_PLAN_DIR
@@ -18,11 +17,6 @@ def xinmi_plan() -> Plan:
     plan = read_plan(PLAN_DIR)
     assert plan.problems == []
     return plan
-
-
-@pytest.fixture
-def sessions(db_engine: Engine) -> sessionmaker[Session]:
-    return session_factory(db_engine)
 
 
 @pytest.fixture

@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from lantian.auth.models import AuditEntry
 from lantian.campaign.demo import load_sample_progress
-from lantian.cli import app
-from lantian.config import get_settings
 from tests.campaign.conftest import PLAN_DIR
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture
-def lantian(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., Result]]:
-    monkeypatch.setenv("LANTIAN_DATABASE_URL", db_url)
-    monkeypatch.setenv("LANTIAN_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COLUMNS", "250")
-    get_settings.cache_clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(app, list(args))
-    get_settings.cache_clear()
 
 
 def test_load_twice_then_escalate_and_export(

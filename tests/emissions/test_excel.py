@@ -7,11 +7,10 @@ import io
 import pytest
 from docx import Document
 from openpyxl import load_workbook
-from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, select
 
 from lantian.auth.models import AuditEntry
-from lantian.db.engine import session_factory, transaction
+from lantian.db.engine import transaction
 from lantian.emissions import excel, service
 from lantian.emissions.models import ReductionList
 from lantian.emissions.sample import load_sample_inventory
@@ -128,11 +127,6 @@ def test_unknown_enterprise_and_not_a_workbook() -> None:
         excel.parse_list(content, {})
     with pytest.raises(InputError, match=r"not a readable \.xlsx workbook"):
         excel.parse_list(b"PK not really", DAILY)
-
-
-@pytest.fixture
-def sessions(db_engine: Engine) -> sessionmaker[Session]:
-    return session_factory(db_engine)
 
 
 def test_round_trip_through_the_database(sessions) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
 
 from lantian.auth import audit
 from lantian.auth.models import AuditEntry
-from lantian.db.engine import session_factory, transaction
+from lantian.db.engine import transaction
 from lantian.emissions import service
 from lantian.emissions.models import Enterprise
 from lantian.emissions.sample import load_sample_inventory
@@ -20,11 +19,6 @@ from lantian.plan import DEFAULT_PLAN_DIR
 PLAN = DEFAULT_PLAN_DIR
 SO2, NOX, PM, VOCS = tuple(Pollutant)
 ACTOR = "zhangsan"
-
-
-@pytest.fixture
-def sessions(db_engine: Engine) -> sessionmaker[Session]:
-    return session_factory(db_engine)
 
 
 def _plant(code: str = "91350100M000100Y43") -> EnterpriseInput:

@@ -10,7 +10,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from lantian.cli import app
-from tests.conftest import shared_path
+from tests.support.shared_data import shared_file
 
 P1 = (
     "##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;"
@@ -74,7 +74,7 @@ def test_decode_crc_modes_and_bare_lf_files(tmp_path: Path) -> None:
 
 
 def test_decode_a_captured_file() -> None:
-    path = shared_path() / "data" / "hj212" / "captured" / "AllData_2016-08-24_08.h212"
+    path = shared_file("data/hj212/captured/AllData_2016-08-24_08.h212")
     code, objects = decode([str(path)])
     assert code == 0
     outcome = Counter("ok" if o["ok"] else o["error"]["type"] for o in objects)

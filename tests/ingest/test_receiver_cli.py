@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,23 +13,14 @@ from lantian.ingest.receiver_cli import start_receiver_process, stop_receiver_pr
 from lantian.standards.hj212 import build
 from tests.ingest.hj212_support import DeviceClient, register_devices
 from tests.ingest.test_receiver import AMBIENT_MN, _ambient_packet
+from tests.support.cli import run_lantian
 from tests.support.postgres import free_port
 
 pytestmark = pytest.mark.parametrize("db_backend", ["sqlite"])
 
 
 def lantian(db_url: str, workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LANTIAN_")}
-    env |= {"LANTIAN_DATABASE_URL": db_url, "LANTIAN_DATA_DIR": str(workdir), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "lantian", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=workdir,
-        timeout=60,
-        check=False,
-    )
+    return run_lantian(args, workdir, timeout=60, LANTIAN_DATABASE_URL=db_url)
 
 
 def test_devices_add_and_list(db_url: str, tmp_path: Path) -> None:

@@ -7,8 +7,6 @@ with their groups, code map and deviations (kind, field, byte position), in orde
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,7 +14,6 @@ from hypothesis import strategies as st
 from lantian.standards.hj212 import (
     STRICT,
     TOLERANT,
-    FrameSplitter,
     Hj212Error,
     Packet,
     ParseOptions,
@@ -26,9 +23,6 @@ from lantian.standards.hj212 import (
     parse,
 )
 from lantian.standards.hj212.batch import SCHEMA, crc16_hj212_batch, decode_batch, packet_row
-from tests.conftest import shared_path
-
-HJ212_DIR = shared_path() / "data" / "hj212"
 
 OPTIONS = {
     "tolerant": TOLERANT,
@@ -51,18 +45,6 @@ def expected_rows(frames: list[bytes], options: ParseOptions) -> list[dict[str, 
             outcome = error
         rows.append(packet_row(index, outcome))
     return rows
-
-
-@pytest.fixture(scope="module")
-def real_frames() -> list[bytes]:
-    frames: list[bytes] = []
-    for path in sorted((HJ212_DIR / "captured").glob("*.h212")):
-        splitter = FrameSplitter()
-        frames += [f for f in splitter.feed(path.read_bytes()) if isinstance(f, bytes)]
-    with (HJ212_DIR / "packets_catalog.jsonl").open(encoding="utf-8") as lines:
-        frames += [json.loads(line)["packet"].encode("utf-8", "surrogateescape") for line in lines]
-    assert len(frames) > 18_000
-    return frames
 
 
 @pytest.mark.parametrize("name", sorted(OPTIONS))

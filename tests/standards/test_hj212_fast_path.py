@@ -12,9 +12,7 @@ over fuzzed frames.
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +21,6 @@ from hypothesis import strategies as st
 from lantian.standards.hj212 import (
     STRICT,
     TOLERANT,
-    FrameSplitter,
     Hj212Error,
     Packet,
     ParseOptions,
@@ -34,9 +31,6 @@ from lantian.standards.hj212 import (
     parse,
 )
 from lantian.standards.hj212.codec import _FastParser, parse_careful
-from tests.conftest import shared_path
-
-HJ212_DIR = shared_path() / "data" / "hj212"
 
 OPTIONS = {
     "strict": STRICT,
@@ -68,20 +62,6 @@ def outcome(decode: object, frame: bytes, options: ParseOptions) -> Outcome:
         return (type(error), str(error), error.position, error.field)
     assert isinstance(packet, Packet)
     return packet
-
-
-@pytest.fixture(scope="module")
-def real_frames() -> list[bytes]:
-    frames: list[bytes] = []
-    for path in sorted((HJ212_DIR / "captured").glob("*.h212")):
-        assert path.is_file()
-        splitter = FrameSplitter()
-        frames += [f for f in splitter.feed(path.read_bytes()) if isinstance(f, bytes)]
-    catalogue = Path(HJ212_DIR / "packets_catalog.jsonl")
-    with catalogue.open(encoding="utf-8") as lines:
-        frames += [json.loads(line)["packet"].encode("utf-8", "surrogateescape") for line in lines]
-    assert len(frames) > 18_000
-    return frames
 
 
 @pytest.mark.parametrize("name", sorted(OPTIONS))

@@ -29,19 +29,17 @@ from lantian.standards.hj212 import (
     parse,
     records_from_packet,
 )
-from tests.conftest import shared_path
+from tests.support.shared_data import shared_file
 
-HJ212_DIR = shared_path() / "data" / "hj212"
 CAPTURED = {
-    "08": HJ212_DIR / "captured" / "AllData_2016-08-24_08.h212",
-    "20": HJ212_DIR / "captured" / "AllData_2016-08-24_20.h212",
+    "08": "data/hj212/captured/AllData_2016-08-24_08.h212",
+    "20": "data/hj212/captured/AllData_2016-08-24_20.h212",
 }
 
 
 @pytest.fixture(scope="module")
 def catalogue() -> list[dict[str, Any]]:
-    path = HJ212_DIR / "packets_catalog.jsonl"
-    assert path.is_file(), f"{path} missing (set LANTIAN_SHARED)"
+    path = shared_file("data/hj212/packets_catalog.jsonl")
     with path.open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines]
 
@@ -128,7 +126,7 @@ EXPECTED = {"08": (8626, 8621, 4, 1, 0), "20": (9021, 9018, 2, 0, 1)}
 
 @pytest.mark.parametrize("name", sorted(CAPTURED))
 def test_captured_file_line_by_line(name: str) -> None:
-    lines = _lines(CAPTURED[name])
+    lines = _lines(shared_file(CAPTURED[name]))
     total, passing, fail_both, garbage, truncated = EXPECTED[name]
     assert len(lines) == total
     outcome: Counter[str] = Counter()
@@ -170,8 +168,8 @@ def test_captured_file_line_by_line(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(CAPTURED))
 def test_captured_file_through_the_frame_splitter(name: str) -> None:
-    data = CAPTURED[name].read_bytes()
-    lines = _lines(CAPTURED[name])
+    data = shared_file(CAPTURED[name]).read_bytes()
+    lines = _lines(shared_file(CAPTURED[name]))
     rng = random.Random(f"hj212-{name}")
     splitter = FrameSplitter()
     chunks: list[bytes | GarbageChunk] = []

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -35,13 +34,11 @@ from lantian.standards.hj212 import (
     request_ack,
 )
 from lantian.standards.hj212.records import CHINA_STANDARD_TIME
-from tests.conftest import shared_path
+from tests.support.shared_data import shared_file
 
 
 def _spec() -> str:
-    path = shared_path() / "spec" / "standards.md"
-    assert path.is_file(), f"spec not found at {path} (set LANTIAN_SHARED)"
-    return path.read_text("utf-8")
+    return shared_file("spec/standards.md").read_text("utf-8")
 
 
 SPEC = _spec()
@@ -290,4 +287,4 @@ def test_replies_reproduce_the_table_c_examples() -> None:
 
 
 def test_spec_file_is_where_the_tests_expect_it() -> None:
-    assert Path(shared_path() / "data" / "hj212" / "packets_catalog.jsonl").is_file()
+    assert shared_file("data/hj212/packets_catalog.jsonl").is_file()

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from click.testing import Result
 from sqlalchemy import Engine, select
-from typer.testing import CliRunner
 
 from lantian.auth import service as accounts
-from lantian.cli import app
-from lantian.config import get_settings
 from lantian.db.engine import session_factory, transaction
 from lantian.supervision.models import CaseEvidence, InspectionCase
 from lantian.supervision.rules import NotPermitted
-
-
-@pytest.fixture
-def lantian(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., Result]]:
-    monkeypatch.setenv("LANTIAN_DATABASE_URL", db_url)
-    monkeypatch.setenv("LANTIAN_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COLUMNS", "250")
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(app, list(args))
-
-    yield run
-    get_settings.cache_clear()
 
 
 def test_cases_from_the_command_line(

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher, Type
 from docx import Document
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from lantian.auth import passwords
 from lantian.auth.service import add_user
 from lantian.config import Settings
 from lantian.db.engine import session_factory, transaction
@@ -30,14 +28,6 @@ ACCOUNTS = {
     "chengguan": ("township", "410183100"),
     "micun": ("township", "410183101"),
 }
-
-
-@pytest.fixture(autouse=True)
-def fast_hashes() -> Iterator[None]:
-    with passwords.using_hasher(
-        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
-    ):
-        yield
 
 
 @pytest.fixture

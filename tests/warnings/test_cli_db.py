@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.support.cli import run_lantian
 
 SAMPLE = Path(__file__).resolve().parents[2] / "src/lantian/warnings/data/sample_forecast.csv"
 
 
-def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("LANTIAN_")}
-    environment |= {"LANTIAN_DATA_DIR": str(data_dir), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "lantian", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=data_dir,
-        timeout=120,
-        check=False,
-    )
+run = run_lantian
 
 
 def test_import_decide_status_and_the_audit_log(tmp_path: Path) -> None:

@@ -32,8 +32,6 @@ from lantian.warnings.service import (
     import_forecasts,
 )
 
-pytestmark = pytest.mark.db
-
 PLAN = DEFAULT_PLAN_DIR
 RULES = load_rules(PLAN)
 OFFICE = Principal("office", "campaign_office")

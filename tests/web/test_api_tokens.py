@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from argon2 import PasswordHasher, Type
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lantian.auth import passwords
 from lantian.auth.service import add_user, create_token, revoke_token
 from lantian.config import Settings
 from lantian.db.engine import session_factory, transaction
 from lantian.web.app import create_app
-
-
-@pytest.fixture(autouse=True)
-def fast_hashes() -> Iterator[None]:
-    with passwords.using_hasher(
-        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
-    ):
-        yield
 
 
 def test_token_identifies_the_account_and_a_bad_one_is_refused(

@@ -4,17 +4,14 @@ review, target progress, escalations and the Excel export — over the demo's sa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher, Type
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine
 
-from lantian.auth import passwords
 from lantian.auth.service import add_user
 from lantian.campaign.demo import load_sample_progress
 from lantian.config import Settings
@@ -30,14 +27,6 @@ ACCOUNTS = {
     "micun": ("township", "410183101"),  # 米村镇
     "huanbao": ("unit", "hbj"),  # 市环保局: no part in task 8
 }
-
-
-@pytest.fixture(autouse=True)
-def fast_hashes() -> Iterator[None]:
-    with passwords.using_hasher(
-        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
-    ):
-        yield
 
 
 @pytest.fixture

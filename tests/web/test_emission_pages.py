@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher, Type
 from docx import Document
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 
-from lantian.auth import passwords
 from lantian.auth.service import add_user
 from lantian.config import Settings
 from lantian.db.engine import session_factory, transaction
@@ -29,14 +26,6 @@ from lantian.web.app import create_app
 PLAN = DEFAULT_PLAN_DIR
 PASSWORD = "灰霾退散-2017-blue"
 AREAS = ("410183100", "410183101")
-
-
-@pytest.fixture(autouse=True)
-def fast_hashes() -> Iterator[None]:
-    with passwords.using_hasher(
-        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
-    ):
-        yield
 
 
 @pytest.fixture

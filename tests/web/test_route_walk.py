@@ -13,14 +13,12 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from argon2 import PasswordHasher, Type
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from starlette.routing import Mount, Route
 
-from lantian.auth import passwords
 from lantian.auth.permissions import Principal
 from lantian.auth.service import add_user
 from lantian.campaign.demo import load_sample_progress
@@ -54,14 +52,6 @@ def read_table() -> tuple[list[str], list[tuple[str, str, dict[str, int]]]]:
         method, target = cells[0].split(" ", 1)
         rows.append((method, target, {role: int(cells[1 + i]) for i, role in enumerate(roles)}))
     return roles, rows
-
-
-@pytest.fixture(autouse=True)
-def fast_hashes() -> Iterator[None]:
-    with passwords.using_hasher(
-        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
-    ):
-        yield
 
 
 def build_walk_app(db_engine: Engine, data_dir: Path) -> tuple[FastAPI, list[str]]:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from argon2 import PasswordHasher, Type
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lantian.auth import passwords
 from lantian.auth.service import add_user
 from lantian.auth.sessions import COOKIE_NAME
 from lantian.config import Settings
@@ -23,14 +20,6 @@ from lantian.web.app import create_app
 
 PASSWORD = "灰霾退散-2017-blue"
 DAY_FILE = "data/cnemc/national_daily/china_sites_20190220.csv"
-
-
-@pytest.fixture(autouse=True)
-def fast_hashes() -> Iterator[None]:
-    with passwords.using_hasher(
-        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
-    ):
-        yield
 
 
 @pytest.fixture

@@ -4,15 +4,11 @@ the dashboard's tiles come from the warnings, campaign and supervision packages.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from argon2 import PasswordHasher, Type
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lantian.auth import passwords
 from lantian.auth.service import add_user, create_token
 from lantian.campaign.demo import load_sample_progress
 from lantian.config import Settings
@@ -24,14 +20,6 @@ from lantian.web.app import create_app
 
 PASSWORD = "灰霾退散-2017-blue"
 PLAN = DEFAULT_PLAN_DIR
-
-
-@pytest.fixture(autouse=True)
-def fast_hashes() -> Iterator[None]:
-    with passwords.using_hasher(
-        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
-    ):
-        yield
 
 
 def test_warning_links_to_the_list_in_force_at_its_level(db_engine: Engine, tmp_path: Path) -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher, Type
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from lantian.auth import passwords
 from lantian.auth.service import add_user, create_token
 from lantian.config import Settings
 from lantian.db.engine import session_factory, transaction
@@ -22,14 +19,6 @@ PASSWORD = "灰霾退散-2017-blue"
 FORECAST = """area,issued_at,valid_start,valid_end,aqi,primary_pollutant,source
 410183,2017-12-01T08:00+08:00,2017-12-01T08:00+08:00,2017-12-02T08:00+08:00,230,PM2.5,市监测站
 """
-
-
-@pytest.fixture(autouse=True)
-def fast_hashes() -> Iterator[None]:
-    with passwords.using_hasher(
-        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID)
-    ):
-        yield
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from lantian.auth import audit, passwords
@@ -484,7 +484,3 @@ def authenticate_token(session: Session, token: str, now: datetime) -> Principal
     row.last_used_at = now
     session.flush()
     return Principal.of(user)
-
-
-def count_users(session: Session) -> int:
-    return session.scalar(select(func.count(User.id))) or 0

@@ -565,11 +565,6 @@ def brute_force(problem: Problem) -> Solution:
     return _with_time(best, started)
 
 
-def relative_difference(value: float, reference: float) -> float:
-    """(value − reference) / reference, for reports comparing the optimum with the baseline."""
-    return math.inf if reference == 0 else (value - reference) / reference
-
-
 def _quiet_highs() -> Any:
     """A HiGHS instance without its start-up banner on the terminal.
 

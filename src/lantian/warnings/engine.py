@@ -17,7 +17,6 @@ Rules applied (spec §4.2, settings in :class:`~lantian.warnings.rules.WarningRu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -403,10 +402,6 @@ def _hold_reason(clean_lead: int, rules: WarningRules) -> Reason:
 def apply(active_rank: int, proposal: Proposal | None) -> int:
     """The level in force after accepting a proposal (used by the replay)."""
     return active_rank if proposal is None else proposal.to_rank
-
-
-def forecast_hours(now: datetime, count: int) -> Sequence[datetime]:
-    return [now + HOUR * (i + 1) for i in range(count)]
 
 
 __all__ = [
