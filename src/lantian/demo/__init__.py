@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lantian import clock
 from lantian.auth.models import User
 from lantian.campaign.demo import load_sample_progress, sample_progress_loaded
 from lantian.db.engine import transaction
@@ -109,7 +109,7 @@ def load_demo(
             sessions,
             plan if plan is not None else SOURCE_PLANS_DIR / DEFAULT_PLAN,
             uploads_dir.parent / "evidence",
-            datetime.now(UTC),
+            clock.now(),
         )
     )
     report.steps.append(load_sample_forecast(sessions))

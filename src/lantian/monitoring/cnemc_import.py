@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lantian import clock
 from lantian.db.bulk import insert_ignoring_conflicts
 from lantian.db.engine import transaction
 from lantian.errors import InputError
@@ -97,7 +98,7 @@ def import_cnemc_file(
     kept = keep_upload(path, uploads_dir, "cnemc", checksum)
 
     references = {record.code: record for record in reference_stations}
-    received_at = datetime.now(UTC)
+    received_at = clock.now()
     with transaction(sessions) as session:
         station_ids, stations_added, unknown = _register_stations(
             session, content.stations, references
@@ -114,7 +115,7 @@ def import_cnemc_file(
         batch.status = "loaded"
         batch.rows_loaded = added
         batch.rows_skipped = total - added
-        batch.finished_at = datetime.now(UTC)
+        batch.finished_at = clock.now()
         batch.message = "\n".join(notes) or None
     return CnemcImportResult(
         path, batch.id, False, total, added, total - added, stations_added, tuple(unknown), notes

@@ -37,6 +37,7 @@ from typing import Final, Literal
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lantian import clock
 from lantian.db.bulk import insert_ignoring_conflicts
 from lantian.db.engine import transaction
 from lantian.errors import InputError
@@ -268,7 +269,7 @@ def read_hourly_file(
         raise InputError(
             f"{path.name}: 只接受 .csv 与 .xlsx 文件 / only .csv and .xlsx files are accepted"
         )
-    reader = _SheetReader(path, sheet_name, now or datetime.now(UTC))
+    reader = _SheetReader(path, sheet_name, now or clock.now())
     try:
         return reader.read(rows)
     finally:
@@ -903,7 +904,7 @@ def import_hourly_file(
 
     kept = keep_upload(path, uploads_dir, BATCH_KIND, checksum)
 
-    received_at = datetime.now(UTC)
+    received_at = clock.now()
     with transaction(sessions) as session:
         batch = open_batch(session, BATCH_KIND, path, checksum, kept)
         connection = session.connection()
@@ -929,7 +930,7 @@ def import_hourly_file(
         batch.status = "loaded"
         batch.rows_loaded = added
         batch.rows_skipped = len(rows) - added
-        batch.finished_at = datetime.now(UTC)
+        batch.finished_at = clock.now()
         batch.message = "\n".join(content.notes) or None
     return HourlyImportResult(
         path,

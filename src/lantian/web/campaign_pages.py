@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lantian import clock
 from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.campaign import rules, service
@@ -39,7 +40,7 @@ STATUS_EN = {
 
 def _as_of(value: str | None) -> date:
     if not value:
-        return date.today()
+        return clock.today()
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -93,7 +94,7 @@ def plan_page(request: Request, who: Principal = Depends(require_account)) -> HT
         if context is None:
             return _no_plan(request)
         return _render(
-            request, "campaign_plan.html", {"plan": context, "as_of": date.today().isoformat()}
+            request, "campaign_plan.html", {"plan": context, "as_of": clock.today().isoformat()}
         )
 
 
@@ -300,7 +301,7 @@ def _form_context(
 
 
 def _default_month(context: service.PlanContext, months: list[date]) -> date:
-    today = date.today()
+    today = clock.today()
     past = [m for m in months if m <= rules.first_of_month(today)]
     return past[-1] if past else months[0]
 
@@ -539,7 +540,7 @@ def accountability_page(
             "measures": MEASURES,
             "link_kinds": LINK_KINDS,
             "link_kind": link_kind or "",
-            "as_of": date.today().isoformat(),
+            "as_of": clock.today().isoformat(),
         },
     )
 
@@ -618,7 +619,7 @@ def _tile_day(context: service.PlanContext) -> date:
     """Today, or the campaign's last day once it is over (a finished plan is judged at its end)."""
     end = context.periods.get("campaign", {}).get("end")
     last = end if isinstance(end, date) else date.fromisoformat(str(end)) if end else None
-    today = date.today()
+    today = clock.today()
     return min(today, last) if last else today
 
 

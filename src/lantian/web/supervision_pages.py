@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lantian import clock
 from lantian.auth.permissions import Principal
 from lantian.campaign import service as campaign_service
 from lantian.db.engine import transaction
@@ -168,7 +169,7 @@ async def new_case_submit(
         files = await _files(evidence)
         with transaction(request.app.state.sessions) as session:
             case = service.record_case(
-                session, who, draft, datetime.now(UTC), evidence=files,
+                session, who, draft, clock.now(), evidence=files,
                 evidence_dir=_evidence_dir(request),
             )  # fmt: skip
             case_id = case.id
@@ -241,7 +242,7 @@ async def case_step(
         with transaction(request.app.state.sessions) as session:
             _readable_case(session, who, case_id)
             service.take_step(
-                session, who, case_id, event, datetime.now(UTC), note=note,
+                session, who, case_id, event, clock.now(), note=note,
                 unit_code=unit_code.strip() or None,
                 deadline=_local_moment(deadline, "期限 deadline"),
                 evidence=files, evidence_dir=_evidence_dir(request),
@@ -271,7 +272,7 @@ def case_accountability(
     accountability records, linked to the case) or ``none`` (不予问责).
     """
     check_csrf(request, csrf)
-    now = datetime.now(UTC)
+    now = clock.now()
     try:
         with transaction(request.app.state.sessions) as session:
             _readable_case(session, who, case_id)
@@ -342,7 +343,7 @@ def _office_only(who: Principal) -> None:
 
 def _day(text: str | None, plan: InspectionSupportPlan) -> date:
     if not text:
-        return local_date(datetime.now(UTC), plan.utc_offset_hours)
+        return local_date(clock.now(), plan.utc_offset_hours)
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -359,7 +360,7 @@ def duty_page(
     shown = _day(day, plan)
     start = report_due(shown, time(0, 0), plan.utc_offset_hours)
     end = start + timedelta(days=1)
-    now = datetime.now(UTC)
+    now = clock.now()
     with request.app.state.sessions() as session:
         shifts = duty.shifts_between(session, start, end)
         gaps = duty.roster_gaps(session, start, end)
@@ -400,7 +401,7 @@ def duty_add(
             raise InputError("须填写开始和结束时间 / give the start and the end")
         with transaction(request.app.state.sessions) as session:
             duty.add_shift(session, who, plan, person=person, phone=phone, starts_at=start,
-                           ends_at=end, now=datetime.now(UTC))  # fmt: skip
+                           ends_at=end, now=clock.now())  # fmt: skip
     except rules.NotPermitted as error:
         raise HTTPException(403, str(error)) from None
     except InputError as error:
@@ -422,7 +423,7 @@ def duty_handover(
     target = f"/duty?day={quote(day)}" if day else "/duty"
     try:
         with transaction(request.app.state.sessions) as session:
-            duty.hand_over(session, who, shift_id, note, datetime.now(UTC))
+            duty.hand_over(session, who, shift_id, note, clock.now())
     except rules.NotPermitted as error:
         raise HTTPException(403, str(error)) from None
     except InputError as error:
@@ -440,7 +441,7 @@ def daily_page(
     plan = _plan(request)
     shown = _day(day, plan)
     with request.app.state.sessions() as session:
-        summary = duty.day_summary(session, plan, shown, datetime.now(UTC))
+        summary = duty.day_summary(session, plan, shown, clock.now())
     return _render(
         request,
         "daily_reports.html",
@@ -476,7 +477,7 @@ def daily_submit(
     try:
         with transaction(request.app.state.sessions) as session:
             duty.submit_report(session, who, plan, group_code=group_code, report_date=shown,
-                               progress=progress, tomorrow=tomorrow, now=datetime.now(UTC))  # fmt: skip
+                               progress=progress, tomorrow=tomorrow, now=clock.now())  # fmt: skip
     except rules.NotPermitted as error:
         raise HTTPException(403, str(error)) from None
     except InputError as error:
@@ -496,7 +497,7 @@ def summary_docx(
     plan = _plan(request)
     shown = _day(day, plan)
     with request.app.state.sessions() as session:
-        summary = duty.day_summary(session, plan, shown, datetime.now(UTC))
+        summary = duty.day_summary(session, plan, shown, clock.now())
     name = quote(f"日报汇总-{shown.isoformat()}.docx")
     return Response(summary_document(summary, plan), media_type=DOCX,
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})  # fmt: skip
