@@ -247,9 +247,9 @@ def test_real_values_round_trip(
         flags = set(session.scalars(select(Measurement.flag).distinct()))
     assert batch is not None and batch.kind == "spreadsheet" and batch.rows_loaded == len(source)
     assert flags == {"N"}
-    kept = Path(batch.stored_path or "")
-    assert kept.parent == tmp_path / "uploads" / "spreadsheet"
-    assert kept.name.endswith(upload.name) and kept.read_bytes() == upload.read_bytes()
+    # Kept by content in the file store, the path relative to the data folder.
+    assert batch.stored_path == f"files/{batch.sha256[:2]}/{batch.sha256}"
+    assert (tmp_path / "uploads" / batch.stored_path).read_bytes() == upload.read_bytes()
 
 
 def test_every_problem_is_reported_and_nothing_written(

@@ -40,11 +40,11 @@ from lantian.campaign.plan_files import Plan
 from lantian.campaign.workdays import WorkCalendar
 from lantian.db.base import utc_now
 from lantian.errors import InputError
+from lantian.files import FileStore, StoredFile
 
 PLAN_LOAD_ACTOR = "plan-load"
 #: Evidence files larger than this are refused (scans of signed lists, photos).
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
-EVIDENCE_DIR = "evidence"
 
 
 class PermissionDenied(InputError):
@@ -566,11 +566,11 @@ class EvidenceUpload:
 _SAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 
-def store_evidence(data_dir: Path, upload: EvidenceUpload) -> tuple[str, str, int]:
-    """Keep an evidence file under ``data_dir/evidence`` by its SHA-256; return (sha, path, size).
+def store_evidence(data_dir: Path, upload: EvidenceUpload) -> StoredFile:
+    """Keep an evidence file in the data folder's file store (:mod:`lantian.files`).
 
     Files are stored by content, so the same file uploaded twice is kept once, and a later change
-    on disk is detected by :func:`verify_evidence`.
+    on disk is refused by :func:`read_evidence`.
     """
     if not upload.content:
         raise InputError(f"{upload.filename}: 空文件 / empty file")
@@ -578,21 +578,13 @@ def store_evidence(data_dir: Path, upload: EvidenceUpload) -> tuple[str, str, in
         raise InputError(
             f"{upload.filename}: 超过 {MAX_EVIDENCE_BYTES // 1024 // 1024} MB / file too large"
         )
-    sha = hashlib.sha256(upload.content).hexdigest()
-    relative = Path(EVIDENCE_DIR) / sha[:2] / sha
-    target = data_dir / relative
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(".part")
-        temporary.write_bytes(upload.content)
-        temporary.replace(target)
-    return sha, relative.as_posix(), len(upload.content)
+    return FileStore(data_dir).put_bytes(upload.content)
 
 
-def verify_evidence(data_dir: Path, evidence: ProgressEvidence) -> bool:
-    """Whether the kept file still has the checksum recorded when it was uploaded."""
-    path = data_dir / evidence.stored_path
-    return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == evidence.sha256
+def read_evidence(data_dir: Path, evidence: ProgressEvidence) -> bytes:
+    """The evidence file's bytes, checked against the SHA-256 recorded at upload
+    (:class:`lantian.files.TamperedFile` or :class:`lantian.files.MissingFile` if not)."""
+    return FileStore(data_dir).read(evidence.stored_path, evidence.sha256)
 
 
 def _report_snapshot(report: ProgressReport) -> dict[str, Any]:
@@ -714,14 +706,14 @@ def submit_report(
     for key, number in clean_values.items():
         report.values.append(ProgressIndicatorValue(target_key=key, value=number))
     for upload in evidence:
-        sha, stored, size = store_evidence(data_dir, upload)
+        kept = store_evidence(data_dir, upload)
         name = _SAFE_NAME.sub("_", Path(upload.filename).name)[:200] or "evidence"
         report.evidence.append(
             ProgressEvidence(
                 filename=name,
-                sha256=sha,
-                size_bytes=size,
-                stored_path=stored,
+                sha256=kept.sha256,
+                size_bytes=kept.size,
+                stored_path=kept.path,
                 uploaded_by=who.username or "?",
                 uploaded_at=moment,
             )

@@ -46,7 +46,7 @@ class DemoReport:
 
 def load_demo(
     sessions: sessionmaker[Session],
-    uploads_dir: Path,
+    data_dir: Path,
     on_values: Callable[[int], None] | None = None,
     plan: Path | None = None,
 ) -> DemoReport:
@@ -78,7 +78,7 @@ def load_demo(
         created = create_demo_accounts(session)
     if created:
         report.steps.append(f"演示账户 demo accounts (password in README): {', '.join(created)}")
-    imported = import_cnemc_file(sessions, ZHENGZHOU_EXTRACT, uploads_dir, references, on_values)
+    imported = import_cnemc_file(sessions, ZHENGZHOU_EXTRACT, data_dir, references, on_values)
     if imported.already_imported:
         report.steps.append(
             f"监测数据 hourly data: 已导入 already imported (batch {imported.batch_id})"
@@ -89,7 +89,7 @@ def load_demo(
         )
     if plan is not None:
         # The campaign plan and its sample progress reports, after the monitoring data.
-        sample = load_sample_progress(sessions, plan, uploads_dir.parent)
+        sample = load_sample_progress(sessions, plan, data_dir)
         tasks = sample.plan.counts["tasks"]
         report.steps.append(
             f"攻坚计划 plan ({sample.plan.plan_code}): {tasks.added + tasks.updated + tasks.unchanged} "
@@ -108,7 +108,7 @@ def load_demo(
         load_sample_supervision(
             sessions,
             plan if plan is not None else SOURCE_PLANS_DIR / DEFAULT_PLAN,
-            uploads_dir.parent / "evidence",
+            data_dir,
             clock.now(),
         )
     )

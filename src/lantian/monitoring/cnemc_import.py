@@ -1,6 +1,6 @@
 """Import of CNEMC station files into measurements (all-or-nothing per file, idempotent).
 
-Each file is kept as uploaded under ``<data dir>/uploads/cnemc/`` and recorded as an
+Each file is kept as uploaded in the file store (:mod:`lantian.files`) and recorded as an
 :class:`~lantian.monitoring.models.ImportBatch`. The six hourly concentrations (PM2.5, PM10, SO2,
 NO2, O3, CO) are stored raw with their hour-ending time; the published AQI and the ``*_24h`` /
 ``O3_8h`` columns are derived products that lantian recomputes with :mod:`lantian.standards`, so they
@@ -66,7 +66,7 @@ class CnemcImportResult:
 def import_cnemc_file(
     sessions: sessionmaker[Session],
     path: Path,
-    uploads_dir: Path,
+    data_dir: Path,
     reference_stations: Iterable[StationRecord] = (),
     on_chunk: Callable[[int], None] | None = None,
 ) -> CnemcImportResult:
@@ -92,10 +92,10 @@ def import_cnemc_file(
         content = read_cnemc(path)
     except ValueError as error:
         refusal = InputError(f"{path}: 不是 CNEMC 站点文件 / not a CNEMC station file: {error}")
-        record_rejection(sessions, "cnemc", path, checksum, uploads_dir, str(refusal))
+        record_rejection(sessions, "cnemc", path, checksum, data_dir, str(refusal))
         raise refusal from None
 
-    kept = keep_upload(path, uploads_dir, "cnemc", checksum)
+    kept = keep_upload(path, data_dir, checksum)
 
     references = {record.code: record for record in reference_stations}
     received_at = clock.now()

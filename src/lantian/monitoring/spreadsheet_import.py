@@ -13,7 +13,7 @@ mg/m³; a value in the other mass unit is converted exactly (×1000 or ÷1000, i
 
 Validation is complete before anything is written: every bad cell is reported as a
 :class:`RowProblem` (file, sheet, row, column, value, reason) and the file is refused as a whole with
-:class:`SpreadsheetRejected`. An accepted file is kept under ``<uploads>/spreadsheet/``, recorded as an
+:class:`SpreadsheetRejected`. An accepted file is kept in the file store, recorded as an
 :class:`~lantian.monitoring.models.ImportBatch` and its values stored with ``source="upload"`` in one
 transaction. As for CNEMC files, a value already stored is never overwritten: re-importing the same
 file is a no-op and an overlapping file adds only what is new.
@@ -868,7 +868,7 @@ def _on_the_hour(local: datetime) -> tuple[datetime | None, str]:
 def import_hourly_file(
     sessions: sessionmaker[Session],
     path: Path,
-    uploads_dir: Path,
+    data_dir: Path,
     sheet: str | None = None,
     now: datetime | None = None,
 ) -> HourlyImportResult:
@@ -899,10 +899,10 @@ def import_hourly_file(
             )
     if problems:
         rejected = SpreadsheetRejected(path, in_sheet_order(problems, content.header))
-        record_rejection(sessions, BATCH_KIND, path, checksum, uploads_dir, str(rejected))
+        record_rejection(sessions, BATCH_KIND, path, checksum, data_dir, str(rejected))
         raise rejected
 
-    kept = keep_upload(path, uploads_dir, BATCH_KIND, checksum)
+    kept = keep_upload(path, data_dir, checksum)
 
     received_at = clock.now()
     with transaction(sessions) as session:

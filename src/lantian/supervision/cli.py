@@ -120,7 +120,7 @@ def add(
             draft,
             clock.now(),
             evidence=_evidence(evidence),
-            evidence_dir=settings.ensure_data_dir() / "evidence",
+            data_dir=settings.ensure_data_dir(),
         )
         case_id = case.id
     console.print(f"[green]✓[/green] 案件 case {case_id} 已登记 recorded (交办 assigned)")
@@ -151,7 +151,7 @@ def step(
             unit_code=unit,
             deadline=parse_moment(deadline, "--deadline"),
             evidence=_evidence(evidence),
-            evidence_dir=settings.ensure_data_dir() / "evidence",
+            data_dir=settings.ensure_data_dir(),
         )
         zh, en = STATE_LABELS[CaseState(case.state)]
     console.print(f"[green]✓[/green] 案件 case {case_id}: {zh} {en}")

@@ -22,6 +22,7 @@ from lantian.campaign.excel import REVIEW_ZH, STATUS_ZH, export_workbook
 from lantian.campaign.models import REPORT_STATUSES, ProgressEvidence
 from lantian.db.engine import transaction
 from lantian.errors import InputError
+from lantian.files import StoredFileError
 from lantian.supervision import service as supervision_service
 from lantian.web.access import MACHINE_ROLES, check_csrf, require_account
 from lantian.web.i18n import language_of
@@ -406,11 +407,10 @@ def evidence_file(
         )
         if not readable:
             raise HTTPException(403, "无权查看 / outside your scope")
-        if not service.verify_evidence(settings.data_dir, evidence):
-            raise HTTPException(
-                409, "文件缺失或已被改动（校验和不符）/ the file is missing or altered (checksum)"
-            )
-        content = (settings.data_dir / evidence.stored_path).read_bytes()
+        try:
+            content = service.read_evidence(settings.data_dir, evidence)
+        except StoredFileError as refused:
+            raise HTTPException(409, str(refused)) from None
         name = evidence.filename
     return Response(
         content,

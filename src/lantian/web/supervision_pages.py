@@ -21,6 +21,7 @@ from lantian.auth.permissions import Principal
 from lantian.campaign import service as campaign_service
 from lantian.db.engine import transaction
 from lantian.errors import InputError
+from lantian.files import FileStore, StoredFileError
 from lantian.plans import plan_dir
 from lantian.supervision import accountability, duty, rules, service
 from lantian.supervision.groups import InspectionSupportPlan, area_names, read_plan, unit_names
@@ -52,8 +53,8 @@ def _plan(request: Request) -> InspectionSupportPlan:
     return read_plan(_plan_path(request))
 
 
-def _evidence_dir(request: Request) -> Path:
-    return Path(request.app.state.settings.ensure_data_dir()) / "evidence"
+def _data_dir(request: Request) -> Path:
+    return Path(request.app.state.settings.ensure_data_dir())
 
 
 def _cn(moment: datetime | None) -> str:
@@ -170,7 +171,7 @@ async def new_case_submit(
         with transaction(request.app.state.sessions) as session:
             case = service.record_case(
                 session, who, draft, clock.now(), evidence=files,
-                evidence_dir=_evidence_dir(request),
+                data_dir=_data_dir(request),
             )  # fmt: skip
             case_id = case.id
     except (InputError, ValueError) as error:
@@ -245,7 +246,7 @@ async def case_step(
                 session, who, case_id, event, clock.now(), note=note,
                 unit_code=unit_code.strip() or None,
                 deadline=_local_moment(deadline, "期限 deadline"),
-                evidence=files, evidence_dir=_evidence_dir(request),
+                evidence=files, data_dir=_data_dir(request),
             )  # fmt: skip
     except rules.NotPermitted as error:
         raise HTTPException(403, str(error)) from None
@@ -311,7 +312,10 @@ def evidence_file(
         row = session.get(CaseEvidence, evidence_id)
         if row is None or row.case_id != case_id:
             raise HTTPException(404, "证据不存在 / no such evidence")
-    data = Path(row.stored_path).read_bytes()
+        try:
+            data = FileStore(_data_dir(request)).read(row.stored_path, row.sha256)
+        except StoredFileError as refused:
+            raise HTTPException(409, str(refused)) from None
     disposition = f"attachment; filename*=UTF-8''{quote(row.filename)}"
     return Response(data, media_type="application/octet-stream",
                     headers={"Content-Disposition": disposition})  # fmt: skip
