@@ -42,7 +42,7 @@ from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from lantian.auth.models import AuditAnchor, AuditEntry
-from lantian.db.audited import Acting, Change, mark_recorded
+from lantian.db.audited import Acting, Change, recorded_explicitly
 from lantian.db.base import utc_now
 from lantian.errors import InputError
 
@@ -247,7 +247,7 @@ def record(
 
     For domain events that are not (only) a row change; a row of an audited model is logged by
     the session hook (:mod:`lantian.db.audited`) without a call. An entry written here for an
-    audited entity, before the flush that carries the entity's change, stands for that change.
+    audited entity right after its change (no flush in between) stands for that change.
     ``before`` and ``after`` describe the changed fields (never a password or its hash); either
     is ``None`` for a creation or a deletion.
     """
@@ -255,8 +255,8 @@ def record(
     item = _Pending(
         actor, action, entity_type, str(entity_id), jsonable(before), jsonable(after), reason
     )
-    mark_recorded(session, entity_type, str(entity_id))
-    session.flush()  # the row changes before this entry are logged first, by the hook
+    with recorded_explicitly(session, entity_type, str(entity_id)):
+        session.flush()  # other row changes before this entry are logged first, by the hook
     (entry_id,) = _append(session, [item], at or utc_now())
     entry = session.get(AuditEntry, entry_id)
     assert entry is not None

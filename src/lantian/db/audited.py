@@ -15,8 +15,8 @@ new register cannot forget its audit. System jobs act as a named system actor
 domain verb (``acting_as(..., action="case.accept")``).
 
 An entity for which the service writes its own domain entry with :func:`lantian.auth.audit.record`
-in the same transaction (before the flush that carries the change) is not logged a second time:
-that entry stands for the change.
+right after changing it (no flush in between) is not logged a second time: the flush that
+``record`` makes carries the change, and the domain entry stands for it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction
+from sqlalchemy.orm import Session, UOWTransaction
 
 #: ``session.info`` keys.
 _ACTING = "lantian.audit.acting"
@@ -123,9 +123,17 @@ def current_acting(session: Session) -> Acting | None:
     return stack[-1] if stack else None
 
 
-def mark_recorded(session: Session, entity_type: str, entity_id: str) -> None:
-    """Note that a domain entry was written for this entity in this transaction."""
-    session.info.setdefault(_RECORDED, set()).add((entity_type, entity_id))
+@contextmanager
+def recorded_explicitly(session: Session, entity_type: str, entity_id: str) -> Iterator[None]:
+    """While the block runs, a change of this entity is covered by a domain entry being written
+    (:func:`lantian.auth.audit.record` flushes inside it), so the hook does not log it again."""
+    key = (entity_type, entity_id)
+    covered: set[tuple[str, str]] = session.info.setdefault(_RECORDED, set())
+    covered.add(key)
+    try:
+        yield
+    finally:
+        covered.discard(key)
 
 
 @dataclass(frozen=True)
@@ -213,9 +221,3 @@ def _audit_flush(session: Session, flush_context: UOWTransaction) -> None:
     from lantian.auth import audit  # the log's models import this module's mixin users
 
     audit.append_changes(session, acting, changes)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_recorded(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(_RECORDED, None)
