@@ -17,8 +17,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from lantian.db.audited import Audited
 from lantian.db.base import Base, CreatedAtMixin
 
 #: Where a normal daily emission comes from (排污许可 / 在线监测 / 清单估算).
@@ -132,10 +133,17 @@ class ProductionLine(Base):
     enterprise: Mapped[Enterprise] = relationship(back_populates="lines")
 
 
-class CityTotal(CreatedAtMixin, Base):
-    """Whole-city daily emissions of one sector in one inventory year (全社会排放量, t/d)."""
+class CityTotal(Audited, CreatedAtMixin, Base):
+    """Whole-city daily emissions of one sector in one inventory year (全社会排放量, t/d); audited
+    as ``emission_city_total.set`` under ``<year>:<sector>``."""
 
     __tablename__ = "emission_city_totals"
+    __audit_type__ = "emission_city_total"
+    __audit_ignore__ = frozenset({"id", "created_at"})
+
+    def audit_key(self, session: Session) -> str:
+        return f"{self.inventory_year}:{self.sector}"
+
     __table_args__ = (UniqueConstraint("inventory_year", "sector"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

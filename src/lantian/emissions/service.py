@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lantian.auth import audit
+from lantian.db.audited import acting_as
 from lantian.emissions.models import (
     EMISSION_SOURCES,
     GRADES,
@@ -256,32 +257,20 @@ def set_city_total(
             CityTotal.inventory_year == inventory_year, CityTotal.sector == sector
         )
     )
-    before = None
-    if row is None:
-        row = CityTotal(inventory_year=inventory_year, sector=sector)
-        session.add(row)
-    else:
-        before = {p.value: getattr(row, p.value) for p in POLLUTANTS} | {"source": row.source}
-    for pollutant in POLLUTANTS:
-        setattr(
-            row,
-            pollutant.value,
-            _non_negative(
-                values.get(pollutant, 0.0), f"{inventory_year} {sector} {pollutant.label}"
-            ),
-        )
-    row.source = source
-    row.sample = sample
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "emission_city_total.set",
-        "emission_city_total",
-        f"{inventory_year}:{sector}",
-        before,
-        {p.value: getattr(row, p.value) for p in POLLUTANTS} | {"source": source},
-    )
+    with acting_as(session, actor, action="emission_city_total.set"):
+        if row is None:
+            row = CityTotal(inventory_year=inventory_year, sector=sector)
+            session.add(row)
+        for pollutant in POLLUTANTS:
+            setattr(
+                row,
+                pollutant.value,
+                _non_negative(
+                    values.get(pollutant, 0.0), f"{inventory_year} {sector} {pollutant.label}"
+                ),
+            )
+        row.source = source
+        row.sample = sample
     return row
 
 
