@@ -6,6 +6,9 @@ line records where each of its four numbers comes from (permit, stack monitoring
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -157,10 +160,14 @@ class CityTotal(Audited, CreatedAtMixin, Base):
     sample: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class ReductionList(CreatedAtMixin, Base):
-    """An emergency reduction list (应急减排项目清单) against one inventory year."""
+class ReductionList(Audited, CreatedAtMixin, Base):
+    """An emergency reduction list (应急减排项目清单) against one inventory year; audited
+    (``reduction_list.create``, status changes as ``reduction_list.status``)."""
 
     __tablename__ = "reduction_lists"
+    __audit_type__ = "reduction_list"
+    __audit_verbs__: ClassVar[Mapping[str, str]] = {"add": "reduction_list.create"}
+    __audit_ignore__ = frozenset({"id", "created_at"})
     __table_args__ = (CheckConstraint(_in("status", LIST_STATUSES), name="status_known"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -309,19 +309,6 @@ class MeasureInput:
     cost: float | None = None
 
 
-def _list_fields(reduction_list: ReductionList) -> dict[str, Any]:
-    return {
-        "name": reduction_list.name,
-        "plan": reduction_list.plan,
-        "inventory_year": reduction_list.inventory_year,
-        "status": reduction_list.status,
-        "method": reduction_list.method,
-        "measures": len(reduction_list.measures),
-        "other_reductions": reduction_list.other_reductions,
-        "sample": reduction_list.sample,
-    }
-
-
 def create_list(
     session: Session,
     actor: str,
@@ -387,17 +374,8 @@ def create_list(
                 **{p.value: float(measure.reductions.get(p, 0.0)) for p in POLLUTANTS},
             )
         )
-    session.add(reduction_list)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "reduction_list.create",
-        "reduction_list",
-        reduction_list.id,
-        None,
-        _list_fields(reduction_list),
-    )
+    with acting_as(session, actor):
+        session.add(reduction_list)
     return reduction_list
 
 
@@ -428,23 +406,17 @@ def set_list_status(
         raise InputError(f"未知清单状态 {status} / unknown list status")
     reduction_list = get_list(session, list_id)
     if status == "in_force":
-        for other in session.scalars(
+        in_force = session.scalars(
             select(ReductionList).where(
                 ReductionList.status == "in_force", ReductionList.id != list_id
             )
-        ):
-            audit.record(
-                session, actor, "reduction_list.status", "reduction_list", other.id,
-                {"status": other.status}, {"status": "superseded"}, f"replaced by list {list_id}",
-            )  # fmt: skip
-            other.status = "superseded"
-    before = {"status": reduction_list.status}
-    reduction_list.status = status
-    session.flush()
-    audit.record(
-        session, actor, "reduction_list.status", "reduction_list", list_id, before,
-        {"status": status}, reason,
-    )  # fmt: skip
+        ).all()
+        for other in in_force:
+            replaced = f"replaced by list {list_id}"
+            with acting_as(session, actor, action="reduction_list.status", reason=replaced):
+                other.status = "superseded"
+    with acting_as(session, actor, action="reduction_list.status", reason=reason):
+        reduction_list.status = status
     return reduction_list
 
 
