@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from lantian import clock
 from lantian.auth import audit
+from lantian.db.audited import system_actor
 from lantian.errors import InputError
 from lantian.monitoring.models import (
     Measurement,
@@ -30,7 +31,7 @@ from lantian.monitoring.review_state import latest_reviews
 from lantian.monitoring.rules import DEFAULT_QC_OPTIONS, INVALIDATING, QcOptions
 from lantian.timeutil import CHINA_TZ
 
-SYSTEM_QC = "system:qc"
+SYSTEM_QC = system_actor("qc")
 
 
 @dataclass(frozen=True)
