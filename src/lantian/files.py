@@ -16,10 +16,9 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from lantian.errors import InputError
 
@@ -75,21 +74,16 @@ class FileStore:
 
     def put_bytes(self, content: bytes) -> StoredFile:
         """Keep ``content``; an existing copy of the same bytes is left as it is."""
-        sha = hashlib.sha256(content).hexdigest()
-        self._write(sha, lambda out: out.write(content))
-        return StoredFile(sha, self.relative_path(sha), len(content))
+        return self._store([content])
 
     def put_file(self, source: Path) -> StoredFile:
-        """Keep a copy of the file at ``source`` (read in blocks: uploads can be large)."""
-        sha = sha256_of(source)
+        """Keep a copy of the file at ``source`` (read in blocks: uploads can be large).
 
-        def copy(out: BinaryIO) -> None:
-            with source.open("rb") as handle:
-                for block in iter(lambda: handle.read(_BLOCK), b""):
-                    out.write(block)
-
-        self._write(sha, copy)
-        return StoredFile(sha, self.relative_path(sha), source.stat().st_size)
+        The name is the hash of the bytes actually copied, so a file that changes while it is
+        read is still kept under the name of what was kept.
+        """
+        with source.open("rb") as handle:
+            return self._store(iter(lambda: handle.read(_BLOCK), b""))
 
     def read(self, stored_path: str, sha256: str) -> bytes:
         """The kept bytes, after checking them against ``sha256``.
@@ -107,19 +101,28 @@ class FileStore:
             )
         return content
 
-    def _write(self, sha: str, write: Callable[[BinaryIO], object]) -> None:
-        target = self.data_dir / self.relative_path(sha)
-        if target.exists():
-            return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    def _store(self, blocks: Iterable[bytes]) -> StoredFile:
+        """Write ``blocks`` to a temporary file beside the store while hashing them, then give it
+        its content's name; a file already there (same bytes) is never touched."""
+        staging = self.data_dir / FILES_DIR
+        staging.mkdir(parents=True, exist_ok=True)
+        digest, size = hashlib.sha256(), 0
+        handle, temporary = tempfile.mkstemp(dir=staging, prefix=".incoming-")
         try:
             with os.fdopen(handle, "wb") as out:
-                write(out)
+                for block in blocks:
+                    digest.update(block)
+                    size += len(block)
+                    out.write(block)
                 out.flush()
                 os.fsync(out.fileno())
-            # Fails if another writer got there first: theirs is kept (same bytes, same name).
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, target)
+            sha = digest.hexdigest()
+            target = self.data_dir / self.relative_path(sha)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                # Fails if another writer got there first: theirs is kept (same bytes, same name).
+                with contextlib.suppress(FileExistsError):
+                    os.link(temporary, target)
         finally:
             os.unlink(temporary)
+        return StoredFile(sha, self.relative_path(sha), size)
