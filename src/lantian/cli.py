@@ -140,7 +140,7 @@ def demo(
         task = progress.add_task("加载演示数据 loading demo data", total=DEMO_VALUES)
         report = load_demo(
             sessions,
-            settings.ensure_data_dir() / "uploads",
+            settings.ensure_data_dir(),
             lambda n: progress.advance(task, n),
             plan_dir(settings),
         )

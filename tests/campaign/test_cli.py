@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import Result
 
+from lantian import clock
 from lantian.auth.models import AuditEntry
 from lantian.campaign.demo import load_sample_progress
 from tests.campaign.conftest import PLAN_DIR
@@ -42,3 +44,26 @@ def test_load_twice_then_escalate_and_export(
     )
     assert "迟报1" in row[7]  # 米村镇's November report
     assert "完成气代煤、电代煤户数：8460（目标 ≥23400 households）未达标" in row[8]
+
+
+def test_escalations_judge_by_the_one_clock_in_china_time(
+    lantian: Callable[..., Result], sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Without --as-of the command judges by the clock's day in China, not the host's date."""
+    assert lantian("plan", "load", str(PLAN_DIR)).exit_code == 0
+    load_sample_progress(sessions, PLAN_DIR, tmp_path)
+    # 17:30 UTC on 9 January is already 10 January in China.
+    with clock.use(clock.FrozenClock(datetime(2018, 1, 9, 17, 30, tzinfo=UTC))):
+        late = lantian("plan", "escalations")
+    assert late.exit_code == 0, late.output
+    assert "米村镇" in late.output and "as of 2018-01-10" in late.output
+    with clock.use(clock.FrozenClock(datetime(2017, 11, 1, tzinfo=UTC))):
+        early = lantian("plan", "escalations")
+    assert early.exit_code == 0, early.output
+    assert "as of 2017-11-01" in early.output
+
+    def count(output: str) -> int:
+        return int(output.rsplit(" 项 / item(s)", 1)[0].split()[-1])
+
+    # Deadlines missed by 10 January have not come yet on 1 November.
+    assert count(early.output) < count(late.output)

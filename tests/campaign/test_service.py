@@ -17,6 +17,7 @@ from lantian.campaign import service
 from lantian.campaign.models import CampaignTask
 from lantian.db.engine import transaction
 from lantian.errors import InputError
+from lantian.files import MissingFile, TamperedFile
 from lantian.plan import Plan, read_plan
 from tests.campaign.conftest import PLAN_DIR
 
@@ -299,9 +300,14 @@ def test_evidence_is_kept_with_its_checksum(loaded: sessionmaker[Session], tmp_p
         assert evidence.sha256 == hashlib.sha256(content).hexdigest()
         assert evidence.filename == "验收_表.txt"  # no path parts, no spaces
         assert (tmp_path / evidence.stored_path).read_bytes() == content
-        assert service.verify_evidence(tmp_path, evidence)
+        assert evidence.stored_path == f"files/{evidence.sha256[:2]}/{evidence.sha256}"
+        assert service.read_evidence(tmp_path, evidence) == content
         (tmp_path / evidence.stored_path).write_bytes(b"altered")
-        assert not service.verify_evidence(tmp_path, evidence)
+        with pytest.raises(TamperedFile):
+            service.read_evidence(tmp_path, evidence)
+        (tmp_path / evidence.stored_path).unlink()
+        with pytest.raises(MissingFile):
+            service.read_evidence(tmp_path, evidence)
 
 
 def test_accountability_links_to_a_task_or_another_record(loaded: sessionmaker[Session]) -> None:

@@ -50,7 +50,7 @@ def test_truncated_national_file_imports_what_it_has(
             )
         )
     assert value == expected_cell(shared_dir / TRUNCATED_DAY, "20190220", "1", "PM2.5", "1316A")
-    kept = Path(session_factory(db_engine)().scalars(select(ImportBatch.stored_path)).one())
+    kept = tmp_path / session_factory(db_engine)().scalars(select(ImportBatch.stored_path)).one()
     assert kept.read_bytes() == (shared_dir / TRUNCATED_DAY).read_bytes()
 
 
@@ -136,7 +136,7 @@ def test_not_a_cnemc_file_is_refused_clearly(db_engine: Engine, tmp_path: Path) 
         ("stations.csv", "rejected", 0)
     ]
     assert "not a CNEMC station file" in (batches[0].message or "")
-    assert Path(batches[0].stored_path).read_bytes() == bogus.read_bytes()
+    assert (tmp_path / (batches[0].stored_path or "")).read_bytes() == bogus.read_bytes()
 
 
 def test_times_are_hour_ending_in_china_time(

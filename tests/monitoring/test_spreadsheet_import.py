@@ -27,6 +27,7 @@ from lantian.config import get_settings
 from lantian.db import migrate
 from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.errors import InputError
+from lantian.files import FileStore
 from lantian.ingest.cnemc import read_cnemc
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring import cli as monitoring_cli
@@ -247,9 +248,9 @@ def test_real_values_round_trip(
         flags = set(session.scalars(select(Measurement.flag).distinct()))
     assert batch is not None and batch.kind == "spreadsheet" and batch.rows_loaded == len(source)
     assert flags == {"N"}
-    kept = Path(batch.stored_path or "")
-    assert kept.parent == tmp_path / "uploads" / "spreadsheet"
-    assert kept.name.endswith(upload.name) and kept.read_bytes() == upload.read_bytes()
+    # Kept by content in the file store, the path relative to the data folder.
+    assert batch.stored_path == f"files/{batch.sha256[:2]}/{batch.sha256}"
+    assert (tmp_path / "uploads" / batch.stored_path).read_bytes() == upload.read_bytes()
 
 
 def test_every_problem_is_reported_and_nothing_written(
@@ -312,10 +313,11 @@ def test_every_problem_is_reported_and_nothing_written(
 
     assert count(db_engine, Measurement) == measurements_before
     # Nothing of the refused file is loaded, but the original is kept and the refusal recorded.
-    kept = sorted(p.name[17:] for p in (tmp_path / "uploads" / "spreadsheet").iterdir())
-    assert kept == ["bad.csv", "first.csv"]
     with sessions() as session:
         batches = {b.filename: b for b in session.scalars(select(ImportBatch))}
+    kept = FileStore(tmp_path / "uploads")
+    for name, batch in batches.items():
+        assert kept.read(batch.stored_path or "", batch.sha256) == (tmp_path / name).read_bytes()
     assert batches["first.csv"].status == "loaded"
     assert batches["bad.csv"].status == "rejected" and batches["bad.csv"].rows_loaded == 0
     assert batches["bad.csv"].message == message

@@ -79,12 +79,18 @@ def test_a_case_through_the_pages(
         case = session.get(InspectionCase, case_id)
         assert case is not None and case.deadline == datetime(2030, 1, 10, 18, tzinfo=CHINA_TZ)
         kept = session.scalars(select(CaseEvidence)).one()
-        assert Path(kept.stored_path).is_relative_to(tmp_path / "evidence")
+        assert kept.stored_path == f"files/{kept.sha256[:2]}/{kept.sha256}"
+        assert (tmp_path / kept.stored_path).is_file()
 
     office = signed_in("office")
     page = office.get(case_url)
     assert "石料厂料堆未覆盖" in page.text and "现场.jpg" in page.text
     assert office.get(f"/cases/{case_id}/evidence/{kept.id}").content == b"\xff\xd8photo"
+    # A kept file changed on disk is refused, not served as the evidence.
+    stored = tmp_path / kept.stored_path
+    stored.write_bytes(b"retouched photo")
+    assert office.get(f"/cases/{case_id}/evidence/{kept.id}").status_code == 409
+    stored.write_bytes(b"\xff\xd8photo")
     forwarded = office.post(f"{case_url}/step", data={"csrf": token(page.text), "event": "forward",
                             "unit_code": "hbj"}, follow_redirects=False)  # fmt: skip
     assert forwarded.status_code == 303

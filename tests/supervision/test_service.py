@@ -76,7 +76,7 @@ def test_a_case_from_assignment_to_closure_is_timed_and_audited(
         T0 + timedelta(hours=5),
         note="已全部覆盖",
         evidence=[photo],
-        evidence_dir=tmp_path,
+        data_dir=tmp_path,
     )
     step(sessions, OFFICE, case_id, "reject", T0 + timedelta(hours=6), note="东侧仍裸露")
     step(sessions, CHENGGUAN, case_id, "report", T0 + timedelta(hours=9), note="东侧已覆盖")
@@ -234,16 +234,18 @@ def test_evidence_is_kept_by_checksum_and_never_overwritten(
     first = EvidenceFile("现场.jpg", b"original photo bytes")
     with transaction(sessions) as session:
         case = service.record_case(
-            session, INSPECTOR, draft(), T0, evidence=[first], evidence_dir=tmp_path
+            session, INSPECTOR, draft(), T0, evidence=[first], data_dir=tmp_path
         )
         case_id = case.id
     with sessions() as session:
         kept = session.scalars(select(CaseEvidence)).one()
     expected = hashlib.sha256(b"original photo bytes").hexdigest()
     assert kept.sha256 == expected
-    assert Path(kept.stored_path) == tmp_path / expected[:2] / expected
-    assert Path(kept.stored_path).read_bytes() == b"original photo bytes"
-    stat_before = Path(kept.stored_path).stat()
+    # Relative to the data folder, so that the folder can move.
+    assert kept.stored_path == f"files/{expected[:2]}/{expected}"
+    stored = tmp_path / kept.stored_path
+    assert stored.read_bytes() == b"original photo bytes"
+    stat_before = stored.stat()
     # The same name with other bytes is another file; the first is untouched.
     step(sessions, OFFICE, case_id, "forward", T0, unit_code="hbj")
     step(sessions, HBJ, case_id, "accept", T0)
@@ -255,14 +257,14 @@ def test_evidence_is_kept_by_checksum_and_never_overwritten(
         T0,
         note="覆盖一半",
         evidence=[EvidenceFile("现场.jpg", b"later photo"), first],
-        evidence_dir=tmp_path,
+        data_dir=tmp_path,
     )
     with sessions() as session:
         rows = session.scalars(select(CaseEvidence).order_by(CaseEvidence.id)).all()
     assert [r.sha256 == expected for r in rows] == [True, False, True]
-    assert Path(kept.stored_path).stat().st_mtime_ns == stat_before.st_mtime_ns
-    assert Path(kept.stored_path).read_bytes() == b"original photo bytes"
-    assert len(list(tmp_path.rglob("*"))) == 4  # two folders, two files, no leftovers
+    assert stored.stat().st_mtime_ns == stat_before.st_mtime_ns
+    assert stored.read_bytes() == b"original photo bytes"
+    assert len(list(tmp_path.rglob("*"))) == 5  # files/, two folders, two files, no leftovers
 
 
 def test_empty_and_oversized_evidence_is_refused(
@@ -272,7 +274,7 @@ def test_empty_and_oversized_evidence_is_refused(
     for content, message in ((b"", "is empty"), (b"x" * 11, "exceeds")):
         with pytest.raises(InputError, match=message), transaction(sessions) as session:
             service.record_case(session, INSPECTOR, draft(), T0,
-                                evidence=[EvidenceFile("a.jpg", content)], evidence_dir=tmp_path)  # fmt: skip
+                                evidence=[EvidenceFile("a.jpg", content)], data_dir=tmp_path)  # fmt: skip
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(InspectionCase)) == 0
 

@@ -92,7 +92,7 @@ def build_walk_app(db_engine: Engine, data_dir: Path) -> tuple[FastAPI, list[str
                 ),
                 now,
                 evidence=[EvidenceFile("photo.jpg", b"\xff\xd8 walk evidence")],
-                evidence_dir=data_dir / "evidence",
+                data_dir=data_dir,
             )
     # The default plan with its sample progress reports (one of them carries evidence).
     load_sample_progress(sessions, PLAN, data_dir)

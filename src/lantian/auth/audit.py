@@ -36,12 +36,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text, update
+from sqlalchemy import Table, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from lantian.auth.models import AuditAnchor, AuditEntry
+from lantian.db.audited import Acting, Change, recorded_explicitly
 from lantian.db.base import utc_now
 from lantian.errors import InputError
 
@@ -148,6 +149,88 @@ def lock_chain(session: Session) -> None:
         )
 
 
+def _check_fields(actor: str, action: str, entity_type: str, entity_id: str) -> None:
+    for name, field_value in (
+        ("actor", actor),
+        ("action", action),
+        ("entity_type", entity_type),
+        ("entity_id", entity_id),
+    ):
+        if not field_value.strip():
+            raise InputError(f"审计记录缺少 {name} / an audit entry needs its {name}")
+        # The same limit on both backends: SQLite would store a longer text, PostgreSQL refuse it.
+        if len(field_value) > _FIELD_LIMITS[name]:
+            raise InputError(
+                f"审计记录的 {name} 超过 {_FIELD_LIMITS[name]} 个字符 / "
+                f"the {name} of an audit entry exceeds {_FIELD_LIMITS[name]} characters"
+            )
+
+
+@dataclass(frozen=True)
+class _Pending:
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: Any
+    after: Any
+    reason: str | None
+
+
+def _append(session: Session, pending: Sequence[_Pending], moment: datetime) -> list[int]:
+    """Chain ``pending`` onto the log in the caller's transaction; their ids.
+
+    Written with plain SQL statements on the session's connection, so that it works inside a
+    flush (the session hook of :mod:`lantian.db.audited` calls it from ``after_flush``).
+    """
+    connection = session.connection()
+    lock_chain(session)
+    anchors, entries = cast(Table, AuditAnchor.__table__), cast(Table, AuditEntry.__table__)
+    anchor = connection.execute(
+        select(anchors.c.head_id, anchors.c.head_hash, anchors.c.entries).where(anchors.c.id == 1)
+    ).first()
+    if anchor is None:
+        previous_id, previous_hash, count = 0, GENESIS_HASH, 0
+    else:
+        previous_id, previous_hash, count = anchor.head_id, anchor.head_hash, anchor.entries
+        newest = connection.scalar(select(entries.c.id).order_by(entries.c.id.desc()).limit(1))
+        if newest != previous_id:
+            # Chain from the anchor regardless: continuing from the surviving rows would hide the
+            # damage, continuing from the anchor keeps it visible to `lantian audit verify`.
+            log.error(
+                "audit log head %s differs from the anchor's %s: the log was altered",
+                newest,
+                previous_id,
+            )
+    written = []
+    for item in pending:
+        entry_id = previous_id + 1
+        fields: dict[str, Any] = {
+            "id": entry_id,
+            "at": format_timestamp(moment),
+            "actor": item.actor,
+            "action": item.action,
+            "entity_type": item.entity_type,
+            "entity_id": item.entity_id,
+            "before": item.before,
+            "after": item.after,
+            "reason": item.reason,
+            "previous_hash": previous_hash,
+        }
+        digest = entry_hash(fields)
+        connection.execute(insert(entries).values(fields | {"at": moment, "hash": digest}))
+        previous_id, previous_hash, count = entry_id, digest, count + 1
+        written.append(entry_id)
+    head = {"head_id": previous_id, "head_hash": previous_hash, "entries": count}
+    if anchor is None:
+        connection.execute(insert(anchors).values(id=1, updated_at=moment, **head))
+    else:
+        connection.execute(
+            update(anchors).where(anchors.c.id == 1).values(updated_at=moment, **head)
+        )
+    return written
+
+
 def record(
     session: Session,
     actor: str,
@@ -162,79 +245,42 @@ def record(
 ) -> AuditEntry:
     """Append one entry in the caller's transaction: it commits or rolls back with the change.
 
+    For domain events that are not (only) a row change; a row of an audited model is logged by
+    the session hook (:mod:`lantian.db.audited`) without a call. An entry written here for an
+    audited entity right after its change (no flush in between) stands for that change.
     ``before`` and ``after`` describe the changed fields (never a password or its hash); either
     is ``None`` for a creation or a deletion.
     """
-    for name, field_value in (
-        ("actor", actor),
-        ("action", action),
-        ("entity_type", entity_type),
-        ("entity_id", str(entity_id)),
-    ):
-        if not field_value.strip():
-            raise InputError(f"审计记录缺少 {name} / an audit entry needs its {name}")
-        # The same limit on both backends: SQLite would store a longer text, PostgreSQL refuse it.
-        if len(field_value) > _FIELD_LIMITS[name]:
-            raise InputError(
-                f"审计记录的 {name} 超过 {_FIELD_LIMITS[name]} 个字符 / "
-                f"the {name} of an audit entry exceeds {_FIELD_LIMITS[name]} characters"
-            )
-    moment = at or utc_now()
-    before_json, after_json = jsonable(before), jsonable(after)
-    lock_chain(session)
-    anchor = session.get(AuditAnchor, 1, populate_existing=True)
-    if anchor is None:
-        previous_id, previous_hash, count = 0, GENESIS_HASH, 0
-    else:
-        previous_id, previous_hash, count = anchor.head_id, anchor.head_hash, anchor.entries
-        newest = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
-        if newest != previous_id:
-            # Chain from the anchor regardless: continuing from the surviving rows would hide the
-            # damage, continuing from the anchor keeps it visible to `lantian audit verify`.
-            log.error(
-                "audit log head %s differs from the anchor's %s: the log was altered",
-                newest,
-                previous_id,
-            )
-    entry_id = previous_id + 1
-    fields: dict[str, Any] = {
-        "id": entry_id,
-        "at": format_timestamp(moment),
-        "actor": actor,
-        "action": action,
-        "entity_type": entity_type,
-        "entity_id": str(entity_id),
-        "before": before_json,
-        "after": after_json,
-        "reason": reason,
-        "previous_hash": previous_hash,
-    }
-    digest = entry_hash(fields)
-    entry = AuditEntry(
-        id=entry_id,
-        at=moment,
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=before_json,
-        after=after_json,
-        reason=reason,
-        previous_hash=previous_hash,
-        hash=digest,
+    _check_fields(actor, action, entity_type, str(entity_id))
+    item = _Pending(
+        actor, action, entity_type, str(entity_id), jsonable(before), jsonable(after), reason
     )
-    session.add(entry)
-    if anchor is None:
-        session.add(
-            AuditAnchor(
-                id=1, head_id=entry_id, head_hash=digest, entries=count + 1, updated_at=moment
+    with recorded_explicitly(session, entity_type, str(entity_id)):
+        session.flush()  # other row changes before this entry are logged first, by the hook
+    (entry_id,) = _append(session, [item], at or utc_now())
+    entry = session.get(AuditEntry, entry_id)
+    assert entry is not None
+    return entry
+
+
+def append_changes(session: Session, acting: Acting, changes: Sequence[Change]) -> None:
+    """Log the audited row changes of a flush (called by the hook of :mod:`lantian.db.audited`)."""
+    pending = []
+    for change in changes:
+        action = acting.action or change.action
+        _check_fields(acting.actor, action, change.entity_type, change.entity_id)
+        pending.append(
+            _Pending(
+                acting.actor,
+                action,
+                change.entity_type,
+                change.entity_id,
+                jsonable(change.before),
+                jsonable(change.after),
+                acting.reason,
             )
         )
-    else:
-        anchor.head_id, anchor.head_hash = entry_id, digest
-        anchor.entries, anchor.updated_at = count + 1, moment
-    session.flush()
-    return entry
+    _append(session, pending, acting.at or utc_now())
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -25,8 +26,9 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from lantian.db.audited import Audited
 from lantian.db.base import Base, CreatedAtMixin, UtcDateTime
 
 #: Roles of stored accounts (the anonymous public is not stored: it is whoever is not signed in).
@@ -47,10 +49,23 @@ SCOPED_ROLES = {"unit": "unit code", "township": "area code"}
 _BIG_ID = BigInteger().with_variant(Integer, "sqlite")
 
 
-class User(CreatedAtMixin, Base):
-    """A person's (or a machine client's) local account."""
+class User(Audited, CreatedAtMixin, Base):
+    """A person's (or a machine client's) local account.
+
+    Audited: additions and changes are logged by the session hook, without the password hash and
+    without the counters that signing in moves (failed logins, lock, session version).
+    """
 
     __tablename__ = "users"
+    __audit_type__ = "user"
+    __audit_ignore__ = frozenset(
+        {"id", "password_hash", "failed_logins", "locked_until", "session_version",
+         "password_changed_at", "created_at"}
+    )  # fmt: skip
+
+    def audit_key(self, session: Session) -> str:
+        return self.username
+
     __table_args__ = (
         CheckConstraint(
             "role IN ('administrator', 'campaign_office', 'unit', 'township', 'inspector', "
@@ -83,10 +98,23 @@ class User(CreatedAtMixin, Base):
     )
 
 
-class ApiToken(CreatedAtMixin, Base):
-    """A secret a machine client presents instead of a password (``lt_<prefix>_<secret>``)."""
+class ApiToken(Audited, CreatedAtMixin, Base):
+    """A secret a machine client presents instead of a password (``lt_<prefix>_<secret>``).
+
+    Audited by its public prefix; the secret's digest and the last use are never logged.
+    """
 
     __tablename__ = "api_tokens"
+    __audit_type__ = "api_token"
+    __audit_verbs__: ClassVar[Mapping[str, str]] = {
+        "add": "token.create",
+        "update": "token.update",
+        "remove": "token.remove",
+    }
+    __audit_ignore__ = frozenset({"id", "secret_sha256", "last_used_at", "created_at"})
+
+    def audit_key(self, session: Session) -> str:
+        return self.prefix
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)

@@ -16,7 +16,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from lantian.auth import audit, passwords
 from lantian.auth.models import ROLES, SCOPED_ROLES, ApiToken, User
 from lantian.auth.permissions import Principal
 from lantian.auth.sessions import InvalidSession, SessionSigner, is_current
+from lantian.db.audited import acting_as
 from lantian.db.base import utc_now
 from lantian.errors import InputError
 
@@ -40,18 +40,6 @@ TOKEN_PREFIX = "lt"
 
 def normalise_username(username: str) -> str:
     return username.strip().lower()
-
-
-def _public_fields(user: User) -> dict[str, Any]:
-    """What the audit log shows of an account (no password hash, no throttling counters)."""
-    return {
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role,
-        "scope": user.scope,
-        "active": user.active,
-        "must_change_password": user.must_change_password,
-    }
 
 
 def _check_role_and_scope(role: str, scope: str | None) -> None:
@@ -137,9 +125,8 @@ def add_user(
         session_version=1,
         created_at=moment,
     )
-    session.add(user)
-    session.flush()
-    audit.record(session, actor, "user.add", "user", name, None, _public_fields(user), at=moment)
+    with acting_as(session, actor, at=moment):
+        session.add(user)
     return user
 
 
@@ -161,21 +148,11 @@ def set_active(
     user = get_user(session, username)
     if user.active == active:
         return user  # nothing changed, nothing to record
-    before = {"active": user.active}
-    user.active = active
-    if not active:
-        user.session_version += 1
-    audit.record(
-        session,
-        actor,
-        "user.enable" if active else "user.disable",
-        "user",
-        user.username,
-        before,
-        {"active": active},
-        reason,
-        at=now,
-    )
+    action = "user.enable" if active else "user.disable"
+    with acting_as(session, actor, action=action, reason=reason, at=now):
+        user.active = active
+        if not active:
+            user.session_version += 1
     return user
 
 
@@ -420,18 +397,8 @@ def create_token(
         secret_sha256=_token_digest(token),
         created_at=moment,
     )
-    session.add(row)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "token.create",
-        "api_token",
-        prefix,
-        None,
-        {"user": user.username, "name": row.name, "prefix": prefix},
-        at=moment,
-    )
+    with acting_as(session, actor, at=moment):
+        session.add(row)
     return row, token
 
 
@@ -459,11 +426,8 @@ def revoke_token(
         raise InputError(f"令牌 {prefix} 不存在 / no token {prefix}")
     if row.revoked_at is not None:
         return row
-    row.revoked_at = moment
-    before, after = {"revoked_at": None}, {"revoked_at": moment}
-    audit.record(
-        session, actor, "token.revoke", "api_token", prefix, before, after, reason, at=moment
-    )
+    with acting_as(session, actor, action="token.revoke", reason=reason, at=moment):
+        row.revoked_at = moment
     return row
 
 

@@ -3,7 +3,7 @@ records; export to Excel."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
+from lantian import clock
 from lantian.campaign import service
 from lantian.config import get_settings
 from lantian.db.engine import create_db_engine, session_factory, transaction
@@ -84,7 +85,7 @@ def escalations(
     ),
 ) -> None:
     """待督办事项 / List late and missing reports, missed deadlines and targets for escalation."""
-    day = as_of.date() if as_of else date.today()
+    day = as_of.date() if as_of else clock.today()
     with _sessions()() as session:
         context = service.require_plan(session)
         found = service.escalations(session, context, day)
@@ -133,7 +134,7 @@ def export(
     """导出任务矩阵和月度汇总 / Export the task matrix (and a monthly summary) to Excel."""
     from lantian.campaign.excel import export_workbook
 
-    day = as_of.date() if as_of else date.today()
+    day = as_of.date() if as_of else clock.today()
     with _sessions()() as session:
         context = service.require_plan(session)
         data = export_workbook(session, context, day, month.date() if month else None)

@@ -22,8 +22,9 @@ Work on the plan (written by people, every change audited):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -38,8 +39,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from lantian.db.audited import Audited
 from lantian.db.base import Base, CreatedAtMixin, UtcDateTime
 
 REPORT_STATUSES = ("not_started", "in_progress", "completed", "behind")
@@ -53,8 +55,21 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class CampaignPlan(Base):
+class CampaignPlan(Audited, Base):
+    """Audited (``plan.add`` / ``plan.update``, by code); the document JSON is not copied into the
+    log: its change shows as a new ``content_sha256``."""
+
     __tablename__ = "campaign_plans"
+    __audit_type__ = "campaign_plan"
+    __audit_verbs__: ClassVar[Mapping[str, str]] = {
+        "add": "plan.add",
+        "update": "plan.update",
+        "remove": "plan.remove",
+    }
+    __audit_ignore__ = frozenset({"id", "document", "loaded_at"})
+
+    def audit_key(self, session: Session) -> str:
+        return self.code
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True, comment="plan.yaml code")
@@ -71,8 +86,27 @@ class CampaignPlan(Base):
     loaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class CampaignArea(Base):
+class PlanPart(Audited):
+    """A row of a plan's directories, tasks or targets: audited as ``plan.add`` /
+    ``plan.update`` / ``plan.remove`` under ``<plan code>/<its key>``."""
+
+    __audit_verbs__: ClassVar[Mapping[str, str]] = CampaignPlan.__audit_verbs__
+    __audit_ignore__ = frozenset({"id", "plan_id"})
+    #: The column that names the row within its plan.
+    plan_key: ClassVar[str]
+    if TYPE_CHECKING:
+        plan_id: int  # a column of each concrete model
+
+    def audit_key(self, session: Session) -> str:
+        plan = session.get(CampaignPlan, self.plan_id)
+        code = plan.code if plan is not None else str(self.plan_id)
+        return f"{code}/{getattr(self, self.plan_key)}"
+
+
+class CampaignArea(PlanPart, Base):
     __tablename__ = "campaign_areas"
+    __audit_type__ = "campaign_area"
+    plan_key = "code"
     __table_args__ = (UniqueConstraint("plan_id", "code"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -84,8 +118,10 @@ class CampaignArea(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class CampaignUnit(Base):
+class CampaignUnit(PlanPart, Base):
     __tablename__ = "campaign_units"
+    __audit_type__ = "campaign_unit"
+    plan_key = "code"
     __table_args__ = (UniqueConstraint("plan_id", "code"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -98,8 +134,10 @@ class CampaignUnit(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class CampaignLeader(Base):
+class CampaignLeader(PlanPart, Base):
     __tablename__ = "campaign_leaders"
+    __audit_type__ = "campaign_leader"
+    plan_key = "name"
     __table_args__ = (UniqueConstraint("plan_id", "name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -109,8 +147,10 @@ class CampaignLeader(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class CampaignCalendarDay(Base):
+class CampaignCalendarDay(PlanPart, Base):
     __tablename__ = "campaign_calendar_days"
+    __audit_type__ = "campaign_calendar_day"
+    plan_key = "day"
     __table_args__ = (
         UniqueConstraint("plan_id", "day"),
         CheckConstraint("kind IN ('holiday', 'workday')", name="kind_known"),
@@ -124,8 +164,10 @@ class CampaignCalendarDay(Base):
     source: Mapped[str] = mapped_column(String(200))
 
 
-class CampaignTask(Base):
+class CampaignTask(PlanPart, Base):
     __tablename__ = "campaign_tasks"
+    __audit_type__ = "campaign_task"
+    plan_key = "ref"
     __table_args__ = (UniqueConstraint("plan_id", "ref"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -151,8 +193,10 @@ class CampaignTask(Base):
     )
 
 
-class CampaignTarget(Base):
+class CampaignTarget(PlanPart, Base):
     __tablename__ = "campaign_targets"
+    __audit_type__ = "campaign_target"
+    plan_key = "key"
     __table_args__ = (
         UniqueConstraint("plan_id", "key"),
         CheckConstraint("measure IN ('cumulative', 'level')", name="measure_known"),
@@ -258,10 +302,18 @@ class ProgressReview(Base):
     report: Mapped[ProgressReport] = relationship(back_populates="reviews")
 
 
-class AccountabilityRecord(CreatedAtMixin, Base):
-    """问责: a warning, talk, notice or sanction against a unit, an area or a person."""
+class AccountabilityRecord(Audited, CreatedAtMixin, Base):
+    """问责: a warning, talk, notice or sanction against a unit, an area or a person (audited as
+    ``accountability.add``)."""
 
     __tablename__ = "accountability_records"
+    __audit_type__ = "accountability_record"
+    __audit_verbs__: ClassVar[Mapping[str, str]] = {
+        "add": "accountability.add",
+        "update": "accountability.update",
+        "remove": "accountability.remove",
+    }
+    __audit_ignore__ = frozenset({"id", "created_at"})
     __table_args__ = (
         CheckConstraint(_in("kind", ACCOUNTABILITY_KINDS), name="kind_known"),
         CheckConstraint(_in("subject_kind", SUBJECT_KINDS), name="subject_kind_known"),

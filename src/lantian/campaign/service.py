@@ -37,14 +37,15 @@ from lantian.campaign.models import (
     ProgressReview,
 )
 from lantian.campaign.workdays import WorkCalendar
+from lantian.db.audited import acting_as
 from lantian.db.base import utc_now
 from lantian.errors import InputError
+from lantian.files import FileStore, StoredFile
 from lantian.plan import Plan
 
 PLAN_LOAD_ACTOR = "plan-load"
 #: Evidence files larger than this are refused (scans of signed lists, photos).
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
-EVIDENCE_DIR = "evidence"
 
 
 class PermissionDenied(InputError):
@@ -135,55 +136,46 @@ def _sync(
     model: type[Any],
     key_name: str,
     wanted: Mapping[Any, dict[str, Any]],
-    entity_type: str,
     deactivate: bool,
 ) -> LoadCounts:
-    """Make the plan's rows of ``model`` equal ``wanted`` (keyed by ``key_name``), audited."""
+    """Make the plan's rows of ``model`` equal ``wanted`` (keyed by ``key_name``); the models are
+    :class:`~lantian.campaign.models.PlanPart` rows, audited by the session hook."""
     counts = LoadCounts()
     existing = {
         getattr(row, key_name): row
         for row in session.scalars(select(model).where(model.plan_id == plan_row.id))
     }
     for key, values in wanted.items():
-        entity_id = f"{plan_row.code}/{key}"
         row = existing.get(key)
         if row is None:
-            session.add(model(plan_id=plan_row.id, **{key_name: key}, **values))
-            audit.record(session, actor, "plan.add", entity_type, entity_id, None, values)
+            with acting_as(session, actor):
+                session.add(model(plan_id=plan_row.id, **{key_name: key}, **values))
             counts.added += 1
             continue
-        before = {n: getattr(row, n) for n, v in values.items() if getattr(row, n) != v}
-        if before:
-            after = {n: values[n] for n in before}
-            for name, value in after.items():
-                setattr(row, name, value)
-            audit.record(session, actor, "plan.update", entity_type, entity_id, before, after)
+        changed = {n: v for n, v in values.items() if getattr(row, n) != v}
+        if changed:
+            with acting_as(session, actor):
+                for name, value in changed.items():
+                    setattr(row, name, value)
             counts.updated += 1
         else:
             counts.unchanged += 1
     for key, row in existing.items():
         if key in wanted:
             continue
-        entity_id = f"{plan_row.code}/{key}"
         if deactivate:
             if row.active:
-                row.active = False
-                audit.record(
+                with acting_as(
                     session,
                     actor,
-                    "plan.deactivate",
-                    entity_type,
-                    entity_id,
-                    {"active": True},
-                    {"active": False},
-                    "不在计划文件中 / no longer in the plan files",
-                )
+                    action="plan.deactivate",
+                    reason="不在计划文件中 / no longer in the plan files",
+                ):
+                    row.active = False
                 counts.removed += 1
         else:
-            session.delete(row)
-            audit.record(
-                session, actor, "plan.remove", entity_type, entity_id, {key_name: key}, None
-            )
+            with acting_as(session, actor):
+                session.delete(row)
             counts.removed += 1
     session.flush()
     return counts
@@ -223,30 +215,16 @@ def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> Loa
     counts = LoadCounts()
     if plan_row is None:
         plan_row = CampaignPlan(code=meta.code, loaded_at=utc_now(), **header)
-        session.add(plan_row)
-        session.flush()
-        audit.record(
-            session,
-            actor,
-            "plan.add",
-            "campaign_plan",
-            meta.code,
-            None,
-            {k: v for k, v in header.items() if k != "document"},
-        )
+        with acting_as(session, actor):
+            session.add(plan_row)
         counts.added += 1
     else:
-        before = {n: getattr(plan_row, n) for n, v in header.items() if getattr(plan_row, n) != v}
-        if before:
-            after = {n: header[n] for n in before}
-            for name, value in after.items():
-                setattr(plan_row, name, value)
-            plan_row.loaded_at = utc_now()
-            shown_before = {k: ("…" if k == "document" else v) for k, v in before.items()}
-            shown_after = {k: ("…" if k == "document" else v) for k, v in after.items()}
-            audit.record(
-                session, actor, "plan.update", "campaign_plan", meta.code, shown_before, shown_after
-            )
+        changed = {n: v for n, v in header.items() if getattr(plan_row, n) != v}
+        if changed:
+            with acting_as(session, actor):
+                for name, value in changed.items():
+                    setattr(plan_row, name, value)
+                plan_row.loaded_at = utc_now()
             counts.updated += 1
         else:
             counts.unchanged += 1
@@ -261,7 +239,6 @@ def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> Loa
             a.code: {"name": a.name, "nbs_name": a.nbs_name, "kind": a.kind, "note": a.note}
             for a in plan.areas
         },
-        "campaign_area",
         deactivate=False,
     )
     result.counts["units"] = _sync(
@@ -280,7 +257,6 @@ def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> Loa
             }
             for u in plan.units
         },
-        "campaign_unit",
         deactivate=False,
     )
     result.counts["leaders"] = _sync(
@@ -290,7 +266,6 @@ def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> Loa
         CampaignLeader,
         "name",
         {leader.name: {"title": leader.title, "note": leader.note} for leader in plan.leaders},
-        "campaign_leader",
         deactivate=False,
     )
     result.counts["calendar"] = _sync(
@@ -300,11 +275,10 @@ def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> Loa
         CampaignCalendarDay,
         "day",
         {d.date: {"kind": d.kind, "name": d.name, "source": d.source} for d in plan.calendar},
-        "campaign_calendar_day",
         deactivate=False,
     )
     result.counts["tasks"] = _sync(
-        session, actor, plan_row, CampaignTask, "ref", _task_fields(plan), "campaign_task", True
+        session, actor, plan_row, CampaignTask, "ref", _task_fields(plan), True
     )
     result.counts["targets"] = _sync(
         session,
@@ -313,7 +287,6 @@ def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> Loa
         CampaignTarget,
         "key",
         _target_fields(plan),
-        "campaign_target",
         True,
     )
     return result
@@ -566,11 +539,11 @@ class EvidenceUpload:
 _SAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 
-def store_evidence(data_dir: Path, upload: EvidenceUpload) -> tuple[str, str, int]:
-    """Keep an evidence file under ``data_dir/evidence`` by its SHA-256; return (sha, path, size).
+def store_evidence(data_dir: Path, upload: EvidenceUpload) -> StoredFile:
+    """Keep an evidence file in the data folder's file store (:mod:`lantian.files`).
 
     Files are stored by content, so the same file uploaded twice is kept once, and a later change
-    on disk is detected by :func:`verify_evidence`.
+    on disk is refused by :func:`read_evidence`.
     """
     if not upload.content:
         raise InputError(f"{upload.filename}: 空文件 / empty file")
@@ -578,21 +551,13 @@ def store_evidence(data_dir: Path, upload: EvidenceUpload) -> tuple[str, str, in
         raise InputError(
             f"{upload.filename}: 超过 {MAX_EVIDENCE_BYTES // 1024 // 1024} MB / file too large"
         )
-    sha = hashlib.sha256(upload.content).hexdigest()
-    relative = Path(EVIDENCE_DIR) / sha[:2] / sha
-    target = data_dir / relative
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(".part")
-        temporary.write_bytes(upload.content)
-        temporary.replace(target)
-    return sha, relative.as_posix(), len(upload.content)
+    return FileStore(data_dir).put_bytes(upload.content)
 
 
-def verify_evidence(data_dir: Path, evidence: ProgressEvidence) -> bool:
-    """Whether the kept file still has the checksum recorded when it was uploaded."""
-    path = data_dir / evidence.stored_path
-    return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == evidence.sha256
+def read_evidence(data_dir: Path, evidence: ProgressEvidence) -> bytes:
+    """The evidence file's bytes, checked against the SHA-256 recorded at upload
+    (:class:`lantian.files.TamperedFile` or :class:`lantian.files.MissingFile` if not)."""
+    return FileStore(data_dir).read(evidence.stored_path, evidence.sha256)
 
 
 def _report_snapshot(report: ProgressReport) -> dict[str, Any]:
@@ -714,14 +679,14 @@ def submit_report(
     for key, number in clean_values.items():
         report.values.append(ProgressIndicatorValue(target_key=key, value=number))
     for upload in evidence:
-        sha, stored, size = store_evidence(data_dir, upload)
+        kept = store_evidence(data_dir, upload)
         name = _SAFE_NAME.sub("_", Path(upload.filename).name)[:200] or "evidence"
         report.evidence.append(
             ProgressEvidence(
                 filename=name,
-                sha256=sha,
-                size_bytes=size,
-                stored_path=stored,
+                sha256=kept.sha256,
+                size_bytes=kept.size,
+                stored_path=kept.path,
                 uploaded_by=who.username or "?",
                 uploaded_at=moment,
             )
@@ -985,25 +950,8 @@ def record_accountability(
         created_by=who.username or "?",
         is_sample=is_sample,
     )
-    session.add(record)
-    session.flush()
-    audit.record(
-        session,
-        who.username or "?",
-        "accountability.add",
-        "accountability_record",
-        record.id,
-        None,
-        {
-            "kind": kind,
-            "subject": f"{subject_kind}:{subject_code or subject_name}",
-            "link": f"{link_kind}:{link_id}" if link_kind else None,
-            "reason": reason,
-            "decided_on": decided_on,
-            "decided_by": decided_by,
-            "is_sample": is_sample,
-        },
-    )
+    with acting_as(session, who.username or "?"):
+        session.add(record)
     return record
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lantian import clock
 from lantian.auth.models import User
 from lantian.campaign.demo import load_sample_progress, sample_progress_loaded
 from lantian.db.engine import transaction
@@ -65,7 +65,7 @@ class DemoReport:
 
 def load_demo(
     sessions: sessionmaker[Session],
-    uploads_dir: Path,
+    data_dir: Path,
     on_values: Callable[[int], None] | None = None,
     plan: Path | None = None,
 ) -> DemoReport:
@@ -97,7 +97,7 @@ def load_demo(
         created = create_demo_accounts(session)
     if created:
         report.steps.append(f"演示账户 demo accounts (password in README): {', '.join(created)}")
-    imported = import_cnemc_file(sessions, ZHENGZHOU_EXTRACT, uploads_dir, references, on_values)
+    imported = import_cnemc_file(sessions, ZHENGZHOU_EXTRACT, data_dir, references, on_values)
     if imported.already_imported:
         report.steps.append(
             f"监测数据 hourly data: 已导入 already imported (batch {imported.batch_id})"
@@ -108,7 +108,7 @@ def load_demo(
         )
     if plan is not None:
         # The campaign plan and its sample progress reports, after the monitoring data.
-        sample = load_sample_progress(sessions, plan, uploads_dir.parent)
+        sample = load_sample_progress(sessions, plan, data_dir)
         tasks = sample.plan.counts["tasks"]
         report.steps.append(
             f"攻坚计划 plan ({sample.plan.plan_code}): {tasks.added + tasks.updated + tasks.unchanged} "
@@ -127,8 +127,8 @@ def load_demo(
         load_sample_supervision(
             sessions,
             plan if plan is not None else DEFAULT_PLAN_DIR,
-            uploads_dir.parent / "evidence",
-            datetime.now(UTC),
+            data_dir,
+            clock.now(),
         )
     )
     report.steps.append(load_sample_forecast(sessions))

@@ -6,6 +6,9 @@ line records where each of its four numbers comes from (permit, stack monitoring
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -17,8 +20,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from lantian.db.audited import Audited
 from lantian.db.base import Base, CreatedAtMixin
 
 #: Where a normal daily emission comes from (排污许可 / 在线监测 / 清单估算).
@@ -132,10 +136,17 @@ class ProductionLine(Base):
     enterprise: Mapped[Enterprise] = relationship(back_populates="lines")
 
 
-class CityTotal(CreatedAtMixin, Base):
-    """Whole-city daily emissions of one sector in one inventory year (全社会排放量, t/d)."""
+class CityTotal(Audited, CreatedAtMixin, Base):
+    """Whole-city daily emissions of one sector in one inventory year (全社会排放量, t/d); audited
+    as ``emission_city_total.set`` under ``<year>:<sector>``."""
 
     __tablename__ = "emission_city_totals"
+    __audit_type__ = "emission_city_total"
+    __audit_ignore__ = frozenset({"id", "created_at"})
+
+    def audit_key(self, session: Session) -> str:
+        return f"{self.inventory_year}:{self.sector}"
+
     __table_args__ = (UniqueConstraint("inventory_year", "sector"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -149,10 +160,14 @@ class CityTotal(CreatedAtMixin, Base):
     sample: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class ReductionList(CreatedAtMixin, Base):
-    """An emergency reduction list (应急减排项目清单) against one inventory year."""
+class ReductionList(Audited, CreatedAtMixin, Base):
+    """An emergency reduction list (应急减排项目清单) against one inventory year; audited
+    (``reduction_list.create``, status changes as ``reduction_list.status``)."""
 
     __tablename__ = "reduction_lists"
+    __audit_type__ = "reduction_list"
+    __audit_verbs__: ClassVar[Mapping[str, str]] = {"add": "reduction_list.create"}
+    __audit_ignore__ = frozenset({"id", "created_at"})
     __table_args__ = (CheckConstraint(_in("status", LIST_STATUSES), name="status_known"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lantian.db.audited import system_actor
 from lantian.emissions.models import Enterprise
 from lantian.emissions.service import (
     DutyInput,
@@ -25,7 +26,7 @@ from lantian.emissions.synthetic import SAMPLE_MARK, generate_city
 from lantian.emissions.targets import POLLUTANTS
 from lantian.plan import Plan, cached_plan
 
-SAMPLE_ACTOR = "system:demo"
+SAMPLE_ACTOR = system_actor("demo")
 #: Industries whose enterprises are key transport users (seed task 39: 钢铁、焦化、有色、电力、化工).
 KEY_TRANSPORT_INDUSTRIES = frozenset(
     {"cement", "power", "chemical", "nonferrous_secondary", "carbon", "refractory"}

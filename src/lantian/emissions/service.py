@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lantian.auth import audit
+from lantian.db.audited import acting_as
 from lantian.emissions.models import (
     EMISSION_SOURCES,
     GRADES,
@@ -256,32 +257,20 @@ def set_city_total(
             CityTotal.inventory_year == inventory_year, CityTotal.sector == sector
         )
     )
-    before = None
-    if row is None:
-        row = CityTotal(inventory_year=inventory_year, sector=sector)
-        session.add(row)
-    else:
-        before = {p.value: getattr(row, p.value) for p in POLLUTANTS} | {"source": row.source}
-    for pollutant in POLLUTANTS:
-        setattr(
-            row,
-            pollutant.value,
-            _non_negative(
-                values.get(pollutant, 0.0), f"{inventory_year} {sector} {pollutant.label}"
-            ),
-        )
-    row.source = source
-    row.sample = sample
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "emission_city_total.set",
-        "emission_city_total",
-        f"{inventory_year}:{sector}",
-        before,
-        {p.value: getattr(row, p.value) for p in POLLUTANTS} | {"source": source},
-    )
+    with acting_as(session, actor, action="emission_city_total.set"):
+        if row is None:
+            row = CityTotal(inventory_year=inventory_year, sector=sector)
+            session.add(row)
+        for pollutant in POLLUTANTS:
+            setattr(
+                row,
+                pollutant.value,
+                _non_negative(
+                    values.get(pollutant, 0.0), f"{inventory_year} {sector} {pollutant.label}"
+                ),
+            )
+        row.source = source
+        row.sample = sample
     return row
 
 
@@ -318,19 +307,6 @@ class MeasureInput:
     output_cut: float = 0.0
     reductions: Mapping[Pollutant, float] = field(default_factory=dict)
     cost: float | None = None
-
-
-def _list_fields(reduction_list: ReductionList) -> dict[str, Any]:
-    return {
-        "name": reduction_list.name,
-        "plan": reduction_list.plan,
-        "inventory_year": reduction_list.inventory_year,
-        "status": reduction_list.status,
-        "method": reduction_list.method,
-        "measures": len(reduction_list.measures),
-        "other_reductions": reduction_list.other_reductions,
-        "sample": reduction_list.sample,
-    }
 
 
 def create_list(
@@ -398,17 +374,8 @@ def create_list(
                 **{p.value: float(measure.reductions.get(p, 0.0)) for p in POLLUTANTS},
             )
         )
-    session.add(reduction_list)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "reduction_list.create",
-        "reduction_list",
-        reduction_list.id,
-        None,
-        _list_fields(reduction_list),
-    )
+    with acting_as(session, actor):
+        session.add(reduction_list)
     return reduction_list
 
 
@@ -439,23 +406,17 @@ def set_list_status(
         raise InputError(f"未知清单状态 {status} / unknown list status")
     reduction_list = get_list(session, list_id)
     if status == "in_force":
-        for other in session.scalars(
+        in_force = session.scalars(
             select(ReductionList).where(
                 ReductionList.status == "in_force", ReductionList.id != list_id
             )
-        ):
-            audit.record(
-                session, actor, "reduction_list.status", "reduction_list", other.id,
-                {"status": other.status}, {"status": "superseded"}, f"replaced by list {list_id}",
-            )  # fmt: skip
-            other.status = "superseded"
-    before = {"status": reduction_list.status}
-    reduction_list.status = status
-    session.flush()
-    audit.record(
-        session, actor, "reduction_list.status", "reduction_list", list_id, before,
-        {"status": status}, reason,
-    )  # fmt: skip
+        ).all()
+        for other in in_force:
+            replaced = f"replaced by list {list_id}"
+            with acting_as(session, actor, action="reduction_list.status", reason=replaced):
+                other.status = "superseded"
+    with acting_as(session, actor, action="reduction_list.status", reason=reason):
+        reduction_list.status = status
     return reduction_list
 
 

@@ -27,13 +27,14 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from lantian import clock as lantian_clock
 from lantian.ingest.hj212_session import FrameOutcome, examine_frame, examine_garbage
 from lantian.logs import get_logger
 from lantian.monitoring.devices import DeviceConfig, load_device_configs
@@ -110,7 +111,7 @@ class Hj212Receiver:
         engine: Engine,
         limits: ReceiverLimits | None = None,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = lantian_clock.now,
     ) -> None:
         self.engine = engine
         self.limits = limits or ReceiverLimits()

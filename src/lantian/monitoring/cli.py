@@ -36,7 +36,7 @@ def import_cnemc(
     require_current_schema(engine)
     sessions = session_factory(engine)
     references = list(read_station_list(stations))
-    uploads = settings.ensure_data_dir() / "uploads"
+    data_dir = settings.ensure_data_dir()
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -50,7 +50,7 @@ def import_cnemc(
             result = import_cnemc_file(
                 sessions,
                 path,
-                uploads,
+                data_dir,
                 references,
                 partial(progress.advance, values_task),
             )
@@ -147,13 +147,13 @@ def import_hourly(
     engine = create_db_engine(settings.effective_database_url)
     require_current_schema(engine)
     sessions = session_factory(engine)
-    uploads = settings.ensure_data_dir() / "uploads"
+    data_dir = settings.ensure_data_dir()
     refused = 0
     for path in files:
         try:
             # --sheet names a worksheet of the Excel files; CSV files given beside them have none.
             in_sheet = sheet if path.suffix.lower() in XLSX_SUFFIXES else None
-            result = import_hourly_file(sessions, path, uploads, in_sheet)
+            result = import_hourly_file(sessions, path, data_dir, in_sheet)
         except SpreadsheetRejected as rejection:
             refused += 1
             console.print(

@@ -1,6 +1,6 @@
 """Import of CNEMC station files into measurements (all-or-nothing per file, idempotent).
 
-Each file is kept as uploaded under ``<data dir>/uploads/cnemc/`` and recorded as an
+Each file is kept as uploaded in the file store (:mod:`lantian.files`) and recorded as an
 :class:`~lantian.monitoring.models.ImportBatch`. The six hourly concentrations (PM2.5, PM10, SO2,
 NO2, O3, CO) are stored raw with their hour-ending time; the published AQI and the ``*_24h`` /
 ``O3_8h`` columns are derived products that lantian recomputes with :mod:`lantian.standards`, so they
@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lantian import clock
 from lantian.db.bulk import insert_ignoring_conflicts
 from lantian.db.engine import transaction
 from lantian.errors import InputError
@@ -65,7 +66,7 @@ class CnemcImportResult:
 def import_cnemc_file(
     sessions: sessionmaker[Session],
     path: Path,
-    uploads_dir: Path,
+    data_dir: Path,
     reference_stations: Iterable[StationRecord] = (),
     on_chunk: Callable[[int], None] | None = None,
 ) -> CnemcImportResult:
@@ -91,13 +92,13 @@ def import_cnemc_file(
         content = read_cnemc(path)
     except ValueError as error:
         refusal = InputError(f"{path}: 不是 CNEMC 站点文件 / not a CNEMC station file: {error}")
-        record_rejection(sessions, "cnemc", path, checksum, uploads_dir, str(refusal))
+        record_rejection(sessions, "cnemc", path, checksum, data_dir, str(refusal))
         raise refusal from None
 
-    kept = keep_upload(path, uploads_dir, "cnemc", checksum)
+    kept = keep_upload(path, data_dir, checksum)
 
     references = {record.code: record for record in reference_stations}
-    received_at = datetime.now(UTC)
+    received_at = clock.now()
     with transaction(sessions) as session:
         station_ids, stations_added, unknown = _register_stations(
             session, content.stations, references
@@ -114,7 +115,7 @@ def import_cnemc_file(
         batch.status = "loaded"
         batch.rows_loaded = added
         batch.rows_skipped = total - added
-        batch.finished_at = datetime.now(UTC)
+        batch.finished_at = clock.now()
         batch.message = "\n".join(notes) or None
     return CnemcImportResult(
         path, batch.id, False, total, added, total - added, stations_added, tuple(unknown), notes

@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lantian import clock
 from lantian.monitoring.models import POLLUTANTS, Measurement, Station
 from lantian.monitoring.quality import HourlyGrid, load_span
 from lantian.monitoring.review import audited_months, month_of
@@ -229,7 +230,7 @@ def station_daily_aqi(session: Session, code: str, year: int) -> list[DailyAqi]:
 
 
 def china_now() -> datetime:
-    return datetime.now(UTC).astimezone(CHINA_TZ)
+    return clock.now().astimezone(CHINA_TZ)
 
 
 @dataclass(frozen=True)

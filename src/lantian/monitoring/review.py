@@ -11,12 +11,14 @@ data are provisional and are confirmed in the first ten days of the next month).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lantian import clock
 from lantian.auth import audit
+from lantian.db.audited import system_actor
 from lantian.errors import InputError
 from lantian.monitoring.models import (
     Measurement,
@@ -29,7 +31,7 @@ from lantian.monitoring.review_state import latest_reviews
 from lantian.monitoring.rules import DEFAULT_QC_OPTIONS, INVALIDATING, QcOptions
 from lantian.timeutil import CHINA_TZ
 
-SYSTEM_QC = "system:qc"
+SYSTEM_QC = system_actor("qc")
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def review_measurement(
         qc_flags=list(previous.qc_flags) if previous else [],
         reviewer=reviewer,
         reason=reason,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     session.add(review)
     session.flush()
@@ -153,7 +155,7 @@ def run_automatic_qc(
     existing = latest_reviews(session, [m for m, _, _ in flagged])
     audited = audited_months(session, [station.id for station in grid.stations])
     added = 0
-    now = datetime.now(UTC)
+    now = clock.now()
     for measurement_id, value, names in flagged:
         previous = existing.get(measurement_id)
         if previous is not None and (previous.reviewer != SYSTEM_QC or previous.qc_flags == names):
@@ -199,7 +201,7 @@ def audit_month(
     if station is None:
         raise InputError(f"站点 {station_code} 不存在 / no station {station_code}")
     first = month.replace(day=1)
-    if first >= datetime.now(CHINA_TZ).date().replace(day=1):
+    if first >= clock.now(CHINA_TZ).date().replace(day=1):
         raise InputError(
             f"{first:%Y-%m} 尚未结束，不能审核确认 / the month {first:%Y-%m} has not ended yet"
         )
@@ -212,7 +214,7 @@ def audit_month(
         station_id=station.id,
         month=first,
         audited_by=auditor,
-        audited_at=datetime.now(UTC),
+        audited_at=clock.now(),
         note=note,
     )
     session.add(sign_off)

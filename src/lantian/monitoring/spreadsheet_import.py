@@ -13,7 +13,7 @@ mg/m³; a value in the other mass unit is converted exactly (×1000 or ÷1000, i
 
 Validation is complete before anything is written: every bad cell is reported as a
 :class:`RowProblem` (file, sheet, row, column, value, reason) and the file is refused as a whole with
-:class:`SpreadsheetRejected`. An accepted file is kept under ``<uploads>/spreadsheet/``, recorded as an
+:class:`SpreadsheetRejected`. An accepted file is kept in the file store, recorded as an
 :class:`~lantian.monitoring.models.ImportBatch` and its values stored with ``source="upload"`` in one
 transaction. As for CNEMC files, a value already stored is never overwritten: re-importing the same
 file is a no-op and an overlapping file adds only what is new.
@@ -37,6 +37,7 @@ from typing import Final, Literal
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lantian import clock
 from lantian.db.bulk import insert_ignoring_conflicts
 from lantian.db.engine import transaction
 from lantian.errors import InputError
@@ -268,7 +269,7 @@ def read_hourly_file(
         raise InputError(
             f"{path.name}: 只接受 .csv 与 .xlsx 文件 / only .csv and .xlsx files are accepted"
         )
-    reader = _SheetReader(path, sheet_name, now or datetime.now(UTC))
+    reader = _SheetReader(path, sheet_name, now or clock.now())
     try:
         return reader.read(rows)
     finally:
@@ -867,7 +868,7 @@ def _on_the_hour(local: datetime) -> tuple[datetime | None, str]:
 def import_hourly_file(
     sessions: sessionmaker[Session],
     path: Path,
-    uploads_dir: Path,
+    data_dir: Path,
     sheet: str | None = None,
     now: datetime | None = None,
 ) -> HourlyImportResult:
@@ -898,12 +899,12 @@ def import_hourly_file(
             )
     if problems:
         rejected = SpreadsheetRejected(path, in_sheet_order(problems, content.header))
-        record_rejection(sessions, BATCH_KIND, path, checksum, uploads_dir, str(rejected))
+        record_rejection(sessions, BATCH_KIND, path, checksum, data_dir, str(rejected))
         raise rejected
 
-    kept = keep_upload(path, uploads_dir, BATCH_KIND, checksum)
+    kept = keep_upload(path, data_dir, checksum)
 
-    received_at = datetime.now(UTC)
+    received_at = clock.now()
     with transaction(sessions) as session:
         batch = open_batch(session, BATCH_KIND, path, checksum, kept)
         connection = session.connection()
@@ -929,7 +930,7 @@ def import_hourly_file(
         batch.status = "loaded"
         batch.rows_loaded = added
         batch.rows_skipped = len(rows) - added
-        batch.finished_at = datetime.now(UTC)
+        batch.finished_at = clock.now()
         batch.message = "\n".join(content.notes) or None
     return HourlyImportResult(
         path,

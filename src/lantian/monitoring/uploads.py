@@ -1,25 +1,17 @@
 """What every file import shares: the file's checksum, the earlier import of the same file, the
-kept original upload, and the :class:`ImportBatch` that records it."""
+kept original upload (in the file store, :mod:`lantian.files`), and the :class:`ImportBatch` that
+records it."""
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.errors import InputError
+from lantian.files import FileStore, StoredFile, sha256_of
 from lantian.monitoring.models import ImportBatch
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def identify_upload(
@@ -40,17 +32,16 @@ def identify_upload(
     return checksum, previous
 
 
-def keep_upload(path: Path, uploads_dir: Path, kind: str, checksum: str) -> Path:
-    """Copy the original upload under ``<uploads>/<kind>/`` (raw data is never lost)."""
-    kept = uploads_dir / kind / f"{checksum[:16]}-{path.name}"
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    if not kept.exists():
-        shutil.copyfile(path, kept)
+def keep_upload(path: Path, data_dir: Path, checksum: str) -> StoredFile:
+    """Keep the original upload in the data folder's file store (raw data is never lost)."""
+    kept = FileStore(data_dir).put_file(path)
+    if kept.sha256 != checksum:
+        raise InputError(f"{path}: 文件在导入时被改动 / the file changed while it was imported")
     return kept
 
 
 def _batch_of_file(
-    session: Session, kind: str, path: Path, checksum: str, kept: Path, status: str
+    session: Session, kind: str, path: Path, checksum: str, kept: StoredFile, status: str
 ) -> ImportBatch:
     """The one batch row of this file (made if new), pointing at the kept original."""
     batch = session.scalar(
@@ -60,13 +51,15 @@ def _batch_of_file(
         batch = ImportBatch(kind=kind, sha256=checksum)
         session.add(batch)
     batch.filename = path.name
-    batch.size_bytes = path.stat().st_size
-    batch.stored_path = str(kept)
+    batch.size_bytes = kept.size
+    batch.stored_path = kept.path
     batch.status = status
     return batch
 
 
-def open_batch(session: Session, kind: str, path: Path, checksum: str, kept: Path) -> ImportBatch:
+def open_batch(
+    session: Session, kind: str, path: Path, checksum: str, kept: StoredFile
+) -> ImportBatch:
     """The batch row of an import in progress (its id tags every value the import adds).
 
     A file refused before (its batch ``rejected``) that is now accepted — the registry gained the
@@ -82,12 +75,12 @@ def record_rejection(
     kind: str,
     path: Path,
     checksum: str,
-    uploads_dir: Path,
+    data_dir: Path,
     reason: str,
 ) -> ImportBatch:
     """Keep a refused upload and record why it was refused (status ``rejected``): the office can
     see what came in and why nothing of it was loaded, and the original is never lost."""
-    kept = keep_upload(path, uploads_dir, kind, checksum)
+    kept = keep_upload(path, data_dir, checksum)
     with sessions.begin() as session:
         batch = _batch_of_file(session, kind, path, checksum, kept, "rejected")
         batch.rows_loaded = 0

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
+from lantian import clock
 from lantian.auth import service as accounts
 from lantian.auth.cli import cli_actor
 from lantian.auth.permissions import Principal
@@ -117,9 +118,9 @@ def add(
             session,
             _principal(session, as_user),
             draft,
-            datetime.now(UTC),
+            clock.now(),
             evidence=_evidence(evidence),
-            evidence_dir=settings.ensure_data_dir() / "evidence",
+            data_dir=settings.ensure_data_dir(),
         )
         case_id = case.id
     console.print(f"[green]✓[/green] 案件 case {case_id} 已登记 recorded (交办 assigned)")
@@ -145,12 +146,12 @@ def step(
             _principal(session, as_user),
             case_id,
             event,
-            datetime.now(UTC),
+            clock.now(),
             note=note,
             unit_code=unit,
             deadline=parse_moment(deadline, "--deadline"),
             evidence=_evidence(evidence),
-            evidence_dir=settings.ensure_data_dir() / "evidence",
+            data_dir=settings.ensure_data_dir(),
         )
         zh, en = STATE_LABELS[CaseState(case.state)]
     console.print(f"[green]✓[/green] 案件 case {case_id}: {zh} {en}")
@@ -241,7 +242,7 @@ def escalate(
     listed_days: float = typer.Option(3.0, help="deadline that listing gives (days)"),
 ) -> None:
     """逾期标记与挂牌督办 / Flag overdue cases and list the late ones (run it from a scheduler)."""
-    moment = parse_moment(now, "--now") or datetime.now(UTC)
+    moment = parse_moment(now, "--now") or clock.now()
     policy = EscalationPolicy(
         escalate_after=timedelta(hours=escalate_after_hours),
         listed_deadline=timedelta(days=listed_days),
@@ -289,7 +290,7 @@ def propose(
     """建议问责 / Propose accountability for a case to the accountability group."""
     with transaction(_sessions()) as session:
         row = accountability.propose(
-            session, _principal(session, as_user), case_id, reasons, datetime.now(UTC),
+            session, _principal(session, as_user), case_id, reasons, clock.now(),
             target_unit=unit, target_person=person,
         )  # fmt: skip
         proposal_id = row.id
@@ -306,7 +307,7 @@ def review_proposal(
     """攻坚办审核问责建议 / The office approves (transfers) or declines a proposal."""
     with transaction(_sessions()) as session:
         row = accountability.review(
-            session, _principal(session, as_user), proposal_id, approve, datetime.now(UTC), note
+            session, _principal(session, as_user), proposal_id, approve, clock.now(), note
         )
         status = row.status
     console.print(f"[green]✓[/green] 问责建议 proposal {proposal_id}: {status}")
@@ -330,7 +331,7 @@ def decide(
     group = _plan().accountability_group
     with transaction(_sessions()) as session:
         row = accountability.decide(
-            session, _principal(session, as_user), proposal_id, decision, datetime.now(UTC),
+            session, _principal(session, as_user), proposal_id, decision, clock.now(),
             measure=None if measure == "none" else measure,
             decided_by=group.name if group else None,
         )  # fmt: skip
@@ -352,7 +353,7 @@ def _plan() -> InspectionSupportPlan:
 
 def _day(text: str | None, plan: InspectionSupportPlan) -> date:
     if text is None:
-        return local_date(datetime.now(UTC), plan.utc_offset_hours)
+        return local_date(clock.now(), plan.utc_offset_hours)
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -390,7 +391,7 @@ def add_shift(
         shift = duty.add_shift(
             session, _principal(session, as_user), plan, person=person,
             starts_at=_moment(start, "--start"), ends_at=_moment(end, "--end"),
-            now=datetime.now(UTC), group_code=group, phone=phone,
+            now=clock.now(), group_code=group, phone=phone,
         )  # fmt: skip
         shift_id = shift.id
     console.print(f"[green]✓[/green] 班次 shift {shift_id}")
@@ -404,7 +405,7 @@ def handover(
 ) -> None:
     """交接班 / Record a shift's handover note."""
     with transaction(_sessions()) as session:
-        duty.hand_over(session, _principal(session, as_user), shift_id, note, datetime.now(UTC))
+        duty.hand_over(session, _principal(session, as_user), shift_id, note, clock.now())
     console.print(f"[green]✓[/green] 班次 shift {shift_id} 已交接 handed over")
 
 
@@ -442,7 +443,7 @@ def report(
         _, late = duty.submit_report(
             session, _principal(session, as_user), plan, group_code=group,
             report_date=_day(day, plan), progress=progress, tomorrow=tomorrow,
-            now=datetime.now(UTC),
+            now=clock.now(),
         )  # fmt: skip
     console.print(
         "[yellow]已报送（迟报）submitted late[/yellow]"
@@ -460,7 +461,7 @@ def summary(
     plan = _plan()
     report_day = _day(day, plan)
     with _sessions()() as session:
-        assembled = duty.day_summary(session, plan, report_day, datetime.now(UTC))
+        assembled = duty.day_summary(session, plan, report_day, clock.now())
     console.print(assembled.as_text(plan.summary_to))
     if docx is not None:
         from lantian.supervision.documents import summary_document

@@ -110,7 +110,7 @@ def _principal_for(event: str, sample: _Sample) -> Principal:
 
 
 def load_sample_supervision(
-    sessions: sessionmaker[Session], plan_path: Path, evidence_dir: Path, now: datetime
+    sessions: sessionmaker[Session], plan_path: Path, data_dir: Path, now: datetime
 ) -> str:
     """Load the samples (once); returns a line for the demo's report."""
     with sessions() as session:
@@ -137,7 +137,7 @@ def load_sample_supervision(
                 ),
                 at,
                 evidence=[EvidenceFile("示例现场记录.txt", f"{SAMPLE}{sample.title}".encode())],
-                evidence_dir=evidence_dir,
+                data_dir=data_dir,
             )
             for index, event in enumerate(sample.steps, start=1):
                 service.take_step(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from lantian.auth import audit
 from lantian.auth.permissions import Principal
+from lantian.db.audited import acting_as
 from lantian.errors import InputError
 from lantian.supervision import roster
 from lantian.supervision.groups import InspectionSupportPlan
@@ -34,17 +35,6 @@ def _require_office(principal: Principal, what: str) -> str:
 def _aware(moment: datetime, name: str) -> None:
     if moment.tzinfo is None:
         raise InputError(f"{name} 必须带时区 / {name} needs a time zone")
-
-
-def _shift_fields(shift: DutyShift) -> dict[str, Any]:
-    return {
-        "group_code": shift.group_code,
-        "person": shift.person,
-        "phone": shift.phone,
-        "starts_at": shift.starts_at,
-        "ends_at": shift.ends_at,
-        "handover_note": shift.handover_note,
-    }
 
 
 def add_shift(
@@ -79,11 +69,8 @@ def add_shift(
         created_at=now,
         is_sample=is_sample,
     )
-    session.add(shift)
-    session.flush()
-    audit.record(
-        session, actor, "duty_shift.add", "duty_shift", shift.id, None, _shift_fields(shift)
-    )
+    with acting_as(session, actor):
+        session.add(shift)
     return shift
 
 
@@ -102,12 +89,9 @@ def hand_over(
         raise InputError("班次尚未开始，不能交班 / the shift has not begun: nothing to hand over")
     if shift.handover_note is not None:
         raise InputError("该班次已交接 / this shift was already handed over")
-    before = _shift_fields(shift)
-    shift.handover_note = note.strip()
-    shift.handed_over_at, shift.handed_over_by = now, actor
-    audit.record(
-        session, actor, "duty_shift.hand_over", "duty_shift", shift.id, before, _shift_fields(shift)
-    )
+    with acting_as(session, actor, action="duty_shift.hand_over"):
+        shift.handover_note = note.strip()
+        shift.handed_over_at, shift.handed_over_by = now, actor
     return shift
 
 

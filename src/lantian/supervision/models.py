@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lantian.db.audited import Audited
 from lantian.db.base import Base, CreatedAtMixin, UtcDateTime, utc_now
 
 _BIG_ID = BigInteger().with_variant(Integer, "sqlite")
@@ -176,10 +177,12 @@ class AccountabilityProposal(Base):
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class DutyShift(CreatedAtMixin, Base):
-    """One shift of the 24-hour duty (seed, second document, §二(一) and §三(一))."""
+class DutyShift(Audited, CreatedAtMixin, Base):
+    """One shift of the 24-hour duty (seed, second document, §二(一) and §三(一)); audited."""
 
     __tablename__ = "duty_shifts"
+    __audit_type__ = "duty_shift"
+    __audit_ignore__ = frozenset({"id", "created_at", "created_by"})
     __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
 
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)

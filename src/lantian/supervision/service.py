@@ -8,11 +8,7 @@ are audited too, under the actor ``system:<what>``, so that the timeline never h
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +23,7 @@ from sqlalchemy.orm import Session
 from lantian.auth import audit
 from lantian.auth.permissions import Principal, Resource
 from lantian.errors import InputError
+from lantian.files import FileStore
 from lantian.supervision import rules
 from lantian.supervision.models import (
     CASE_SOURCES,
@@ -188,40 +185,18 @@ def add_timeline_entry(
 # --- evidence --------------------------------------------------------------------------------
 
 
-def store_evidence_file(evidence_dir: Path, content: bytes) -> tuple[str, Path]:
-    """Keep ``content`` under ``<evidence_dir>/<sha[:2]>/<sha>``; an existing file is never touched.
-
-    Content addressing means a stored original can only ever be written once: a second copy of the
-    same bytes finds it already there, and different bytes go to a different name.
-    """
-    digest = hashlib.sha256(content).hexdigest()
-    target = evidence_dir / digest[:2] / digest
-    if target.exists():
-        return digest, target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        # Fails if another writer got there first: theirs is kept (same bytes, same name).
-        with contextlib.suppress(FileExistsError):
-            os.link(temporary, target)
-    finally:
-        os.unlink(temporary)
-    return digest, target
-
-
 def attach_evidence(
     session: Session,
     case: InspectionCase,
     files: Iterable[EvidenceFile],
-    evidence_dir: Path,
+    data_dir: Path,
     actor: str,
     at: datetime,
     event: CaseEvent | None = None,
 ) -> list[CaseEvidence]:
+    """Keep each file in the data folder's file store (:mod:`lantian.files`) and list it on the
+    case; the same bytes are stored once, and a stored original is never rewritten."""
+    store = FileStore(data_dir)
     added = []
     for item in files:
         name = Path(item.filename).name.strip() or "evidence"
@@ -232,14 +207,14 @@ def attach_evidence(
                 f"证据文件 {name} 超过 {MAX_EVIDENCE_BYTES // 2**20} MiB / the evidence file "
                 f"{name} exceeds {MAX_EVIDENCE_BYTES // 2**20} MiB"
             )
-        digest, stored = store_evidence_file(evidence_dir, item.content)
+        kept = store.put_bytes(item.content)
         row = CaseEvidence(
             case_id=case.id,
             event_id=event.id if event else None,
             filename=name[:255],
-            sha256=digest,
-            size_bytes=len(item.content),
-            stored_path=str(stored),
+            sha256=kept.sha256,
+            size_bytes=kept.size,
+            stored_path=kept.path,
             added_by=actor,
             added_at=at,
         )
@@ -259,7 +234,7 @@ def record_case(
     now: datetime,
     *,
     evidence: Sequence[EvidenceFile] = (),
-    evidence_dir: Path | None = None,
+    data_dir: Path | None = None,
 ) -> InspectionCase:
     """A person records a case (交办): an inspector taking it from the inspection team, or the office."""
     if not rules.may_create(principal):
@@ -273,9 +248,9 @@ def record_case(
     case = _new_case(session, draft, actor, now, dedup_key=None)
     created = _event(session, case, "created", None, actor, now, draft.description)
     if evidence:
-        if evidence_dir is None:
-            raise ValueError("evidence_dir is required to keep evidence files")
-        attach_evidence(session, case, evidence, evidence_dir, actor, now, created)
+        if data_dir is None:
+            raise ValueError("data_dir is required to keep evidence files")
+        attach_evidence(session, case, evidence, data_dir, actor, now, created)
     audit.record(
         session, actor, "inspection_case.create", "inspection_case", case.id, None, _snapshot(case)
     )
@@ -463,7 +438,7 @@ def take_step(
     unit_code: str | None = None,
     deadline: datetime | None = None,
     evidence: Sequence[EvidenceFile] = (),
-    evidence_dir: Path | None = None,
+    data_dir: Path | None = None,
 ) -> InspectionCase:
     """Take one step of the case's life, as ``principal``, recorded on the timeline and audited.
 
@@ -522,9 +497,9 @@ def take_step(
     changed = {k: v for k, v in after.items() if before[k] != v and k != "state"}
     row = _event(session, case, step.value, from_state, actor, now, note, changed or None)
     if evidence:
-        if evidence_dir is None:
-            raise ValueError("evidence_dir is required to keep evidence files")
-        attach_evidence(session, case, evidence, evidence_dir, actor, now, row)
+        if data_dir is None:
+            raise ValueError("data_dir is required to keep evidence files")
+        attach_evidence(session, case, evidence, data_dir, actor, now, row)
     audit.record(
         session,
         actor,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Annotated, Any
@@ -26,6 +25,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.orm import Session
 
+from lantian import clock
 from lantian.warnings.models import WarningDecisionRow, WarningNotificationRow
 
 
@@ -128,7 +128,7 @@ def deliver(
     body = payload(decision)
     for url in settings.webhook_urls:
         results.append(post_webhook(settings, url, body))
-    now = datetime.now(UTC)
+    now = clock.now()
     for result in results:
         session.add(
             WarningNotificationRow(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from typing import Any
 
@@ -20,6 +20,7 @@ from jinja2 import Environment, StrictUndefined
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lantian import clock
 from lantian.auth.audit import record
 from lantian.auth.permissions import Principal, can, resource
 from lantian.errors import InputError
@@ -115,7 +116,7 @@ def import_forecasts(
             issued_at=issue.issued_at,
             revision=stored[-1].revision + 1 if stored else 1,
             resolution="hour" if hours == {1} else "block" if hours == {24} else "mixed",
-            imported_at=now or datetime.now(UTC),
+            imported_at=now or clock.now(),
             imported_by=actor,
             file_name=file_name[:255],
             values=[
@@ -284,7 +285,7 @@ def decide(
     ``scope`` is the 6-digit code of the city (city-wide warning) or a 9-digit township code;
     ``areas`` the 9-digit codes covered. The transitions are checked against the episode in force.
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     effective_at = effective_at or now
     if action not in ACTIONS:
         raise InputError(f"未知操作 {action!r}（可用：{', '.join(ACTIONS)}）/ unknown action")

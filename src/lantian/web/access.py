@@ -7,12 +7,12 @@ requests. Pages that need an account redirect to the sign-in page; the public pa
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse
 
+from lantian import clock
 from lantian.auth.permissions import PUBLIC, Principal
 from lantian.auth.service import authenticate_token, principal_of_session
 from lantian.auth.sessions import (
@@ -78,7 +78,7 @@ def principal(request: Request) -> Principal:
     with request.app.state.sessions() as session:
         if scheme.lower() == "bearer":
             with session.begin():
-                found = authenticate_token(session, credentials.strip(), datetime.now(UTC))
+                found = authenticate_token(session, credentials.strip(), clock.now())
             if found is None:
                 raise InvalidToken()
         else:

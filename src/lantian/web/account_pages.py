@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from lantian import __version__
+from lantian import __version__, clock
 from lantian.auth import service as accounts
 from lantian.auth.sessions import COOKIE_NAME, cookie_attributes, verify_csrf
 from lantian.db.engine import transaction
@@ -77,7 +76,7 @@ def login_submit(
             403,
         )
     with transaction(request.app.state.sessions) as session:
-        result = accounts.authenticate(session, username, password, datetime.now(UTC))
+        result = accounts.authenticate(session, username, password, clock.now())
         token = (
             accounts.start_session(signer(request), result.user)
             if result.ok and result.user

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lantian import clock
 from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.campaign import rules, service
@@ -21,6 +22,7 @@ from lantian.campaign.excel import REVIEW_ZH, STATUS_ZH, export_workbook
 from lantian.campaign.models import REPORT_STATUSES, ProgressEvidence
 from lantian.db.engine import transaction
 from lantian.errors import InputError
+from lantian.files import StoredFileError
 from lantian.supervision import service as supervision_service
 from lantian.web.access import MACHINE_ROLES, check_csrf, require_account
 from lantian.web.i18n import language_of
@@ -39,7 +41,7 @@ STATUS_EN = {
 
 def _as_of(value: str | None) -> date:
     if not value:
-        return date.today()
+        return clock.today()
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -93,7 +95,7 @@ def plan_page(request: Request, who: Principal = Depends(require_account)) -> HT
         if context is None:
             return _no_plan(request)
         return _render(
-            request, "campaign_plan.html", {"plan": context, "as_of": date.today().isoformat()}
+            request, "campaign_plan.html", {"plan": context, "as_of": clock.today().isoformat()}
         )
 
 
@@ -300,7 +302,7 @@ def _form_context(
 
 
 def _default_month(context: service.PlanContext, months: list[date]) -> date:
-    today = date.today()
+    today = clock.today()
     past = [m for m in months if m <= rules.first_of_month(today)]
     return past[-1] if past else months[0]
 
@@ -405,11 +407,10 @@ def evidence_file(
         )
         if not readable:
             raise HTTPException(403, "无权查看 / outside your scope")
-        if not service.verify_evidence(settings.data_dir, evidence):
-            raise HTTPException(
-                409, "文件缺失或已被改动（校验和不符）/ the file is missing or altered (checksum)"
-            )
-        content = (settings.data_dir / evidence.stored_path).read_bytes()
+        try:
+            content = service.read_evidence(settings.data_dir, evidence)
+        except StoredFileError as refused:
+            raise HTTPException(409, str(refused)) from None
         name = evidence.filename
     return Response(
         content,
@@ -539,7 +540,7 @@ def accountability_page(
             "measures": MEASURES,
             "link_kinds": LINK_KINDS,
             "link_kind": link_kind or "",
-            "as_of": date.today().isoformat(),
+            "as_of": clock.today().isoformat(),
         },
     )
 
@@ -618,7 +619,7 @@ def _tile_day(context: service.PlanContext) -> date:
     """Today, or the campaign's last day once it is over (a finished plan is judged at its end)."""
     end = context.periods.get("campaign", {}).get("end")
     last = end if isinstance(end, date) else date.fromisoformat(str(end)) if end else None
-    today = date.today()
+    today = clock.today()
     return min(today, last) if last else today
 
 

@@ -16,10 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lantian import clock
 from lantian.auth.permissions import Principal
 from lantian.campaign import service as campaign_service
 from lantian.db.engine import transaction
 from lantian.errors import InputError
+from lantian.files import FileStore, StoredFileError
 from lantian.plan import Plan
 from lantian.supervision import accountability, duty, rules, service
 from lantian.supervision.groups import (
@@ -57,8 +59,8 @@ def _plan(request: Request) -> InspectionSupportPlan:
     return inspection_plan(current_plan(request))
 
 
-def _evidence_dir(request: Request) -> Path:
-    return Path(request.app.state.settings.ensure_data_dir()) / "evidence"
+def _data_dir(request: Request) -> Path:
+    return Path(request.app.state.settings.ensure_data_dir())
 
 
 def _cn(moment: datetime | None) -> str:
@@ -174,8 +176,8 @@ async def new_case_submit(
         files = await _files(evidence)
         with transaction(request.app.state.sessions) as session:
             case = service.record_case(
-                session, who, draft, datetime.now(UTC), evidence=files,
-                evidence_dir=_evidence_dir(request),
+                session, who, draft, clock.now(), evidence=files,
+                data_dir=_data_dir(request),
             )  # fmt: skip
             case_id = case.id
     except (InputError, ValueError) as error:
@@ -247,10 +249,10 @@ async def case_step(
         with transaction(request.app.state.sessions) as session:
             _readable_case(session, who, case_id)
             service.take_step(
-                session, who, case_id, event, datetime.now(UTC), note=note,
+                session, who, case_id, event, clock.now(), note=note,
                 unit_code=unit_code.strip() or None,
                 deadline=_local_moment(deadline, "期限 deadline"),
-                evidence=files, evidence_dir=_evidence_dir(request),
+                evidence=files, data_dir=_data_dir(request),
             )  # fmt: skip
     except rules.NotPermitted as error:
         raise HTTPException(403, str(error)) from None
@@ -277,7 +279,7 @@ def case_accountability(
     accountability records, linked to the case) or ``none`` (不予问责).
     """
     check_csrf(request, csrf)
-    now = datetime.now(UTC)
+    now = clock.now()
     try:
         with transaction(request.app.state.sessions) as session:
             _readable_case(session, who, case_id)
@@ -316,7 +318,10 @@ def evidence_file(
         row = session.get(CaseEvidence, evidence_id)
         if row is None or row.case_id != case_id:
             raise HTTPException(404, "证据不存在 / no such evidence")
-    data = Path(row.stored_path).read_bytes()
+        try:
+            data = FileStore(_data_dir(request)).read(row.stored_path, row.sha256)
+        except StoredFileError as refused:
+            raise HTTPException(409, str(refused)) from None
     disposition = f"attachment; filename*=UTF-8''{quote(row.filename)}"
     return Response(data, media_type="application/octet-stream",
                     headers={"Content-Disposition": disposition})  # fmt: skip
@@ -348,7 +353,7 @@ def _office_only(who: Principal) -> None:
 
 def _day(text: str | None, plan: InspectionSupportPlan) -> date:
     if not text:
-        return local_date(datetime.now(UTC), plan.utc_offset_hours)
+        return local_date(clock.now(), plan.utc_offset_hours)
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -365,7 +370,7 @@ def duty_page(
     shown = _day(day, plan)
     start = report_due(shown, time(0, 0), plan.utc_offset_hours)
     end = start + timedelta(days=1)
-    now = datetime.now(UTC)
+    now = clock.now()
     with request.app.state.sessions() as session:
         shifts = duty.shifts_between(session, start, end)
         gaps = duty.roster_gaps(session, start, end)
@@ -406,7 +411,7 @@ def duty_add(
             raise InputError("须填写开始和结束时间 / give the start and the end")
         with transaction(request.app.state.sessions) as session:
             duty.add_shift(session, who, plan, person=person, phone=phone, starts_at=start,
-                           ends_at=end, now=datetime.now(UTC))  # fmt: skip
+                           ends_at=end, now=clock.now())  # fmt: skip
     except rules.NotPermitted as error:
         raise HTTPException(403, str(error)) from None
     except InputError as error:
@@ -428,7 +433,7 @@ def duty_handover(
     target = f"/duty?day={quote(day)}" if day else "/duty"
     try:
         with transaction(request.app.state.sessions) as session:
-            duty.hand_over(session, who, shift_id, note, datetime.now(UTC))
+            duty.hand_over(session, who, shift_id, note, clock.now())
     except rules.NotPermitted as error:
         raise HTTPException(403, str(error)) from None
     except InputError as error:
@@ -446,7 +451,7 @@ def daily_page(
     plan = _plan(request)
     shown = _day(day, plan)
     with request.app.state.sessions() as session:
-        summary = duty.day_summary(session, plan, shown, datetime.now(UTC))
+        summary = duty.day_summary(session, plan, shown, clock.now())
     return _render(
         request,
         "daily_reports.html",
@@ -482,7 +487,7 @@ def daily_submit(
     try:
         with transaction(request.app.state.sessions) as session:
             duty.submit_report(session, who, plan, group_code=group_code, report_date=shown,
-                               progress=progress, tomorrow=tomorrow, now=datetime.now(UTC))  # fmt: skip
+                               progress=progress, tomorrow=tomorrow, now=clock.now())  # fmt: skip
     except rules.NotPermitted as error:
         raise HTTPException(403, str(error)) from None
     except InputError as error:
@@ -502,7 +507,7 @@ def summary_docx(
     plan = _plan(request)
     shown = _day(day, plan)
     with request.app.state.sessions() as session:
-        summary = duty.day_summary(session, plan, shown, datetime.now(UTC))
+        summary = duty.day_summary(session, plan, shown, clock.now())
     name = quote(f"日报汇总-{shown.isoformat()}.docx")
     return Response(summary_document(summary, plan), media_type=DOCX,
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})  # fmt: skip

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from lantian import clock
 from lantian.auth.permissions import Principal
 from lantian.campaign import service
 from lantian.web.access import require_api_account
@@ -75,7 +76,7 @@ def tasks(
 ) -> Page[TaskOut]:
     """The tasks the account may read, filtered like the task matrix."""
     who = _account(request)
-    day = as_of or date.today()
+    day = as_of or clock.today()
     with request.app.state.sessions() as session:
         context = _context(session)
         views = service.visible_views(context, service.task_views(session, context, day), who)
@@ -113,7 +114,7 @@ def targets(
     _account(request)
     with request.app.state.sessions() as session:
         context = _context(session)
-        progress = service.target_progress(session, context, as_of or date.today())
+        progress = service.target_progress(session, context, as_of or clock.today())
     items = [
         TargetOut(
             key=p.target.key,

@@ -1,0 +1,101 @@
+"""The one clock: what "now" and "today" mean for the business of lantian.
+
+Every wall-clock reading of the platform (a report's day, a case's deadline, an import's
+timestamp, an audit entry's time) comes from :func:`now` or :func:`today`, never from the host's
+``date.today()`` or ``datetime.now()``: the host may run in any time zone, while the campaign's day
+is the day in China (UTC+8, :data:`lantian.timeutil.CHINA_TZ`). Tests, and an "as of" setting,
+replace the clock with :func:`use` (a :class:`FrozenClock` or any object with a ``now()``).
+
+Timing of work (timeouts, durations) uses ``time.monotonic`` and is not the business of this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Protocol
+
+from lantian.timeutil import CHINA_TZ
+
+
+class Clock(Protocol):
+    """A source of the current instant (always timezone-aware)."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The host's real time, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FrozenClock:
+    """A clock that shows one instant until moved (tests; "as of" runs)."""
+
+    def __init__(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError(f"naive datetime {moment!r}: a frozen clock needs a time zone")
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, by: timedelta) -> None:
+        self.moment = self.moment + by
+
+
+SYSTEM = SystemClock()
+
+#: The clock in force for this context (thread, task); the system clock unless :func:`use` set one.
+_current: ContextVar[Clock] = ContextVar("lantian_clock", default=SYSTEM)
+#: A process-wide override, seen by every thread (web workers run requests in a thread pool,
+#: where a context variable set elsewhere is not visible).
+_process_override: list[Clock] = []
+
+
+def current() -> Clock:
+    """The clock in force."""
+    clock = _current.get()
+    if clock is SYSTEM and _process_override:
+        return _process_override[-1]
+    return clock
+
+
+def now(tz: tzinfo = UTC) -> datetime:
+    """The current instant, aware, in ``tz`` (UTC unless asked; :data:`CHINA_TZ` for China time)."""
+    moment = current().now()
+    if moment.tzinfo is None:
+        raise ValueError(f"the clock gave a naive datetime {moment!r}")
+    return moment.astimezone(tz)
+
+
+def now_china() -> datetime:
+    """The current instant in China time (UTC+8)."""
+    return now(CHINA_TZ)
+
+
+def today() -> date:
+    """Today's date in China (UTC+8), whatever the host's time zone."""
+    return now(CHINA_TZ).date()
+
+
+@contextmanager
+def use(clock: Clock, *, process_wide: bool = False) -> Iterator[Clock]:
+    """Make ``clock`` the one in force inside the ``with`` block.
+
+    ``process_wide`` also shows it to other threads (a web app under test serves requests in a
+    thread pool); by default only this context (thread or task) sees it.
+    """
+    token = _current.set(clock)
+    if process_wide:
+        _process_override.append(clock)
+    try:
+        yield clock
+    finally:
+        _current.reset(token)
+        if process_wide:
+            _process_override.remove(clock)
