@@ -325,7 +325,7 @@ def _read_row(
     spec = result.spec
     texts: dict[str, str] = {}
     data: dict[str, Any] = {}
-    bad = False
+    reported: set[str] = set()
     for field_name, index in positions.items():
         cell = cells[index] if index < len(cells) else None
         text = shown(cell).strip()
@@ -343,7 +343,7 @@ def _read_row(
                     f"应为 {'、'.join(column.choice_items())} 之一 / must be one of "
                     f"{', '.join(column.choices)}",
                 )
-                bad = True
+                reported.add(field_name)
                 continue
             data[field_name] = value
         elif _is_bool(spec.model, field_name):
@@ -354,7 +354,7 @@ def _read_row(
                 result.problem(
                     number, field_name, text, "应为 是/否 或 1/0 / must be yes/no or 1/0"
                 )
-                bad = True
+                reported.add(field_name)
         else:
             data[field_name] = text
     try:
@@ -363,13 +363,13 @@ def _read_row(
         for detail in error.errors(include_url=False):
             location = detail["loc"]
             field_name = str(location[0]) if location else ""
-            if bad and field_name in data and field_name not in texts:
-                continue
+            if field_name in reported:
+                continue  # already said why (the cell was not one of the choices)
             result.problem(
                 number, field_name, texts.get(field_name, ""), _reason(spec, field_name, detail)
             )
         return
-    if not bad:
+    if not reported:
         result.rows.append(Row(number, model, texts))
 
 
