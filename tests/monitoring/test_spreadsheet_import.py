@@ -521,7 +521,7 @@ def test_template_command_and_import_command(
 
         # Fill the template as a person would: the header stays, rows go below it.
         workbook = openpyxl.load_workbook(template)
-        assert workbook.sheetnames == ["数据 data", "说明 notes"]
+        assert workbook.sheetnames == ["数据 data", "说明 notes", "示例 example", "选项 lists"]
         sheet = workbook["数据 data"]
         for v in source[:50]:
             unit = "mg/m³" if v.cnemc_type == "CO" else "µg/m³"

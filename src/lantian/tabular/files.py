@@ -113,6 +113,10 @@ def open_sheet(
     compressed = suffix == ".gz"
     if compressed:
         suffix = suffixes[-2] if len(suffixes) > 1 else ""
+    if suffix not in XLSX_SUFFIXES | CSV_SUFFIXES | {".xls"}:
+        raise InputError(
+            f"{file}: 只接受 .csv 与 .xlsx 文件 / only .csv and .xlsx files are accepted"
+        )
     if suffix == ".xls" or head.startswith(_OLE_MAGIC):
         raise InputError(
             f"{file}: 旧版 Excel 97-2003 (.xls) 格式不受支持，请另存为 .xlsx / "
@@ -138,7 +142,7 @@ def open_sheet(
                 "is an Excel workbook (.xlsx); name it .xlsx, or save it from Excel as CSV"
             )
         return OpenedSheet(file, None, "csv", iter(csv_rows(decode_csv_bytes(raw, file))))
-    raise InputError(f"{file}: 只接受 .csv 与 .xlsx 文件 / only .csv and .xlsx files are accepted")
+    raise InputError(f"{file}: .gz 只用于 CSV 文件 / only CSV files may be gzip-compressed")
 
 
 def _check_size(file: str, size: int, max_bytes: int) -> None:
