@@ -11,6 +11,7 @@ from lantian.emissions.inventory_import import import_inventory, parse_inventory
 from lantian.emissions.models import Enterprise
 from lantian.emissions.targets import Pollutant
 from lantian.errors import InputError
+from lantian.tabular import Rejected
 
 HEADER = (
     "credit_code,name,area_code,industry,grade,output_value,line,process,fuel,"
@@ -36,13 +37,28 @@ def test_lines_grouped_by_enterprise() -> None:
 def test_every_problem_named() -> None:
     bad = GOOD.replace("410183101,carbon", "4101831,carbon").replace(",B,60,粉磨线", ",C,60,粉磨线")
     bad = bad.replace("0.3,0.2,0.2,0.05", "0.3,lots,0.2,-1")
-    with pytest.raises(InputError) as raised:
+    with pytest.raises(Rejected) as raised:
         parse_inventory(bad)
+    assert isinstance(raised.value, InputError)
     message = str(raised.value)
-    assert "4 problems, nothing was imported" in message
-    assert "row 3, column grade: 与第 2 行同一企业的值不一致 / differs from row 2" in message
-    assert "row 4, column area_code" in message and "row 4, column nox" in message
-    assert "row 4, column vocs: 应为非负数" in message
+    assert "4 problems found, nothing was imported" in message
+    found = [(p.row, p.column, p.value, p.reason) for p in raised.value.problems]
+    assert found == [
+        (
+            3,
+            "grade",
+            "C",
+            "与第 2 行同一企业的值不一致 / differs from row 2 of the same enterprise",
+        ),
+        (
+            4,
+            "area_code",
+            "4101831",
+            "应为 9 位统计区划代码 / must be the 9-digit NBS township code",
+        ),
+        (4, "nox", "lots", "应为数字 / not a number"),
+        (4, "vocs", "-1", "应为非负数 / must be ≥ 0"),
+    ]
     with pytest.raises(InputError, match="missing columns: line"):
         parse_inventory("credit_code,name,area_code,industry\n")
 

@@ -294,15 +294,11 @@ def import_inventory_command(
     path: Path = typer.Argument(..., exists=True, dir_okay=False),
     by: str | None = BY_OPTION,
 ) -> None:
-    """从 CSV 导入排放清单（每行一条生产线；出错则全部不导入）/ Import enterprises and lines."""
+    """从 CSV/Excel 导入排放清单（每行一条生产线；出错则全部不导入）/ Import enterprises and lines."""
     from lantian.emissions.inventory_import import import_inventory
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: 应为 UTF-8 编码 / must be UTF-8 encoded") from None
     with transaction(_sessions()) as session:
-        added = import_inventory(session, cli_actor(by), text)
+        added = import_inventory(session, cli_actor(by), path.read_bytes(), path.name)
     console.print(f"[green]✓[/green] +{added} 企业 enterprises")
 
 
