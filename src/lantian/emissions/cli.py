@@ -302,6 +302,18 @@ def import_inventory_command(
     console.print(f"[green]✓[/green] +{added} 企业 enterprises")
 
 
+@emissions_app.command("inventory-template")
+def inventory_template(
+    out: Path = typer.Option(..., "--out", help="FILE.xlsx or FILE.csv to write"),
+) -> None:
+    """生成排放清单导入模板 / Write the empty template of the inventory import."""
+    from lantian.emissions.inventory_import import INVENTORY_SPEC
+    from lantian.tabular import write_template
+
+    write_template(out, INVENTORY_SPEC)
+    console.print(f"[green]✓[/green] 模板已写入 template written: {out}")
+
+
 @emissions_app.command("totals")
 def totals(
     year: int = typer.Option(..., "--year", help="inventory year"),
