@@ -11,13 +11,12 @@ each problem, and nothing is imported.
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -34,6 +33,7 @@ from lantian.emissions.service import (
 from lantian.emissions.targets import LEVELS, POLLUTANTS, Level, Pollutant, ReductionTargets
 from lantian.emissions.uscc import problem as credit_code_problem
 from lantian.errors import InputError
+from lantian.tabular import Problem, Rejected, open_sheet, put, workbook_bytes
 
 SHEET = "应急减排项目清单"
 RATIO_SHEET = "减排比例核算"
@@ -174,7 +174,7 @@ def export_list(
                 ]
             )
         for index, value in enumerate(values, start=1):
-            cell = sheet.cell(HEADER_ROWS + number, index, value)
+            cell = put(sheet, HEADER_ROWS + number, index, value)
             cell.border = _BORDER
             # Full precision is stored (a re-import must give the same ratios); 4 decimals shown.
             if isinstance(value, float):
@@ -200,26 +200,10 @@ def export_list(
             ratios.append([shortfall.message()])
         if not check.shortfalls:
             ratios.append(["全部达标 / every target met"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 # ---------------------------------------------------------------- import
-
-
-@dataclass(frozen=True)
-class CellProblem:
-    row: int
-    column: int
-    column_name: str
-    why: str
-
-    def message(self) -> str:
-        letter = get_column_letter(self.column) if self.column else ""
-        where = f"第 {self.row} 行" + (f"，{letter} 列（{self.column_name}）" if letter else "")
-        english = f"row {self.row}" + (f", column {letter} ({self.column_name})" if letter else "")
-        return f"{where} / {english}: {self.why}"
 
 
 def _number(value: Any) -> float | None:
@@ -237,25 +221,24 @@ def parse_list(
     content: bytes,
     known: Mapping[str, Mapping[Pollutant, float]],
     max_problems: int = 200,
+    name: str = "清单.xlsx",
 ) -> list[MeasureInput]:
-    """Measures of a workbook in the government layout, or InputError listing every problem.
+    """Measures of a workbook in the government layout, or :class:`Rejected` listing every problem
+    (reading stops after ``max_problems``).
 
     ``known`` maps each inventory enterprise's credit code to its normal daily emissions: a
     reduction may not exceed what the enterprise emits.
     """
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InputError(f"无法读取 Excel 文件 / not a readable .xlsx workbook: {error}") from None
-    if SHEET not in workbook.sheetnames:
-        raise InputError(
-            f"工作簿中没有“{SHEET}”工作表 / the workbook has no sheet named {SHEET!r} "
-            "(export a list to get the layout)"
-        )
-    sheet = workbook[SHEET]
-    rows = list(sheet.iter_rows(values_only=True))
+    with open_sheet(content, name=name, sheet=SHEET) as opened:
+        rows = [cells for _, cells in opened.rows]
     names = column_names()
-    problems: list[CellProblem] = []
+    problems: list[Problem] = []
+
+    def problem(row: int, column: int, value: Any, why: str) -> None:
+        where = f"{get_column_letter(column + 1)} ({names[column]})"
+        text = "" if value is None else str(value)
+        problems.append(Problem(name, SHEET, row, where, text, why))
+
     header = list(rows[HEADER_ROWS - 1]) if len(rows) >= HEADER_ROWS else []
     # Row 3 holds the column names; merged info columns carry theirs in row 2.
     group = list(rows[1]) if len(rows) >= 2 else []
@@ -266,17 +249,15 @@ def parse_list(
             found = header[index] if index < len(header) else None
         short_expected = expected.split(" ", 1)[1] if index >= 10 else expected
         if (found or "") not in (expected, short_expected):
-            problems.append(
-                CellProblem(
-                    HEADER_ROWS if index >= len(INFO_COLUMNS) else 2,
-                    index + 1,
-                    expected,
-                    f"表头应为“{short_expected}”，实为“{found or ''}” / the header should read "
-                    f"{short_expected!r}, reads {found!r}",
-                )
+            problem(
+                HEADER_ROWS if index >= len(INFO_COLUMNS) else 2,
+                index,
+                found,
+                f"表头应为“{short_expected}”，实为“{found or ''}” / the header should read "
+                f"{short_expected!r}, reads {found!r}",
             )
     if problems:
-        raise InputError("\n".join(p.message() for p in problems))
+        raise Rejected(name, problems)
 
     measures: list[MeasureInput] = []
     seen: dict[str, int] = {}
@@ -285,8 +266,10 @@ def parse_list(
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells[: len(names)]):
             continue
 
-        def report(column: int, why: str, row_number: int = row_number) -> None:
-            problems.append(CellProblem(row_number, column + 1, names[column], why))
+        def report(
+            column: int, why: str, row_number: int = row_number, cells: list[Any] = cells
+        ) -> None:
+            problem(row_number, column, cells[column], why)
 
         code = str(cells[2] or "").strip()
         reason = credit_code_problem(code)
@@ -377,14 +360,7 @@ def parse_list(
         if len(problems) >= max_problems:
             break
     if problems:
-        shown = problems[:max_problems]
-        more = (
-            "" if len(problems) <= max_problems else f"\n…（仅列前 {max_problems} 个 / first only）"
-        )
-        raise InputError(
-            f"清单有 {len(shown)} 处错误，未导入任何数据 / {len(shown)} problems, nothing was "
-            "imported:\n" + "\n".join(p.message() for p in shown) + more
-        )
+        raise Rejected(name, problems)
     if not measures:
         raise InputError("清单中没有任何措施 / the workbook holds no measures")
     return measures

@@ -14,7 +14,9 @@ The public face (everything else is detail):
 * :func:`open_sheet` — the raw rows of one sheet, for files whose header is not a fixed set of
   columns (hourly data in the wide form); it applies the same size, format and safety checks.
 * :func:`write_template`, :func:`template_bytes`, :func:`write_export`, :func:`export_bytes` —
-  the template and exports of a spec (formula-like text written as text).
+  the template and exports of a spec (formula-like text written as text); :func:`put` and
+  :func:`workbook_bytes` for workbooks in a fixed layout of their own (the government reduction
+  list, the one-plan-per-factory sheet), so their text cells are never formulas either.
 """
 
 from lantian.tabular.files import (
@@ -32,6 +34,7 @@ from lantian.tabular.writing import (
     export_bytes,
     put,
     template_bytes,
+    workbook_bytes,
     write_export,
     write_table_xlsx,
     write_template,
@@ -58,6 +61,7 @@ __all__ = [
     "read_table",
     "spec_of",
     "template_bytes",
+    "workbook_bytes",
     "write_export",
     "write_table_xlsx",
     "write_template",

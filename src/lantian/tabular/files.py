@@ -124,10 +124,15 @@ def open_sheet(
         )
     if suffix in XLSX_SUFFIXES and not compressed:
         if not head.startswith(_ZIP_MAGIC):
+            hint = ""
+            if _looks_like_text(source):
+                hint = (
+                    "；内容是文本（像是 CSV），请在 Excel 中另存为 .xlsx，或改名为 .csv / it holds "
+                    "text (CSV?): save it as .xlsx from Excel, or name it .csv"
+                )
             raise InputError(
-                f"{file}: 文件名为 {suffix} 但内容不是 Excel 工作簿（像是 CSV 文本）/ the file is "
-                f"named {suffix} but is not an Excel workbook (it looks like CSV text); "
-                "open it in Excel and save it as .xlsx, or name it .csv"
+                f"{file}: 文件名为 {suffix} 但不是 Excel 工作簿 / named {suffix} but not a "
+                f"readable .xlsx workbook{hint}"
             )
         return _open_xlsx(source, file, sheet)
     if suffix in CSV_SUFFIXES:
@@ -143,6 +148,24 @@ def open_sheet(
             )
         return OpenedSheet(file, None, "csv", iter(csv_rows(decode_csv_bytes(raw, file))))
     raise InputError(f"{file}: .gz 只用于 CSV 文件 / only CSV files may be gzip-compressed")
+
+
+def _looks_like_text(source: Source) -> bool:
+    if isinstance(source, Path):
+        with source.open("rb") as handle:
+            head = handle.read(4096)
+    else:
+        head = source[:4096]
+    if b"\0" in head:
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            head.decode(encoding)
+        except UnicodeDecodeError as error:
+            if error.start < len(head) - 4:  # a character cut at the end of the sample is fine
+                continue
+        return True
+    return False
 
 
 def _check_size(file: str, size: int, max_bytes: int) -> None:

@@ -113,7 +113,7 @@ def export_bytes(
     assert sheet is not None
     sheet.title = sheet_title or spec.data_sheet
     write_table_xlsx(sheet, headers, rows, [column.width for column in spec.columns])
-    return _saved(workbook)
+    return workbook_bytes(workbook)
 
 
 def write_export(path: Path, spec: TableSpec[Any], rows: Iterable[Sequence[Value]]) -> None:
@@ -168,7 +168,7 @@ def template_bytes(spec: TableSpec[Any], suffix: str = ".xlsx") -> bytes:
     for cell in example[2]:
         cell.fill = PatternFill("solid", fgColor="FFF2CC")
     _drop_downs(workbook, data, spec)
-    return _saved(workbook)
+    return workbook_bytes(workbook)
 
 
 def _drop_downs(workbook: Workbook, data: Worksheet, spec: TableSpec[Any]) -> None:
@@ -206,7 +206,8 @@ def write_template(path: Path, spec: TableSpec[Any]) -> None:
     path.write_bytes(template_bytes(spec, path.suffix.lower()))
 
 
-def _saved(workbook: Workbook) -> bytes:
+def workbook_bytes(workbook: Workbook) -> bytes:
+    """The saved .xlsx bytes of a workbook (every export and template ends here)."""
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
