@@ -213,8 +213,10 @@ def parse_inventory(
 
     Raises :class:`~lantian.tabular.Rejected` listing every problem (nothing is returned then).
     """
-    raw = content.encode("utf-8") if isinstance(content, str) else content
-    read = read_table(raw, INVENTORY_SPEC, name=name)
+    if isinstance(content, str):
+        read = read_table(content.encode("utf-8"), INVENTORY_SPEC, name=name, kind="csv")
+    else:
+        read = read_table(content, INVENTORY_SPEC, name=name)
     found: dict[str, tuple[int, dict[str, str], EnterpriseInput]] = {}
     for row in read.rows:
         item = row.value

@@ -89,9 +89,13 @@ def open_sheet(
     *,
     name: str | None = None,
     sheet: str | None = None,
+    kind: Literal["csv", "xlsx"] | None = None,
     max_bytes: int = MAX_FILE_BYTES,
 ) -> OpenedSheet:
     """Open one sheet of a CSV or .xlsx file (its first sheet unless ``sheet`` names one).
+
+    The file name's suffix says which format, unless ``kind`` says it (text already known to be
+    CSV, an upload whose name says nothing).
 
     Raises :class:`~lantian.errors.InputError` for a file that is missing, too large, of another
     format than its name says, undecodable, or an unsafe archive.
@@ -113,6 +117,8 @@ def open_sheet(
     compressed = suffix == ".gz"
     if compressed:
         suffix = suffixes[-2] if len(suffixes) > 1 else ""
+    if kind is not None:
+        suffix = f".{kind}"
     if suffix not in XLSX_SUFFIXES | CSV_SUFFIXES | {".xls"}:
         raise InputError(
             f"{file}: 只接受 .csv 与 .xlsx 文件 / only .csv and .xlsx files are accepted"

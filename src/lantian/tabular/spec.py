@@ -52,6 +52,8 @@ class Column:
     note_zh: str = ""
     note_en: str = ""
     width: float = 16
+    in_header: bool = False
+    """The header must name the column even though its cells may be empty."""
     number_format: str | None = None
     """The template's number format for the column (e.g. ``yyyy-mm-dd hh:mm`` for date-times)."""
 
@@ -103,7 +105,12 @@ class TableSpec(Generic[M]):
                 raise TypeError(f"{self.model.__name__} has no field {column.field!r}")
 
     def required(self, column: Column) -> bool:
+        """Whether every row must fill the column."""
         return self.model.model_fields[column.field].is_required()
+
+    def in_header(self, column: Column) -> bool:
+        """Whether the header must name the column."""
+        return column.in_header or self.required(column)
 
     def column(self, field_name: str) -> Column:
         return next(c for c in self.columns if c.field == field_name)
@@ -182,6 +189,7 @@ def read_table(
     *,
     name: str | None = None,
     sheet: str | None = None,
+    kind: Literal["csv", "xlsx"] | None = None,
 ) -> TableRead[M]:
     """Read every row of a CSV or .xlsx file into the spec's row model; collect every problem.
 
@@ -191,7 +199,7 @@ def read_table(
     the header row and no data row is read. Blank rows are skipped.
     """
     table_spec = spec if isinstance(spec, TableSpec) else spec_of(spec)
-    with open_sheet(source, name=name, sheet=sheet) as opened:
+    with open_sheet(source, name=name, sheet=sheet, kind=kind) as opened:
         result: TableRead[M] = TableRead(opened.file, opened.sheet, table_spec)
         positions = _find_header(opened.rows, result)
         if positions is None:
@@ -209,6 +217,7 @@ def read_rows(
     *,
     name: str | None = None,
     sheet: str | None = None,
+    kind: Literal["csv", "xlsx"] | None = None,
 ) -> tuple[list[M], list[Problem]]:
     """The rows of a file as models and the problems found: ``(rows, problems)``.
 
@@ -216,7 +225,7 @@ def read_rows(
     header: ``rows, problems = read_rows(path, AreaRow)``; if ``problems`` is not empty, write
     nothing and report them all (or call ``raise Rejected(path.name, problems)``).
     """
-    read = read_table(source, spec, name=name, sheet=sheet)
+    read = read_table(source, spec, name=name, sheet=sheet, kind=kind)
     return read.values, list(read.ordered_problems())
 
 
@@ -225,7 +234,7 @@ def read_rows(
 
 def _find_header(rows: Any, result: TableRead[Any]) -> dict[str, int] | None:
     spec = result.spec
-    required = [c for c in spec.columns if spec.required(c)]
+    required = [c for c in spec.columns if spec.in_header(c)]
     seen = 0
     first: tuple[int, list[str]] | None = None
     for number, cells in rows:
@@ -405,7 +414,7 @@ def _reason(spec: TableSpec[Any], field_name: str, detail: Any) -> str:
     if kind in {"float_parsing", "float_type", "decimal_parsing", "finite_number"}:
         return "应为数字 / not a number"
     if kind in {"int_parsing", "int_type", "int_from_float"}:
-        return "应为整数 / not a whole number"
+        return "应为整数 / not an integer"
     if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
         low, high = _bounds(spec.model, field_name)
         if low is not None and high is not None:
