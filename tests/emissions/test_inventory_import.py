@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import openpyxl
 import pytest
 from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
 
+from lantian.cli import app
 from lantian.db.engine import session_factory, transaction
 from lantian.emissions import service
 from lantian.emissions.inventory_import import import_inventory, parse_inventory
@@ -79,3 +84,28 @@ def test_import_is_all_or_nothing(db_engine: Engine) -> None:
         import_inventory(session, "zhangsan", again)
     with sessions() as session:
         assert session.scalar(select(func.count(Enterprise.id))) == 2
+
+
+def test_the_template_fills_and_imports_back(tmp_path: Path) -> None:
+    template = tmp_path / "清单模板.xlsx"
+    result = CliRunner().invoke(app, ["emissions", "inventory-template", "--out", str(template)])
+    assert result.exit_code == 0, result.output
+    workbook = openpyxl.load_workbook(template)
+    data = workbook["数据 data"]
+    headers = [cell.value for cell in data[1]]
+    assert headers[:2] == ["统一社会信用代码 credit_code", "企业名称 name"]
+    lists = {str(v.sqref).split(":")[0][:-1] for v in data.data_validations.dataValidation}
+    assert {headers.index(h) for h in ("绩效等级 grade", "保民生任务 livelihood_duty")} <= {
+        openpyxl.utils.column_index_from_string(letter) - 1 for letter in lists
+    }
+    data.append([cell.value for cell in workbook["示例 example"][2]])
+    filled = tmp_path / "filled.xlsx"
+    workbook.save(filled)
+    (cement,) = parse_inventory(filled.read_bytes(), name=filled.name)
+    assert (cement.credit_code, cement.grade, cement.lines[0].name) == (
+        "91350100M000100Y43",
+        "B",
+        "熟料线",
+    )
+    assert cement.lines[0].sources["so2"] == "cems"
+    assert cement.duties[0].duty == "heating" and cement.duties[0].max_load == pytest.approx(0.6)

@@ -18,11 +18,13 @@ from lantian.tabular import (
     Column,
     Rejected,
     TableSpec,
+    append_row,
     export_bytes,
     open_sheet,
     read_rows,
     read_table,
     template_bytes,
+    workbook_bytes,
     write_template,
 )
 
@@ -254,6 +256,16 @@ def test_exports_write_formula_like_text_as_text(tmp_path: Path) -> None:
     assert records[1][4] == "-34.5"  # a negative number stays a number
     with pytest.raises(InputError, match=r"an export is \.xlsx or \.csv"):
         export_bytes(SPEC, rows, ".ods")
+
+    # Workbooks in a layout of their own append rows the same safe way.
+    book = openpyxl.Workbook()
+    own = book.active
+    assert own is not None
+    append_row(own, ["标题"])
+    append_row(own, ["=1+1", 3, "-x"])
+    again = openpyxl.load_workbook(io.BytesIO(workbook_bytes(book))).active
+    assert again is not None
+    assert [(c.value, c.data_type) for c in again[2]] == [("=1+1", "s"), (3, "n"), ("-x", "s")]
 
 
 def _workbook_bytes() -> bytes:

@@ -14,8 +14,8 @@ The public face (everything else is detail):
 * :func:`open_sheet` — the raw rows of one sheet, for files whose header is not a fixed set of
   columns (hourly data in the wide form); it applies the same size, format and safety checks.
 * :func:`write_template`, :func:`template_bytes`, :func:`write_export`, :func:`export_bytes` —
-  the template and exports of a spec (formula-like text written as text); :func:`put` and
-  :func:`workbook_bytes` for workbooks in a fixed layout of their own (the government reduction
+  the template and exports of a spec (formula-like text written as text); :func:`put`, :func:`append_row`
+  and :func:`workbook_bytes` for workbooks in a fixed layout of their own (the government reduction
   list, the one-plan-per-factory sheet), so their text cells are never formulas either.
 """
 
@@ -30,6 +30,7 @@ from lantian.tabular.files import (
 from lantian.tabular.problems import Problem, Rejected, in_sheet_order
 from lantian.tabular.spec import Column, Row, TableRead, TableSpec, read_rows, read_table, spec_of
 from lantian.tabular.writing import (
+    append_row,
     csv_safe,
     export_bytes,
     put,
@@ -51,6 +52,7 @@ __all__ = [
     "Source",
     "TableRead",
     "TableSpec",
+    "append_row",
     "csv_safe",
     "decode_csv_bytes",
     "export_bytes",

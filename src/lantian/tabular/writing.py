@@ -77,6 +77,15 @@ def put(sheet: Worksheet, row: int, column: int, value: Value) -> XlsxCell:
     return cell
 
 
+def append_row(sheet: Worksheet, values: Sequence[Value]) -> None:
+    """``sheet.append`` for exports: text cells stay text (``=…`` is not run as a formula)."""
+    sheet.append(list(values))
+    row = sheet.max_row
+    for index, value in enumerate(values, start=1):
+        if isinstance(value, str):
+            sheet.cell(row, index).data_type = "s"
+
+
 def write_table_xlsx(
     sheet: Worksheet,
     headers: Sequence[str],
