@@ -337,3 +337,36 @@ def test_a_file_of_another_format_than_its_name_is_refused(tmp_path: Path) -> No
         read_rows(undecodable, SPEC)
     with pytest.raises(InputError, match=r"big\.csv: .*the file is too large"):
         open_sheet(csv_file.read_bytes(), name="big.csv", max_bytes=10)
+
+
+class UnitRow(BaseModel):
+    """A plan-style row model with no hand-written spec: names from the fields, titles in Chinese."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(title="单位代码")
+    name: str = Field(title="单位名称")
+    aliases: list[str] = Field(default_factory=list, title="别名")
+
+
+def test_a_model_alone_is_a_spec(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "units.csv",
+        ["code", "单位名称", "aliases"],
+        [["U01", "市生态环境局", "环保局 | 生态环境局"], ["U02", "市住建局", ""]],
+        "utf-8",
+    )
+    rows, problems = read_rows(path, UnitRow)
+    assert problems == []
+    assert rows == [
+        UnitRow(code="U01", name="市生态环境局", aliases=["环保局", "生态环境局"]),
+        UnitRow(code="U02", name="市住建局"),
+    ]
+    # A model that forbids unknown keys refuses an unknown column: a typo names file and column.
+    typo = write_csv(
+        tmp_path / "typo.csv", ["code", "name", "alias_list"], [["U01", "x", ""]], "utf-8"
+    )
+    _, problems = read_rows(typo, UnitRow)
+    assert [(p.file, p.row, p.column, p.reason.split(" / ")[0]) for p in problems] == [
+        ("typo.csv", 1, "alias_list", "未知列")
+    ]

@@ -49,12 +49,9 @@ class RegistryEntry(BaseModel):
     pollutants: list[str] = Field(default_factory=lambda: list(POLLUTANTS))
     reporting_interval_s: int = Field(default=3600, gt=0)
 
-    @field_validator("pollutants", mode="before")
+    @field_validator("pollutants")
     @classmethod
-    def _pollutants(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        names = value.split()
+    def _pollutants(cls, names: list[str]) -> list[str]:
         unknown = [name for name in names if name not in POLLUTANTS]
         if unknown:
             raise ValueError(

@@ -54,6 +54,8 @@ class Column:
     width: float = 16
     in_header: bool = False
     """The header must name the column even though its cells may be empty."""
+    separator: str | None = None
+    """For a list field: what separates the items in the cell (``|``; ``None`` splits on spaces)."""
     number_format: str | None = None
     """The template's number format for the column (e.g. ``yyyy-mm-dd hh:mm`` for date-times)."""
 
@@ -120,11 +122,13 @@ class TableSpec(Generic[M]):
         return [column.header for column in self.columns]
 
 
-def spec_of(model: type[M], **options: Any) -> TableSpec[M]:
+def spec_of(model: type[M], *, list_separator: str | None = "|", **options: Any) -> TableSpec[M]:
     """A spec from a row model alone: English header = field name (or alias), Chinese = title.
 
     For a model without a hand-written spec (the plan's small CSV files): ``Field(title="名称")``
-    gives the Chinese header, ``Field(examples=[...])`` the template's example.
+    gives the Chinese header, ``Field(examples=[...])`` the template's example. A list field's
+    cell holds its items separated by ``list_separator``. A model that forbids extra keys
+    (``extra="forbid"``) also refuses a column it does not know (a typo in the header).
     """
     columns = []
     for name, info in model.model_fields.items():
@@ -136,8 +140,11 @@ def spec_of(model: type[M], **options: Any) -> TableSpec[M]:
                 zh=info.title or english,
                 example=str(info.examples[0]) if info.examples else "",
                 note_en=info.description or "",
+                separator=list_separator if _is_list(model, name) else None,
             )
         )
+    if model.model_config.get("extra") == "forbid":
+        options.setdefault("unknown_columns", "refuse")
     return TableSpec(model, tuple(columns), **options)
 
 
@@ -355,6 +362,9 @@ def _read_row(
                 reported.add(field_name)
                 continue
             data[field_name] = value
+        elif _is_list(spec.model, field_name):
+            parts = text.split(column.separator) if column.separator else text.split()
+            data[field_name] = [part.strip() for part in parts if part.strip()]
         elif _is_bool(spec.model, field_name):
             word = unicodedata.normalize("NFKC", text).casefold()
             if word in TRUE_WORDS or word in FALSE_WORDS:
@@ -380,6 +390,12 @@ def _read_row(
         return
     if not reported:
         result.rows.append(Row(number, model, texts))
+
+
+def _is_list(model: type[BaseModel], field_name: str) -> bool:
+    annotation = model.model_fields[field_name].annotation
+    candidates = get_args(annotation) if get_origin(annotation) in (Union, types.UnionType) else ()
+    return any(get_origin(a) in (list, tuple, set) for a in (annotation, *candidates))
 
 
 def _is_bool(model: type[BaseModel], field_name: str) -> bool:
