@@ -245,7 +245,7 @@ def import_list(
     with transaction(_sessions()) as session:
         stored = excel.import_list(
             session, cli_actor(by), path.read_bytes(), name=name or path.stem,
-            plan=targets.plan, inventory_year=year,
+            plan=targets.plan, inventory_year=year, file_name=path.name,
         )  # fmt: skip
         list_id = stored.id
     console.print(f"[green]✓[/green] 已导入为草稿清单 / imported as draft list {list_id}")
