@@ -11,9 +11,10 @@ Headers may be Chinese or English (``站点编码 station`` works too), in any o
 (UTC+8) of the hourly mean; ``24:00`` is 00:00 of the next day. Units are lantian's: µg/m³, CO in
 mg/m³; a value in the other mass unit is converted exactly (×1000 or ÷1000, in decimal).
 
-Validation is complete before anything is written: every bad cell is reported as a
-:class:`RowProblem` (file, sheet, row, column, value, reason) and the file is refused as a whole with
-:class:`SpreadsheetRejected`. An accepted file is kept under ``<uploads>/spreadsheet/``, recorded as an
+Files are opened, checked and their problems reported by :mod:`lantian.tabular`; this module
+reads the header (long or wide form) and the cells. Validation is complete before anything is
+written: every bad cell is reported as a :class:`~lantian.tabular.Problem` (file, sheet, row,
+column, value, reason) and the file is refused as a whole with :class:`SpreadsheetRejected`. An accepted file is kept under ``<uploads>/spreadsheet/``, recorded as an
 :class:`~lantian.monitoring.models.ImportBatch` and its values stored with ``source="upload"`` in one
 transaction. As for CNEMC files, a value already stored is never overwritten: re-importing the same
 file is a no-op and an overlapping file adds only what is new.
@@ -156,10 +157,6 @@ _TIME_PATTERN: Final = re.compile(
 )
 
 
-RowProblem = Problem
-"""One bad cell of an hourly file (the tabular import's problem)."""
-
-
 class SpreadsheetRejected(Rejected):
     """A file refused as a whole; ``problems`` lists every bad cell, nothing was written."""
 
@@ -193,7 +190,7 @@ class HourlyFile:
     values: tuple[HourlyValue, ...]
     station_rows: tuple[tuple[int, str], ...]
     """(row, station code) of every data row that names a station, even one with other problems."""
-    problems: tuple[RowProblem, ...]
+    problems: tuple[Problem, ...]
     notes: tuple[str, ...]
 
 
@@ -244,7 +241,7 @@ class _SheetReader:
         self.path = path
         self.sheet = sheet
         self.latest_allowed = now + CLOCK_TOLERANCE
-        self.problems: list[RowProblem] = []
+        self.problems: list[Problem] = []
         self.notes: list[str] = []
 
     def problem(self, row: int, column: str, cell: Cell, reason: str) -> None:
@@ -721,7 +718,7 @@ def import_hourly_file(
     for number, code in content.station_rows:
         if code not in station_ids:
             problems.append(
-                RowProblem(
+                Problem(
                     path.name,
                     content.sheet,
                     number,
