@@ -33,7 +33,11 @@ def test_sample_optimise_check_export_import_sheet(tmp_path: Path) -> None:
     book.save(broken)
     refused = run(["emissions", "import", str(broken), "--year", "2016"], tmp_path)
     assert refused.returncode == 1
-    assert "row 4, column C" in refused.stderr and "nothing was imported" in refused.stderr
+    assert (
+        "broken.xlsx [应急减排项目清单] 第4行 row 4 列 column C (统一社会信用代码)"
+        in refused.stderr
+    )
+    assert "nothing was imported" in refused.stderr
 
     database = tmp_path / "lantian.sqlite3"
     with sqlite3.connect(database) as connection:

@@ -18,6 +18,7 @@ from lantian.emissions.sheets import build_sheet, sheet_docx, sheet_xlsx
 from lantian.emissions.targets import Level, Pollutant, load_targets
 from lantian.errors import InputError
 from lantian.plan import DEFAULT_PLAN_DIR
+from lantian.tabular import Rejected
 
 PLAN = DEFAULT_PLAN_DIR
 SO2, NOX, PM, VOCS = tuple(Pollutant)
@@ -75,19 +76,22 @@ def test_every_problem_named_by_row_column_and_reason() -> None:
     )
     # Row 4: yellow SO2 (column U) above the plant's 2 t/d; row 5 repeats the enterprise.
     content = _edit(good, U4=3.5)
-    with pytest.raises(InputError) as raised:
+    with pytest.raises(Rejected) as raised:
         excel.parse_list(content, DAILY)
     message = str(raised.value)
     assert "nothing was imported" in message
-    assert "第 4 行，U 列（黄色预警（Ⅲ级） SO₂ 减排量 (t/d)）" in message
-    assert "exceeds the enterprise's daily emission" in message
+    assert "第4行 row 4 列 column U (黄色预警（Ⅲ级） SO₂ 减排量 (t/d)) '3.5'" in message
+    found = {(p.row, p.column): p.reason for p in raised.value.problems}
+    assert all(p.sheet == excel.SHEET for p in raised.value.problems)
     assert (
-        "row 5, column C (统一社会信用代码): 与第 4 行重复 / the same enterprise as row 4"
-        in message
+        "exceeds the enterprise's daily emission"
+        in found[4, "U (黄色预警（Ⅲ级） SO₂ 减排量 (t/d))"]
     )
+    assert found[5, "C (统一社会信用代码)"] == "与第 4 行重复 / the same enterprise as row 4"
     # Orange left empty between yellow and red: measures are cumulative.
-    assert "row 4, column Y (橙色预警（Ⅱ级） 措施类型): 低一级已有措施" in message
-    assert "the level below has a measure: measures are cumulative" in message
+    cumulative = found[4, "Y (橙色预警（Ⅱ级） 措施类型)"]
+    assert cumulative.startswith("低一级已有措施")
+    assert "the level below has a measure: measures are cumulative" in cumulative
 
 
 @pytest.mark.parametrize(
@@ -116,9 +120,13 @@ def test_single_cell_problems(cells, expected) -> None:
         ]
     )
     where, why = expected.split(": ", 1)
-    with pytest.raises(InputError) as raised:
+    row = 3 if where.startswith("row 3, ") else 4
+    column = where.removeprefix("row 3, ").removeprefix("column ")
+    with pytest.raises(Rejected) as raised:
         excel.parse_list(_edit(good, **cells), DAILY)
-    assert f"{where}: " in str(raised.value) and why in str(raised.value)
+    assert any(
+        (p.row, p.column) == (row, column) and why in p.reason for p in raised.value.problems
+    ), raised.value.problems
 
 
 def test_unknown_enterprise_and_not_a_workbook() -> None:
@@ -176,3 +184,11 @@ def test_round_trip_through_the_database(sessions) -> None:
     workbook = load_workbook(io.BytesIO(sheet_xlsx(sheet)))
     values = [c for row in workbook.active.iter_rows(values_only=True) for c in row if c]
     assert measure.enterprise.name in values and "预警级别" in values
+
+
+def test_text_that_looks_like_a_formula_is_exported_as_text() -> None:
+    row = excel.ExportRow("=cmd|' /C calc'!A0", CODE, "410183100", "@SUM(1)", "B", DAILY[CODE], {})
+    sheet = load_workbook(io.BytesIO(_workbook([row])))[excel.SHEET]
+    assert (sheet["B4"].value, sheet["B4"].data_type) == ("=cmd|' /C calc'!A0", "s")
+    assert (sheet["E4"].value, sheet["E4"].data_type) == ("@SUM(1)", "s")
+    assert sheet["G4"].data_type == "n"  # numbers stay numbers

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import openpyxl
 import pytest
 from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
 
+from lantian.cli import app
 from lantian.db.engine import session_factory, transaction
 from lantian.emissions import service
 from lantian.emissions.inventory_import import import_inventory, parse_inventory
 from lantian.emissions.models import Enterprise
 from lantian.emissions.targets import Pollutant
 from lantian.errors import InputError
+from lantian.tabular import Rejected
 
 HEADER = (
     "credit_code,name,area_code,industry,grade,output_value,line,process,fuel,"
@@ -36,13 +42,28 @@ def test_lines_grouped_by_enterprise() -> None:
 def test_every_problem_named() -> None:
     bad = GOOD.replace("410183101,carbon", "4101831,carbon").replace(",B,60,粉磨线", ",C,60,粉磨线")
     bad = bad.replace("0.3,0.2,0.2,0.05", "0.3,lots,0.2,-1")
-    with pytest.raises(InputError) as raised:
+    with pytest.raises(Rejected) as raised:
         parse_inventory(bad)
+    assert isinstance(raised.value, InputError)
     message = str(raised.value)
-    assert "4 problems, nothing was imported" in message
-    assert "row 3, column grade: 与第 2 行同一企业的值不一致 / differs from row 2" in message
-    assert "row 4, column area_code" in message and "row 4, column nox" in message
-    assert "row 4, column vocs: 应为非负数" in message
+    assert "4 problems found, nothing was imported" in message
+    found = [(p.row, p.column, p.value, p.reason) for p in raised.value.problems]
+    assert found == [
+        (
+            3,
+            "grade",
+            "C",
+            "与第 2 行同一企业的值不一致 / differs from row 2 of the same enterprise",
+        ),
+        (
+            4,
+            "area_code",
+            "4101831",
+            "应为 9 位统计区划代码 / must be the 9-digit NBS township code",
+        ),
+        (4, "nox", "lots", "应为数字 / not a number"),
+        (4, "vocs", "-1", "应为非负数 / must be ≥ 0"),
+    ]
     with pytest.raises(InputError, match="missing columns: line"):
         parse_inventory("credit_code,name,area_code,industry\n")
 
@@ -63,3 +84,28 @@ def test_import_is_all_or_nothing(db_engine: Engine) -> None:
         import_inventory(session, "zhangsan", again)
     with sessions() as session:
         assert session.scalar(select(func.count(Enterprise.id))) == 2
+
+
+def test_the_template_fills_and_imports_back(tmp_path: Path) -> None:
+    template = tmp_path / "清单模板.xlsx"
+    result = CliRunner().invoke(app, ["emissions", "inventory-template", "--out", str(template)])
+    assert result.exit_code == 0, result.output
+    workbook = openpyxl.load_workbook(template)
+    data = workbook["数据 data"]
+    headers = [cell.value for cell in data[1]]
+    assert headers[:2] == ["统一社会信用代码 credit_code", "企业名称 name"]
+    lists = {str(v.sqref).split(":")[0][:-1] for v in data.data_validations.dataValidation}
+    assert {headers.index(h) for h in ("绩效等级 grade", "保民生任务 livelihood_duty")} <= {
+        openpyxl.utils.column_index_from_string(letter) - 1 for letter in lists
+    }
+    data.append([cell.value for cell in workbook["示例 example"][2]])
+    filled = tmp_path / "filled.xlsx"
+    workbook.save(filled)
+    (cement,) = parse_inventory(filled.read_bytes(), name=filled.name)
+    assert (cement.credit_code, cement.grade, cement.lines[0].name) == (
+        "91350100M000100Y43",
+        "B",
+        "熟料线",
+    )
+    assert cement.lines[0].sources["so2"] == "cems"
+    assert cement.duties[0].duty == "heating" and cement.duties[0].max_load == pytest.approx(0.6)

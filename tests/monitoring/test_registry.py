@@ -42,16 +42,22 @@ def test_bad_registry_lists_every_problem(tmp_path: Path) -> None:
     )
     with pytest.raises(RegistryError) as caught:
         read_station_registry(bad)
-    problems = caught.value.problems
-    assert any(p.startswith("line 3, name:") for p in problems)
-    assert any(p.startswith("line 3, tier:") for p in problems)
-    assert any(p.startswith("line 3, longitude:") and "not a number" in p for p in problems)
-    assert any(p.startswith("line 3, latitude:") and "outside" in p for p in problems)
-    assert any(p.startswith("line 3, status:") for p in problems)
-    assert any(p.startswith("line 3, pollutants:") and "nox" in p for p in problems)
-    assert any(p.startswith("line 3, reporting_interval_s:") for p in problems)
-    assert any(p.startswith("line 4, code:") and "duplicate" in p for p in problems)
-    assert "nothing loaded" in str(caught.value)
+    problems = {(p.row, p.column): p.reason for p in caught.value.problems}
+    assert sorted(problems) == [
+        (3, "latitude"),
+        (3, "longitude"),
+        (3, "name"),
+        (3, "pollutants"),
+        (3, "reporting_interval_s"),
+        (3, "status"),
+        (3, "tier"),
+        (4, "code"),
+    ]
+    assert "not a number" in problems[3, "longitude"]
+    assert "outside" in problems[3, "latitude"]
+    assert "nox" in problems[3, "pollutants"]
+    assert "duplicate" in problems[4, "code"]
+    assert "nothing was imported" in str(caught.value)
 
 
 def test_registry_loads_idempotently_and_demo_checks_it(db_engine: Engine, tmp_path: Path) -> None:

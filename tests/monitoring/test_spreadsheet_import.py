@@ -523,7 +523,7 @@ def test_template_command_and_import_command(
 
         # Fill the template as a person would: the header stays, rows go below it.
         workbook = openpyxl.load_workbook(template)
-        assert workbook.sheetnames == ["数据 data", "说明 notes"]
+        assert workbook.sheetnames == ["数据 data", "说明 notes", "示例 example", "选项 lists"]
         sheet = workbook["数据 data"]
         for v in source[:50]:
             unit = "mg/m³" if v.cnemc_type == "CO" else "µg/m³"
@@ -553,3 +553,42 @@ def test_template_command_and_import_command(
 def test_template_refuses_other_formats(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"the template is \.xlsx or \.csv"):
         write_template(tmp_path / "t.ods")
+
+
+def test_the_templates_example_and_drop_downs_fit_the_reader(tmp_path: Path) -> None:
+    template = tmp_path / "t.xlsx"
+    write_template(template)
+    (example,) = read_hourly_file(template, sheet="示例 example").values
+    assert (example.station, example.pollutant, example.value, example.flag) == (
+        "1316A",
+        "pm2_5",
+        35.0,
+        "N",
+    )
+    assert example.period_end == datetime(2019, 1, 4, 8, tzinfo=UTC)  # 16:00 China time
+    # Every item of every drop-down list is a value the reader understands.
+    workbook = openpyxl.load_workbook(template)
+    lists = workbook["选项 lists"]
+    data = workbook["数据 data"]
+    offered = {
+        lists.cell(1, column).value: [
+            lists.cell(row, column).value
+            for row in range(2, lists.max_row + 1)
+            if lists.cell(row, column).value is not None
+        ]
+        for column in range(1, lists.max_column + 1)
+    }
+    assert offered["污染物 pollutant"] == ["SO2", "NO2", "PM10", "PM2.5", "CO", "O3"]
+    assert len(data.data_validations.dataValidation) == 3
+    pollutants, units, flags = (offered[h] for h in ("污染物 pollutant", "单位 unit", "标识 flag"))
+    rows = [
+        ["1316A", f"2019-01-04 {hour:02d}:00", pollutant, "1", unit, flag]
+        for hour, (pollutant, unit, flag) in enumerate(
+            (p, u, f) for p in pollutants for u in units for f in flags
+        )
+        if hour < 24
+    ]
+    path = write_csv(tmp_path / "all.csv", LONG_HEADER, iter(rows), "utf-8")
+    content = read_hourly_file(path)
+    assert content.problems == () and len(content.values) == 24
+    assert {v.flag for v in read_hourly_file(path).values} <= set(flags)

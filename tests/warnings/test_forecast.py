@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from lantian.errors import InputError
+from lantian.tabular import Rejected
 from lantian.timeutil import CHINA_TZ
 from lantian.warnings.forecast import (
     FromIssues,
@@ -55,22 +56,33 @@ def test_newest_issued_version_is_used_at_each_hour() -> None:
 
 
 @pytest.mark.parametrize(
-    ("row", "message"),
+    ("row", "column", "message"),
     [
-        ("410183,2019-01-01T08:00,2019-01-01T08:00,2019-01-01T10:00,230,,a", "1 or 24 hours"),
-        ("410183,yesterday,2019-01-01T08:00,2019-01-01T09:00,230,,a", "is not an ISO time"),
-        ("410183,2019-01-01T08:30,2019-01-01T08:00,2019-01-01T09:00,230,,a", "on the hour"),
-        ("410183,2019-01-01T08:00,2019-01-01T08:00,2019-01-01T09:00,high,,a", "not an integer"),
-        (",2019-01-01T08:00,2019-01-01T08:00,2019-01-01T09:00,230,,a", "area is empty"),
+        ("410183,2019-01-01T08:00,2019-01-01T08:00,2019-01-01T10:00,230,,a", "", "1 or 24 hours"),
+        ("410183,yesterday,2019-01-01T08:00,2019-01-01T09:00,230,,a", "issued_at", "is not an ISO time"),
+        ("410183,2019-01-01T08:30,2019-01-01T08:00,2019-01-01T09:00,230,,a", "issued_at", "on the hour"),
+        ("410183,2019-01-01T08:00,2019-01-01T08:00,2019-01-01T09:00,high,,a", "aqi", "not an integer"),
+        ("410183,2019-01-01T08:00,2019-01-01T08:00,2019-01-01T09:00,1000,,a", "aqi", "outside 0…999"),
+        (",2019-01-01T08:00,2019-01-01T08:00,2019-01-01T09:00,230,,a", "area", "must not be empty"),
     ],
-)
-def test_bad_rows_name_file_line_and_reason(row: str, message: str) -> None:
-    with pytest.raises(InputError, match=rf"fc\.csv:2: .*{message}"):
+)  # fmt: skip
+def test_bad_rows_name_file_line_and_reason(row: str, column: str, message: str) -> None:
+    with pytest.raises(Rejected, match=r"fc\.csv: 发现 1 个问题") as caught:
         parse_forecast_csv(HEADER + row + "\n", "fc.csv")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.row, problem.column) == ("fc.csv", 2, column)
+    assert message in problem.reason
 
 
-def test_missing_columns_are_named() -> None:
-    with pytest.raises(InputError, match="lacks the column"):
+def test_every_bad_row_is_named_and_missing_columns_are_named() -> None:
+    rows = [
+        "410183,yesterday,2019-01-01T08:00,2019-01-01T09:00,230,,a",
+        "410183,2019-01-01T08:00,2019-01-01T08:00,2019-01-01T09:00,high,,a",
+    ]
+    with pytest.raises(Rejected) as caught:
+        parse_forecast_csv(HEADER + "\n".join(rows) + "\n", "fc.csv")
+    assert [(p.row, p.column) for p in caught.value.problems] == [(2, "issued_at"), (3, "aqi")]
+    with pytest.raises(InputError, match="missing columns: issued_at, valid_start, valid_end"):
         parse_forecast_csv("area,aqi\n410183,200\n", "fc.csv")
 
 

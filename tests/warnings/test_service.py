@@ -82,7 +82,7 @@ def test_forecast_import_needs_the_right_role(db_engine: Engine) -> None:
         import_forecasts(session, TOWNSHIP, CSV, "fc.csv")
     bad = CSV.replace("2017-12-01T23:00+08:00,,", "2017-12-02T01:00+08:00,,")
     with (
-        pytest.raises(InputError, match=r"fc\.csv:5: .*1 or 24 hours \(here 3\)"),
+        pytest.raises(InputError, match=r"fc\.csv 第5行 row 5: .*1 or 24 hours \(here 3\)"),
         transaction(session_factory(db_engine)) as session,
     ):
         import_forecasts(session, OFFICE, bad, "fc.csv")

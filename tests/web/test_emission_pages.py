@@ -165,7 +165,8 @@ def test_export_enterprise_sheet_and_import(app_and_list) -> None:
         data={"year": "2016", "csrf": csrf_of(page)},
         files={"file": ("bad.xlsx", broken.getvalue(), "application/octet-stream")},
     )
-    assert 'id="import-error"' in refused.text and "row 4, column U" in refused.text
+    assert 'id="import-error"' in refused.text
+    assert "第4行 row 4 列 column U (黄色预警（Ⅲ级） SO₂ 减排量 (t/d))" in refused.text
     with sessions() as session:
         assert session.scalar(select(func.count(ReductionList.id))) == before
         _, check = service.check_stored_list(session, before, load_targets(PLAN))

@@ -176,7 +176,7 @@ def test_office_page_imports_a_forecast_file(setup: tuple[TestClient, str, str])
     assert "+1 新增 new" in client.get(done.headers["location"]).text
     bad = {"file": ("bad.csv", b"area,aqi\n410183,1\n", "text/csv")}
     refused = client.post("/office/warnings/forecasts", data={"csrf": csrf}, files=bad)
-    assert refused.status_code == 422 and "lacks the column" in refused.text
+    assert refused.status_code == 422 and "missing columns: issued_at" in refused.text
 
 
 def test_office_page_shows_the_engine_proposal_on_real_data(

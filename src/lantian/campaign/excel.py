@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from lantian.campaign import rules, service
+from lantian.tabular import append_row
 
 STATUS_ZH = {
     "not_started": "未开始",
@@ -37,7 +38,7 @@ _WRAP = Alignment(wrap_text=True, vertical="center")
 
 
 def _header(sheet: Worksheet, titles: Sequence[str], widths: Sequence[int]) -> None:
-    sheet.append(list(titles))
+    append_row(sheet, list(titles))
     for index, (cell, width) in enumerate(zip(sheet[sheet.max_row], widths, strict=True), 1):
         cell.font = Font(bold=True)
         cell.fill = _HEAD_FILL
@@ -121,7 +122,8 @@ def matrix_sheet(
     first = sheet.max_row + 1
     for view in views:
         task = view.task
-        sheet.append(
+        append_row(
+            sheet,
             [
                 task.ref,
                 f"（{task.section_number}）{task.section_title}",
@@ -135,7 +137,7 @@ def matrix_sheet(
                 STATUS_ZH.get(view.status, view.status),
                 "；".join(f"{m.due} {m.what}" for m in view.missed),
                 view.late_reports or "",
-            ]
+            ],
         )
     _body(sheet, first)
 
@@ -193,7 +195,8 @@ def monthly_sheet(
             target_lines.append(
                 f"{target.indicator.split(' /')[0]}：{shown}（目标 {wanted}）{verdict}"
             )
-        sheet.append(
+        append_row(
+            sheet,
             [
                 row["category"],
                 row["key_work"],
@@ -204,18 +207,19 @@ def monthly_sheet(
                 "\n".join(progress_lines) or "（本月无报送）",
                 f"应报{counts['expected']}，已报{counts['received']}，迟报{counts['late']}",
                 "\n".join(target_lines),
-            ]
+            ],
         )
     last = sheet.max_row
     _body(sheet, first)
     _merge_equal(sheet, 1, first, last, ())
     _merge_equal(sheet, 2, first, last, (1,))
     _merge_equal(sheet, 3, first, last, (1, 2))
-    sheet.append([])
-    sheet.append(
+    append_row(sheet, [])
+    append_row(
+        sheet,
         [
             f"截至 {as_of}；进展按 {month:%Y-%m} 月报（每月2日前报送，遇节假日顺延）。标【示例】者为示例数据。"
-        ]
+        ],
     )
 
 

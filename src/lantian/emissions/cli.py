@@ -245,7 +245,7 @@ def import_list(
     with transaction(_sessions()) as session:
         stored = excel.import_list(
             session, cli_actor(by), path.read_bytes(), name=name or path.stem,
-            plan=targets.plan, inventory_year=year,
+            plan=targets.plan, inventory_year=year, file_name=path.name,
         )  # fmt: skip
         list_id = stored.id
     console.print(f"[green]✓[/green] 已导入为草稿清单 / imported as draft list {list_id}")
@@ -294,16 +294,24 @@ def import_inventory_command(
     path: Path = typer.Argument(..., exists=True, dir_okay=False),
     by: str | None = BY_OPTION,
 ) -> None:
-    """从 CSV 导入排放清单（每行一条生产线；出错则全部不导入）/ Import enterprises and lines."""
+    """从 CSV/Excel 导入排放清单（每行一条生产线；出错则全部不导入）/ Import enterprises and lines."""
     from lantian.emissions.inventory_import import import_inventory
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: 应为 UTF-8 编码 / must be UTF-8 encoded") from None
     with transaction(_sessions()) as session:
-        added = import_inventory(session, cli_actor(by), text)
+        added = import_inventory(session, cli_actor(by), path.read_bytes(), path.name)
     console.print(f"[green]✓[/green] +{added} 企业 enterprises")
+
+
+@emissions_app.command("inventory-template")
+def inventory_template(
+    out: Path = typer.Option(..., "--out", help="FILE.xlsx or FILE.csv to write"),
+) -> None:
+    """生成排放清单导入模板 / Write the empty template of the inventory import."""
+    from lantian.emissions.inventory_import import INVENTORY_SPEC
+    from lantian.tabular import write_template
+
+    write_template(out, INVENTORY_SPEC)
+    console.print(f"[green]✓[/green] 模板已写入 template written: {out}")
 
 
 @emissions_app.command("totals")

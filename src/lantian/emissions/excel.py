@@ -11,13 +11,12 @@ each problem, and nothing is imported.
 
 from __future__ import annotations
 
-import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -34,6 +33,7 @@ from lantian.emissions.service import (
 from lantian.emissions.targets import LEVELS, POLLUTANTS, Level, Pollutant, ReductionTargets
 from lantian.emissions.uscc import problem as credit_code_problem
 from lantian.errors import InputError
+from lantian.tabular import Problem, Rejected, open_sheet, put, workbook_bytes
 
 SHEET = "应急减排项目清单"
 RATIO_SHEET = "减排比例核算"
@@ -174,7 +174,7 @@ def export_list(
                 ]
             )
         for index, value in enumerate(values, start=1):
-            cell = sheet.cell(HEADER_ROWS + number, index, value)
+            cell = put(sheet, HEADER_ROWS + number, index, value)
             cell.border = _BORDER
             # Full precision is stored (a re-import must give the same ratios); 4 decimals shown.
             if isinstance(value, float):
@@ -200,26 +200,10 @@ def export_list(
             ratios.append([shortfall.message()])
         if not check.shortfalls:
             ratios.append(["全部达标 / every target met"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 # ---------------------------------------------------------------- import
-
-
-@dataclass(frozen=True)
-class CellProblem:
-    row: int
-    column: int
-    column_name: str
-    why: str
-
-    def message(self) -> str:
-        letter = get_column_letter(self.column) if self.column else ""
-        where = f"第 {self.row} 行" + (f"，{letter} 列（{self.column_name}）" if letter else "")
-        english = f"row {self.row}" + (f", column {letter} ({self.column_name})" if letter else "")
-        return f"{where} / {english}: {self.why}"
 
 
 def _number(value: Any) -> float | None:
@@ -233,50 +217,35 @@ def _number(value: Any) -> float | None:
     return number
 
 
+Report = Callable[[int, str], None]
+"""Records a problem of one cell of the current row: (0-based column, reason)."""
+
+
 def parse_list(
     content: bytes,
     known: Mapping[str, Mapping[Pollutant, float]],
     max_problems: int = 200,
+    name: str = "清单.xlsx",
 ) -> list[MeasureInput]:
-    """Measures of a workbook in the government layout, or InputError listing every problem.
+    """Measures of a workbook in the government layout, or :class:`Rejected` listing every problem
+    (reading stops after ``max_problems``).
 
     ``known`` maps each inventory enterprise's credit code to its normal daily emissions: a
     reduction may not exceed what the enterprise emits.
     """
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InputError(f"无法读取 Excel 文件 / not a readable .xlsx workbook: {error}") from None
-    if SHEET not in workbook.sheetnames:
-        raise InputError(
-            f"工作簿中没有“{SHEET}”工作表 / the workbook has no sheet named {SHEET!r} "
-            "(export a list to get the layout)"
-        )
-    sheet = workbook[SHEET]
-    rows = list(sheet.iter_rows(values_only=True))
+    with open_sheet(content, name=name, sheet=SHEET) as opened:
+        rows = [cells for _, cells in opened.rows]
     names = column_names()
-    problems: list[CellProblem] = []
-    header = list(rows[HEADER_ROWS - 1]) if len(rows) >= HEADER_ROWS else []
-    # Row 3 holds the column names; merged info columns carry theirs in row 2.
-    group = list(rows[1]) if len(rows) >= 2 else []
-    for index, expected in enumerate(names):
-        if index < len(INFO_COLUMNS):
-            found = group[index] if index < len(group) else None
-        else:
-            found = header[index] if index < len(header) else None
-        short_expected = expected.split(" ", 1)[1] if index >= 10 else expected
-        if (found or "") not in (expected, short_expected):
-            problems.append(
-                CellProblem(
-                    HEADER_ROWS if index >= len(INFO_COLUMNS) else 2,
-                    index + 1,
-                    expected,
-                    f"表头应为“{short_expected}”，实为“{found or ''}” / the header should read "
-                    f"{short_expected!r}, reads {found!r}",
-                )
-            )
+    problems: list[Problem] = []
+
+    def problem(row: int, column: int, value: Any, why: str) -> None:
+        where = f"{get_column_letter(column + 1)} ({names[column]})"
+        text = "" if value is None else str(value)
+        problems.append(Problem(name, SHEET, row, where, text, why))
+
+    _check_header(rows, names, problem)
     if problems:
-        raise InputError("\n".join(p.message() for p in problems))
+        raise Rejected(name, problems)
 
     measures: list[MeasureInput] = []
     seen: dict[str, int] = {}
@@ -285,8 +254,10 @@ def parse_list(
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells[: len(names)]):
             continue
 
-        def report(column: int, why: str, row_number: int = row_number) -> None:
-            problems.append(CellProblem(row_number, column + 1, names[column], why))
+        def report(
+            column: int, why: str, row_number: int = row_number, cells: list[Any] = cells
+        ) -> None:
+            problem(row_number, column, cells[column], why)
 
         code = str(cells[2] or "").strip()
         reason = credit_code_problem(code)
@@ -301,92 +272,111 @@ def parse_list(
         if daily is None:
             report(2, "排放清单中没有该企业 / no such enterprise in the emission inventory")
             continue
-        below: dict[Pollutant, float] = dict.fromkeys(POLLUTANTS, 0.0)
-        for level_index, level in enumerate(LEVELS):
-            first = len(INFO_COLUMNS) + len(DAILY_COLUMNS) + level_index * len(LEVEL_COLUMNS)
-            label = str(cells[first] or "").strip()
-            description = str(cells[first + 1] or "").strip()
-            try:
-                amounts = [_number(cells[first + 3 + k]) for k in range(len(POLLUTANTS))]
-            except (TypeError, ValueError):
-                for k in range(len(POLLUTANTS)):
-                    try:
-                        _number(cells[first + 3 + k])
-                    except (TypeError, ValueError):
-                        report(
-                            first + 3 + k, f"应为数字，实为 {cells[first + 3 + k]!r} / not a number"
-                        )
-                continue
-            if not label:
-                if any(a for a in amounts) or description:
-                    report(
-                        first,
-                        "有减排量或措施内容但缺少措施类型 / reductions without a measure type",
-                    )
-                for pollutant in POLLUTANTS:
-                    if below[pollutant] > 0:
-                        report(
-                            first,
-                            f"低一级已有措施，{level.label} 不能没有措施（措施逐级累加） / the level "
-                            "below has a measure: measures are cumulative",
-                        )
-                        break
-                continue
-            kind = KIND_OF_LABEL.get(label)
-            if kind is None:
-                report(
-                    first,
-                    f"未知措施类型“{label}”，应为 {'、'.join(KIND_OF_LABEL)} / unknown measure type",
-                )
-                continue
-            cut = 1.0 if kind == "stop" else 0.0
-            if kind == "limit":
-                try:
-                    percent = _number(cells[first + 2])
-                except (TypeError, ValueError):
-                    percent = math.nan
-                if percent is None or not 0 < percent <= 100:
-                    report(
-                        first + 2,
-                        f"限产比例应为 0–100 之间的百分数，实为 {cells[first + 2]!r} / a limit needs "
-                        "its percentage between 0 and 100",
-                    )
-                    continue
-                cut = percent / 100
-            reductions: dict[Pollutant, float] = {}
-            for k, pollutant in enumerate(POLLUTANTS):
-                amount = amounts[k] or 0.0
-                column = first + 3 + k
-                if amount < 0:
-                    report(column, f"减排量不能为负：{amount} / a reduction cannot be negative")
-                elif amount > daily.get(pollutant, 0.0) + _ROUNDING:
-                    report(
-                        column,
-                        f"减排量 {amount} 超过企业日排放量 {daily.get(pollutant, 0.0):.4f} / the "
-                        "reduction exceeds the enterprise's daily emission",
-                    )
-                elif amount < below[pollutant] - _ROUNDING:
-                    report(
-                        column,
-                        f"减排量 {amount} 小于低一级的 {below[pollutant]}（措施逐级累加） / less than "
-                        "at the level below: measures are cumulative",
-                    )
-                reductions[pollutant] = min(amount, daily.get(pollutant, 0.0))
-            below = reductions
-            measures.append(MeasureInput(code, level, kind, description, cut, reductions))
+        measures.extend(_enterprise_measures(code, daily, cells, report))
         if len(problems) >= max_problems:
             break
     if problems:
-        shown = problems[:max_problems]
-        more = (
-            "" if len(problems) <= max_problems else f"\n…（仅列前 {max_problems} 个 / first only）"
-        )
-        raise InputError(
-            f"清单有 {len(shown)} 处错误，未导入任何数据 / {len(shown)} problems, nothing was "
-            "imported:\n" + "\n".join(p.message() for p in shown) + more
-        )
+        raise Rejected(name, problems)
     if not measures:
         raise InputError("清单中没有任何措施 / the workbook holds no measures")
+    return measures
+
+
+def _check_header(
+    rows: Sequence[Sequence[Any]], names: Sequence[str], problem: Callable[..., None]
+) -> None:
+    """Row 3 holds the column names; merged info columns carry theirs in row 2."""
+    header = list(rows[HEADER_ROWS - 1]) if len(rows) >= HEADER_ROWS else []
+    group = list(rows[1]) if len(rows) >= 2 else []
+    for index, expected in enumerate(names):
+        if index < len(INFO_COLUMNS):
+            found = group[index] if index < len(group) else None
+        else:
+            found = header[index] if index < len(header) else None
+        short_expected = expected.split(" ", 1)[1] if index >= 10 else expected
+        if (found or "") not in (expected, short_expected):
+            problem(
+                HEADER_ROWS if index >= len(INFO_COLUMNS) else 2,
+                index,
+                found,
+                f"表头应为“{short_expected}”，实为“{found or ''}” / the header should read "
+                f"{short_expected!r}, reads {found!r}",
+            )
+
+
+def _enterprise_measures(
+    code: str, daily: Mapping[Pollutant, float], cells: Sequence[Any], report: Report
+) -> list[MeasureInput]:
+    """The measures of one enterprise's row, level by level (each level's measures cumulative)."""
+    measures: list[MeasureInput] = []
+    below: dict[Pollutant, float] = dict.fromkeys(POLLUTANTS, 0.0)
+    for level_index, level in enumerate(LEVELS):
+        first = len(INFO_COLUMNS) + len(DAILY_COLUMNS) + level_index * len(LEVEL_COLUMNS)
+        label = str(cells[first] or "").strip()
+        description = str(cells[first + 1] or "").strip()
+        try:
+            amounts = [_number(cells[first + 3 + k]) for k in range(len(POLLUTANTS))]
+        except (TypeError, ValueError):
+            for k in range(len(POLLUTANTS)):
+                try:
+                    _number(cells[first + 3 + k])
+                except (TypeError, ValueError):
+                    report(first + 3 + k, f"应为数字，实为 {cells[first + 3 + k]!r} / not a number")
+            continue
+        if not label:
+            if any(a for a in amounts) or description:
+                report(
+                    first, "有减排量或措施内容但缺少措施类型 / reductions without a measure type"
+                )
+            if any(below[pollutant] > 0 for pollutant in POLLUTANTS):
+                report(
+                    first,
+                    f"低一级已有措施，{level.label} 不能没有措施（措施逐级累加） / the level "
+                    "below has a measure: measures are cumulative",
+                )
+            continue
+        kind = KIND_OF_LABEL.get(label)
+        if kind is None:
+            report(
+                first,
+                f"未知措施类型“{label}”，应为 {'、'.join(KIND_OF_LABEL)} / unknown measure type",
+            )
+            continue
+        cut = 1.0 if kind == "stop" else 0.0
+        if kind == "limit":
+            try:
+                percent = _number(cells[first + 2])
+            except (TypeError, ValueError):
+                percent = math.nan
+            if percent is None or not 0 < percent <= 100:
+                report(
+                    first + 2,
+                    f"限产比例应为 0–100 之间的百分数，实为 {cells[first + 2]!r} / a limit needs "
+                    "its percentage between 0 and 100",
+                )
+                continue
+            cut = percent / 100
+        reductions: dict[Pollutant, float] = {}
+        for k, pollutant in enumerate(POLLUTANTS):
+            amount = amounts[k] or 0.0
+            column = first + 3 + k
+            if amount < 0:
+                report(column, f"减排量不能为负：{amount} / a reduction cannot be negative")
+            elif amount > daily.get(pollutant, 0.0) + _ROUNDING:
+                report(
+                    column,
+                    f"减排量 {amount} 超过企业日排放量 {daily.get(pollutant, 0.0):.4f} / the "
+                    "reduction exceeds the enterprise's daily emission",
+                )
+            elif amount < below[pollutant] - _ROUNDING:
+                report(
+                    column,
+                    f"减排量 {amount} 小于低一级的 {below[pollutant]}（措施逐级累加） / less than "
+                    "at the level below: measures are cumulative",
+                )
+            reductions[pollutant] = min(amount, daily.get(pollutant, 0.0))
+        below = reductions
+        measures.append(MeasureInput(code, level, kind, description, cut, reductions))
     return measures
 
 
@@ -431,10 +421,11 @@ def import_list(
     name: str,
     plan: str,
     inventory_year: int,
+    file_name: str = "清单.xlsx",
 ) -> ReductionList:
     """Import a workbook as a new draft list: all rows valid, or nothing written."""
     known = {e.credit_code: enterprise_daily(e) for e in list_enterprises(session)}
-    measures = parse_list(content, known)
+    measures = parse_list(content, known, name=file_name)
     return create_list(
         session,
         actor,

@@ -1,6 +1,7 @@
-"""Import the emission inventory from a CSV file: one row per production line or process.
+"""Import the emission inventory from a CSV or .xlsx file: one row per production line or process.
 
-Columns (UTF-8, a header row; enterprise columns repeat on each of its lines and must agree):
+Columns (a header row, English names as below or the Chinese ones of the template, ``lantian
+emissions inventory-template``; enterprise columns repeat on each of its lines and must agree):
 
     credit_code, name, area_code, industry, grade, permit_number, output_value, key_transport,
     line, process, fuel, meets_special_limits, so2, nox, pm, vocs,
@@ -14,15 +15,13 @@ reported with its row, column and reason, and nothing is written unless every ro
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-from dataclasses import dataclass, field
+from typing import Annotated, Final, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lantian.emissions.models import EMISSION_SOURCES, GRADES, LIVELIHOOD_DUTIES, Enterprise
+from lantian.emissions.models import Enterprise
 from lantian.emissions.service import (
     AREA_CODE,
     DutyInput,
@@ -30,189 +29,256 @@ from lantian.emissions.service import (
     LineInput,
     add_enterprise,
 )
+from lantian.emissions.sheets import DUTY_LABELS, SOURCE_LABELS
 from lantian.emissions.targets import POLLUTANTS
 from lantian.emissions.uscc import problem as credit_code_problem
 from lantian.errors import InputError
+from lantian.tabular import Column, TableSpec, read_table
 
-COLUMNS = (
-    "credit_code",
-    "name",
-    "area_code",
-    "industry",
-    "grade",
-    "permit_number",
-    "output_value",
-    "key_transport",
-    "line",
-    "process",
-    "fuel",
-    "meets_special_limits",
-    "so2",
-    "nox",
-    "pm",
-    "vocs",
-    "so2_source",
-    "nox_source",
-    "pm_source",
-    "vocs_source",
-    "livelihood_duty",
-    "max_load",
-    "approval",
-)
-REQUIRED = ("credit_code", "name", "area_code", "industry", "line")
-_ENTERPRISE_FIELDS = (
-    "name",
-    "area_code",
-    "industry",
-    "grade",
-    "permit_number",
-    "output_value",
-    "key_transport",
-    "livelihood_duty",
-    "max_load",
-    "approval",
-)
-_TRUE = {"1", "true", "yes", "y", "是", "√"}
-_FALSE = {"", "0", "false", "no", "n", "否"}
+Source = Literal["permit", "cems", "inventory"]
+Amount = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
 
 
-@dataclass
-class InventoryImport:
-    enterprises: list[EnterpriseInput] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+class InventoryRow(BaseModel):
+    """One production line of the inventory file, with its enterprise's columns."""
 
+    model_config = ConfigDict(extra="forbid")
 
-def _where(row: int, column: str) -> str:
-    return f"第 {row} 行，{column} 列 / row {row}, column {column}"
+    credit_code: str
+    name: str
+    area_code: str
+    industry: str
+    grade: Literal["A", "B", "C", "D"] | None = None
+    permit_number: str | None = None
+    output_value: Amount = None
+    key_transport: bool = False
+    line: str
+    process: str | None = None
+    fuel: str | None = None
+    meets_special_limits: bool = False
+    so2: Amount = None
+    nox: Amount = None
+    pm: Amount = None
+    vocs: Amount = None
+    so2_source: Source = "inventory"
+    nox_source: Source = "inventory"
+    pm_source: Source = "inventory"
+    vocs_source: Source = "inventory"
+    livelihood_duty: Literal["heating", "waste_coprocessing", "hazardous_waste", "other"] | None = (
+        None
+    )
+    max_load: float | None = Field(default=None, ge=0, allow_inf_nan=False, validate_default=True)
+    approval: str | None = None
 
+    @field_validator("credit_code")
+    @classmethod
+    def _credit_code(cls, code: str) -> str:
+        reason = credit_code_problem(code)
+        if reason:
+            raise ValueError(reason)
+        return code
 
-def parse_inventory(text: str, *, sample: bool = False) -> list[EnterpriseInput]:
-    """Enterprises with their lines from CSV text, or InputError listing every problem."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = reader.fieldnames or []
-    missing = [c for c in REQUIRED if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append(f"缺少列 / missing columns: {', '.join(missing)}")
-        if unknown:
-            parts.append(f"未知列 / unknown columns: {', '.join(unknown)}")
-        raise InputError(f"第 1 行（表头） / row 1 (header): {'; '.join(parts)}")
-    problems: list[str] = []
-    found: dict[str, tuple[int, dict[str, str], EnterpriseInput]] = {}
-    for number, raw in enumerate(reader, start=2):
-        row = {k: (v or "").strip() for k, v in raw.items() if k is not None}
+    @field_validator("area_code")
+    @classmethod
+    def _area_code(cls, code: str) -> str:
+        if not AREA_CODE.match(code):
+            raise ValueError("应为 9 位统计区划代码 / must be the 9-digit NBS township code")
+        return code
 
-        def report(column: str, why: str, number: int = number) -> None:
-            problems.append(f"{_where(number, column)}: {why}")
-
-        before = len(problems)
-        for column in REQUIRED:
-            if not row.get(column):
-                report(column, "不能为空 / must not be empty")
-        code = row.get("credit_code", "")
-        if code:
-            reason = credit_code_problem(code)
-            if reason:
-                report("credit_code", reason)
-        if row.get("area_code") and not AREA_CODE.match(row["area_code"]):
-            report("area_code", "应为 9 位统计区划代码 / must be the 9-digit NBS township code")
-        grade = row.get("grade", "").upper()
-        if grade and grade not in GRADES:
-            report("grade", f"应为 A–D，实为 {grade} / must be A–D")
-        numbers: dict[str, float | None] = {}
-        for column in ("output_value", "so2", "nox", "pm", "vocs", "max_load"):
-            text_value = row.get(column, "")
-            if not text_value:
-                numbers[column] = None
-                continue
-            try:
-                value = float(text_value)
-            except ValueError:
-                report(column, f"应为数字，实为 {text_value!r} / not a number")
-                continue
-            if not math.isfinite(value) or value < 0:
-                report(column, f"应为非负数，实为 {text_value} / must be ≥ 0")
-                continue
-            numbers[column] = value
-        load = numbers.get("max_load")
+    @field_validator("max_load")
+    @classmethod
+    def _max_load(cls, load: float | None, info: ValidationInfo) -> float | None:
         if load is not None and load > 1:
-            load = load / 100 if load <= 100 else None
-            if load is None:
-                report(
-                    "max_load", "最大负荷应为 0–1 或 0–100% / the load is a share or a percentage"
-                )
-        duty = row.get("livelihood_duty", "")
-        if duty and duty not in LIVELIHOOD_DUTIES:
-            report("livelihood_duty", f"应为 {'/'.join(LIVELIHOOD_DUTIES)} / unknown duty {duty!r}")
-        if duty and load is None:
-            report(
-                "max_load", "保民生任务须有核定最大负荷 / a livelihood duty needs its approved load"
+            if load > 100:
+                raise ValueError("最大负荷应为 0–1 或 0–100% / the load is a share or a percentage")
+            load = load / 100
+        if info.data.get("livelihood_duty") and load is None:
+            raise ValueError(
+                "保民生任务须有核定最大负荷 / a livelihood duty needs its approved load"
             )
-        sources: dict[str, str] = {}
-        for pollutant in POLLUTANTS:
-            column = f"{pollutant.value}_source"
-            source = row.get(column, "") or "inventory"
-            if source not in EMISSION_SOURCES:
-                report(column, f"应为 {'/'.join(EMISSION_SOURCES)} / unknown source {source!r}")
-            sources[pollutant.value] = source
-        flags: dict[str, bool] = {}
-        for column in ("key_transport", "meets_special_limits"):
-            flag = row.get(column, "").lower()
-            if flag not in _TRUE | _FALSE:
-                report(column, f"应为 是/否 或 1/0，实为 {flag!r} / must be yes/no or 1/0")
-            flags[column] = flag in _TRUE
-        if len(problems) > before:
-            continue
+        return load
+
+
+_SOURCE_CHOICES = {source: SOURCE_LABELS[source] for source in ("permit", "cems", "inventory")}
+_AMOUNT_NOTE = ("正常日排放量，吨/天", "normal daily emission, t/d")
+
+INVENTORY_SPEC: Final = TableSpec(
+    InventoryRow,
+    (
+        Column(
+            "credit_code", "credit_code", "统一社会信用代码", example="91350100M000100Y43", width=22
+        ),
+        Column("name", "name", "企业名称", example="示例水泥有限公司", width=24),
+        Column(
+            "area_code",
+            "area_code",
+            "区域代码",
+            example="410183100",
+            note_zh="9 位统计区划代码（乡镇）",
+            note_en="9-digit NBS township code",
+        ),
+        Column("industry", "industry", "行业", example="cement"),
+        Column(
+            "grade",
+            "grade",
+            "绩效等级",
+            choices={g: g for g in ("A", "B", "C", "D")},
+            example="B",
+            width=10,
+        ),
+        Column("permit_number", "permit_number", "排污许可证编号", example=""),
+        Column("output_value", "output_value", "产值", example="60"),
+        Column(
+            "key_transport",
+            "key_transport",
+            "重点用车企业",
+            example="否",
+            note_zh="是/否",
+            note_en="yes/no",
+        ),
+        Column("line", "line", "生产线", example="熟料线"),
+        Column("process", "process", "工序", example=""),
+        Column("fuel", "fuel", "燃料", example="coal"),
+        Column(
+            "meets_special_limits",
+            "meets_special_limits",
+            "达到特别排放限值",
+            example="否",
+            note_zh="是/否",
+            note_en="yes/no",
+        ),
+        *(
+            Column(
+                p.value,
+                p.value,
+                f"{p.label.split()[-1]}(t/d)",
+                example="1.5",
+                note_zh=_AMOUNT_NOTE[0],
+                note_en=_AMOUNT_NOTE[1],
+            )
+            for p in POLLUTANTS
+        ),
+        *(
+            Column(
+                f"{p.value}_source",
+                f"{p.value}_source",
+                f"{p.label.split()[-1]}数据来源",
+                choices=_SOURCE_CHOICES,
+                example="在线监测 cems",
+                note_zh="默认 清单估算",
+                note_en="default inventory",
+            )
+            for p in POLLUTANTS
+        ),
+        Column(
+            "livelihood_duty",
+            "livelihood_duty",
+            "保民生任务",
+            choices=DUTY_LABELS,
+            example="居民供暖 heating",
+            width=20,
+        ),
+        Column(
+            "max_load",
+            "max_load",
+            "核定最大负荷",
+            example="60",
+            note_zh="0–1 或百分数",
+            note_en="a share (0.6) or a percentage (60)",
+        ),
+        Column("approval", "approval", "核定文件", example="新政备1号"),
+    ),
+    title="排放清单 emission inventory",
+    unknown_columns="refuse",
+)
+#: The enterprise's columns: every line of one enterprise must repeat the same values.
+_ENTERPRISE_FIELDS: Final = (
+    "name",
+    "area_code",
+    "industry",
+    "grade",
+    "permit_number",
+    "output_value",
+    "key_transport",
+    "livelihood_duty",
+    "max_load",
+    "approval",
+)
+
+
+def parse_inventory(
+    content: str | bytes, *, sample: bool = False, name: str = "inventory.csv"
+) -> list[EnterpriseInput]:
+    """Enterprises with their lines from a CSV or .xlsx file (text is taken as CSV).
+
+    Raises :class:`~lantian.tabular.Rejected` listing every problem (nothing is returned then).
+    """
+    if isinstance(content, str):
+        read = read_table(content.encode("utf-8"), INVENTORY_SPEC, name=name, kind="csv")
+    else:
+        read = read_table(content, INVENTORY_SPEC, name=name)
+    found: dict[str, tuple[int, dict[str, str], EnterpriseInput]] = {}
+    for row in read.rows:
+        item = row.value
         line = LineInput(
-            name=row["line"],
-            process=row.get("process") or None,
-            fuel=row.get("fuel") or None,
-            meets_special_limits=flags["meets_special_limits"],
-            sources=sources,
-            **{p.value: numbers.get(p.value) or 0.0 for p in POLLUTANTS},
+            name=item.line,
+            process=item.process,
+            fuel=item.fuel,
+            meets_special_limits=item.meets_special_limits,
+            sources={p.value: getattr(item, f"{p.value}_source") for p in POLLUTANTS},
+            **{p.value: getattr(item, p.value) or 0.0 for p in POLLUTANTS},
         )
-        if code in found:
-            first_row, first_values, enterprise = found[code]
+        cells = dict(row.cells)
+        earlier = found.get(item.credit_code)
+        if earlier is not None:
+            first_row, first_cells, enterprise = earlier
             for column in _ENTERPRISE_FIELDS:
-                if row.get(column, "") != first_values.get(column, ""):
-                    report(
+                if cells.get(column, "") != first_cells.get(column, ""):
+                    read.problem(
+                        row.number,
                         column,
+                        cells.get(column, ""),
                         f"与第 {first_row} 行同一企业的值不一致 / differs from row {first_row} of "
                         "the same enterprise",
                     )
             if any(existing.name == line.name for existing in enterprise.lines):
-                report("line", f"生产线 {line.name} 重复 / the line appears twice")
+                read.problem(
+                    row.number,
+                    "line",
+                    line.name,
+                    f"生产线 {line.name} 重复 / the line appears twice",
+                )
             enterprise.lines.append(line)
             continue
-        enterprise = EnterpriseInput(
-            credit_code=code,
-            name=row["name"],
-            area_code=row["area_code"],
-            industry=row["industry"],
-            grade=grade or None,
-            permit_number=row.get("permit_number") or None,
-            output_value=numbers.get("output_value"),
-            key_transport=flags["key_transport"],
-            sample=sample,
-            lines=[line],
-            duties=[DutyInput(duty, load or 0.0, row.get("approval") or None)] if duty else [],
+        duty = item.livelihood_duty
+        found[item.credit_code] = (
+            row.number,
+            cells,
+            EnterpriseInput(
+                credit_code=item.credit_code,
+                name=item.name,
+                area_code=item.area_code,
+                industry=item.industry,
+                grade=item.grade,
+                permit_number=item.permit_number,
+                output_value=item.output_value,
+                key_transport=item.key_transport,
+                sample=sample,
+                lines=[line],
+                duties=[DutyInput(duty, item.max_load or 0.0, item.approval)] if duty else [],
+            ),
         )
-        found[code] = (number, row, enterprise)
-    if problems:
-        raise InputError(
-            f"排放清单有 {len(problems)} 处错误，未导入任何数据 / {len(problems)} problems, "
-            "nothing was imported:\n" + "\n".join(problems[:200])
-        )
+    read.raise_if_problems()
     if not found:
-        raise InputError("文件中没有企业 / the file holds no enterprise")
+        raise InputError(f"{read.file}: 文件中没有企业 / the file holds no enterprise")
     return [entry[2] for entry in found.values()]
 
 
-def import_inventory(session: Session, actor: str, text: str) -> int:
-    """Add every enterprise of the CSV (audited, one entry each); refuse codes already present."""
-    enterprises = parse_inventory(text)
+def import_inventory(
+    session: Session, actor: str, content: str | bytes, name: str = "inventory.csv"
+) -> int:
+    """Add every enterprise of the file (audited, one entry each); refuse codes already present."""
+    enterprises = parse_inventory(content, name=name)
     codes = [e.credit_code for e in enterprises]
     present = set(
         session.scalars(select(Enterprise.credit_code).where(Enterprise.credit_code.in_(codes)))

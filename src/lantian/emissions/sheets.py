@@ -24,6 +24,7 @@ from lantian.emissions.models import Enterprise, ReductionMeasure
 from lantian.emissions.service import enterprise_daily, facts_of, get_enterprise, get_list
 from lantian.emissions.staggered import StaggeredPlan, obligations
 from lantian.emissions.targets import LEVELS, POLLUTANTS, Level
+from lantian.tabular import put, workbook_bytes
 
 SOURCE_LABELS = {"permit": "排污许可", "cems": "在线监测", "inventory": "清单估算"}
 DUTY_LABELS = {
@@ -117,32 +118,24 @@ def sheet_xlsx(sheet: FactorySheet) -> bytes:
     page = workbook.active
     assert page is not None
     page.title = "一厂一策"
-    page.append([sheet.title])
-    page.cell(1, 1).font = Font(bold=True, size=14)
-    page.append([])
-    for key, value in sheet.facts:
-        page.append([key, value])
-    page.append([])
-    page.append(["生产线及正常日排放量 / lines and normal daily emissions"])
-    page.append(LINE_HEAD)
-    for row in sheet.lines:
-        page.append(row)
-    page.append([])
-    page.append(["各级预警减排措施（逐级累加） / measures per level, cumulative"])
-    page.append(MEASURE_HEAD)
-    for row in sheet.measures:
-        page.append(row)
+    lines: list[list[str]] = [[sheet.title], []]
+    lines += [[key, value] for key, value in sheet.facts]
+    lines += [[], ["生产线及正常日排放量 / lines and normal daily emissions"], LINE_HEAD]
+    lines += sheet.lines
+    lines += [[], ["各级预警减排措施（逐级累加） / measures per level, cumulative"], MEASURE_HEAD]
+    lines += sheet.measures
     if sheet.notes:
-        page.append([])
-        page.append(["错峰生产与运输 / staggered production and transport"])
-        for note in sheet.notes:
-            page.append([note])
+        lines += [[], ["错峰生产与运输 / staggered production and transport"]]
+        lines += [[note] for note in sheet.notes]
+    for number, line in enumerate(lines, start=1):
+        for column, text in enumerate(line, start=1):
+            # Names and descriptions typed by people: text, never a formula.
+            put(page, number, column, text)
+    page.cell(1, 1).font = Font(bold=True, size=14)
     page.column_dimensions["A"].width = 22
     page.column_dimensions["B"].width = 40
     page.column_dimensions["C"].width = 30
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)
 
 
 def sheet_docx(sheet: FactorySheet) -> bytes:

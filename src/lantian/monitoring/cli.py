@@ -137,11 +137,8 @@ def import_hourly(
 ) -> None:
     """导入站点小时数据 CSV/Excel 文件（模板见 docs/import-template.md）/ Import station hourly
     data from CSV or Excel files in the template (all-or-nothing per file, idempotent)."""
-    from lantian.monitoring.spreadsheet_import import (
-        XLSX_SUFFIXES,
-        SpreadsheetRejected,
-        import_hourly_file,
-    )
+    from lantian.monitoring.spreadsheet_import import SpreadsheetRejected, import_hourly_file
+    from lantian.tabular import XLSX_SUFFIXES
 
     settings = get_settings()
     engine = create_db_engine(settings.effective_database_url)

@@ -7,16 +7,16 @@ reported with file, line, column and reason; a file with any problem loads nothi
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lantian.errors import InputError
-from lantian.ingest.station_list import open_text
 from lantian.monitoring.models import POLLUTANTS, STATION_STATUSES, STATION_TIERS, Station
+from lantian.tabular import Column, Problem, Rejected, TableSpec, read_table
 
 COLUMNS = (
     "code",
@@ -33,108 +33,87 @@ COLUMNS = (
 REQUIRED = ("code", "name", "city", "tier")
 
 
-@dataclass(frozen=True)
-class RegistryEntry:
+class RegistryEntry(BaseModel):
+    """One station of the registry file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     code: str
     name: str
     city: str
-    tier: str
-    area_code: str | None
-    longitude: float | None
-    latitude: float | None
-    status: str
-    pollutants: list[str]
-    reporting_interval_s: int
+    tier: Literal[STATION_TIERS]  # type: ignore[valid-type]
+    area_code: str | None = None
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    status: Literal[STATION_STATUSES] = "operating"  # type: ignore[valid-type]
+    pollutants: list[str] = Field(default_factory=lambda: list(POLLUTANTS))
+    reporting_interval_s: int = Field(default=3600, gt=0)
+
+    @field_validator("pollutants")
+    @classmethod
+    def _pollutants(cls, names: list[str]) -> list[str]:
+        unknown = [name for name in names if name not in POLLUTANTS]
+        if unknown:
+            raise ValueError(
+                f"未知污染物 unknown {', '.join(unknown)}; known: {' '.join(POLLUTANTS)}"
+            )
+        return names
 
 
-class RegistryError(InputError):
+REGISTRY_SPEC: Final = TableSpec(
+    RegistryEntry,
+    (
+        Column("code", "code", "站点编码", example="XM-T104"),
+        Column("name", "name", "站点名称", example="超化镇空气质量监测站", width=24),
+        Column("city", "city", "城市", example="新密"),
+        Column(
+            "tier",
+            "tier",
+            "级别",
+            choices={"national": "国控", "provincial": "省控", "township": "乡镇", "micro": "微站"},
+            example="乡镇 township",
+        ),
+        Column("area_code", "area_code", "区域代码", example="410183104"),
+        Column("longitude", "longitude", "经度", example="113.43"),
+        Column("latitude", "latitude", "纬度", example="34.45"),
+        Column(
+            "status",
+            "status",
+            "状态",
+            choices={"planned": "规划", "operating": "运行", "retired": "撤销"},
+            example="规划 planned",
+        ),
+        Column(
+            "pollutants",
+            "pollutants",
+            "监测项目",
+            example="so2 no2 pm10 pm2_5 co o3",
+            note_zh="空格分隔，默认六项",
+            note_en="space-separated; default all six",
+        ),
+        Column("reporting_interval_s", "reporting_interval_s", "上报间隔(秒)", example="3600"),
+    ),
+)
+
+
+class RegistryError(Rejected):
     """A station registry with problems; ``problems`` lists each one."""
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
-        self.problems = problems
-        shown = "\n".join(f"  {p}" for p in problems[:20])
-        more = f"\n  … +{len(problems) - 20}" if len(problems) > 20 else ""
-        super().__init__(
-            f"{path}: {len(problems)} 处问题，未导入 / {len(problems)} problem(s), nothing loaded:\n"
-            f"{shown}{more}"
-        )
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        super().__init__(path.name, problems)
 
 
 def read_station_registry(path: Path) -> list[RegistryEntry]:
     """Read and validate a registry file; raise :class:`RegistryError` listing every problem."""
-    problems: list[str] = []
-    entries: list[RegistryEntry] = []
-    with open_text(path) as handle:
-        reader = csv.DictReader(handle)
-        header = [name.strip() for name in reader.fieldnames or []]
-        missing = [name for name in REQUIRED if name not in header]
-        if missing:
-            raise RegistryError(path, [f"line 1: 缺少列 missing column(s) {', '.join(missing)}"])
-        seen: set[str] = set()
-        for line, raw in enumerate(reader, start=2):
-            row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
-            entry = _entry(row, line, problems)
-            if entry is None:
-                continue
-            if entry.code in seen:
-                problems.append(f"line {line}, code: 重复 duplicate station code {entry.code!r}")
-                continue
-            seen.add(entry.code)
-            entries.append(entry)
-    if problems:
-        raise RegistryError(path, problems)
-    return entries
-
-
-def _entry(row: dict[str, str], line: int, problems: list[str]) -> RegistryEntry | None:
-    before = len(problems)
-
-    def problem(column: str, why: str) -> None:
-        problems.append(f"line {line}, {column}: {why} (value {row.get(column, '')!r})")
-
-    for column in REQUIRED:
-        if not row.get(column):
-            problem(column, "不能为空 / must not be empty")
-    if row.get("tier") and row["tier"] not in STATION_TIERS:
-        problem("tier", f"应为 one of {', '.join(STATION_TIERS)}")
-    status = row.get("status") or "operating"
-    if status not in STATION_STATUSES:
-        problem("status", f"应为 one of {', '.join(STATION_STATUSES)}")
-    coordinates: dict[str, float | None] = {}
-    for column, low, high in (("longitude", -180.0, 180.0), ("latitude", -90.0, 90.0)):
-        text = row.get(column, "")
-        try:
-            value = float(text) if text else None
-        except ValueError:
-            problem(column, "不是数字 / not a number")
-            value = None
-        if value is not None and not low <= value <= high:
-            problem(column, f"超出范围 / outside {low}…{high}")
-        coordinates[column] = value
-    pollutants = (row.get("pollutants") or " ".join(POLLUTANTS)).split()
-    unknown = [p for p in pollutants if p not in POLLUTANTS]
-    if unknown:
-        problem(
-            "pollutants", f"未知污染物 unknown {', '.join(unknown)}; known: {' '.join(POLLUTANTS)}"
-        )
-    interval_text = row.get("reporting_interval_s") or "3600"
-    interval = int(interval_text) if interval_text.isdigit() else 0
-    if interval <= 0:
-        problem("reporting_interval_s", "应为正整数秒 / must be a positive number of seconds")
-    if len(problems) > before:
-        return None
-    return RegistryEntry(
-        code=row["code"],
-        name=row["name"],
-        city=row["city"],
-        tier=row["tier"],
-        area_code=row.get("area_code") or None,
-        longitude=coordinates["longitude"],
-        latitude=coordinates["latitude"],
-        status=status,
-        pollutants=pollutants,
-        reporting_interval_s=interval,
-    )
+    read = read_table(path, REGISTRY_SPEC)
+    seen: set[str] = set()
+    for row in read.rows:
+        if row.value.code in seen:
+            read.problem(row.number, "code", row.value.code, "重复 / duplicate station code")
+        seen.add(row.value.code)
+    if read.problems:
+        raise RegistryError(path, list(read.ordered_problems()))
+    return read.values
 
 
 @dataclass(frozen=True)

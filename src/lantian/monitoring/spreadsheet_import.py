@@ -11,9 +11,11 @@ Headers may be Chinese or English (``站点编码 station`` works too), in any o
 (UTC+8) of the hourly mean; ``24:00`` is 00:00 of the next day. Units are lantian's: µg/m³, CO in
 mg/m³; a value in the other mass unit is converted exactly (×1000 or ÷1000, in decimal).
 
-Validation is complete before anything is written: every bad cell is reported as a
-:class:`RowProblem` (file, sheet, row, column, value, reason) and the file is refused as a whole with
-:class:`SpreadsheetRejected`. An accepted file is kept in the file store, recorded as an
+Files are opened, checked and their problems reported by :mod:`lantian.tabular`; this module
+reads the header (long or wide form) and the cells. Validation is complete before anything is
+written: every bad cell is reported as a :class:`~lantian.tabular.Problem` (file, sheet, row,
+column, value, reason) and the file is refused as a whole with :class:`SpreadsheetRejected`. An
+accepted file is kept in the file store, recorded as an
 :class:`~lantian.monitoring.models.ImportBatch` and its values stored with ``source="upload"`` in one
 transaction. As for CNEMC files, a value already stored is never overwritten: re-importing the same
 file is a no-op and an overlapping file adds only what is new.
@@ -21,26 +23,23 @@ file is a no-op and an overlapping file adds only what is new.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import re
 import unicodedata
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Final, Literal
 
+from pydantic import BaseModel, Field
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian import clock
 from lantian.db.bulk import insert_ignoring_conflicts
 from lantian.db.engine import transaction
-from lantian.errors import InputError
 from lantian.monitoring.models import POLLUTANTS, Measurement, Station
 from lantian.monitoring.uploads import (
     identify_upload,
@@ -48,6 +47,16 @@ from lantian.monitoring.uploads import (
     open_batch,
     record_rejection,
 )
+from lantian.tabular import (
+    Column,
+    Problem,
+    Rejected,
+    TableSpec,
+    in_sheet_order,
+    open_sheet,
+)
+from lantian.tabular import write_template as write_spec_template
+from lantian.tabular.cells import Cell, decimal_of, is_blank, name_key, shown
 from lantian.timeutil import CHINA_TZ
 
 BATCH_KIND: Final = "spreadsheet"
@@ -55,15 +64,10 @@ SOURCE: Final = "upload"
 NATURAL_KEY: Final = ("station_id", "pollutant", "averaging", "period_end", "source")
 CHUNK_ROWS: Final = 20_000
 MEASUREMENTS: Table = Measurement.__table__  # type: ignore[assignment]
-#: How many problems the exception message lists; the exception carries all of them.
-PROBLEMS_IN_MESSAGE: Final = 20
 #: Rows searched for the header, so that a title line above it (common in office files) is fine.
 HEADER_SEARCH_ROWS: Final = 10
 #: An hour ending later than now is refused; the office PC's clock may run a few minutes ahead.
 CLOCK_TOLERANCE: Final = timedelta(minutes=10)
-
-CSV_SUFFIXES: Final = frozenset({".csv", ".txt"})
-XLSX_SUFFIXES: Final = frozenset({".xlsx", ".xlsm"})
 
 #: HJ 212-2017 Table 8 data flags.
 DATA_FLAGS: Final = ("N", "F", "M", "S", "D", "C", "T", "B")
@@ -155,38 +159,12 @@ _TIME_PATTERN: Final = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class RowProblem:
-    """One reason a file is refused: where it is (row as a spreadsheet shows it) and why."""
-
-    file: str
-    sheet: str | None
-    row: int
-    column: str
-    value: str
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}" + (f" [{self.sheet}]" if self.sheet else "")
-        column = f" 列 column {self.column}" if self.column else ""
-        value = f" {self.value!r}" if self.value else ""
-        return f"{where} 第{self.row}行 row {self.row}{column}{value}: {self.reason}"
-
-
-class SpreadsheetRejected(InputError):
+class SpreadsheetRejected(Rejected):
     """A file refused as a whole; ``problems`` lists every bad cell, nothing was written."""
 
-    def __init__(self, path: Path, problems: Sequence[RowProblem]) -> None:
+    def __init__(self, path: Path, problems: Sequence[Problem]) -> None:
         self.path = path
-        self.problems = tuple(problems)
-        shown = [f"  {problem}" for problem in self.problems[:PROBLEMS_IN_MESSAGE]]
-        hidden = len(self.problems) - len(shown)
-        if hidden:
-            shown.append(f"  … 另有 {hidden} 个问题 / {hidden} more problems")
-        super().__init__(
-            f"{path.name}: 发现 {len(self.problems)} 个问题，未导入任何数据 / "
-            f"{len(self.problems)} problems found, nothing was imported:\n" + "\n".join(shown)
-        )
+        super().__init__(path.name, problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +192,7 @@ class HourlyFile:
     values: tuple[HourlyValue, ...]
     station_rows: tuple[tuple[int, str], ...]
     """(row, station code) of every data row that names a station, even one with other problems."""
-    problems: tuple[RowProblem, ...]
+    problems: tuple[Problem, ...]
     notes: tuple[str, ...]
 
 
@@ -237,10 +215,6 @@ class HourlyImportResult:
 # --- reading ------------------------------------------------------------------------------------
 
 
-Cell = object
-"""A cell as read: ``str`` from CSV; ``str``, number, ``datetime`` or ``None`` from Excel."""
-
-
 def read_hourly_file(
     path: Path, sheet: str | None = None, now: datetime | None = None
 ) -> HourlyFile:
@@ -249,97 +223,8 @@ def read_hourly_file(
     Raises :class:`SpreadsheetRejected` at once only when the header cannot be understood (then no
     row can be read); otherwise problems are returned for the caller to add the registry's to.
     """
-    if not path.is_file():
-        raise InputError(f"{path}: 文件不存在 / no such file")
-    suffix = path.suffix.lower()
-    rows: Iterable[tuple[int, tuple[Cell, ...]]]
-    sheet_name: str | None
-    if suffix in CSV_SUFFIXES:
-        if sheet is not None:
-            raise InputError(f"{path.name}: CSV 文件没有工作表 / a CSV file has no sheets")
-        rows, sheet_name = _csv_rows(path), None
-    elif suffix in XLSX_SUFFIXES:
-        rows, sheet_name = _xlsx_rows(path, sheet)
-    elif suffix == ".xls":
-        raise InputError(
-            f"{path.name}: 旧版 Excel 97-2003 (.xls) 格式不受支持，请另存为 .xlsx / "
-            "the old .xls format is not read; save the file as .xlsx"
-        )
-    else:
-        raise InputError(
-            f"{path.name}: 只接受 .csv 与 .xlsx 文件 / only .csv and .xlsx files are accepted"
-        )
-    reader = _SheetReader(path, sheet_name, now or clock.now())
-    try:
-        return reader.read(rows)
-    finally:
-        if isinstance(rows, Generator):
-            rows.close()  # closes the workbook even when the header was refused
-
-
-def _csv_rows(path: Path) -> list[tuple[int, tuple[Cell, ...]]]:
-    text = decode_csv_bytes(path.read_bytes(), path)
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    # Rows are numbered by record, as Excel numbers them when it opens the CSV.
-    return [(number, tuple(record)) for number, record in enumerate(reader, start=1)]
-
-
-def decode_csv_bytes(raw: bytes, path: Path) -> str:
-    """Text of a CSV file: UTF-8 (BOM or not), UTF-16 with BOM, else GB18030 (GBK's superset).
-
-    Excel on a Chinese Windows saves "CSV" in the ANSI code page, i.e. GBK; GBK text is almost
-    never valid UTF-8, so strict UTF-8 first and GB18030 second tells them apart reliably.
-    """
-    if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
-        encodings: tuple[str, ...] = ("utf-16",)
-    elif raw.startswith(codecs.BOM_UTF8):
-        encodings = ("utf-8-sig",)
-    else:
-        encodings = ("utf-8", "gb18030")
-    failure: UnicodeDecodeError | None = None
-    for encoding in encodings:
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError as error:
-            failure = error
-    assert failure is not None
-    raise InputError(
-        f"{path.name}: 无法识别文件编码（应为 UTF-8 或 GBK/GB18030），第 {failure.start} 字节有误 / "
-        f"cannot decode the file as UTF-8 or GBK/GB18030 (bad byte at offset {failure.start})"
-    )
-
-
-def _xlsx_rows(path: Path, sheet: str | None) -> tuple[Iterator[tuple[int, tuple[Cell, ...]]], str]:
-    from openpyxl import load_workbook
-
-    try:
-        # read_only streams the sheet; data_only gives formulas' cached results, not the formulas.
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises zipfile, KeyError and XML errors alike
-        raise InputError(
-            f"{path.name}: 不是有效的 .xlsx 文件 / not a valid .xlsx file ({error})"
-        ) from None
-    names = workbook.sheetnames
-    if sheet is not None and sheet not in names:
-        workbook.close()
-        raise InputError(
-            f"{path.name}: 没有名为 {sheet!r} 的工作表 / no sheet named {sheet!r}; "
-            f"sheets: {', '.join(names)}"
-        )
-    name = sheet if sheet is not None else names[0]
-    worksheet = workbook[name]
-
-    def rows() -> Iterator[tuple[int, tuple[Cell, ...]]]:
-        try:
-            # Read-only sheets yield every row from 1, empty ones included, so numbers match Excel.
-            for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-                yield number, tuple(values)
-        finally:
-            workbook.close()
-
-    return rows(), name
+    with open_sheet(path, sheet=sheet) as opened:
+        return _SheetReader(path, opened.sheet, now or clock.now()).read(opened.rows)
 
 
 @dataclass
@@ -358,13 +243,11 @@ class _SheetReader:
         self.path = path
         self.sheet = sheet
         self.latest_allowed = now + CLOCK_TOLERANCE
-        self.problems: list[RowProblem] = []
+        self.problems: list[Problem] = []
         self.notes: list[str] = []
 
     def problem(self, row: int, column: str, cell: Cell, reason: str) -> None:
-        self.problems.append(
-            RowProblem(self.path.name, self.sheet, row, column, _shown(cell), reason)
-        )
+        self.problems.append(Problem(self.path.name, self.sheet, row, column, shown(cell), reason))
 
     def read(self, rows: Iterable[tuple[int, tuple[Cell, ...]]]) -> HourlyFile:
         iterator = iter(rows)
@@ -373,7 +256,7 @@ class _SheetReader:
         values: list[HourlyValue] = []
         station_rows: list[tuple[int, str]] = []
         for number, cells in iterator:
-            if all(_is_blank(cell) for cell in cells):
+            if all(is_blank(cell) for cell in cells):
                 continue
             padded = cells + (None,) * (len(columns.names) - len(cells))
             if layout == "long":
@@ -412,12 +295,12 @@ class _SheetReader:
         seen = 0
         first_number = 1
         for number, cells in rows:
-            if all(_is_blank(cell) for cell in cells):
+            if all(is_blank(cell) for cell in cells):
                 continue
             seen += 1
             if seen == 1:
                 first_number = number
-            names = [_shown(cell).strip() for cell in cells]
+            names = [shown(cell).strip() for cell in cells]
             meanings = [_header_meaning(name) for name in names]
             roles = {meaning for meaning, _ in meanings if isinstance(meaning, str)}
             if "station" in roles and "time" in roles:
@@ -556,7 +439,7 @@ class _SheetReader:
         station, period_end, flag = self._common(number, cells, columns)
         pollutant_name = columns.names[columns.roles["pollutant"]]
         pollutant_cell = cells[columns.roles["pollutant"]]
-        pollutant = _lookup_pollutant(_shown(pollutant_cell))
+        pollutant = _lookup_pollutant(shown(pollutant_cell))
         if pollutant is None:
             self.problem(
                 number,
@@ -570,8 +453,8 @@ class _SheetReader:
             unit = STORED_UNIT[pollutant]
             if "unit" in columns.roles:
                 unit_cell = cells[columns.roles["unit"]]
-                if not _is_blank(unit_cell):
-                    unit = _parse_unit(_shown(unit_cell))
+                if not is_blank(unit_cell):
+                    unit = _parse_unit(shown(unit_cell))
                     if unit is None:
                         self.problem(
                             number,
@@ -622,7 +505,7 @@ class _SheetReader:
     def _value(
         self, number: int, name: str, cell: Cell, pollutant: str | None, unit: MassUnit | None
     ) -> float | None:
-        amount = _decimal(cell)
+        amount = decimal_of(cell)
         if amount is None:
             self.problem(number, name, cell, "浓度不是数字 / the value is not a number")
             return None
@@ -666,34 +549,11 @@ class _SheetReader:
         return list(first_of.values())
 
 
-def in_sheet_order(problems: Iterable[RowProblem], header: Sequence[str]) -> tuple[RowProblem, ...]:
-    """Problems by row, then left to right, as a person reads the sheet to fix it."""
-    position = {name: index for index, name in reversed(list(enumerate(header)))}
-    return tuple(
-        sorted(problems, key=lambda problem: (problem.row, position.get(problem.column, -1)))
-    )
-
-
 # --- cells --------------------------------------------------------------------------------------
-
-
-def _shown(cell: Cell) -> str:
-    """A cell as the person sees it, for messages."""
-    if cell is None:
-        return ""
-    if isinstance(cell, datetime):
-        return cell.isoformat(sep=" ", timespec="minutes")
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    return str(cell)
 
 
 def _number(value: float) -> str:
     return f"{value:.10g}"
-
-
-def _is_blank(cell: Cell) -> bool:
-    return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
 def _is_missing(cell: Cell) -> bool:
@@ -703,12 +563,6 @@ def _is_missing(cell: Cell) -> bool:
     )
 
 
-def _name_key(text: str) -> str:
-    """Header and pollutant names compared loosely: width, case, spaces and ``._-·`` ignored."""
-    normal = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"[\s._\-·]+", "", normal)
-
-
 _ROLE_OF: Final = {alias: role for role, names in COLUMN_ALIASES.items() for alias in names}
 _POLLUTANT_OF: Final = {
     alias: pollutant for pollutant, names in POLLUTANT_ALIASES.items() for alias in names
@@ -716,7 +570,7 @@ _POLLUTANT_OF: Final = {
 
 
 def _lookup_pollutant(text: str) -> str | None:
-    return _POLLUTANT_OF.get(_name_key(text))
+    return _POLLUTANT_OF.get(name_key(text))
 
 
 HeaderMeaning = Role | tuple[str, str | None] | Literal["ambiguous"] | None
@@ -740,7 +594,7 @@ def _header_meaning(text: str) -> tuple[HeaderMeaning, str | None]:
             candidates.append(bracket)
     meanings: set[Role | tuple[str, str | None]] = set()
     for candidate in candidates:
-        key = _name_key(candidate)
+        key = name_key(candidate)
         if key in _ROLE_OF:
             meanings.add(_ROLE_OF[key])
         elif key in _POLLUTANT_OF:
@@ -751,7 +605,7 @@ def _header_meaning(text: str) -> tuple[HeaderMeaning, str | None]:
 
 
 def _looks_like_unit(text: str) -> bool:
-    key = _name_key(text)
+    key = name_key(text)
     return "/" in text or key in {"ppm", "ppb", "ppbv", "ppmv"}
 
 
@@ -764,36 +618,14 @@ def _parse_unit(text: str) -> MassUnit | None:
 def _station_code(cell: Cell) -> str:
     if isinstance(cell, float) and cell.is_integer():
         cell = int(cell)  # a numeric code typed into Excel comes back as 1001.0
-    return unicodedata.normalize("NFKC", _shown(cell)).strip()
+    return unicodedata.normalize("NFKC", shown(cell)).strip()
 
 
 def _parse_flag(cell: Cell) -> str | None:
-    if _is_blank(cell):
+    if is_blank(cell):
         return "N"
-    flag = unicodedata.normalize("NFKC", _shown(cell)).strip().upper()
+    flag = unicodedata.normalize("NFKC", shown(cell)).strip().upper()
     return flag if flag in DATA_FLAGS else None
-
-
-def _decimal(cell: Cell) -> Decimal | None:
-    """The number in a cell, exactly as written (decimal), or None if it is not a finite number."""
-    if isinstance(cell, bool):
-        return None
-    if isinstance(cell, int):
-        return Decimal(cell)
-    if isinstance(cell, float):
-        # repr is the shortest text that reads back as the same float: 1.2, not 1.19999…
-        text = repr(cell)
-    elif isinstance(cell, str):
-        text = unicodedata.normalize("NFKC", cell).strip()
-        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
-            return None
-    else:
-        return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None
 
 
 def parse_hour_ending(cell: Cell) -> tuple[datetime | None, str]:
@@ -815,7 +647,7 @@ def parse_hour_ending(cell: Cell) -> tuple[datetime | None, str]:
             "时间单元格是数字，请设置为日期时间格式 / the time cell holds a plain number; "
             "format it as a date-time"
         )
-    return _parse_time_text(_shown(cell))
+    return _parse_time_text(shown(cell))
 
 
 # A file repeats each time once per station and pollutant: parse each spelling once.
@@ -888,7 +720,7 @@ def import_hourly_file(
     for number, code in content.station_rows:
         if code not in station_ids:
             problems.append(
-                RowProblem(
+                Problem(
                     path.name,
                     content.sheet,
                     number,
@@ -978,107 +810,102 @@ def _count_other_sources(
 
 # --- the template -------------------------------------------------------------------------------
 
-#: Header of the template's long form (Chinese first; either word alone is understood too).
-TEMPLATE_HEADER: Final = (
-    "站点编码 station",
-    "时间 time",
-    "污染物 pollutant",
-    "浓度 value",
-    "单位 unit",
-    "标识 flag",
-)
-TEMPLATE_NOTES: Final = (
-    ("列 column", "必填 required", "说明", "explanation"),
+
+class TemplateRow(BaseModel):
+    """A row of the template's long form, as the template offers it (the reader above is wider:
+    it also reads the wide form, any alias and units in the header)."""
+
+    station: str
+    time: datetime
+    pollutant: Literal["SO2", "NO2", "PM10", "PM2.5", "CO", "O3"]
+    value: float = Field(ge=0)
+    unit: Literal["µg/m³", "mg/m³"] | None = None
+    flag: Literal[DATA_FLAGS] = "N"  # type: ignore[valid-type]
+
+
+#: The template's long form (Chinese first; either word alone is understood too).
+TEMPLATE_SPEC: Final = TableSpec(
+    TemplateRow,
     (
-        "站点编码 station",
-        "是 yes",
-        "站点表中的监测点编码，如 1316A",
-        "station code as in the station registry, e.g. 1316A",
+        Column(
+            "station",
+            "station",
+            "站点编码",
+            example="1316A",
+            width=18,
+            note_zh="站点表中的监测点编码，如 1316A",
+            note_en="station code as in the station registry, e.g. 1316A",
+        ),
+        Column(
+            "time",
+            "time",
+            "时间",
+            example="2019-01-04 16:00",
+            width=20,
+            number_format="yyyy-mm-dd hh:mm",
+            note_zh="小时均值结束时刻（北京时间），如 2019-01-04 16:00 表示 15:00–16:00；24:00 即次日 "
+            "00:00；也可写 2019/1/4 16:00 或 2019-01-04T16:00+08:00",
+            note_en="end of the hour, China time (UTC+8): 2019-01-04 16:00 is the mean of "
+            "15:00–16:00; 24:00 is 00:00 of the next day; 2019/1/4 16:00 and "
+            "2019-01-04T16:00+08:00 work too",
+        ),
+        Column(
+            "pollutant",
+            "pollutant",
+            "污染物",
+            choices={label: label for label in POLLUTANT_LABELS.values()},
+            example="PM2.5",
+            width=18,
+            note_zh="或 二氧化硫 等中文名，大小写不限",
+            note_en="or the Chinese names; any case",
+        ),
+        Column(
+            "value",
+            "value",
+            "浓度",
+            example="35",
+            width=14,
+            note_zh="非负数；缺测的小时不写该行",
+            note_en="non-negative number; leave a missing hour out",
+        ),
+        Column(
+            "unit",
+            "unit",
+            "单位",
+            choices={"µg/m³": "µg/m³", "mg/m³": "mg/m³"},
+            example="µg/m³",
+            width=12,
+            note_zh="默认 µg/m³，CO 为 mg/m³；写 µg/m³（ug/m3）或 mg/m³ 时按 1000 倍精确换算",
+            note_en="default µg/m³, CO mg/m³; µg/m³ (ug/m3) or mg/m³ given are converted "
+            "exactly (×/÷1000)",
+        ),
+        Column(
+            "flag",
+            "flag",
+            "标识",
+            choices={flag: flag for flag in DATA_FLAGS},
+            example="N",
+            width=10,
+            note_zh="HJ 212 数据标识，默认 N（正常）",
+            note_en="HJ 212 data flag, default N (normal)",
+        ),
     ),
-    (
-        "时间 time",
-        "是 yes",
-        "小时均值结束时刻（北京时间），如 2019-01-04 16:00 表示 15:00–16:00；24:00 即次日 00:00；"
-        "也可写 2019/1/4 16:00 或 2019-01-04T16:00+08:00",
-        "end of the hour, China time (UTC+8): 2019-01-04 16:00 is the mean of 15:00–16:00; "
-        "24:00 is 00:00 of the next day; 2019/1/4 16:00 and 2019-01-04T16:00+08:00 work too",
-    ),
-    (
-        "污染物 pollutant",
-        "是 yes",
-        "SO2、NO2、PM10、PM2.5、CO、O3（或 二氧化硫 等中文名，大小写不限）",
-        "SO2, NO2, PM10, PM2.5, CO, O3 (or the Chinese names; any case)",
-    ),
-    (
-        "浓度 value",
-        "是 yes",
-        "非负数；缺测的小时不写该行",
-        "non-negative number; leave a missing hour out",
-    ),
-    (
-        "单位 unit",
-        "否 no",
-        "默认 µg/m³，CO 为 mg/m³；写 µg/m³（ug/m3）或 mg/m³ 时按 1000 倍精确换算",
-        "default µg/m³, CO mg/m³; µg/m³ (ug/m3) or mg/m³ given are converted exactly (×/÷1000)",
-    ),
-    (
-        "标识 flag",
-        "否 no",
-        "HJ 212 数据标识 N F M S D C T B，默认 N（正常）",
-        "HJ 212 data flag N F M S D C T B, default N (normal)",
-    ),
-    (
-        "宽表 wide form",
-        "",
-        "也可每行一个站点小时：站点编码、时间、SO2、NO2、PM10、PM2.5、CO、O3 各一列，"
-        "单位写在列名中如 CO(mg/m³)",
-        "one station-hour per row also works: station, time and one column per pollutant, "
-        "units in the column name as in CO(mg/m³)",
-    ),
-    (
-        "导入 import",
-        "",
-        "lantian import hourly 文件名；任何一处错误都会整文件拒绝并列出全部问题",
-        "lantian import hourly FILE; any bad cell refuses the whole file and lists every problem",
+    notes=(
+        (
+            "宽表 wide form：也可每行一个站点小时：站点编码、时间、SO2、NO2、PM10、PM2.5、CO、O3 "
+            "各一列，单位写在列名中如 CO(mg/m³)",
+            "one station-hour per row also works: station, time and one column per pollutant, "
+            "units in the column name as in CO(mg/m³)",
+        ),
+        (
+            "导入 import：lantian import hourly 文件名；任何一处错误都会整文件拒绝并列出全部问题",
+            "lantian import hourly FILE; any bad cell refuses the whole file and lists every "
+            "problem",
+        ),
     ),
 )
 
 
 def write_template(path: Path) -> None:
-    """Write the empty template: .xlsx with an explanation sheet, or a UTF-8 (BOM) .csv header."""
-    suffix = path.suffix.lower()
-    if path.exists():
-        # The template is usually written next to filled-in copies; never clobber one.
-        raise InputError(f"{path}: 文件已存在 / the file already exists")
-    if suffix == ".csv":
-        # The BOM makes Excel open the Chinese header as UTF-8 rather than in the ANSI code page.
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            csv.writer(handle).writerow(TEMPLATE_HEADER)
-        return
-    if suffix != ".xlsx":
-        raise InputError(f"{path.name}: 模板只能是 .xlsx 或 .csv / the template is .xlsx or .csv")
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    workbook = Workbook()
-    data = workbook.active
-    assert data is not None
-    data.title = "数据 data"
-    data.append(TEMPLATE_HEADER)
-    for cell, width in zip(data[1], (18, 20, 18, 14, 12, 10), strict=True):
-        cell.font = Font(bold=True)
-        data.column_dimensions[cell.column_letter].width = width
-    # Date-time cells typed into the time column then show and store as real date-times.
-    data.column_dimensions["B"].number_format = "yyyy-mm-dd hh:mm"
-    data.freeze_panes = "A2"
-    notes = workbook.create_sheet("说明 notes")
-    for line in TEMPLATE_NOTES:
-        notes.append(line)
-    for cell in notes[1]:
-        cell.font = Font(bold=True)
-    for letter, width in zip("ABCD", (18, 12, 60, 60), strict=True):
-        notes.column_dimensions[letter].width = width
-    for row in notes.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    workbook.save(path)
+    """Write the empty template: .xlsx (drop-down lists, notes, an example) or a .csv header."""
+    write_spec_template(path, TEMPLATE_SPEC)

@@ -63,7 +63,7 @@ def forecaster_for(choice: str, series: CitySeries) -> Forecaster:
             f"--forecast {choice!r}: 应为 perfect、persistence、seasonal 或预报CSV文件 / must be "
             "perfect, persistence, seasonal or a forecast CSV file"
         )
-    issues = parse_forecast_csv(path.read_text("utf-8"), str(path))
+    issues = parse_forecast_csv(path.read_bytes(), path.name)
     return FromIssues(issues, series.area, series.times, name=path.name)
 
 

@@ -22,29 +22,19 @@ ratio (FAR) = false alarms / (hits + false alarms); false-alarm rate (POFD) = fa
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Final, Protocol
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from lantian.errors import InputError
+from lantian.tabular import Column, TableSpec, read_table
 from lantian.timeutil import CHINA_TZ
 
 HOUR = timedelta(hours=1)
-CSV_COLUMNS = (
-    "area",
-    "issued_at",
-    "valid_start",
-    "valid_end",
-    "aqi",
-    "primary_pollutant",
-    "source",
-)
 
 
 @dataclass(frozen=True)
@@ -81,59 +71,76 @@ def hourly_values(issue: ForecastIssue, now: datetime, horizon: int) -> list[int
     return out
 
 
-def _time(text: str, where: str, column: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise InputError(
-            f"{where}: {column}={text!r} 不是ISO时间 / is not an ISO time (e.g. 2019-01-02T20:00+08:00)"
-        ) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=CHINA_TZ)  # Chinese forecasts are in Beijing time
-    if moment.minute or moment.second:
-        raise InputError(f"{where}: {column}={text!r} 须为整点 / must be on the hour")
-    return moment
+class ForecastRow(BaseModel):
+    """One row of the forecast CSV: one value of one issued version."""
 
+    model_config = ConfigDict(extra="forbid")
 
-def parse_forecast_csv(text: str, name: str = "forecast.csv") -> list[ForecastIssue]:
-    """Read the forecast CSV (columns :data:`CSV_COLUMNS`); rows group into issued versions.
+    area: str
+    issued_at: datetime
+    valid_start: datetime
+    valid_end: datetime
+    aqi: int | None = Field(default=None, ge=0, le=999)
+    primary_pollutant: str = ""
+    source: str = "unknown"
 
-    Times without an offset are Beijing time (UTC+8). ``valid_end - valid_start`` must be 1 or 24
-    hours. An empty ``aqi`` is a hole in the forecast. Errors name the file, line and column.
-    """
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InputError(
-            f"{name}: 第1行缺少列 {', '.join(missing)} / line 1 lacks the column(s) {', '.join(missing)}"
-        )
-    groups: dict[tuple[str, datetime, str], list[ForecastValue]] = {}
-    for line, row in enumerate(reader, start=2):
-        where = f"{name}:{line}"
-        area = (row["area"] or "").strip()
-        if not area:
-            raise InputError(f"{where}: area 为空 / area is empty")
-        issued = _time(row["issued_at"] or "", where, "issued_at")
-        start = _time(row["valid_start"] or "", where, "valid_start")
-        end = _time(row["valid_end"] or "", where, "valid_end")
-        hours = (end - start) / HOUR
+    @field_validator("issued_at", "valid_start", "valid_end", mode="before")
+    @classmethod
+    def _on_the_hour(cls, text: object) -> object:
+        if not isinstance(text, str):
+            return text
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise ValueError(
+                "不是ISO时间 / is not an ISO time (e.g. 2019-01-02T20:00+08:00)"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=CHINA_TZ)  # Chinese forecasts are in Beijing time
+        if moment.minute or moment.second or moment.microsecond:
+            raise ValueError("须为整点 / must be on the hour")
+        return moment
+
+    @model_validator(mode="after")
+    def _period(self) -> ForecastRow:
+        hours = (self.valid_end - self.valid_start) / HOUR
         if hours not in (1, 24):
-            raise InputError(
-                f"{where}: 预报时段须为1小时或24小时（此处{hours:g}小时）/ a forecast period must be "
+            raise ValueError(
+                f"预报时段须为1小时或24小时（此处{hours:g}小时）/ a forecast period must be "
                 f"1 or 24 hours (here {hours:g})"
             )
-        text_aqi = (row["aqi"] or "").strip()
-        aqi: int | None = None
-        if text_aqi:
-            try:
-                aqi = int(text_aqi)
-            except ValueError as exc:
-                raise InputError(f"{where}: aqi={text_aqi!r} 不是整数 / is not an integer") from exc
-            if not 0 <= aqi <= 999:
-                raise InputError(f"{where}: aqi={aqi} 超出0–999 / outside 0–999")
-        source = (row["source"] or "").strip() or "unknown"
-        value = ForecastValue(start, end, aqi, (row["primary_pollutant"] or "").strip())
-        groups.setdefault((area, issued, source), []).append(value)
+        return self
+
+
+FORECAST_SPEC: Final = TableSpec(
+    ForecastRow,
+    (
+        Column("area", "area", "区域", example="410183"),
+        Column("issued_at", "issued_at", "发布时间", example="2019-01-01T08:00+08:00", width=24),
+        Column("valid_start", "valid_start", "时段开始", example="2019-01-01T08:00+08:00", width=24),
+        Column("valid_end", "valid_end", "时段结束", example="2019-01-02T08:00+08:00", width=24),
+        Column("aqi", "aqi", "AQI", example="230", in_header=True),
+        Column("primary_pollutant", "primary_pollutant", "首要污染物", example="PM2.5", in_header=True),
+        Column("source", "source", "发布单位", example="气象台", in_header=True),
+    ),
+    unknown_columns="refuse",
+)  # fmt: skip
+
+
+def parse_forecast_csv(content: str | bytes, name: str = "forecast.csv") -> list[ForecastIssue]:
+    """Read the forecast CSV (columns :data:`FORECAST_SPEC`); rows group into issued versions.
+
+    Times without an offset are Beijing time (UTC+8). ``valid_end - valid_start`` must be 1 or 24
+    hours. An empty ``aqi`` is a hole in the forecast. Every problem is reported with file, row
+    and column (:class:`~lantian.tabular.Rejected`), and then nothing is returned.
+    """
+    raw = content.encode("utf-8") if isinstance(content, str) else content
+    read = read_table(raw, FORECAST_SPEC, name=name, kind="csv")
+    read.raise_if_problems()
+    groups: dict[tuple[str, datetime, str], list[ForecastValue]] = {}
+    for row in read.values:
+        value = ForecastValue(row.valid_start, row.valid_end, row.aqi, row.primary_pollutant)
+        groups.setdefault((row.area, row.issued_at, row.source), []).append(value)
     return [
         ForecastIssue(area, issued, source, tuple(sorted(values, key=lambda v: v.valid_start)))
         for (area, issued, source), values in sorted(groups.items(), key=lambda kv: kv[0][1])
