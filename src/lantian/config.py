@@ -44,6 +44,9 @@ class Settings(BaseSettings):
         default=None, description="address the HJ 212 receiver listens on; default: LANTIAN_HOST"
     )
     hj212_port: int = Field(default=9212, description="HJ 212 数据接收端口 / receiver TCP port")
+    scheduler_enabled: bool = Field(
+        default=True, description="run the scheduled jobs inside `lantian serve`"
+    )
     secret_key: SecretStr = Field(
         default=SecretStr(""),
         description="key for session cookies; generated into <data_dir>/secret_key when empty",

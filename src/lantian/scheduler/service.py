@@ -13,13 +13,15 @@ import socket
 import threading
 import traceback
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import Executable
 
 from lantian.config import Settings
 from lantian.db.engine import transaction
@@ -58,12 +60,13 @@ def take_lease(
     """Take the job's lease if it is free or expired: one atomic UPDATE … WHERE, so of two
     processes asking at once exactly one gets it (on SQLite the writers queue; on PostgreSQL the
     second UPDATE re-reads the row the first one changed and matches nothing)."""
-    try:
+    with sessions() as session:
+        exists = session.get(JobLease, name) is not None
+    if not exists:
+        # Written first thing in its transaction, so that SQLite takes the write lock at once
+        # (a read first would hold a snapshot another writer could make stale).
         with transaction(sessions) as session:
-            if session.get(JobLease, name) is None:
-                session.add(JobLease(job_name=name, holder=None, expires_at=None))
-    except IntegrityError:
-        pass  # another process created the row first: it exists now
+            session.execute(_insert_if_missing(session, name))
     with transaction(sessions) as session:
         taken = session.execute(
             update(JobLease)
@@ -75,6 +78,13 @@ def take_lease(
             .execution_options(synchronize_session=False)
         )
         return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _insert_if_missing(session: Session, name: str) -> Executable:
+    """INSERT … ON CONFLICT DO NOTHING: two processes creating the row at once both succeed."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(JobLease).values(job_name=name).on_conflict_do_nothing()
+    return sqlite_insert(JobLease).values(job_name=name).on_conflict_do_nothing()
 
 
 def release_lease(sessions: sessionmaker[Session], name: str, holder: str) -> None:
@@ -183,11 +193,18 @@ def _record_end(
     error: str | None = None,
 ) -> JobRun:
     with transaction(sessions) as session:
-        run = session.get_one(JobRun, run_id)
-        run.finished_at = finished
-        run.outcome = "failed" if error is not None else "succeeded"
-        run.summary, run.error = summary, error
-        return run
+        session.execute(
+            update(JobRun)
+            .where(JobRun.id == run_id)
+            .values(
+                finished_at=finished,
+                outcome="failed" if error is not None else "succeeded",
+                summary=summary,
+                error=error,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return session.get_one(JobRun, run_id)
 
 
 # --- the scheduler -----------------------------------------------------------------------------
@@ -202,8 +219,10 @@ class Scheduler:
         settings: Settings,
         jobs: Sequence[Job] | None = None,
         holder: str | None = None,
+        clock: Callable[[], datetime] = _now,
     ) -> None:
         self.sessions = sessions
+        self.clock = clock
         self.settings = settings
         self.jobs = {job.name: job for job in (all_jobs() if jobs is None else jobs)}
         self.holder = holder or process_holder()
@@ -240,7 +259,7 @@ class Scheduler:
         return run
 
     def _run(self, job: Job, *, cause: str, by: str, only_if_due: bool) -> JobRun | None:
-        now = _now()
+        now = self.clock()
         if only_if_due:
             with self.sessions() as session:
                 if not job_state(session, job).is_due(now):
@@ -270,13 +289,13 @@ class Scheduler:
                 "job_failed", job=job.name, run=run_id, error=detail,
                 traceback=traceback.format_exc(), attempt=attempt,
             )  # fmt: skip
-            return _record_end(self.sessions, run_id, _now(), error=detail[:4000])
+            return _record_end(self.sessions, run_id, self.clock(), error=detail[:4000])
         except BaseException:
             # Ctrl-C or a shutdown in the middle of a run: record it before leaving.
-            _record_end(self.sessions, run_id, _now(), error="中断 / interrupted")
+            _record_end(self.sessions, run_id, self.clock(), error="中断 / interrupted")
             raise
         log.info("job_succeeded", job=job.name, run=run_id, summary=summary)
-        return _record_end(self.sessions, run_id, _now(), summary=summary)
+        return _record_end(self.sessions, run_id, self.clock(), summary=summary)
 
     # --- the loop ---------------------------------------------------------------------------
 

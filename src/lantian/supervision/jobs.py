@@ -32,7 +32,7 @@ def summarise_daily_reports(context: JobContext) -> str:
     day = local_date(context.now, plan.utc_offset_hours)
     with context.sessions() as session:
         summary = duty.day_summary(session, plan, day, context.now)
-    reported = len(summary.sections) - len(summary.missing)
+    reported = sum(1 for _, status in summary.sections if status.report is not None)
     missing = "、".join(summary.missing) or "无"
     late = "、".join(summary.late) or "无"
     return (
