@@ -1,0 +1,80 @@
+"""`lantian worker` as its own process: --once runs the due jobs and exits; the loop stops
+cleanly on Ctrl+C (SIGINT) and on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from lantian.db.engine import session_factory
+from lantian.scheduler.models import JobRun
+from lantian.scheduler.registry import all_jobs
+
+pytestmark = pytest.mark.db
+
+
+def environment(db_url: str, data_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "LANTIAN_DATABASE_URL": db_url,
+        "LANTIAN_DATA_DIR": str(data_dir),
+        "LANTIAN_LOG_FORMAT": "json",
+    }
+
+
+def run_count(engine: Engine) -> int:
+    with session_factory(engine)() as session:
+        return session.scalar(select(func.count()).select_from(JobRun)) or 0
+
+
+def test_worker_once_runs_the_due_jobs_and_exits(
+    db_url: str, db_engine: Engine, tmp_path: Path
+) -> None:
+    env = environment(db_url, tmp_path)
+    command = [sys.executable, "-m", "lantian", "worker", "--once"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"{len(all_jobs())} 个任务已运行" in done.stdout
+    assert run_count(db_engine) == len(all_jobs())
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "0 个任务已运行" in again.stdout  # nothing due any more
+    assert run_count(db_engine) == len(all_jobs())
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_worker_loop_stops_cleanly(
+    db_url: str, db_engine: Engine, tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "lantian", "worker", "--tick", "0.2"],
+        env=environment(db_url, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while run_count(db_engine) < len(all_jobs()) and time.monotonic() < deadline:
+            assert worker.poll() is None, worker.communicate()
+            time.sleep(0.2)
+        assert run_count(db_engine) == len(all_jobs())
+        worker.send_signal(stop_signal)
+        out, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == 0, err
+    assert "定时任务已停止 / scheduler stopped" in out
+    with session_factory(db_engine)() as session:
+        unfinished = session.scalar(
+            select(func.count()).select_from(JobRun).where(JobRun.finished_at.is_(None))
+        )
+    assert unfinished == 0
