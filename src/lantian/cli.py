@@ -118,7 +118,9 @@ def serve(
 
         # A thread beside the web server; the lease in the database keeps a `lantian worker` or
         # a second server from running the same job at the same time.
-        background = BackgroundScheduler(Scheduler(session_factory(engine), settings))
+        background = BackgroundScheduler(
+            Scheduler(session_factory(engine), settings), settings.scheduler_tick
+        )
         background.start()
         console.print("定时任务已启动 / scheduler started (--no-scheduler to disable)")
     console.print("按 Ctrl+C 停止 / press Ctrl+C to stop")

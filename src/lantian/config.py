@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = Field(
         default=True, description="run the scheduled jobs inside `lantian serve`"
     )
+    scheduler_tick: float = Field(
+        default=30.0, gt=0, description="seconds between the scheduler's looks for due jobs"
+    )
     secret_key: SecretStr = Field(
         default=SecretStr(""),
         description="key for session cookies; generated into <data_dir>/secret_key when empty",

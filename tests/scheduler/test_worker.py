@@ -78,3 +78,47 @@ def test_worker_loop_stops_cleanly(
             select(func.count()).select_from(JobRun).where(JobRun.finished_at.is_(None))
         )
     assert unfinished == 0
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_serve_runs_the_scheduler_beside_the_web_server_unless_disabled(
+    db_url: str, db_engine: Engine, tmp_path: Path, enabled: bool
+) -> None:
+    import httpx
+
+    from tests.support.postgres import free_port
+
+    port = free_port()
+    env = environment(db_url, tmp_path) | {
+        "LANTIAN_SCHEDULER_TICK": "0.3",
+        "LANTIAN_SCHEDULER_ENABLED": "true" if enabled else "false",
+    }
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "lantian", "serve", "--port", str(port), "--no-hj212"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 240
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert server.poll() is None, log_path.read_text(encoding="utf-8")
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            if enabled:
+                while run_count(db_engine) < len(all_jobs()) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                assert run_count(db_engine) == len(all_jobs())
+            else:
+                time.sleep(2)  # many ticks: a disabled scheduler runs nothing
+                assert run_count(db_engine) == 0
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    output = log_path.read_text(encoding="utf-8")
+    assert ("scheduler started" in output) is enabled

@@ -68,7 +68,9 @@ def run_job(name: str = typer.Argument(..., help="job name (see `lantian jobs li
 
 def worker(
     once: bool = typer.Option(False, "--once", help="run the due jobs once and exit"),
-    tick: float = typer.Option(30.0, "--tick", min=0.1, help="seconds between looks for due jobs"),
+    tick: float | None = typer.Option(
+        None, "--tick", min=0.1, help="seconds between looks for due jobs (LANTIAN_SCHEDULER_TICK)"
+    ),
 ) -> None:
     """定时任务进程 / Run the scheduler as a process of its own (Ctrl+C stops it)."""
     from lantian.logs import configure_logging
@@ -95,7 +97,7 @@ def worker(
         "press Ctrl+C to stop"
     )
     try:
-        scheduler.run_forever(stop, tick)
+        scheduler.run_forever(stop, tick or settings.scheduler_tick)
     except KeyboardInterrupt:
         stop.set()
     console.print("定时任务已停止 / scheduler stopped")

@@ -299,10 +299,13 @@ class Scheduler:
 
     # --- the loop ---------------------------------------------------------------------------
 
-    def run_forever(self, stop: threading.Event, tick: float = 30.0) -> None:
+    def run_forever(
+        self, stop: threading.Event, tick: float = 30.0, initial_delay: float = 0.0
+    ) -> None:
         """Run due jobs every ``tick`` seconds until ``stop`` is set; a failing pass (say, the
         database briefly unreachable) is logged and the next pass tries again."""
         log.info("scheduler_started", holder=self.holder, jobs=sorted(self.jobs))
+        stop.wait(initial_delay)
         while not stop.is_set():
             try:
                 self.run_due()
@@ -318,14 +321,18 @@ class BackgroundScheduler:
     def __init__(self, scheduler: Scheduler, tick: float = 30.0) -> None:
         self.scheduler = scheduler
         self.stop_event = threading.Event()
+        # The first pass waits one tick: the web server comes up first.
         self.thread = threading.Thread(
-            target=scheduler.run_forever, args=(self.stop_event, tick),
+            target=scheduler.run_forever, args=(self.stop_event, tick, tick),
             name="lantian-scheduler", daemon=True,
         )  # fmt: skip
 
     def start(self) -> None:
         self.thread.start()
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop after the running job, waiting at most ``timeout`` seconds: a job still running
+        then ends with the process (its transaction rolls back, its lease lapses, and the run is
+        due again in the next process)."""
         self.stop_event.set()
         self.thread.join(timeout)
