@@ -122,3 +122,28 @@ def test_serve_runs_the_scheduler_beside_the_web_server_unless_disabled(
             server.wait(timeout=60)
     output = log_path.read_text(encoding="utf-8")
     assert ("scheduler started" in output) is enabled
+
+
+def test_jobs_list_and_run_from_the_command_line(
+    db_url: str, db_engine: Engine, tmp_path: Path
+) -> None:
+    env = environment(db_url, tmp_path) | {"COLUMNS": "200"}
+
+    def lantian(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lantian", *args], env=env, capture_output=True, text=True,
+            timeout=300,
+        )  # fmt: skip
+
+    listed = lantian("jobs", "list")
+    assert listed.returncode == 0, listed.stderr
+    for job in all_jobs():
+        assert job.name in listed.stdout
+    ran = lantian("jobs", "run", "audit.verify", "--by", "ops")
+    assert ran.returncode == 0 and "audit.verify" in ran.stdout and "chain intact" in ran.stdout
+    with session_factory(db_engine)() as session:
+        run = session.scalars(select(JobRun)).one()
+    assert (run.job_name, run.cause, run.triggered_by) == ("audit.verify", "manual", "ops")
+    unknown = lantian("jobs", "run", "no.such")
+    assert unknown.returncode == 1 and "no.such" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
