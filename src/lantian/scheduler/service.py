@@ -15,7 +15,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Executable
 
+from lantian import clock
 from lantian.config import Settings
 from lantian.db.engine import transaction
 from lantian.errors import InputError
@@ -38,8 +39,8 @@ SCHEDULER_ACTOR = "system:scheduler"
 
 
 def _now() -> datetime:
-    """The scheduler's one clock (the platform's injectable clock replaces it at merge)."""
-    return datetime.now(UTC)
+    """The scheduler's time: the platform's one clock (``lantian.clock``), in UTC."""
+    return clock.now()
 
 
 def process_holder() -> str:

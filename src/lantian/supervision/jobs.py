@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from lantian.db.engine import transaction
-from lantian.plans import plan_dir
+from lantian.plan import plan_in_force
 from lantian.scheduler.registry import Job, JobContext, register
 from lantian.scheduler.schedule import DailyAt, Every
 from lantian.supervision import duty, service
-from lantian.supervision.groups import read_plan
+from lantian.supervision.groups import inspection_plan
 from lantian.supervision.roster import local_date
 
 
@@ -28,7 +28,7 @@ def escalate_cases(context: JobContext) -> str:
 def summarise_daily_reports(context: JobContext) -> str:
     """Today's summary of the groups' daily reports (``lantian duty summary``): who reported,
     who was late, who is missing. It reads only, so running it again changes nothing."""
-    plan = read_plan(plan_dir(context.settings))
+    plan = inspection_plan(plan_in_force(context.settings))
     day = local_date(context.now, plan.utc_offset_hours)
     with context.sessions() as session:
         summary = duty.day_summary(session, plan, day, context.now)

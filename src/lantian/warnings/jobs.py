@@ -7,16 +7,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from lantian.monitoring.publication import newest_hour
-from lantian.plans import plan_dir
+from lantian.plan import plan_in_force
 from lantian.scheduler.registry import Job, JobContext, register
 from lantian.scheduler.schedule import Every
 from lantian.timeutil import CHINA_TZ
-from lantian.warnings.rules import load_rules
+from lantian.warnings.rules import plan_rules
 from lantian.warnings.service import assess_now
 
 
 def assess_warnings(context: JobContext) -> str:
-    rules = load_rules(plan_dir(context.settings))
+    rules = plan_rules(plan_in_force(context.settings))
     with context.sessions() as session:
         if newest_hour(session) is None:
             return "数据库中没有监测数据，未评估 / no measurements stored: nothing assessed"
