@@ -147,7 +147,7 @@ MISTAKES = [
         "410183101,米村镇",
         "41018310,米村镇",
         "line 7, code",
-        "invalid",
+        "wrong format",
     ),
     Mistake(
         "annex refers to an unknown target",

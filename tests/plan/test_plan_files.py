@@ -151,9 +151,9 @@ WRONG_TYPES = [
     ),
     Edit("staggered.toml", "task = 37", 'task = "37"', "rules[0].task", "integer"),
     # CSV: the cell of the wrong type, named by its line and column.
-    Edit("areas.csv", "410183101,米村镇", "41018310x,米村镇", "code", "pattern"),
+    Edit("areas.csv", "410183101,米村镇", "41018310x,米村镇", "code", "wrong format"),
     Edit("units.csv", ",department,", ",departmnt,", "kind", "department"),
-    Edit("leaders.csv", "姬贤杰,副市长,", "姬贤杰,,", "title", "at least 1 character"),
+    Edit("leaders.csv", "姬贤杰,副市长,", "姬贤杰,,", "title", "must not be empty"),
     Edit("calendar.csv", "2017-01-01,holiday", "2017-13-01,holiday", "date", "date"),
     Edit("stations.csv", ",3600", ",hourly", "reporting_interval_s", "integer"),
     Edit(
@@ -161,7 +161,7 @@ WRONG_TYPES = [
         "410183001,青屏街街道,410183002",
         "410183001,青屏街街道,4101830",
         "area_b",
-        "pattern",
+        "wrong format",
     ),
 ]
 

@@ -170,13 +170,13 @@ def test_missing_and_unknown_columns_are_problems_of_the_header(tmp_path: Path) 
     rows, problems = read_rows(path, SPEC)
     assert rows == []
     assert [(p.row, p.column, p.reason) for p in problems] == [
-        (1, "", "缺少列 燃料 / missing columns: fuel")
+        (1, "", "缺少列 燃料 / missing columns: fuel; 未知列 颜色 / unknown columns: 颜色")
     ]
     strict = TableSpec(BoilerRow, SPEC.columns, unknown_columns="refuse")
     path = write_csv(tmp_path / "u.csv", [*SPEC.headers, "颜色", "fuel"], [ROWS[0]], "utf-8")
     _, problems = read_rows(path, strict)
     assert [(p.row, p.column, p.reason.split(" / ")[0]) for p in problems] == [
-        (1, "颜色", "未知列"),
+        (1, "颜色", "未知列 颜色"),
         (1, "fuel", "列重复"),
     ]
 
@@ -368,5 +368,5 @@ def test_a_model_alone_is_a_spec(tmp_path: Path) -> None:
     )
     _, problems = read_rows(typo, UnitRow)
     assert [(p.file, p.row, p.column, p.reason.split(" / ")[0]) for p in problems] == [
-        ("typo.csv", 1, "alias_list", "未知列")
+        ("typo.csv", 1, "alias_list", "未知列 alias_list")
     ]

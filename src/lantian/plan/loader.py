@@ -243,12 +243,10 @@ def read_plan(folder: Path) -> Plan:
         annex=read_yaml(folder / ANNEX_FILE, AnnexFile, problems),
         inspection=read_yaml(folder / INSPECTION_FILE, InspectionFile, problems),
         areas=read_csv_rows(folder / AREAS_FILE, AreaRow, problems),
-        units=read_csv_rows(folder / UNITS_FILE, UnitRow, problems, list_columns=("aliases",)),
+        units=read_csv_rows(folder / UNITS_FILE, UnitRow, problems),
         leaders=read_csv_rows(folder / LEADERS_FILE, LeaderRow, problems),
         calendar=read_csv_rows(folder / CALENDAR_FILE, CalendarRow, problems),
-        stations=read_csv_rows(
-            folder / STATIONS_FILE, StationRow, problems, ("pollutants",), separator=" "
-        )
+        stations=read_csv_rows(folder / STATIONS_FILE, StationRow, problems, separator=" ")
         if _optional(folder, STATIONS_FILE)
         else [],
         adjacency=read_csv_rows(folder / ADJACENCY_FILE, AdjacencyRow, problems)
@@ -319,7 +317,7 @@ def read_inspection(path: Path) -> Plan:
     plan = Plan(
         folder=folder,
         inspection=read_yaml(folder / name, InspectionFile, problems),
-        units=read_csv_rows(folder / UNITS_FILE, UnitRow, problems, list_columns=("aliases",)),
+        units=read_csv_rows(folder / UNITS_FILE, UnitRow, problems),
     )
     checker = _Checker(plan)
     checker.check_inspection()

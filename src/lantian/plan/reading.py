@@ -8,16 +8,18 @@ model that forbids unknown columns.
 
 from __future__ import annotations
 
-import csv
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+
+from lantian.errors import InputError
+from lantian.tabular import read_rows, spec_of
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Loc = tuple[int | str, ...]
@@ -232,69 +234,27 @@ def read_csv_rows(
     path: Path,
     model: type[ModelT],
     problems: list[Problem],
-    list_columns: Iterable[str] = (),
     separator: str = "|",
     name: str | None = None,
 ) -> list[ModelT]:
     """The rows of a plan CSV file, each validated as ``model`` (problems: file, row, column,
-    value, reason). A column outside the model is an error; an empty optional cell is absent.
+    value, reason). A column outside the model is an error; an empty optional cell is absent;
+    a list field's cell holds its items separated by ``separator``.
 
-    This is the one place the plan's CSV files are read. When ``lantian.tabular`` (the one
-    CSV/XLSX importer) lands, swap the body of this function for it; the callers stay as they are.
+    This is the one place the plan's CSV files are read, through the one tabular importer
+    (:mod:`lantian.tabular`: UTF-8, BOM or GB18030, the same problems as every other import).
     """
     name = name or path.name
     if not path.is_file():
         problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
         return []
-    rows: list[ModelT] = []
-    expected = set(model.model_fields)
-    lists = set(list_columns)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = {column.strip() for column in reader.fieldnames or []}
-            required = {n for n, f in model.model_fields.items() if f.is_required()}
-            for column in sorted(required - header):
-                problems.append(
-                    Problem(name, "line 1", f"缺少列 {column} / missing column {column}", 1)
-                )
-            for column in sorted(header - expected):
-                problems.append(
-                    Problem(name, "line 1", f"未知列 {column} / unknown column {column}", 1)
-                )
-            if required - header:
-                return []
-            for record in reader:
-                line = reader.line_num
-                values: dict[str, Any] = {}
-                for key, value in record.items():
-                    key = (key or "").strip()
-                    if key not in expected:
-                        continue
-                    cell = (value or "").strip()
-                    if key in lists:
-                        values[key] = [
-                            part.strip() for part in cell.split(separator) if part.strip()
-                        ]
-                    elif cell == "" and not model.model_fields[key].is_required():
-                        continue
-                    else:
-                        values[key] = cell
-                try:
-                    rows.append(model.model_validate(values))
-                except ValidationError as error:
-                    for detail in error.errors():
-                        column = ".".join(str(part) for part in detail["loc"]) or "(row)"
-                        value = values.get(str(detail["loc"][0])) if detail["loc"] else None
-                        shown = f" (value {value!r})" if value is not None else ""
-                        problems.append(
-                            Problem(
-                                name,
-                                f"line {line}, {column}",
-                                f"格式错误 / invalid: {detail['msg']}{shown}",
-                                line,
-                            )
-                        )
-    except UnicodeDecodeError:
-        problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
+        rows, found = read_rows(path, spec_of(model, list_separator=separator), name=name)
+    except InputError as error:
+        problems.append(Problem(name, "(file)", str(error)))
+        return []
+    for problem in found:
+        where = f"line {problem.row}" + (f", {problem.column}" if problem.column else "")
+        shown = f" (value {problem.value!r})" if problem.value else ""
+        problems.append(Problem(name, where, f"{problem.reason}{shown}", problem.row))
     return rows

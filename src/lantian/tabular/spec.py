@@ -270,6 +270,12 @@ def _find_header(rows: Any, result: TableRead[Any]) -> dict[str, int] | None:
             f"缺少列 {'、'.join(c.zh for c in missing)} / missing columns: "
             f"{', '.join(c.en for c in missing)}"
         )
+        # A missing column is most often a misspelt one: name what the header has instead.
+        unknown = [
+            text for text, column in zip(names, meanings, strict=True) if text and not column
+        ]
+        if unknown:
+            reason += f"; 未知列 {'、'.join(unknown)} / unknown columns: {', '.join(unknown)}"
     result.problems.append(Problem(result.file, result.sheet, number, "", "", reason))
     return None
 
@@ -309,7 +315,7 @@ def _header_positions(
                         number,
                         text,
                         "",
-                        f"未知列 / unknown column; the columns are: "
+                        f"未知列 {text} / unknown column {text}; the columns are: "
                         f"{', '.join(result.spec.headers)}",
                     )
                 )
