@@ -39,7 +39,7 @@ from lantian.campaign.models import (
 from lantian.campaign.plan_files import Plan
 from lantian.campaign.workdays import WorkCalendar
 from lantian.db.base import utc_now
-from lantian.errors import InputError
+from lantian.errors import InputError, NotAllowed
 
 PLAN_LOAD_ACTOR = "plan-load"
 #: Evidence files larger than this are refused (scans of signed lists, photos).
@@ -47,8 +47,8 @@ MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 EVIDENCE_DIR = "evidence"
 
 
-class PermissionDenied(InputError):
-    """The principal may not do this (the faces answer 403)."""
+#: The principal may not do this (the faces answer 403): the taxonomy's :class:`NotAllowed`.
+PermissionDenied = NotAllowed
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from lantian.errors import InputError
+from lantian.errors import Invalid
 
 #: The CNEMC national station list shipped with lantian (see demo/data/PROVENANCE.md).
 BUNDLED_STATION_LIST = Path(__file__).parents[1] / "demo" / "data" / "StationList-2020.01.01.csv.gz"
@@ -20,7 +20,7 @@ OPTIONAL_COLUMNS = {"经度": "longitude", "纬度": "latitude"}
 MISSING_MARKS = frozenset({"", "-", "NA", "--"})
 
 
-class StationListError(InputError):
+class StationListError(Invalid):
     """A station list that cannot be read; the message says which file, line and why."""
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lantian.errors import InputError
+from lantian.errors import Invalid
 from lantian.ingest.station_list import open_text
 from lantian.monitoring.models import POLLUTANTS, STATION_STATUSES, STATION_TIERS, Station
 
@@ -47,16 +47,16 @@ class RegistryEntry:
     reporting_interval_s: int
 
 
-class RegistryError(InputError):
+class RegistryError(Invalid):
     """A station registry with problems; ``problems`` lists each one."""
 
     def __init__(self, path: Path, problems: list[str]) -> None:
-        self.problems = problems
         shown = "\n".join(f"  {p}" for p in problems[:20])
         more = f"\n  … +{len(problems) - 20}" if len(problems) > 20 else ""
         super().__init__(
             f"{path}: {len(problems)} 处问题，未导入 / {len(problems)} problem(s), nothing loaded:\n"
-            f"{shown}{more}"
+            f"{shown}{more}",
+            problems=problems,
         )
 
 

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.db.bulk import insert_ignoring_conflicts
 from lantian.db.engine import transaction
-from lantian.errors import InputError
+from lantian.errors import InputError, Invalid
 from lantian.monitoring.models import POLLUTANTS, Measurement, Station
 from lantian.monitoring.uploads import (
     identify_upload,
@@ -172,8 +172,10 @@ class RowProblem:
         return f"{where} 第{self.row}行 row {self.row}{column}{value}: {self.reason}"
 
 
-class SpreadsheetRejected(InputError):
+class SpreadsheetRejected(Invalid):
     """A file refused as a whole; ``problems`` lists every bad cell, nothing was written."""
+
+    problems: tuple[RowProblem, ...]
 
     def __init__(self, path: Path, problems: Sequence[RowProblem]) -> None:
         self.path = path
@@ -184,7 +186,8 @@ class SpreadsheetRejected(InputError):
             shown.append(f"  … 另有 {hidden} 个问题 / {hidden} more problems")
         super().__init__(
             f"{path.name}: 发现 {len(self.problems)} 个问题，未导入任何数据 / "
-            f"{len(self.problems)} problems found, nothing was imported:\n" + "\n".join(shown)
+            f"{len(self.problems)} problems found, nothing was imported:\n" + "\n".join(shown),
+            problems=self.problems,
         )
 
 

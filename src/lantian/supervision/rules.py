@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from lantian.auth.permissions import Action, Principal, Resource, can, resource
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError, NotAllowed
 
 
 class CaseState(StrEnum):
@@ -143,12 +143,12 @@ class CaseFacts:
         )
 
 
-class TransitionRefused(InputError):
+class TransitionRefused(Conflict):
     """The event cannot be taken from the case's current state."""
 
 
-class NotPermitted(InputError):
-    """The principal may not take this event on this case (role or scope)."""
+#: The principal may not take this event on this case (role or scope).
+NotPermitted = NotAllowed
 
 
 def target_state(facts: CaseFacts, event: CaseEvent | str) -> CaseState:

@@ -372,8 +372,6 @@ async def report_submit(
                 evidence=uploads,
                 data_dir=settings.ensure_data_dir(),
             )
-    except service.PermissionDenied as error:
-        raise HTTPException(403, str(error)) from None
     except InputError as error:
         # Nothing was written: show the form again with the reason.
         with request.app.state.sessions() as session:
@@ -431,12 +429,7 @@ def review(
     check_csrf(request, csrf)
     with transaction(request.app.state.sessions) as session:
         context = service.require_plan(session)
-        try:
-            report = service.review_report(
-                session, context, who, report_id, stage, decision, comment
-            )
-        except service.PermissionDenied as error:
-            raise HTTPException(403, str(error)) from None
+        report = service.review_report(session, context, who, report_id, stage, decision, comment)
         task = next(t for t in context.tasks if t.id == report.task_id)
     return RedirectResponse(f"/campaign/tasks/{quote(task.ref)}", status_code=303)
 
@@ -473,23 +466,20 @@ def accountability_add(
             name, code = person.strip(), None
         else:
             name, code = context.reporter_name(subject_kind, subject_code), subject_code
-        try:
-            service.record_accountability(
-                session,
-                who,
-                kind=kind,
-                subject_kind=subject_kind,
-                subject_code=code,
-                subject_name=name,
-                link_kind="task",
-                link_id=the_task.ref,
-                reason=reason,
-                decided_on=day,
-                decided_by=decided_by,
-                plan_id=context.plan.id,
-            )
-        except service.PermissionDenied as error:
-            raise HTTPException(403, str(error)) from None
+        service.record_accountability(
+            session,
+            who,
+            kind=kind,
+            subject_kind=subject_kind,
+            subject_code=code,
+            subject_name=name,
+            link_kind="task",
+            link_id=the_task.ref,
+            reason=reason,
+            decided_on=day,
+            decided_by=decided_by,
+            plan_id=context.plan.id,
+        )
     return RedirectResponse(f"/campaign/tasks/{quote(task)}", status_code=303)
 
 
@@ -509,10 +499,7 @@ def accountability_page(
     """问责记录 across all tasks and inspection cases (those decided on a case's accountability
     proposal included): the office, leaders and the administrator see all; a unit or township
     account sees those of its unit or area and of its cases; others are refused."""
-    try:
-        service.require_accountability_reader(who)  # before judging the input: 403, not 422
-    except service.PermissionDenied as error:
-        raise HTTPException(403, str(error)) from None
+    service.require_accountability_reader(who)  # before judging the input: 403, not 422
     if link_kind is not None and link_kind not in LINK_KINDS:
         raise InputError(
             f"link_kind={link_kind}: 可选 {', '.join(LINK_KINDS)} / choose one of "
@@ -523,10 +510,7 @@ def accountability_page(
         cases = supervision_service.case_resources(
             session, (r.link_id for r in every if r.link_kind == "inspection_case" and r.link_id)
         )
-        try:
-            records = service.accountability_visible_to(session, who, cases, link_kind=link_kind)
-        except service.PermissionDenied as error:
-            raise HTTPException(403, str(error)) from None
+        records = service.accountability_visible_to(session, who, cases, link_kind=link_kind)
         context = service.current_plan(session)
     counts = {kind: sum(r.kind == kind for r in records) for kind in MEASURES}
     return _render(

@@ -119,10 +119,7 @@ def list_page(
         raise HTTPException(404, f"未知预警级别 {level} / unknown level") from None
     targets = _targets(request)
     with request.app.state.sessions() as session:
-        try:
-            stored, result = service.check_stored_list(session, list_id, targets)
-        except InputError as error:
-            raise HTTPException(404, str(error)) from None
+        stored, result = service.check_stored_list(session, list_id, targets)
         _require_list_read(who, stored)
         measures = [
             m for m in stored.measures if m.level == chosen.value and _visible(who, m.enterprise)
@@ -191,10 +188,7 @@ def export_list(
 ) -> Response:
     targets = _targets(request)
     with request.app.state.sessions() as session:
-        try:
-            stored, result = service.check_stored_list(session, list_id, targets)
-        except InputError as error:
-            raise HTTPException(404, str(error)) from None
+        stored, result = service.check_stored_list(session, list_id, targets)
         if not can(who, "read", resource("reduction_list")):
             raise HTTPException(403, "无权导出整张清单 / not allowed to export the whole list")
         content = excel.export_list(
@@ -265,10 +259,7 @@ def enterprise_page(
 ) -> HTMLResponse:
     rules = load_staggered(plan_dir(request.app.state.settings))
     with request.app.state.sessions() as session:
-        try:
-            enterprise = service.get_enterprise(session, credit_code)
-        except InputError as error:
-            raise HTTPException(404, str(error)) from None
+        enterprise = service.get_enterprise(session, credit_code)
         if not _visible(who, enterprise):
             raise HTTPException(403, "无权查看该企业 / not allowed to read this enterprise")
         chosen = service.get_list(session, list_id) if list_id else service.list_in_force(session)
@@ -323,13 +314,10 @@ def enterprise_sheet(
         raise HTTPException(404, "只提供 .docx 与 .xlsx / only .docx and .xlsx")
     rules = load_staggered(plan_dir(request.app.state.settings))
     with request.app.state.sessions() as session:
-        try:
-            enterprise = service.get_enterprise(session, credit_code)
-            if not _visible(who, enterprise):
-                raise HTTPException(403, "无权查看该企业 / not allowed to read this enterprise")
-            content = factory_sheet(session, credit_code, list_id, rules, f".{suffix}")
-        except InputError as error:
-            raise HTTPException(404, str(error)) from None
+        enterprise = service.get_enterprise(session, credit_code)
+        if not _visible(who, enterprise):
+            raise HTTPException(403, "无权查看该企业 / not allowed to read this enterprise")
+        content = factory_sheet(session, credit_code, list_id, rules, f".{suffix}")
     return Response(
         content,
         media_type=DOCX if suffix == "docx" else XLSX,

@@ -16,14 +16,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from lantian import __version__
 from lantian.auth.permissions import Principal, can, resource
 from lantian.db.engine import transaction
-from lantian.errors import InputError
+from lantian.errors import InputError, Invalid, NotAllowed
 from lantian.plans import plan_dir
 from lantian.warnings.linkage import load_adjacency
-from lantian.warnings.notify import NotifySettings, deliver
+from lantian.warnings.notify import NotifySettings
 from lantian.warnings.service import (
     active_warning,
     assess_now,
-    decide,
+    decide_and_notify,
     import_forecasts,
     list_decisions,
     proposal_snapshot,
@@ -86,32 +86,29 @@ def warnings_decide(
     who: Principal = Depends(require_account),
 ) -> Response:
     rules = plan_rules(request)
+    check_csrf(request, csrf)
     try:
-        check_csrf(request, csrf)
         snapshot = None
         if follow_proposal:
             with request.app.state.sessions() as session:
                 live = assess_now(session, rules, rules.observed_city or "", scope=rules.city_code)
             if live.assessment.proposal is not None:
                 snapshot = proposal_snapshot(live.assessment.proposal)
-        with transaction(request.app.state.sessions) as session:
-            row = decide(
-                session,
-                who,
-                rules,
-                action=action,
-                scope=rules.city_code,
-                areas=areas,
-                reason=reason,
-                level=level or None,
-                proposal=snapshot,
-            )
-    except InputError as exc:
-        status = 403 if "may not write" in str(exc) or "expired" in str(exc) else 422
-        return _page(request, who, error=str(exc), status=status)
-    settings = getattr(request.app.state, "notify_settings", None) or NotifySettings()
-    with transaction(request.app.state.sessions) as session:
-        sent = deliver(session, session.merge(row), settings)
+        row, sent = decide_and_notify(
+            request.app.state.sessions,
+            who,
+            rules,
+            getattr(request.app.state, "notify_settings", None) or NotifySettings(),
+            action=action,
+            scope=rules.city_code,
+            areas=areas,
+            reason=reason,
+            level=level or None,
+            proposal=snapshot,
+        )
+    except (Invalid, NotAllowed) as exc:
+        # The page again, with the refusal and the status of its kind (422 or 403).
+        return _page(request, who, error=exc.message, status=exc.http_status)
     failed = sum(1 for s in sent if not s.ok)
     note = f"决定已记录 #{row.id} / decision #{row.id} recorded; 通知 notices {len(sent)}"
     if failed:
@@ -126,16 +123,15 @@ async def warnings_forecasts(
     csrf: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
+    check_csrf(request, csrf)
     try:
-        check_csrf(request, csrf)
         text = (await file.read()).decode("utf-8")
         with transaction(request.app.state.sessions) as session:
             result = import_forecasts(session, who, text, file.filename or "forecast.csv")
     except UnicodeDecodeError:
         return _page(request, who, error="预报文件须为UTF-8 / the file must be UTF-8", status=422)
-    except InputError as exc:
-        status = 403 if "may not write" in str(exc) or "expired" in str(exc) else 422
-        return _page(request, who, error=str(exc), status=status)
+    except (Invalid, NotAllowed) as exc:
+        return _page(request, who, error=exc.message, status=exc.http_status)
     note = (
         f"预报已导入 forecasts imported: +{result.new_issues} 新增 new, +{result.revisions} 修订 "
         f"revisions, {result.unchanged} 未变 unchanged"

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from lantian.auth.permissions import Principal
 from lantian.campaign import service as campaign_service
 from lantian.db.engine import transaction
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError
 from lantian.plans import plan_dir
 from lantian.supervision import accountability, duty, rules, service
 from lantian.supervision.groups import InspectionSupportPlan, area_names, read_plan, unit_names
@@ -172,9 +172,7 @@ async def new_case_submit(
                 evidence_dir=_evidence_dir(request),
             )  # fmt: skip
             case_id = case.id
-    except (InputError, ValueError) as error:
-        if isinstance(error, rules.NotPermitted):
-            raise HTTPException(403, str(error)) from None
+    except (InputError, Conflict, ValueError) as error:
         return _render(request, "case_new.html", {**_common(request), "error": str(error)}, 422)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
@@ -246,9 +244,7 @@ async def case_step(
                 deadline=_local_moment(deadline, "期限 deadline"),
                 evidence=files, evidence_dir=_evidence_dir(request),
             )  # fmt: skip
-    except rules.NotPermitted as error:
-        raise HTTPException(403, str(error)) from None
-    except (InputError, ValueError) as error:
+    except (InputError, Conflict, ValueError) as error:
         return RedirectResponse(f"/cases/{case_id}?error={quote(str(error))}", status_code=303)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
@@ -292,9 +288,7 @@ def case_accountability(
                 )  # fmt: skip
             else:
                 raise InputError(f"未知操作 {action!r} / unknown action")
-    except rules.NotPermitted as error:
-        raise HTTPException(403, str(error)) from None
-    except InputError as error:
+    except (InputError, Conflict) as error:
         return RedirectResponse(f"/cases/{case_id}?error={quote(str(error))}", status_code=303)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
@@ -401,9 +395,7 @@ def duty_add(
         with transaction(request.app.state.sessions) as session:
             duty.add_shift(session, who, plan, person=person, phone=phone, starts_at=start,
                            ends_at=end, now=datetime.now(UTC))  # fmt: skip
-    except rules.NotPermitted as error:
-        raise HTTPException(403, str(error)) from None
-    except InputError as error:
+    except (InputError, Conflict) as error:
         return RedirectResponse(f"/duty?error={quote(str(error))}", status_code=303)
     day = local_date(start, plan.utc_offset_hours)
     return RedirectResponse(f"/duty?day={day.isoformat()}", status_code=303)
@@ -423,9 +415,7 @@ def duty_handover(
     try:
         with transaction(request.app.state.sessions) as session:
             duty.hand_over(session, who, shift_id, note, datetime.now(UTC))
-    except rules.NotPermitted as error:
-        raise HTTPException(403, str(error)) from None
-    except InputError as error:
+    except (InputError, Conflict) as error:
         sep = "&" if "?" in target else "?"
         return RedirectResponse(f"{target}{sep}error={quote(str(error))}", status_code=303)
     return RedirectResponse(target, status_code=303)
@@ -477,9 +467,7 @@ def daily_submit(
         with transaction(request.app.state.sessions) as session:
             duty.submit_report(session, who, plan, group_code=group_code, report_date=shown,
                                progress=progress, tomorrow=tomorrow, now=datetime.now(UTC))  # fmt: skip
-    except rules.NotPermitted as error:
-        raise HTTPException(403, str(error)) from None
-    except InputError as error:
+    except (InputError, Conflict) as error:
         return RedirectResponse(
             f"/daily-reports?day={shown.isoformat()}&error={quote(str(error))}", status_code=303
         )

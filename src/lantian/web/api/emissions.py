@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 from lantian.auth.permissions import can, resource
 from lantian.emissions import service
 from lantian.emissions.targets import LEVELS, POLLUTANTS, load_targets
-from lantian.errors import InputError
 from lantian.plans import plan_dir
 from lantian.web.access import require_api_account
 from lantian.web.api.pagination import Limit, Offset, Page
@@ -83,10 +82,7 @@ def check(request: Request, list_id: int) -> CheckOut:
     _require_read(request)
     targets = load_targets(plan_dir(request.app.state.settings))
     with request.app.state.sessions() as session:
-        try:
-            stored, result = service.check_stored_list(session, list_id, targets)
-        except InputError as error:  # unknown list, or no city totals for its year
-            raise HTTPException(404, str(error)) from None
+        stored, result = service.check_stored_list(session, list_id, targets)
         listed = ListOut.model_validate(stored, from_attributes=True)
     return CheckOut(
         reduction_list=listed,

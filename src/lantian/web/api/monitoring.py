@@ -6,10 +6,12 @@ from dataclasses import fields
 from datetime import date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
+from lantian.auth.permissions import Principal
+from lantian.db.engine import transaction
 from lantian.errors import InputError
 from lantian.monitoring.models import Measurement, Station
 from lantian.monitoring.quality import (
@@ -18,6 +20,9 @@ from lantian.monitoring.quality import (
     source_transmission_rates,
     transmission_rates,
 )
+from lantian.monitoring.stations import StationInput, known_areas, register_station
+from lantian.plans import plan_dir
+from lantian.web.access import require_api_writer
 from lantian.web.api.pagination import Limit, Offset, Page
 
 router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring 监测"])
@@ -100,6 +105,28 @@ def list_stations(request: Request, limit: Limit = 100, offset: Offset = 0) -> P
         )
         items = [StationOut.model_validate(s, from_attributes=True) for s in stations]
     return Page[StationOut].of(items, total, limit, offset)
+
+
+def station_areas(request: Request) -> dict[str, str]:
+    """The area codes a station may name (the plan's and the boundaries'), read once per app."""
+    cached: dict[str, str] | None = getattr(request.app.state, "station_areas", None)
+    if cached is None:
+        cached = known_areas(plan_dir(request.app.state.settings))
+        request.app.state.station_areas = cached
+    return cached
+
+
+@router.post(
+    "/stations", response_model=StationOut, status_code=201, summary="登记站点 / register a station"
+)
+def post_station(
+    request: Request, body: StationInput, who: Principal = Depends(require_api_writer)
+) -> StationOut:
+    """Register a new station (audited): 409 for a code already registered, 422 for an unknown
+    area code, 403 unless the account may write stations."""
+    with transaction(request.app.state.sessions) as session:
+        row = register_station(session, who, body, station_areas(request))
+        return StationOut.model_validate(row, from_attributes=True)
 
 
 @router.get(
