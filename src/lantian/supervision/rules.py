@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from lantian.auth.permissions import Action, Principal, Resource, can, resource
-from lantian.errors import Conflict, InputError, NotAllowed
+from lantian.errors import Conflict, NotAllowed
 
 
 class CaseState(StrEnum):
@@ -195,7 +195,7 @@ def available_events(principal: Principal, facts: CaseFacts) -> list[CaseEvent]:
     for event in TRANSITIONS:
         try:
             check(principal, facts, event)
-        except InputError:
+        except (TransitionRefused, NotAllowed):
             continue
         found.append(event)
     return found
