@@ -1076,9 +1076,14 @@ def accountability_reach(
     return resource(kind, units=units, areas=areas)
 
 
+def may_read_accountability(who: Principal) -> bool:
+    """Whether ``who`` reads any accountability records (all of them, or its unit's or area's)."""
+    return who.role in ACCOUNTABILITY_READERS | ACCOUNTABILITY_SCOPED_READERS
+
+
 def require_accountability_reader(who: Principal) -> None:
     """Refuse an account that reads no accountability records at all (see below)."""
-    if who.role not in ACCOUNTABILITY_READERS | ACCOUNTABILITY_SCOPED_READERS:
+    if not may_read_accountability(who):
         raise PermissionDenied(
             f"{who.role} 账户不能查看问责记录 / a {who.role} account may not read accountability "
             "records"

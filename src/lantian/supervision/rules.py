@@ -206,6 +206,11 @@ def may_create(principal: Principal) -> bool:
     return principal.role in CREATOR_ROLES
 
 
+def may_read_duty(principal: Principal) -> bool:
+    """Whether ``principal`` opens the duty roster and the daily reports (the office, leaders)."""
+    return principal.role in OFFICE_ROLES or principal.role == "leader"
+
+
 def may_read(principal: Principal, facts: CaseFacts) -> bool:
     return can(principal, Action.READ, facts.as_resource())
 

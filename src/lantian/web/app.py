@@ -22,10 +22,12 @@ from starlette.middleware.sessions import SessionMiddleware
 from lantian import __version__
 from lantian.auth.permissions import can, resource
 from lantian.auth.sessions import SessionSigner
+from lantian.campaign.service import may_read_accountability
 from lantian.config import Settings, get_settings
 from lantian.db.engine import create_db_engine, session_factory
 from lantian.errors import NotAllowed, ServiceError
 from lantian.logs import get_logger
+from lantian.supervision.rules import may_read_duty
 from lantian.timeutil import format_cn_hour
 from lantian.web import (
     account_admin,
@@ -139,6 +141,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Templates ask the permission table, never a role's name: {% if can(who, "write", resource("station")) %}
     templates.env.globals["can"] = can
     templates.env.globals["resource"] = resource
+    # …and the domain's own rules where the table has no row for them.
+    templates.env.globals["may_read_accountability"] = may_read_accountability
+    templates.env.globals["may_read_duty"] = may_read_duty
     templates.env.globals["t"] = i18n.translate
     templates.env.globals["tt"] = i18n.translate_both
     # Root-relative links keep pages working behind a reverse proxy and never name a host.

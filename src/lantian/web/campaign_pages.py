@@ -24,6 +24,7 @@ from lantian.errors import InputError
 from lantian.supervision import service as supervision_service
 from lantian.web.access import MACHINE_ROLES, check_csrf, require_account
 from lantian.web.i18n import language_of
+from lantian.web.rendering import flash
 from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
@@ -378,7 +379,8 @@ async def report_submit(
             context = service.require_plan(session)
             page = _form_context(context, task, who, reporter, _month(month), str(error))
         return _render(request, "campaign_report_form.html", page, status=422)
-    return RedirectResponse(f"/campaign/tasks/{quote(task)}?saved=1", status_code=303)
+    flash(request, "已报送 / progress report submitted")
+    return RedirectResponse(f"/campaign/tasks/{quote(task)}", status_code=303)
 
 
 @router.get("/campaign/evidence/{evidence_id}")

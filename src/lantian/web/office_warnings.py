@@ -8,7 +8,6 @@ sent by e-mail and webhook after it is committed (issue 7, seed task 40).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -30,13 +29,12 @@ from lantian.warnings.service import (
 )
 from lantian.web.access import check_csrf, require_account
 from lantian.web.api.warnings import plan_rules
+from lantian.web.rendering import flash
 
 router = APIRouter(include_in_schema=False)
 
 
-def _page(
-    request: Request, who: Principal, message: str = "", error: str = "", status: int = 200
-) -> HTMLResponse:
+def _page(request: Request, who: Principal, error: str = "", status: int = 200) -> HTMLResponse:
     rules = plan_rules(request)
     adjacency = load_adjacency(plan_dir(request.app.state.settings))
     townships = sorted(adjacency.names.items())
@@ -58,7 +56,6 @@ def _page(
         "decisions": decisions,
         "townships": townships,
         "can_write": can(who, "write", resource("warning", areas=[c for c, _ in townships])),
-        "message": message,
         "error": error,
     }
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
@@ -68,10 +65,8 @@ def _page(
 
 
 @router.get("/office/warnings", response_class=HTMLResponse)
-def warnings_page(
-    request: Request, done: str = "", who: Principal = Depends(require_account)
-) -> HTMLResponse:
-    return _page(request, who, message=done)
+def warnings_page(request: Request, who: Principal = Depends(require_account)) -> HTMLResponse:
+    return _page(request, who)
 
 
 @router.post("/office/warnings/decide", response_model=None)
@@ -113,7 +108,8 @@ def warnings_decide(
     note = f"决定已记录 #{row.id} / decision #{row.id} recorded; 通知 notices {len(sent)}"
     if failed:
         note += f"，失败 failed {failed}"
-    return RedirectResponse(f"/office/warnings?done={quote(note)}", status_code=303)
+    flash(request, note)
+    return RedirectResponse("/office/warnings", status_code=303)
 
 
 @router.post("/office/warnings/forecasts", response_model=None)
@@ -136,4 +132,5 @@ async def warnings_forecasts(
         f"预报已导入 forecasts imported: +{result.new_issues} 新增 new, +{result.revisions} 修订 "
         f"revisions, {result.unchanged} 未变 unchanged"
     )
-    return RedirectResponse(f"/office/warnings?done={quote(note)}", status_code=303)
+    flash(request, note)
+    return RedirectResponse("/office/warnings", status_code=303)

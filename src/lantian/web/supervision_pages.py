@@ -28,6 +28,7 @@ from lantian.supervision.roster import STATUS_LABELS, local_date, report_due
 from lantian.supervision.rules import CaseState
 from lantian.timeutil import CHINA_TZ, to_china
 from lantian.web.access import MACHINE_ROLES, check_csrf, require_account
+from lantian.web.rendering import flash
 from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
@@ -190,7 +191,6 @@ def _readable_case(session: Any, who: Principal, case_id: int) -> Any:
 def case_page(
     request: Request,
     case_id: int,
-    error: str | None = None,
     who: Principal = Depends(require_account),
 ) -> Response:
     with request.app.state.sessions() as session:
@@ -216,7 +216,6 @@ def case_page(
             "records": records,
             "occurrences": occurrences[-48:],
             "may_propose": may_propose,
-            "error": error,
         },
     )
 
@@ -245,7 +244,8 @@ async def case_step(
                 evidence=files, evidence_dir=_evidence_dir(request),
             )  # fmt: skip
     except (InputError, Conflict, ValueError) as error:
-        return RedirectResponse(f"/cases/{case_id}?error={quote(str(error))}", status_code=303)
+        flash(request, str(error), "error")
+        return RedirectResponse(f"/cases/{case_id}", status_code=303)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
@@ -289,7 +289,8 @@ def case_accountability(
             else:
                 raise InputError(f"未知操作 {action!r} / unknown action")
     except (InputError, Conflict) as error:
-        return RedirectResponse(f"/cases/{case_id}?error={quote(str(error))}", status_code=303)
+        flash(request, str(error), "error")
+        return RedirectResponse(f"/cases/{case_id}", status_code=303)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
@@ -330,7 +331,7 @@ def notice_docx(
 
 
 def _office_only(who: Principal) -> None:
-    if who.role not in rules.OFFICE_ROLES and who.role != "leader":
+    if not rules.may_read_duty(who):
         raise HTTPException(403, "值班与日报由攻坚办办理 / duty and daily reports are the office's")
 
 
@@ -345,7 +346,7 @@ def _day(text: str | None, plan: InspectionSupportPlan) -> date:
 
 @router.get("/duty", response_class=HTMLResponse)
 def duty_page(
-    request: Request, day: str | None = None, error: str | None = None,
+    request: Request, day: str | None = None,
     who: Principal = Depends(require_account),
 ) -> Response:  # fmt: skip
     _office_only(who)
@@ -369,7 +370,6 @@ def duty_page(
             "shifts": shifts,
             "gaps": gaps,
             "now": now,
-            "error": error,
             "may_write": who.role in rules.OFFICE_ROLES,
         },
     )
@@ -396,7 +396,8 @@ def duty_add(
             duty.add_shift(session, who, plan, person=person, phone=phone, starts_at=start,
                            ends_at=end, now=datetime.now(UTC))  # fmt: skip
     except (InputError, Conflict) as error:
-        return RedirectResponse(f"/duty?error={quote(str(error))}", status_code=303)
+        flash(request, str(error), "error")
+        return RedirectResponse("/duty", status_code=303)
     day = local_date(start, plan.utc_offset_hours)
     return RedirectResponse(f"/duty?day={day.isoformat()}", status_code=303)
 
@@ -416,14 +417,14 @@ def duty_handover(
         with transaction(request.app.state.sessions) as session:
             duty.hand_over(session, who, shift_id, note, datetime.now(UTC))
     except (InputError, Conflict) as error:
-        sep = "&" if "?" in target else "?"
-        return RedirectResponse(f"{target}{sep}error={quote(str(error))}", status_code=303)
+        flash(request, str(error), "error")
+        return RedirectResponse(target, status_code=303)
     return RedirectResponse(target, status_code=303)
 
 
 @router.get("/daily-reports", response_class=HTMLResponse)
 def daily_page(
-    request: Request, day: str | None = None, error: str | None = None,
+    request: Request, day: str | None = None,
     who: Principal = Depends(require_account),
 ) -> Response:  # fmt: skip
     _office_only(who)
@@ -444,7 +445,6 @@ def daily_page(
             "due": report_due(shown, plan.report_due, plan.utc_offset_hours),
             "status_labels": STATUS_LABELS,
             "groups": [plan.group(code) for code in plan.reporting_groups],
-            "error": error,
             "may_write": who.role in rules.OFFICE_ROLES,
         },
     )
@@ -468,9 +468,8 @@ def daily_submit(
             duty.submit_report(session, who, plan, group_code=group_code, report_date=shown,
                                progress=progress, tomorrow=tomorrow, now=datetime.now(UTC))  # fmt: skip
     except (InputError, Conflict) as error:
-        return RedirectResponse(
-            f"/daily-reports?day={shown.isoformat()}&error={quote(str(error))}", status_code=303
-        )
+        flash(request, str(error), "error")
+        return RedirectResponse(f"/daily-reports?day={shown.isoformat()}", status_code=303)
     return RedirectResponse(f"/daily-reports?day={shown.isoformat()}", status_code=303)
 
 
