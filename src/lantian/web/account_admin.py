@@ -19,12 +19,13 @@ from lantian.db.engine import transaction
 from lantian.errors import InputError
 from lantian.web.access import (
     Forbidden,
-    check_csrf,
     require_account,
+    require_csrf,
     require_signed_in,
     safe_next,
     signer,
 )
+from lantian.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,9 +43,7 @@ ROLE_NAMES = {
 def _render(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status_code
-    )
+    response: HTMLResponse = render(request, template, context, status_code)
     return response
 
 
@@ -69,17 +68,15 @@ def account(request: Request, who: Principal = Depends(require_signed_in)) -> HT
     return _account_page(request, who)
 
 
-@router.post("/account/password", response_class=HTMLResponse)
+@router.post("/account/password", dependencies=[Depends(require_csrf)], response_class=HTMLResponse)
 def change_password(
     request: Request,
     current_password: str = Form(""),
     new_password: str = Form(""),
     repeat_password: str = Form(""),
-    csrf: str = Form(""),
     next: str = Form("/office"),
     who: Principal = Depends(require_signed_in),
 ) -> Response:
-    check_csrf(request, csrf)
     if new_password != repeat_password:
         return _account_page(
             request, who, error="两次输入的新密码不一致 / the two new passwords differ", status=422
@@ -143,17 +140,15 @@ def _require_account_writer(who: Principal = Depends(require_account)) -> Princi
     return who
 
 
-@router.post("/admin/users", response_class=HTMLResponse)
+@router.post("/admin/users", dependencies=[Depends(require_csrf)], response_class=HTMLResponse)
 def add_user(
     request: Request,
     username: str = Form(""),
     display_name: str = Form(""),
     role: str = Form(""),
     scope: str = Form(""),
-    csrf: str = Form(""),
     who: Principal = Depends(_require_account_writer),
 ) -> HTMLResponse:
-    check_csrf(request, csrf)
     password = temporary_password()
     try:
         with transaction(request.app.state.sessions) as session:
@@ -173,15 +168,17 @@ def add_user(
     return _users_page(request, who, shown_password=(name, password))
 
 
-@router.post("/admin/users/{username}/reset", response_class=HTMLResponse)
+@router.post(
+    "/admin/users/{username}/reset",
+    dependencies=[Depends(require_csrf)],
+    response_class=HTMLResponse,
+)
 def reset_password(
     request: Request,
     username: str,
-    csrf: str = Form(""),
     reason: str = Form(""),
     who: Principal = Depends(_require_account_writer),
 ) -> HTMLResponse:
-    check_csrf(request, csrf)
     try:
         with transaction(request.app.state.sessions) as session:
             password = accounts.reset_password(
@@ -192,16 +189,18 @@ def reset_password(
     return _users_page(request, who, shown_password=(username, password))
 
 
-@router.post("/admin/users/{username}/active", response_class=HTMLResponse)
+@router.post(
+    "/admin/users/{username}/active",
+    dependencies=[Depends(require_csrf)],
+    response_class=HTMLResponse,
+)
 def set_active(
     request: Request,
     username: str,
     active: str = Form(""),
-    csrf: str = Form(""),
     reason: str = Form(""),
     who: Principal = Depends(_require_account_writer),
 ) -> Response:
-    check_csrf(request, csrf)
     if username == who.username and active != "1":
         return _users_page(
             request,

@@ -58,7 +58,7 @@ from lantian.web.api import public as public_api
 from lantian.web.api import supervision as supervision_api
 from lantian.web.api import warnings as warnings_api
 from lantian.web.formatting import format_number, pollutant_label
-from lantian.web.rendering import take_flashes
+from lantian.web.rendering import render, take_flashes
 
 WEB_DIR = Path(__file__).parent
 log = get_logger("lantian.web")
@@ -100,9 +100,7 @@ def _error_page(
         "back_zh": "返回工作台" if signed_in else "返回实时发布",
         "back_en": "Back to the office" if signed_in else "Back to the real-time page",
     }
-    response: Response = request.app.state.templates.TemplateResponse(
-        request, "error.html", context, status_code=status
-    )
+    response: Response = render(request, "error.html", context, status)
     return response
 
 

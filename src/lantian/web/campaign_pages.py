@@ -22,9 +22,9 @@ from lantian.campaign.models import REPORT_STATUSES, ProgressEvidence
 from lantian.db.engine import transaction
 from lantian.errors import InputError
 from lantian.supervision import service as supervision_service
-from lantian.web.access import MACHINE_ROLES, check_csrf, require_account
+from lantian.web.access import MACHINE_ROLES, require_account, require_csrf
 from lantian.web.i18n import language_of
-from lantian.web.rendering import flash
+from lantian.web.rendering import flash, render
 from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
@@ -75,9 +75,7 @@ def _render(
         "quote": quote,
         "reported_month": _reported_month,
     }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, template, {**base, **context}, status_code=status
-    )
+    response: HTMLResponse = render(request, template, {**base, **context}, status)
     return response
 
 
@@ -325,11 +323,10 @@ def _reporter_choices(
     return choices
 
 
-@router.post("/campaign/report", response_class=HTMLResponse)
+@router.post("/campaign/report", dependencies=[Depends(require_csrf)], response_class=HTMLResponse)
 async def report_submit(
     request: Request,
     who: Principal = Depends(require_account),
-    csrf: str = Form(""),
     task: str = Form(...),
     reporter: str = Form(...),
     month: str = Form(...),
@@ -337,7 +334,6 @@ async def report_submit(
     text: str = Form(""),
     evidence: list[UploadFile] = File(default=[]),
 ) -> Response:
-    check_csrf(request, csrf)
     form = await request.form()
     kind, _, code = reporter.partition(":")
     uploads = []
@@ -418,17 +414,15 @@ def evidence_file(
     )
 
 
-@router.post("/campaign/reports/{report_id}/review")
+@router.post("/campaign/reports/{report_id}/review", dependencies=[Depends(require_csrf)])
 def review(
     request: Request,
     report_id: int,
     who: Principal = Depends(require_account),
-    csrf: str = Form(""),
     stage: str = Form(...),
     decision: str = Form(...),
     comment: str = Form(""),
 ) -> Response:
-    check_csrf(request, csrf)
     with transaction(request.app.state.sessions) as session:
         context = service.require_plan(session)
         report = service.review_report(session, context, who, report_id, stage, decision, comment)
@@ -436,11 +430,10 @@ def review(
     return RedirectResponse(f"/campaign/tasks/{quote(task.ref)}", status_code=303)
 
 
-@router.post("/campaign/accountability")
+@router.post("/campaign/accountability", dependencies=[Depends(require_csrf)])
 def accountability_add(
     request: Request,
     who: Principal = Depends(require_account),
-    csrf: str = Form(""),
     task: str = Form(...),
     kind: str = Form(...),
     subject: str = Form(...),
@@ -453,7 +446,6 @@ def accountability_add(
 
     ``subject`` is ``unit:CODE``, ``area:CODE`` or ``person`` (then ``person`` names them).
     """
-    check_csrf(request, csrf)
     subject_kind, _, subject_code = subject.partition(":")
     try:
         day = date.fromisoformat(decided_on)

@@ -28,7 +28,8 @@ from lantian.emissions.targets import (
 )
 from lantian.errors import InputError
 from lantian.plans import plan_dir
-from lantian.web.access import check_csrf, require_account
+from lantian.web.access import require_account, require_csrf
+from lantian.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 #: Rows shown per level on a list page (the Excel export has them all).
@@ -42,9 +43,7 @@ def _targets(request: Request) -> ReductionTargets:
 
 
 def _render(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, template, context
-    )
+    response: HTMLResponse = render(request, template, context)
     return response
 
 
@@ -204,15 +203,13 @@ def export_list(
     )
 
 
-@router.post("/emissions/lists/{list_id}/status")
+@router.post("/emissions/lists/{list_id}/status", dependencies=[Depends(require_csrf)])
 def change_status(
     request: Request,
     list_id: int,
     status: str = Form(...),
-    csrf: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     if not can(who, "write", resource("reduction_list")):
         raise HTTPException(403, "无权修改清单 / not allowed to change lists")
     with transaction(request.app.state.sessions) as session:
@@ -220,16 +217,14 @@ def change_status(
     return RedirectResponse(f"/emissions/lists/{list_id}", 303)
 
 
-@router.post("/emissions/import")
+@router.post("/emissions/import", dependencies=[Depends(require_csrf)])
 async def import_list(
     request: Request,
     file: UploadFile = File(...),
     year: int = Form(...),
     name: str = Form(""),
-    csrf: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     if not can(who, "write", resource("reduction_list")):
         raise HTTPException(403, "无权导入清单 / not allowed to import lists")
     content = await file.read()

@@ -21,6 +21,7 @@ from lantian.plans import plan_dir
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
 from lantian.web.access import Forbidden, require_account
+from lantian.web.rendering import render
 from lantian.web.tiles import dashboard_tiles
 from lantian.web.warning_pages import warning_context
 
@@ -77,9 +78,7 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
             "aqi": [h.aqi for h in city],
         },
     }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "office.html", context
-    )
+    response: HTMLResponse = render(request, "office.html", context)
     return response
 
 
@@ -124,9 +123,7 @@ def area_page(
         "month": month,
         "target": DEFAULT_RATE_TARGET,
     }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "area.html", context
-    )
+    response: HTMLResponse = render(request, "area.html", context)
     return response
 
 

@@ -27,9 +27,9 @@ from lantian.warnings.service import (
     list_decisions,
     proposal_snapshot,
 )
-from lantian.web.access import check_csrf, require_account
+from lantian.web.access import require_account, require_csrf
 from lantian.web.api.warnings import plan_rules
-from lantian.web.rendering import flash
+from lantian.web.rendering import flash, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,9 +58,7 @@ def _page(request: Request, who: Principal, error: str = "", status: int = 200) 
         "can_write": can(who, "write", resource("warning", areas=[c for c, _ in townships])),
         "error": error,
     }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "office_warnings.html", context, status_code=status
-    )
+    response: HTMLResponse = render(request, "office_warnings.html", context, status)
     return response
 
 
@@ -69,10 +67,9 @@ def warnings_page(request: Request, who: Principal = Depends(require_account)) -
     return _page(request, who)
 
 
-@router.post("/office/warnings/decide", response_model=None)
+@router.post("/office/warnings/decide", dependencies=[Depends(require_csrf)], response_model=None)
 def warnings_decide(
     request: Request,
-    csrf: str = Form(""),
     action: str = Form(...),
     level: str = Form(""),
     areas: list[str] = Form(default_factory=list),
@@ -81,7 +78,6 @@ def warnings_decide(
     who: Principal = Depends(require_account),
 ) -> Response:
     rules = plan_rules(request)
-    check_csrf(request, csrf)
     try:
         snapshot = None
         if follow_proposal:
@@ -112,14 +108,14 @@ def warnings_decide(
     return RedirectResponse("/office/warnings", status_code=303)
 
 
-@router.post("/office/warnings/forecasts", response_model=None)
+@router.post(
+    "/office/warnings/forecasts", dependencies=[Depends(require_csrf)], response_model=None
+)
 async def warnings_forecasts(
     request: Request,
     file: UploadFile,
-    csrf: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     try:
         text = (await file.read()).decode("utf-8")
         with transaction(request.app.state.sessions) as session:

@@ -14,6 +14,7 @@ from lantian.monitoring import service as monitoring
 from lantian.monitoring.models import Station
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
+from lantian.web.rendering import render
 from lantian.web.warning_pages import warning_context
 
 router = APIRouter(include_in_schema=False)
@@ -21,7 +22,7 @@ LEVELS = [level_info(level) for level in range(1, 7)]
 
 
 def _render(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+    response: HTMLResponse = render(
         request, template, {"version": __version__, "levels": LEVELS, **context}
     )
     return response

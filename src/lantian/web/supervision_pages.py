@@ -27,8 +27,8 @@ from lantian.supervision.models import InspectionCase
 from lantian.supervision.roster import STATUS_LABELS, local_date, report_due
 from lantian.supervision.rules import CaseState
 from lantian.timeutil import CHINA_TZ, to_china
-from lantian.web.access import MACHINE_ROLES, check_csrf, require_account
-from lantian.web.rendering import flash
+from lantian.web.access import MACHINE_ROLES, require_account, require_csrf
+from lantian.web.rendering import flash, render
 from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
@@ -38,9 +38,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 def _render(
     request: Request, template: str, context: dict[str, Any], status: int = 200
 ) -> Response:
-    response: Response = request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status
-    )
+    response: Response = render(request, template, context, status)
     return response
 
 
@@ -133,10 +131,9 @@ def new_case_form(request: Request, who: Principal = Depends(require_account)) -
     return _render(request, "case_new.html", {**_common(request), "error": None})
 
 
-@router.post("/cases/new")
+@router.post("/cases/new", dependencies=[Depends(require_csrf)])
 async def new_case_submit(
     request: Request,
-    csrf: str = Form(""),
     title: str = Form(""),
     source: str = Form("inspection_team"),
     description: str = Form(""),
@@ -151,7 +148,6 @@ async def new_case_submit(
     evidence: list[UploadFile] = File(default=[]),
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     try:
         draft = service.CaseDraft(
             source=source,
@@ -220,11 +216,10 @@ def case_page(
     )
 
 
-@router.post("/cases/{case_id}/step")
+@router.post("/cases/{case_id}/step", dependencies=[Depends(require_csrf)])
 async def case_step(
     request: Request,
     case_id: int,
-    csrf: str = Form(""),
     event: str = Form(""),
     note: str = Form(""),
     unit_code: str = Form(""),
@@ -232,7 +227,6 @@ async def case_step(
     evidence: list[UploadFile] = File(default=[]),
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     try:
         files = await _files(evidence)
         with transaction(request.app.state.sessions) as session:
@@ -249,11 +243,10 @@ async def case_step(
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
-@router.post("/cases/{case_id}/accountability")
+@router.post("/cases/{case_id}/accountability", dependencies=[Depends(require_csrf)])
 def case_accountability(
     request: Request,
     case_id: int,
-    csrf: str = Form(""),
     action: str = Form(""),
     proposal_id: int | None = Form(None),
     text: str = Form(""),
@@ -266,7 +259,6 @@ def case_accountability(
     Deciding needs ``measure``: one of the accountability kinds (recorded in the campaign's
     accountability records, linked to the case) or ``none`` (不予问责).
     """
-    check_csrf(request, csrf)
     now = datetime.now(UTC)
     try:
         with transaction(request.app.state.sessions) as session:
@@ -375,17 +367,15 @@ def duty_page(
     )
 
 
-@router.post("/duty/shifts")
+@router.post("/duty/shifts", dependencies=[Depends(require_csrf)])
 def duty_add(
     request: Request,
-    csrf: str = Form(""),
     person: str = Form(""),
     phone: str = Form(""),
     starts_at: str = Form(""),
     ends_at: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     plan = _plan(request)
     try:
         start = _local_moment(starts_at, "开始 start")
@@ -402,16 +392,14 @@ def duty_add(
     return RedirectResponse(f"/duty?day={day.isoformat()}", status_code=303)
 
 
-@router.post("/duty/shifts/{shift_id}/handover")
+@router.post("/duty/shifts/{shift_id}/handover", dependencies=[Depends(require_csrf)])
 def duty_handover(
     request: Request,
     shift_id: int,
-    csrf: str = Form(""),
     note: str = Form(""),
     day: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     target = f"/duty?day={quote(day)}" if day else "/duty"
     try:
         with transaction(request.app.state.sessions) as session:
@@ -450,17 +438,15 @@ def daily_page(
     )
 
 
-@router.post("/daily-reports")
+@router.post("/daily-reports", dependencies=[Depends(require_csrf)])
 def daily_submit(
     request: Request,
-    csrf: str = Form(""),
     group_code: str = Form(""),
     report_date: str = Form(""),
     progress: str = Form(""),
     tomorrow: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     plan = _plan(request)
     shown = _day(report_date, plan)
     try:
