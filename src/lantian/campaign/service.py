@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lantian.auth import audit
+from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Action, Principal, Resource, can, resource
 from lantian.campaign import rules
 from lantian.campaign.models import (
@@ -1113,3 +1114,27 @@ def accountability_visible_to(
     if who.role in ACCOUNTABILITY_READERS:
         return records
     return [r for r in records if can(who, Action.READ, accountability_reach(r, linked))]
+
+
+def task_history(
+    session: Session, plan_code: str, ref: str, report_ids: Sequence[int]
+) -> list[Any]:
+    """The audit entries of a task and of its progress reports, oldest first (the task page's
+    history)."""
+    ids = [str(report_id) for report_id in report_ids]
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(
+                (
+                    (AuditEntry.entity_type == "campaign_task")
+                    & (AuditEntry.entity_id == f"{plan_code}/{ref}")
+                )
+                | (
+                    (AuditEntry.entity_type == "progress_report")
+                    & (AuditEntry.entity_id.in_(ids or ["-"]))
+                )
+            )
+            .order_by(AuditEntry.id)
+        )
+    )

@@ -11,18 +11,19 @@ input, the same error of the taxonomy (:mod:`lantian.errors`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lantian.auth.audit import record
 from lantian.auth.permissions import Action, Principal, can, resource
-from lantian.errors import Conflict, Invalid, NotAllowed, ServiceError
+from lantian.errors import Conflict, Invalid, NotAllowed, NotFound, ServiceError
 from lantian.monitoring.areas import area_names, read_boundaries
-from lantian.monitoring.models import POLLUTANTS, Station
+from lantian.monitoring.models import POLLUTANTS, Measurement, Station
 from lantian.monitoring.registry import read_station_registry
 
 #: The audit action of a registration (the same from every face).
@@ -143,3 +144,54 @@ def import_stations(
 def registered_stations(session: Session) -> list[Station]:
     """Every registered station, by code (what the office's station page lists)."""
     return list(session.scalars(select(Station).order_by(Station.code)))
+
+
+def get_station(session: Session, code: str) -> Station:
+    """The station registered under ``code``; :class:`NotFound` if there is none."""
+    station = session.scalar(select(Station).where(Station.code == code))
+    if station is None:
+        raise NotFound(f"站点 {code} 不存在 / no station {code}")
+    return station
+
+
+def station_codes_in_area(session: Session, area_code: str) -> list[str]:
+    """The codes of the stations placed in an area, in order."""
+    return list(
+        session.scalars(
+            select(Station.code).where(Station.area_code == area_code).order_by(Station.code)
+        )
+    )
+
+
+def stations_page(session: Session, limit: int, offset: int) -> tuple[list[Station], int]:
+    """One page of the registry, by code, and how many stations there are in all."""
+    total = session.scalar(select(func.count()).select_from(Station)) or 0
+    rows = session.scalars(select(Station).order_by(Station.code).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def measurements_page(
+    session: Session,
+    station: str,
+    start: datetime,
+    end: datetime,
+    pollutant: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[Measurement, str]], int]:
+    """Raw values of one station whose period ends in (start, end], oldest first, with the
+    station's code; and how many there are in all."""
+    query = (
+        select(Measurement, Station.code)
+        .join(Station)
+        .where(
+            Station.code == station, Measurement.period_end > start, Measurement.period_end <= end
+        )
+    )
+    if pollutant:
+        query = query.where(Measurement.pollutant == pollutant)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(
+        query.order_by(Measurement.period_end, Measurement.id).limit(limit).offset(offset)
+    ).all()
+    return [(m, code) for m, code in rows], total

@@ -11,10 +11,8 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.campaign import rules, service
 from lantian.campaign.excel import REVIEW_ZH, STATUS_ZH, export_workbook
@@ -199,22 +197,8 @@ def task_page(
             raise HTTPException(404, f"没有任务 {ref} / no task {ref}")
         if not service.visible_views(context, [view], who):
             raise HTTPException(403, "无权查看该任务 / this task is outside your scope")
-        report_ids = [str(r.id) for r in view.reports]
-        history = list(
-            session.scalars(
-                select(AuditEntry)
-                .where(
-                    (
-                        (AuditEntry.entity_type == "campaign_task")
-                        & (AuditEntry.entity_id == f"{context.plan.code}/{ref}")
-                    )
-                    | (
-                        (AuditEntry.entity_type == "progress_report")
-                        & (AuditEntry.entity_id.in_(report_ids or ["-"]))
-                    )
-                )
-                .order_by(AuditEntry.id)
-            )
+        history = service.task_history(
+            session, context.plan.code, ref, [r.id for r in view.reports]
         )
         targets = [
             p for p in service.target_progress(session, context, day) if p.target.task_ref == ref

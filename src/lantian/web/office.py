@@ -9,14 +9,13 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.monitoring import publication
 from lantian.monitoring.areas import area_names, read_boundaries
-from lantian.monitoring.models import Station
 from lantian.monitoring.quality import DEFAULT_RATE_TARGET, transmission_rates
 from lantian.monitoring.ranking import AreaRank, area_ranking
+from lantian.monitoring.stations import station_codes_in_area
 from lantian.plans import plan_dir
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
@@ -94,11 +93,7 @@ def area_page(
     if not can(who, Action.READ, resource("measurement", area=code)):
         raise Forbidden(f"无权查看辖区 {code} 的数据 / you may not see the data of area {code}")
     with request.app.state.sessions() as session:
-        codes = list(
-            session.scalars(
-                select(Station.code).where(Station.area_code == code).order_by(Station.code)
-            )
-        )
+        codes = station_codes_in_area(session, code)
         if not codes and code not in _names(request):
             raise HTTPException(404, f"辖区 {code} 不存在 / no area {code}")
         newest = publication.newest_hour(session)

@@ -13,7 +13,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lantian.auth.permissions import Principal
@@ -23,9 +22,7 @@ from lantian.errors import Conflict, InputError
 from lantian.plans import plan_dir
 from lantian.supervision import accountability, duty, rules, service
 from lantian.supervision.groups import InspectionSupportPlan, area_names, read_plan, unit_names
-from lantian.supervision.models import InspectionCase
 from lantian.supervision.roster import STATUS_LABELS, local_date, report_due
-from lantian.supervision.rules import CaseState
 from lantian.timeutil import CHINA_TZ, to_china
 from lantian.web.access import MACHINE_ROLES, require_account, require_csrf
 from lantian.web.rendering import flash, render
@@ -481,19 +478,7 @@ def open_cases_tile(session: Session, who: Principal) -> Tile | None:
     how many of them are overdue (the escalation job marks them)."""
     if who.role in MACHINE_ROLES:
         return None
-    query = service.scoped(select(InspectionCase), who).where(
-        InspectionCase.state != CaseState.CLOSED.value
-    )
-    counted = query.subquery()
-    total = session.scalar(select(func.count()).select_from(counted)) or 0
-    overdue = (
-        session.scalar(
-            select(func.count()).select_from(
-                query.where(InspectionCase.overdue_since.is_not(None)).subquery()
-            )
-        )
-        or 0
-    )
+    total, overdue = service.open_case_counts(session, who)
     return Tile(
         key="open-cases",
         label_zh="未办结督查案件",

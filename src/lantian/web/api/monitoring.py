@@ -8,19 +8,23 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
 from lantian.auth.permissions import Principal
 from lantian.db.engine import transaction
 from lantian.errors import InputError
-from lantian.monitoring.models import Measurement, Station
 from lantian.monitoring.quality import (
     DEFAULT_RATE_TARGET,
     Coverage,
     source_transmission_rates,
     transmission_rates,
 )
-from lantian.monitoring.stations import StationInput, known_areas, register_station
+from lantian.monitoring.stations import (
+    StationInput,
+    known_areas,
+    measurements_page,
+    register_station,
+    stations_page,
+)
 from lantian.plans import plan_dir
 from lantian.web.access import require_api_writer
 from lantian.web.api.pagination import Limit, Offset, Page
@@ -99,10 +103,7 @@ def _check_span(start: date, end: date) -> None:
 @router.get("/stations", response_model=Page[StationOut], summary="监测站点 / stations")
 def list_stations(request: Request, limit: Limit = 100, offset: Offset = 0) -> Page[StationOut]:
     with request.app.state.sessions() as session:
-        total = session.scalar(select(func.count()).select_from(Station)) or 0
-        stations = session.scalars(
-            select(Station).order_by(Station.code).limit(limit).offset(offset)
-        )
+        stations, total = stations_page(session, limit, offset)
         items = [StationOut.model_validate(s, from_attributes=True) for s in stations]
     return Page[StationOut].of(items, total, limit, offset)
 
@@ -146,20 +147,8 @@ def list_measurements(
             "start/end 需要时区，例如 +08:00 / start and end need a time zone, e.g. +08:00"
         )
     _check_span(start.date(), end.date())
-    query = (
-        select(Measurement, Station.code)
-        .join(Station)
-        .where(
-            Station.code == station, Measurement.period_end > start, Measurement.period_end <= end
-        )
-    )
-    if pollutant:
-        query = query.where(Measurement.pollutant == pollutant)
     with request.app.state.sessions() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.execute(
-            query.order_by(Measurement.period_end, Measurement.id).limit(limit).offset(offset)
-        ).all()
+        rows, total = measurements_page(session, station, start, end, pollutant, limit, offset)
     items = [
         MeasurementOut(
             id=m.id,
