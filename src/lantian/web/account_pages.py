@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hmac
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 
 from lantian import __version__
 from lantian.auth import service as accounts
@@ -60,16 +61,21 @@ def login_form(request: Request, next: str | None = None) -> Response:
     return _login_page(request, safe_next(next))
 
 
+class LoginForm(BaseModel):
+    """The sign-in form; its ``csrf`` is the double-submit token of the login cookie (there is no
+    session yet for :func:`~lantian.web.access.require_csrf` to check against)."""
+
+    username: str = ""
+    password: str = ""
+    csrf: str = ""
+    next: str = "/office"
+
+
 @router.post("/login", response_class=HTMLResponse)
-def login_submit(
-    request: Request,
-    username: str = Form(""),
-    password: str = Form(""),
-    csrf: str = Form(""),
-    next: str = Form("/office"),
-) -> Response:
+def login_submit(request: Request, form: Annotated[LoginForm, Form()]) -> Response:
+    username, password, next = form.username, form.password, form.next
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, csrf):
+    if not expected or not hmac.compare_digest(expected, form.csrf):
         return _login_page(
             request,
             safe_next(next),

@@ -6,11 +6,12 @@ accountability records across tasks and inspection cases, and the Excel export. 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from lantian.auth.permissions import Action, Principal, can, resource
@@ -307,19 +308,26 @@ def _reporter_choices(
     return choices
 
 
+class ReportSubmitForm(BaseModel):
+    """The fields of the form posted to ``report_submit`` (the CSRF token is checked apart)."""
+
+    task: str
+    reporter: str
+    month: str
+    status: str
+    text: str = ""
+
+
 @router.post("/campaign/report", dependencies=[Depends(require_csrf)], response_class=HTMLResponse)
 async def report_submit(
     request: Request,
+    form: Annotated[ReportSubmitForm, Form()],
     who: Principal = Depends(require_account),
-    task: str = Form(...),
-    reporter: str = Form(...),
-    month: str = Form(...),
-    status: str = Form(...),
-    text: str = Form(""),
     evidence: list[UploadFile] = File(default=[]),
 ) -> Response:
-    form = await request.form()
-    kind, _, code = reporter.partition(":")
+    # The indicator values come as value_<indicator> fields, one per indicator of the task.
+    raw = await request.form()
+    kind, _, code = form.reporter.partition(":")
     uploads = []
     for upload in evidence:
         if upload.filename:
@@ -328,13 +336,13 @@ async def report_submit(
     settings = request.app.state.settings
     try:
         values: dict[str, float] = {}
-        for name, value in form.multi_items():
+        for name, value in raw.multi_items():
             if name.startswith("value_") and isinstance(value, str) and value.strip():
                 try:
                     values[name.removeprefix("value_")] = float(value)
                 except ValueError:
                     raise InputError(f"“{value}” 不是数字 / is not a number") from None
-        period = _month(month)
+        period = _month(form.month)
         if period is None:
             raise InputError("缺少月份 / month missing")
         with transaction(request.app.state.sessions) as session:
@@ -343,12 +351,12 @@ async def report_submit(
                 session,
                 context,
                 who,
-                task_ref=task,
+                task_ref=form.task,
                 reporter_kind=kind,
                 reporter_code=code,
                 period_month=period,
-                status=status,
-                text=text,
+                status=form.status,
+                text=form.text,
                 values=values,
                 evidence=uploads,
                 data_dir=settings.ensure_data_dir(),
@@ -357,10 +365,12 @@ async def report_submit(
         # Nothing was written: show the form again with the reason.
         with request.app.state.sessions() as session:
             context = service.require_plan(session)
-            page = _form_context(context, task, who, reporter, _month(month), str(error))
+            page = _form_context(
+                context, form.task, who, form.reporter, _month(form.month), str(error)
+            )
         return _render(request, "campaign_report_form.html", page, status=422)
     flash(request, "已报送 / progress report submitted")
-    return RedirectResponse(f"/campaign/tasks/{quote(task)}", status_code=303)
+    return RedirectResponse(f"/campaign/tasks/{quote(form.task)}", status_code=303)
 
 
 @router.get("/campaign/evidence/{evidence_id}")
@@ -398,67 +408,81 @@ def evidence_file(
     )
 
 
+class ReviewForm(BaseModel):
+    """The fields of the form posted to ``review`` (the CSRF token is checked apart)."""
+
+    stage: str
+    decision: str
+    comment: str = ""
+
+
 @router.post("/campaign/reports/{report_id}/review", dependencies=[Depends(require_csrf)])
 def review(
     request: Request,
+    form: Annotated[ReviewForm, Form()],
     report_id: int,
     who: Principal = Depends(require_account),
-    stage: str = Form(...),
-    decision: str = Form(...),
-    comment: str = Form(""),
 ) -> Response:
     with transaction(request.app.state.sessions) as session:
         context = service.require_plan(session)
-        report = service.review_report(session, context, who, report_id, stage, decision, comment)
+        report = service.review_report(
+            session, context, who, report_id, form.stage, form.decision, form.comment
+        )
         task = next(t for t in context.tasks if t.id == report.task_id)
     return RedirectResponse(f"/campaign/tasks/{quote(task.ref)}", status_code=303)
+
+
+class AccountabilityAddForm(BaseModel):
+    """The fields of the form posted to ``accountability_add`` (the CSRF token is checked apart)."""
+
+    task: str
+    kind: str
+    subject: str
+    person: str = ""
+    reason: str
+    decided_on: str
+    decided_by: str
 
 
 @router.post("/campaign/accountability", dependencies=[Depends(require_csrf)])
 def accountability_add(
     request: Request,
+    form: Annotated[AccountabilityAddForm, Form()],
     who: Principal = Depends(require_account),
-    task: str = Form(...),
-    kind: str = Form(...),
-    subject: str = Form(...),
-    person: str = Form(""),
-    reason: str = Form(...),
-    decided_on: str = Form(...),
-    decided_by: str = Form(...),
 ) -> Response:
     """问责: the office records a warning, talk, notice or sanction linked to a task.
 
     ``subject`` is ``unit:CODE``, ``area:CODE`` or ``person`` (then ``person`` names them).
     """
-    subject_kind, _, subject_code = subject.partition(":")
+    subject_kind, _, subject_code = form.subject.partition(":")
     try:
-        day = date.fromisoformat(decided_on)
+        day = date.fromisoformat(form.decided_on)
     except ValueError:
         raise InputError(
-            f"decided_on={decided_on}: 日期格式应为 YYYY-MM-DD / use YYYY-MM-DD"
+            f"decided_on={form.decided_on}: 日期格式应为 YYYY-MM-DD / use YYYY-MM-DD"
         ) from None
     with transaction(request.app.state.sessions) as session:
         context = service.require_plan(session)
-        the_task = context.task(task)
+        the_task = context.task(form.task)
         if subject_kind == "person":
-            name, code = person.strip(), None
+            name, code = form.person.strip(), None
         else:
             name, code = context.reporter_name(subject_kind, subject_code), subject_code
         service.record_accountability(
             session,
             who,
-            kind=kind,
+            kind=form.kind,
             subject_kind=subject_kind,
             subject_code=code,
             subject_name=name,
             link_kind="task",
             link_id=the_task.ref,
-            reason=reason,
+            reason=form.reason,
             decided_on=day,
-            decided_by=decided_by,
+            decided_by=form.decided_by,
             plan_id=context.plan.id,
         )
-    return RedirectResponse(f"/campaign/tasks/{quote(task)}", status_code=303)
+    return RedirectResponse(f"/campaign/tasks/{quote(form.task)}", status_code=303)
 
 
 #: What an accountability record can be linked to, as the listing names and links it.

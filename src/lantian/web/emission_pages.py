@@ -7,10 +7,11 @@ Seed tasks 37–39 and 41. The pages are thin: they check permissions, call
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 
 from lantian.auth.permissions import Principal, can, resource
 from lantian.db.engine import transaction
@@ -203,26 +204,38 @@ def export_list(
     )
 
 
+class ChangeStatusForm(BaseModel):
+    """The fields of the form posted to ``change_status`` (the CSRF token is checked apart)."""
+
+    status: str
+
+
 @router.post("/emissions/lists/{list_id}/status", dependencies=[Depends(require_csrf)])
 def change_status(
     request: Request,
+    form: Annotated[ChangeStatusForm, Form()],
     list_id: int,
-    status: str = Form(...),
     who: Principal = Depends(require_account),
 ) -> Response:
     if not can(who, "write", resource("reduction_list")):
         raise HTTPException(403, "无权修改清单 / not allowed to change lists")
     with transaction(request.app.state.sessions) as session:
-        service.set_list_status(session, who.username or "?", list_id, status)
+        service.set_list_status(session, who.username or "?", list_id, form.status)
     return RedirectResponse(f"/emissions/lists/{list_id}", 303)
+
+
+class ImportListForm(BaseModel):
+    """The fields of the form posted to ``import_list`` (the CSRF token is checked apart)."""
+
+    year: int
+    name: str = ""
 
 
 @router.post("/emissions/import", dependencies=[Depends(require_csrf)])
 async def import_list(
     request: Request,
+    form: Annotated[ImportListForm, Form()],
     file: UploadFile = File(...),
-    year: int = Form(...),
-    name: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
     if not can(who, "write", resource("reduction_list")):
@@ -235,9 +248,9 @@ async def import_list(
                 session,
                 who.username or "?",
                 content,
-                name=name.strip() or (file.filename or "import"),
+                name=form.name.strip() or (file.filename or "import"),
                 plan=targets.plan,
-                inventory_year=year,
+                inventory_year=form.year,
             )
             list_id = stored.id
     except InputError as error:

@@ -7,10 +7,11 @@ sent by e-mail and webhook after it is committed (issue 7, seed task 40).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from lantian import __version__
 from lantian.auth.permissions import Principal, can, resource
@@ -67,20 +68,26 @@ def warnings_page(request: Request, who: Principal = Depends(require_account)) -
     return _page(request, who)
 
 
+class WarningsDecideForm(BaseModel):
+    """The fields of the form posted to ``warnings_decide`` (the CSRF token is checked apart)."""
+
+    action: str
+    level: str = ""
+    areas: list[str] = Field(default_factory=list)
+    reason: str = ""
+    follow_proposal: str = ""
+
+
 @router.post("/office/warnings/decide", dependencies=[Depends(require_csrf)], response_model=None)
 def warnings_decide(
     request: Request,
-    action: str = Form(...),
-    level: str = Form(""),
-    areas: list[str] = Form(default_factory=list),
-    reason: str = Form(""),
-    follow_proposal: str = Form(""),
+    form: Annotated[WarningsDecideForm, Form()],
     who: Principal = Depends(require_account),
 ) -> Response:
     rules = plan_rules(request)
     try:
         snapshot = None
-        if follow_proposal:
+        if form.follow_proposal:
             with request.app.state.sessions() as session:
                 live = assess_now(session, rules, rules.observed_city or "", scope=rules.city_code)
             if live.assessment.proposal is not None:
@@ -90,11 +97,11 @@ def warnings_decide(
             who,
             rules,
             getattr(request.app.state, "notify_settings", None) or NotifySettings(),
-            action=action,
+            action=form.action,
             scope=rules.city_code,
-            areas=areas,
-            reason=reason,
-            level=level or None,
+            areas=form.areas,
+            reason=form.reason,
+            level=form.level or None,
             proposal=snapshot,
         )
     except (Invalid, NotAllowed) as exc:

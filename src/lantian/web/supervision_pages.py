@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from lantian.auth.permissions import Principal
@@ -128,36 +129,42 @@ def new_case_form(request: Request, who: Principal = Depends(require_account)) -
     return _render(request, "case_new.html", {**_common(request), "error": None})
 
 
+class NewCaseSubmitForm(BaseModel):
+    """The fields of the form posted to ``new_case_submit`` (the CSRF token is checked apart)."""
+
+    title: str = ""
+    source: str = "inspection_team"
+    description: str = ""
+    area_code: str = ""
+    site: str = ""
+    unit_code: str = ""
+    severity: str = "general"
+    deadline: str = ""
+    reference: str = ""
+    longitude: str = ""
+    latitude: str = ""
+
+
 @router.post("/cases/new", dependencies=[Depends(require_csrf)])
 async def new_case_submit(
     request: Request,
-    title: str = Form(""),
-    source: str = Form("inspection_team"),
-    description: str = Form(""),
-    area_code: str = Form(""),
-    site: str = Form(""),
-    unit_code: str = Form(""),
-    severity: str = Form("general"),
-    deadline: str = Form(""),
-    reference: str = Form(""),
-    longitude: str = Form(""),
-    latitude: str = Form(""),
+    form: Annotated[NewCaseSubmitForm, Form()],
     evidence: list[UploadFile] = File(default=[]),
     who: Principal = Depends(require_account),
 ) -> Response:
     try:
         draft = service.CaseDraft(
-            source=source,
-            title=title,
-            description=description,
-            area_code=area_code.strip() or None,
-            site=site.strip() or None,
-            unit_code=unit_code.strip() or None,
-            severity=severity,
-            deadline=_local_moment(deadline, "期限 deadline"),
-            reference=reference.strip() or None,
-            longitude=float(longitude) if longitude.strip() else None,
-            latitude=float(latitude) if latitude.strip() else None,
+            source=form.source,
+            title=form.title,
+            description=form.description,
+            area_code=form.area_code.strip() or None,
+            site=form.site.strip() or None,
+            unit_code=form.unit_code.strip() or None,
+            severity=form.severity,
+            deadline=_local_moment(form.deadline, "期限 deadline"),
+            reference=form.reference.strip() or None,
+            longitude=float(form.longitude) if form.longitude.strip() else None,
+            latitude=float(form.latitude) if form.latitude.strip() else None,
         )
         files = await _files(evidence)
         with transaction(request.app.state.sessions) as session:
@@ -213,14 +220,20 @@ def case_page(
     )
 
 
+class CaseStepForm(BaseModel):
+    """The fields of the form posted to ``case_step`` (the CSRF token is checked apart)."""
+
+    event: str = ""
+    note: str = ""
+    unit_code: str = ""
+    deadline: str = ""
+
+
 @router.post("/cases/{case_id}/step", dependencies=[Depends(require_csrf)])
 async def case_step(
     request: Request,
+    form: Annotated[CaseStepForm, Form()],
     case_id: int,
-    event: str = Form(""),
-    note: str = Form(""),
-    unit_code: str = Form(""),
-    deadline: str = Form(""),
     evidence: list[UploadFile] = File(default=[]),
     who: Principal = Depends(require_account),
 ) -> Response:
@@ -229,9 +242,9 @@ async def case_step(
         with transaction(request.app.state.sessions) as session:
             _readable_case(session, who, case_id)
             service.take_step(
-                session, who, case_id, event, datetime.now(UTC), note=note,
-                unit_code=unit_code.strip() or None,
-                deadline=_local_moment(deadline, "期限 deadline"),
+                session, who, case_id, form.event, datetime.now(UTC), note=form.note,
+                unit_code=form.unit_code.strip() or None,
+                deadline=_local_moment(form.deadline, "期限 deadline"),
                 evidence=files, evidence_dir=_evidence_dir(request),
             )  # fmt: skip
     except (InputError, Conflict, ValueError) as error:
@@ -240,15 +253,21 @@ async def case_step(
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
+class CaseAccountabilityForm(BaseModel):
+    """The fields of the form posted to ``case_accountability`` (the CSRF token is checked apart)."""
+
+    action: str = ""
+    proposal_id: int | None = None
+    text: str = ""
+    person: str = ""
+    measure: str = ""
+
+
 @router.post("/cases/{case_id}/accountability", dependencies=[Depends(require_csrf)])
 def case_accountability(
     request: Request,
+    form: Annotated[CaseAccountabilityForm, Form()],
     case_id: int,
-    action: str = Form(""),
-    proposal_id: int | None = Form(None),
-    text: str = Form(""),
-    person: str = Form(""),
-    measure: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
     """Propose (建议问责), approve or decline (攻坚办), decide (问责组) — one form per step.
@@ -260,23 +279,25 @@ def case_accountability(
     try:
         with transaction(request.app.state.sessions) as session:
             _readable_case(session, who, case_id)
-            if action == "propose":
+            if form.action == "propose":
                 accountability.propose(
-                    session, who, case_id, text, now, target_person=person.strip() or None
+                    session, who, case_id, form.text, now, target_person=form.person.strip() or None
                 )
-            elif action in ("approve", "decline") and proposal_id is not None:
-                accountability.review(session, who, proposal_id, action == "approve", now, text)
-            elif action == "decide" and proposal_id is not None:
-                if not measure:
+            elif form.action in ("approve", "decline") and form.proposal_id is not None:
+                accountability.review(
+                    session, who, form.proposal_id, form.action == "approve", now, form.text
+                )
+            elif form.action == "decide" and form.proposal_id is not None:
+                if not form.measure:
                     raise InputError("须选择问责方式或不予问责 / choose a measure, or none")
                 group = _plan(request).accountability_group
                 accountability.decide(
-                    session, who, proposal_id, text, now,
-                    measure=None if measure == "none" else measure,
+                    session, who, form.proposal_id, form.text, now,
+                    measure=None if form.measure == "none" else form.measure,
                     decided_by=group.name if group else None,
                 )  # fmt: skip
             else:
-                raise InputError(f"未知操作 {action!r} / unknown action")
+                raise InputError(f"未知操作 {form.action!r} / unknown action")
     except (InputError, Conflict) as error:
         flash(request, str(error), "error")
         return RedirectResponse(f"/cases/{case_id}", status_code=303)
@@ -364,23 +385,29 @@ def duty_page(
     )
 
 
+class DutyAddForm(BaseModel):
+    """The fields of the form posted to ``duty_add`` (the CSRF token is checked apart)."""
+
+    person: str = ""
+    phone: str = ""
+    starts_at: str = ""
+    ends_at: str = ""
+
+
 @router.post("/duty/shifts", dependencies=[Depends(require_csrf)])
 def duty_add(
     request: Request,
-    person: str = Form(""),
-    phone: str = Form(""),
-    starts_at: str = Form(""),
-    ends_at: str = Form(""),
+    form: Annotated[DutyAddForm, Form()],
     who: Principal = Depends(require_account),
 ) -> Response:
     plan = _plan(request)
     try:
-        start = _local_moment(starts_at, "开始 start")
-        end = _local_moment(ends_at, "结束 end")
+        start = _local_moment(form.starts_at, "开始 start")
+        end = _local_moment(form.ends_at, "结束 end")
         if start is None or end is None:
             raise InputError("须填写开始和结束时间 / give the start and the end")
         with transaction(request.app.state.sessions) as session:
-            duty.add_shift(session, who, plan, person=person, phone=phone, starts_at=start,
+            duty.add_shift(session, who, plan, person=form.person, phone=form.phone, starts_at=start,
                            ends_at=end, now=datetime.now(UTC))  # fmt: skip
     except (InputError, Conflict) as error:
         flash(request, str(error), "error")
@@ -389,18 +416,24 @@ def duty_add(
     return RedirectResponse(f"/duty?day={day.isoformat()}", status_code=303)
 
 
+class DutyHandoverForm(BaseModel):
+    """The fields of the form posted to ``duty_handover`` (the CSRF token is checked apart)."""
+
+    note: str = ""
+    day: str = ""
+
+
 @router.post("/duty/shifts/{shift_id}/handover", dependencies=[Depends(require_csrf)])
 def duty_handover(
     request: Request,
+    form: Annotated[DutyHandoverForm, Form()],
     shift_id: int,
-    note: str = Form(""),
-    day: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    target = f"/duty?day={quote(day)}" if day else "/duty"
+    target = f"/duty?day={quote(form.day)}" if form.day else "/duty"
     try:
         with transaction(request.app.state.sessions) as session:
-            duty.hand_over(session, who, shift_id, note, datetime.now(UTC))
+            duty.hand_over(session, who, shift_id, form.note, datetime.now(UTC))
     except (InputError, Conflict) as error:
         flash(request, str(error), "error")
         return RedirectResponse(target, status_code=303)
@@ -435,21 +468,27 @@ def daily_page(
     )
 
 
+class DailySubmitForm(BaseModel):
+    """The fields of the form posted to ``daily_submit`` (the CSRF token is checked apart)."""
+
+    group_code: str = ""
+    report_date: str = ""
+    progress: str = ""
+    tomorrow: str = ""
+
+
 @router.post("/daily-reports", dependencies=[Depends(require_csrf)])
 def daily_submit(
     request: Request,
-    group_code: str = Form(""),
-    report_date: str = Form(""),
-    progress: str = Form(""),
-    tomorrow: str = Form(""),
+    form: Annotated[DailySubmitForm, Form()],
     who: Principal = Depends(require_account),
 ) -> Response:
     plan = _plan(request)
-    shown = _day(report_date, plan)
+    shown = _day(form.report_date, plan)
     try:
         with transaction(request.app.state.sessions) as session:
-            duty.submit_report(session, who, plan, group_code=group_code, report_date=shown,
-                               progress=progress, tomorrow=tomorrow, now=datetime.now(UTC))  # fmt: skip
+            duty.submit_report(session, who, plan, group_code=form.group_code, report_date=shown,
+                               progress=form.progress, tomorrow=form.tomorrow, now=datetime.now(UTC))  # fmt: skip
     except (InputError, Conflict) as error:
         flash(request, str(error), "error")
         return RedirectResponse(f"/daily-reports?day={shown.isoformat()}", status_code=303)
