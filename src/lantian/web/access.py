@@ -180,9 +180,7 @@ def require_api_account(request: Request, what: str = "use this API") -> Princip
     if who.is_public:
         raise HTTPException(401, f"需要登录或 API 令牌 / sign in or send an API token to {what}")
     if who.role in MACHINE_ROLES:
-        raise HTTPException(
-            403, "设备账户只报送 HJ 212 数据 / a device account only submits HJ 212 data"
-        )
+        raise NotAllowed("设备账户只报送 HJ 212 数据 / a device account only submits HJ 212 data")
     return who
 
 

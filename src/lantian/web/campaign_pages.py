@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from lantian.campaign import rules, service
 from lantian.campaign.excel import REVIEW_ZH, STATUS_ZH, export_workbook
 from lantian.campaign.models import REPORT_STATUSES, ProgressEvidence
 from lantian.db.engine import transaction
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError, NotAllowed, NotFound
 from lantian.supervision import service as supervision_service
 from lantian.web.access import MACHINE_ROLES, require_account, require_csrf
 from lantian.web.i18n import language_of
@@ -195,9 +195,9 @@ def task_page(
         views = {v.task.ref: v for v in service.task_views(session, context, day)}
         view = views.get(ref)
         if view is None:
-            raise HTTPException(404, f"没有任务 {ref} / no task {ref}")
+            raise NotFound(f"没有任务 {ref} / no task {ref}")
         if not service.visible_views(context, [view], who):
-            raise HTTPException(403, "无权查看该任务 / this task is outside your scope")
+            raise NotAllowed("无权查看该任务 / this task is outside your scope")
         history = service.task_history(
             session, context.plan.code, ref, [r.id for r in view.reports]
         )
@@ -295,10 +295,10 @@ def _reporter_choices(
     own = _reporter_of(who)
     if own is not None:
         if not service.may_report(context, task, *own):
-            raise HTTPException(403, f"不承担任务 {task.ref} / you have no part in task {task.ref}")
+            raise NotAllowed(f"不承担任务 {task.ref} / you have no part in task {task.ref}")
         return [(f"{own[0]}:{own[1]}", context.reporter_name(*own))]
     if not can(who, Action.WRITE, resource("progress_report")):
-        raise HTTPException(403, "无权报送 / you may not report progress")
+        raise NotAllowed("无权报送 / you may not report progress")
     everyone = [("unit", c) for c in context.task_resource_units(task)] + [
         ("area", c) for c in context.task_areas(task)
     ]
@@ -383,7 +383,7 @@ def evidence_file(
         context = service.current_plan(session)
         evidence = session.get(ProgressEvidence, evidence_id)
         if context is None or evidence is None:
-            raise HTTPException(404, "没有该文件 / no such file")
+            raise NotFound("没有该文件 / no such file")
         report = evidence.report
         task = next((t for t in context.tasks if t.id == report.task_id), None)
         readable = task is not None and can(
@@ -394,10 +394,10 @@ def evidence_file(
             ),
         )
         if not readable:
-            raise HTTPException(403, "无权查看 / outside your scope")
+            raise NotAllowed("无权查看 / outside your scope")
         if not service.verify_evidence(settings.data_dir, evidence):
-            raise HTTPException(
-                409, "文件缺失或已被改动（校验和不符）/ the file is missing or altered (checksum)"
+            raise Conflict(
+                "文件缺失或已被改动（校验和不符）/ the file is missing or altered (checksum)"
             )
         content = (settings.data_dir / evidence.stored_path).read_bytes()
         name = evidence.filename
@@ -553,7 +553,7 @@ def escalations_page(
     request: Request, who: Principal = Depends(require_account), as_of: str | None = None
 ) -> HTMLResponse:
     if not can(who, Action.READ, resource("progress_report")):
-        raise HTTPException(403, "仅攻坚办和领导可查看 / for the office and leaders")
+        raise NotAllowed("仅攻坚办和领导可查看 / for the office and leaders")
     day = _as_of(as_of)
     with request.app.state.sessions() as session:
         context = service.current_plan(session)
@@ -587,7 +587,7 @@ def export(
     as_of: str | None = None,
 ) -> Response:
     if not can(who, Action.READ, resource("progress_report")):
-        raise HTTPException(403, "仅攻坚办和领导可导出 / for the office and leaders")
+        raise NotAllowed("仅攻坚办和领导可导出 / for the office and leaders")
     day = _as_of(as_of)
     with request.app.state.sessions() as session:
         context = service.require_plan(session)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
@@ -27,7 +27,7 @@ from lantian.emissions.targets import (
     ReductionTargets,
     load_targets,
 )
-from lantian.errors import InputError
+from lantian.errors import InputError, NotAllowed, NotFound
 from lantian.plans import plan_dir
 from lantian.web.access import require_account, require_csrf
 from lantian.web.rendering import render
@@ -55,7 +55,7 @@ def _visible(who: Principal, enterprise: Enterprise) -> bool:
 def _require_list_read(who: Principal, reduction_list: ReductionList) -> None:
     areas = {m.enterprise.area_code for m in reduction_list.measures}
     if not can(who, "read", resource("reduction_list", areas=areas)):
-        raise HTTPException(403, "无权查看该清单 / not allowed to read this list")
+        raise NotAllowed("无权查看该清单 / not allowed to read this list")
 
 
 @router.get("/emissions", response_class=HTMLResponse)
@@ -98,11 +98,11 @@ def in_force(
     try:
         chosen = Level(level)
     except ValueError:
-        raise HTTPException(404, f"未知预警级别 {level} / unknown level") from None
+        raise NotFound(f"未知预警级别 {level} / unknown level") from None
     with request.app.state.sessions() as session:
         current = service.list_in_force(session)
     if current is None:
-        raise HTTPException(404, "没有生效的减排清单 / no reduction list is in force")
+        raise NotFound("没有生效的减排清单 / no reduction list is in force")
     return RedirectResponse(f"/emissions/lists/{current.id}?level={chosen.value}", 303)
 
 
@@ -116,7 +116,7 @@ def list_page(
     try:
         chosen = Level(level)
     except ValueError:
-        raise HTTPException(404, f"未知预警级别 {level} / unknown level") from None
+        raise NotFound(f"未知预警级别 {level} / unknown level") from None
     targets = _targets(request)
     with request.app.state.sessions() as session:
         stored, result = service.check_stored_list(session, list_id, targets)
@@ -190,7 +190,7 @@ def export_list(
     with request.app.state.sessions() as session:
         stored, result = service.check_stored_list(session, list_id, targets)
         if not can(who, "read", resource("reduction_list")):
-            raise HTTPException(403, "无权导出整张清单 / not allowed to export the whole list")
+            raise NotAllowed("无权导出整张清单 / not allowed to export the whole list")
         content = excel.export_list(
             f"重污染天气应急减排项目清单（{stored.name}）",
             excel.rows_of_list(stored),
@@ -218,7 +218,7 @@ def change_status(
     who: Principal = Depends(require_account),
 ) -> Response:
     if not can(who, "write", resource("reduction_list")):
-        raise HTTPException(403, "无权修改清单 / not allowed to change lists")
+        raise NotAllowed("无权修改清单 / not allowed to change lists")
     with transaction(request.app.state.sessions) as session:
         service.set_list_status(session, who.username or "?", list_id, form.status)
     return RedirectResponse(f"/emissions/lists/{list_id}", 303)
@@ -239,7 +239,7 @@ async def import_list(
     who: Principal = Depends(require_account),
 ) -> Response:
     if not can(who, "write", resource("reduction_list")):
-        raise HTTPException(403, "无权导入清单 / not allowed to import lists")
+        raise NotAllowed("无权导入清单 / not allowed to import lists")
     content = await file.read()
     targets = _targets(request)
     try:
@@ -269,7 +269,7 @@ def enterprise_page(
     with request.app.state.sessions() as session:
         enterprise = service.get_enterprise(session, credit_code)
         if not _visible(who, enterprise):
-            raise HTTPException(403, "无权查看该企业 / not allowed to read this enterprise")
+            raise NotAllowed("无权查看该企业 / not allowed to read this enterprise")
         chosen = service.get_list(session, list_id) if list_id else service.list_in_force(session)
         measures = (
             {Level(m.level): m for m in chosen.measures if m.enterprise_id == enterprise.id}
@@ -319,12 +319,12 @@ def enterprise_sheet(
     who: Principal = Depends(require_account),
 ) -> Response:
     if suffix not in ("docx", "xlsx"):
-        raise HTTPException(404, "只提供 .docx 与 .xlsx / only .docx and .xlsx")
+        raise NotFound("只提供 .docx 与 .xlsx / only .docx and .xlsx")
     rules = load_staggered(plan_dir(request.app.state.settings))
     with request.app.state.sessions() as session:
         enterprise = service.get_enterprise(session, credit_code)
         if not _visible(who, enterprise):
-            raise HTTPException(403, "无权查看该企业 / not allowed to read this enterprise")
+            raise NotAllowed("无权查看该企业 / not allowed to read this enterprise")
         content = factory_sheet(session, credit_code, list_id, rules, f".{suffix}")
     return Response(
         content,

@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from lantian.auth.permissions import Action, Principal, can, resource
+from lantian.errors import NotFound
 from lantian.monitoring import publication
 from lantian.monitoring.areas import area_names, read_boundaries
 from lantian.monitoring.quality import DEFAULT_RATE_TARGET, transmission_rates
@@ -95,7 +96,7 @@ def area_page(
     with request.app.state.sessions() as session:
         codes = station_codes_in_area(session, code)
         if not codes and code not in _names(request):
-            raise HTTPException(404, f"辖区 {code} 不存在 / no area {code}")
+            raise NotFound(f"辖区 {code} 不存在 / no area {code}")
         newest = publication.newest_hour(session)
         now = [row for row in publication.realtime_snapshot(session) if row.code in codes]
         rates: list[Any] = []

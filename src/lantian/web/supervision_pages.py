@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from lantian.auth.permissions import Principal
 from lantian.campaign import service as campaign_service
 from lantian.db.engine import transaction
-from lantian.errors import Conflict, InputError
+from lantian.errors import Conflict, InputError, Invalid, NotAllowed, NotFound
 from lantian.plans import plan_dir
 from lantian.supervision import accountability, duty, rules, service
 from lantian.supervision.groups import InspectionSupportPlan, area_names, read_plan, unit_names
@@ -125,7 +125,7 @@ def board(
 @router.get("/cases/new", response_class=HTMLResponse)
 def new_case_form(request: Request, who: Principal = Depends(require_account)) -> Response:
     if not rules.may_create(who):
-        raise HTTPException(403, "督查组和攻坚办登记案件 / inspectors and the office record cases")
+        raise NotAllowed("督查组和攻坚办登记案件 / inspectors and the office record cases")
     return _render(request, "case_new.html", {**_common(request), "error": None})
 
 
@@ -181,9 +181,7 @@ async def new_case_submit(
 def _readable_case(session: Any, who: Principal, case_id: int) -> Any:
     rows, _ = service.list_cases(session, who, case_id=case_id, limit=1)
     if not rows:
-        raise HTTPException(
-            404, f"案件 {case_id} 不存在或无权查看 / no case {case_id} you may read"
-        )
+        raise NotFound(f"案件 {case_id} 不存在或无权查看 / no case {case_id} you may read")
     return rows[0]
 
 
@@ -314,7 +312,7 @@ def evidence_file(
         _readable_case(session, who, case_id)
         row = session.get(CaseEvidence, evidence_id)
         if row is None or row.case_id != case_id:
-            raise HTTPException(404, "证据不存在 / no such evidence")
+            raise NotFound("证据不存在 / no such evidence")
     data = Path(row.stored_path).read_bytes()
     disposition = f"attachment; filename*=UTF-8''{quote(row.filename)}"
     return Response(data, media_type="application/octet-stream",
@@ -342,7 +340,7 @@ def notice_docx(
 
 def _office_only(who: Principal) -> None:
     if not rules.may_read_duty(who):
-        raise HTTPException(403, "值班与日报由攻坚办办理 / duty and daily reports are the office's")
+        raise NotAllowed("值班与日报由攻坚办办理 / duty and daily reports are the office's")
 
 
 def _day(text: str | None, plan: InspectionSupportPlan) -> date:
@@ -351,7 +349,7 @@ def _day(text: str | None, plan: InspectionSupportPlan) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise HTTPException(422, "日期应为 YYYY-MM-DD / the date must be YYYY-MM-DD") from None
+        raise Invalid("日期应为 YYYY-MM-DD / the date must be YYYY-MM-DD") from None
 
 
 @router.get("/duty", response_class=HTMLResponse)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from lantian.auth.permissions import can, resource
 from lantian.emissions import service
 from lantian.emissions.targets import LEVELS, POLLUTANTS, load_targets
+from lantian.errors import NotAllowed
 from lantian.plans import plan_dir
 from lantian.web.access import require_api_account
 from lantian.web.api.pagination import Limit, Offset, Page
@@ -61,7 +62,7 @@ class CheckOut(BaseModel):
 def _require_read(request: Request) -> None:
     who = require_api_account(request, "read reduction lists")
     if not can(who, "read", resource("reduction_list")):
-        raise HTTPException(403, "无权查看减排清单 / not allowed to read reduction lists")
+        raise NotAllowed("无权查看减排清单 / not allowed to read reduction lists")
 
 
 @router.get("/lists", response_model=Page[ListOut])
