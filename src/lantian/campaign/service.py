@@ -1138,3 +1138,40 @@ def task_history(
             .order_by(AuditEntry.id)
         )
     )
+
+
+def judged_day(context: PlanContext, today: date) -> date:
+    """``today``, or the campaign's last day once it is over (a finished plan is judged at its
+    end)."""
+    end = context.periods.get("campaign", {}).get("end")
+    last = end if isinstance(end, date) else date.fromisoformat(str(end)) if end else None
+    return min(today, last) if last else today
+
+
+def reports_owed(
+    session: Session, context: PlanContext, who: Principal, day: date
+) -> tuple[int, int]:
+    """For a unit or township account: how many tasks it sees, and how many monthly reports due
+    before ``day`` it has not submitted."""
+    kind = "unit" if who.role == "unit" else "area"
+    code = who.scope or ""
+    views = visible_views(context, task_views(session, context, day), who)
+    months = [m for m in context.reporting_months() if context.report_due(m) < day]
+    owed = 0
+    for view in views:
+        if (kind, code) not in context.expected_reporters(view.task):
+            continue
+        have = {
+            r.period_month
+            for r in view.reports
+            if r.reporter_kind == kind and r.reporter_code == code
+        }
+        owed += sum(1 for m in months if m not in have)
+    return len(views), owed
+
+
+def escalation_counts(found: Sequence[Escalation]) -> tuple[int, int]:
+    """Missed deadlines, and late or missing reports, among ``found``."""
+    missed = sum(1 for e in found if e.kind == "missed_deadline")
+    late = sum(1 for e in found if e.kind in ("late_report", "missing_report"))
+    return missed, late

@@ -600,14 +600,6 @@ def export(
     )
 
 
-def _tile_day(context: service.PlanContext) -> date:
-    """Today, or the campaign's last day once it is over (a finished plan is judged at its end)."""
-    end = context.periods.get("campaign", {}).get("end")
-    last = end if isinstance(end, date) else date.fromisoformat(str(end)) if end else None
-    today = date.today()
-    return min(today, last) if last else today
-
-
 @register_tile
 def campaign_tile(session: Session, who: Principal) -> Tile | None:
     """The dashboard's tasks tile: for the office and leaders, what is up for escalation (missed
@@ -617,27 +609,14 @@ def campaign_tile(session: Session, who: Principal) -> Tile | None:
     context = service.current_plan(session)
     if context is None:
         return None
-    day = _tile_day(context)
+    day = service.judged_day(context, date.today())
     if who.role in ("unit", "township"):
-        kind = "unit" if who.role == "unit" else "area"
-        code = who.scope or ""
-        views = service.visible_views(context, service.task_views(session, context, day), who)
-        months = [m for m in context.reporting_months() if context.report_due(m) < day]
-        owed = 0
-        for view in views:
-            if (kind, code) not in context.expected_reporters(view.task):
-                continue
-            have = {
-                r.period_month
-                for r in view.reports
-                if r.reporter_kind == kind and r.reporter_code == code
-            }
-            owed += sum(1 for m in months if m not in have)
+        seen, owed = service.reports_owed(session, context, who, day)
         return Tile(
             key="my-tasks",
             label_zh="我的攻坚任务",
             label_en="My campaign tasks",
-            value=str(len(views)),
+            value=str(seen),
             detail_zh=f"截至 {day.isoformat()} 欠报月报 {owed} 份",
             detail_en=f"{owed} monthly reports owed as of {day.isoformat()}",
             href="/campaign/my",
@@ -646,8 +625,7 @@ def campaign_tile(session: Session, who: Principal) -> Tile | None:
     if not can(who, Action.READ, resource("progress_report")):
         return None
     found = service.escalations(session, context, day)
-    missed = sum(1 for e in found if e.kind == "missed_deadline")
-    late = sum(1 for e in found if e.kind in ("late_report", "missing_report"))
+    missed, late = service.escalation_counts(found)
     return Tile(
         key="task-escalations",
         label_zh="待问责督办事项",
