@@ -46,10 +46,6 @@ def plan_rules(request: Request) -> WarningRules:
     return cached
 
 
-def _person_or_client(request: Request, what: str) -> Principal:
-    return require_api_account(request, what)
-
-
 #: Whoever writes: an API token's account, or the session's account with its CSRF token
 #: (header ``X-CSRF-Token``).
 writer = require_api_writer
@@ -57,7 +53,7 @@ writer = require_api_writer
 
 def reader(request: Request) -> Principal:
     """Forecasts and decisions are internal: any signed-in account or token reads them."""
-    return _person_or_client(request, "read forecasts and decisions")
+    return require_api_account(request, "read forecasts and decisions")
 
 
 class ActiveWarningOut(BaseModel):
