@@ -9,14 +9,15 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
 from lantian import __version__
 from lantian.config import get_settings
 from lantian.db_cli import db_app, require_current_schema
-from lantian.errors import InputError
-from lantian.monitoring.cli import import_app, monitoring_app
+from lantian.errors import ServiceError
+from lantian.monitoring.cli import import_app, monitoring_app, stations_app
 from lantian.monitoring.review_cli import review_app
 from lantian.plan import plan_dir
 
@@ -32,6 +33,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(monitoring_app, name="monitoring")
 app.add_typer(review_app, name="review")
+app.add_typer(stations_app, name="stations")
 
 
 @app.command()
@@ -165,13 +167,30 @@ def demo(
     engine.dispose()
 
 
-def main() -> None:
-    """Console entry point: bad input ends with its message and exit code 1, not a traceback."""
+def report_error(error: ServiceError) -> int:
+    """The one mapping of the error taxonomy to the command line: the message on stderr, the
+    exit code from the class (Invalid 1, NotFound 3, NotAllowed 4, Conflict 5), never from the text.
+    """
+    Console(stderr=True).print(f"[red]错误 / error:[/red] {escape(error.message)}")
+    return error.exit_code
+
+
+def run(args: list[str]) -> int:
+    """Run one command line and return its exit code; a refusal ends with its message, not a
+    traceback."""
     try:
-        app(prog_name="lantian", args=sys.argv[1:], standalone_mode=True)
-    except InputError as error:
-        Console(stderr=True).print(f"[red]错误 / error:[/red] {error}")
-        raise SystemExit(1) from None
+        app(prog_name="lantian", args=args, standalone_mode=True)
+    except SystemExit as finished:
+        code = finished.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except ServiceError as error:
+        return report_error(error)
+    return 0
+
+
+def main() -> None:
+    """Console entry point."""
+    raise SystemExit(run(sys.argv[1:]))
 
 
 # --- command groups of the domain packages (one line each) -------------------------------------

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lantian.errors import InputError
+from lantian.errors import Conflict
 
 #: Folder under the data folder that holds the content-addressed files.
 FILES_DIR = "files"
@@ -28,8 +28,8 @@ FILES_DIR = "files"
 _BLOCK = 1 << 20
 
 
-class StoredFileError(InputError):
-    """A kept file cannot be given back as it was stored."""
+class StoredFileError(Conflict):
+    """A kept file cannot be given back as it was stored (the faces answer 409 Conflict)."""
 
 
 class MissingFile(StoredFileError):

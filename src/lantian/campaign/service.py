@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lantian.auth import audit
+from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Action, Principal, Resource, can, resource
 from lantian.campaign import rules
 from lantian.campaign.models import (
@@ -39,7 +40,7 @@ from lantian.campaign.models import (
 from lantian.campaign.workdays import WorkCalendar
 from lantian.db.audited import acting_as
 from lantian.db.base import utc_now
-from lantian.errors import InputError
+from lantian.errors import InputError, NotAllowed
 from lantian.files import FileStore, StoredFile
 from lantian.plan import Plan
 
@@ -48,8 +49,8 @@ PLAN_LOAD_ACTOR = "plan-load"
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 
 
-class PermissionDenied(InputError):
-    """The principal may not do this (the faces answer 403)."""
+#: The principal may not do this (the faces answer 403): the taxonomy's :class:`NotAllowed`.
+PermissionDenied = NotAllowed
 
 
 # --------------------------------------------------------------------------------------------
@@ -1024,9 +1025,14 @@ def accountability_reach(
     return resource(kind, units=units, areas=areas)
 
 
+def may_read_accountability(who: Principal) -> bool:
+    """Whether ``who`` reads any accountability records (all of them, or its unit's or area's)."""
+    return who.role in ACCOUNTABILITY_READERS | ACCOUNTABILITY_SCOPED_READERS
+
+
 def require_accountability_reader(who: Principal) -> None:
     """Refuse an account that reads no accountability records at all (see below)."""
-    if who.role not in ACCOUNTABILITY_READERS | ACCOUNTABILITY_SCOPED_READERS:
+    if not may_read_accountability(who):
         raise PermissionDenied(
             f"{who.role} 账户不能查看问责记录 / a {who.role} account may not read accountability "
             "records"
@@ -1056,3 +1062,64 @@ def accountability_visible_to(
     if who.role in ACCOUNTABILITY_READERS:
         return records
     return [r for r in records if can(who, Action.READ, accountability_reach(r, linked))]
+
+
+def task_history(
+    session: Session, plan_code: str, ref: str, report_ids: Sequence[int]
+) -> list[Any]:
+    """The audit entries of a task and of its progress reports, oldest first (the task page's
+    history)."""
+    ids = [str(report_id) for report_id in report_ids]
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(
+                (
+                    (AuditEntry.entity_type == "campaign_task")
+                    & (AuditEntry.entity_id == f"{plan_code}/{ref}")
+                )
+                | (
+                    (AuditEntry.entity_type == "progress_report")
+                    & (AuditEntry.entity_id.in_(ids or ["-"]))
+                )
+            )
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def judged_day(context: PlanContext, today: date) -> date:
+    """``today``, or the campaign's last day once it is over (a finished plan is judged at its
+    end)."""
+    end = context.periods.get("campaign", {}).get("end")
+    last = end if isinstance(end, date) else date.fromisoformat(str(end)) if end else None
+    return min(today, last) if last else today
+
+
+def reports_owed(
+    session: Session, context: PlanContext, who: Principal, day: date
+) -> tuple[int, int]:
+    """For a unit or township account: how many tasks it sees, and how many monthly reports due
+    before ``day`` it has not submitted."""
+    kind = "unit" if who.role == "unit" else "area"
+    code = who.scope or ""
+    views = visible_views(context, task_views(session, context, day), who)
+    months = [m for m in context.reporting_months() if context.report_due(m) < day]
+    owed = 0
+    for view in views:
+        if (kind, code) not in context.expected_reporters(view.task):
+            continue
+        have = {
+            r.period_month
+            for r in view.reports
+            if r.reporter_kind == kind and r.reporter_code == code
+        }
+        owed += sum(1 for m in months if m not in have)
+    return len(views), owed
+
+
+def escalation_counts(found: Sequence[Escalation]) -> tuple[int, int]:
+    """Missed deadlines, and late or missing reports, among ``found``."""
+    missed = sum(1 for e in found if e.kind == "missed_deadline")
+    late = sum(1 for e in found if e.kind in ("late_report", "missing_report"))
+    return missed, late

@@ -42,7 +42,7 @@ from lantian.emissions.rules import CheckResult, ListEntry, check_list
 from lantian.emissions.staggered import EnterpriseFacts, LineFacts, StaggeredPlan, obligations
 from lantian.emissions.targets import LEVELS, POLLUTANTS, Level, Pollutant, ReductionTargets
 from lantian.emissions.uscc import validate as validate_credit_code
-from lantian.errors import InputError
+from lantian.errors import InputError, NotFound
 
 AREA_CODE = re.compile(r"^\d{9}$")
 
@@ -221,7 +221,7 @@ def get_enterprise(session: Session, credit_code: str) -> Enterprise:
         .options(selectinload(Enterprise.lines), selectinload(Enterprise.duties))
     )
     if enterprise is None:
-        raise InputError(
+        raise NotFound(
             f"清单中没有统一社会信用代码为 {credit_code} 的企业 / no enterprise with credit code "
             f"{credit_code} in the inventory"
         )
@@ -286,7 +286,7 @@ def city_baseline(session: Session, inventory_year: int) -> dict[Pollutant, floa
         ).where(CityTotal.inventory_year == inventory_year)
     ).one()
     if not sums[4]:
-        raise InputError(
+        raise NotFound(
             f"{inventory_year} 年清单没有全社会排放总量 / the {inventory_year} inventory has no "
             "whole-city totals"
         )
@@ -390,7 +390,7 @@ def get_list(session: Session, list_id: int) -> ReductionList:
         )
     )
     if found is None:
-        raise InputError(f"没有编号为 {list_id} 的减排清单 / no reduction list {list_id}")
+        raise NotFound(f"没有编号为 {list_id} 的减排清单 / no reduction list {list_id}")
     return found
 
 

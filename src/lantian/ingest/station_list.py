@@ -9,7 +9,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
-from lantian.errors import InputError
+from lantian.errors import Invalid
 from lantian.tabular import Column, TableSpec, read_table
 
 #: The CNEMC national station list shipped with lantian (see demo/data/PROVENANCE.md).
@@ -19,7 +19,7 @@ BUNDLED_STATION_LIST = Path(__file__).parents[1] / "demo" / "data" / "StationLis
 MISSING_MARKS = frozenset({"", "-", "NA", "--"})
 
 
-class StationListError(InputError):
+class StationListError(Invalid):
     """A station list that cannot be read; the message says which file, line and why."""
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lantian.auth.permissions import Principal
 from lantian.config import get_settings
 from lantian.db.engine import create_db_engine, session_factory
 from lantian.db_cli import require_current_schema
@@ -18,6 +20,9 @@ from lantian.errors import InputError
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring.cnemc_import import import_cnemc_file
 from lantian.monitoring.quality import DEFAULT_RATE_TARGET, transmission_rates
+
+if TYPE_CHECKING:
+    from lantian.plan import Plan
 
 import_app = typer.Typer(help="导入数据文件 / import data files.", no_args_is_help=True)
 console = Console()
@@ -203,3 +208,75 @@ def import_template(
 
     write_template(out)
     console.print(f"[green]✓[/green] 模板已写入 template written: {out}")
+
+
+stations_app = typer.Typer(
+    help="监测站点登记 / the station registry (add one station).", no_args_is_help=True
+)
+
+
+def _station_writer(by: str | None) -> tuple[Principal, Plan]:
+    """Who writes from the command line (an administrator, named by --by) and the plan in force."""
+    from lantian.auth.cli import cli_actor
+    from lantian.plan import plan_in_force
+
+    return Principal(cli_actor(by), "administrator"), plan_in_force(get_settings())
+
+
+@stations_app.command("add")
+def stations_add(
+    code: str = typer.Argument(..., help="station code, e.g. XM-T100"),
+    name: str = typer.Option(..., "--name", help="监测点名称"),
+    city: str = typer.Option(..., "--city", help="城市"),
+    tier: str = typer.Option(..., "--tier", help="national / provincial / township / micro"),
+    area_code: str = typer.Option("", "--area-code", help="乡镇/街道 code of the plan"),
+    longitude: str = typer.Option("", "--longitude"),
+    latitude: str = typer.Option("", "--latitude"),
+    status: str = typer.Option("operating", "--status", help="planned / operating / retired"),
+    pollutants: str = typer.Option("", "--pollutants", help="space-separated (default: all six)"),
+    interval: int = typer.Option(3600, "--interval", help="seconds between values"),
+    by: str | None = typer.Option(None, "--by", help="who acts (default cli:<OS user>)"),
+) -> None:
+    """登记一个监测站点（审计）/ Register one station (audited)."""
+    from lantian.db.engine import transaction
+    from lantian.monitoring.stations import known_areas, parse_station, register_station
+
+    station = parse_station(
+        {
+            "code": code,
+            "name": name,
+            "city": city,
+            "tier": tier,
+            "area_code": area_code,
+            "longitude": longitude,
+            "latitude": latitude,
+            "status": status,
+            "pollutants": pollutants,
+            "reporting_interval_s": interval,
+        }
+    )
+    who, plan = _station_writer(by)
+    engine = create_db_engine(get_settings().effective_database_url)
+    require_current_schema(engine)
+    with transaction(session_factory(engine)) as session:
+        register_station(session, who, station, known_areas(plan))
+    engine.dispose()
+    console.print(f"[green]✓[/green] 已登记站点 station registered: {station.code}")
+
+
+@import_app.command("stations")
+def import_stations_command(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="stations.csv"),
+    by: str | None = typer.Option(None, "--by", help="who acts (default cli:<OS user>)"),
+) -> None:
+    """导入站点登记表（全部或全不）/ Register the stations of a registry file (all or nothing)."""
+    from lantian.db.engine import transaction
+    from lantian.monitoring.stations import import_stations, known_areas
+
+    who, plan = _station_writer(by)
+    engine = create_db_engine(get_settings().effective_database_url)
+    require_current_schema(engine)
+    with transaction(session_factory(engine)) as session:
+        added = import_stations(session, who, path, known_areas(plan))
+    engine.dispose()
+    console.print(f"[green]✓[/green] {path.name}: 已登记 {len(added)} 个站点 / stations registered")

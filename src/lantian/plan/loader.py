@@ -211,14 +211,16 @@ class Plan:
 class PlanError(InputError):
     """A plan folder with problems: the platform does not run on it (``problems`` lists them)."""
 
+    problems: tuple[Problem, ...]
+
     def __init__(self, folder: Path, problems: list[Problem]) -> None:
         self.folder = folder
-        self.problems = problems
         shown = "\n".join(f"  {problem}" for problem in problems[:30])
         more = f"\n  … +{len(problems) - 30}" if len(problems) > 30 else ""
         super().__init__(
             f"{folder}: 计划文件有 {len(problems)} 处问题（运行 lantian plan check 查看）/ "
-            f"the plan has {len(problems)} problem(s) (run lantian plan check):\n{shown}{more}"
+            f"the plan has {len(problems)} problem(s) (run lantian plan check):\n{shown}{more}",
+            problems=problems,
         )
 
 

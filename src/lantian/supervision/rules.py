@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from lantian.auth.permissions import Action, Principal, Resource, can, resource
-from lantian.errors import InputError
+from lantian.errors import Conflict, NotAllowed
 
 
 class CaseState(StrEnum):
@@ -143,12 +143,12 @@ class CaseFacts:
         )
 
 
-class TransitionRefused(InputError):
+class TransitionRefused(Conflict):
     """The event cannot be taken from the case's current state."""
 
 
-class NotPermitted(InputError):
-    """The principal may not take this event on this case (role or scope)."""
+#: The principal may not take this event on this case (role or scope).
+NotPermitted = NotAllowed
 
 
 def target_state(facts: CaseFacts, event: CaseEvent | str) -> CaseState:
@@ -195,7 +195,7 @@ def available_events(principal: Principal, facts: CaseFacts) -> list[CaseEvent]:
     for event in TRANSITIONS:
         try:
             check(principal, facts, event)
-        except InputError:
+        except (TransitionRefused, NotAllowed):
             continue
         found.append(event)
     return found
@@ -204,6 +204,11 @@ def available_events(principal: Principal, facts: CaseFacts) -> list[CaseEvent]:
 def may_create(principal: Principal) -> bool:
     """Whether ``principal`` may record a new case (inspectors and the office)."""
     return principal.role in CREATOR_ROLES
+
+
+def may_read_duty(principal: Principal) -> bool:
+    """Whether ``principal`` opens the duty roster and the daily reports (the office, leaders)."""
+    return principal.role in OFFICE_ROLES or principal.role == "leader"
 
 
 def may_read(principal: Principal, facts: CaseFacts) -> bool:

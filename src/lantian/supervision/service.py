@@ -708,3 +708,20 @@ def rectification_progress(session: Session, principal: Principal) -> list[UnitP
         UnitProgress(unit, sum(counter.values()), dict(counter), overdue[unit], listed[unit])
         for unit, counter in sorted(states.items())
     ]
+
+
+def open_case_counts(session: Session, who: Principal) -> tuple[int, int]:
+    """How many cases ``who`` may see are not closed, and how many of them are overdue."""
+    query = scoped(select(InspectionCase), who).where(
+        InspectionCase.state != CaseState.CLOSED.value
+    )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    overdue = (
+        session.scalar(
+            select(func.count()).select_from(
+                query.where(InspectionCase.overdue_since.is_not(None)).subquery()
+            )
+        )
+        or 0
+    )
+    return total, overdue

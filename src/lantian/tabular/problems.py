@@ -37,16 +37,19 @@ class Problem:
 class Rejected(InputError):
     """A file refused as a whole; ``problems`` lists every bad cell, nothing was written."""
 
+    problems: tuple[Problem, ...]
+
     def __init__(self, file: str, problems: Sequence[Problem]) -> None:
         self.file = file
-        self.problems = tuple(problems)
-        shown = [f"  {problem}" for problem in self.problems[:PROBLEMS_IN_MESSAGE]]
-        hidden = len(self.problems) - len(shown)
+        found = tuple(problems)
+        shown = [f"  {problem}" for problem in found[:PROBLEMS_IN_MESSAGE]]
+        hidden = len(found) - len(shown)
         if hidden:
             shown.append(f"  … 另有 {hidden} 个问题 / {hidden} more problems")
         super().__init__(
-            f"{file}: 发现 {len(self.problems)} 个问题，未导入任何数据 / "
-            f"{len(self.problems)} problems found, nothing was imported:\n" + "\n".join(shown)
+            f"{file}: 发现 {len(found)} 个问题，未导入任何数据 / "
+            f"{len(found)} problems found, nothing was imported:\n" + "\n".join(shown),
+            problems=found,
         )
 
 

@@ -29,14 +29,14 @@ from lantian.warnings.forecast import (
     daily_skill,
     parse_forecast_csv,
 )
-from lantian.warnings.notify import NotifySettings, deliver
+from lantian.warnings.notify import NotifySettings
 from lantian.warnings.replay import CitySeries, ReplayResult, load_city, replay
 from lantian.warnings.rules import WarningRules, load_rules, plan_rules
 from lantian.warnings.service import (
     active_warning,
     assess_now,
     city_series_from_db,
-    decide,
+    decide_and_notify,
     import_forecasts,
 )
 
@@ -226,24 +226,21 @@ def decide_command(
     """发布、升级、降级或解除预警 / Issue, upgrade, downgrade or lift a warning."""
     rules = _rules(rules_file)
     who = Principal(cli_actor(by), "administrator")
-    sessions = _sessions()
-    with transaction(sessions) as session:
-        decision = decide(
-            session,
-            who,
-            rules,
-            action=action,
-            scope=scope or rules.city_code,
-            areas=[a.strip() for a in areas.split(",") if a.strip()],
-            reason=reason,
-            level=level,
-        )
+    decision, deliveries = decide_and_notify(
+        _sessions(),
+        who,
+        rules,
+        NotifySettings() if notify else None,
+        action=action,
+        scope=scope or rules.city_code,
+        areas=[a.strip() for a in areas.split(",") if a.strip()],
+        reason=reason,
+        level=level,
+    )
     console.print(decision.notice_text)
-    if notify:
-        with transaction(sessions) as session:
-            for sent in deliver(session, session.merge(decision), NotifySettings()):
-                mark = "[green]✓[/green]" if sent.ok else "[red]✗[/red]"
-                console.print(f"{mark} {sent.channel} {sent.target}: {sent.detail}")
+    for sent in deliveries:
+        mark = "[green]✓[/green]" if sent.ok else "[red]✗[/red]"
+        console.print(f"{mark} {sent.channel} {sent.target}: {sent.detail}")
 
 
 @warn_app.command("status")

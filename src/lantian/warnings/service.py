@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 from jinja2 import Environment, StrictUndefined
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from lantian import clock
 from lantian.auth.audit import record
 from lantian.auth.permissions import Principal, can, resource
-from lantian.errors import InputError
+from lantian.db.engine import transaction
+from lantian.errors import InputError, NotAllowed
 from lantian.monitoring.publication import DECIMALS, INDICATOR, newest_hour, values_in_force
 from lantian.monitoring.quality import load_span
 from lantian.standards.rounding import quantize
@@ -43,6 +44,7 @@ from lantian.warnings.models import (
     WarningDecisionRow,
     WarningEpisodeRow,
 )
+from lantian.warnings.notify import Delivery, NotifySettings, deliver
 from lantian.warnings.replay import CitySeries, series_from_stations
 from lantian.warnings.rules import WarningRules
 
@@ -51,8 +53,8 @@ AREA_OR_CITY = re.compile(r"\d{6}|\d{9}")
 ACTION_VERB_ZH = {"issue": "发布", "upgrade": "升级", "downgrade": "降级", "lift": "解除"}
 
 
-class PermissionDenied(InputError):
-    """The principal may not write warnings for these areas."""
+#: The principal may not write warnings for these areas: the taxonomy's :class:`NotAllowed`.
+PermissionDenied = NotAllowed
 
 
 def _require_write(who: Principal, areas: list[str]) -> None:
@@ -388,6 +390,26 @@ def decide(
         at=now,
     )
     return decision
+
+
+def decide_and_notify(
+    sessions: sessionmaker[Session],
+    who: Principal,
+    rules: WarningRules,
+    notify: NotifySettings | None,
+    **decision: Any,
+) -> tuple[WarningDecisionRow, list[Delivery]]:
+    """The use case every face calls: record the decision (:func:`decide`, its own transaction),
+    then — once it is committed, so a mail server that is down never loses a decision — send its
+    notice to every configured channel and record each attempt. ``notify=None`` sends nothing.
+    """
+    with transaction(sessions) as session:
+        row = decide(session, who, rules, **decision)
+    if notify is None:
+        return row, []
+    with transaction(sessions) as session:
+        sent = deliver(session, session.merge(row), notify)
+    return row, sent
 
 
 @dataclass(frozen=True)

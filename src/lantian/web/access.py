@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from urllib.parse import quote
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from lantian import clock
@@ -22,6 +22,7 @@ from lantian.auth.sessions import (
     csrf_token,
     verify_csrf,
 )
+from lantian.errors import NotAllowed
 
 #: The sign-in form has no session yet: its CSRF token is a random value in a cookie of its own
 #: that the form must echo (double submit; the cookie is SameSite=Strict and HttpOnly).
@@ -47,12 +48,9 @@ class PasswordChangeRequired(Exception):
         self.next_path = next_path
 
 
-class Forbidden(Exception):
-    """Raised by pages when the signed-in account may not see or do this; answered with 403."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+#: Raised by pages when the signed-in account may not see or do this; answered with 403 by the
+#: one mapping of the error taxonomy (:mod:`lantian.web.app`).
+Forbidden = NotAllowed
 
 
 def signer(request: Request) -> SessionSigner:
@@ -153,6 +151,28 @@ def check_csrf(request: Request, token: str | None) -> None:
         )
 
 
+def _is_bearer(request: Request) -> bool:
+    return request.headers.get("authorization", "").lower().startswith("bearer ")
+
+
+async def require_csrf(request: Request) -> None:
+    """The one CSRF dependency of every write (``dependencies=[Depends(require_csrf)]``).
+
+    A request with an API token needs none: no cookie rides along with it. The public has no
+    session to abuse (the route's account dependency answers it). Any other request carries the
+    session's token, in the ``X-CSRF-Token`` header (JSON clients) or the form field ``csrf``.
+    """
+    if _is_bearer(request) or principal(request).is_public:
+        return
+    token = request.headers.get("x-csrf-token")
+    if token is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        field = (await request.form()).get("csrf")
+        token = field if isinstance(field, str) else None
+    check_csrf(request, token)
+
+
 def require_api_account(request: Request, what: str = "use this API") -> Principal:
     """For JSON endpoints that are not public: a person's session or a machine client's token
     (401 otherwise); device accounts, which only submit HJ 212 data, are refused (403)."""
@@ -160,7 +180,11 @@ def require_api_account(request: Request, what: str = "use this API") -> Princip
     if who.is_public:
         raise HTTPException(401, f"需要登录或 API 令牌 / sign in or send an API token to {what}")
     if who.role in MACHINE_ROLES:
-        raise HTTPException(
-            403, "设备账户只报送 HJ 212 数据 / a device account only submits HJ 212 data"
-        )
+        raise NotAllowed("设备账户只报送 HJ 212 数据 / a device account only submits HJ 212 data")
     return who
+
+
+def require_api_writer(request: Request, _csrf: None = Depends(require_csrf)) -> Principal:
+    """For JSON endpoints that change things: the one CSRF check (:func:`require_csrf`, an API
+    token needs none), then :func:`require_api_account`."""
+    return require_api_account(request, "write")

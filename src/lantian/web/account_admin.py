@@ -5,10 +5,11 @@ log; every form is CSRF-protected; a temporary password is shown once and never 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 
 from lantian.auth import service as accounts
 from lantian.auth.models import ROLES, SCOPED_ROLES
@@ -19,12 +20,13 @@ from lantian.db.engine import transaction
 from lantian.errors import InputError
 from lantian.web.access import (
     Forbidden,
-    check_csrf,
     require_account,
+    require_csrf,
     require_signed_in,
     safe_next,
     signer,
 )
+from lantian.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,9 +44,7 @@ ROLE_NAMES = {
 def _render(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status_code
-    )
+    response: HTMLResponse = render(request, template, context, status_code)
     return response
 
 
@@ -69,31 +69,35 @@ def account(request: Request, who: Principal = Depends(require_signed_in)) -> HT
     return _account_page(request, who)
 
 
-@router.post("/account/password", response_class=HTMLResponse)
+class ChangePasswordForm(BaseModel):
+    """The fields of the form posted to ``change_password`` (the CSRF token is checked apart)."""
+
+    current_password: str = ""
+    new_password: str = ""
+    repeat_password: str = ""
+    next: str = "/office"
+
+
+@router.post("/account/password", dependencies=[Depends(require_csrf)], response_class=HTMLResponse)
 def change_password(
     request: Request,
-    current_password: str = Form(""),
-    new_password: str = Form(""),
-    repeat_password: str = Form(""),
-    csrf: str = Form(""),
-    next: str = Form("/office"),
+    form: Annotated[ChangePasswordForm, Form()],
     who: Principal = Depends(require_signed_in),
 ) -> Response:
-    check_csrf(request, csrf)
-    if new_password != repeat_password:
+    if form.new_password != form.repeat_password:
         return _account_page(
             request, who, error="两次输入的新密码不一致 / the two new passwords differ", status=422
         )
     try:
         with transaction(request.app.state.sessions) as session:
             user = accounts.change_password(
-                session, who.username or "", current_password, new_password
+                session, who.username or "", form.current_password, form.new_password
             )
             token = accounts.start_session(signer(request), user)
     except InputError as error:
         return _account_page(request, who, error=str(error), status=422)
     # The change ended every session, this one too: continue in a new one.
-    response = RedirectResponse(safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(form.next), status_code=303)
     response.set_cookie(
         COOKIE_NAME, token, **cookie_attributes(https=request.url.scheme == "https")
     )
@@ -143,28 +147,32 @@ def _require_account_writer(who: Principal = Depends(require_account)) -> Princi
     return who
 
 
-@router.post("/admin/users", response_class=HTMLResponse)
+class AddUserForm(BaseModel):
+    """The fields of the form posted to ``add_user`` (the CSRF token is checked apart)."""
+
+    username: str = ""
+    display_name: str = ""
+    role: str = ""
+    scope: str = ""
+
+
+@router.post("/admin/users", dependencies=[Depends(require_csrf)], response_class=HTMLResponse)
 def add_user(
     request: Request,
-    username: str = Form(""),
-    display_name: str = Form(""),
-    role: str = Form(""),
-    scope: str = Form(""),
-    csrf: str = Form(""),
+    form: Annotated[AddUserForm, Form()],
     who: Principal = Depends(_require_account_writer),
 ) -> HTMLResponse:
-    check_csrf(request, csrf)
     password = temporary_password()
     try:
         with transaction(request.app.state.sessions) as session:
             user = accounts.add_user(
                 session,
-                username=username,
-                role=role,
+                username=form.username,
+                role=form.role,
                 password=password,
                 actor=who.username or "",
-                scope=scope or None,
-                display_name=display_name or None,
+                scope=form.scope or None,
+                display_name=form.display_name or None,
                 must_change_password=True,
             )
             name = user.username
@@ -173,36 +181,52 @@ def add_user(
     return _users_page(request, who, shown_password=(name, password))
 
 
-@router.post("/admin/users/{username}/reset", response_class=HTMLResponse)
+class ResetPasswordForm(BaseModel):
+    """The fields of the form posted to ``reset_password`` (the CSRF token is checked apart)."""
+
+    reason: str = ""
+
+
+@router.post(
+    "/admin/users/{username}/reset",
+    dependencies=[Depends(require_csrf)],
+    response_class=HTMLResponse,
+)
 def reset_password(
     request: Request,
+    form: Annotated[ResetPasswordForm, Form()],
     username: str,
-    csrf: str = Form(""),
-    reason: str = Form(""),
     who: Principal = Depends(_require_account_writer),
 ) -> HTMLResponse:
-    check_csrf(request, csrf)
     try:
         with transaction(request.app.state.sessions) as session:
             password = accounts.reset_password(
-                session, username, actor=who.username or "", reason=reason or None
+                session, username, actor=who.username or "", reason=form.reason or None
             )
     except InputError as error:
         return _users_page(request, who, error=str(error), status=422)
     return _users_page(request, who, shown_password=(username, password))
 
 
-@router.post("/admin/users/{username}/active", response_class=HTMLResponse)
+class SetActiveForm(BaseModel):
+    """The fields of the form posted to ``set_active`` (the CSRF token is checked apart)."""
+
+    active: str = ""
+    reason: str = ""
+
+
+@router.post(
+    "/admin/users/{username}/active",
+    dependencies=[Depends(require_csrf)],
+    response_class=HTMLResponse,
+)
 def set_active(
     request: Request,
+    form: Annotated[SetActiveForm, Form()],
     username: str,
-    active: str = Form(""),
-    csrf: str = Form(""),
-    reason: str = Form(""),
     who: Principal = Depends(_require_account_writer),
 ) -> Response:
-    check_csrf(request, csrf)
-    if username == who.username and active != "1":
+    if username == who.username and form.active != "1":
         return _users_page(
             request,
             who,
@@ -212,7 +236,11 @@ def set_active(
     try:
         with transaction(request.app.state.sessions) as session:
             accounts.set_active(
-                session, username, active == "1", actor=who.username or "", reason=reason or None
+                session,
+                username,
+                form.active == "1",
+                actor=who.username or "",
+                reason=form.reason or None,
             )
     except InputError as error:
         return _users_page(request, who, error=str(error), status=422)

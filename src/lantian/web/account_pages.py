@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 
 from lantian import __version__, clock
 from lantian.auth import service as accounts
-from lantian.auth.sessions import COOKIE_NAME, cookie_attributes, verify_csrf
+from lantian.auth.sessions import COOKIE_NAME, cookie_attributes
 from lantian.db.engine import transaction
 from lantian.web.access import (
     LOGIN_CSRF_COOKIE,
     new_login_csrf,
     principal,
+    require_csrf,
     safe_next,
     signer,
 )
+from lantian.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,9 +40,7 @@ def _login_page(
         "message": message,
         "login_csrf": token,
     }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "login.html", context, status_code=status_code
-    )
+    response: HTMLResponse = render(request, "login.html", context, status_code)
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,
@@ -59,16 +60,21 @@ def login_form(request: Request, next: str | None = None) -> Response:
     return _login_page(request, safe_next(next))
 
 
+class LoginForm(BaseModel):
+    """The sign-in form; its ``csrf`` is the double-submit token of the login cookie (there is no
+    session yet for :func:`~lantian.web.access.require_csrf` to check against)."""
+
+    username: str = ""
+    password: str = ""
+    csrf: str = ""
+    next: str = "/office"
+
+
 @router.post("/login", response_class=HTMLResponse)
-def login_submit(
-    request: Request,
-    username: str = Form(""),
-    password: str = Form(""),
-    csrf: str = Form(""),
-    next: str = Form("/office"),
-) -> Response:
+def login_submit(request: Request, form: Annotated[LoginForm, Form()]) -> Response:
+    username, password, next = form.username, form.password, form.next
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, csrf):
+    if not expected or not hmac.compare_digest(expected, form.csrf):
         return _login_page(
             request,
             safe_next(next),
@@ -90,15 +96,13 @@ def login_submit(
     return response
 
 
-@router.post("/logout")
-def logout(request: Request, csrf: str = Form("")) -> Response:
+@router.post("/logout", dependencies=[Depends(require_csrf)])
+def logout(request: Request) -> Response:
     """Sign out: every session of the account ends (its session version moves on)."""
     token = request.cookies.get(COOKIE_NAME)
     who = principal(request)
     if token and not who.is_public:
         claims = signer(request).read(token)
-        if not verify_csrf(request.app.state.secret_key, claims.session_id, csrf):
-            return HTMLResponse("缺少或错误的表单令牌 / missing or wrong form token (CSRF)", 403)
         with transaction(request.app.state.sessions) as session:
             accounts.logout(session, claims.user_id)
     response = RedirectResponse("/", status_code=303)

@@ -17,14 +17,18 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
 from lantian import __version__
+from lantian.auth.permissions import can, resource
 from lantian.auth.sessions import SessionSigner
+from lantian.campaign.service import may_read_accountability
 from lantian.config import Settings, get_settings
 from lantian.db.engine import create_db_engine, session_factory
-from lantian.errors import InputError
+from lantian.errors import NotAllowed, ServiceError
 from lantian.logs import get_logger
 from lantian.plan import plan_in_force
+from lantian.supervision.rules import may_read_duty
 from lantian.timeutil import format_cn_hour
 from lantian.web import (
     account_admin,
@@ -36,12 +40,12 @@ from lantian.web import (
     office,
     office_warnings,
     pages,
+    station_pages,
     supervision_pages,
     system,
     warning_pages,
 )
 from lantian.web.access import (
-    Forbidden,
     InvalidToken,
     LoginRequired,
     PasswordChangeRequired,
@@ -56,6 +60,7 @@ from lantian.web.api import public as public_api
 from lantian.web.api import supervision as supervision_api
 from lantian.web.api import warnings as warnings_api
 from lantian.web.formatting import format_number, pollutant_label
+from lantian.web.rendering import render, take_flashes
 
 WEB_DIR = Path(__file__).parent
 log = get_logger("lantian.web")
@@ -67,6 +72,7 @@ def _page_context(request: Request) -> dict[str, Any]:
     return {
         "who": principal(request),
         "csrf": session_csrf(request),
+        "flashes": take_flashes(request),
         **i18n.language_context(request),
     }
 
@@ -75,6 +81,8 @@ ERROR_TITLES = {
     403: ("无权访问", "Forbidden"),
     404: ("未找到", "Not found"),
     405: ("不允许的方法", "Method not allowed"),
+    409: ("与现有数据冲突", "Conflict"),
+    422: ("输入有误", "Invalid input"),
 }
 
 
@@ -94,9 +102,7 @@ def _error_page(
         "back_zh": "返回工作台" if signed_in else "返回实时发布",
         "back_en": "Back to the office" if signed_in else "Back to the real-time page",
     }
-    response: Response = request.app.state.templates.TemplateResponse(
-        request, "error.html", context, status_code=status
-    )
+    response: Response = render(request, "error.html", context, status)
     return response
 
 
@@ -134,11 +140,24 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     templates.env.filters["number"] = format_number
     templates.env.filters["pollutant_label"] = pollutant_label
     templates.env.globals["version"] = __version__
+    # Templates ask the permission table, never a role's name: {% if can(who, "write", resource("station")) %}
+    templates.env.globals["can"] = can
+    templates.env.globals["resource"] = resource
+    # …and the domain's own rules where the table has no row for them.
+    templates.env.globals["may_read_accountability"] = may_read_accountability
+    templates.env.globals["may_read_duty"] = may_read_duty
     templates.env.globals["t"] = i18n.translate
     templates.env.globals["tt"] = i18n.translate_both
     # Root-relative links keep pages working behind a reverse proxy and never name a host.
     templates.env.globals["static_url"] = lambda path: f"/static/{path}"
     app.state.templates = templates
+    # Flash messages ride in a signed cookie of their own (itsdangerous), never in the URL.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=app.state.secret_key,
+        session_cookie="lantian_flash",
+        same_site="lax",
+    )
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.middleware("http")
@@ -181,11 +200,14 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             )
         return _error_page(request, error.status_code, str(error.detail))
 
-    @app.exception_handler(InputError)
-    async def input_error(_request: Request, error: InputError) -> Response:
-        return JSONResponse(
-            {"error": {"code": "invalid_input", "message": str(error)}}, status_code=422
-        )
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, error: ServiceError) -> Response:
+        # The one mapping of the error taxonomy to HTTP: the status comes from the class
+        # (Invalid 422, NotFound 404, NotAllowed 403, Conflict 409), never from the text.
+        if request.url.path.startswith("/api"):
+            return JSONResponse(error.as_json(), status_code=error.http_status)
+        element_id = "forbidden" if isinstance(error, NotAllowed) else "error"
+        return _error_page(request, error.http_status, error.message, element_id=element_id)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> Response:
@@ -230,14 +252,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             headers={"WWW-Authenticate": 'Bearer realm="lantian"'},
         )
 
-    @app.exception_handler(Forbidden)
-    async def forbidden(request: Request, error: Forbidden) -> Response:
-        if request.url.path.startswith("/api"):
-            return JSONResponse(
-                {"error": {"code": "forbidden", "message": error.message}}, status_code=403
-            )
-        return _error_page(request, 403, error.message, element_id="forbidden")
-
     app.include_router(system.router)
     app.include_router(account_pages.router)
     app.include_router(account_admin.router)
@@ -255,5 +269,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(warnings_api.router)
     app.include_router(warning_pages.router)
     app.include_router(office_warnings.router)
+    app.include_router(station_pages.router)
     app.include_router(pages.router)
     return app

@@ -6,26 +6,25 @@ accountability records across tasks and inspection cases, and the Excel export. 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from lantian import clock
-from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.campaign import rules, service
 from lantian.campaign.excel import REVIEW_ZH, STATUS_ZH, export_workbook
 from lantian.campaign.models import REPORT_STATUSES, ProgressEvidence
 from lantian.db.engine import transaction
-from lantian.errors import InputError
-from lantian.files import StoredFileError
+from lantian.errors import InputError, NotAllowed, NotFound
 from lantian.supervision import service as supervision_service
-from lantian.web.access import MACHINE_ROLES, check_csrf, require_account
+from lantian.web.access import MACHINE_ROLES, require_account, require_csrf
 from lantian.web.i18n import language_of
+from lantian.web.rendering import flash, render
 from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
@@ -76,9 +75,7 @@ def _render(
         "quote": quote,
         "reported_month": _reported_month,
     }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, template, {**base, **context}, status_code=status
-    )
+    response: HTMLResponse = render(request, template, {**base, **context}, status)
     return response
 
 
@@ -199,25 +196,11 @@ def task_page(
         views = {v.task.ref: v for v in service.task_views(session, context, day)}
         view = views.get(ref)
         if view is None:
-            raise HTTPException(404, f"没有任务 {ref} / no task {ref}")
+            raise NotFound(f"没有任务 {ref} / no task {ref}")
         if not service.visible_views(context, [view], who):
-            raise HTTPException(403, "无权查看该任务 / this task is outside your scope")
-        report_ids = [str(r.id) for r in view.reports]
-        history = list(
-            session.scalars(
-                select(AuditEntry)
-                .where(
-                    (
-                        (AuditEntry.entity_type == "campaign_task")
-                        & (AuditEntry.entity_id == f"{context.plan.code}/{ref}")
-                    )
-                    | (
-                        (AuditEntry.entity_type == "progress_report")
-                        & (AuditEntry.entity_id.in_(report_ids or ["-"]))
-                    )
-                )
-                .order_by(AuditEntry.id)
-            )
+            raise NotAllowed("无权查看该任务 / this task is outside your scope")
+        history = service.task_history(
+            session, context.plan.code, ref, [r.id for r in view.reports]
         )
         targets = [
             p for p in service.target_progress(session, context, day) if p.target.task_ref == ref
@@ -313,10 +296,10 @@ def _reporter_choices(
     own = _reporter_of(who)
     if own is not None:
         if not service.may_report(context, task, *own):
-            raise HTTPException(403, f"不承担任务 {task.ref} / you have no part in task {task.ref}")
+            raise NotAllowed(f"不承担任务 {task.ref} / you have no part in task {task.ref}")
         return [(f"{own[0]}:{own[1]}", context.reporter_name(*own))]
     if not can(who, Action.WRITE, resource("progress_report")):
-        raise HTTPException(403, "无权报送 / you may not report progress")
+        raise NotAllowed("无权报送 / you may not report progress")
     everyone = [("unit", c) for c in context.task_resource_units(task)] + [
         ("area", c) for c in context.task_areas(task)
     ]
@@ -326,21 +309,26 @@ def _reporter_choices(
     return choices
 
 
-@router.post("/campaign/report", response_class=HTMLResponse)
+class ReportSubmitForm(BaseModel):
+    """The fields of the form posted to ``report_submit`` (the CSRF token is checked apart)."""
+
+    task: str
+    reporter: str
+    month: str
+    status: str
+    text: str = ""
+
+
+@router.post("/campaign/report", dependencies=[Depends(require_csrf)], response_class=HTMLResponse)
 async def report_submit(
     request: Request,
+    form: Annotated[ReportSubmitForm, Form()],
     who: Principal = Depends(require_account),
-    csrf: str = Form(""),
-    task: str = Form(...),
-    reporter: str = Form(...),
-    month: str = Form(...),
-    status: str = Form(...),
-    text: str = Form(""),
     evidence: list[UploadFile] = File(default=[]),
 ) -> Response:
-    check_csrf(request, csrf)
-    form = await request.form()
-    kind, _, code = reporter.partition(":")
+    # The indicator values come as value_<indicator> fields, one per indicator of the task.
+    raw = await request.form()
+    kind, _, code = form.reporter.partition(":")
     uploads = []
     for upload in evidence:
         if upload.filename:
@@ -349,13 +337,13 @@ async def report_submit(
     settings = request.app.state.settings
     try:
         values: dict[str, float] = {}
-        for name, value in form.multi_items():
+        for name, value in raw.multi_items():
             if name.startswith("value_") and isinstance(value, str) and value.strip():
                 try:
                     values[name.removeprefix("value_")] = float(value)
                 except ValueError:
                     raise InputError(f"“{value}” 不是数字 / is not a number") from None
-        period = _month(month)
+        period = _month(form.month)
         if period is None:
             raise InputError("缺少月份 / month missing")
         with transaction(request.app.state.sessions) as session:
@@ -364,25 +352,26 @@ async def report_submit(
                 session,
                 context,
                 who,
-                task_ref=task,
+                task_ref=form.task,
                 reporter_kind=kind,
                 reporter_code=code,
                 period_month=period,
-                status=status,
-                text=text,
+                status=form.status,
+                text=form.text,
                 values=values,
                 evidence=uploads,
                 data_dir=settings.ensure_data_dir(),
             )
-    except service.PermissionDenied as error:
-        raise HTTPException(403, str(error)) from None
     except InputError as error:
         # Nothing was written: show the form again with the reason.
         with request.app.state.sessions() as session:
             context = service.require_plan(session)
-            page = _form_context(context, task, who, reporter, _month(month), str(error))
+            page = _form_context(
+                context, form.task, who, form.reporter, _month(form.month), str(error)
+            )
         return _render(request, "campaign_report_form.html", page, status=422)
-    return RedirectResponse(f"/campaign/tasks/{quote(task)}?saved=1", status_code=303)
+    flash(request, "已报送 / progress report submitted")
+    return RedirectResponse(f"/campaign/tasks/{quote(form.task)}", status_code=303)
 
 
 @router.get("/campaign/evidence/{evidence_id}")
@@ -395,7 +384,7 @@ def evidence_file(
         context = service.current_plan(session)
         evidence = session.get(ProgressEvidence, evidence_id)
         if context is None or evidence is None:
-            raise HTTPException(404, "没有该文件 / no such file")
+            raise NotFound("没有该文件 / no such file")
         report = evidence.report
         task = next((t for t in context.tasks if t.id == report.task_id), None)
         readable = task is not None and can(
@@ -406,11 +395,8 @@ def evidence_file(
             ),
         )
         if not readable:
-            raise HTTPException(403, "无权查看 / outside your scope")
-        try:
-            content = service.read_evidence(settings.data_dir, evidence)
-        except StoredFileError as refused:
-            raise HTTPException(409, str(refused)) from None
+            raise NotAllowed("æ ææ¥ç / outside your scope")
+        content = service.read_evidence(settings.data_dir, evidence)
         name = evidence.filename
     return Response(
         content,
@@ -419,79 +405,81 @@ def evidence_file(
     )
 
 
-@router.post("/campaign/reports/{report_id}/review")
+class ReviewForm(BaseModel):
+    """The fields of the form posted to ``review`` (the CSRF token is checked apart)."""
+
+    stage: str
+    decision: str
+    comment: str = ""
+
+
+@router.post("/campaign/reports/{report_id}/review", dependencies=[Depends(require_csrf)])
 def review(
     request: Request,
+    form: Annotated[ReviewForm, Form()],
     report_id: int,
     who: Principal = Depends(require_account),
-    csrf: str = Form(""),
-    stage: str = Form(...),
-    decision: str = Form(...),
-    comment: str = Form(""),
 ) -> Response:
-    check_csrf(request, csrf)
     with transaction(request.app.state.sessions) as session:
         context = service.require_plan(session)
-        try:
-            report = service.review_report(
-                session, context, who, report_id, stage, decision, comment
-            )
-        except service.PermissionDenied as error:
-            raise HTTPException(403, str(error)) from None
+        report = service.review_report(
+            session, context, who, report_id, form.stage, form.decision, form.comment
+        )
         task = next(t for t in context.tasks if t.id == report.task_id)
     return RedirectResponse(f"/campaign/tasks/{quote(task.ref)}", status_code=303)
 
 
-@router.post("/campaign/accountability")
+class AccountabilityAddForm(BaseModel):
+    """The fields of the form posted to ``accountability_add`` (the CSRF token is checked apart)."""
+
+    task: str
+    kind: str
+    subject: str
+    person: str = ""
+    reason: str
+    decided_on: str
+    decided_by: str
+
+
+@router.post("/campaign/accountability", dependencies=[Depends(require_csrf)])
 def accountability_add(
     request: Request,
+    form: Annotated[AccountabilityAddForm, Form()],
     who: Principal = Depends(require_account),
-    csrf: str = Form(""),
-    task: str = Form(...),
-    kind: str = Form(...),
-    subject: str = Form(...),
-    person: str = Form(""),
-    reason: str = Form(...),
-    decided_on: str = Form(...),
-    decided_by: str = Form(...),
 ) -> Response:
     """问责: the office records a warning, talk, notice or sanction linked to a task.
 
     ``subject`` is ``unit:CODE``, ``area:CODE`` or ``person`` (then ``person`` names them).
     """
-    check_csrf(request, csrf)
-    subject_kind, _, subject_code = subject.partition(":")
+    subject_kind, _, subject_code = form.subject.partition(":")
     try:
-        day = date.fromisoformat(decided_on)
+        day = date.fromisoformat(form.decided_on)
     except ValueError:
         raise InputError(
-            f"decided_on={decided_on}: 日期格式应为 YYYY-MM-DD / use YYYY-MM-DD"
+            f"decided_on={form.decided_on}: 日期格式应为 YYYY-MM-DD / use YYYY-MM-DD"
         ) from None
     with transaction(request.app.state.sessions) as session:
         context = service.require_plan(session)
-        the_task = context.task(task)
+        the_task = context.task(form.task)
         if subject_kind == "person":
-            name, code = person.strip(), None
+            name, code = form.person.strip(), None
         else:
             name, code = context.reporter_name(subject_kind, subject_code), subject_code
-        try:
-            service.record_accountability(
-                session,
-                who,
-                kind=kind,
-                subject_kind=subject_kind,
-                subject_code=code,
-                subject_name=name,
-                link_kind="task",
-                link_id=the_task.ref,
-                reason=reason,
-                decided_on=day,
-                decided_by=decided_by,
-                plan_id=context.plan.id,
-            )
-        except service.PermissionDenied as error:
-            raise HTTPException(403, str(error)) from None
-    return RedirectResponse(f"/campaign/tasks/{quote(task)}", status_code=303)
+        service.record_accountability(
+            session,
+            who,
+            kind=form.kind,
+            subject_kind=subject_kind,
+            subject_code=code,
+            subject_name=name,
+            link_kind="task",
+            link_id=the_task.ref,
+            reason=form.reason,
+            decided_on=day,
+            decided_by=form.decided_by,
+            plan_id=context.plan.id,
+        )
+    return RedirectResponse(f"/campaign/tasks/{quote(form.task)}", status_code=303)
 
 
 #: What an accountability record can be linked to, as the listing names and links it.
@@ -510,10 +498,7 @@ def accountability_page(
     """问责记录 across all tasks and inspection cases (those decided on a case's accountability
     proposal included): the office, leaders and the administrator see all; a unit or township
     account sees those of its unit or area and of its cases; others are refused."""
-    try:
-        service.require_accountability_reader(who)  # before judging the input: 403, not 422
-    except service.PermissionDenied as error:
-        raise HTTPException(403, str(error)) from None
+    service.require_accountability_reader(who)  # before judging the input: 403, not 422
     if link_kind is not None and link_kind not in LINK_KINDS:
         raise InputError(
             f"link_kind={link_kind}: 可选 {', '.join(LINK_KINDS)} / choose one of "
@@ -524,10 +509,7 @@ def accountability_page(
         cases = supervision_service.case_resources(
             session, (r.link_id for r in every if r.link_kind == "inspection_case" and r.link_id)
         )
-        try:
-            records = service.accountability_visible_to(session, who, cases, link_kind=link_kind)
-        except service.PermissionDenied as error:
-            raise HTTPException(403, str(error)) from None
+        records = service.accountability_visible_to(session, who, cases, link_kind=link_kind)
         context = service.current_plan(session)
     counts = {kind: sum(r.kind == kind for r in records) for kind in MEASURES}
     return _render(
@@ -568,7 +550,7 @@ def escalations_page(
     request: Request, who: Principal = Depends(require_account), as_of: str | None = None
 ) -> HTMLResponse:
     if not can(who, Action.READ, resource("progress_report")):
-        raise HTTPException(403, "仅攻坚办和领导可查看 / for the office and leaders")
+        raise NotAllowed("仅攻坚办和领导可查看 / for the office and leaders")
     day = _as_of(as_of)
     with request.app.state.sessions() as session:
         context = service.current_plan(session)
@@ -602,7 +584,7 @@ def export(
     as_of: str | None = None,
 ) -> Response:
     if not can(who, Action.READ, resource("progress_report")):
-        raise HTTPException(403, "仅攻坚办和领导可导出 / for the office and leaders")
+        raise NotAllowed("仅攻坚办和领导可导出 / for the office and leaders")
     day = _as_of(as_of)
     with request.app.state.sessions() as session:
         context = service.require_plan(session)
@@ -615,14 +597,6 @@ def export(
     )
 
 
-def _tile_day(context: service.PlanContext) -> date:
-    """Today, or the campaign's last day once it is over (a finished plan is judged at its end)."""
-    end = context.periods.get("campaign", {}).get("end")
-    last = end if isinstance(end, date) else date.fromisoformat(str(end)) if end else None
-    today = clock.today()
-    return min(today, last) if last else today
-
-
 @register_tile
 def campaign_tile(session: Session, who: Principal) -> Tile | None:
     """The dashboard's tasks tile: for the office and leaders, what is up for escalation (missed
@@ -632,27 +606,14 @@ def campaign_tile(session: Session, who: Principal) -> Tile | None:
     context = service.current_plan(session)
     if context is None:
         return None
-    day = _tile_day(context)
+    day = service.judged_day(context, clock.today())
     if who.role in ("unit", "township"):
-        kind = "unit" if who.role == "unit" else "area"
-        code = who.scope or ""
-        views = service.visible_views(context, service.task_views(session, context, day), who)
-        months = [m for m in context.reporting_months() if context.report_due(m) < day]
-        owed = 0
-        for view in views:
-            if (kind, code) not in context.expected_reporters(view.task):
-                continue
-            have = {
-                r.period_month
-                for r in view.reports
-                if r.reporter_kind == kind and r.reporter_code == code
-            }
-            owed += sum(1 for m in months if m not in have)
+        seen, owed = service.reports_owed(session, context, who, day)
         return Tile(
             key="my-tasks",
             label_zh="我的攻坚任务",
             label_en="My campaign tasks",
-            value=str(len(views)),
+            value=str(seen),
             detail_zh=f"截至 {day.isoformat()} 欠报月报 {owed} 份",
             detail_en=f"{owed} monthly reports owed as of {day.isoformat()}",
             href="/campaign/my",
@@ -661,8 +622,7 @@ def campaign_tile(session: Session, who: Principal) -> Tile | None:
     if not can(who, Action.READ, resource("progress_report")):
         return None
     found = service.escalations(session, context, day)
-    missed = sum(1 for e in found if e.kind == "missed_deadline")
-    late = sum(1 for e in found if e.kind in ("late_report", "missing_report"))
+    missed, late = service.escalation_counts(found)
     return Tile(
         key="task-escalations",
         label_zh="待问责督办事项",

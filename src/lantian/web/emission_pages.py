@@ -7,10 +7,11 @@ Seed tasks 37–39 and 41. The pages are thin: they check permissions, call
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 
 from lantian.auth.permissions import Principal, can, resource
 from lantian.db.engine import transaction
@@ -26,9 +27,10 @@ from lantian.emissions.targets import (
     ReductionTargets,
     plan_targets,
 )
-from lantian.errors import InputError
-from lantian.web.access import check_csrf, require_account
+from lantian.errors import InputError, NotAllowed, NotFound
+from lantian.web.access import require_account, require_csrf
 from lantian.web.plan_state import current_plan
+from lantian.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 #: Rows shown per level on a list page (the Excel export has them all).
@@ -42,9 +44,7 @@ def _targets(request: Request) -> ReductionTargets:
 
 
 def _render(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, template, context
-    )
+    response: HTMLResponse = render(request, template, context)
     return response
 
 
@@ -55,7 +55,7 @@ def _visible(who: Principal, enterprise: Enterprise) -> bool:
 def _require_list_read(who: Principal, reduction_list: ReductionList) -> None:
     areas = {m.enterprise.area_code for m in reduction_list.measures}
     if not can(who, "read", resource("reduction_list", areas=areas)):
-        raise HTTPException(403, "无权查看该清单 / not allowed to read this list")
+        raise NotAllowed("无权查看该清单 / not allowed to read this list")
 
 
 @router.get("/emissions", response_class=HTMLResponse)
@@ -98,11 +98,11 @@ def in_force(
     try:
         chosen = Level(level)
     except ValueError:
-        raise HTTPException(404, f"未知预警级别 {level} / unknown level") from None
+        raise NotFound(f"未知预警级别 {level} / unknown level") from None
     with request.app.state.sessions() as session:
         current = service.list_in_force(session)
     if current is None:
-        raise HTTPException(404, "没有生效的减排清单 / no reduction list is in force")
+        raise NotFound("没有生效的减排清单 / no reduction list is in force")
     return RedirectResponse(f"/emissions/lists/{current.id}?level={chosen.value}", 303)
 
 
@@ -116,13 +116,10 @@ def list_page(
     try:
         chosen = Level(level)
     except ValueError:
-        raise HTTPException(404, f"未知预警级别 {level} / unknown level") from None
+        raise NotFound(f"未知预警级别 {level} / unknown level") from None
     targets = _targets(request)
     with request.app.state.sessions() as session:
-        try:
-            stored, result = service.check_stored_list(session, list_id, targets)
-        except InputError as error:
-            raise HTTPException(404, str(error)) from None
+        stored, result = service.check_stored_list(session, list_id, targets)
         _require_list_read(who, stored)
         measures = [
             m for m in stored.measures if m.level == chosen.value and _visible(who, m.enterprise)
@@ -191,12 +188,9 @@ def export_list(
 ) -> Response:
     targets = _targets(request)
     with request.app.state.sessions() as session:
-        try:
-            stored, result = service.check_stored_list(session, list_id, targets)
-        except InputError as error:
-            raise HTTPException(404, str(error)) from None
+        stored, result = service.check_stored_list(session, list_id, targets)
         if not can(who, "read", resource("reduction_list")):
-            raise HTTPException(403, "无权导出整张清单 / not allowed to export the whole list")
+            raise NotAllowed("无权导出整张清单 / not allowed to export the whole list")
         content = excel.export_list(
             f"重污染天气应急减排项目清单（{stored.name}）",
             excel.rows_of_list(stored),
@@ -210,34 +204,42 @@ def export_list(
     )
 
 
-@router.post("/emissions/lists/{list_id}/status")
+class ChangeStatusForm(BaseModel):
+    """The fields of the form posted to ``change_status`` (the CSRF token is checked apart)."""
+
+    status: str
+
+
+@router.post("/emissions/lists/{list_id}/status", dependencies=[Depends(require_csrf)])
 def change_status(
     request: Request,
+    form: Annotated[ChangeStatusForm, Form()],
     list_id: int,
-    status: str = Form(...),
-    csrf: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     if not can(who, "write", resource("reduction_list")):
-        raise HTTPException(403, "无权修改清单 / not allowed to change lists")
+        raise NotAllowed("无权修改清单 / not allowed to change lists")
     with transaction(request.app.state.sessions) as session:
-        service.set_list_status(session, who.username or "?", list_id, status)
+        service.set_list_status(session, who.username or "?", list_id, form.status)
     return RedirectResponse(f"/emissions/lists/{list_id}", 303)
 
 
-@router.post("/emissions/import")
+class ImportListForm(BaseModel):
+    """The fields of the form posted to ``import_list`` (the CSRF token is checked apart)."""
+
+    year: int
+    name: str = ""
+
+
+@router.post("/emissions/import", dependencies=[Depends(require_csrf)])
 async def import_list(
     request: Request,
+    form: Annotated[ImportListForm, Form()],
     file: UploadFile = File(...),
-    year: int = Form(...),
-    name: str = Form(""),
-    csrf: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     if not can(who, "write", resource("reduction_list")):
-        raise HTTPException(403, "无权导入清单 / not allowed to import lists")
+        raise NotAllowed("无权导入清单 / not allowed to import lists")
     content = await file.read()
     targets = _targets(request)
     try:
@@ -246,9 +248,9 @@ async def import_list(
                 session,
                 who.username or "?",
                 content,
-                name=name.strip() or (file.filename or "import"),
+                name=form.name.strip() or (file.filename or "import"),
                 plan=targets.plan,
-                inventory_year=year,
+                inventory_year=form.year,
             )
             list_id = stored.id
     except InputError as error:
@@ -265,12 +267,9 @@ def enterprise_page(
 ) -> HTMLResponse:
     rules = plan_staggered(current_plan(request))
     with request.app.state.sessions() as session:
-        try:
-            enterprise = service.get_enterprise(session, credit_code)
-        except InputError as error:
-            raise HTTPException(404, str(error)) from None
+        enterprise = service.get_enterprise(session, credit_code)
         if not _visible(who, enterprise):
-            raise HTTPException(403, "无权查看该企业 / not allowed to read this enterprise")
+            raise NotAllowed("无权查看该企业 / not allowed to read this enterprise")
         chosen = service.get_list(session, list_id) if list_id else service.list_in_force(session)
         measures = (
             {Level(m.level): m for m in chosen.measures if m.enterprise_id == enterprise.id}
@@ -320,16 +319,13 @@ def enterprise_sheet(
     who: Principal = Depends(require_account),
 ) -> Response:
     if suffix not in ("docx", "xlsx"):
-        raise HTTPException(404, "只提供 .docx 与 .xlsx / only .docx and .xlsx")
+        raise NotFound("åªæä¾ .docx ä¸ .xlsx / only .docx and .xlsx")
     rules = plan_staggered(current_plan(request))
     with request.app.state.sessions() as session:
-        try:
-            enterprise = service.get_enterprise(session, credit_code)
-            if not _visible(who, enterprise):
-                raise HTTPException(403, "无权查看该企业 / not allowed to read this enterprise")
-            content = factory_sheet(session, credit_code, list_id, rules, f".{suffix}")
-        except InputError as error:
-            raise HTTPException(404, str(error)) from None
+        enterprise = service.get_enterprise(session, credit_code)
+        if not _visible(who, enterprise):
+            raise NotAllowed("无权查看该企业 / not allowed to read this enterprise")
+        content = factory_sheet(session, credit_code, list_id, rules, f".{suffix}")
     return Response(
         content,
         media_type=DOCX if suffix == "docx" else XLSX,

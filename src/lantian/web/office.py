@@ -7,20 +7,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from lantian.auth.permissions import Action, Principal, can, resource
+from lantian.errors import NotFound
 from lantian.monitoring import publication
 from lantian.monitoring.areas import area_names, read_boundaries
-from lantian.monitoring.models import Station
 from lantian.monitoring.quality import DEFAULT_RATE_TARGET, transmission_rates
 from lantian.monitoring.ranking import AreaRank, area_ranking
+from lantian.monitoring.stations import station_codes_in_area
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
 from lantian.web.access import Forbidden, require_account
 from lantian.web.plan_state import current_plan
+from lantian.web.rendering import render
 from lantian.web.tiles import dashboard_tiles
 from lantian.web.warning_pages import warning_context
 
@@ -73,9 +74,7 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
             "aqi": [h.aqi for h in city],
         },
     }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "office.html", context
-    )
+    response: HTMLResponse = render(request, "office.html", context)
     return response
 
 
@@ -91,13 +90,9 @@ def area_page(
     if not can(who, Action.READ, resource("measurement", area=code)):
         raise Forbidden(f"无权查看辖区 {code} 的数据 / you may not see the data of area {code}")
     with request.app.state.sessions() as session:
-        codes = list(
-            session.scalars(
-                select(Station.code).where(Station.area_code == code).order_by(Station.code)
-            )
-        )
+        codes = station_codes_in_area(session, code)
         if not codes and code not in _names(request):
-            raise HTTPException(404, f"辖区 {code} 不存在 / no area {code}")
+            raise NotFound(f"辖区 {code} 不存在 / no area {code}")
         newest = publication.newest_hour(session)
         now = [row for row in publication.realtime_snapshot(session) if row.code in codes]
         rates: list[Any] = []
@@ -120,9 +115,7 @@ def area_page(
         "month": month,
         "target": DEFAULT_RATE_TARGET,
     }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "area.html", context
-    )
+    response: HTMLResponse = render(request, "area.html", context)
     return response
 
 

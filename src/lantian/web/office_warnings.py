@@ -7,36 +7,35 @@ sent by e-mail and webhook after it is committed (issue 7, seed task 40).
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import quote
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from lantian import __version__
 from lantian.auth.permissions import Principal, can, resource
 from lantian.db.engine import transaction
-from lantian.errors import InputError
+from lantian.errors import InputError, Invalid, NotAllowed
 from lantian.warnings.linkage import plan_adjacency
-from lantian.warnings.notify import NotifySettings, deliver
+from lantian.warnings.notify import NotifySettings
 from lantian.warnings.service import (
     active_warning,
     assess_now,
-    decide,
+    decide_and_notify,
     import_forecasts,
     list_decisions,
     proposal_snapshot,
 )
-from lantian.web.access import check_csrf, require_account
+from lantian.web.access import require_account, require_csrf
 from lantian.web.api.warnings import plan_rules
 from lantian.web.plan_state import current_plan
+from lantian.web.rendering import flash, render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _page(
-    request: Request, who: Principal, message: str = "", error: str = "", status: int = 200
-) -> HTMLResponse:
+def _page(request: Request, who: Principal, error: str = "", status: int = 200) -> HTMLResponse:
     rules = plan_rules(request)
     adjacency = plan_adjacency(current_plan(request))
     townships = sorted(adjacency.names.items())
@@ -58,86 +57,83 @@ def _page(
         "decisions": decisions,
         "townships": townships,
         "can_write": can(who, "write", resource("warning", areas=[c for c, _ in townships])),
-        "message": message,
         "error": error,
     }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "office_warnings.html", context, status_code=status
-    )
+    response: HTMLResponse = render(request, "office_warnings.html", context, status)
     return response
 
 
 @router.get("/office/warnings", response_class=HTMLResponse)
-def warnings_page(
-    request: Request, done: str = "", who: Principal = Depends(require_account)
-) -> HTMLResponse:
-    return _page(request, who, message=done)
+def warnings_page(request: Request, who: Principal = Depends(require_account)) -> HTMLResponse:
+    return _page(request, who)
 
 
-@router.post("/office/warnings/decide", response_model=None)
+class WarningsDecideForm(BaseModel):
+    """The fields of the form posted to ``warnings_decide`` (the CSRF token is checked apart)."""
+
+    action: str
+    level: str = ""
+    areas: list[str] = Field(default_factory=list)
+    reason: str = ""
+    follow_proposal: str = ""
+
+
+@router.post("/office/warnings/decide", dependencies=[Depends(require_csrf)], response_model=None)
 def warnings_decide(
     request: Request,
-    csrf: str = Form(""),
-    action: str = Form(...),
-    level: str = Form(""),
-    areas: list[str] = Form(default_factory=list),
-    reason: str = Form(""),
-    follow_proposal: str = Form(""),
+    form: Annotated[WarningsDecideForm, Form()],
     who: Principal = Depends(require_account),
 ) -> Response:
     rules = plan_rules(request)
     try:
-        check_csrf(request, csrf)
         snapshot = None
-        if follow_proposal:
+        if form.follow_proposal:
             with request.app.state.sessions() as session:
                 live = assess_now(session, rules, rules.observed_city or "", scope=rules.city_code)
             if live.assessment.proposal is not None:
                 snapshot = proposal_snapshot(live.assessment.proposal)
-        with transaction(request.app.state.sessions) as session:
-            row = decide(
-                session,
-                who,
-                rules,
-                action=action,
-                scope=rules.city_code,
-                areas=areas,
-                reason=reason,
-                level=level or None,
-                proposal=snapshot,
-            )
-    except InputError as exc:
-        status = 403 if "may not write" in str(exc) or "expired" in str(exc) else 422
-        return _page(request, who, error=str(exc), status=status)
-    settings = getattr(request.app.state, "notify_settings", None) or NotifySettings()
-    with transaction(request.app.state.sessions) as session:
-        sent = deliver(session, session.merge(row), settings)
+        row, sent = decide_and_notify(
+            request.app.state.sessions,
+            who,
+            rules,
+            getattr(request.app.state, "notify_settings", None) or NotifySettings(),
+            action=form.action,
+            scope=rules.city_code,
+            areas=form.areas,
+            reason=form.reason,
+            level=form.level or None,
+            proposal=snapshot,
+        )
+    except (Invalid, NotAllowed) as exc:
+        # The page again, with the refusal and the status of its kind (422 or 403).
+        return _page(request, who, error=exc.message, status=exc.http_status)
     failed = sum(1 for s in sent if not s.ok)
     note = f"决定已记录 #{row.id} / decision #{row.id} recorded; 通知 notices {len(sent)}"
     if failed:
         note += f"，失败 failed {failed}"
-    return RedirectResponse(f"/office/warnings?done={quote(note)}", status_code=303)
+    flash(request, note)
+    return RedirectResponse("/office/warnings", status_code=303)
 
 
-@router.post("/office/warnings/forecasts", response_model=None)
+@router.post(
+    "/office/warnings/forecasts", dependencies=[Depends(require_csrf)], response_model=None
+)
 async def warnings_forecasts(
     request: Request,
     file: UploadFile,
-    csrf: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
     try:
-        check_csrf(request, csrf)
         text = (await file.read()).decode("utf-8")
         with transaction(request.app.state.sessions) as session:
             result = import_forecasts(session, who, text, file.filename or "forecast.csv")
     except UnicodeDecodeError:
         return _page(request, who, error="预报文件须为UTF-8 / the file must be UTF-8", status=422)
-    except InputError as exc:
-        status = 403 if "may not write" in str(exc) or "expired" in str(exc) else 422
-        return _page(request, who, error=str(exc), status=status)
+    except (Invalid, NotAllowed) as exc:
+        return _page(request, who, error=exc.message, status=exc.http_status)
     note = (
         f"预报已导入 forecasts imported: +{result.new_issues} 新增 new, +{result.revisions} 修订 "
         f"revisions, {result.unchanged} 未变 unchanged"
     )
-    return RedirectResponse(f"/office/warnings?done={quote(note)}", status_code=303)
+    flash(request, note)
+    return RedirectResponse("/office/warnings", status_code=303)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from lantian import __version__
 from lantian.monitoring import publication
 from lantian.monitoring import service as monitoring
-from lantian.monitoring.models import Station
+from lantian.monitoring.stations import get_station
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
+from lantian.web.rendering import render
 from lantian.web.warning_pages import warning_context
 
 router = APIRouter(include_in_schema=False)
@@ -21,7 +21,7 @@ LEVELS = [level_info(level) for level in range(1, 7)]
 
 
 def _render(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+    response: HTMLResponse = render(
         request, template, {"version": __version__, "levels": LEVELS, **context}
     )
     return response
@@ -64,9 +64,7 @@ def public_realtime(request: Request) -> HTMLResponse:
 def station_page(request: Request, code: str) -> HTMLResponse:
     """A station: its newest hour, the last 7 days hourly, and the year's daily-AQI calendar."""
     with request.app.state.sessions() as session:
-        station = session.scalar(select(Station).where(Station.code == code))
-        if station is None:
-            raise HTTPException(404, f"站点 {code} 不存在 / no station {code}")
+        station = get_station(session, code)
         now = next((r for r in publication.realtime_snapshot(session) if r.code == code), None)
         hourly = publication.station_hourly_aqi(session, code)
         year = (

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from lantian import clock
 from lantian.auth.permissions import Principal
 from lantian.campaign import service as campaign_service
 from lantian.db.engine import transaction
-from lantian.errors import InputError
-from lantian.files import FileStore, StoredFileError
+from lantian.errors import Conflict, InputError, Invalid, NotAllowed, NotFound
+from lantian.files import FileStore
 from lantian.plan import Plan
 from lantian.supervision import accountability, duty, rules, service
 from lantian.supervision.groups import (
@@ -30,12 +30,11 @@ from lantian.supervision.groups import (
     inspection_plan,
     unit_names,
 )
-from lantian.supervision.models import InspectionCase
 from lantian.supervision.roster import STATUS_LABELS, local_date, report_due
-from lantian.supervision.rules import CaseState
 from lantian.timeutil import CHINA_TZ, to_china
-from lantian.web.access import MACHINE_ROLES, check_csrf, require_account
+from lantian.web.access import MACHINE_ROLES, require_account, require_csrf
 from lantian.web.plan_state import current_plan
+from lantian.web.rendering import flash, render
 from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
@@ -45,9 +44,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 def _render(
     request: Request, template: str, context: dict[str, Any], status: int = 200
 ) -> Response:
-    response: Response = request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status
-    )
+    response: Response = render(request, template, context, status)
     return response
 
 
@@ -136,42 +133,46 @@ def board(
 @router.get("/cases/new", response_class=HTMLResponse)
 def new_case_form(request: Request, who: Principal = Depends(require_account)) -> Response:
     if not rules.may_create(who):
-        raise HTTPException(403, "督查组和攻坚办登记案件 / inspectors and the office record cases")
+        raise NotAllowed("督查组和攻坚办登记案件 / inspectors and the office record cases")
     return _render(request, "case_new.html", {**_common(request), "error": None})
 
 
-@router.post("/cases/new")
+class NewCaseSubmitForm(BaseModel):
+    """The fields of the form posted to ``new_case_submit`` (the CSRF token is checked apart)."""
+
+    title: str = ""
+    source: str = "inspection_team"
+    description: str = ""
+    area_code: str = ""
+    site: str = ""
+    unit_code: str = ""
+    severity: str = "general"
+    deadline: str = ""
+    reference: str = ""
+    longitude: str = ""
+    latitude: str = ""
+
+
+@router.post("/cases/new", dependencies=[Depends(require_csrf)])
 async def new_case_submit(
     request: Request,
-    csrf: str = Form(""),
-    title: str = Form(""),
-    source: str = Form("inspection_team"),
-    description: str = Form(""),
-    area_code: str = Form(""),
-    site: str = Form(""),
-    unit_code: str = Form(""),
-    severity: str = Form("general"),
-    deadline: str = Form(""),
-    reference: str = Form(""),
-    longitude: str = Form(""),
-    latitude: str = Form(""),
+    form: Annotated[NewCaseSubmitForm, Form()],
     evidence: list[UploadFile] = File(default=[]),
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     try:
         draft = service.CaseDraft(
-            source=source,
-            title=title,
-            description=description,
-            area_code=area_code.strip() or None,
-            site=site.strip() or None,
-            unit_code=unit_code.strip() or None,
-            severity=severity,
-            deadline=_local_moment(deadline, "期限 deadline"),
-            reference=reference.strip() or None,
-            longitude=float(longitude) if longitude.strip() else None,
-            latitude=float(latitude) if latitude.strip() else None,
+            source=form.source,
+            title=form.title,
+            description=form.description,
+            area_code=form.area_code.strip() or None,
+            site=form.site.strip() or None,
+            unit_code=form.unit_code.strip() or None,
+            severity=form.severity,
+            deadline=_local_moment(form.deadline, "期限 deadline"),
+            reference=form.reference.strip() or None,
+            longitude=float(form.longitude) if form.longitude.strip() else None,
+            latitude=float(form.latitude) if form.latitude.strip() else None,
         )
         files = await _files(evidence)
         with transaction(request.app.state.sessions) as session:
@@ -180,9 +181,7 @@ async def new_case_submit(
                 data_dir=_data_dir(request),
             )  # fmt: skip
             case_id = case.id
-    except (InputError, ValueError) as error:
-        if isinstance(error, rules.NotPermitted):
-            raise HTTPException(403, str(error)) from None
+    except (InputError, Conflict, ValueError) as error:
         return _render(request, "case_new.html", {**_common(request), "error": str(error)}, 422)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
@@ -190,9 +189,7 @@ async def new_case_submit(
 def _readable_case(session: Any, who: Principal, case_id: int) -> Any:
     rows, _ = service.list_cases(session, who, case_id=case_id, limit=1)
     if not rows:
-        raise HTTPException(
-            404, f"案件 {case_id} 不存在或无权查看 / no case {case_id} you may read"
-        )
+        raise NotFound(f"案件 {case_id} 不存在或无权查看 / no case {case_id} you may read")
     return rows[0]
 
 
@@ -200,7 +197,6 @@ def _readable_case(session: Any, who: Principal, case_id: int) -> Any:
 def case_page(
     request: Request,
     case_id: int,
-    error: str | None = None,
     who: Principal = Depends(require_account),
 ) -> Response:
     with request.app.state.sessions() as session:
@@ -226,51 +222,58 @@ def case_page(
             "records": records,
             "occurrences": occurrences[-48:],
             "may_propose": may_propose,
-            "error": error,
         },
     )
 
 
-@router.post("/cases/{case_id}/step")
+class CaseStepForm(BaseModel):
+    """The fields of the form posted to ``case_step`` (the CSRF token is checked apart)."""
+
+    event: str = ""
+    note: str = ""
+    unit_code: str = ""
+    deadline: str = ""
+
+
+@router.post("/cases/{case_id}/step", dependencies=[Depends(require_csrf)])
 async def case_step(
     request: Request,
+    form: Annotated[CaseStepForm, Form()],
     case_id: int,
-    csrf: str = Form(""),
-    event: str = Form(""),
-    note: str = Form(""),
-    unit_code: str = Form(""),
-    deadline: str = Form(""),
     evidence: list[UploadFile] = File(default=[]),
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     try:
         files = await _files(evidence)
         with transaction(request.app.state.sessions) as session:
             _readable_case(session, who, case_id)
             service.take_step(
-                session, who, case_id, event, clock.now(), note=note,
-                unit_code=unit_code.strip() or None,
-                deadline=_local_moment(deadline, "期限 deadline"),
+                session, who, case_id, form.event, clock.now(), note=form.note,
+                unit_code=form.unit_code.strip() or None,
+                deadline=_local_moment(form.deadline, "æé deadline"),
                 evidence=files, data_dir=_data_dir(request),
             )  # fmt: skip
-    except rules.NotPermitted as error:
-        raise HTTPException(403, str(error)) from None
-    except (InputError, ValueError) as error:
-        return RedirectResponse(f"/cases/{case_id}?error={quote(str(error))}", status_code=303)
+    except (InputError, Conflict, ValueError) as error:
+        flash(request, str(error), "error")
+        return RedirectResponse(f"/cases/{case_id}", status_code=303)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
-@router.post("/cases/{case_id}/accountability")
+class CaseAccountabilityForm(BaseModel):
+    """The fields of the form posted to ``case_accountability`` (the CSRF token is checked apart)."""
+
+    action: str = ""
+    proposal_id: int | None = None
+    text: str = ""
+    person: str = ""
+    measure: str = ""
+
+
+@router.post("/cases/{case_id}/accountability", dependencies=[Depends(require_csrf)])
 def case_accountability(
     request: Request,
+    form: Annotated[CaseAccountabilityForm, Form()],
     case_id: int,
-    csrf: str = Form(""),
-    action: str = Form(""),
-    proposal_id: int | None = Form(None),
-    text: str = Form(""),
-    person: str = Form(""),
-    measure: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
     """Propose (建议问责), approve or decline (攻坚办), decide (问责组) — one form per step.
@@ -278,32 +281,32 @@ def case_accountability(
     Deciding needs ``measure``: one of the accountability kinds (recorded in the campaign's
     accountability records, linked to the case) or ``none`` (不予问责).
     """
-    check_csrf(request, csrf)
     now = clock.now()
     try:
         with transaction(request.app.state.sessions) as session:
             _readable_case(session, who, case_id)
-            if action == "propose":
+            if form.action == "propose":
                 accountability.propose(
-                    session, who, case_id, text, now, target_person=person.strip() or None
+                    session, who, case_id, form.text, now, target_person=form.person.strip() or None
                 )
-            elif action in ("approve", "decline") and proposal_id is not None:
-                accountability.review(session, who, proposal_id, action == "approve", now, text)
-            elif action == "decide" and proposal_id is not None:
-                if not measure:
+            elif form.action in ("approve", "decline") and form.proposal_id is not None:
+                accountability.review(
+                    session, who, form.proposal_id, form.action == "approve", now, form.text
+                )
+            elif form.action == "decide" and form.proposal_id is not None:
+                if not form.measure:
                     raise InputError("须选择问责方式或不予问责 / choose a measure, or none")
                 group = _plan(request).accountability_group
                 accountability.decide(
-                    session, who, proposal_id, text, now,
-                    measure=None if measure == "none" else measure,
+                    session, who, form.proposal_id, form.text, now,
+                    measure=None if form.measure == "none" else form.measure,
                     decided_by=group.name if group else None,
                 )  # fmt: skip
             else:
-                raise InputError(f"未知操作 {action!r} / unknown action")
-    except rules.NotPermitted as error:
-        raise HTTPException(403, str(error)) from None
-    except InputError as error:
-        return RedirectResponse(f"/cases/{case_id}?error={quote(str(error))}", status_code=303)
+                raise InputError(f"未知操作 {form.action!r} / unknown action")
+    except (InputError, Conflict) as error:
+        flash(request, str(error), "error")
+        return RedirectResponse(f"/cases/{case_id}", status_code=303)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
@@ -317,11 +320,8 @@ def evidence_file(
         _readable_case(session, who, case_id)
         row = session.get(CaseEvidence, evidence_id)
         if row is None or row.case_id != case_id:
-            raise HTTPException(404, "证据不存在 / no such evidence")
-        try:
-            data = FileStore(_data_dir(request)).read(row.stored_path, row.sha256)
-        except StoredFileError as refused:
-            raise HTTPException(409, str(refused)) from None
+            raise NotFound("è¯æ®ä¸å­å¨ / no such evidence")
+        data = FileStore(_data_dir(request)).read(row.stored_path, row.sha256)
     disposition = f"attachment; filename*=UTF-8''{quote(row.filename)}"
     return Response(data, media_type="application/octet-stream",
                     headers={"Content-Disposition": disposition})  # fmt: skip
@@ -347,8 +347,8 @@ def notice_docx(
 
 
 def _office_only(who: Principal) -> None:
-    if who.role not in rules.OFFICE_ROLES and who.role != "leader":
-        raise HTTPException(403, "值班与日报由攻坚办办理 / duty and daily reports are the office's")
+    if not rules.may_read_duty(who):
+        raise NotAllowed("值班与日报由攻坚办办理 / duty and daily reports are the office's")
 
 
 def _day(text: str | None, plan: InspectionSupportPlan) -> date:
@@ -357,12 +357,12 @@ def _day(text: str | None, plan: InspectionSupportPlan) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise HTTPException(422, "日期应为 YYYY-MM-DD / the date must be YYYY-MM-DD") from None
+        raise Invalid("日期应为 YYYY-MM-DD / the date must be YYYY-MM-DD") from None
 
 
 @router.get("/duty", response_class=HTMLResponse)
 def duty_page(
-    request: Request, day: str | None = None, error: str | None = None,
+    request: Request, day: str | None = None,
     who: Principal = Depends(require_account),
 ) -> Response:  # fmt: skip
     _office_only(who)
@@ -386,65 +386,69 @@ def duty_page(
             "shifts": shifts,
             "gaps": gaps,
             "now": now,
-            "error": error,
             "may_write": who.role in rules.OFFICE_ROLES,
         },
     )
 
 
-@router.post("/duty/shifts")
+class DutyAddForm(BaseModel):
+    """The fields of the form posted to ``duty_add`` (the CSRF token is checked apart)."""
+
+    person: str = ""
+    phone: str = ""
+    starts_at: str = ""
+    ends_at: str = ""
+
+
+@router.post("/duty/shifts", dependencies=[Depends(require_csrf)])
 def duty_add(
     request: Request,
-    csrf: str = Form(""),
-    person: str = Form(""),
-    phone: str = Form(""),
-    starts_at: str = Form(""),
-    ends_at: str = Form(""),
+    form: Annotated[DutyAddForm, Form()],
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     plan = _plan(request)
     try:
-        start = _local_moment(starts_at, "开始 start")
-        end = _local_moment(ends_at, "结束 end")
+        start = _local_moment(form.starts_at, "开始 start")
+        end = _local_moment(form.ends_at, "结束 end")
         if start is None or end is None:
             raise InputError("须填写开始和结束时间 / give the start and the end")
         with transaction(request.app.state.sessions) as session:
-            duty.add_shift(session, who, plan, person=person, phone=phone, starts_at=start,
+            duty.add_shift(session, who, plan, person=form.person, phone=form.phone, starts_at=start,
                            ends_at=end, now=clock.now())  # fmt: skip
-    except rules.NotPermitted as error:
-        raise HTTPException(403, str(error)) from None
-    except InputError as error:
-        return RedirectResponse(f"/duty?error={quote(str(error))}", status_code=303)
+    except (InputError, Conflict) as error:
+        flash(request, str(error), "error")
+        return RedirectResponse("/duty", status_code=303)
     day = local_date(start, plan.utc_offset_hours)
     return RedirectResponse(f"/duty?day={day.isoformat()}", status_code=303)
 
 
-@router.post("/duty/shifts/{shift_id}/handover")
+class DutyHandoverForm(BaseModel):
+    """The fields of the form posted to ``duty_handover`` (the CSRF token is checked apart)."""
+
+    note: str = ""
+    day: str = ""
+
+
+@router.post("/duty/shifts/{shift_id}/handover", dependencies=[Depends(require_csrf)])
 def duty_handover(
     request: Request,
+    form: Annotated[DutyHandoverForm, Form()],
     shift_id: int,
-    csrf: str = Form(""),
-    note: str = Form(""),
-    day: str = Form(""),
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
-    target = f"/duty?day={quote(day)}" if day else "/duty"
+    target = f"/duty?day={quote(form.day)}" if form.day else "/duty"
     try:
         with transaction(request.app.state.sessions) as session:
-            duty.hand_over(session, who, shift_id, note, clock.now())
-    except rules.NotPermitted as error:
-        raise HTTPException(403, str(error)) from None
-    except InputError as error:
-        sep = "&" if "?" in target else "?"
-        return RedirectResponse(f"{target}{sep}error={quote(str(error))}", status_code=303)
+            duty.hand_over(session, who, shift_id, form.note, clock.now())
+    except (InputError, Conflict) as error:
+        flash(request, str(error), "error")
+        return RedirectResponse(target, status_code=303)
     return RedirectResponse(target, status_code=303)
 
 
 @router.get("/daily-reports", response_class=HTMLResponse)
 def daily_page(
-    request: Request, day: str | None = None, error: str | None = None,
+    request: Request, day: str | None = None,
     who: Principal = Depends(require_account),
 ) -> Response:  # fmt: skip
     _office_only(who)
@@ -465,35 +469,35 @@ def daily_page(
             "due": report_due(shown, plan.report_due, plan.utc_offset_hours),
             "status_labels": STATUS_LABELS,
             "groups": [plan.group(code) for code in plan.reporting_groups],
-            "error": error,
             "may_write": who.role in rules.OFFICE_ROLES,
         },
     )
 
 
-@router.post("/daily-reports")
+class DailySubmitForm(BaseModel):
+    """The fields of the form posted to ``daily_submit`` (the CSRF token is checked apart)."""
+
+    group_code: str = ""
+    report_date: str = ""
+    progress: str = ""
+    tomorrow: str = ""
+
+
+@router.post("/daily-reports", dependencies=[Depends(require_csrf)])
 def daily_submit(
     request: Request,
-    csrf: str = Form(""),
-    group_code: str = Form(""),
-    report_date: str = Form(""),
-    progress: str = Form(""),
-    tomorrow: str = Form(""),
+    form: Annotated[DailySubmitForm, Form()],
     who: Principal = Depends(require_account),
 ) -> Response:
-    check_csrf(request, csrf)
     plan = _plan(request)
-    shown = _day(report_date, plan)
+    shown = _day(form.report_date, plan)
     try:
         with transaction(request.app.state.sessions) as session:
-            duty.submit_report(session, who, plan, group_code=group_code, report_date=shown,
-                               progress=progress, tomorrow=tomorrow, now=clock.now())  # fmt: skip
-    except rules.NotPermitted as error:
-        raise HTTPException(403, str(error)) from None
-    except InputError as error:
-        return RedirectResponse(
-            f"/daily-reports?day={shown.isoformat()}&error={quote(str(error))}", status_code=303
-        )
+            duty.submit_report(session, who, plan, group_code=form.group_code, report_date=shown,
+                               progress=form.progress, tomorrow=form.tomorrow, now=clock.now())  # fmt: skip
+    except (InputError, Conflict) as error:
+        flash(request, str(error), "error")
+        return RedirectResponse(f"/daily-reports?day={shown.isoformat()}", status_code=303)
     return RedirectResponse(f"/daily-reports?day={shown.isoformat()}", status_code=303)
 
 
@@ -519,19 +523,7 @@ def open_cases_tile(session: Session, who: Principal) -> Tile | None:
     how many of them are overdue (the escalation job marks them)."""
     if who.role in MACHINE_ROLES:
         return None
-    query = service.scoped(select(InspectionCase), who).where(
-        InspectionCase.state != CaseState.CLOSED.value
-    )
-    counted = query.subquery()
-    total = session.scalar(select(func.count()).select_from(counted)) or 0
-    overdue = (
-        session.scalar(
-            select(func.count()).select_from(
-                query.where(InspectionCase.overdue_since.is_not(None)).subquery()
-            )
-        )
-        or 0
-    )
+    total, overdue = service.open_case_counts(session, who)
     return Tile(
         key="open-cases",
         label_zh="未办结督查案件",

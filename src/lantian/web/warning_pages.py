@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from lantian.warnings.service import active_warning
 from lantian.web.api.warnings import plan_rules
+from lantian.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,7 +28,5 @@ def warning_context(request: Request) -> dict[str, Any]:
 
 @router.get("/warnings/tile", response_class=HTMLResponse)
 def warning_tile(request: Request) -> HTMLResponse:
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, "_warning_tile.html", warning_context(request)
-    )
+    response: HTMLResponse = render(request, "_warning_tile.html", warning_context(request))
     return response

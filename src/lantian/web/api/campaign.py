@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from lantian import clock
 from lantian.auth.permissions import Principal
 from lantian.campaign import service
+from lantian.errors import NotFound
 from lantian.web.access import require_api_account
 from lantian.web.api.pagination import Limit, Offset, Page
 
@@ -58,7 +59,7 @@ def _account(request: Request) -> Principal:
 def _context(session: Any) -> service.PlanContext:
     context = service.current_plan(session)
     if context is None:
-        raise HTTPException(404, "尚未导入计划 / no plan loaded: run `lantian plan load`")
+        raise NotFound("尚未导入计划 / no plan loaded: run `lantian plan load`")
     return context
 
 

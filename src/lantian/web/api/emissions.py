@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from lantian.auth.permissions import can, resource
 from lantian.emissions import service
 from lantian.emissions.targets import LEVELS, POLLUTANTS, plan_targets
-from lantian.errors import InputError
+from lantian.errors import NotAllowed
 from lantian.web.access import require_api_account
 from lantian.web.api.pagination import Limit, Offset, Page
 from lantian.web.plan_state import current_plan
@@ -62,7 +62,7 @@ class CheckOut(BaseModel):
 def _require_read(request: Request) -> None:
     who = require_api_account(request, "read reduction lists")
     if not can(who, "read", resource("reduction_list")):
-        raise HTTPException(403, "无权查看减排清单 / not allowed to read reduction lists")
+        raise NotAllowed("无权查看减排清单 / not allowed to read reduction lists")
 
 
 @router.get("/lists", response_model=Page[ListOut])
@@ -83,10 +83,7 @@ def check(request: Request, list_id: int) -> CheckOut:
     _require_read(request)
     targets = plan_targets(current_plan(request))
     with request.app.state.sessions() as session:
-        try:
-            stored, result = service.check_stored_list(session, list_id, targets)
-        except InputError as error:  # unknown list, or no city totals for its year
-            raise HTTPException(404, str(error)) from None
+        stored, result = service.check_stored_list(session, list_id, targets)
         listed = ListOut.model_validate(stored, from_attributes=True)
     return CheckOut(
         reduction_list=listed,

@@ -6,19 +6,28 @@ from dataclasses import fields
 from datetime import date, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
+from lantian.auth.permissions import Principal
+from lantian.db.engine import transaction
 from lantian.errors import InputError
-from lantian.monitoring.models import Measurement, Station
 from lantian.monitoring.quality import (
     DEFAULT_RATE_TARGET,
     Coverage,
     source_transmission_rates,
     transmission_rates,
 )
+from lantian.monitoring.stations import (
+    StationInput,
+    known_areas,
+    measurements_page,
+    register_station,
+    stations_page,
+)
+from lantian.web.access import require_api_writer
 from lantian.web.api.pagination import Limit, Offset, Page
+from lantian.web.plan_state import current_plan
 
 router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring 监测"])
 MAX_SPAN_DAYS = 400
@@ -94,12 +103,31 @@ def _check_span(start: date, end: date) -> None:
 @router.get("/stations", response_model=Page[StationOut], summary="监测站点 / stations")
 def list_stations(request: Request, limit: Limit = 100, offset: Offset = 0) -> Page[StationOut]:
     with request.app.state.sessions() as session:
-        total = session.scalar(select(func.count()).select_from(Station)) or 0
-        stations = session.scalars(
-            select(Station).order_by(Station.code).limit(limit).offset(offset)
-        )
+        stations, total = stations_page(session, limit, offset)
         items = [StationOut.model_validate(s, from_attributes=True) for s in stations]
     return Page[StationOut].of(items, total, limit, offset)
+
+
+def station_areas(request: Request) -> dict[str, str]:
+    """The area codes a station may name (the plan's and the boundaries'), read once per app."""
+    cached: dict[str, str] | None = getattr(request.app.state, "station_areas", None)
+    if cached is None:
+        cached = known_areas(current_plan(request))
+        request.app.state.station_areas = cached
+    return cached
+
+
+@router.post(
+    "/stations", response_model=StationOut, status_code=201, summary="登记站点 / register a station"
+)
+def post_station(
+    request: Request, body: StationInput, who: Principal = Depends(require_api_writer)
+) -> StationOut:
+    """Register a new station (audited): 409 for a code already registered, 422 for an unknown
+    area code, 403 unless the account may write stations."""
+    with transaction(request.app.state.sessions) as session:
+        row = register_station(session, who, body, station_areas(request))
+        return StationOut.model_validate(row, from_attributes=True)
 
 
 @router.get(
@@ -119,20 +147,8 @@ def list_measurements(
             "start/end 需要时区，例如 +08:00 / start and end need a time zone, e.g. +08:00"
         )
     _check_span(start.date(), end.date())
-    query = (
-        select(Measurement, Station.code)
-        .join(Station)
-        .where(
-            Station.code == station, Measurement.period_end > start, Measurement.period_end <= end
-        )
-    )
-    if pollutant:
-        query = query.where(Measurement.pollutant == pollutant)
     with request.app.state.sessions() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.execute(
-            query.order_by(Measurement.period_end, Measurement.id).limit(limit).offset(offset)
-        ).all()
+        rows, total = measurements_page(session, station, start, end, pollutant, limit, offset)
     items = [
         MeasurementOut(
             id=m.id,

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from lantian.auth.permissions import Principal
+from lantian.errors import NotFound
 from lantian.supervision import service
 from lantian.web.access import require_api_account
 from lantian.web.api.pagination import Limit, Offset, Page
@@ -99,9 +100,7 @@ def get_case(request: Request, case_id: int) -> CaseDetailOut:
     with request.app.state.sessions() as session:
         rows, _ = service.list_cases(session, who, case_id=case_id, limit=1)
         if not rows:
-            raise HTTPException(
-                404, f"案件 {case_id} 不存在或无权查看 / no case {case_id} you may read"
-            )
+            raise NotFound(f"案件 {case_id} 不存在或无权查看 / no case {case_id} you may read")
         base = CaseOut.model_validate(rows[0], from_attributes=True)
         timeline = [
             TimelineEntryOut(

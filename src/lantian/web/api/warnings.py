@@ -8,31 +8,29 @@ with its CSRF token in ``X-CSRF-Token``; the role is checked by the service with
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from lantian.auth.permissions import Principal
 from lantian.db.engine import transaction
 from lantian.errors import InputError
 from lantian.warnings.models import ForecastIssueRow, WarningDecisionRow
-from lantian.warnings.notify import NotifySettings, deliver
+from lantian.warnings.notify import NotifySettings
 from lantian.warnings.rules import WarningRules
 from lantian.warnings.rules import plan_rules as rules_of_plan
 from lantian.warnings.service import (
-    PermissionDenied,
     active_warning,
     count_decisions,
     count_forecast_issues,
-    decide,
+    decide_and_notify,
     import_forecasts,
     list_decisions,
     list_forecast_issues,
 )
-from lantian.web.access import require_api_account, session_csrf
+from lantian.web.access import require_api_account, require_api_writer
 from lantian.web.api.pagination import Limit, Offset, Page
 from lantian.web.plan_state import current_plan
 
@@ -45,26 +43,14 @@ def plan_rules(request: Request) -> WarningRules:
     return rules_of_plan(current_plan(request))
 
 
-def _person_or_client(request: Request, what: str) -> Principal:
-    return require_api_account(request, what)
-
-
-def writer(request: Request) -> Principal:
-    """Whoever writes: an API token's account, or the session's account with its CSRF token
-    (header ``X-CSRF-Token``)."""
-    who = _person_or_client(request, "write")
-    if request.headers.get("authorization", "").lower().startswith("bearer "):
-        return who
-    expected = session_csrf(request)
-    given = request.headers.get("x-csrf-token", "")
-    if not expected or not hmac.compare_digest(expected, given):
-        raise HTTPException(403, "CSRF令牌不符 / CSRF token missing or wrong")
-    return who
+#: Whoever writes: an API token's account, or the session's account with its CSRF token
+#: (header ``X-CSRF-Token``).
+writer = require_api_writer
 
 
 def reader(request: Request) -> Principal:
     """Forecasts and decisions are internal: any signed-in account or token reads them."""
-    return _person_or_client(request, "read forecasts and decisions")
+    return require_api_account(request, "read forecasts and decisions")
 
 
 class ActiveWarningOut(BaseModel):
@@ -179,11 +165,8 @@ async def post_forecasts(
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: 须为UTF-8编码 / must be UTF-8") from exc
-    try:
-        with transaction(request.app.state.sessions) as session:
-            result = import_forecasts(session, who, text, name)
-    except PermissionDenied as exc:
-        raise HTTPException(403, str(exc)) from exc
+    with transaction(request.app.state.sessions) as session:
+        result = import_forecasts(session, who, text, name)
     return ImportOut(**result.__dict__)
 
 
@@ -242,26 +225,21 @@ def post_decision(
     rules = plan_rules(request)
     if body.effective_at is not None and body.effective_at.tzinfo is None:
         raise InputError("effective_at 须带时区 / effective_at needs a time zone")
-    try:
-        with transaction(request.app.state.sessions) as session:
-            row = decide(
-                session,
-                who,
-                rules,
-                action=body.action,
-                scope=body.scope or rules.city_code,
-                areas=body.areas,
-                reason=body.reason,
-                level=body.level,
-                effective_at=body.effective_at,
-            )
-    except PermissionDenied as exc:
-        raise HTTPException(403, str(exc)) from exc
     settings: NotifySettings = (
         getattr(request.app.state, "notify_settings", None) or NotifySettings()
     )
-    with transaction(request.app.state.sessions) as session:
-        sent = deliver(session, session.merge(row), settings)
+    row, sent = decide_and_notify(
+        request.app.state.sessions,
+        who,
+        rules,
+        settings,
+        action=body.action,
+        scope=body.scope or rules.city_code,
+        areas=body.areas,
+        reason=body.reason,
+        level=body.level,
+        effective_at=body.effective_at,
+    )
     return _decision_out(row, [DeliveryOut(**d.__dict__) for d in sent])
 
 
