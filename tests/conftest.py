@@ -38,7 +38,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from lantian.auth import passwords
-from lantian.cli import app
 from lantian.config import get_settings
 from lantian.db import migrate
 from lantian.db.engine import create_db_engine, session_factory
@@ -73,6 +72,15 @@ SLOW_MODULES = frozenset(
         "tests/standards/test_hj212_real_data.py",
     }
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A pytest-xdist worker starts with COLUMNS=80; the command line's Rich consoles are made when
+    ``lantian.cli`` is imported (collection, after this hook) and would keep that width for good,
+    cutting the tables the CLI tests read. Without it they follow the COLUMNS a test sets."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        os.environ.pop("COLUMNS", None)
+        os.environ.pop("LINES", None)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -148,6 +156,7 @@ def lantian(
     monkeypatch.setenv("COLUMNS", "250")
     get_settings.cache_clear()
     runner = CliRunner()
+    from lantian.cli import app  # imported late: see pytest_configure
 
     def run(*args: str, input: str | None = None) -> Result:
         return runner.invoke(app, list(args), input=input)
