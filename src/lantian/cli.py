@@ -21,7 +21,7 @@ from rich.console import Console
 from typer._click.exceptions import UsageError
 from typer.core import TyperCommand, TyperGroup
 
-from lantian import __version__
+import lantian
 from lantian.errors import InputError
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ console = Console()
 @app.command()
 def version() -> None:
     """打印版本 / Print the lantian version."""
-    typer.echo(f"lantian {__version__}")
+    typer.echo(f"lantian {lantian.__version__}")
 
 
 @app.command()
@@ -191,7 +191,7 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     console.print(
-        f"[bold]蓝天 lantian {__version__}[/bold] 正在服务 / serving at "
+        f"[bold]蓝天 lantian {lantian.__version__}[/bold] 正在服务 / serving at "
         f"[link]http://{host}:{port}/[/link]"
     )
     console.print(

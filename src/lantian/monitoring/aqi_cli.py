@@ -7,9 +7,13 @@ of files. The arithmetic lives in :mod:`lantian.standards`; this module only mov
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 import typer
+from polars.io.plugins import register_io_source
 
 from lantian.ingest.cnemc import CST, CnemcFile, merge_hourly, read_cnemc
 from lantian.standards.aqi import (
@@ -295,21 +300,120 @@ def _slice_from(grid: CnemcFile, start: datetime) -> CnemcFile | None:
     )
 
 
-def _read_reporting(paths: list[Path], summary: RunSummary, err: IO[str]) -> Iterator[CnemcFile]:
-    for path in paths:
+@dataclass
+class _Loaded:
+    """One input file as read (and, in hourly mode, computed) by a worker thread."""
+
+    path: Path
+    data: CnemcFile | None = None
+    error: Exception | None = None
+    frames: list[pl.DataFrame] = field(default_factory=list)
+
+
+def _loaded_in_order(
+    paths: list[Path], compute: Callable[[CnemcFile], list[pl.DataFrame]] | None, threads: int
+) -> Iterator[_Loaded]:
+    """Read (and compute) files on ``threads`` threads, handed back in input order.
+
+    Parsing and the kernels run in Polars/NumPy with the GIL released, so files overlap; at most
+    ``2 * threads`` files are in flight, which keeps memory flat in the number of files.
+    """
+
+    def load(path: Path) -> _Loaded:
         try:
             data = read_cnemc(path)
         except (OSError, ValueError) as error:
-            err.write(f"跳过无法读取的文件 / skipped unreadable file {path}: {error}\n")
+            return _Loaded(path, error=error)
+        return _Loaded(path, data, frames=compute(data) if compute else [])
+
+    if threads <= 1:
+        yield from map(load, paths)
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="lantian-aqi") as pool:
+        pending: deque[Future[_Loaded]] = deque()
+        for path in paths:
+            pending.append(pool.submit(load, path))
+            if len(pending) >= 2 * threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _reporting(
+    loaded: Iterable[_Loaded], summary: RunSummary, err: IO[str]
+) -> Iterator[tuple[CnemcFile, list[pl.DataFrame]]]:
+    """Reader notes and counts, written in input order as each file comes up."""
+    for item in loaded:
+        if item.data is None:
+            err.write(f"跳过无法读取的文件 / skipped unreadable file {item.path}: {item.error}\n")
             summary.notes += 1
-            summary.unreadable.append(path)
+            summary.unreadable.append(item.path)
             continue
+        data = item.data
         summary.files += 1
         summary.station_hours += int((~np.isnan(data.values).all(axis=1)).sum())
         for note in data.skipped:
-            err.write(f"{path.name}: {note.kind} (line {note.line}): {note.detail}\n")
+            err.write(f"{item.path.name}: {note.kind} (line {note.line}): {note.detail}\n")
             summary.notes += 1
-        yield data
+        yield data, item.frames
+
+
+OutputFormat = Literal["csv", "parquet"]
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def output_format_for(out: Path, choice: str | None = None) -> OutputFormat:
+    """``--out-format`` if given, else by the output's extension (.parquet/.pq, else CSV)."""
+    if choice is not None:
+        if choice not in ("csv", "parquet"):
+            raise ValueError(f"output format {choice!r}: csv or parquet")
+        return "parquet" if choice == "parquet" else "csv"
+    return "parquet" if out.suffix.lower() in PARQUET_SUFFIXES else "csv"
+
+
+def _write_csv(frames: Iterable[pl.DataFrame], out: Path) -> int:
+    rows = 0
+    with out.open("wb") as handle:
+        for frame in frames:
+            frame.write_csv(handle, include_header=handle.tell() == 0)
+            rows += frame.height
+    return rows
+
+
+def _write_parquet(frames: Iterable[pl.DataFrame], out: Path) -> int:
+    """One Parquet file written as the frames arrive (Polars' streaming sink, one file pass).
+
+    The columns and types are those of the first frame; the CSV writer has the same contract.
+    """
+    iterator = iter(frames)
+    first = next(iterator, None)
+    if first is None:
+        pl.DataFrame().write_parquet(out)
+        return 0
+    schema = first.schema
+    rows = 0
+
+    def source(
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        nonlocal rows
+        for frame in itertools.chain([first], iterator):
+            rows += frame.height
+            conformed = frame.select(
+                pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype)
+                for name, dtype in schema.items()
+            )
+            if with_columns is not None:
+                conformed = conformed.select(with_columns)
+            if predicate is not None:
+                conformed = conformed.filter(predicate)
+            yield conformed
+
+    register_io_source(source, schema=schema).sink_parquet(out)
+    return rows
 
 
 def run_aqi(
@@ -319,30 +423,45 @@ def run_aqi(
     daily: bool = False,
     options: AqiOptions | None = None,
     err: IO[str] | None = None,
+    out_format: OutputFormat | None = None,
+    threads: int | None = None,
 ) -> RunSummary:
-    """Compute AQI rows for CNEMC files and write them to ``out`` (CSV, empty cell = missing)."""
+    """Compute AQI rows for CNEMC files and write them to ``out`` (empty cell / null = missing).
+
+    CSV unless ``out_format`` or the extension says Parquet; the two hold the same cells. Files
+    are read on ``threads`` threads (default: the machine's cores, at most 4).
+    """
     opts = options or AqiOptions()
     stream = err or sys.stderr
     summary = RunSummary()
     ordered = sorted(paths, key=_date_key)
-    files = _read_reporting(ordered, summary, stream)
-    header_written = False
-    with out.open("w", encoding="utf-8", newline="") as handle:
-        frames: Iterable[pl.DataFrame]
-        if daily:
-            frames = _daily_frames(files, standard, opts, stream)
-        else:
-            frames = (f for data in files for f in _hourly_frames(data, standard, opts))
-        for frame in frames:
-            frame.write_csv(handle, include_header=not header_written)
-            header_written = True
-            summary.rows += frame.height
+    workers = threads if threads is not None else min(4, os.cpu_count() or 1)
+
+    def hourly(data: CnemcFile) -> list[pl.DataFrame]:
+        return list(_hourly_frames(data, standard, opts))
+
+    loaded = _loaded_in_order(ordered, None if daily else hourly, workers)
+    files = _reporting(loaded, summary, stream)
+    frames: Iterable[pl.DataFrame]
+    if daily:
+        frames = _daily_frames((data for data, _ in files), standard, opts, stream)
+    else:
+        frames = (frame for _, computed in files for frame in computed)
+    if output_format_for(out, out_format) == "parquet":
+        summary.rows = _write_parquet(frames, out)
+    else:
+        summary.rows = _write_csv(frames, out)
     return summary
 
 
 def aqi_command(
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="CNEMC csv files"),
-    out: Path = typer.Option(..., "--out", "-o", help="output CSV"),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="output file: CSV, or Parquet when it ends in .parquet / .pq"
+    ),
+    out_format: str | None = typer.Option(
+        None, "--out-format", help="csv | parquet (default: by the extension of --out)"
+    ),
     file_format: str = typer.Option("cnemc", "--format", help="input format (only 'cnemc')"),
     standard: str = typer.Option(
         "hj633-2012",
@@ -366,8 +485,11 @@ def aqi_command(
     if so2_substitute not in {"24h_moving", "none"}:
         raise typer.BadParameter("24h_moving or none", param_hint="--so2-substitute")
     substitute: Literal["24h_moving", "none"] = "none" if so2_substitute == "none" else "24h_moving"
+    if out_format not in {None, "csv", "parquet"}:
+        raise typer.BadParameter("csv or parquet", param_hint="--out-format")
+    written: OutputFormat = output_format_for(out, out_format)
     options = AqiOptions(realtime_pm_basis=basis, realtime_so2_substitute=substitute)
-    summary = run_aqi(list(files), out, standard, daily, options)
+    summary = run_aqi(list(files), out, standard, daily, options, out_format=written)
     unit = "station-days" if daily else "station-hours"
     typer.echo(
         f"{summary.files} files, {summary.station_hours} station-hours read, "
