@@ -92,7 +92,7 @@ def _mask_labels(
     name: str, masks: npt.NDArray[np.uint16], names: Callable[[int], list[str]]
 ) -> pl.Expr:
     """Label text of each distinct mask value ('PM2.5' spelling; null where none)."""
-    distinct = np.unique(masks).tolist()
+    distinct = np.flatnonzero(np.bincount(masks.reshape(-1))).tolist()  # masks are small ints
     texts = [",".join(names(int(mask))).replace("PM25", "PM2.5") or None for mask in distinct]
     return (
         pl.col(name)
