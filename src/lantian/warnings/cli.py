@@ -29,7 +29,6 @@ from lantian.warnings.forecast import (
     daily_skill,
     parse_forecast_csv,
 )
-from lantian.warnings.notify import NotifySettings, deliver
 from lantian.warnings.replay import CitySeries, ReplayResult, load_city, replay
 from lantian.warnings.rules import WarningRules, load_rules
 from lantian.warnings.service import (
@@ -240,6 +239,8 @@ def decide_command(
         )
     console.print(decision.notice_text)
     if notify:
+        from lantian.warnings.notify import NotifySettings, deliver  # httpx, smtplib: when sending
+
         with transaction(sessions) as session:
             for sent in deliver(session, session.merge(decision), NotifySettings()):
                 mark = "[green]✓[/green]" if sent.ok else "[red]✗[/red]"
