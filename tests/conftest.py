@@ -28,10 +28,6 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from click.testing import Result
-
-# Rich reads the terminal width when each command module creates its console, at import time, so
-# set one width for the whole run: a table's columns must not wrap differently per worker.
-os.environ.setdefault("COLUMNS", "250")
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker

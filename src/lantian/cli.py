@@ -1,25 +1,156 @@
 """The ``lantian`` command line: one Typer app, one command group per domain.
 
 The CLI stays thin: it parses arguments, calls a service function and renders the answer with Rich.
+
+Start-up is kept short: the domain command groups are listed in :data:`LAZY_COMMANDS` by name,
+module and one-line help, and a group's module (with the web stack, the optimiser, the
+spreadsheet or dataframe libraries it pulls in) is imported only when that group is invoked.
+``lantian --help`` is built from the table; ``lantian version`` imports nothing of the platform.
 """
 
 from __future__ import annotations
 
+import difflib
+import importlib
 import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
-from rich.table import Table
+from typer._click.exceptions import UsageError
+from typer.core import TyperCommand, TyperGroup
 
-from lantian import __version__
-from lantian.config import get_settings
-from lantian.db_cli import db_app, require_current_schema
+import lantian
 from lantian.errors import ServiceError
-from lantian.monitoring.cli import import_app, monitoring_app, stations_app
-from lantian.monitoring.review_cli import review_app
-from lantian.plan import plan_dir
+
+if TYPE_CHECKING:
+    from typer._click import Context  # the Click that Typer vendors: TyperGroup's signatures
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """A command or command group whose module is imported only when it is invoked."""
+
+    name: str
+    target: str
+    """``module:attribute``; the attribute is a ``typer.Typer`` (a group) or a command function."""
+    help: str
+    """The one-line help shown by ``lantian --help`` (a test checks it equals the real one)."""
+
+    def load(self) -> typer.core.TyperCommand | TyperGroup:
+        module_name, attribute = self.target.split(":")
+        obj = getattr(importlib.import_module(module_name), attribute)
+        if isinstance(obj, typer.Typer):
+            group = typer.main.get_group(obj)
+            group.name = self.name
+            return group
+        single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+        single.command(name=self.name)(obj)
+        command = typer.main.get_command(single)
+        assert isinstance(command, TyperCommand | TyperGroup)
+        return command
+
+
+# To add a command group: one row here (name, "module:typer_app_or_function", its one-line help).
+LAZY_COMMANDS: tuple[LazyCommand, ...] = (
+    LazyCommand(
+        "aqi",
+        "lantian.monitoring.aqi_cli:aqi_command",
+        "计算 AQI / Compute HJ 633 AQI for CNEMC station files (one row per station-hour or -day).",
+    ),
+    LazyCommand("db", "lantian.db_cli:db_app", "数据库 / database schema and migrations."),
+    LazyCommand("import", "lantian.monitoring.cli:import_app", "导入数据文件 / import data files."),
+    LazyCommand(
+        "monitoring", "lantian.monitoring.cli:monitoring_app", "监测数据 / monitoring data."
+    ),
+    LazyCommand(
+        "review", "lantian.monitoring.review_cli:review_app", "数据审核 / data review and audit."
+    ),
+    LazyCommand(
+        "hj212",
+        "lantian.ingest.hj212_cli:hj212_app",
+        "HJ 212 报文工具 / HJ 212 packet tools (HJ 212-2017, HJ/T 212-2005).",
+    ),
+    LazyCommand(
+        "ingest",
+        "lantian.ingest.receiver_cli:ingest_app",
+        "数据接入 / data ingestion (HJ 212 receiver).",
+    ),
+    LazyCommand(
+        "devices",
+        "lantian.ingest.receiver_cli:devices_app",
+        "数采仪登记 / HJ 212 device registry (MN, password, station).",
+    ),
+    LazyCommand("users", "lantian.auth.cli:users_app", "用户账户 / user accounts."),
+    LazyCommand(
+        "tokens", "lantian.auth.cli:tokens_app", "API 令牌 / API tokens for machine clients."
+    ),
+    LazyCommand("audit", "lantian.auth.cli:audit_app", "审计日志 / the audit log."),
+    LazyCommand(
+        "emissions",
+        "lantian.emissions.cli:emissions_app",
+        "排放清单与应急减排清单 / emission inventory and emergency reduction lists.",
+    ),
+    LazyCommand("cases", "lantian.supervision.cli:cases_app", "督查案件 / inspection cases."),
+    LazyCommand(
+        "duty", "lantian.supervision.cli:duty_app", "值班与日报 / duty roster and daily reports."
+    ),
+    LazyCommand(
+        "warn", "lantian.warnings.cli:warn_app", "重污染天气预警 / heavy-pollution warnings"
+    ),
+    LazyCommand("plan", "lantian.campaign.cli:plan_app", "攻坚计划 / the campaign plan as data."),
+    LazyCommand(
+        "stations",
+        "lantian.monitoring.cli:stations_app",
+        "监测站点登记 / the station registry (add one station).",
+    ),
+    LazyCommand(
+        "jobs",
+        "lantian.scheduler.cli:jobs_app",
+        "定时任务 / scheduled jobs (run by `lantian serve` or `lantian worker`)",
+    ),
+    LazyCommand(
+        "worker",
+        "lantian.scheduler.cli:worker",
+        "定时任务进程 / Run the scheduler as a process of its own (Ctrl+C stops it).",
+    ),
+)
+
+
+class LazyGroup(TyperGroup):
+    """The root group: eager commands as usual, plus :data:`LAZY_COMMANDS` loaded on invocation.
+
+    Listing and help see a stand-in carrying the name and one-line help; ``resolve_command``
+    (the path that runs a command) imports the module and swaps the stand-in for the real one.
+    """
+
+    lazy: ClassVar[dict[str, LazyCommand]] = {entry.name: entry for entry in LAZY_COMMANDS}
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        eager = super().list_commands(ctx)
+        return eager + [name for name in self.lazy if name not in eager]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self.lazy:
+            return TyperCommand(name=cmd_name, help=self.lazy[cmd_name].help)
+        return command
+
+    def resolve_command(self, ctx: Context, args: list[str]) -> Any:
+        if args and args[0] in self.lazy and args[0] not in self.commands:
+            self.add_command(self.lazy[args[0]].load(), args[0])
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as error:
+            # Typer suggests from the loaded commands only; the lazy ones are candidates too.
+            matches = difflib.get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if matches and "Did you mean" not in error.message:
+                suggestions = ", ".join(repr(match) for match in matches)
+                error.message = f"{error.message.rstrip('.')}. Did you mean {suggestions}?"
+            raise
+
 
 app = typer.Typer(
     name="lantian",
@@ -27,24 +158,24 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=LazyGroup,
 )
 console = Console()
-app.add_typer(db_app, name="db")
-app.add_typer(import_app, name="import")
-app.add_typer(monitoring_app, name="monitoring")
-app.add_typer(review_app, name="review")
-app.add_typer(stations_app, name="stations")
 
 
 @app.command()
 def version() -> None:
     """打印版本 / Print the lantian version."""
-    typer.echo(f"lantian {__version__}")
+    typer.echo(f"lantian {lantian.__version__}")
 
 
 @app.command()
 def config() -> None:
     """显示生效的配置（隐藏密钥）/ Show the effective settings, secrets hidden."""
+    from rich.table import Table
+
+    from lantian.config import get_settings
+
     table = Table("设置 setting", "值 value", title="lantian 配置 / settings")
     for name, value in get_settings().public_view().items():
         table.add_row(f"LANTIAN_{name.upper()}", str(value))
@@ -66,7 +197,9 @@ def serve(
     """启动平台 / Serve the platform over HTTP, with the HJ 212 receiver and the scheduler."""
     import uvicorn
 
+    from lantian.config import get_settings
     from lantian.db.engine import create_db_engine
+    from lantian.db_cli import require_current_schema
     from lantian.logs import configure_logging
     from lantian.web.app import create_app
 
@@ -77,7 +210,7 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     console.print(
-        f"[bold]蓝天 lantian {__version__}[/bold] 正在服务 / serving at "
+        f"[bold]蓝天 lantian {lantian.__version__}[/bold] 正在服务 / serving at "
         f"[link]http://{host}:{port}/[/link]"
     )
     console.print(
@@ -142,8 +275,13 @@ def demo(
     ),
 ) -> None:
     """加载演示数据 / Load the demo data (real CNEMC data shipped with lantian)."""
+    from rich.progress import Progress
+
+    from lantian.config import get_settings
     from lantian.db.engine import create_db_engine, session_factory
+    from lantian.db_cli import require_current_schema
     from lantian.demo import DEMO_VALUES, demo_loaded, load_demo
+    from lantian.plan import plan_dir
 
     settings = get_settings()
     engine = create_db_engine(settings.effective_database_url)
@@ -191,31 +329,3 @@ def run(args: list[str]) -> int:
 def main() -> None:
     """Console entry point."""
     raise SystemExit(run(sys.argv[1:]))
-
-
-# --- command groups of the domain packages (one line each) -------------------------------------
-# (registered below; each domain keeps its commands in its own module)
-from lantian.auth.cli import audit_app, tokens_app, users_app  # noqa: E402
-from lantian.campaign.cli import plan_app  # noqa: E402
-from lantian.emissions.cli import emissions_app  # noqa: E402
-from lantian.ingest.hj212_cli import hj212_app  # noqa: E402
-from lantian.ingest.receiver_cli import devices_app, ingest_app  # noqa: E402
-from lantian.monitoring.aqi_cli import aqi_command  # noqa: E402
-from lantian.scheduler.cli import jobs_app, worker  # noqa: E402
-from lantian.supervision.cli import cases_app, duty_app  # noqa: E402
-from lantian.warnings.cli import warn_app  # noqa: E402
-
-app.add_typer(hj212_app, name="hj212")
-app.add_typer(ingest_app, name="ingest")
-app.add_typer(devices_app, name="devices")
-app.add_typer(users_app, name="users")
-app.add_typer(tokens_app, name="tokens")
-app.add_typer(audit_app, name="audit")
-app.add_typer(emissions_app, name="emissions")
-app.command(name="aqi")(aqi_command)
-app.add_typer(cases_app, name="cases")
-app.add_typer(duty_app, name="duty")
-app.add_typer(warn_app, name="warn")
-app.add_typer(plan_app, name="plan")
-app.add_typer(jobs_app, name="jobs")
-app.command(name="worker")(worker)

@@ -147,3 +147,36 @@ def test_cli_writes_readable_files_and_fails_on_an_unreadable_one(
     assert result.exit_code == 1
     assert "skipped unreadable file" in result.output and "stations.csv" in result.output
     assert out.read_text(encoding="utf-8").count("\n") > 10_000  # the readable day is written
+
+
+def test_parquet_output_equals_csv_output_cell_for_cell(cnemc_dir: Path, tmp_path: Path) -> None:
+    national = cnemc_dir / "national_daily"
+    files = [national / f"china_sites_2019010{d}.csv" for d in (3, 4)]
+    files.append(national / "china_sites_20170101.csv")  # over-range and exceedance labels
+    for daily in (False, True):
+        csv_out, parquet_out = tmp_path / f"{daily}.csv", tmp_path / f"{daily}.parquet"
+        csv_run = run_aqi(files, csv_out, "auto", daily=daily, err=io.StringIO())
+        parquet_run = run_aqi(files, parquet_out, "auto", daily=daily, err=io.StringIO())
+        parquet = pl.read_parquet(parquet_out)
+        assert parquet_run.rows == csv_run.rows == parquet.height > 1000
+        # Typed columns: numbers stay numbers, missing stays null.
+        assert parquet.schema["aqi"] == pl.Int32 and parquet.schema["CO"] == pl.Float64
+        assert parquet["primary"].null_count() > 0 and parquet["SO2"].null_count() > 0
+        # The same cells: the Parquet table printed as CSV is the CSV file, byte for byte ...
+        assert parquet.write_csv() == csv_out.read_text(encoding="utf-8")
+        # ... and the CSV read with the Parquet types is the Parquet table.
+        assert pl.read_csv(csv_out, schema=parquet.schema).equals(parquet)
+
+
+def test_cli_writes_parquet_by_extension_or_option(cnemc_dir: Path, tmp_path: Path) -> None:
+    day = cnemc_dir / "national_daily" / "china_sites_20190104.csv"
+    by_extension, by_option = tmp_path / "a.parquet", tmp_path / "b.out"
+    runner = CliRunner()
+    assert runner.invoke(app, ["aqi", str(day), "--out", str(by_extension)]).exit_code == 0
+    result = runner.invoke(
+        app, ["aqi", str(day), "--out", str(by_option), "--out-format", "parquet"]
+    )
+    assert result.exit_code == 0, result.output
+    assert pl.read_parquet(by_extension).equals(pl.read_parquet(by_option))
+    bad = runner.invoke(app, ["aqi", str(day), "--out", str(by_option), "--out-format", "xlsx"])
+    assert bad.exit_code != 0

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher, Type
 from fastapi.testclient import TestClient
-from lantian.plans import DEFAULT_PLAN, SOURCE_PLANS_DIR
 from sqlalchemy import Engine, select
 
 from lantian.auth import passwords
@@ -32,11 +31,12 @@ from lantian.monitoring.stations import (
     parse_station,
     register_station,
 )
+from lantian.plan import default_plan
 from lantian.web.app import create_app
 
 pytestmark = pytest.mark.db
 PASSWORD = "灰霾退散-2017-blue"
-PLAN = SOURCE_PLANS_DIR / DEFAULT_PLAN
+PLAN = default_plan()
 #: The same station from every face; only the code differs, so each face adds one.
 STATION = {
     "name": "城关镇二号站",

@@ -18,10 +18,9 @@ from lantian.auth.cli import cli_actor
 from lantian.config import get_settings
 from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.db_cli import require_current_schema
-from lantian.emissions import excel, service
+from lantian.emissions import service
 from lantian.emissions.rules import CheckResult
 from lantian.emissions.sample import load_sample_inventory, sample_area_codes
-from lantian.emissions.sheets import factory_sheet
 from lantian.emissions.staggered import calendar, plan_staggered
 from lantian.emissions.targets import (
     LEVELS,
@@ -225,6 +224,8 @@ def export(
     out: Path = typer.Option(..., "--out", help="the .xlsx file to write"),
 ) -> None:
     """导出清单为 Excel（政府格式）/ Export a list as Excel in the government layout."""
+    from lantian.emissions import excel  # openpyxl: loaded by the commands that write sheets
+
     targets = _targets()
     with _sessions()() as session:
         stored, result = service.check_stored_list(session, list_id, targets)
@@ -241,6 +242,8 @@ def import_list(
     by: str | None = BY_OPTION,
 ) -> None:
     """从 Excel 导入清单（逐行校验，出错则全部不导入）/ Import a list; any error imports nothing."""
+    from lantian.emissions import excel
+
     targets = _targets()
     with transaction(_sessions()) as session:
         stored = excel.import_list(
@@ -258,6 +261,8 @@ def sheet(
     out: Path = typer.Option(..., "--out", help=".docx or .xlsx"),
 ) -> None:
     """一厂一策 / Write one enterprise's plan (Word or Excel)."""
+    from lantian.emissions.sheets import factory_sheet
+
     if out.suffix not in (".docx", ".xlsx"):
         raise InputError(f"{out}: 应为 .docx 或 .xlsx / must end in .docx or .xlsx")
     rules = plan_staggered(plan_in_force())

@@ -195,7 +195,7 @@ def _parse_wide_fast(
         for number, m, w in zip(range(2, len(body) + 2), meta, widths, strict=True)
         if w < n_stations
     ]
-    values = frame.select(header[3:]).to_numpy().astype(np.float64, copy=False)
+    values = frame[:, 3:].to_numpy().astype(np.float64, copy=False)
     return meta, widths, values, notes
 
 

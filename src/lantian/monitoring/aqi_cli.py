@@ -7,9 +7,13 @@ of files. The arithmetic lives in :mod:`lantian.standards`; this module only mov
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 import typer
+from polars.io.plugins import register_io_source
 
 from lantian.ingest.cnemc import CST, CnemcFile, merge_hourly, read_cnemc
 from lantian.standards.aqi import (
@@ -32,7 +37,6 @@ from lantian.standards.aqi import (
     select_standard,
 )
 from lantian.standards.options import AqiOptions
-from lantian.standards.rounding import to_float
 from lantian.standards.validity import daily_average, daily_max, o3_daily_max_8h
 
 HOURLY_INPUTS = {
@@ -74,69 +78,92 @@ def _standard_for(choice: str, day: date) -> AqiStandard:
     return select_standard("hj633-2026" if choice == "hj633-2026" else "hj633-2012")
 
 
-def _fixed_column(values: npt.NDArray[np.int64], decimals: int) -> pl.Series:
-    """Concentrations at their reporting resolution: integers, CO with one decimal; null = missing."""
+def _valid(name: str, decimals: int = 0) -> pl.Expr:
+    """A fixed-point column at its reporting resolution: integers (Int32), CO with one decimal
+    (Float64); negative (MISSING) becomes null."""
+    column = pl.col(name)
+    valid = pl.when(column >= 0).then(column)
     if decimals == 0:
-        return _iaqi_column(values)
-    return pl.Series(to_float(values, decimals)).fill_nan(None).round(decimals)
+        return valid.cast(pl.Int32).alias(name)
+    return (valid.cast(pl.Float64) / float(10**decimals)).round(decimals).alias(name)
 
 
-def _iaqi_column(values: npt.NDArray[np.integer[Any]]) -> pl.Series:
-    as_float = np.where(values >= 0, values.astype(np.float64), np.nan)
-    return pl.Series(as_float).fill_nan(None).cast(pl.Int32)
-
-
-def _result_columns(result: AqiResult, keep: npt.NDArray[np.bool_]) -> dict[str, Any]:
-    names = {"PM25": "PM2.5"}
-    columns: dict[str, Any] = {}
-    for indicator in result.indicators:
-        label = names.get(indicator, indicator)
-        columns[f"iaqi_{label}"] = _iaqi_column(result.iaqi[indicator][keep])
-    aqi = result.aqi[keep]
-    columns["aqi"] = _iaqi_column(aqi)
-    flat_keep = keep.reshape(-1)
-    for column, labels in (
-        ("primary", result.primary_labels()),
-        ("exceedance", result.exceedance_labels()),
-        ("over_range", result.over_range_labels()),
-    ):
-        picked = pl.Series(np.array(labels, dtype=object)[flat_keep].tolist(), dtype=pl.String)
-        picked = picked.str.replace_all("PM25", "PM2.5", literal=True)  # CNEMC spelling
-        columns[column] = pl.select(pl.when(picked != "").then(picked)).to_series()
-    level = result.level[keep].astype(np.int32)
-    columns["level"] = _iaqi_column(np.where(level > 0, level, -1))
-    categories = np.array(
-        [""] + [info.category_zh for info in result.standard.levels], dtype=object
+def _mask_labels(
+    name: str, masks: npt.NDArray[np.uint16], names: Callable[[int], list[str]]
+) -> pl.Expr:
+    """Label text of each distinct mask value ('PM2.5' spelling; null where none)."""
+    distinct = np.flatnonzero(np.bincount(masks.reshape(-1))).tolist()  # masks are small ints
+    texts = [",".join(names(int(mask))).replace("PM25", "PM2.5") or None for mask in distinct]
+    return (
+        pl.col(name)
+        .replace_strict(distinct, texts, default=None, return_dtype=pl.String)
+        .alias(name)
     )
-    columns["category"] = pl.Series(categories[level].tolist(), dtype=pl.String).replace("", None)
-    return columns
+
+
+def _result_columns(
+    result: AqiResult, keep: npt.NDArray[np.bool_]
+) -> tuple[dict[str, npt.NDArray[Any]], list[pl.Expr]]:
+    """Raw arrays of the kept rows and the expressions turning them into the output columns.
+
+    Everything per row happens in one Polars ``select`` (no Python objects per row): the label
+    columns map each distinct mask value once.
+    """
+    raw: dict[str, npt.NDArray[Any]] = {}
+    exprs: list[pl.Expr] = []
+    for indicator in result.indicators:
+        label = f"iaqi_{'PM2.5' if indicator == 'PM25' else indicator}"
+        raw[label] = result.iaqi[indicator][keep]
+        exprs.append(_valid(label))
+    raw["aqi"] = result.aqi[keep]
+    exprs.append(_valid("aqi"))
+    for column, mask, names in (
+        ("primary", result.primary_mask, result.pollutants_in),
+        ("exceedance", result.exceedance_mask, result.pollutants_in),
+        ("over_range", result.over_range_mask, result.indicators_in),
+    ):
+        raw[column] = mask[keep]
+        exprs.append(_mask_labels(column, raw[column], names))
+    level = result.level[keep]
+    raw["level"] = np.where(level > 0, level, -1).astype(np.int8)
+    exprs.append(_valid("level"))
+    levels = list(range(1, len(result.standard.levels) + 1))
+    categories = [info.category_zh for info in result.standard.levels]
+    exprs.append(
+        pl.col("level")
+        .replace_strict(levels, categories, default=None, return_dtype=pl.String)
+        .alias("category")
+    )
+    return raw, exprs
+
+
+def _labels_by_index(name: str, labels: Sequence[str]) -> pl.Expr:
+    """Row labels (station codes, times) from an index column, as plain strings."""
+    return pl.lit(pl.Series(labels, dtype=pl.String)).gather(pl.col(name)).alias(name)
 
 
 def _hourly_frames(data: CnemcFile, choice: str, options: AqiOptions) -> Iterator[pl.DataFrame]:
-    days = np.array([t.date() for t in data.times])
-    for standard_day in sorted({_standard_for(choice, d).name for d in days}):
-        rows = np.array([_standard_for(choice, d).name == standard_day for d in days])
-        standard = select_standard("hj633-2026" if standard_day == "hj633-2026" else "hj633-2012")
+    standard_of_row = [_standard_for(choice, when.date()).name for when in data.times]
+    all_times = data.time_strings()
+    for standard_name in sorted(set(standard_of_row)):
+        rows = np.array([name == standard_name for name in standard_of_row])
+        standard = select_standard("hj633-2026" if standard_name == "hj633-2026" else "hj633-2012")
         conc = {k: data.fixed(t)[rows] for k, t in HOURLY_INPUTS.items()}
         moving = {k: data.fixed(t)[rows] for k, t in MOVING_INPUTS.items()}
         result = realtime_aqi_fixed(conc | moving, standard, options)
         present = np.logical_or.reduce([conc[k] >= 0 for k in HOURLY_INPUTS])
-        n_t, n_s = present.shape
-        station_idx = np.tile(np.arange(n_s), n_t).reshape(n_t, n_s)[present]
-        time_idx = np.repeat(np.arange(n_t), n_s).reshape(n_t, n_s)[present]
-        times = np.array(data.time_strings(), dtype=object)[rows]
-        frame = pl.DataFrame(
-            {
-                "station": pl.Series(data.stations, dtype=pl.String)[station_idx],
-                "time": pl.Series(times.tolist(), dtype=pl.String)[time_idx],
-            }
-        )
-        columns: dict[str, Any] = {}
+        time_idx, station_idx = np.nonzero(present)  # row-major: by time, then station
+        times = [t for t, keep in zip(all_times, rows, strict=True) if keep]
+        raw: dict[str, npt.NDArray[Any]] = {
+            "station": station_idx.astype(np.uint32),
+            "time": time_idx.astype(np.uint32),
+        }
+        exprs = [_labels_by_index("station", data.stations), _labels_by_index("time", times)]
         for name in CONCENTRATION_COLUMNS:
-            key = "PM25" if name == "PM2.5" else name
-            columns[name] = _fixed_column(conc[key][present], 1 if name == "CO" else 0)
-        columns.update(_result_columns(result, present))
-        yield frame.with_columns(**columns)
+            raw[name] = conc["PM25" if name == "PM2.5" else name][present]
+            exprs.append(_valid(name, 1 if name == "CO" else 0))
+        result_raw, result_exprs = _result_columns(result, present)
+        yield pl.DataFrame(raw | result_raw).select(*exprs, *result_exprs)
 
 
 def _daily_frame(
@@ -193,20 +220,21 @@ def _daily_frame(
             continue
         result = daily_aqi_fixed(conc, standard, options)
         end = datetime(day.year, day.month, day.day, tzinfo=CST) + timedelta(days=1)
-        frame = pl.DataFrame(
-            {
-                "station": pl.Series(grid.stations, dtype=pl.String).filter(pl.Series(has_any)),
-                "date": [day.isoformat()] * int(has_any.sum()),
-                "time": [end.isoformat(timespec="minutes")] * int(has_any.sum()),
-            }
-        )
-        columns: dict[str, Any] = {}
+        n_rows = int(has_any.sum())
+        raw: dict[str, Any] = {
+            "station": pl.Series(grid.stations, dtype=pl.String).filter(pl.Series(has_any)),
+            "date": [day.isoformat()] * n_rows,
+            "time": [end.isoformat(timespec="minutes")] * n_rows,
+        }
+        exprs = [pl.col("station"), pl.col("date"), pl.col("time")]
         for key in ("SO2", "NO2", "CO", "O3_1H", "O3_8H", "PM10", "PM25"):
             label = "PM2.5" if key == "PM25" else key
-            columns[label] = _fixed_column(conc[key][has_any], 1 if key == "CO" else 0)
-            columns[f"n_{label}"] = pl.Series(counts[key][d][has_any])
-        columns.update(_result_columns(result, has_any))
-        frames.append(frame.with_columns(**columns))
+            raw[label] = conc[key][has_any]
+            exprs.append(_valid(label, 1 if key == "CO" else 0))
+            raw[f"n_{label}"] = counts[key][d][has_any]
+            exprs.append(pl.col(f"n_{label}"))
+        result_raw, result_exprs = _result_columns(result, has_any)
+        frames.append(pl.DataFrame(raw | result_raw).select(*exprs, *result_exprs))
     return pl.concat(frames, how="diagonal") if frames else None
 
 
@@ -272,21 +300,120 @@ def _slice_from(grid: CnemcFile, start: datetime) -> CnemcFile | None:
     )
 
 
-def _read_reporting(paths: list[Path], summary: RunSummary, err: IO[str]) -> Iterator[CnemcFile]:
-    for path in paths:
+@dataclass
+class _Loaded:
+    """One input file as read (and, in hourly mode, computed) by a worker thread."""
+
+    path: Path
+    data: CnemcFile | None = None
+    error: Exception | None = None
+    frames: list[pl.DataFrame] = field(default_factory=list)
+
+
+def _loaded_in_order(
+    paths: list[Path], compute: Callable[[CnemcFile], list[pl.DataFrame]] | None, threads: int
+) -> Iterator[_Loaded]:
+    """Read (and compute) files on ``threads`` threads, handed back in input order.
+
+    Parsing and the kernels run in Polars/NumPy with the GIL released, so files overlap; at most
+    ``2 * threads`` files are in flight, which keeps memory flat in the number of files.
+    """
+
+    def load(path: Path) -> _Loaded:
         try:
             data = read_cnemc(path)
         except (OSError, ValueError) as error:
-            err.write(f"跳过无法读取的文件 / skipped unreadable file {path}: {error}\n")
+            return _Loaded(path, error=error)
+        return _Loaded(path, data, frames=compute(data) if compute else [])
+
+    if threads <= 1:
+        yield from map(load, paths)
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="lantian-aqi") as pool:
+        pending: deque[Future[_Loaded]] = deque()
+        for path in paths:
+            pending.append(pool.submit(load, path))
+            if len(pending) >= 2 * threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _reporting(
+    loaded: Iterable[_Loaded], summary: RunSummary, err: IO[str]
+) -> Iterator[tuple[CnemcFile, list[pl.DataFrame]]]:
+    """Reader notes and counts, written in input order as each file comes up."""
+    for item in loaded:
+        if item.data is None:
+            err.write(f"跳过无法读取的文件 / skipped unreadable file {item.path}: {item.error}\n")
             summary.notes += 1
-            summary.unreadable.append(path)
+            summary.unreadable.append(item.path)
             continue
+        data = item.data
         summary.files += 1
         summary.station_hours += int((~np.isnan(data.values).all(axis=1)).sum())
         for note in data.skipped:
-            err.write(f"{path.name}: {note.kind} (line {note.line}): {note.detail}\n")
+            err.write(f"{item.path.name}: {note.kind} (line {note.line}): {note.detail}\n")
             summary.notes += 1
-        yield data
+        yield data, item.frames
+
+
+OutputFormat = Literal["csv", "parquet"]
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+def output_format_for(out: Path, choice: str | None = None) -> OutputFormat:
+    """``--out-format`` if given, else by the output's extension (.parquet/.pq, else CSV)."""
+    if choice is not None:
+        if choice not in ("csv", "parquet"):
+            raise ValueError(f"output format {choice!r}: csv or parquet")
+        return "parquet" if choice == "parquet" else "csv"
+    return "parquet" if out.suffix.lower() in PARQUET_SUFFIXES else "csv"
+
+
+def _write_csv(frames: Iterable[pl.DataFrame], out: Path) -> int:
+    rows = 0
+    with out.open("wb") as handle:
+        for frame in frames:
+            frame.write_csv(handle, include_header=handle.tell() == 0)
+            rows += frame.height
+    return rows
+
+
+def _write_parquet(frames: Iterable[pl.DataFrame], out: Path) -> int:
+    """One Parquet file written as the frames arrive (Polars' streaming sink, one file pass).
+
+    The columns and types are those of the first frame; the CSV writer has the same contract.
+    """
+    iterator = iter(frames)
+    first = next(iterator, None)
+    if first is None:
+        pl.DataFrame().write_parquet(out)
+        return 0
+    schema = first.schema
+    rows = 0
+
+    def source(
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        nonlocal rows
+        for frame in itertools.chain([first], iterator):
+            rows += frame.height
+            conformed = frame.select(
+                pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype)
+                for name, dtype in schema.items()
+            )
+            if with_columns is not None:
+                conformed = conformed.select(with_columns)
+            if predicate is not None:
+                conformed = conformed.filter(predicate)
+            yield conformed
+
+    register_io_source(source, schema=schema).sink_parquet(out)
+    return rows
 
 
 def run_aqi(
@@ -296,30 +423,45 @@ def run_aqi(
     daily: bool = False,
     options: AqiOptions | None = None,
     err: IO[str] | None = None,
+    out_format: OutputFormat | None = None,
+    threads: int | None = None,
 ) -> RunSummary:
-    """Compute AQI rows for CNEMC files and write them to ``out`` (CSV, empty cell = missing)."""
+    """Compute AQI rows for CNEMC files and write them to ``out`` (empty cell / null = missing).
+
+    CSV unless ``out_format`` or the extension says Parquet; the two hold the same cells. Files
+    are read on ``threads`` threads (default: the machine's cores, at most 4).
+    """
     opts = options or AqiOptions()
     stream = err or sys.stderr
     summary = RunSummary()
     ordered = sorted(paths, key=_date_key)
-    files = _read_reporting(ordered, summary, stream)
-    header_written = False
-    with out.open("w", encoding="utf-8", newline="") as handle:
-        frames: Iterable[pl.DataFrame]
-        if daily:
-            frames = _daily_frames(files, standard, opts, stream)
-        else:
-            frames = (f for data in files for f in _hourly_frames(data, standard, opts))
-        for frame in frames:
-            frame.write_csv(handle, include_header=not header_written)
-            header_written = True
-            summary.rows += frame.height
+    workers = threads if threads is not None else min(4, os.cpu_count() or 1)
+
+    def hourly(data: CnemcFile) -> list[pl.DataFrame]:
+        return list(_hourly_frames(data, standard, opts))
+
+    loaded = _loaded_in_order(ordered, None if daily else hourly, workers)
+    files = _reporting(loaded, summary, stream)
+    frames: Iterable[pl.DataFrame]
+    if daily:
+        frames = _daily_frames((data for data, _ in files), standard, opts, stream)
+    else:
+        frames = (frame for _, computed in files for frame in computed)
+    if output_format_for(out, out_format) == "parquet":
+        summary.rows = _write_parquet(frames, out)
+    else:
+        summary.rows = _write_csv(frames, out)
     return summary
 
 
 def aqi_command(
     files: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="CNEMC csv files"),
-    out: Path = typer.Option(..., "--out", "-o", help="output CSV"),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="output file: CSV, or Parquet when it ends in .parquet / .pq"
+    ),
+    out_format: str | None = typer.Option(
+        None, "--out-format", help="csv | parquet (default: by the extension of --out)"
+    ),
     file_format: str = typer.Option("cnemc", "--format", help="input format (only 'cnemc')"),
     standard: str = typer.Option(
         "hj633-2012",
@@ -343,8 +485,11 @@ def aqi_command(
     if so2_substitute not in {"24h_moving", "none"}:
         raise typer.BadParameter("24h_moving or none", param_hint="--so2-substitute")
     substitute: Literal["24h_moving", "none"] = "none" if so2_substitute == "none" else "24h_moving"
+    if out_format not in {None, "csv", "parquet"}:
+        raise typer.BadParameter("csv or parquet", param_hint="--out-format")
+    written: OutputFormat = output_format_for(out, out_format)
     options = AqiOptions(realtime_pm_basis=basis, realtime_so2_substitute=substitute)
-    summary = run_aqi(list(files), out, standard, daily, options)
+    summary = run_aqi(list(files), out, standard, daily, options, out_format=written)
     unit = "station-days" if daily else "station-hours"
     typer.echo(
         f"{summary.files} files, {summary.station_hours} station-hours read, "

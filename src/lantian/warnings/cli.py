@@ -29,7 +29,6 @@ from lantian.warnings.forecast import (
     daily_skill,
     parse_forecast_csv,
 )
-from lantian.warnings.notify import NotifySettings
 from lantian.warnings.replay import CitySeries, ReplayResult, load_city, replay
 from lantian.warnings.rules import WarningRules, load_rules, plan_rules
 from lantian.warnings.service import (
@@ -224,6 +223,8 @@ def decide_command(
     by: str | None = BY_OPTION,
 ) -> None:
     """发布、升级、降级或解除预警 / Issue, upgrade, downgrade or lift a warning."""
+    from lantian.warnings.notify import NotifySettings  # httpx, smtplib: when sending
+
     rules = _rules(rules_file)
     who = Principal(cli_actor(by), "administrator")
     decision, deliveries = decide_and_notify(
