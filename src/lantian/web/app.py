@@ -23,6 +23,7 @@ from lantian.auth.sessions import SessionSigner
 from lantian.config import Settings, get_settings
 from lantian.db.engine import create_db_engine, session_factory
 from lantian.errors import InputError
+from lantian.language import N_
 from lantian.logs import get_logger
 from lantian.timeutil import format_cn_hour
 from lantian.web import (
@@ -70,9 +71,9 @@ def _page_context(request: Request) -> dict[str, Any]:
 
 
 ERROR_TITLES = {
-    403: ("无权访问", "Forbidden"),
-    404: ("未找到", "Not found"),
-    405: ("不允许的方法", "Method not allowed"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
 }
 
 
@@ -80,17 +81,14 @@ def _error_page(
     request: Request, status: int, message: str, *, element_id: str = "error"
 ) -> Response:
     """An error for people: the site's frame, what went wrong, and a way back."""
-    title = ERROR_TITLES.get(status, ("出错了", "Error"))
     signed_in = not principal(request).is_public
     context = {
         "status": status,
-        "title_zh": title[0],
-        "title_en": title[1],
-        "message": message,
+        "title": ERROR_TITLES.get(status, N_("Error")),
+        "message": i18n.request_localize(request, message),
         "element_id": element_id,
         "back_href": "/office" if signed_in else "/",
-        "back_zh": "返回工作台" if signed_in else "返回实时发布",
-        "back_en": "Back to the office" if signed_in else "Back to the real-time page",
+        "back": N_("Back to the office") if signed_in else N_("Back to the real-time page"),
     }
     response: Response = request.app.state.templates.TemplateResponse(
         request, "error.html", context, status_code=status
@@ -130,12 +128,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     templates.env.filters["number"] = format_number
     templates.env.filters["pollutant_label"] = pollutant_label
     templates.env.globals["version"] = __version__
-    templates.env.globals["t"] = i18n.translate
-    templates.env.globals["tt"] = i18n.translate_both
+    i18n.install(templates.env)
     # Root-relative links keep pages working behind a reverse proxy and never name a host.
     templates.env.globals["static_url"] = lambda path: f"/static/{path}"
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.add_middleware(i18n.RequestLanguage)
 
     @app.middleware("http")
     async def log_requests(
