@@ -158,6 +158,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             "数据库不可用或未初始化，请运行 `lantian db upgrade` / the database is unavailable "
             "or not initialised: run `lantian db upgrade`"
         )
+        message = i18n.request_localize(request, message)
         if request.url.path.startswith("/api"):
             return JSONResponse(
                 {"error": {"code": "database_unavailable", "message": message}}, status_code=503
@@ -170,19 +171,25 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if request.url.path.startswith("/api"):
             code = "not_found" if error.status_code == 404 else f"http_{error.status_code}"
             return JSONResponse(
-                {"error": {"code": code, "message": str(error.detail)}},
+                {
+                    "error": {
+                        "code": code,
+                        "message": i18n.request_localize(request, str(error.detail)),
+                    }
+                },
                 status_code=error.status_code,
             )
         return _error_page(request, error.status_code, str(error.detail))
 
     @app.exception_handler(InputError)
-    async def input_error(_request: Request, error: InputError) -> Response:
+    async def input_error(request: Request, error: InputError) -> Response:
+        message = i18n.request_localize(request, str(error))
         return JSONResponse(
-            {"error": {"code": "invalid_input", "message": str(error)}}, status_code=422
+            {"error": {"code": "invalid_input", "message": message}}, status_code=422
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, error: RequestValidationError) -> Response:
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
         # One error shape for every failure: what, where, why.
         details = [
             {"where": ".".join(str(part) for part in item["loc"]), "why": item["msg"]}
@@ -193,7 +200,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             {
                 "error": {
                     "code": "invalid_request",
-                    "message": f"请求参数有误 / invalid request: {message}",
+                    "message": i18n.request_localize(request, "请求参数有误 / invalid request")
+                    + f": {message}",
                     "details": details,
                 }
             },
@@ -211,13 +219,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return RedirectResponse(f"/account?next={quote(error.next_path)}", status_code=303)
 
     @app.exception_handler(InvalidToken)
-    async def invalid_token(_request: Request, _error: InvalidToken) -> Response:
+    async def invalid_token(request: Request, _error: InvalidToken) -> Response:
         return JSONResponse(
             {
                 "error": {
                     "code": "invalid_token",
-                    "message": "API 令牌无效、已撤销或已过期 / the API token is unknown, revoked "
-                    "or expired",
+                    "message": i18n.request_localize(
+                        request,
+                        "API 令牌无效、已撤销或已过期 / the API token is unknown, revoked or expired",
+                    ),
                 }
             },
             status_code=401,
@@ -228,7 +238,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def forbidden(request: Request, error: Forbidden) -> Response:
         if request.url.path.startswith("/api"):
             return JSONResponse(
-                {"error": {"code": "forbidden", "message": error.message}}, status_code=403
+                {
+                    "error": {
+                        "code": "forbidden",
+                        "message": i18n.request_localize(request, error.message),
+                    }
+                },
+                status_code=403,
             )
         return _error_page(request, 403, error.message, element_id="forbidden")
 
