@@ -62,7 +62,7 @@ def language_context(request: Request) -> dict[str, Any]:
         "lang": lang,
         "html_lang": languages()[lang].tag,
         "current_path": request.url.path,
-        "other_languages": [code for code in languages().values() if code.code != lang],
+        "other_languages": [other for other in languages().values() if other.code != lang],
     }
 
 
