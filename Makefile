@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 LOCK   := requirements.lock
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: run test lint typecheck unit browser lock clean help
+.PHONY: run test catalogues lint typecheck unit browser lock clean help
 
 help:
 	@echo "make run   — 启动平台 / start the platform at http://127.0.0.1:8000 (SQLite, demo data)"
@@ -31,6 +31,12 @@ run: $(VENV)/.installed-run
 	$(BIN)/lantian db upgrade
 	$(BIN)/lantian demo --if-needed
 	$(BIN)/lantian serve
+
+# The page texts' catalogues (docs/i18n.md): every message the sources use, none they do not.
+catalogues: $(VENV)/.installed-dev
+	@mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg -k tt --add-location=file --sort-output -w 100 -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d src/lantian/locale --no-fuzzy-matching --ignore-obsolete -w 100
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -18,6 +18,7 @@ from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.auth.sessions import COOKIE_NAME, cookie_attributes
 from lantian.db.engine import transaction
 from lantian.errors import InputError
+from lantian.language import pgettext
 from lantian.web.access import (
     Forbidden,
     require_account,
@@ -30,15 +31,18 @@ from lantian.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
-ROLE_NAMES = {
-    "administrator": ("管理员", "Administrator"),
-    "campaign_office": ("攻坚办", "Campaign office"),
-    "unit": ("责任单位", "Unit (department)"),
-    "township": ("乡镇（街道）", "Township"),
-    "inspector": ("督查人员", "Inspector"),
-    "leader": ("领导", "Leader"),
-    "device": ("设备", "Device"),
-}
+
+def role_names() -> dict[str, str]:
+    """Each role's name in the request's language (the Chinese is in zh_CN's messages.po)."""
+    return {
+        "administrator": pgettext("role", "Administrator"),
+        "campaign_office": pgettext("role", "Campaign office"),
+        "unit": pgettext("role", "Unit (department)"),
+        "township": pgettext("role", "Township"),
+        "inspector": pgettext("role", "Inspector"),
+        "leader": pgettext("role", "Leader"),
+        "device": pgettext("role", "Device"),
+    }
 
 
 def _render(
@@ -55,7 +59,7 @@ def _account_page(
         user = accounts.get_user(session, who.username or "")
         context = {
             "account": user,
-            "role_name": ROLE_NAMES.get(user.role, (user.role, user.role)),
+            "role_name": role_names().get(user.role, user.role),
             "message": message,
             "error": error,
             "next": safe_next(request.query_params.get("next")),
@@ -126,7 +130,7 @@ def _users_page(
         context = {
             "users": users,
             "roles": ROLES,
-            "role_names": ROLE_NAMES,
+            "role_names": role_names(),
             "scoped_roles": SCOPED_ROLES,
             "may_write": can(who, Action.WRITE, resource("account")),
             "shown_password": shown_password,

@@ -26,6 +26,7 @@ from lantian.campaign.service import may_read_accountability
 from lantian.config import Settings, get_settings
 from lantian.db.engine import create_db_engine, session_factory
 from lantian.errors import NotAllowed, ServiceError
+from lantian.language import N_
 from lantian.logs import get_logger
 from lantian.plan import plan_in_force
 from lantian.supervision.rules import may_read_duty
@@ -78,11 +79,11 @@ def _page_context(request: Request) -> dict[str, Any]:
 
 
 ERROR_TITLES = {
-    403: ("无权访问", "Forbidden"),
-    404: ("未找到", "Not found"),
-    405: ("不允许的方法", "Method not allowed"),
-    409: ("与现有数据冲突", "Conflict"),
-    422: ("输入有误", "Invalid input"),
+    403: N_("Forbidden"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    422: N_("Invalid input"),
 }
 
 
@@ -90,17 +91,14 @@ def _error_page(
     request: Request, status: int, message: str, *, element_id: str = "error"
 ) -> Response:
     """An error for people: the site's frame, what went wrong, and a way back."""
-    title = ERROR_TITLES.get(status, ("出错了", "Error"))
     signed_in = not principal(request).is_public
     context = {
         "status": status,
-        "title_zh": title[0],
-        "title_en": title[1],
-        "message": message,
+        "title": ERROR_TITLES.get(status, N_("Error")),
+        "message": i18n.request_localize(request, message),
         "element_id": element_id,
         "back_href": "/office" if signed_in else "/",
-        "back_zh": "返回工作台" if signed_in else "返回实时发布",
-        "back_en": "Back to the office" if signed_in else "Back to the real-time page",
+        "back": N_("Back to the office") if signed_in else N_("Back to the real-time page"),
     }
     response: Response = render(request, "error.html", context, status)
     return response
@@ -146,8 +144,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # …and the domain's own rules where the table has no row for them.
     templates.env.globals["may_read_accountability"] = may_read_accountability
     templates.env.globals["may_read_duty"] = may_read_duty
-    templates.env.globals["t"] = i18n.translate
-    templates.env.globals["tt"] = i18n.translate_both
+    i18n.install(templates.env)
     # Root-relative links keep pages working behind a reverse proxy and never name a host.
     templates.env.globals["static_url"] = lambda path: f"/static/{path}"
     app.state.templates = templates
@@ -159,6 +156,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         same_site="lax",
     )
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    app.add_middleware(i18n.RequestLanguage)
 
     @app.middleware("http")
     async def log_requests(
@@ -183,6 +181,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             "数据库不可用或未初始化，请运行 `lantian db upgrade` / the database is unavailable "
             "or not initialised: run `lantian db upgrade`"
         )
+        message = i18n.request_localize(request, message)
         if request.url.path.startswith("/api"):
             return JSONResponse(
                 {"error": {"code": "database_unavailable", "message": message}}, status_code=503
@@ -195,7 +194,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if request.url.path.startswith("/api"):
             code = "not_found" if error.status_code == 404 else f"http_{error.status_code}"
             return JSONResponse(
-                {"error": {"code": code, "message": str(error.detail)}},
+                {
+                    "error": {
+                        "code": code,
+                        "message": i18n.request_localize(request, str(error.detail)),
+                    }
+                },
                 status_code=error.status_code,
             )
         return _error_page(request, error.status_code, str(error.detail))
@@ -204,13 +208,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def service_error(request: Request, error: ServiceError) -> Response:
         # The one mapping of the error taxonomy to HTTP: the status comes from the class
         # (Invalid 422, NotFound 404, NotAllowed 403, Conflict 409), never from the text.
+        message = i18n.request_localize(request, error.message)
         if request.url.path.startswith("/api"):
-            return JSONResponse(error.as_json(), status_code=error.http_status)
+            body = error.as_json()
+            body["error"]["message"] = message
+            return JSONResponse(body, status_code=error.http_status)
         element_id = "forbidden" if isinstance(error, NotAllowed) else "error"
-        return _error_page(request, error.http_status, error.message, element_id=element_id)
+        return _error_page(request, error.http_status, message, element_id=element_id)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, error: RequestValidationError) -> Response:
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
         # One error shape for every failure: what, where, why.
         details = [
             {"where": ".".join(str(part) for part in item["loc"]), "why": item["msg"]}
@@ -221,7 +228,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             {
                 "error": {
                     "code": "invalid_request",
-                    "message": f"请求参数有误 / invalid request: {message}",
+                    "message": i18n.request_localize(request, "请求参数有误 / invalid request")
+                    + f": {message}",
                     "details": details,
                 }
             },
@@ -239,13 +247,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return RedirectResponse(f"/account?next={quote(error.next_path)}", status_code=303)
 
     @app.exception_handler(InvalidToken)
-    async def invalid_token(_request: Request, _error: InvalidToken) -> Response:
+    async def invalid_token(request: Request, _error: InvalidToken) -> Response:
         return JSONResponse(
             {
                 "error": {
                     "code": "invalid_token",
-                    "message": "API 令牌无效、已撤销或已过期 / the API token is unknown, revoked "
-                    "or expired",
+                    "message": i18n.request_localize(
+                        request,
+                        "API 令牌无效、已撤销或已过期 / the API token is unknown, revoked or expired",
+                    ),
                 }
             },
             status_code=401,

@@ -21,6 +21,7 @@ from lantian.campaign.excel import REVIEW_ZH, STATUS_ZH, export_workbook
 from lantian.campaign.models import REPORT_STATUSES, ProgressEvidence
 from lantian.db.engine import transaction
 from lantian.errors import InputError, NotAllowed, NotFound
+from lantian.language import N_
 from lantian.supervision import service as supervision_service
 from lantian.web.access import MACHINE_ROLES, require_account, require_csrf
 from lantian.web.i18n import language_of
@@ -484,9 +485,9 @@ def accountability_add(
 
 #: What an accountability record can be linked to, as the listing names and links it.
 LINK_KINDS = {
-    "task": ("任务", "task"),
-    "progress_report": ("月报", "progress report"),
-    "inspection_case": ("督查案件", "inspection case"),
+    "task": N_("task"),
+    "progress_report": N_("progress report"),
+    "inspection_case": N_("inspection case"),
 }
 MEASURES = service.ACCOUNTABILITY_KIND_LABELS
 
