@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lantian.errors import InputError
+from lantian.errors import Conflict
 from lantian.files import FileStore, MissingFile, TamperedFile
 
 
@@ -41,7 +41,7 @@ def test_a_changed_or_missing_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / kept.path).write_bytes(b"altered!")
     with pytest.raises(TamperedFile, match="altered") as refused:
         store.read(kept.path, kept.sha256)
-    assert isinstance(refused.value, InputError)
+    assert isinstance(refused.value, Conflict)
     (tmp_path / kept.path).unlink()
     with pytest.raises(MissingFile):
         store.read(kept.path, kept.sha256)
