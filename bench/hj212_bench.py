@@ -582,6 +582,9 @@ def main() -> None:
                             source: Path | None, label: str, n: int = workers
                         ) -> tuple[float, float]:
                             database = f"hj212_bench_{n}{'_baseline' if source else ''}"
+                            # Each run starts with the previous run's writes flushed, so that
+                            # its checkpoint does not fall into the next run (run order bias).
+                            connection.execute(text("CHECKPOINT"))
                             connection.execute(text(f"CREATE DATABASE {database}"))
                             url = make_url(server.url()).set(database=database)
                             return bench_backend(
