@@ -75,6 +75,8 @@ QN_RTN_UNKNOWN: Final = 100
 _QN_RTN_OF_FIELD: Final[Mapping[str, int]] = {"ST": 5, "Flag": 6, "QN": 7, "CN": 8, "MN": 4}
 
 _MAX_GARBAGE_KEPT: Final = 4096
+#: Memo bounds: the texts memoised come from peers, so each memo is emptied when full.
+_MEMO_LIMIT: Final = 1 << 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,24 @@ def _peek_header(frame: bytes) -> dict[str, str]:
                 name.decode("ascii", "replace"), value.decode("utf-8", "backslashreplace")
             )
     return fields
+
+
+def _peek_field(frame: bytes, end: int, name: bytes) -> str | None:
+    """``_peek_header(frame).get(name)`` for one field (``name`` with its ``=``), by search.
+
+    The header is split on ``;`` and the first part named ``name`` wins; a part named so is
+    either the first one (at byte 6) or follows a ``;`` -- so the first match of ``;name=``
+    is that part.
+    """
+    if frame.startswith(name, 6):
+        start = 6 + len(name)
+    else:
+        found = frame.find(b";" + name, 6, end)
+        if found < 0:
+            return None
+        start = found + 1 + len(name)
+    stop = frame.find(b";", start, end)
+    return frame[start : end if stop < 0 else stop].decode("utf-8", "backslashreplace")
 
 
 def _packet_from_header(header: Mapping[str, str]) -> Packet | None:
@@ -174,14 +194,26 @@ _EXPECTED_VERSION: Final[Mapping[str, ProtocolVersion]] = {
 }
 
 
+#: DataTime text -> its time (``None``: not a valid time); devices send the same hours.
+_data_times: dict[str, datetime | None] = {}
+
+
 def _data_time_of(header_or_packet: Packet | None) -> datetime | None:
     text = header_or_packet.data_time if header_or_packet is not None else None
     if text is None:
         return None
+    known = _data_times.get(text, False)
+    if known is not False:
+        return known  # type: ignore[return-value]
     try:
-        return parse_data_time(text)
+        value: datetime | None = parse_data_time(text)
     except FieldError:
-        return None
+        value = None
+    if len(text) <= 17:
+        if len(_data_times) >= _MEMO_LIMIT:
+            _data_times.clear()
+        _data_times[text] = value
+    return value
 
 
 _SUMMARY_FIELDS: Final = frozenset({"Min", "Max", "Cou"})
@@ -218,6 +250,49 @@ def _number(text: str | None, factor: Decimal | None) -> float | None:
     return float(Decimal(text) * factor)
 
 
+#: CP key -> (code, field) of a ``code-field`` key, ``None`` for keys without a dash.
+_key_parts: dict[str, tuple[str, str] | None] = {}
+#: (instant period, field names of a code in order) -> (main field, converted field); main
+#: ``None`` when the code has no value field.
+_field_choice: dict[tuple[bool, tuple[str, ...]], tuple[str | None, str | None]] = {}
+#: (ST, code, main field) -> unit, for codes without a unit override.
+_unit_memo: dict[tuple[str | None, str, str], str | None] = {}
+
+
+def _split_key(key: str) -> tuple[str, str] | None:
+    parts = _key_parts.get(key, False)
+    if parts is False:
+        code, dash, name = key.partition("-")
+        parts = (code, name) if dash else None
+        if len(_key_parts) >= _MEMO_LIMIT:
+            _key_parts.clear()
+        _key_parts[key] = parts
+    return parts  # type: ignore[return-value]
+
+
+def _choose_fields(instant: bool, names: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """Main and converted (Zs) field of a code with these fields (see :func:`code_values`)."""
+    first_value = first_plain = None
+    for name in names:
+        if name in VALUE_FIELDS:
+            if first_value is None:
+                first_value = name
+            if first_plain is None and name not in _SUMMARY_FIELDS and "Zs" not in name:
+                first_plain = name
+    if first_value is None:
+        return None, None
+    main_first, main_second = ("Rtd", "Avg") if instant else ("Avg", "Rtd")
+    zs_first, zs_second = ("ZsRtd", "ZsAvg") if instant else ("ZsAvg", "ZsRtd")
+    if main_first in names:
+        main = main_first
+    elif main_second in names:
+        main = main_second
+    else:
+        main = first_plain or first_value
+    zs = zs_first if zs_first in names else zs_second if zs_second in names else None
+    return main, zs
+
+
 def code_values(packet: Packet) -> list[CodeValues]:
     """The values of a data upload per pollutant code (HJ 212-2017 Table 4 fields).
 
@@ -226,50 +301,84 @@ def code_values(packet: Packet) -> list[CodeValues]:
     code's data flag (Table 8); unit overrides of the device applied.  Equivalent to grouping
     ``records_from_packet`` per code (a test holds the two together over the captured traffic),
     in one pass over the CP items -- the receiver's hot path, so it groups the fields itself
-    the way :meth:`Packet.pollutants` does (first occurrence of each field of a 2017 code).
+    the way :meth:`Packet.pollutants` does (first occurrence of each field of a 2017 code), and
+    what depends only on repeated text (a key's parts, the fields chosen for a set of field
+    names, a unit) is decided once and memoised.
     """
     period = PERIOD_COMMANDS.get(packet.cn, "unknown")
-    main_first, main_second = ("Rtd", "Avg") if period == "instant" else ("Avg", "Rtd")
-    zs_first, zs_second = ("ZsRtd", "ZsAvg") if period == "instant" else ("ZsAvg", "ZsRtd")
+    instant = period == "instant"
     standard_of: dict[str, str] = {}
     for received, standard in packet.code_map:
         standard_of.setdefault(received, standard)  # Packet.standard_code: first entry wins
     fields_by_code: dict[str, dict[str, str]] = {}
+    key_parts = _key_parts
     for group in packet.cp.groups:
         for item in group:
             value = item.value
             if value is None:
                 continue
-            code, dash, name = item.key.partition("-")
-            if not dash:
+            key = item.key
+            parts = key_parts.get(key, False)
+            if parts is False:
+                parts = _split_key(key)
+            if parts is None:
                 continue
-            code = standard_of.get(code, code)
+            code, name = parts  # type: ignore[misc]
+            if standard_of:
+                code = standard_of.get(code, code)
             fields = fields_by_code.get(code)
             if fields is None:
                 fields_by_code[code] = {name: value}
             elif name not in fields:
                 fields[name] = value
     out: list[CodeValues] = []
+    st = packet.st
+    has_overrides = bool(packet.unit_overrides)
+    choices = _field_choice
+    units = _unit_memo
+    number = NUMBER_PATTERN.fullmatch
     for code, fields in fields_by_code.items():
-        first_value = first_plain = None
-        for name in fields:
-            if name in VALUE_FIELDS:
-                if first_value is None:
-                    first_value = name
-                if first_plain is None and name not in _SUMMARY_FIELDS and "Zs" not in name:
-                    first_plain = name
-        if first_value is None:
+        names = tuple(fields)
+        choice = choices.get((instant, names))
+        if choice is None:
+            choice = _choose_fields(instant, names)
+            if len(choices) >= _MEMO_LIMIT:
+                choices.clear()
+            choices[(instant, names)] = choice
+        main, zs = choice
+        if main is None:
             continue
-        if main_first in fields:
-            main = main_first
-        elif main_second in fields:
-            main = main_second
-        else:
-            main = first_plain or first_value
-        zs = zs_first if zs_first in fields else zs_second if zs_second in fields else None
-        override = packet.unit_override_for(code) if packet.unit_overrides else None
-        factor = override.factor if override is not None else None
+        override = packet.unit_override_for(code) if has_overrides else None
         get = fields.get
+        if override is None:
+            # _number without a factor: float of a checked literal (see _number).
+            unit_key = (st, code, main)
+            unit = units.get(unit_key, False)
+            if unit is False:
+                unit = _unit_of(packet, code, main, None)
+                if len(units) >= _MEMO_LIMIT:
+                    units.clear()
+                units[unit_key] = unit
+            text = fields[main]
+            low, high, count = get("Min"), get("Max"), get("Cou")
+            zs_text = get(zs) if zs is not None else None
+            out.append(
+                CodeValues(
+                    code=code,
+                    period=period,
+                    value=float(text) if number(text) is not None else None,
+                    min=float(low) if low is not None and number(low) is not None else None,
+                    max=float(high) if high is not None and number(high) is not None else None,
+                    cou=float(count) if count is not None and number(count) is not None else None,
+                    zs_value=float(zs_text)
+                    if zs_text is not None and number(zs_text) is not None
+                    else None,
+                    flag=get("Flag"),
+                    unit=unit,  # type: ignore[arg-type]
+                )
+            )
+            continue
+        factor = override.factor
         out.append(
             CodeValues(
                 code=code,
@@ -312,8 +421,13 @@ def examine_frame(
     received_at: datetime,
 ) -> FrameOutcome:
     """Decide about one frame (``##…\\r\\n``) from ``peer``: store what, reply what."""
-    header = _peek_header(frame)
-    mn = header.get("MN")
+    end = frame.find(b"CP=&&")
+    if end < 6:
+        mn = qn = cn = None
+    else:
+        mn = _peek_field(frame, end, b"MN=")
+        qn = _peek_field(frame, end, b"QN=")
+        cn = _peek_field(frame, end, b"CN=")
     device = devices.get(mn) if mn is not None else None
     crc_mode: CrcMode = device.reply_crc_mode if device is not None else "hj212"
     base = FrameToStore(
@@ -323,8 +437,8 @@ def examine_frame(
         verdict="rejected",
         device_id=device.id if device is not None else None,
         mn=mn,
-        qn=header.get("QN"),
-        cn=header.get("CN"),
+        qn=qn,
+        cn=cn,
     )
 
     def reject(request: Packet | None, qn_rtn: int, error: str) -> FrameOutcome:
@@ -340,12 +454,12 @@ def examine_frame(
     try:
         packet = parse(frame, options)
     except CrcMismatch as error:
-        return reject(_packet_from_header(header), QN_RTN_CRC, _error_text(error))
+        return reject(_packet_from_header(_peek_header(frame)), QN_RTN_CRC, _error_text(error))
     except Hj212Error as error:
         qn_rtn = _QN_RTN_OF_FIELD.get(error.field or "", QN_RTN_UNKNOWN)
         if device is None and mn is not None:
             qn_rtn = QN_RTN_MN
-        return reject(_packet_from_header(header), qn_rtn, _error_text(error))
+        return reject(_packet_from_header(_peek_header(frame)), qn_rtn, _error_text(error))
 
     base.data_time = _data_time_of(packet)
     if device is None:

@@ -771,6 +771,9 @@ _KEY_PLAIN, _KEY_NUMERIC, _KEY_FLAG, _KEY_TIME, _KEY_CAREFUL = range(5)
 _HeaderEntry = tuple[Packet, tuple[str, ...] | None, tuple[Deviation, ...]]
 
 _key_memo: dict[str, tuple[str | None, int]] = {}
+# Value text of a numeric field -> whether it is a plain decimal (NUMBER_PATTERN): readings
+# repeat across devices and hours ("35", "0.02"), the check is a regular expression.
+_number_memo: dict[str, bool] = {}
 _item_memo: dict[str, tuple[CpItem, str | None]] = {}
 _time_memo: dict[str, bool] = {}
 _header_memo: dict[tuple[bool, bool, bool, str], _HeaderEntry] = {}
@@ -798,6 +801,30 @@ def _key_kind(key: str) -> tuple[str | None, int]:
             return code, _KEY_FLAG
         return code, _KEY_PLAIN
     return None, _KEY_TIME if key in TIME_KEYS else _KEY_PLAIN
+
+
+def _number_ok(value: str) -> bool:
+    known = _number_memo.get(value)
+    if known is None:
+        known = NUMBER_PATTERN.fullmatch(value) is not None
+        if len(value) <= _MEMO_TEXT:
+            _remember(_number_memo, value, known)
+    return known
+
+
+# CpItem is a frozen dataclass: its __init__ sets each slot through object.__setattr__.  The
+# fast path makes one per CP item, so it sets the slots directly (same object, same fields).
+_new_item = object.__new__
+_set_item_key = CpItem.__dict__["key"].__set__
+_set_item_value = CpItem.__dict__["value"].__set__
+
+
+def _cp_item(key: str, value: str) -> CpItem:
+    """``CpItem(key, value)``, built without the frozen dataclass's ``__init__``."""
+    item: CpItem = _new_item(CpItem)
+    _set_item_key(item, key)
+    _set_item_value(item, value)
+    return item
 
 
 def _time_ok(value: str) -> bool:
@@ -926,6 +953,8 @@ class _FastParser(_Parser):
         tolerant = options.tolerant
         deviations = self.deviations
         item_memo = _item_memo
+        key_memo = _key_memo
+        number_memo = _number_memo
         groups: list[tuple[CpItem, ...]] = []
         code_map: dict[str, str] = {}
         standard_codes: list[str] = []
@@ -936,7 +965,18 @@ class _FastParser(_Parser):
                 for item_text in group_text.split(","):
                     entry = item_memo.get(item_text)
                     if entry is None:
-                        entry = self.fast_item(item_text, index)
+                        # The commonest item, a reading whose key and value text were seen
+                        # before, inline; anything else through fast_item's checks.
+                        key, equals, value = item_text.partition("=")
+                        kind = key_memo.get(key) if equals else None
+                        if (
+                            kind is not None
+                            and kind[1] == _KEY_NUMERIC
+                            and number_memo.get(value, False)
+                        ):
+                            entry = (_cp_item(key, value), kind[0])
+                        else:
+                            entry = self.fast_item(item_text, index)
                     item, code = entry
                     items.append(item)
                     if code is not None and code not in code_map:
@@ -977,8 +1017,11 @@ class _FastParser(_Parser):
             code, check = kind
             if check == _KEY_NUMERIC:
                 # Measured values rarely repeat: checked each time, not memoised.
-                if NUMBER_PATTERN.fullmatch(value) is not None:
-                    return CpItem(key, value), code
+                value_memo = _number_memo.get(value)
+                if value_memo is None:
+                    value_memo = _number_ok(value)
+                if value_memo:
+                    return _cp_item(key, value), code
             elif check == _KEY_FLAG:
                 if len(value) == 1 and value.isalpha():
                     return self.memoised(text, CpItem(key, value), code)
