@@ -144,17 +144,14 @@ def store_frames(connection: Connection, frames: Sequence[FrameToStore]) -> list
         if frame.upload is not None and frame.verdict == "accepted"
     ]
     fresh: list[tuple[int, UploadData]] = []
-    # One exchange with the database before the inserts: the keys already stored and, where
-    # the backend draws them itself, the new ids (for every upload; a duplicate's id is unused).
-    stored, raw_ids, packet_ids = rows.prepare(
-        [upload.key for _, upload in uploads], len(frames), len(uploads)
-    )
-    for index, upload in uploads:
-        if upload.key in stored:
-            verdicts[index] = "duplicate"
-        else:
-            stored.add(upload.key)
-            fresh.append((index, upload))
+    if uploads:
+        stored = rows.existing_packet_keys([upload.key for _, upload in uploads])
+        for index, upload in uploads:
+            if upload.key in stored:
+                verdicts[index] = "duplicate"
+            else:
+                stored.add(upload.key)
+                fresh.append((index, upload))
 
     raw_ids = rows.insert(
         _RAW_FRAMES,
@@ -174,7 +171,6 @@ def store_frames(connection: Connection, frames: Sequence[FrameToStore]) -> list
             )
             for index, frame in enumerate(frames)
         ],
-        ids=raw_ids,
     )
     if not fresh:
         return verdicts
@@ -192,7 +188,6 @@ def store_frames(connection: Connection, frames: Sequence[FrameToStore]) -> list
             )
             for index, upload in fresh
         ],
-        ids=None if packet_ids is None else packet_ids[: len(fresh)],
     )
     rows.insert(
         _DEVICE_MEASUREMENTS,
@@ -243,13 +238,6 @@ class _RowWriter:
             return _SqliteRowWriter(connection)
         return _RowWriter(connection)  # pragma: no cover - lantian supports the two above
 
-    def prepare(
-        self, keys: list[PacketKey], frames: int, uploads: int
-    ) -> tuple[set[PacketKey], list[int] | None, list[int] | None]:
-        """(keys of ``keys`` already stored, ids for ``frames`` raw frames, ids for ``uploads``
-        packets); ``None`` ids: :meth:`insert` takes them from the database as it inserts."""
-        return (self.existing_packet_keys(keys) if keys else set()), None, None
-
     def existing_packet_keys(self, keys: list[PacketKey]) -> set[PacketKey]:
         table = _RECEIVED_PACKETS
         columns = (table.c.device_id, table.c.cn, table.c.data_time, table.c.part)
@@ -263,15 +251,10 @@ class _RowWriter:
         rows: list[tuple[object, ...]],
         *,
         want_ids: bool = True,
-        ids: list[int] | None = None,
     ) -> list[int]:
-        """Insert ``rows`` (values in ``columns`` order); the new ids in row order if wanted.
-
-        ``ids``: drawn by :meth:`prepare` (only a writer whose ``prepare`` draws them gets them).
-        """
+        """Insert ``rows`` (values in ``columns`` order); the new ids in row order if wanted."""
         if not rows:
             return []
-        assert ids is None, "this writer draws no ids in prepare()"
         params = [dict(zip(columns, row, strict=True)) for row in rows]
         if not want_ids:
             self.connection.execute(insert(table), params)
@@ -290,11 +273,9 @@ class _SqliteRowWriter(_RowWriter):
         rows: list[tuple[object, ...]],
         *,
         want_ids: bool = True,
-        ids: list[int] | None = None,
     ) -> list[int]:
         if not rows:
             return []
-        assert ids is None, "this writer draws no ids in prepare()"
         dialect = self.connection.dialect
         # The same bind processors SQLAlchemy would apply (UTC timestamps as stored), cached
         # per value: a batch holds few distinct times.
@@ -343,44 +324,14 @@ class _PostgresRowWriter(_RowWriter):
         assert raw is not None
         return raw.cursor()
 
-    _EXISTING = (
-        "SELECT device_id, cn, data_time, part FROM received_packets "
-        "WHERE (device_id, cn, data_time, part) IN (SELECT * FROM "
-        "unnest(%s::integer[], %s::text[], %s::timestamptz[], %s::integer[]))"
-    )
-    _IDS = (
-        "SELECT ARRAY(SELECT nextval(pg_get_serial_sequence('raw_frames', 'id')) "
-        "FROM generate_series(1, %s)), "
-        "ARRAY(SELECT nextval(pg_get_serial_sequence('received_packets', 'id')) "
-        "FROM generate_series(1, %s))"
-    )
-
-    def prepare(
-        self, keys: list[PacketKey], frames: int, uploads: int
-    ) -> tuple[set[PacketKey], list[int] | None, list[int] | None]:
-        """The stored keys and both tables' new ids in one round trip (psycopg pipeline).
-
-        Each round trip waits for the server, and at a few hundred packets a second a commit
-        is mostly waiting: the old way took three before the first COPY.
-        """
-        raw = self.connection.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as ids_cursor, raw.cursor() as keys_cursor:
-            with raw.pipeline():
-                ids_cursor.execute(self._IDS, [frames, uploads])
-                if keys:
-                    keys_cursor.execute(
-                        self._EXISTING, [list(column) for column in zip(*keys, strict=True)]
-                    )
-            raw_ids, packet_ids = ids_cursor.fetchone()
-            stored: set[PacketKey] = set()
-            if keys:
-                stored = {(row[0], row[1], row[2], row[3]) for row in keys_cursor.fetchall()}
-        return stored, [int(i) for i in raw_ids], [int(i) for i in packet_ids]
-
     def existing_packet_keys(self, keys: list[PacketKey]) -> set[PacketKey]:
         with self._cursor() as cursor:
-            cursor.execute(self._EXISTING, [list(column) for column in zip(*keys, strict=True)])
+            cursor.execute(
+                "SELECT device_id, cn, data_time, part FROM received_packets "
+                "WHERE (device_id, cn, data_time, part) IN (SELECT * FROM "
+                "unnest(%s::integer[], %s::text[], %s::timestamptz[], %s::integer[]))",
+                [list(column) for column in zip(*keys, strict=True)],
+            )
             return {(row[0], row[1], row[2], row[3]) for row in cursor.fetchall()}
 
     def insert(
@@ -390,16 +341,12 @@ class _PostgresRowWriter(_RowWriter):
         rows: list[tuple[object, ...]],
         *,
         want_ids: bool = True,
-        ids: list[int] | None = None,
     ) -> list[int]:
         if not rows:
             return []
         with self._cursor() as cursor:
-            if ids is not None:
-                assert len(ids) == len(rows)
-                columns = ("id", *columns)
-                rows = [(id_, *row) for id_, row in zip(ids, rows, strict=True)]
-            elif want_ids:
+            ids: list[int] = []
+            if want_ids:
                 cursor.execute(
                     "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                     [table.name, len(rows)],
@@ -413,7 +360,7 @@ class _PostgresRowWriter(_RowWriter):
                 copy.set_types([_binary_copy_type(table.c[name].type) for name in columns])
                 for row in rows:
                     copy.write_row(row)
-            return ids or []
+            return ids
 
 
 def _binary_copy_type(column_type: TypeEngine[Any]) -> str:
