@@ -396,7 +396,7 @@ def evidence_file(
             ),
         )
         if not readable:
-            raise NotAllowed("æ ææ¥ç / outside your scope")
+            raise NotAllowed("无权查看 / outside your scope")
         content = service.read_evidence(settings.data_dir, evidence)
         name = evidence.filename
     return Response(

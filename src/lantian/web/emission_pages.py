@@ -319,7 +319,7 @@ def enterprise_sheet(
     who: Principal = Depends(require_account),
 ) -> Response:
     if suffix not in ("docx", "xlsx"):
-        raise NotFound("åªæä¾ .docx ä¸ .xlsx / only .docx and .xlsx")
+        raise NotFound("只提供 .docx 与 .xlsx / only .docx and .xlsx")
     rules = plan_staggered(current_plan(request))
     with request.app.state.sessions() as session:
         enterprise = service.get_enterprise(session, credit_code)

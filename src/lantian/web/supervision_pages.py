@@ -250,7 +250,7 @@ async def case_step(
             service.take_step(
                 session, who, case_id, form.event, clock.now(), note=form.note,
                 unit_code=form.unit_code.strip() or None,
-                deadline=_local_moment(form.deadline, "æé deadline"),
+                deadline=_local_moment(form.deadline, "期限 deadline"),
                 evidence=files, data_dir=_data_dir(request),
             )  # fmt: skip
     except (InputError, Conflict, ValueError) as error:
@@ -320,7 +320,7 @@ def evidence_file(
         _readable_case(session, who, case_id)
         row = session.get(CaseEvidence, evidence_id)
         if row is None or row.case_id != case_id:
-            raise NotFound("è¯æ®ä¸å­å¨ / no such evidence")
+            raise NotFound("证据不存在 / no such evidence")
         data = FileStore(_data_dir(request)).read(row.stored_path, row.sha256)
     disposition = f"attachment; filename*=UTF-8''{quote(row.filename)}"
     return Response(data, media_type="application/octet-stream",
