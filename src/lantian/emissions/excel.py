@@ -256,7 +256,7 @@ def parse_list(
         text = "" if value is None else str(value)
         problems.append(Problem(name, SHEET, row, where, text, why))
 
-    _check_header(rows, names, problem)
+    _check_header(rows, names, problem, levels)
     if problems:
         raise Rejected(name, problems)
 
@@ -296,11 +296,28 @@ def parse_list(
 
 
 def _check_header(
-    rows: Sequence[Sequence[Any]], names: Sequence[str], problem: Callable[..., None]
+    rows: Sequence[Sequence[Any]],
+    names: Sequence[str],
+    problem: Callable[..., None],
+    levels: LevelScheme,
 ) -> None:
-    """Row 3 holds the column names; merged info columns carry theirs in row 2."""
+    """Row 3 holds the column names; merged info columns carry theirs in row 2, and so does each
+    level's group (a workbook laid out for another scheme's levels would shift every measure)."""
     header = list(rows[HEADER_ROWS - 1]) if len(rows) >= HEADER_ROWS else []
     group = list(rows[1]) if len(rows) >= 2 else []
+    for level_index, level in enumerate(levels.keys):
+        index = len(INFO_COLUMNS) + len(DAILY_COLUMNS) + level_index * len(LEVEL_COLUMNS)
+        expected = level_title(levels, level)
+        found = group[index] if index < len(group) else None
+        if (found or "") != expected:
+            problem(
+                2,
+                index,
+                found,
+                f"表头应为“{expected}”，实为“{found or ''}”（计划的预警级别：{'、'.join(levels.keys)}）"
+                f" / the header should read {expected!r}, reads {found!r} (the plan's levels: "
+                f"{', '.join(levels.keys)})",
+            )
     for index, expected in enumerate(names):
         if index < len(INFO_COLUMNS):
             found = group[index] if index < len(group) else None
