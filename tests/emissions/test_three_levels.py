@@ -29,8 +29,10 @@ from lantian.plan import (
     REDUCTION_TARGETS_FILE,
     WARNING_RULES_FILE,
     WARNING_RULES_THREE_LEVEL_FILE,
+    WarningLevel,
     load_plan,
 )
+from lantian.warnings.rules import plan_rules
 
 THREE = ("yellow", "orange", "red")
 
@@ -150,3 +152,22 @@ def test_lists_store_export_and_import_three_levels(sessions, three_level_folder
     with pytest.raises(InputError, match="蓝色预警"):
         excel.parse_list(four_content, {enterprise.credit_code: daily}, targets.levels)
     assert Pollutant.PM in daily
+
+
+@pytest.mark.parametrize("three", [False, True])
+def test_warnings_and_emissions_share_one_definition(three: bool, three_level_folder) -> None:
+    """The warnings engine's levels are the plan's WarningLevel values emissions uses."""
+    plan = load_plan(three_level_folder if three else DEFAULT_PLAN_DIR)
+    rules = plan_rules(plan)
+    assert rules.scheme.keys == plan.levels.keys
+    assert rules.scheme.top_rank == plan.levels.top_rank == 4
+    for level in rules.levels:
+        assert isinstance(level, WarningLevel)
+        shared = plan.levels.get(level.key)
+        assert (shared.rank, shared.name_zh, shared.name_en, shared.colour) == (
+            level.rank,
+            level.name_zh,
+            level.name_en,
+            level.colour,
+        )
+    assert plan_targets(plan).levels.keys == plan.levels.keys

@@ -42,10 +42,14 @@ def _targets(request: Request) -> ReductionTargets:
     return plan_targets(current_plan(request))
 
 
-def _level(request: Request, key: str) -> WarningLevel:
-    """The level ``key`` names in the plan's warning scheme (a page of another level: not found)."""
+def _level(request: Request, key: str | None) -> WarningLevel:
+    """The level ``key`` names in the plan's warning scheme (a page of another level: not found);
+    without a key, the scheme's highest level."""
+    levels = current_plan(request).levels
+    if key is None:
+        return levels.levels[-1]
     try:
-        return current_plan(request).levels.get(key)
+        return levels.get(key)
     except InputError:
         raise NotFound(f"未知预警级别 {key} / unknown level") from None
 
@@ -99,7 +103,7 @@ def lists_page(
 
 @router.get("/emissions/in-force")
 def in_force(
-    request: Request, level: str = "red", who: Principal = Depends(require_account)
+    request: Request, level: str | None = None, who: Principal = Depends(require_account)
 ) -> Response:
     """Where an active warning links: the list in force, opened at the warning's level."""
     chosen = _level(request, level)
@@ -114,7 +118,7 @@ def in_force(
 def list_page(
     request: Request,
     list_id: int,
-    level: str = "red",
+    level: str | None = None,
     who: Principal = Depends(require_account),
 ) -> HTMLResponse:
     chosen = _level(request, level)
