@@ -15,12 +15,13 @@ from lantian.emissions import excel, service
 from lantian.emissions.models import ReductionList
 from lantian.emissions.sample import load_sample_inventory
 from lantian.emissions.sheets import build_sheet, sheet_docx, sheet_xlsx
-from lantian.emissions.targets import Level, Pollutant, load_targets
+from lantian.emissions.targets import Pollutant, load_targets
 from lantian.errors import InputError
-from lantian.plan import DEFAULT_PLAN_DIR
+from lantian.plan import DEFAULT_PLAN_DIR, default_plan
 from lantian.tabular import Rejected
 
 PLAN = DEFAULT_PLAN_DIR
+LEVELS = default_plan().levels
 SO2, NOX, PM, VOCS = tuple(Pollutant)
 CODE = "91350100M000100Y43"
 DAILY = {CODE: {SO2: 2.0, NOX: 10.0, PM: 4.0, VOCS: 1.0}}
@@ -31,7 +32,7 @@ def _row(**measures) -> excel.ExportRow:
 
 
 def _workbook(rows) -> bytes:
-    return excel.export_list("新密市重污染天气应急减排项目清单", rows)
+    return excel.export_list("新密市重污染天气应急减排项目清单", rows, LEVELS)
 
 
 def test_export_layout_and_parse_back() -> None:
@@ -50,11 +51,11 @@ def test_export_layout_and_parse_back() -> None:
     assert sheet["C2"].value == "统一社会信用代码"
     assert sheet["K2"].value == "蓝色预警（Ⅳ级）" and sheet["R2"].value == "黄色预警（Ⅲ级）"
     assert sheet["R4"].value == "限产" and sheet["T4"].value == 50
-    measures = excel.parse_list(content, DAILY)
+    measures = excel.parse_list(content, DAILY, LEVELS)
     assert [(m.level, m.kind, m.output_cut) for m in measures] == [
-        (Level.YELLOW, "limit", 0.5),
-        (Level.ORANGE, "limit", 0.5),
-        (Level.RED, "stop", 1.0),
+        ("yellow", "limit", 0.5),
+        ("orange", "limit", 0.5),
+        ("red", "stop", 1.0),
     ]
     assert measures[2].reductions == DAILY[CODE]
 
@@ -77,7 +78,7 @@ def test_every_problem_named_by_row_column_and_reason() -> None:
     # Row 4: yellow SO2 (column U) above the plant's 2 t/d; row 5 repeats the enterprise.
     content = _edit(good, U4=3.5)
     with pytest.raises(Rejected) as raised:
-        excel.parse_list(content, DAILY)
+        excel.parse_list(content, DAILY, LEVELS)
     message = str(raised.value)
     assert "nothing was imported" in message
     assert "第4行 row 4 列 column U (黄色预警（Ⅲ级） SO₂ 减排量 (t/d)) '3.5'" in message
@@ -123,7 +124,7 @@ def test_single_cell_problems(cells, expected) -> None:
     row = 3 if where.startswith("row 3, ") else 4
     column = where.removeprefix("row 3, ").removeprefix("column ")
     with pytest.raises(Rejected) as raised:
-        excel.parse_list(_edit(good, **cells), DAILY)
+        excel.parse_list(_edit(good, **cells), DAILY, LEVELS)
     assert any(
         (p.row, p.column) == (row, column) and why in p.reason for p in raised.value.problems
     ), raised.value.problems
@@ -132,9 +133,9 @@ def test_single_cell_problems(cells, expected) -> None:
 def test_unknown_enterprise_and_not_a_workbook() -> None:
     content = _workbook([_row(red=("stop", "", 1.0, DAILY[CODE]))])
     with pytest.raises(InputError, match="no such enterprise in the emission inventory"):
-        excel.parse_list(content, {})
+        excel.parse_list(content, {}, LEVELS)
     with pytest.raises(InputError, match=r"not a readable \.xlsx workbook"):
-        excel.parse_list(b"PK not really", DAILY)
+        excel.parse_list(b"PK not really", DAILY, LEVELS)
 
 
 def test_round_trip_through_the_database(sessions) -> None:
@@ -146,12 +147,20 @@ def test_round_trip_through_the_database(sessions) -> None:
         list_id = listed.id
     with sessions() as session:
         stored, check = service.check_stored_list(session, list_id, targets)
-        content = excel.export_list("示例清单", excel.rows_of_list(stored), check, targets)
+        content = excel.export_list(
+            "示例清单", excel.rows_of_list(stored), targets.levels, check, targets
+        )
         ratio_sheet = load_workbook(io.BytesIO(content))[excel.RATIO_SHEET]
         assert any(row[0].value == "全部达标 / every target met" for row in ratio_sheet.iter_rows())
     with transaction(sessions) as session:
         imported = excel.import_list(
-            session, "lisi", content, name="导入", plan="xinmi-2017-2018", inventory_year=2016
+            session,
+            "lisi",
+            content,
+            name="导入",
+            plan="xinmi-2017-2018",
+            inventory_year=2016,
+            levels=targets.levels,
         )
         imported_id = imported.id
     with sessions() as session:
@@ -164,17 +173,19 @@ def test_round_trip_through_the_database(sessions) -> None:
         lists_before = session.scalar(select(func.count(ReductionList.id)))
     broken = _edit(content, C5="91350100M000100Y44")
     with pytest.raises(InputError, match="row 5"), transaction(sessions) as session:
-        excel.import_list(session, "lisi", broken, name="坏", plan="x", inventory_year=2016)
+        excel.import_list(
+            session, "lisi", broken, name="坏", plan="x", inventory_year=2016, levels=targets.levels
+        )
     with sessions() as session:
         assert session.scalar(select(func.count(ReductionList.id))) == lists_before
         assert session.scalar(select(func.count(AuditEntry.id))) == audit_before
         # One plan per factory for the first enterprise with a measure.
         stored = service.get_list(session, list_id)
         measure = stored.measures[0]
-        by_level = {
-            Level(m.level): m for m in stored.measures if m.enterprise_id == measure.enterprise_id
-        }
-        sheet = build_sheet(measure.enterprise, by_level, stored.name, ["采暖季错峰生产示例"])
+        by_level = {m.level: m for m in stored.measures if m.enterprise_id == measure.enterprise_id}
+        sheet = build_sheet(
+            measure.enterprise, by_level, stored.name, targets.levels, ["采暖季错峰生产示例"]
+        )
     document = Document(io.BytesIO(sheet_docx(sheet)))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "一厂一策" in text and "采暖季错峰生产示例" in text

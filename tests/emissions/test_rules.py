@@ -10,8 +10,6 @@ from hypothesis import strategies as st
 
 from lantian.emissions.rules import ListEntry, check_list, check_reductions
 from lantian.emissions.targets import (
-    LEVELS,
-    Level,
     Pollutant,
     Trade,
     TradeForm,
@@ -19,10 +17,12 @@ from lantian.emissions.targets import (
     parse_targets,
 )
 from lantian.errors import InputError
-from lantian.plan import DEFAULT_PLAN_DIR
+from lantian.plan import DEFAULT_PLAN_DIR, default_plan
 
 PLAN = DEFAULT_PLAN_DIR
 SO2, NOX, PM, VOCS = Pollutant.SO2, Pollutant.NOX, Pollutant.PM, Pollutant.VOCS
+#: The plan's warning levels, lowest first (warning_rules.toml defines them).
+LEVELS = default_plan().levels.keys
 BLUE, YELLOW, ORANGE, RED = LEVELS
 
 #: Whole-city daily emissions, t/d.
@@ -154,7 +154,7 @@ def test_zero_baseline_is_refused(targets) -> None:
 )
 def test_bad_plan_data_is_named(document, message) -> None:
     with pytest.raises(InputError, match=message):
-        parse_targets(document)
+        parse_targets(document, default_plan().levels)
 
 
 fractions = st.floats(min_value=0, max_value=1, allow_nan=False)
@@ -181,5 +181,9 @@ def test_more_reduction_never_adds_a_shortfall(cuts) -> None:
 
 
 def test_level_order() -> None:
-    assert [level.rank for level in LEVELS] == [0, 1, 2, 3]
-    assert Level("red") is RED
+    levels = default_plan().levels
+    assert [level.rank for level in levels] == [1, 2, 3, 4]
+    assert LEVELS == ("blue", "yellow", "orange", "red")
+    assert levels.get("red").key == RED
+    with pytest.raises(InputError, match="unknown warning level"):
+        levels.get("purple")

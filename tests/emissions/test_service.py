@@ -12,7 +12,7 @@ from lantian.emissions import service
 from lantian.emissions.models import Enterprise
 from lantian.emissions.sample import load_sample_inventory
 from lantian.emissions.service import DutyInput, EnterpriseInput, LineInput, MeasureInput
-from lantian.emissions.targets import Level, Pollutant, load_targets
+from lantian.emissions.targets import Pollutant, load_targets
 from lantian.errors import InputError
 from lantian.plan import DEFAULT_PLAN_DIR
 
@@ -92,18 +92,19 @@ def test_manual_list_checked_against_city_totals(sessions) -> None:
             plan="xinmi-2017-2018",
             inventory_year=2016,
             method="manual",
+            levels=targets.levels,
             measures=[
                 MeasureInput("91350100M000100Y43", level, "limit", "限产50%", 0.5, half)
-                for level in (Level.YELLOW, Level.ORANGE, Level.RED)
+                for level in ("yellow", "orange", "red")
             ],
         )
         list_id = listed.id
     with sessions() as session:
         assert service.city_baseline(session, 2016) == {SO2: 10, NOX: 50, PM: 20, VOCS: 10}
         _, result = service.check_stored_list(session, list_id, targets)
-    yellow = {s.pollutants: s.missing_tonnes for s in result.shortfalls_at(Level.YELLOW)}
+    yellow = {s.pollutants: s.missing_tonnes for s in result.shortfalls_at("yellow")}
     assert yellow == {(VOCS,): {VOCS: pytest.approx(0.5)}}
-    blue = {s.pollutants: s.missing_ratio for s in result.shortfalls_at(Level.BLUE)}
+    blue = {s.pollutants: s.missing_ratio for s in result.shortfalls_at("blue")}
     assert blue == {(PM,): pytest.approx(0.05), (VOCS,): pytest.approx(0.05)}
     # The same measures plus traffic and site measures outside the list close blue and yellow.
     with transaction(sessions) as session:
@@ -114,18 +115,19 @@ def test_manual_list_checked_against_city_totals(sessions) -> None:
             plan="xinmi-2017-2018",
             inventory_year=2016,
             method="manual",
+            levels=targets.levels,
             measures=[
                 MeasureInput("91350100M000100Y43", level, "limit", "限产50%", 0.5, half)
-                for level in (Level.YELLOW, Level.ORANGE, Level.RED)
+                for level in ("yellow", "orange", "red")
             ],
-            other_reductions={Level.BLUE: {PM: 1.0, VOCS: 0.5}, Level.YELLOW: {VOCS: 0.5}},
+            other_reductions={"blue": {PM: 1.0, VOCS: 0.5}, "yellow": {VOCS: 0.5}},
         )
         helped_id = helped.id
     with sessions() as session:
         _, with_other = service.check_stored_list(session, helped_id, targets)
-    assert with_other.shortfalls_at(Level.BLUE) == ()
-    assert with_other.shortfalls_at(Level.YELLOW) == ()
-    assert with_other.shortfalls_at(Level.ORANGE)  # 10 % of 20 %: still short
+    assert with_other.shortfalls_at("blue") == ()
+    assert with_other.shortfalls_at("yellow") == ()
+    assert with_other.shortfalls_at("orange")  # 10 % of 20 %: still short
 
 
 def test_sample_inventory_optimised_into_a_list(sessions) -> None:

@@ -17,7 +17,6 @@ from lantian.emissions.staggered import (
     production_compliance,
     transport_compliance,
 )
-from lantian.emissions.targets import Level
 from lantian.errors import InputError
 from lantian.plan import DEFAULT_PLAN_DIR
 
@@ -79,7 +78,7 @@ def test_calendar_and_compliance(plan) -> None:
     """Heating season from 15 November; the grinding station stops only on warning days."""
     grinder = EnterpriseFacts("G", "cement_grinding", (LineFacts("粉磨", process="grinding"),))
     smelter = EnterpriseFacts("N", "nonferrous_secondary", (LineFacts("熔铸", process="casting"),))
-    warnings = {date(2017, 11, 16): Level.ORANGE}
+    warnings = {date(2017, 11, 16): "orange"}
     days = calendar(grinder, plan, date(2017, 11, 14), date(2017, 11, 17), warnings)
     assert [(d.day.day, d.heating_season, dict(d.required)) for d in days] == [
         (14, False, {}),
@@ -97,7 +96,7 @@ def test_calendar_and_compliance(plan) -> None:
 
 
 def test_transport_rules(plan) -> None:
-    warnings = {date(2017, 12, 2): Level.YELLOW, date(2017, 12, 3): Level.RED}
+    warnings = {date(2017, 12, 2): "yellow", date(2017, 12, 3): "red"}
     log = [
         TransportDay(date(2017, 12, 1), 120, 0, 3000.0),
         TransportDay(date(2017, 12, 2), 10, 10, 200.0),  # only safety trucks

@@ -19,7 +19,7 @@ from lantian.emissions import service
 from lantian.emissions.models import Enterprise, ReductionList
 from lantian.emissions.sample import load_sample_inventory
 from lantian.emissions.service import MeasureInput
-from lantian.emissions.targets import Level, Pollutant, load_targets
+from lantian.emissions.targets import Pollutant, load_targets
 from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.web.app import create_app
 
@@ -55,7 +55,8 @@ def app_and_list(db_engine: Engine, tmp_path: Path):
             plan="xinmi-2017-2018",
             inventory_year=2016,
             method="manual",
-            measures=[MeasureInput(first.credit_code, Level.RED, "stop", "", 1.0, daily)],
+            levels=targets.levels,
+            measures=[MeasureInput(first.credit_code, "red", "stop", "", 1.0, daily)],
         )
         ids = (listed.id, short.id)
     app = create_app(Settings(data_dir=tmp_path), db_engine)
@@ -171,8 +172,8 @@ def test_export_enterprise_sheet_and_import(app_and_list) -> None:
         assert session.scalar(select(func.count(ReductionList.id))) == before
         _, check = service.check_stored_list(session, before, load_targets(PLAN))
         _, original = service.check_stored_list(session, good, load_targets(PLAN))
-    assert check.reductions[Level.RED][Pollutant.PM] == pytest.approx(
-        original.reductions[Level.RED][Pollutant.PM]
+    assert check.reductions["red"][Pollutant.PM] == pytest.approx(
+        original.reductions["red"][Pollutant.PM]
     )
 
 

@@ -23,7 +23,6 @@ from lantian.emissions.rules import CheckResult
 from lantian.emissions.sample import load_sample_inventory, sample_area_codes
 from lantian.emissions.staggered import calendar, plan_staggered
 from lantian.emissions.targets import (
-    LEVELS,
     POLLUTANTS,
     Level,
     Pollutant,
@@ -31,7 +30,7 @@ from lantian.emissions.targets import (
     plan_targets,
 )
 from lantian.errors import InputError
-from lantian.plan import plan_in_force
+from lantian.plan import LevelScheme, plan_in_force
 
 emissions_app = typer.Typer(
     help="排放清单与应急减排清单 / emission inventory and emergency reduction lists.",
@@ -58,17 +57,17 @@ def print_check(result: CheckResult, targets: ReductionTargets) -> None:
         "SO₂+NOx",
         title="减排比例 / reduction ratios (目标 target)",
     )
-    for level in LEVELS:
+    for level in targets.levels:
         cells = []
         for pollutant in POLLUTANTS:
-            ratio = result.ratios[level].get(pollutant, 0.0)
-            target = targets.target(level, pollutant)
+            ratio = result.ratios[level.key].get(pollutant, 0.0)
+            target = targets.target(level.key, pollutant)
             cells.append(f"{ratio:.2%}" + ("" if target is None else f" ({target:.0%})"))
         trade = ""
-        if targets.trades_at(level):
+        if targets.trades_at(level.key):
             so2, nox = (
-                result.ratios[level].get(POLLUTANTS[0], 0),
-                result.ratios[level].get(POLLUTANTS[1], 0),
+                result.ratios[level.key].get(POLLUTANTS[0], 0),
+                result.ratios[level.key].get(POLLUTANTS[1], 0),
             )
             trade = f"{so2 + nox:.2%}"
         table.add_row(level.label, *cells, trade)
@@ -78,7 +77,8 @@ def print_check(result: CheckResult, targets: ReductionTargets) -> None:
             console.print(f"[red]✗[/red] {shortfall.message()}")
     for problem in result.not_cumulative:
         console.print(
-            f"[red]✗[/red] {problem.key} {problem.level.label} {problem.pollutant.label}: "
+            f"[red]✗[/red] {problem.key} {targets.levels.get(problem.level).label} "
+            f"{problem.pollutant.label}: "
             f"{problem.fraction:.0%} < {problem.fraction_below:.0%}（措施未逐级累加 / not cumulative）"
         )
     if result.passes:
@@ -107,14 +107,15 @@ def sample(
         console.print(f"[green]✓[/green] +{loaded.added} 示例企业 sample enterprises ({year})")
 
 
-def parse_other(items: list[str]) -> dict[Level, dict[Pollutant, float]]:
-    """``red:nox=3.2`` → {RED: {NOX: 3.2}}: reductions from measures outside the list (t/d)."""
+def parse_other(items: list[str], levels: LevelScheme) -> dict[Level, dict[Pollutant, float]]:
+    """``red:nox=3.2`` → {"red": {NOX: 3.2}}: reductions from measures outside the list (t/d), at
+    levels of the plan's scheme."""
     found: dict[Level, dict[Pollutant, float]] = {}
     for item in items:
         try:
             where, amount = item.split("=", 1)
             level_text, pollutant_text = where.split(":", 1)
-            level, pollutant = Level(level_text.strip()), Pollutant(pollutant_text.strip())
+            level, pollutant = level_text.strip(), Pollutant(pollutant_text.strip())
             value = float(amount)
         except ValueError:
             raise InputError(
@@ -123,6 +124,7 @@ def parse_other(items: list[str]) -> dict[Level, dict[Pollutant, float]]:
             ) from None
         if value < 0:
             raise InputError(f"--other {item!r}: 减排量不能为负 / cannot be negative")
+        levels.get(level)
         found.setdefault(level, {})[pollutant] = found.get(level, {}).get(pollutant, 0.0) + value
     return found
 
@@ -162,7 +164,7 @@ def optimise(
             name=name,
             time_limit=time_limit,
             heating_season=rules if heating_season else None,
-            other_reductions=parse_other(other),
+            other_reductions=parse_other(other, targets.levels),
         )
         list_id = stored.id if stored is not None else None
     gap = "" if solution.gap is None else f"，最优性差距 gap {solution.gap:.3%}"
@@ -170,8 +172,8 @@ def optimise(
         f"{solution.method}: {solution.status}{gap}，用时 {solution.seconds:.2f} s，"
         f"加权成本 weighted cost {solution.weighted_cost:,.2f} 万元"
     )
-    for level in LEVELS:
-        console.print(f"  {level.label}: {solution.cost_per_level[level]:,.2f} 万元/d")
+    for level in targets.levels:
+        console.print(f"  {level.label}: {solution.cost_per_level[level.key]:,.2f} 万元/d")
     print_check(solution.check, targets)
     if list_id is None:
         raise InputError("任何措施组合都达不到目标 / no choice of measures meets every target")
@@ -230,7 +232,9 @@ def export(
     with _sessions()() as session:
         stored, result = service.check_stored_list(session, list_id, targets)
         title = f"重污染天气应急减排项目清单（{stored.name}）"
-        out.write_bytes(excel.export_list(title, excel.rows_of_list(stored), result, targets))
+        out.write_bytes(
+            excel.export_list(title, excel.rows_of_list(stored), targets.levels, result, targets)
+        )
     console.print(f"[green]✓[/green] {out}")
 
 
@@ -248,7 +252,7 @@ def import_list(
     with transaction(_sessions()) as session:
         stored = excel.import_list(
             session, cli_actor(by), path.read_bytes(), name=name or path.stem,
-            plan=targets.plan, inventory_year=year, file_name=path.name,
+            plan=targets.plan, inventory_year=year, levels=targets.levels, file_name=path.name,
         )  # fmt: skip
         list_id = stored.id
     console.print(f"[green]✓[/green] 已导入为草稿清单 / imported as draft list {list_id}")
@@ -265,9 +269,10 @@ def sheet(
 
     if out.suffix not in (".docx", ".xlsx"):
         raise InputError(f"{out}: 应为 .docx 或 .xlsx / must end in .docx or .xlsx")
-    rules = plan_staggered(plan_in_force())
+    plan = plan_in_force()
+    rules = plan_staggered(plan)
     with _sessions()() as session:
-        content = factory_sheet(session, credit_code, list_id, rules, out.suffix)
+        content = factory_sheet(session, credit_code, list_id, rules, out.suffix, plan.levels)
     out.write_bytes(content)
     console.print(f"[green]✓[/green] {out}")
 

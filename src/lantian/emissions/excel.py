@@ -30,9 +30,10 @@ from lantian.emissions.service import (
     enterprise_daily,
     list_enterprises,
 )
-from lantian.emissions.targets import LEVELS, POLLUTANTS, Level, Pollutant, ReductionTargets
+from lantian.emissions.targets import POLLUTANTS, Level, Pollutant, ReductionTargets
 from lantian.emissions.uscc import problem as credit_code_problem
 from lantian.errors import InputError
+from lantian.plan import LevelScheme, WarningLevel
 from lantian.tabular import Problem, Rejected, open_sheet, put, workbook_bytes
 
 SHEET = "应急减排项目清单"
@@ -46,18 +47,9 @@ LEVEL_COLUMNS = (
     "限产比例 (%)",
     *(f"{p.label.split()[-1]} 减排量 (t/d)" for p in POLLUTANTS),
 )
-LEVEL_TITLES = {
-    Level.BLUE: "蓝色预警（Ⅳ级）",
-    Level.YELLOW: "黄色预警（Ⅲ级）",
-    Level.ORANGE: "橙色预警（Ⅱ级）",
-    Level.RED: "红色预警（Ⅰ级）",
-}
-LEVEL_FILLS = {
-    Level.BLUE: "DDEBF7",
-    Level.YELLOW: "FFF2CC",
-    Level.ORANGE: "FCE4D6",
-    Level.RED: "F8CBAD",
-}
+#: How much white a level's header fill mixes into the scheme's colour (a pale tint keeps the
+#: black header text readable on every level's colour).
+_TINT = 0.8
 #: Measure types as the government list writes them.
 KIND_LABELS = {
     "limit": "限产",
@@ -73,10 +65,28 @@ KIND_OF_LABEL = {label: kind for kind, label in KIND_LABELS.items()}
 _ROUNDING = 1e-4
 
 
-def column_names() -> list[str]:
+def level_title(levels: LevelScheme, key: Level) -> str:
+    """``黄色预警（Ⅲ级）``: a level's heading in the government layout, from the plan's scheme."""
+    return f"{levels.get(key).name_zh}（{levels.grade(key)}）"
+
+
+def level_fill(level: WarningLevel) -> str:
+    """The header fill of a level: a pale tint of the scheme's colour (white when it has none)."""
+    colour = level.colour.removeprefix("#")
+    if len(colour) != 6:
+        return "FFFFFF"
+    try:
+        channels = [int(colour[i : i + 2], 16) for i in (0, 2, 4)]
+    except ValueError:
+        return "FFFFFF"
+    return "".join(f"{round(c + (255 - c) * _TINT):02X}" for c in channels)
+
+
+def column_names(levels: LevelScheme) -> list[str]:
+    """The columns of the list: enterprise, daily emissions, then one group per plan level."""
     names = [*INFO_COLUMNS, *DAILY_COLUMNS]
-    for level in LEVELS:
-        names.extend(f"{LEVEL_TITLES[level]} {name}" for name in LEVEL_COLUMNS)
+    for level in levels.keys:
+        names.extend(f"{level_title(levels, level)} {name}" for name in LEVEL_COLUMNS)
     return names
 
 
@@ -99,8 +109,8 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
-def _header(sheet: Worksheet, title: str) -> None:
-    total = len(column_names())
+def _header(sheet: Worksheet, title: str, levels: LevelScheme) -> None:
+    total = len(column_names(levels))
     sheet.cell(1, 1, title).font = Font(bold=True, size=14)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=total)
     sheet.cell(1, 1).alignment = _CENTRE
@@ -116,9 +126,9 @@ def _header(sheet: Worksheet, title: str) -> None:
     for name in DAILY_COLUMNS:
         sheet.cell(3, column, name)
         column += 1
-    for level in LEVELS:
-        fill = PatternFill("solid", fgColor=LEVEL_FILLS[level])
-        sheet.cell(2, column, LEVEL_TITLES[level]).fill = fill
+    for level in levels:
+        fill = PatternFill("solid", fgColor=level_fill(level))
+        sheet.cell(2, column, level_title(levels, level.key)).fill = fill
         sheet.merge_cells(
             start_row=2, start_column=column, end_row=2, end_column=column + len(LEVEL_COLUMNS) - 1
         )
@@ -140,15 +150,17 @@ def _header(sheet: Worksheet, title: str) -> None:
 def export_list(
     title: str,
     rows: Sequence[ExportRow],
+    levels: LevelScheme,
     check: CheckResult | None = None,
     targets: ReductionTargets | None = None,
 ) -> bytes:
-    """The list as .xlsx bytes; with a check, a second sheet holds ratios against targets."""
+    """The list as .xlsx bytes, one column group per level of the plan's scheme; with a check, a
+    second sheet holds ratios against targets."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = SHEET
-    _header(sheet, title)
+    _header(sheet, title, levels)
     for number, row in enumerate(rows, start=1):
         values: list[Any] = [
             number,
@@ -159,7 +171,7 @@ def export_list(
             row.grade or "",
             *(row.daily.get(p, 0.0) for p in POLLUTANTS),
         ]
-        for level in LEVELS:
+        for level in levels.keys:
             measure = row.measures.get(level)
             if measure is None:
                 values.extend([""] * len(LEVEL_COLUMNS))
@@ -182,12 +194,12 @@ def export_list(
     if check is not None and targets is not None:
         ratios = workbook.create_sheet(RATIO_SHEET)
         ratios.append(["预警级别 level", "污染物 pollutant", "减排量 (t/d)", "减排比例", "目标"])
-        for level in LEVELS:
+        for level in levels.keys:
             for pollutant in POLLUTANTS:
                 target = targets.target(level, pollutant)
                 ratios.append(
                     [
-                        level.label,
+                        levels.get(level).label,
                         pollutant.label,
                         round(check.reductions[level][pollutant], 4),
                         round(check.ratios[level].get(pollutant, 0.0), 4),
@@ -224,6 +236,7 @@ Report = Callable[[int, str], None]
 def parse_list(
     content: bytes,
     known: Mapping[str, Mapping[Pollutant, float]],
+    levels: LevelScheme,
     max_problems: int = 200,
     name: str = "清单.xlsx",
 ) -> list[MeasureInput]:
@@ -235,7 +248,7 @@ def parse_list(
     """
     with open_sheet(content, name=name, sheet=SHEET) as opened:
         rows = [cells for _, cells in opened.rows]
-    names = column_names()
+    names = column_names(levels)
     problems: list[Problem] = []
 
     def problem(row: int, column: int, value: Any, why: str) -> None:
@@ -243,7 +256,7 @@ def parse_list(
         text = "" if value is None else str(value)
         problems.append(Problem(name, SHEET, row, where, text, why))
 
-    _check_header(rows, names, problem)
+    _check_header(rows, names, problem, levels)
     if problems:
         raise Rejected(name, problems)
 
@@ -272,7 +285,7 @@ def parse_list(
         if daily is None:
             report(2, "排放清单中没有该企业 / no such enterprise in the emission inventory")
             continue
-        measures.extend(_enterprise_measures(code, daily, cells, report))
+        measures.extend(_enterprise_measures(code, daily, cells, report, levels))
         if len(problems) >= max_problems:
             break
     if problems:
@@ -283,11 +296,28 @@ def parse_list(
 
 
 def _check_header(
-    rows: Sequence[Sequence[Any]], names: Sequence[str], problem: Callable[..., None]
+    rows: Sequence[Sequence[Any]],
+    names: Sequence[str],
+    problem: Callable[..., None],
+    levels: LevelScheme,
 ) -> None:
-    """Row 3 holds the column names; merged info columns carry theirs in row 2."""
+    """Row 3 holds the column names; merged info columns carry theirs in row 2, and so does each
+    level's group (a workbook laid out for another scheme's levels would shift every measure)."""
     header = list(rows[HEADER_ROWS - 1]) if len(rows) >= HEADER_ROWS else []
     group = list(rows[1]) if len(rows) >= 2 else []
+    for level_index, level in enumerate(levels.keys):
+        index = len(INFO_COLUMNS) + len(DAILY_COLUMNS) + level_index * len(LEVEL_COLUMNS)
+        expected = level_title(levels, level)
+        found = group[index] if index < len(group) else None
+        if (found or "") != expected:
+            problem(
+                2,
+                index,
+                found,
+                f"表头应为“{expected}”，实为“{found or ''}”（计划的预警级别：{'、'.join(levels.keys)}）"
+                f" / the header should read {expected!r}, reads {found!r} (the plan's levels: "
+                f"{', '.join(levels.keys)})",
+            )
     for index, expected in enumerate(names):
         if index < len(INFO_COLUMNS):
             found = group[index] if index < len(group) else None
@@ -305,12 +335,16 @@ def _check_header(
 
 
 def _enterprise_measures(
-    code: str, daily: Mapping[Pollutant, float], cells: Sequence[Any], report: Report
+    code: str,
+    daily: Mapping[Pollutant, float],
+    cells: Sequence[Any],
+    report: Report,
+    levels: LevelScheme,
 ) -> list[MeasureInput]:
     """The measures of one enterprise's row, level by level (each level's measures cumulative)."""
     measures: list[MeasureInput] = []
     below: dict[Pollutant, float] = dict.fromkeys(POLLUTANTS, 0.0)
-    for level_index, level in enumerate(LEVELS):
+    for level_index, level in enumerate(levels.keys):
         first = len(INFO_COLUMNS) + len(DAILY_COLUMNS) + level_index * len(LEVEL_COLUMNS)
         label = str(cells[first] or "").strip()
         description = str(cells[first + 1] or "").strip()
@@ -331,7 +365,7 @@ def _enterprise_measures(
             if any(below[pollutant] > 0 for pollutant in POLLUTANTS):
                 report(
                     first,
-                    f"低一级已有措施，{level.label} 不能没有措施（措施逐级累加） / the level "
+                    f"低一级已有措施，{levels.get(level).label} 不能没有措施（措施逐级累加） / the level "
                     "below has a measure: measures are cumulative",
                 )
             continue
@@ -385,7 +419,7 @@ def rows_of_list(reduction_list: ReductionList) -> list[ExportRow]:
     by_enterprise: dict[int, dict[Level, ReductionMeasure]] = {}
     enterprises: dict[int, Enterprise] = {}
     for measure in reduction_list.measures:
-        by_enterprise.setdefault(measure.enterprise_id, {})[Level(measure.level)] = measure
+        by_enterprise.setdefault(measure.enterprise_id, {})[measure.level] = measure
         enterprises[measure.enterprise_id] = measure.enterprise
     rows = []
     for enterprise_id, measures in by_enterprise.items():
@@ -421,11 +455,13 @@ def import_list(
     name: str,
     plan: str,
     inventory_year: int,
+    levels: LevelScheme,
     file_name: str = "清单.xlsx",
 ) -> ReductionList:
-    """Import a workbook as a new draft list: all rows valid, or nothing written."""
+    """Import a workbook as a new draft list over the plan's ``levels``: all rows valid, or
+    nothing written."""
     known = {e.credit_code: enterprise_daily(e) for e in list_enterprises(session)}
-    measures = parse_list(content, known, name=file_name)
+    measures = parse_list(content, known, levels, name=file_name)
     return create_list(
         session,
         actor,
@@ -434,4 +470,5 @@ def import_list(
         inventory_year=inventory_year,
         method="import",
         measures=measures,
+        levels=levels,
     )

@@ -33,7 +33,6 @@ GRADES = ("A", "B", "C", "D")
 LIVELIHOOD_DUTIES = ("heating", "waste_coprocessing", "hazardous_waste", "other")
 #: Life of a reduction list.
 LIST_STATUSES = ("draft", "in_force", "superseded")
-LEVEL_CODES = ("blue", "yellow", "orange", "red")
 MEASURE_KINDS = ("limit", "stop_line", "stop_process", "stop", "stop_transport", "other")
 
 
@@ -194,7 +193,6 @@ class ReductionMeasure(Base):
     __tablename__ = "reduction_measures"
     __table_args__ = (
         UniqueConstraint("list_id", "enterprise_id", "level"),
-        CheckConstraint(_in("level", LEVEL_CODES), name="level_known"),
         CheckConstraint(_in("kind", MEASURE_KINDS), name="kind_known"),
         CheckConstraint("output_cut >= 0 AND output_cut <= 1", name="output_cut_fraction"),
     )
@@ -206,7 +204,8 @@ class ReductionMeasure(Base):
     enterprise_id: Mapped[int] = mapped_column(
         ForeignKey("emission_enterprises.id", ondelete="RESTRICT"), index=True
     )
-    level: Mapped[str] = mapped_column(String(8))
+    #: A level key of the plan's warning scheme (the service checks it against the plan).
+    level: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text, default="")
     output_cut: Mapped[float] = mapped_column(Float, default=0.0, comment="share of output stopped")

@@ -37,7 +37,7 @@ import highspy
 import numpy as np
 
 from lantian.emissions.rules import CheckResult, Requirement, check_reductions, requirements
-from lantian.emissions.targets import LEVELS, POLLUTANTS, Level, Pollutant, ReductionTargets
+from lantian.emissions.targets import POLLUTANTS, Level, Pollutant, ReductionTargets
 from lantian.errors import InputError
 
 #: Reductions and fractions closer than this are equal (binary rounding of decimal inputs).
@@ -163,6 +163,11 @@ class Problem:
     #: Reductions outside the enterprise list (traffic, construction sites …), t/d per level.
     other_reductions: Mapping[Level, Mapping[Pollutant, float]] = field(default_factory=dict)
 
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        """The plan's warning levels, lowest first: one column of the nested list each."""
+        return self.targets.levels.keys
+
 
 @dataclass(frozen=True)
 class Solution:
@@ -172,7 +177,7 @@ class Solution:
     #: "optimal" (proven), "within_gap" (proven within the requested gap), "feasible" (stopped
     #: at the time limit with a list meeting every target) or "infeasible" (no list can).
     status: str
-    #: Per enterprise key, its step per level in LEVELS order: 0 none, k = k-th admissible candidate.
+    #: Per enterprise key, its step per level in the plan's level order: 0 none, k = k-th admissible candidate.
     steps: Mapping[str, tuple[int, ...]]
     measures: Mapping[str, tuple[Candidate | None, ...]]
     cost_per_level: Mapping[Level, float]
@@ -235,7 +240,7 @@ def _evaluate(
     for index, key in enumerate(flat.keys):
         chain = flat.chains[index]
         measures[key] = tuple(chain[s - 1] if s > 0 else None for s in steps[index])
-    for column, level in enumerate(LEVELS):
+    for column, level in enumerate(problem.levels):
         totals = dict.fromkeys(POLLUTANTS, 0.0)
         cost = 0.0
         for key in flat.keys:
@@ -249,7 +254,7 @@ def _evaluate(
         reductions[level] = totals
         costs[level] = cost
     days = problem.targets.optimiser.days_per_level
-    weighted = sum(days.get(level, 1.0) * costs[level] for level in LEVELS)
+    weighted = sum(days.get(level, 1.0) * costs[level] for level in problem.levels)
     return Solution(
         method=method,
         status=status,
@@ -262,9 +267,9 @@ def _evaluate(
     )
 
 
-def _strongest(flat: _Flat) -> np.ndarray:
-    return np.array([[len(chain)] * len(LEVELS) for chain in flat.chains], dtype=np.int64).reshape(
-        -1, len(LEVELS)
+def _strongest(flat: _Flat, n_levels: int) -> np.ndarray:
+    return np.array([[len(chain)] * n_levels for chain in flat.chains], dtype=np.int64).reshape(
+        -1, n_levels
     )
 
 
@@ -274,16 +279,16 @@ def solve_mip(
     """The least-cost nested list (HiGHS branch and cut), with its proven optimality gap."""
     started = time.perf_counter()
     flat = _flatten(problem)
-    strongest = _strongest(flat)
+    strongest = _strongest(flat, len(problem.levels))
     everything = _evaluate(problem, flat, strongest, "mip", "infeasible", 0.0)
     if everything.check.shortfalls:
         # Even every admissible measure at its strongest misses a target: say by how much.
         return _with_time(everything, started)
     n_steps = len(flat.step)
-    n_levels = len(LEVELS)
+    n_levels = len(problem.levels)
     days = problem.targets.optimiser.days_per_level
     n_vars = n_levels * n_steps
-    costs = np.concatenate([days.get(level, 1.0) * flat.delta_cost for level in LEVELS])
+    costs = np.concatenate([days.get(level, 1.0) * flat.delta_cost for level in problem.levels])
 
     highs = _quiet_highs()
     highs.setOptionValue("output_flag", False)
@@ -338,7 +343,7 @@ def solve_mip(
         )
 
     # Requirement rows, one per target (and trade) per level.
-    for level_index, level in enumerate(LEVELS):
+    for level_index, level in enumerate(problem.levels):
         other = problem.other_reductions.get(level, {})
         for row in requirements(level, problem.baseline, problem.targets):
             weights = np.array([row.coefficients.get(p, 0.0) for p in POLLUTANTS])
@@ -418,10 +423,10 @@ def solve_greedy(problem: Problem) -> Solution:
                 total = problem.baseline.get(pollutant, 0.0)
                 if total > 0:
                     daily_share[index, column] = strongest.get(pollutant, 0.0) / total
-    steps = np.zeros((n, len(LEVELS)), dtype=np.int64)
+    steps = np.zeros((n, len(problem.levels)), dtype=np.int64)
     current = np.zeros(n, dtype=np.int64)
     feasible = True
-    for column, level in enumerate(LEVELS):
+    for column, level in enumerate(problem.levels):
         rows = requirements(level, problem.baseline, problem.targets)
         totals = dict(problem.other_reductions.get(level, {}))
         for index in range(n):
@@ -477,9 +482,9 @@ def solve_cost_greedy(problem: Problem) -> Solution:
             costs[index, number] = candidate.cost
     rows_index = np.arange(n)
     current = np.zeros(n, dtype=np.int64)
-    steps = np.zeros((n, len(LEVELS)), dtype=np.int64)
+    steps = np.zeros((n, len(problem.levels)), dtype=np.int64)
     feasible = True
-    for column, level in enumerate(LEVELS):
+    for column, level in enumerate(problem.levels):
         rows = requirements(level, problem.baseline, problem.targets)
         other = problem.other_reductions.get(level, {})
         totals = np.array([other.get(p, 0.0) for p in POLLUTANTS]) + reductions[
@@ -519,15 +524,19 @@ def brute_force(problem: Problem) -> Solution:
     started = time.perf_counter()
     flat = _flatten(problem)
     days = problem.targets.optimiser.days_per_level
-    rows = {level: requirements(level, problem.baseline, problem.targets) for level in LEVELS}
+    rows = {
+        level: requirements(level, problem.baseline, problem.targets) for level in problem.levels
+    }
     # Per enterprise, each non-decreasing step sequence with its weighted cost and reductions.
     options_per_enterprise = []
     for chain in flat.chains:
         choices = []
-        for sequence in itertools.combinations_with_replacement(range(len(chain) + 1), len(LEVELS)):
+        for sequence in itertools.combinations_with_replacement(
+            range(len(chain) + 1), len(problem.levels)
+        ):
             cost = sum(
                 days.get(level, 1.0) * (chain[s - 1].cost if s else 0.0)
-                for level, s in zip(LEVELS, sequence, strict=True)
+                for level, s in zip(problem.levels, sequence, strict=True)
             )
             cuts = [
                 np.array([chain[s - 1].reductions.get(p, 0.0) if s else 0.0 for p in POLLUTANTS])
@@ -537,7 +546,7 @@ def brute_force(problem: Problem) -> Solution:
         options_per_enterprise.append(choices)
     other = [
         np.array([problem.other_reductions.get(level, {}).get(p, 0.0) for p in POLLUTANTS])
-        for level in LEVELS
+        for level in problem.levels
     ]
     best_cost, best_steps = math.inf, None
     for combination in itertools.product(*options_per_enterprise):
@@ -545,7 +554,7 @@ def brute_force(problem: Problem) -> Solution:
         if cost >= best_cost:
             continue
         feasible = True
-        for level_index, level in enumerate(LEVELS):
+        for level_index, level in enumerate(problem.levels):
             totals_vector = other[level_index] + sum(
                 choice[2][level_index] for choice in combination
             )
@@ -557,10 +566,12 @@ def brute_force(problem: Problem) -> Solution:
             best_cost = cost
             best_steps = np.array([choice[0] for choice in combination], dtype=np.int64)
     if best_steps is None:
-        strongest = _evaluate(problem, flat, _strongest(flat), "brute_force", "infeasible", 0.0)
+        strongest = _evaluate(
+            problem, flat, _strongest(flat, len(problem.levels)), "brute_force", "infeasible", 0.0
+        )
         return _with_time(strongest, started)
     best = _evaluate(
-        problem, flat, best_steps.reshape(-1, len(LEVELS)), "brute_force", "optimal", 0.0
+        problem, flat, best_steps.reshape(-1, len(problem.levels)), "brute_force", "optimal", 0.0
     )
     return _with_time(best, started)
 

@@ -12,12 +12,11 @@ it on a list, the optimiser (:mod:`lantian.emissions.optimiser`) uses the same r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from lantian.emissions.targets import (
-    LEVELS,
     POLLUTANTS,
     Level,
     Pollutant,
@@ -25,6 +24,7 @@ from lantian.emissions.targets import (
     TradeForm,
 )
 from lantian.errors import InputError
+from lantian.plan import LevelKey
 
 #: Relative tolerance of a comparison: a ratio computed as exactly 10 % in decimal arithmetic is
 #: 0.1 ± one rounding unit in binary, and a list must not fail a target by a rounding error.
@@ -42,6 +42,8 @@ class Requirement:
     #: Converts Σ coefficient × R into the ratio shown to people (ratio, ratio sum or pooled ratio).
     ratio_scale: float
     kind: str  # "single", "trade_sum", "trade_pooled", "trade_floor"
+    #: The level's short name in the plan's scheme (``黄色 yellow``), for messages.
+    level_label: str = ""
 
     @property
     def required_ratio(self) -> float:
@@ -85,7 +87,7 @@ class Shortfall:
             f"{amount:.3f} t/d {p.label}" for p, amount in self.missing_tonnes.items()
         )
         return (
-            f"{self.level.label}: {self.requirement.describe()} "
+            f"{self.requirement.level_label or self.level}: {self.requirement.describe()} "
             f"{self.achieved_ratio:.2%} < {self.requirement.required_ratio:.2%}，"
             f"差 / short by {self.missing_ratio * 100:.2f} 个百分点 / points ({tonnes})"
         )
@@ -188,12 +190,15 @@ def requirements(
                         "trade_floor",
                     )
                 )
-    return rows
+    label = targets.levels.get(level).label
+    return [replace(row, level_label=label) for row in rows]
 
 
-def level_reductions(entries: Iterable[ListEntry]) -> dict[Level, dict[Pollutant, float]]:
-    """R_{p,L} = Σ_i e_{i,p} × r_{i,p,L} (spec §4.4), in t/d."""
-    totals = {level: dict.fromkeys(POLLUTANTS, 0.0) for level in LEVELS}
+def level_reductions(
+    entries: Iterable[ListEntry], levels: Sequence[LevelKey]
+) -> dict[Level, dict[Pollutant, float]]:
+    """R_{p,L} = Σ_i e_{i,p} × r_{i,p,L} (spec §4.4), in t/d, at each of the plan's ``levels``."""
+    totals = {level: dict.fromkeys(POLLUTANTS, 0.0) for level in levels}
     for entry in entries:
         for level, by_pollutant in entry.fractions.items():
             for pollutant, fraction in by_pollutant.items():
@@ -201,11 +206,13 @@ def level_reductions(entries: Iterable[ListEntry]) -> dict[Level, dict[Pollutant
     return totals
 
 
-def cumulative_violations(entries: Iterable[ListEntry]) -> list[NotCumulative]:
-    """Entries whose cut at a level is smaller than at the level beneath."""
+def cumulative_violations(
+    entries: Iterable[ListEntry], levels: Sequence[LevelKey]
+) -> list[NotCumulative]:
+    """Entries whose cut at a level is smaller than at the level beneath (``levels`` lowest first)."""
     found: list[NotCumulative] = []
     for entry in entries:
-        for lower, upper in pairwise(LEVELS):
+        for lower, upper in pairwise(levels):
             for pollutant in POLLUTANTS:
                 below = entry.fractions.get(lower, {}).get(pollutant, 0.0)
                 here = entry.fractions.get(upper, {}).get(pollutant, 0.0)
@@ -226,10 +233,10 @@ def check_reductions(
             for p in POLLUTANTS
             if baseline.get(p, 0.0) > 0
         }
-        for level in LEVELS
+        for level in targets.levels.keys
     }
     shortfalls: list[Shortfall] = []
-    for level in LEVELS:
+    for level in targets.levels.keys:
         achieved = reductions.get(level, {})
         for row in requirements(level, baseline, targets):
             value = row.value(achieved)
@@ -254,7 +261,7 @@ def check_list(
 ) -> CheckResult:
     """Check a whole list; ``other_reductions`` adds measures outside the list (traffic, sites…)."""
     entries = list(entries)
-    totals = level_reductions(entries)
+    totals = level_reductions(entries, targets.levels.keys)
     for level, by_pollutant in (other_reductions or {}).items():
         for pollutant, amount in by_pollutant.items():
             totals[level][pollutant] += amount
@@ -263,5 +270,5 @@ def check_list(
         reductions=result.reductions,
         ratios=result.ratios,
         shortfalls=result.shortfalls,
-        not_cumulative=tuple(cumulative_violations(entries)),
+        not_cumulative=tuple(cumulative_violations(entries, targets.levels.keys)),
     )

@@ -40,9 +40,10 @@ from lantian.emissions.optimiser import (
 )
 from lantian.emissions.rules import CheckResult, ListEntry, check_list
 from lantian.emissions.staggered import EnterpriseFacts, LineFacts, StaggeredPlan, obligations
-from lantian.emissions.targets import LEVELS, POLLUTANTS, Level, Pollutant, ReductionTargets
+from lantian.emissions.targets import POLLUTANTS, Level, Pollutant, ReductionTargets
 from lantian.emissions.uscc import validate as validate_credit_code
 from lantian.errors import InputError, NotFound
+from lantian.plan import LevelScheme
 
 AREA_CODE = re.compile(r"^\d{9}$")
 
@@ -318,18 +319,22 @@ def create_list(
     inventory_year: int,
     method: str,
     measures: Iterable[MeasureInput],
+    levels: LevelScheme,
     note: str | None = None,
     sample: bool = False,
     other_reductions: Mapping[Level, Mapping[Pollutant, float]] | None = None,
 ) -> ReductionList:
-    """Store a reduction list (audited); every measure must name a known enterprise.
+    """Store a reduction list (audited); every measure must name a known enterprise and a level
+    of the plan's warning scheme (``levels``: the database stores the key as it is).
 
     ``other_reductions`` (t/d per level and pollutant) are measures outside the enterprise list
     (traffic, construction sites …) that the list's check adds to its own reductions.
     """
+    for level in other_reductions or {}:
+        levels.get(level)
     reduction_list = ReductionList(
         other_reductions={
-            level.value: {p.value: float(v) for p, v in values.items()}
+            level: {p.value: float(v) for p, v in values.items()}
             for level, values in (other_reductions or {}).items()
             if values
         }
@@ -355,9 +360,10 @@ def create_list(
                 f"措施引用了清单外企业 {measure.credit_code} / a measure names an enterprise "
                 "outside the inventory"
             )
+        scheme_level = levels.get(measure.level)
         if (measure.credit_code, measure.level) in seen:
             raise InputError(
-                f"企业 {measure.credit_code} 在 {measure.level.label} 有两条措施 / two measures "
+                f"企业 {measure.credit_code} 在 {scheme_level.label} 有两条措施 / two measures "
                 "for one enterprise at one level"
             )
         seen.add((measure.credit_code, measure.level))
@@ -366,7 +372,7 @@ def create_list(
         reduction_list.measures.append(
             ReductionMeasure(
                 enterprise_id=enterprise_id,
-                level=measure.level.value,
+                level=scheme_level.key,
                 kind=measure.kind,
                 description=measure.description,
                 output_cut=measure.output_cut,
@@ -436,7 +442,7 @@ def list_entries(reduction_list: ReductionList) -> list[ListEntry]:
         daily = enterprise_daily(enterprise)
         fractions: dict[Level, dict[Pollutant, float]] = {}
         for measure in measures:
-            fractions[Level(measure.level)] = {
+            fractions[measure.level] = {
                 p: (getattr(measure, p.value) / daily[p]) if daily[p] > 0 else 0.0
                 for p in POLLUTANTS
             }
@@ -449,9 +455,13 @@ def check_stored_list(
 ) -> tuple[ReductionList, CheckResult]:
     """Check a stored list against the targets and its inventory year's whole-city totals."""
     reduction_list = get_list(session, list_id)
+    for measure in reduction_list.measures:
+        # A list stored under another scheme (say with blue, checked under a three-level plan)
+        # is named as such rather than read with levels the plan does not have.
+        targets.levels.get(measure.level)
     baseline = city_baseline(session, reduction_list.inventory_year)
     other = {
-        Level(level): {Pollutant(p): float(v) for p, v in values.items()}
+        targets.levels.get(level).key: {Pollutant(p): float(v) for p, v in values.items()}
         for level, values in (reduction_list.other_reductions or {}).items()
     }
     return reduction_list, check_list(list_entries(reduction_list), baseline, targets, other)
@@ -580,7 +590,9 @@ def optimise_inventory(
         return None, solution
     measures = []
     for enterprise in enterprises:
-        for level, candidate in zip(LEVELS, solution.measures[enterprise.credit_code], strict=True):
+        for level, candidate in zip(
+            problem.levels, solution.measures[enterprise.credit_code], strict=True
+        ):
             if candidate is None:
                 continue
             measures.append(
@@ -603,6 +615,7 @@ def optimise_inventory(
         inventory_year=inventory_year,
         method=method,
         measures=measures,
+        levels=targets.levels,
         note=f"{solution.status}{gap}, cost {solution.weighted_cost:.2f} 万元"
         + ("，错峰生产之外 / on top of staggered production" if heating_season else ""),
         sample=any(e.sample for e in enterprises),

@@ -19,11 +19,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
-from lantian.emissions.excel import KIND_LABELS, LEVEL_TITLES
+from lantian.emissions.excel import KIND_LABELS, level_title
 from lantian.emissions.models import Enterprise, ReductionMeasure
 from lantian.emissions.service import enterprise_daily, facts_of, get_enterprise, get_list
 from lantian.emissions.staggered import StaggeredPlan, obligations
-from lantian.emissions.targets import LEVELS, POLLUTANTS, Level
+from lantian.emissions.targets import POLLUTANTS, Level
+from lantian.plan import LevelScheme
 from lantian.tabular import put, workbook_bytes
 
 SOURCE_LABELS = {"permit": "排污许可", "cems": "在线监测", "inventory": "清单估算"}
@@ -55,6 +56,7 @@ def build_sheet(
     enterprise: Enterprise,
     measures: Mapping[Level, ReductionMeasure],
     list_name: str,
+    levels: LevelScheme,
     notes: Sequence[str] = (),
 ) -> FactorySheet:
     daily = enterprise_daily(enterprise)
@@ -88,17 +90,17 @@ def build_sheet(
             [line.name, *(f"{getattr(line, p.value):.4f}" for p in POLLUTANTS), "、".join(sources)]
         )
     rows = []
-    for level in LEVELS:
+    for level in levels.keys:
         measure = measures.get(level)
         if measure is None:
-            rows.append([LEVEL_TITLES[level], "—", "无措施", *("0" for _ in POLLUTANTS)])
+            rows.append([level_title(levels, level), "—", "无措施", *("0" for _ in POLLUTANTS)])
             continue
         label = KIND_LABELS.get(measure.kind, measure.kind)
         if measure.kind == "limit":
             label = f"{label} {measure.output_cut:.0%}"
         rows.append(
             [
-                LEVEL_TITLES[level],
+                level_title(levels, level),
                 label,
                 measure.description,
                 *(f"{getattr(measure, p.value):.4f}" for p in POLLUTANTS),
@@ -177,12 +179,18 @@ def sheet_docx(sheet: FactorySheet) -> bytes:
 
 
 def factory_sheet(
-    session: Session, credit_code: str, list_id: int, rules: StaggeredPlan, suffix: str
+    session: Session,
+    credit_code: str,
+    list_id: int,
+    rules: StaggeredPlan,
+    suffix: str,
+    levels: LevelScheme,
 ) -> bytes:
-    """One enterprise's sheet for one list, with its staggered-production obligations."""
+    """One enterprise's sheet for one list, with its staggered-production obligations, one row
+    per level of the plan's warning scheme."""
     enterprise = get_enterprise(session, credit_code)
     stored = get_list(session, list_id)
-    measures = {Level(m.level): m for m in stored.measures if m.enterprise_id == enterprise.id}
+    measures = {m.level: m for m in stored.measures if m.enterprise_id == enterprise.id}
     notes = [o.describe() for o in obligations(facts_of(enterprise), rules)]
-    built = build_sheet(enterprise, measures, stored.name, notes)
+    built = build_sheet(enterprise, measures, stored.name, levels, notes)
     return sheet_docx(built) if suffix == ".docx" else sheet_xlsx(built)

@@ -16,9 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from lantian.emissions.targets import Level
+from lantian.emissions.targets import Level, folder_levels
 from lantian.errors import InputError
-from lantian.plan import STAGGERED_FILE, Plan, load_file
+from lantian.plan import STAGGERED_FILE, LevelScheme, Plan, load_file
 from lantian.plan.schema import StaggeredFile
 
 PERIODS = ("heating_season", "warning")
@@ -49,7 +49,7 @@ class Rule:
 class TransportRules:
     min_share_china4_plus: float = 0.8
     no_movements_during_warning: bool = True
-    freight_cut_levels: frozenset[Level] = frozenset({Level.ORANGE, Level.RED})
+    freight_cut_levels: frozenset[Level] = frozenset({"orange", "red"})
     freight_cut: float = 0.5
 
 
@@ -94,7 +94,9 @@ def _share(value: Any, where: str) -> float:
     return float(value)
 
 
-def parse_staggered(data: Mapping[str, Any], where: str = STAGGERED_FILE) -> StaggeredPlan:
+def parse_staggered(
+    data: Mapping[str, Any], where: str = STAGGERED_FILE, levels: LevelScheme | None = None
+) -> StaggeredPlan:
     season = data.get("heating_season", {})
     rules = []
     for index, table in enumerate(data.get("rules", []), start=1):
@@ -126,12 +128,13 @@ def parse_staggered(data: Mapping[str, Any], where: str = STAGGERED_FILE) -> Sta
             )
         )
     transport = data.get("transport", {})
-    try:
-        levels = frozenset(Level(v) for v in transport.get("freight_cut_levels", ["orange", "red"]))
-    except ValueError:
-        raise InputError(
-            f"{where}: transport.freight_cut_levels: 未知预警级别 / unknown level"
-        ) from None
+    cut_levels = frozenset(str(v) for v in transport.get("freight_cut_levels", ["orange", "red"]))
+    for key in sorted(cut_levels):
+        if levels is not None and key not in levels:
+            raise InputError(
+                f"{where}: transport.freight_cut_levels: {key!r} 不是计划预警方案的级别 / not a "
+                f"level of the plan's warning scheme (one of {', '.join(levels.keys)})"
+            )
     return StaggeredPlan(
         season_start=_month_day(season.get("start", "11-15"), f"{where}: heating_season.start"),
         season_end=_month_day(season.get("end", "03-15"), f"{where}: heating_season.end"),
@@ -141,7 +144,7 @@ def parse_staggered(data: Mapping[str, Any], where: str = STAGGERED_FILE) -> Sta
                 transport.get("min_share_china4_plus", 0.8), f"{where}: transport.min_share"
             ),
             no_movements_during_warning=bool(transport.get("no_movements_during_warning", True)),
-            freight_cut_levels=levels,
+            freight_cut_levels=cut_levels,
             freight_cut=_share(
                 transport.get("freight_cut", 0.5), f"{where}: transport.freight_cut"
             ),
@@ -155,7 +158,9 @@ def load_staggered(plan_folder: Path) -> StaggeredPlan:
     path = plan_folder / STAGGERED_FILE
     if not path.is_file():
         raise InputError(f"{path}: 找不到错峰生产规则 / staggered rules not found")
-    return parse_staggered(load_file(path, StaggeredFile).model_dump(), str(path))
+    return parse_staggered(
+        load_file(path, StaggeredFile).model_dump(), str(path), folder_levels(plan_folder)
+    )
 
 
 @lru_cache(maxsize=8)
@@ -163,7 +168,9 @@ def plan_staggered(plan: Plan) -> StaggeredPlan:
     """The staggered-production rules of a loaded plan."""
     if plan.staggered is None:
         raise InputError(f"{plan.folder}: 计划没有错峰生产规则 / the plan has no staggered rules")
-    return parse_staggered(plan.staggered.model_dump(), str(plan.folder / STAGGERED_FILE))
+    return parse_staggered(
+        plan.staggered.model_dump(), str(plan.folder / STAGGERED_FILE), plan.levels
+    )
 
 
 # ---------------------------------------------------------------- production

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lantian.emissions.optimiser import EnterpriseOptions, standard_candidates
-from lantian.emissions.targets import LEVELS, POLLUTANTS, Level, Pollutant
+from lantian.emissions.targets import POLLUTANTS, Level, Pollutant
 from lantian.emissions.uscc import ALPHABET, make_code
 
 SAMPLE_MARK = "示例数据 / sample"
@@ -49,12 +49,13 @@ INDUSTRIES: tuple[IndustryProfile, ...] = (
 #: Share of each whole-city pollutant that the industrial enterprises emit (the rest is traffic,
 #: dust, residential …): sets the synthetic whole-city baseline.
 INDUSTRY_SHARE = {Pollutant.SO2: 0.75, Pollutant.NOX: 0.55, Pollutant.PM: 0.55, Pollutant.VOCS: 0.6}
-#: Reductions from measures outside the list (traffic limits, site stops), share of the city total.
-OTHER_SHARE = {
-    Level.BLUE: {Pollutant.PM: 0.01},
-    Level.YELLOW: {Pollutant.NOX: 0.02, Pollutant.PM: 0.02, Pollutant.VOCS: 0.01},
-    Level.ORANGE: {Pollutant.NOX: 0.04, Pollutant.PM: 0.04, Pollutant.VOCS: 0.02},
-    Level.RED: {Pollutant.NOX: 0.06, Pollutant.PM: 0.06, Pollutant.VOCS: 0.03},
+#: Reductions from measures outside the list (traffic limits, site stops), share of the city total,
+#: by level key (a plan whose scheme lacks a level simply has no use for its entry).
+OTHER_SHARE: dict[Level, dict[Pollutant, float]] = {
+    "blue": {Pollutant.PM: 0.01},
+    "yellow": {Pollutant.NOX: 0.02, Pollutant.PM: 0.02, Pollutant.VOCS: 0.01},
+    "orange": {Pollutant.NOX: 0.04, Pollutant.PM: 0.04, Pollutant.VOCS: 0.02},
+    "red": {Pollutant.NOX: 0.06, Pollutant.PM: 0.06, Pollutant.VOCS: 0.03},
 }
 
 #: Plausible name parts for sample enterprises.
@@ -171,7 +172,7 @@ def generate_city(
             totals[pollutant] += daily[pollutant]
     baseline = {p: round(totals[p] / INDUSTRY_SHARE[p], 6) for p in POLLUTANTS}
     other = {
-        level: {p: share * baseline[p] for p, share in OTHER_SHARE.get(level, {}).items()}
-        for level in LEVELS
+        level: {p: share * baseline[p] for p, share in shares.items()}
+        for level, shares in OTHER_SHARE.items()
     }
     return SampleCity(enterprises=enterprises, baseline=baseline, other_reductions=other)

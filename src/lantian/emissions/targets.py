@@ -16,8 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from lantian.errors import InputError
-from lantian.plan import REDUCTION_TARGETS_FILE, Plan, load_file
-from lantian.plan.schema import ReductionTargetsFile
+from lantian.plan import (
+    REDUCTION_TARGETS_FILE,
+    WARNING_RULES_FILE,
+    LevelKey,
+    LevelScheme,
+    Plan,
+    load_file,
+)
+from lantian.plan.schema import ReductionTargetsFile, WarningRulesFile
 
 TARGETS_FILE = REDUCTION_TARGETS_FILE
 
@@ -45,31 +52,9 @@ _POLLUTANT_LABELS = {
 POLLUTANTS: tuple[Pollutant, ...] = tuple(Pollutant)
 
 
-class Level(StrEnum):
-    """Warning levels, lowest first; measures are cumulative from blue to red (spec §4.4)."""
-
-    BLUE = "blue"
-    YELLOW = "yellow"
-    ORANGE = "orange"
-    RED = "red"
-
-    @property
-    def rank(self) -> int:
-        return LEVELS.index(self)
-
-    @property
-    def label(self) -> str:
-        return _LEVEL_LABELS[self]
-
-
-_LEVEL_LABELS = {
-    Level.BLUE: "蓝色 blue",
-    Level.YELLOW: "黄色 yellow",
-    Level.ORANGE: "橙色 orange",
-    Level.RED: "红色 red",
-}
-
-LEVELS: tuple[Level, ...] = tuple(Level)
+#: A warning level, named by its key; the levels themselves (order, names, colours) are the
+#: plan's warning scheme (:class:`lantian.plan.LevelScheme`), carried on :class:`ReductionTargets`.
+Level = LevelKey
 
 
 class TradeForm(StrEnum):
@@ -96,9 +81,8 @@ class OptimiserSettings:
 
     limit_step: float = 0.10
     exempt_grade_a: bool = False
-    days_per_level: Mapping[Level, float] = field(
-        default_factory=lambda: dict.fromkeys(LEVELS, 1.0)
-    )
+    #: Days a year at each level (a level not named counts one day).
+    days_per_level: Mapping[Level, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -106,6 +90,8 @@ class ReductionTargets:
     """Required reduction ratio per level and pollutant (a missing pollutant has no target)."""
 
     ratios: Mapping[Level, Mapping[Pollutant, float]]
+    #: The plan's warning levels, lowest first: every list, check and optimisation runs over them.
+    levels: LevelScheme
     trade: Trade = Trade()
     optimiser: OptimiserSettings = OptimiserSettings()
     plan: str = ""
@@ -135,20 +121,22 @@ def _fraction(value: Any, where: str) -> float:
     return float(value)
 
 
-def parse_targets(data: Mapping[str, Any], where: str = TARGETS_FILE) -> ReductionTargets:
-    """Targets from the parsed TOML document; every wrong value is named with its key."""
-    levels = data.get("levels")
-    if not isinstance(levels, Mapping) or not levels:
+def parse_targets(
+    data: Mapping[str, Any], levels: LevelScheme, where: str = TARGETS_FILE
+) -> ReductionTargets:
+    """Targets from the parsed TOML document, over the plan's warning ``levels``; every wrong
+    value is named with its key."""
+    tables = data.get("levels")
+    if not isinstance(tables, Mapping) or not tables:
         raise InputError(f"{where}: 缺少 [levels.*] 表 / missing the [levels.*] tables")
     ratios: dict[Level, dict[Pollutant, float]] = {}
-    for level_key, table in levels.items():
-        try:
-            level = Level(level_key)
-        except ValueError:
+    for level_key, table in tables.items():
+        if level_key not in levels:
             raise InputError(
-                f"{where}: levels.{level_key}: 未知预警级别 / unknown warning level "
-                f"(one of {', '.join(LEVELS)})"
-            ) from None
+                f"{where}: levels.{level_key}: 未知预警级别（不在计划的预警方案中） / unknown "
+                f"warning level, not in the plan's warning scheme (one of {', '.join(levels.keys)})"
+            )
+        level = level_key
         if not isinstance(table, Mapping):
             raise InputError(f"{where}: levels.{level_key} 应为表 / must be a table")
         ratios[level] = {}
@@ -180,14 +168,14 @@ def parse_targets(data: Mapping[str, Any], where: str = TARGETS_FILE) -> Reducti
     step = _fraction(opt_table.get("limit_step", 0.10), f"{where}: optimiser.limit_step")
     if step <= 0:
         raise InputError(f"{where}: optimiser.limit_step 须大于 0 / must be above 0")
-    days = dict.fromkeys(LEVELS, 1.0)
+    days = dict.fromkeys(levels.keys, 1.0)
     for level_key, value in opt_table.get("days_per_level", {}).items():
-        try:
-            level = Level(level_key)
-        except ValueError:
+        if level_key not in levels:
             raise InputError(
-                f"{where}: optimiser.days_per_level.{level_key}: 未知预警级别 / unknown level"
-            ) from None
+                f"{where}: optimiser.days_per_level.{level_key}: 未知预警级别 / unknown level, "
+                f"not in the plan's warning scheme (one of {', '.join(levels.keys)})"
+            )
+        level = level_key
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise InputError(
                 f"{where}: optimiser.days_per_level.{level_key}: 应为非负数 / must be ≥ 0"
@@ -196,6 +184,7 @@ def parse_targets(data: Mapping[str, Any], where: str = TARGETS_FILE) -> Reducti
     year = data.get("inventory_year")
     return ReductionTargets(
         ratios=ratios,
+        levels=levels,
         trade=trade,
         optimiser=OptimiserSettings(
             limit_step=step,
@@ -209,11 +198,22 @@ def parse_targets(data: Mapping[str, Any], where: str = TARGETS_FILE) -> Reducti
 
 
 def load_targets(plan_folder: Path) -> ReductionTargets:
-    """Read ``reduction_targets.toml`` of a plan folder on its own."""
+    """Read ``reduction_targets.toml`` of a plan folder on its own, over the levels of the
+    folder's ``warning_rules.toml``."""
     path = plan_folder / TARGETS_FILE
     if not path.is_file():
         raise InputError(f"{path}: 找不到减排目标文件 / reduction targets file not found")
-    return parse_targets(load_file(path, ReductionTargetsFile).model_dump(), str(path))
+    return parse_targets(
+        load_file(path, ReductionTargetsFile).model_dump(), folder_levels(plan_folder), str(path)
+    )
+
+
+def folder_levels(plan_folder: Path) -> LevelScheme:
+    """The warning levels of a plan folder's ``warning_rules.toml`` read on its own."""
+    rules = plan_folder / WARNING_RULES_FILE
+    if not rules.is_file():
+        raise InputError(f"{rules}: 找不到预警规则文件 / warning rules file not found")
+    return LevelScheme.from_rules(load_file(rules, WarningRulesFile))
 
 
 @lru_cache(maxsize=8)
@@ -221,4 +221,6 @@ def plan_targets(plan: Plan) -> ReductionTargets:
     """The reduction targets of a loaded plan."""
     if plan.reduction_targets is None:
         raise InputError(f"{plan.folder}: 计划没有减排目标 / the plan has no reduction targets")
-    return parse_targets(plan.reduction_targets.model_dump(), str(plan.folder / TARGETS_FILE))
+    return parse_targets(
+        plan.reduction_targets.model_dump(), plan.levels, str(plan.folder / TARGETS_FILE)
+    )

@@ -20,6 +20,7 @@ from threading import Lock
 
 from lantian.config import Settings, get_settings
 from lantian.errors import InputError
+from lantian.plan.levels import LevelKey, LevelScheme, WarningLevel
 from lantian.plan.loader import (
     ADJACENCY_FILE,
     INSPECTION_FILE,
@@ -90,10 +91,13 @@ __all__ = [
     "STATIONS_FILE",
     "WARNING_RULES_FILE",
     "WARNING_RULES_THREE_LEVEL_FILE",
+    "LevelKey",
+    "LevelScheme",
     "Plan",
     "PlanError",
     "PlanTask",
     "Problem",
+    "WarningLevel",
     "cached_plan",
     "default_plan",
     "load_file",

@@ -34,6 +34,7 @@ import yaml
 from pydantic import BaseModel
 
 from lantian.errors import InputError
+from lantian.plan.levels import LevelScheme
 from lantian.plan.reading import (
     Problem,
     parse_key_path,
@@ -147,6 +148,13 @@ class Plan:
     def level_keys(self) -> list[str]:
         """The warning levels of the plan's scheme, lowest first (warning_rules.toml)."""
         return self.warning_rules.level_keys() if self.warning_rules is not None else []
+
+    @property
+    def levels(self) -> LevelScheme:
+        """The warning levels of the plan's scheme (the one definition of the levels)."""
+        if self.warning_rules is None:
+            raise InputError(f"{self.folder}: 计划没有预警规则 / the plan has no warning rules")
+        return LevelScheme.from_rules(self.warning_rules)
 
     @property
     def ok(self) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lantian.errors import InputError
-from lantian.plan import WARNING_RULES_FILE, Plan, load_file
+from lantian.plan import WARNING_RULES_FILE, LevelScheme, Plan, WarningLevel, load_file
 from lantian.plan.schema import WarningRulesFile
 
 RULES_FILE = WARNING_RULES_FILE
@@ -53,14 +53,12 @@ class Clause:
         return "且".join(parts_zh), " and ".join(parts_en)
 
 
-@dataclass(frozen=True)
-class Level:
-    key: str
-    rank: int
-    name_zh: str
-    name_en: str
+@dataclass(frozen=True, kw_only=True)
+class Level(WarningLevel):
+    """A level of the plan's scheme (:class:`lantian.plan.WarningLevel`: key, rank, names, colour)
+    with what grading and notices need: its clauses and response."""
+
     response_zh: str
-    colour: str
     clauses: tuple[Clause, ...]
     reduction_zh: str = ""
 
@@ -119,6 +117,12 @@ class WarningRules:
                 return level
         known = ", ".join(x.key for x in self.levels)
         raise InputError(f"未知预警级别 {key!r}（可用：{known}）/ unknown warning level {key!r}")
+
+    @property
+    def scheme(self) -> LevelScheme:
+        """The levels as the one scheme every package uses, lowest first."""
+        ordered = sorted(self.levels, key=lambda level: level.rank)
+        return LevelScheme(levels=tuple(ordered), top_rank=ordered[-1].rank)
 
     @property
     def lowest_rank(self) -> int:

@@ -20,14 +20,13 @@ from lantian.emissions.models import Enterprise, ReductionList
 from lantian.emissions.sheets import factory_sheet
 from lantian.emissions.staggered import obligations, plan_staggered
 from lantian.emissions.targets import (
-    LEVELS,
     POLLUTANTS,
-    Level,
     Pollutant,
     ReductionTargets,
     plan_targets,
 )
 from lantian.errors import InputError, NotAllowed, NotFound
+from lantian.plan import WarningLevel
 from lantian.web.access import require_account, require_csrf
 from lantian.web.plan_state import current_plan
 from lantian.web.rendering import render
@@ -41,6 +40,18 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 def _targets(request: Request) -> ReductionTargets:
     return plan_targets(current_plan(request))
+
+
+def _level(request: Request, key: str | None) -> WarningLevel:
+    """The level ``key`` names in the plan's warning scheme (a page of another level: not found);
+    without a key, the scheme's highest level."""
+    levels = current_plan(request).levels
+    if key is None:
+        return levels.levels[-1]
+    try:
+        return levels.get(key)
+    except InputError:
+        raise NotFound(f"未知预警级别 {key} / unknown level") from None
 
 
 def _render(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
@@ -92,37 +103,31 @@ def lists_page(
 
 @router.get("/emissions/in-force")
 def in_force(
-    request: Request, level: str = "red", who: Principal = Depends(require_account)
+    request: Request, level: str | None = None, who: Principal = Depends(require_account)
 ) -> Response:
     """Where an active warning links: the list in force, opened at the warning's level."""
-    try:
-        chosen = Level(level)
-    except ValueError:
-        raise NotFound(f"未知预警级别 {level} / unknown level") from None
+    chosen = _level(request, level)
     with request.app.state.sessions() as session:
         current = service.list_in_force(session)
     if current is None:
         raise NotFound("没有生效的减排清单 / no reduction list is in force")
-    return RedirectResponse(f"/emissions/lists/{current.id}?level={chosen.value}", 303)
+    return RedirectResponse(f"/emissions/lists/{current.id}?level={chosen.key}", 303)
 
 
 @router.get("/emissions/lists/{list_id}", response_class=HTMLResponse)
 def list_page(
     request: Request,
     list_id: int,
-    level: str = "red",
+    level: str | None = None,
     who: Principal = Depends(require_account),
 ) -> HTMLResponse:
-    try:
-        chosen = Level(level)
-    except ValueError:
-        raise NotFound(f"未知预警级别 {level} / unknown level") from None
+    chosen = _level(request, level)
     targets = _targets(request)
     with request.app.state.sessions() as session:
         stored, result = service.check_stored_list(session, list_id, targets)
         _require_list_read(who, stored)
         measures = [
-            m for m in stored.measures if m.level == chosen.value and _visible(who, m.enterprise)
+            m for m in stored.measures if m.level == chosen.key and _visible(who, m.enterprise)
         ]
         measures.sort(key=lambda m: -(m.cost or 0.0))
         rows = [
@@ -145,26 +150,26 @@ def list_page(
                 "level": lv,
                 "cells": [
                     {
-                        "ratio": result.ratios[lv].get(p, 0.0),
-                        "target": targets.target(lv, p),
-                        "tonnes": result.reductions[lv][p],
+                        "ratio": result.ratios[lv.key].get(p, 0.0),
+                        "target": targets.target(lv.key, p),
+                        "tonnes": result.reductions[lv.key][p],
                     }
                     for p in POLLUTANTS
                 ],
-                "trade": targets.trades_at(lv),
-                "trade_sum": result.ratios[lv].get(POLLUTANTS[0], 0.0)
-                + result.ratios[lv].get(POLLUTANTS[1], 0.0),
-                "shortfalls": [s.message() for s in result.shortfalls_at(lv)],
-                "cost": sum(m.cost or 0.0 for m in stored.measures if m.level == lv.value),
-                "count": sum(1 for m in stored.measures if m.level == lv.value),
+                "trade": targets.trades_at(lv.key),
+                "trade_sum": result.ratios[lv.key].get(POLLUTANTS[0], 0.0)
+                + result.ratios[lv.key].get(POLLUTANTS[1], 0.0),
+                "shortfalls": [s.message() for s in result.shortfalls_at(lv.key)],
+                "cost": sum(m.cost or 0.0 for m in stored.measures if m.level == lv.key),
+                "count": sum(1 for m in stored.measures if m.level == lv.key),
             }
-            for lv in LEVELS
+            for lv in targets.levels
         ]
         context = {
             "who": who,
             "item": stored,
             "level": chosen,
-            "levels": LEVELS,
+            "levels": targets.levels.levels,
             "pollutants": POLLUTANTS,
             "ratio_rows": ratio_rows,
             "rows": rows,
@@ -174,7 +179,7 @@ def list_page(
             "can_write": can(who, "write", resource("reduction_list")),
             "targets": targets,
             "other": [
-                f"{Level(lv).label}: "
+                f"{targets.levels.get(lv).label}: "
                 + "，".join(f"{Pollutant(p).label} {v:.3f} t/d" for p, v in values.items())
                 for lv, values in (stored.other_reductions or {}).items()
             ],
@@ -194,6 +199,7 @@ def export_list(
         content = excel.export_list(
             f"重污染天气应急减排项目清单（{stored.name}）",
             excel.rows_of_list(stored),
+            targets.levels,
             result,
             targets,
         )
@@ -251,6 +257,7 @@ async def import_list(
                 name=form.name.strip() or (file.filename or "import"),
                 plan=targets.plan,
                 inventory_year=form.year,
+                levels=targets.levels,
             )
             list_id = stored.id
     except InputError as error:
@@ -265,14 +272,15 @@ def enterprise_page(
     list_id: int | None = None,
     who: Principal = Depends(require_account),
 ) -> HTMLResponse:
-    rules = plan_staggered(current_plan(request))
+    plan = current_plan(request)
+    rules = plan_staggered(plan)
     with request.app.state.sessions() as session:
         enterprise = service.get_enterprise(session, credit_code)
         if not _visible(who, enterprise):
             raise NotAllowed("无权查看该企业 / not allowed to read this enterprise")
         chosen = service.get_list(session, list_id) if list_id else service.list_in_force(session)
         measures = (
-            {Level(m.level): m for m in chosen.measures if m.enterprise_id == enterprise.id}
+            {m.level: m for m in chosen.measures if m.enterprise_id == enterprise.id}
             if chosen
             else {}
         )
@@ -297,13 +305,15 @@ def enterprise_page(
             "measures": [
                 {
                     "level": lv,
-                    "measure": measures.get(lv),
-                    "kind": excel.KIND_LABELS.get(measures[lv].kind, "") if lv in measures else "",
-                    "reductions": [getattr(measures[lv], p.value) for p in POLLUTANTS]
-                    if lv in measures
+                    "measure": measures.get(lv.key),
+                    "kind": excel.KIND_LABELS.get(measures[lv.key].kind, "")
+                    if lv.key in measures
+                    else "",
+                    "reductions": [getattr(measures[lv.key], p.value) for p in POLLUTANTS]
+                    if lv.key in measures
                     else None,
                 }
-                for lv in LEVELS
+                for lv in plan.levels
             ],
             "obligations": [o.describe() for o in obligations(service.facts_of(enterprise), rules)],
         }
@@ -320,12 +330,13 @@ def enterprise_sheet(
 ) -> Response:
     if suffix not in ("docx", "xlsx"):
         raise NotFound("只提供 .docx 与 .xlsx / only .docx and .xlsx")
-    rules = plan_staggered(current_plan(request))
+    plan = current_plan(request)
+    rules = plan_staggered(plan)
     with request.app.state.sessions() as session:
         enterprise = service.get_enterprise(session, credit_code)
         if not _visible(who, enterprise):
             raise NotAllowed("无权查看该企业 / not allowed to read this enterprise")
-        content = factory_sheet(session, credit_code, list_id, rules, f".{suffix}")
+        content = factory_sheet(session, credit_code, list_id, rules, f".{suffix}", plan.levels)
     return Response(
         content,
         media_type=DOCX if suffix == "docx" else XLSX,

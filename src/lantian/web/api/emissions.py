@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from lantian.auth.permissions import can, resource
 from lantian.emissions import service
-from lantian.emissions.targets import LEVELS, POLLUTANTS, plan_targets
+from lantian.emissions.targets import POLLUTANTS, plan_targets
 from lantian.errors import NotAllowed
 from lantian.web.access import require_api_account
 from lantian.web.api.pagination import Limit, Offset, Page
@@ -90,16 +90,16 @@ def check(request: Request, list_id: int) -> CheckOut:
         passes=result.passes,
         levels=[
             LevelRatiosOut(
-                level=level.value,
+                level=level,
                 reductions={p.value: result.reductions[level][p] for p in POLLUTANTS},
                 ratios={p.value: v for p, v in result.ratios[level].items()},
                 targets={p.value: t for p, t in targets.ratios.get(level, {}).items()},
             )
-            for level in LEVELS
+            for level in targets.levels.keys
         ],
         shortfalls=[
             ShortfallOut(
-                level=s.level.value,
+                level=s.level,
                 pollutants=[p.value for p in s.pollutants],
                 kind=s.requirement.kind,
                 required_ratio=s.requirement.required_ratio,
