@@ -16,7 +16,7 @@ from lantian.auth.permissions import Principal
 from lantian.auth.service import LoginOutcome
 from lantian.auth.sessions import SessionSigner
 from lantian.db.engine import transaction
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError
 
 NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 PASSWORD = "新密蓝天-2017冬"
@@ -87,7 +87,7 @@ def test_add_user_refuses(
 
 def test_usernames_are_unique_whatever_their_case(sessions: sessionmaker[Session]) -> None:
     add(sessions, "zhangsan")
-    with pytest.raises(InputError, match="already exists"):
+    with pytest.raises(Conflict, match="already exists"):
         add(sessions, "ZHANGSAN")
 
 

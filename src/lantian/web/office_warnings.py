@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from lantian import __version__
 from lantian.auth.permissions import Principal, can, resource
 from lantian.db.engine import transaction
-from lantian.errors import InputError, Invalid, NotAllowed
+from lantian.errors import Invalid, NotAllowed, NotFound
 from lantian.warnings.linkage import plan_adjacency
 from lantian.warnings.notify import NotifySettings
 from lantian.warnings.service import (
@@ -46,7 +46,8 @@ def _page(request: Request, who: Principal, error: str = "", status: int = 200) 
         decisions = list_decisions(session, 20, 0)
         try:
             live = assess_now(session, rules, rules.observed_city or "", scope=rules.city_code)
-        except InputError as exc:
+        except (Invalid, NotFound) as exc:
+            # No stations or no data yet: the page says so instead of the live assessment.
             live_error = str(exc)
     context: dict[str, Any] = {
         "version": __version__,
