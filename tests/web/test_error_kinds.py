@@ -178,3 +178,14 @@ def test_a_duplicate_user_is_a_conflict_on_the_page_and_the_cli(
     )  # fmt: skip
     assert exit_code == 5 and error.message in err
     assert admin.audit_count() == before
+
+
+def test_issuing_a_second_warning_is_a_conflict_shown_on_the_warnings_page(admin: Admin) -> None:
+    fields = {"action": "issue", "level": "blue", "areas": "410183100", "reason": "演练 drill"}
+    assert admin.post("/office/warnings/decide", **fields)[0] == 303
+    before = admin.audit_count()
+    status, text = admin.post("/office/warnings/decide", **fields)
+    # The office's page again (not an error page), with the reason, answered 409.
+    assert status == 409 and "a warning is already in force" in text
+    assert 'action="/office/warnings/decide"' in text
+    assert admin.audit_count() == before
