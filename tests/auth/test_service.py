@@ -308,7 +308,7 @@ def test_tokens_of_disabled_users_stop_working(sessions: sessionmaker[Session]) 
         service.set_active(session, "logger-01", False, actor="admin")
     with transaction(sessions) as session:
         assert service.authenticate_token(session, token, NOW) is None
-        with pytest.raises(InputError, match="disabled"):
+        with pytest.raises(Conflict, match="disabled"):
             service.create_token(session, "logger-01", "again", actor="admin")
 
 

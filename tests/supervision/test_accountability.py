@@ -55,7 +55,7 @@ def test_proposal_approval_and_decision_are_linked_to_the_case(
     )
     with pytest.raises(NotPermitted, match="own proposal"), transaction(sessions) as session:
         accountability.review(session, CASE_GROUP, proposal_id, True, T0)
-    with pytest.raises(InputError, match="only an approved"), transaction(sessions) as session:
+    with pytest.raises(Conflict, match="only an approved"), transaction(sessions) as session:
         accountability.decide(
             session, ACCOUNTABILITY_GROUP, proposal_id, "约谈", T0, measure="talk"
         )
