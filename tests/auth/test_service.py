@@ -16,7 +16,7 @@ from lantian.auth.permissions import Principal
 from lantian.auth.service import LoginOutcome
 from lantian.auth.sessions import SessionSigner
 from lantian.db.engine import transaction
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError
 
 NOW = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 PASSWORD = "新密蓝天-2017冬"
@@ -87,7 +87,7 @@ def test_add_user_refuses(
 
 def test_usernames_are_unique_whatever_their_case(sessions: sessionmaker[Session]) -> None:
     add(sessions, "zhangsan")
-    with pytest.raises(InputError, match="already exists"):
+    with pytest.raises(Conflict, match="already exists"):
         add(sessions, "ZHANGSAN")
 
 
@@ -308,7 +308,7 @@ def test_tokens_of_disabled_users_stop_working(sessions: sessionmaker[Session]) 
         service.set_active(session, "logger-01", False, actor="admin")
     with transaction(sessions) as session:
         assert service.authenticate_token(session, token, NOW) is None
-        with pytest.raises(InputError, match="disabled"):
+        with pytest.raises(Conflict, match="disabled"):
             service.create_token(session, "logger-01", "again", actor="admin")
 
 

@@ -16,7 +16,7 @@ from lantian.auth.permissions import Principal
 from lantian.campaign import service
 from lantian.campaign.models import CampaignTask
 from lantian.db.engine import transaction
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError
 from lantian.files import MissingFile, TamperedFile
 from lantian.plan import Plan, read_plan
 from tests.campaign.conftest import PLAN_DIR
@@ -225,7 +225,7 @@ def test_review_by_lead_unit_and_office(loaded: sessionmaker[Session], tmp_path:
             ("lead", "accept"),
             ("office", "accept"),
         ]
-    with transaction(loaded) as session, pytest.raises(InputError, match="accepted"):
+    with transaction(loaded) as session, pytest.raises(Conflict, match="accepted"):
         submit(session, MICUN, "8", "area", "410183101", date(2017, 11, 1), data_dir=tmp_path)
     with loaded() as session:
         actions = list(

@@ -15,7 +15,7 @@ from lantian.emissions import service
 from lantian.emissions.inventory_import import import_inventory, parse_inventory
 from lantian.emissions.models import Enterprise
 from lantian.emissions.targets import Pollutant
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError
 from lantian.tabular import Rejected
 
 HEADER = (
@@ -78,7 +78,7 @@ def test_import_is_all_or_nothing(db_engine: Engine) -> None:
         assert service.facts_of(cement).livelihood_max_load == pytest.approx(0.6)
     again = GOOD.replace("91110105771583283D", "91440300359143307G")
     with (
-        pytest.raises(InputError, match="already in the inventory"),
+        pytest.raises(Conflict, match="already in the inventory"),
         transaction(sessions) as session,
     ):
         import_inventory(session, "zhangsan", again)

@@ -36,16 +36,16 @@ def test_devices_add_and_list(db_url: str, tmp_path: Path) -> None:
     assert "LD130124000122" in listed.stdout and "modbus" in listed.stdout
     assert "123456" not in listed.stdout  # passwords are never shown
     again = lantian(db_url, tmp_path, "devices", "add", "LD130124000122", "--password", "x")
-    assert again.returncode == 1 and "已登记" in again.stderr and "already" in again.stderr
+    assert again.returncode == 5 and "已登记" in again.stderr and "already" in again.stderr
     nowhere = lantian(db_url, tmp_path, "devices", "add", "X1", "--station", "NOPE")
-    assert nowhere.returncode == 1 and "NOPE" in nowhere.stderr
+    assert nowhere.returncode == 3 and "NOPE" in nowhere.stderr
     bad_crc = lantian(db_url, tmp_path, "devices", "add", "X2", "--crc-mode", "crc32")
     assert bad_crc.returncode == 1 and "crc32" in bad_crc.stderr
     changed = lantian(db_url, tmp_path, "devices", "set", "LD130124000122", "--inactive")
     assert changed.returncode == 0 and "inactive" in changed.stdout, changed.stderr
     assert "✗" in lantian(db_url, tmp_path, "devices", "list").stdout
     unknown = lantian(db_url, tmp_path, "devices", "set", "NOBODY", "--active")
-    assert unknown.returncode == 1 and "not registered" in unknown.stderr
+    assert unknown.returncode == 3 and "not registered" in unknown.stderr
 
 
 def test_receiver_process_beside_the_web_server(db_url: str) -> None:

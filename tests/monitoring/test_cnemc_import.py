@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from lantian.db.engine import session_factory
-from lantian.errors import InputError
+from lantian.errors import InputError, NotFound
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring import cnemc_import
 from lantian.monitoring.cnemc_import import import_cnemc_file
@@ -127,7 +127,7 @@ def test_not_a_cnemc_file_is_refused_clearly(db_engine: Engine, tmp_path: Path) 
         InputError, match=r"stations\.csv: 不是 CNEMC 站点文件 / not a CNEMC station file"
     ):
         import_cnemc_file(session_factory(db_engine), bogus, tmp_path)
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(NotFound, match="no such file"):
         import_cnemc_file(session_factory(db_engine), tmp_path / "absent.csv", tmp_path)
     # The refused file is kept as it came, and its refusal recorded; nothing else is.
     with session_factory(db_engine)() as session:

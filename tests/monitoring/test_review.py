@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from lantian.db.engine import session_factory, transaction
-from lantian.errors import InputError
+from lantian.errors import Conflict, NotFound
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring import review
 from lantian.monitoring.cnemc_import import import_cnemc_file
@@ -109,13 +109,13 @@ def test_month_sign_off_freezes_values(loaded: Engine) -> None:
             )
             .limit(1)
         )
-    with pytest.raises(InputError, match="audited by 李站长"), transaction(sessions) as session:
+    with pytest.raises(Conflict, match="audited by 李站长"), transaction(sessions) as session:
         review.review_measurement(session, measurement_id, valid=False, reviewer="x", reason="y")
-    with pytest.raises(InputError, match="already audited"), transaction(sessions) as session:
+    with pytest.raises(Conflict, match="already audited"), transaction(sessions) as session:
         review.audit_month(session, "1316A", date(2019, 2, 15), "李站长")
-    with pytest.raises(InputError, match="has not ended"), transaction(sessions) as session:
+    with pytest.raises(Conflict, match="has not ended"), transaction(sessions) as session:
         review.audit_month(session, "1316A", datetime.now(UTC).date(), "李站长")
-    with pytest.raises(InputError, match="no station"), transaction(sessions) as session:
+    with pytest.raises(NotFound, match="no station"), transaction(sessions) as session:
         review.audit_month(session, "9999Z", date(2019, 2, 1), "李站长")
     # QC runs leave audited months alone.
     with transaction(sessions) as session:

@@ -145,5 +145,5 @@ def test_jobs_list_and_run_from_the_command_line(
         run = session.scalars(select(JobRun)).one()
     assert (run.job_name, run.cause, run.triggered_by) == ("audit.verify", "manual", "ops")
     unknown = lantian("jobs", "run", "no.such")
-    assert unknown.returncode == 1 and "no.such" in unknown.stderr
+    assert unknown.returncode == 3 and "no.such" in unknown.stderr
     assert "Traceback" not in unknown.stderr

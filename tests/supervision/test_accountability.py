@@ -14,7 +14,7 @@ from lantian.auth.permissions import Principal
 from lantian.campaign import service as campaign
 from lantian.campaign.models import ACCOUNTABILITY_KINDS
 from lantian.db.engine import transaction
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError
 from lantian.supervision import accountability, service
 from lantian.supervision.rules import NotPermitted
 from lantian.supervision.service import CaseDraft
@@ -55,7 +55,7 @@ def test_proposal_approval_and_decision_are_linked_to_the_case(
     )
     with pytest.raises(NotPermitted, match="own proposal"), transaction(sessions) as session:
         accountability.review(session, CASE_GROUP, proposal_id, True, T0)
-    with pytest.raises(InputError, match="only an approved"), transaction(sessions) as session:
+    with pytest.raises(Conflict, match="only an approved"), transaction(sessions) as session:
         accountability.decide(
             session, ACCOUNTABILITY_GROUP, proposal_id, "约谈", T0, measure="talk"
         )
@@ -194,7 +194,7 @@ def test_who_may_propose_and_what_a_proposal_needs(
     with transaction(sessions) as session:
         declined = accountability.review(session, OFFICE_HEAD, proposal_id, False, T0, "证据不足")
     assert (declined.status, declined.decision) == ("declined", "证据不足")
-    with pytest.raises(InputError, match="already declined"), transaction(sessions) as session:
+    with pytest.raises(Conflict, match="already declined"), transaction(sessions) as session:
         accountability.review(session, OFFICE_HEAD, proposal_id, True, T0)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Principal
 from lantian.db.engine import transaction
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError
 from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.supervision import duty
 from lantian.supervision.groups import read_plan
@@ -41,11 +41,11 @@ def test_a_24_hour_roster_with_a_gap_and_handovers(sessions: sessionmaker[Sessio
         assert {s.group_code for s in duty.shifts_between(session, MIDNIGHT, MIDNIGHT + H)} == {
             "general_coordination"
         }
-    with pytest.raises(InputError, match="not begun"), transaction(sessions) as session:
+    with pytest.raises(Conflict, match="not begun"), transaction(sessions) as session:
         duty.hand_over(session, OFFICE, first_id, "无异常", MIDNIGHT - H)
     with transaction(sessions) as session:
         duty.hand_over(session, OFFICE, first_id, "督查组交办 3 件，已转办", MIDNIGHT + 8 * H)
-    with pytest.raises(InputError, match="already"), transaction(sessions) as session:
+    with pytest.raises(Conflict, match="already"), transaction(sessions) as session:
         duty.hand_over(session, OFFICE, first_id, "改", MIDNIGHT + 9 * H)
     with pytest.raises(InputError, match="end after"), transaction(sessions) as session:
         duty.add_shift(session, OFFICE, PLAN, person="x", starts_at=MIDNIGHT, ends_at=MIDNIGHT,

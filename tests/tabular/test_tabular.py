@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError
 from lantian.tabular import (
     Column,
     Rejected,
@@ -184,7 +184,7 @@ def test_missing_and_unknown_columns_are_problems_of_the_header(tmp_path: Path) 
 def test_template_round_trip_and_drop_down_lists(tmp_path: Path) -> None:
     template = tmp_path / "锅炉模板.xlsx"
     write_template(template, SPEC)
-    with pytest.raises(InputError, match="already exists"):
+    with pytest.raises(Conflict, match="already exists"):
         write_template(template, SPEC)
 
     workbook = openpyxl.load_workbook(template)

@@ -42,7 +42,7 @@ def test_import_decide_status_and_the_audit_log(tmp_path: Path) -> None:
         ["warn", "decide", "issue", "--level", "red", "--areas", "410183100", "--reason", "x"],
         tmp_path,
     )
-    assert again.returncode == 1 and "already in force" in again.stderr
+    assert again.returncode == 5 and "already in force" in again.stderr
     lifted = run(
         [
             "warn",

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Principal
 from lantian.db.engine import session_factory, transaction
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError
 from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.warnings.models import WarningNotificationRow
 from lantian.warnings.notify import NotifySettings, deliver
@@ -110,7 +110,7 @@ def test_decision_lifecycle_is_audited_with_a_chinese_notice(db_engine: Engine) 
     with transaction(sessions) as session:
         view = active_warning(session, RULES, CITY)
         assert view is not None and (view.level, view.colour) == ("yellow", "#FFD700")
-        with pytest.raises(InputError, match="already in force"):
+        with pytest.raises(Conflict, match="already in force"):
             decide(
                 session,
                 OFFICE,

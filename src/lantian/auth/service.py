@@ -26,7 +26,7 @@ from lantian.auth.permissions import Principal
 from lantian.auth.sessions import InvalidSession, SessionSigner, is_current
 from lantian.db.audited import acting_as
 from lantian.db.base import utc_now
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError, NotFound
 
 #: Consecutive failed sign-ins after which an account is locked, and for how long.
 MAX_FAILED_LOGINS = 5
@@ -63,7 +63,7 @@ def _check_role_and_scope(role: str, scope: str | None) -> None:
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == normalise_username(username)))
     if user is None:
-        raise InputError(f"用户 {username} 不存在 / no user {username}")
+        raise NotFound(f"用户 {username} 不存在 / no user {username}")
     return user
 
 
@@ -111,7 +111,7 @@ def add_user(
     passwords.check_policy(password, name)
     audit.lock_chain(session)
     if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise InputError(f"用户 {name} 已存在 / user {name} already exists")
+        raise Conflict(f"用户 {name} 已存在 / user {name} already exists", field="username")
     user = User(
         username=name,
         display_name=shown_name,
@@ -169,7 +169,7 @@ def change_password(
     audit.lock_chain(session)
     user = get_user(session, username)
     if not passwords.verify_password(user.password_hash, old_password):
-        raise InputError("原密码不正确 / the current password is wrong")
+        raise InputError("原密码不正确 / the current password is wrong", field="current_password")
     passwords.check_policy(new_password, user.username)
     if passwords.verify_password(user.password_hash, new_password):
         raise InputError(
@@ -387,7 +387,7 @@ def create_token(
     audit.lock_chain(session)
     user = get_user(session, username)
     if not user.active:
-        raise InputError(f"用户 {user.username} 已停用 / user {user.username} is disabled")
+        raise Conflict(f"用户 {user.username} 已停用 / user {user.username} is disabled")
     prefix = secrets.token_hex(6)
     token = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiToken(
@@ -423,7 +423,7 @@ def revoke_token(
     audit.lock_chain(session)
     row = session.scalar(select(ApiToken).where(ApiToken.prefix == prefix.strip()))
     if row is None:
-        raise InputError(f"令牌 {prefix} 不存在 / no token {prefix}")
+        raise NotFound(f"令牌 {prefix} 不存在 / no token {prefix}", field="prefix")
     if row.revoked_at is not None:
         return row
     with acting_as(session, actor, action="token.revoke", reason=reason, at=moment):

@@ -40,7 +40,7 @@ from lantian.campaign.models import (
 from lantian.campaign.workdays import WorkCalendar
 from lantian.db.audited import acting_as
 from lantian.db.base import utc_now
-from lantian.errors import InputError, NotAllowed
+from lantian.errors import Conflict, InputError, NotAllowed, NotFound
 from lantian.files import FileStore, StoredFile
 from lantian.plan import Plan
 
@@ -324,7 +324,7 @@ class PlanContext:
         for task in self.tasks:
             if task.ref == ref:
                 return task
-        raise InputError(f"没有任务 {ref} / no task {ref!r}")
+        raise NotFound(f"没有任务 {ref} / no task {ref!r}")
 
     def reporter_name(self, kind: str, code: str) -> str:
         if kind == "unit" and code in self.units:
@@ -419,7 +419,7 @@ def current_plan(session: Session, code: str | None = None) -> PlanContext | Non
 def require_plan(session: Session, code: str | None = None) -> PlanContext:
     context = current_plan(session, code)
     if context is None:
-        raise InputError("尚未导入计划 / no plan loaded: run `lantian plan load`")
+        raise NotFound("尚未导入计划 / no plan loaded: run `lantian plan load`")
     return context
 
 
@@ -651,9 +651,7 @@ def submit_report(
     before = None
     if report is not None:
         if report.review_state in ("lead_accepted", "accepted"):
-            raise InputError(
-                "该报告已审核通过，不能修改 / the report was accepted and cannot change"
-            )
+            raise Conflict("该报告已审核通过，不能修改 / the report was accepted and cannot change")
         before = _report_snapshot(report)
         report.status, report.text = status, text
         report.submitted_at, report.submitted_by = moment, who.username or "?"
@@ -728,7 +726,7 @@ def review_report(
     audit.lock_chain(session)
     report = session.get(ProgressReport, report_id)
     if report is None:
-        raise InputError(f"没有报告 {report_id} / no progress report {report_id}")
+        raise NotFound(f"没有报告 {report_id} / no progress report {report_id}")
     task = session.get(CampaignTask, report.task_id)
     assert task is not None
     if stage == "lead":
@@ -745,7 +743,7 @@ def review_report(
     if decision == "return" and not comment.strip():
         raise InputError("退回须说明理由 / a returned report needs a comment")
     if report.review_state not in valid_from:
-        raise InputError(
+        raise Conflict(
             f"报告状态为 {report.review_state}，不能在此环节审核 / a {report.review_state} report "
             f"cannot be reviewed at the {stage} stage"
         )

@@ -32,7 +32,7 @@ from lantian.emissions.service import (
 from lantian.emissions.sheets import DUTY_LABELS, SOURCE_LABELS
 from lantian.emissions.targets import POLLUTANTS
 from lantian.emissions.uscc import problem as credit_code_problem
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError
 from lantian.tabular import Column, TableSpec, read_table
 
 Source = Literal["permit", "cems", "inventory"]
@@ -284,9 +284,10 @@ def import_inventory(
         session.scalars(select(Enterprise.credit_code).where(Enterprise.credit_code.in_(codes)))
     )
     if present:
-        raise InputError(
+        raise Conflict(
             f"已在清单中，未导入任何数据 / already in the inventory, nothing imported: "
-            f"{', '.join(sorted(present))}"
+            f"{', '.join(sorted(present))}",
+            field="credit_code",
         )
     for enterprise in enterprises:
         add_enterprise(session, actor, enterprise, reason="inventory import")

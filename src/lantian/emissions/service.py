@@ -42,7 +42,7 @@ from lantian.emissions.rules import CheckResult, ListEntry, check_list
 from lantian.emissions.staggered import EnterpriseFacts, LineFacts, StaggeredPlan, obligations
 from lantian.emissions.targets import POLLUTANTS, Level, Pollutant, ReductionTargets
 from lantian.emissions.uscc import validate as validate_credit_code
-from lantian.errors import InputError, NotFound
+from lantian.errors import Conflict, InputError, NotFound
 from lantian.plan import LevelScheme
 
 AREA_CODE = re.compile(r"^\d{9}$")
@@ -196,9 +196,10 @@ def add_enterprise(
     if session.scalar(
         select(Enterprise.id).where(Enterprise.credit_code == enterprise.credit_code)
     ):
-        raise InputError(
+        raise Conflict(
             f"统一社会信用代码 {enterprise.credit_code} 已在清单中 / the credit code "
-            f"{enterprise.credit_code} is already in the inventory"
+            f"{enterprise.credit_code} is already in the inventory",
+            field="credit_code",
         )
     session.add(enterprise)
     session.flush()

@@ -16,7 +16,7 @@ from lantian.auth.permissions import Principal
 from lantian.config import get_settings
 from lantian.db.engine import create_db_engine, session_factory
 from lantian.db_cli import require_current_schema
-from lantian.errors import InputError
+from lantian.errors import InputError, ServiceError
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring.cnemc_import import import_cnemc_file
 from lantian.monitoring.quality import DEFAULT_RATE_TARGET, transmission_rates
@@ -176,7 +176,8 @@ def import_hourly(
                 )
             console.print(table)
             continue
-        except InputError as error:
+        except ServiceError as error:
+            # Any refusal of one file (bad content, gone, changed while read): the next file.
             refused += 1
             console.print(f"[red]✗[/red] {error}")
             continue

@@ -17,7 +17,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError, NotFound
 from lantian.monitoring.hj212_models import CRC_MODES, PROTOCOLS, Device
 from lantian.monitoring.models import Station
 from lantian.standards.hj212 import CrcMode, ParseMode, ParseOptions, UnitOverride
@@ -145,12 +145,12 @@ def add_device(
     if password is not None and (len(password) > 16 or ";" in password or "&" in password):
         raise InputError("密码过长或含 ; & / password too long or contains ';' or '&'")
     if session.scalar(select(Device.id).where(Device.mn == mn)) is not None:
-        raise InputError(f"设备 {mn} 已登记 / device {mn} is already registered")
+        raise Conflict(f"设备 {mn} 已登记 / device {mn} is already registered", field="mn")
     station_id = None
     if station_code is not None:
         station_id = session.scalar(select(Station.id).where(Station.code == station_code))
         if station_id is None:
-            raise InputError(f"监测点 {station_code} 不存在 / no station with code {station_code}")
+            raise NotFound(f"监测点 {station_code} 不存在 / no station with code {station_code}")
     device = Device(
         mn=mn,
         password=password or None,
@@ -184,7 +184,7 @@ def update_device(
     """
     device = session.scalar(select(Device).where(Device.mn == mn.strip()))
     if device is None:
-        raise InputError(f"设备 {mn} 未登记 / device {mn} is not registered")
+        raise NotFound(f"设备 {mn} 未登记 / device {mn} is not registered")
     if password is not None:
         if len(password) > 16 or ";" in password or "&" in password:
             raise InputError("密码过长或含 ; & / password too long or contains ';' or '&'")

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from lantian import clock
 from lantian.auth import audit
 from lantian.db.audited import system_actor
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError, NotFound
 from lantian.monitoring.models import (
     Measurement,
     MeasurementReview,
@@ -58,7 +58,7 @@ def _require_open_month(session: Session, measurement: Measurement) -> None:
     month = month_of(measurement.period_end)
     sign_off = _sign_off(session, measurement.station_id, month)
     if sign_off is not None:
-        raise InputError(
+        raise Conflict(
             f"{month:%Y-%m} 的数据已于 {sign_off.audited_at:%Y-%m-%d} 由 {sign_off.audited_by} 审核确认，"
             f"不能再修改 / the month {month:%Y-%m} was audited by {sign_off.audited_by}; "
             "reopen it before changing its values"
@@ -89,7 +89,7 @@ def review_measurement(
     audit.lock_chain(session)
     measurement = session.get(Measurement, measurement_id)
     if measurement is None:
-        raise InputError(f"监测数据 {measurement_id} 不存在 / no measurement {measurement_id}")
+        raise NotFound(f"监测数据 {measurement_id} 不存在 / no measurement {measurement_id}")
     if corrected_value is not None and corrected_value < 0:
         raise InputError(f"更正值 {corrected_value} 为负 / corrected value is negative")
     _require_open_month(session, measurement)
@@ -199,15 +199,15 @@ def audit_month(
     audit.lock_chain(session)
     station = session.scalar(select(Station).where(Station.code == station_code))
     if station is None:
-        raise InputError(f"站点 {station_code} 不存在 / no station {station_code}")
+        raise NotFound(f"站点 {station_code} 不存在 / no station {station_code}")
     first = month.replace(day=1)
     if first >= clock.now(CHINA_TZ).date().replace(day=1):
-        raise InputError(
+        raise Conflict(
             f"{first:%Y-%m} 尚未结束，不能审核确认 / the month {first:%Y-%m} has not ended yet"
         )
     exists = _sign_off(session, station.id, first)
     if exists is not None:
-        raise InputError(
+        raise Conflict(
             f"{station_code} {first:%Y-%m} 已审核 / already audited by {exists.audited_by}"
         )
     sign_off = StationMonthAudit(

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from lantian.errors import InputError
+from lantian.errors import Conflict, NotFound
 from lantian.files import FileStore, StoredFile, sha256_of
 from lantian.monitoring.models import ImportBatch
 
@@ -19,7 +19,7 @@ def identify_upload(
 ) -> tuple[str, ImportBatch | None]:
     """The file's SHA-256 and, if this very file was imported before, that import."""
     if not path.is_file():
-        raise InputError(f"{path}: 文件不存在 / no such file")
+        raise NotFound(f"{path}: 文件不存在 / no such file")
     checksum = sha256_of(path)
     with sessions() as session:
         previous = session.scalar(
@@ -36,7 +36,7 @@ def keep_upload(path: Path, data_dir: Path, checksum: str) -> StoredFile:
     """Keep the original upload in the data folder's file store (raw data is never lost)."""
     kept = FileStore(data_dir).put_file(path)
     if kept.sha256 != checksum:
-        raise InputError(f"{path}: 文件在导入时被改动 / the file changed while it was imported")
+        raise Conflict(f"{path}: 文件在导入时被改动 / the file changed while it was imported")
     return kept
 
 

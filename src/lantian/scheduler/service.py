@@ -26,7 +26,7 @@ from sqlalchemy.sql import Executable
 from lantian import clock
 from lantian.config import Settings
 from lantian.db.engine import transaction
-from lantian.errors import InputError
+from lantian.errors import Conflict, NotFound
 from lantian.logs import get_logger
 from lantian.scheduler.models import JobLease, JobRun
 from lantian.scheduler.registry import Job, JobContext, all_jobs
@@ -48,7 +48,7 @@ def process_holder() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class JobBusy(InputError):
+class JobBusy(Conflict):
     """Another process holds the job's lease: it is running there now."""
 
 
@@ -232,7 +232,7 @@ class Scheduler:
         found = self.jobs.get(name)
         if found is None:
             known = ", ".join(sorted(self.jobs))
-            raise InputError(f"没有任务 {name!r}，可选 {known} / no job {name!r}")
+            raise NotFound(f"没有任务 {name!r}，可选 {known} / no job {name!r}")
         return found
 
     def states(self) -> list[JobState]:

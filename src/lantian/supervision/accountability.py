@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from lantian.auth import audit
 from lantian.auth.permissions import Action, Principal, can
 from lantian.campaign import service as campaign
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError, NotFound
 from lantian.supervision import service
 from lantian.supervision.models import AccountabilityProposal
 from lantian.supervision.rules import OFFICE_ROLES, NotPermitted
@@ -113,9 +113,7 @@ def propose(
 def _get(session: Session, proposal_id: int) -> AccountabilityProposal:
     row = session.get(AccountabilityProposal, proposal_id)
     if row is None:
-        raise InputError(
-            f"问责建议 {proposal_id} 不存在 / no accountability proposal {proposal_id}"
-        )
+        raise NotFound(f"问责建议 {proposal_id} 不存在 / no accountability proposal {proposal_id}")
     return row
 
 
@@ -135,7 +133,7 @@ def review(
     row = _get(session, proposal_id)
     _require(principal, Action.REVIEW, int(row.link_id), session)
     if row.status != "proposed":
-        raise InputError(
+        raise Conflict(
             f"问责建议 {proposal_id} 已{STATUS_LABELS[row.status][0]} / proposal {proposal_id} is "
             f"already {row.status}"
         )
@@ -182,7 +180,7 @@ def decide(
     row = _get(session, proposal_id)
     _require(principal, Action.REVIEW, int(row.link_id), session)
     if row.status != "approved":
-        raise InputError(
+        raise Conflict(
             f"问责建议 {proposal_id} 未经攻坚办同意，不能决定 / proposal {proposal_id} is "
             f"{row.status}: only an approved proposal is decided"
         )

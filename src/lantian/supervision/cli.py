@@ -22,7 +22,7 @@ from lantian.auth.permissions import Principal
 from lantian.config import get_settings
 from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.db_cli import require_current_schema
-from lantian.errors import InputError
+from lantian.errors import InputError, NotFound
 from lantian.plan import plan_in_force
 from lantian.supervision import accountability, duty, service
 from lantian.supervision.groups import InspectionSupportPlan, inspection_plan
@@ -73,7 +73,7 @@ def _evidence(paths: list[Path] | None) -> list[service.EvidenceFile]:
     found = []
     for path in paths or []:
         if not path.is_file():
-            raise InputError(f"{path}: 文件不存在 / no such file")
+            raise NotFound(f"{path}: 文件不存在 / no such file")
         found.append(service.EvidenceFile(path.name, path.read_bytes()))
     return found
 
@@ -206,7 +206,7 @@ def show(case_id: int = typer.Argument(...), as_user: str | None = AS_OPTION) ->
         who = _principal(session, as_user)
         rows, _ = service.list_cases(session, who, limit=1, case_id=case_id)
         if not rows:
-            raise InputError(f"案件 {case_id} 不存在或无权查看 / no case {case_id} you may read")
+            raise NotFound(f"案件 {case_id} 不存在或无权查看 / no case {case_id} you may read")
         case = rows[0]
         console.print(
             f"[bold]案件 {case.id}[/bold] {case.title} — "
@@ -484,7 +484,7 @@ def notice(
     with _sessions()() as session:
         rows, _ = service.list_cases(session, _principal(session, as_user), case_id=case_id)
         if not rows:
-            raise InputError(f"案件 {case_id} 不存在或无权查看 / no case {case_id} you may read")
+            raise NotFound(f"案件 {case_id} 不存在或无权查看 / no case {case_id} you may read")
         events = [event for event, _ in service.timeline(session, case_id)]
         data = notice_document(rows[0], events, unit_names(plan), area_names(plan))
     out.write_bytes(data)

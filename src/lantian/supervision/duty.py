@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from lantian.auth import audit
 from lantian.auth.permissions import Principal
 from lantian.db.audited import acting_as
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError, NotFound
 from lantian.supervision import roster
 from lantian.supervision.groups import InspectionSupportPlan
 from lantian.supervision.models import DutyShift, GroupDailyReport
@@ -82,13 +82,13 @@ def hand_over(
     audit.lock_chain(session)
     shift = session.get(DutyShift, shift_id)
     if shift is None:
-        raise InputError(f"班次 {shift_id} 不存在 / no shift {shift_id}")
+        raise NotFound(f"班次 {shift_id} 不存在 / no shift {shift_id}")
     if not note.strip():
         raise InputError("交接班记录不能为空 / the handover note is empty")
     if now < shift.starts_at:
-        raise InputError("班次尚未开始，不能交班 / the shift has not begun: nothing to hand over")
+        raise Conflict("班次尚未开始，不能交班 / the shift has not begun: nothing to hand over")
     if shift.handover_note is not None:
-        raise InputError("该班次已交接 / this shift was already handed over")
+        raise Conflict("该班次已交接 / this shift was already handed over")
     with acting_as(session, actor, action="duty_shift.hand_over"):
         shift.handover_note = note.strip()
         shift.handed_over_at, shift.handed_over_by = now, actor

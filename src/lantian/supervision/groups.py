@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 
-from lantian.errors import InputError
+from lantian.errors import InputError, NotFound
 from lantian.plan import INSPECTION_FILE, Plan, read_inspection, schema
 
 FILE_NAME = INSPECTION_FILE
@@ -66,7 +66,7 @@ class InspectionSupportPlan:
         for group in (*self.groups, self.office):
             if group.code == code:
                 return group
-        raise InputError(
+        raise NotFound(
             f"工作组 {code!r} 不存在，可选 {', '.join(g.code for g in self.groups)} / "
             f"no working group {code!r}"
         )

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from lantian.auth import audit
 from lantian.auth.permissions import Principal, Resource
-from lantian.errors import InputError
+from lantian.errors import InputError, NotFound
 from lantian.files import FileStore
 from lantian.supervision import rules
 from lantian.supervision.models import (
@@ -412,7 +412,7 @@ def _add_occurrence(
 def get_case(session: Session, case_id: int) -> InspectionCase:
     case = session.get(InspectionCase, case_id)
     if case is None:
-        raise InputError(f"案件 {case_id} 不存在 / no case {case_id}")
+        raise NotFound(f"案件 {case_id} 不存在 / no case {case_id}")
     return case
 
 

@@ -24,7 +24,7 @@ from typing import IO, Final, Literal
 import defusedxml.ElementTree
 from defusedxml import DefusedXmlException
 
-from lantian.errors import InputError
+from lantian.errors import InputError, NotFound
 from lantian.tabular.cells import Cell
 
 CSV_SUFFIXES: Final = frozenset({".csv", ".txt"})
@@ -97,13 +97,13 @@ def open_sheet(
     The file name's suffix says which format, unless ``kind`` says it (text already known to be
     CSV, an upload whose name says nothing).
 
-    Raises :class:`~lantian.errors.InputError` for a file that is missing, too large, of another
-    format than its name says, undecodable, or an unsafe archive.
+    Raises :class:`~lantian.errors.NotFound` for a missing file, :class:`~lantian.errors.InputError`
+    for one too large, of another format than its name says, undecodable, or an unsafe archive.
     """
     if isinstance(source, Path):
         file = name or source.name
         if not source.is_file():
-            raise InputError(f"{source}: 文件不存在 / no such file")
+            raise NotFound(f"{source}: 文件不存在 / no such file")
         size = source.stat().st_size
         _check_size(file, size, max_bytes)
         with source.open("rb") as handle:

@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from lantian.errors import InputError
+from lantian.errors import Conflict, InputError
 from lantian.tabular.spec import TableSpec
 
 #: Rows of the data sheet that carry the drop-down lists (a sheet longer than this still imports).
@@ -211,7 +211,7 @@ def write_template(path: Path, spec: TableSpec[Any]) -> None:
     """Write the empty template of a spec to ``path`` (.xlsx or .csv), never over a file."""
     if path.exists():
         # The template is usually written next to filled-in copies; never clobber one.
-        raise InputError(f"{path}: 文件已存在 / the file already exists")
+        raise Conflict(f"{path}: 文件已存在 / the file already exists")
     path.write_bytes(template_bytes(spec, path.suffix.lower()))
 
 

@@ -24,7 +24,7 @@ from lantian import clock
 from lantian.auth.audit import record
 from lantian.auth.permissions import Principal, can, resource
 from lantian.db.engine import transaction
-from lantian.errors import InputError, NotAllowed
+from lantian.errors import Conflict, InputError, NotAllowed, NotFound
 from lantian.monitoring.publication import DECIMALS, INDICATOR, newest_hour, values_in_force
 from lantian.monitoring.quality import load_span
 from lantian.standards.rounding import quantize
@@ -306,7 +306,7 @@ def decide(
     target = rules.level_by_key(level) if level else None
     if action == "issue":
         if episode is not None:
-            raise InputError(
+            raise Conflict(
                 f"{scope} 已有{current.name_zh if current else ''}在执行，请用升级/降级/解除 / a "
                 "warning is already in force: upgrade, downgrade or lift it"
             )
@@ -323,7 +323,7 @@ def decide(
         session.flush()
     else:
         if episode is None or current is None:
-            raise InputError(f"{scope} 当前没有预警 / no warning in force for {scope}")
+            raise Conflict(f"{scope} 当前没有预警 / no warning in force for {scope}")
         if action == "lift":
             if target is not None:
                 raise InputError("解除预警不需要级别 / lifting takes no level")
@@ -496,7 +496,7 @@ def city_series_from_db(
         if s.city in (area, area.removesuffix("市")) and not s.is_background
     ]
     if not codes:
-        raise InputError(
+        raise NotFound(
             f"数据库中没有城市“{area}”的运行评价站点 / no operating evaluation station of {area!r} "
             "in the database"
         )
@@ -533,7 +533,7 @@ def assess_now(
     """
     at = at or newest_hour(session)
     if at is None:
-        raise InputError("数据库中没有监测数据 / no measurements in the database")
+        raise NotFound("数据库中没有监测数据 / no measurements in the database")
     local = at.astimezone(CHINA_TZ)
     series = city_series_from_db(
         session, area, (local - timedelta(days=14)).date(), local.date(), hours_after=0

@@ -17,7 +17,7 @@ from lantian.auth.passwords import temporary_password
 from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.auth.sessions import COOKIE_NAME, cookie_attributes
 from lantian.db.engine import transaction
-from lantian.errors import InputError
+from lantian.errors import ServiceError
 from lantian.language import pgettext
 from lantian.web.access import (
     Forbidden,
@@ -98,8 +98,8 @@ def change_password(
                 session, who.username or "", form.current_password, form.new_password
             )
             token = accounts.start_session(signer(request), user)
-    except InputError as error:
-        return _account_page(request, who, error=str(error), status=422)
+    except ServiceError as error:
+        return _account_page(request, who, error=str(error), status=error.http_status)
     # The change ended every session, this one too: continue in a new one.
     response = RedirectResponse(safe_next(form.next), status_code=303)
     response.set_cookie(
@@ -180,8 +180,8 @@ def add_user(
                 must_change_password=True,
             )
             name = user.username
-    except InputError as error:
-        return _users_page(request, who, error=str(error), status=422)
+    except ServiceError as error:
+        return _users_page(request, who, error=str(error), status=error.http_status)
     return _users_page(request, who, shown_password=(name, password))
 
 
@@ -207,8 +207,8 @@ def reset_password(
             password = accounts.reset_password(
                 session, username, actor=who.username or "", reason=form.reason or None
             )
-    except InputError as error:
-        return _users_page(request, who, error=str(error), status=422)
+    except ServiceError as error:
+        return _users_page(request, who, error=str(error), status=error.http_status)
     return _users_page(request, who, shown_password=(username, password))
 
 
@@ -246,6 +246,6 @@ def set_active(
                 actor=who.username or "",
                 reason=form.reason or None,
             )
-    except InputError as error:
-        return _users_page(request, who, error=str(error), status=422)
+    except ServiceError as error:
+        return _users_page(request, who, error=str(error), status=error.http_status)
     return RedirectResponse("/admin/users", status_code=303)

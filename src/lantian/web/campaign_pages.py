@@ -20,7 +20,7 @@ from lantian.campaign import rules, service
 from lantian.campaign.excel import REVIEW_ZH, STATUS_ZH, export_workbook
 from lantian.campaign.models import REPORT_STATUSES, ProgressEvidence
 from lantian.db.engine import transaction
-from lantian.errors import InputError, NotAllowed, NotFound
+from lantian.errors import Conflict, InputError, NotAllowed, NotFound
 from lantian.language import N_
 from lantian.supervision import service as supervision_service
 from lantian.web.access import MACHINE_ROLES, require_account, require_csrf
@@ -363,14 +363,15 @@ async def report_submit(
                 evidence=uploads,
                 data_dir=settings.ensure_data_dir(),
             )
-    except InputError as error:
-        # Nothing was written: show the form again with the reason.
+    except (InputError, Conflict) as error:
+        # Nothing was written: show the form again with the reason (e.g. bad values, or a report
+        # already accepted), answered with the status of the error's class.
         with request.app.state.sessions() as session:
             context = service.require_plan(session)
             page = _form_context(
                 context, form.task, who, form.reporter, _month(form.month), str(error)
             )
-        return _render(request, "campaign_report_form.html", page, status=422)
+        return _render(request, "campaign_report_form.html", page, status=error.http_status)
     flash(request, "已报送 / progress report submitted")
     return RedirectResponse(f"/campaign/tasks/{quote(form.task)}", status_code=303)
 

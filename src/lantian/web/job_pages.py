@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from lantian.auth.permissions import Action, Principal, can, resource
-from lantian.scheduler.service import JobBusy, Scheduler
+from lantian.errors import Conflict, NotFound
+from lantian.scheduler.service import Scheduler
 from lantian.timeutil import to_china
 from lantian.web.access import Forbidden, check_csrf, require_account
 
@@ -79,12 +80,12 @@ def run_job(
     """Run one job now, recorded as a manual run by the administrator."""
     check_csrf(request, csrf)
     scheduler = _scheduler(request)
-    if name not in scheduler.jobs:
-        return _jobs_page(request, who, error=f"没有任务 {name} / no job {name}", status=404)
     try:
         run = scheduler.run_now(name, who.username or "")
-    except JobBusy as busy:
-        return _jobs_page(request, who, error=str(busy), status=409)
+    except (NotFound, Conflict) as refused:
+        # An unknown job (NotFound) or one running elsewhere (JobBusy, a Conflict): the jobs page
+        # again with the reason, answered with the status of the error's class.
+        return _jobs_page(request, who, error=str(refused), status=refused.http_status)
     if run.error is not None:
         return _jobs_page(request, who, error=f"{name}: {run.error}")
     return _jobs_page(request, who, message=f"{name}: {run.summary}")

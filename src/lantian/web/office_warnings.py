@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from lantian import __version__
 from lantian.auth.permissions import Principal, can, resource
 from lantian.db.engine import transaction
-from lantian.errors import InputError, Invalid, NotAllowed
+from lantian.errors import Conflict, Invalid, NotAllowed, NotFound
 from lantian.warnings.linkage import plan_adjacency
 from lantian.warnings.notify import NotifySettings
 from lantian.warnings.service import (
@@ -46,7 +46,8 @@ def _page(request: Request, who: Principal, error: str = "", status: int = 200) 
         decisions = list_decisions(session, 20, 0)
         try:
             live = assess_now(session, rules, rules.observed_city or "", scope=rules.city_code)
-        except InputError as exc:
+        except (Invalid, NotFound) as exc:
+            # No stations or no data yet: the page says so instead of the live assessment.
             live_error = str(exc)
     context: dict[str, Any] = {
         "version": __version__,
@@ -104,8 +105,9 @@ def warnings_decide(
             level=form.level or None,
             proposal=snapshot,
         )
-    except (Invalid, NotAllowed) as exc:
-        # The page again, with the refusal and the status of its kind (422 or 403).
+    except (Invalid, NotAllowed, Conflict) as exc:
+        # The page again, with the refusal and the status of its kind (422, 403, or 409 when a
+        # warning is already in force or none is to change).
         return _page(request, who, error=exc.message, status=exc.http_status)
     failed = sum(1 for s in sent if not s.ok)
     note = f"决定已记录 #{row.id} / decision #{row.id} recorded; 通知 notices {len(sent)}"
