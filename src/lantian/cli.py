@@ -57,8 +57,11 @@ def serve(
         None, "--hj212-port", help="HJ 212 receiver port (default LANTIAN_HJ212_PORT)"
     ),
     no_hj212: bool = typer.Option(False, "--no-hj212", help="do not start the HJ 212 receiver"),
+    no_scheduler: bool = typer.Option(
+        False, "--no-scheduler", help="do not run the scheduled jobs (run `lantian worker` instead)"
+    ),
 ) -> None:
-    """启动平台 / Serve the platform over HTTP, with the HJ 212 receiver beside it."""
+    """启动平台 / Serve the platform over HTTP, with the HJ 212 receiver and the scheduler."""
     import uvicorn
 
     from lantian.db.engine import create_db_engine
@@ -109,10 +112,23 @@ def serve(
             f"HJ 212 数据接收 / HJ 212 receiver on {receiver_host}:{receiver_port} "
             "(--no-hj212 to disable)"
         )
+    background = None
+    if settings.scheduler_enabled and not no_scheduler:
+        from lantian.scheduler.service import BackgroundScheduler, Scheduler
+
+        # A thread beside the web server; the lease in the database keeps a `lantian worker` or
+        # a second server from running the same job at the same time.
+        background = BackgroundScheduler(
+            Scheduler(session_factory(engine), settings), settings.scheduler_tick
+        )
+        background.start()
+        console.print("定时任务已启动 / scheduler started (--no-scheduler to disable)")
     console.print("按 Ctrl+C 停止 / press Ctrl+C to stop")
     try:
         uvicorn.run(create_app(settings, engine), host=host, port=port, log_config=None)
     finally:
+        if background is not None:
+            background.stop()
         if receiver is not None:
             stop_receiver_process(receiver)
 
@@ -166,6 +182,7 @@ from lantian.emissions.cli import emissions_app  # noqa: E402
 from lantian.ingest.hj212_cli import hj212_app  # noqa: E402
 from lantian.ingest.receiver_cli import devices_app, ingest_app  # noqa: E402
 from lantian.monitoring.aqi_cli import aqi_command  # noqa: E402
+from lantian.scheduler.cli import jobs_app, worker  # noqa: E402
 from lantian.supervision.cli import cases_app, duty_app  # noqa: E402
 from lantian.warnings.cli import warn_app  # noqa: E402
 
@@ -181,3 +198,5 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(duty_app, name="duty")
 app.add_typer(warn_app, name="warn")
 app.add_typer(plan_app, name="plan")
+app.add_typer(jobs_app, name="jobs")
+app.command(name="worker")(worker)

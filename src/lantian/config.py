@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         default=None, description="address the HJ 212 receiver listens on; default: LANTIAN_HOST"
     )
     hj212_port: int = Field(default=9212, description="HJ 212 数据接收端口 / receiver TCP port")
+    scheduler_enabled: bool = Field(
+        default=True, description="run the scheduled jobs inside `lantian serve`"
+    )
+    scheduler_tick: float = Field(
+        default=30.0, gt=0, description="seconds between the scheduler's looks for due jobs"
+    )
     secret_key: SecretStr = Field(
         default=SecretStr(""),
         description="key for session cookies; generated into <data_dir>/secret_key when empty",

@@ -10,7 +10,8 @@ role              actions                      kinds                        reac
 ================  ===========================  ===========================  ===================
 administrator     read, write, review          every kind                   everything
 campaign_office   read, write, review          domain kinds                 everything
-campaign_office   read                         audit_log, account           everything
+campaign_office   read                         audit_log, account,          everything
+                                               scheduled_job
 leader            read                         every kind                   everything
 inspector         read                         domain kinds                 everything
 inspector         write                        inspection_case              everything
@@ -73,7 +74,7 @@ DOMAIN_KINDS = frozenset(
     }
 )
 #: Kinds about the platform itself.
-SYSTEM_KINDS = frozenset({"account", "api_token", "audit_log", "hj212_data"})
+SYSTEM_KINDS = frozenset({"account", "api_token", "audit_log", "hj212_data", "scheduled_job"})
 RESOURCE_KINDS = DOMAIN_KINDS | SYSTEM_KINDS
 
 #: What a unit or township account changes within its scope: its tasks' progress, its ledgers and
@@ -98,7 +99,9 @@ _READ, _WRITE, _REVIEW = Action.READ, Action.WRITE, Action.REVIEW
 GRANTS: tuple[Grant, ...] = (
     _grant("administrator", (_READ, _WRITE, _REVIEW), RESOURCE_KINDS, Reach.EVERYTHING),
     _grant("campaign_office", (_READ, _WRITE, _REVIEW), DOMAIN_KINDS, Reach.EVERYTHING),
-    _grant("campaign_office", (_READ,), {"audit_log", "account"}, Reach.EVERYTHING),
+    _grant(
+        "campaign_office", (_READ,), {"audit_log", "account", "scheduled_job"}, Reach.EVERYTHING
+    ),
     _grant("leader", (_READ,), RESOURCE_KINDS, Reach.EVERYTHING),
     _grant("inspector", (_READ,), DOMAIN_KINDS, Reach.EVERYTHING),
     _grant("inspector", (_WRITE,), {"inspection_case"}, Reach.EVERYTHING),

@@ -6,6 +6,7 @@ from lantian.db.base import Base
 from lantian.emissions import models as emissions_models
 from lantian.monitoring import hj212_models as hj212_models
 from lantian.monitoring import models as monitoring_models
+from lantian.scheduler import models as scheduler_models
 from lantian.supervision import models as supervision_models
 from lantian.warnings import models as warnings_models
 
@@ -16,6 +17,7 @@ __all__ = [
     "emissions_models",
     "hj212_models",
     "monitoring_models",
+    "scheduler_models",
     "supervision_models",
     "warnings_models",
 ]

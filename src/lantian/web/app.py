@@ -32,6 +32,7 @@ from lantian.web import (
     campaign_pages,
     emission_pages,
     i18n,
+    job_pages,
     office,
     office_warnings,
     pages,
@@ -240,6 +241,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(system.router)
     app.include_router(account_pages.router)
     app.include_router(account_admin.router)
+    app.include_router(job_pages.router)
     app.include_router(i18n.router)
     app.include_router(office.router)
     app.include_router(supervision_pages.router)

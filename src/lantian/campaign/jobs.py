@@ -1,0 +1,47 @@
+"""The campaign's scheduled job: late and missing progress reports and missed deadlines."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from lantian.campaign import service
+from lantian.scheduler.registry import Job, JobContext, register
+from lantian.scheduler.schedule import DailyAt
+from lantian.timeutil import CHINA_TZ
+
+KIND_NAMES = {
+    "missing_report": ("进展未报", "missing reports"),
+    "late_report": ("进展迟报", "late reports"),
+    "missed_deadline": ("逾期未完成", "missed deadlines"),
+    "target_missed": ("目标未达", "targets missed"),
+}
+
+
+def list_escalations(context: JobContext) -> str:
+    """What ``lantian plan escalations`` lists as of today (China time). Nothing is stored for
+    it (the list is computed from the reports each time), so the run's summary is its record."""
+    day = context.now.astimezone(CHINA_TZ).date()
+    with context.sessions() as session:
+        plan = service.current_plan(session)
+        if plan is None:
+            return "尚未导入计划，无事可查 / no plan loaded: nothing to check"
+        found = service.escalations(session, plan, day)
+    counts = Counter(item.kind for item in found)
+    zh = "，".join(f"{KIND_NAMES.get(k, (k, k))[0]} {n}" for k, n in sorted(counts.items())) or "无"
+    en = (
+        ", ".join(f"{n} {KIND_NAMES.get(k, (k, k))[1]}" for k, n in sorted(counts.items()))
+        or "none"
+    )
+    return f"{day} 待督办 {len(found)} 项：{zh} / {len(found)} item(s) to escalate: {en}"
+
+
+register(
+    Job(
+        name="plan.escalations",
+        schedule=DailyAt(8, 0),
+        run=list_escalations,
+        description_zh="每天查出迟报、未报的进展和逾期未完成的任务（lantian plan escalations）",
+        description_en="Each morning, find late and missing progress reports and missed "
+        "deadlines (lantian plan escalations)",
+    )
+)
