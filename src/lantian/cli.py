@@ -176,6 +176,7 @@ def main() -> None:
 
 # --- command groups of the domain packages (one line each) -------------------------------------
 # (registered below; each domain keeps its commands in its own module)
+from lantian.archive.cli import archive_app  # noqa: E402
 from lantian.auth.cli import audit_app, tokens_app, users_app  # noqa: E402
 from lantian.campaign.cli import plan_app  # noqa: E402
 from lantian.emissions.cli import emissions_app  # noqa: E402
@@ -200,3 +201,4 @@ app.add_typer(warn_app, name="warn")
 app.add_typer(plan_app, name="plan")
 app.add_typer(jobs_app, name="jobs")
 app.command(name="worker")(worker)
+app.add_typer(archive_app, name="archive")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 from sqlalchemy import Connection, text
 
@@ -184,3 +185,39 @@ def partition_rows(connection: Connection, table: str, month: date) -> int | Non
     if not connection.scalar(text(f"SELECT to_regclass('{SCHEMA}.{name}') IS NOT NULL")):
         return None
     return int(connection.scalar(text(f"SELECT count(*) FROM {SCHEMA}.{name}")) or 0)
+
+
+@dataclass(frozen=True)
+class Detached:
+    month: date
+    tables: list[str]
+
+
+def detach_archived_before(
+    connection: Connection, archive_root: Path, before: date
+) -> tuple[list[Detached], list[str]]:
+    """Detach every month of ``measurements`` (and its ``raw_frames`` month) older than ``before``
+    whose rows are all in the Parquet archive. Returns what was detached and, for months kept,
+    why (not archived, or the archive holds a different number of rows)."""
+    from lantian.archive.parquet import is_archived
+
+    detached: list[Detached] = []
+    kept: list[str] = []
+    for partition in list_partitions(connection):
+        if partition.table != "measurements" or partition.month is None:
+            continue
+        if partition.month >= before:
+            continue
+        if not is_archived(archive_root, partition.month, partition.rows):
+            kept.append(
+                f"{partition.month:%Y-%m}: 未归档或行数不符 ({partition.rows} 行) / not archived "
+                f"or the archive holds other rows ({partition.rows} rows in the database)"
+            )
+            continue
+        tables = [
+            name
+            for table in PARTITIONED
+            if (name := detach_month(connection, table, partition.month)) is not None
+        ]
+        detached.append(Detached(partition.month, tables))
+    return detached, kept
