@@ -182,13 +182,31 @@ def station_years(year: int, *months: pl.DataFrame) -> pl.DataFrame:
         for n, d in zip(numerators, denominators, strict=True)
     ]
     out["primary"] = primaries
-    return pl.DataFrame(out)
+    return pl.DataFrame(out, schema=year_schema())
+
+
+def year_schema() -> dict[str, Any]:
+    """Columns of the station-year table (fixed point as in the daily values; -1 = missing)."""
+    import polars as pl
+
+    schema: dict[str, Any] = {"station": pl.String, "year": pl.Int64}
+    for indicator in ANNUAL_STATISTIC:
+        schema[indicator] = pl.Int64
+        schema[f"{indicator}_days"] = pl.Int64
+        schema[f"{indicator}_valid"] = pl.Boolean
+    for name in ("aqi_days", "good_days", "exceedance_days", "heavy_days", "severe_days"):
+        schema[name] = pl.Int64
+    schema["composite_numerator"] = pl.Int64
+    schema["composite_denominator"] = pl.Int64
+    schema["composite"] = pl.Float64
+    schema["primary"] = pl.String
+    return schema
 
 
 def _empty_years() -> pl.DataFrame:
     import polars as pl
 
-    return pl.DataFrame(schema={"station": pl.String, "year": pl.Int64})
+    return pl.DataFrame(schema=year_schema())
 
 
 def _by_year(archive: dict[date, list[Path]], years: Sequence[int] | None) -> dict[int, list[date]]:
@@ -225,7 +243,7 @@ def assess(
     results = [r for r in results if r.height]
     if not results:
         return _empty_years()
-    return pl.concat(results, how="diagonal").sort("year", "station")
+    return pl.concat(results).sort("year", "station")
 
 
 def _on_dask(
