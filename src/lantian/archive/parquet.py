@@ -186,11 +186,12 @@ def export_month(connection: Connection, root: Path, month: date) -> int:
         part.drop("_group").write_parquet(temporary, compression="zstd", statistics=True)
         os.replace(temporary, target)
         files += 1
-    _record(root, month, data.height, files)
+    record_month(root, month, data.height, files)
     return data.height
 
 
-def _record(root: Path, month: date, rows: int, files: int) -> None:
+def record_month(root: Path, month: date, rows: int, files: int) -> None:
+    """Enter ``month`` in the manifest (rows and files written, when)."""
     manifest = read_manifest(root)
     manifest.setdefault(TABLE, {})[f"{month:%Y-%m}"] = {
         "rows": rows,
