@@ -6,13 +6,15 @@ Polars, DuckDB and Dask load inside the commands that use them, never at ``lanti
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
-from lantian.auth.cli import BY_OPTION, REASON_OPTION, cli_actor
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 from lantian.config import get_settings
 
 archive_app = typer.Typer(
@@ -21,6 +23,9 @@ archive_app = typer.Typer(
 )
 console = Console()
 
+# As lantian.auth.cli's options; that module is imported only when `detach` runs.
+BY_OPTION = typer.Option(None, "--by", help="on whose behalf (default: cli:<OS user>)")
+REASON_OPTION = typer.Option(None, "--reason", help="why (kept in the audit log)")
 OUT_OPTION = typer.Option(None, "--out", help="archive folder (default LANTIAN_ARCHIVE_DIR)")
 
 
@@ -143,6 +148,7 @@ def detach(
     """分离已归档月份 / Detach archived months before YYYY-MM from the live tables (PostgreSQL)."""
     from lantian.archive.partitions import detach_archived_before, parse_month
     from lantian.auth import audit
+    from lantian.auth.cli import cli_actor
     from lantian.db.engine import session_factory, transaction
 
     engine = _engine()
