@@ -112,6 +112,11 @@ LAZY_COMMANDS: tuple[LazyCommand, ...] = (
         "定时任务 / scheduled jobs (run by `lantian serve` or `lantian worker`)",
     ),
     LazyCommand(
+        "archive",
+        "lantian.archive.cli:archive_app",
+        "归档 / the Parquet archive and the monthly partitions (PostgreSQL)",
+    ),
+    LazyCommand(
         "worker",
         "lantian.scheduler.cli:worker",
         "定时任务进程 / Run the scheduler as a process of its own (Ctrl+C stops it).",

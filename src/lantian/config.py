@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     plan_dir: Path | None = Field(
         default=None, description="the campaign plan to load; default: the bundled Xinmi plan"
     )
+    archive_dir: Path | None = Field(
+        default=None,
+        description="the Parquet archive (lantian archive); default <data_dir>/archive",
+    )
+    partition_months_ahead: int = Field(
+        default=3,
+        ge=0,
+        description="PostgreSQL: months of partitions the job partitions.ensure creates ahead",
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -68,6 +77,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'lantian.sqlite3').resolve()}"
+
+    @property
+    def effective_archive_dir(self) -> Path:
+        """The Parquet archive in force: the explicit folder, or ``<data_dir>/archive``."""
+        return self.archive_dir if self.archive_dir is not None else self.data_dir / "archive"
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

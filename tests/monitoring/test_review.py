@@ -124,7 +124,7 @@ def test_month_sign_off_freezes_values(loaded: Engine) -> None:
         count = session.scalar(
             select(func.count())
             .select_from(MeasurementReview)
-            .join(Measurement)
+            .join(Measurement, Measurement.id == MeasurementReview.measurement_id)
             .join(Station)
             .where(
                 Station.code == "1316A", Measurement.period_end > datetime(2019, 1, 1, tzinfo=UTC)

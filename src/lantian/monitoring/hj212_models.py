@@ -80,7 +80,9 @@ class Device(CreatedAtMixin, Base):
 
 
 class RawFrame(Base):
-    """One frame (or undecodable chunk) exactly as received, and what the receiver made of it."""
+    """One frame (or undecodable chunk) exactly as received, and what the receiver made of it.
+
+    Partitioned by month of ``received_at`` in PostgreSQL (migration 0010)."""
 
     __tablename__ = "raw_frames"
     __table_args__ = (
@@ -117,7 +119,10 @@ class ReceivedPacket(Base):
     cn: Mapped[str] = mapped_column(String(4))
     data_time: Mapped[datetime] = mapped_column(UtcDateTime(), comment="DataTime as sent")
     part: Mapped[int] = mapped_column(Integer, default=1, comment="PNO of split packets, else 1")
-    raw_frame_id: Mapped[int] = mapped_column(ForeignKey("raw_frames.id", ondelete="RESTRICT"))
+    # No foreign key: in PostgreSQL ``raw_frames`` is partitioned by month of received_at (its
+    # key includes it) and an archived month must be detachable; the receiver stores the frame
+    # first, in the same transaction.
+    raw_frame_id: Mapped[int] = mapped_column(_BIG_ID)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

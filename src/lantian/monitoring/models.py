@@ -96,6 +96,10 @@ class ImportBatch(CreatedAtMixin, Base):
 class Measurement(Base):
     """One averaged concentration as received (raw, never overwritten).
 
+    In PostgreSQL the table is partitioned by China-time month of ``period_end`` (migration 0010,
+    :mod:`lantian.archive.partitions`); there the primary key is (id, period_end), the id still
+    unique from its sequence.
+
     ``period_end`` is the end of the averaging period: the hourly value labelled 16:00 covers
     15:00–16:00 (HJ 663-2013 Table A.1 note; CNEMC practice). Units: µg/m³, CO in mg/m³.
     """
@@ -137,8 +141,10 @@ class MeasurementReview(Base):
     __table_args__ = (UniqueConstraint("measurement_id", "version"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # No foreign key: in PostgreSQL ``measurements`` is partitioned by month (its key includes
+    # period_end) and an archived month must be detachable; ``review.decide`` checks the id.
     measurement_id: Mapped[int] = mapped_column(
-        ForeignKey("measurements.id", ondelete="RESTRICT"), index=True
+        BigInteger().with_variant(Integer, "sqlite"), index=True
     )
     version: Mapped[int] = mapped_column(Integer)
     valid: Mapped[bool] = mapped_column(Boolean)

@@ -25,6 +25,7 @@ JOB_MODULES = (
     "lantian.warnings.jobs",
     "lantian.monitoring.jobs",
     "lantian.auth.jobs",
+    "lantian.archive.jobs",
 )
 
 #: Who the scheduler acts as in the audit log when a job changes something.

@@ -1,0 +1,1 @@
+"""The archive of measurements: monthly partitions in PostgreSQL, Parquet files, Dask assessment."""
