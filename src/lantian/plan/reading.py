@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -113,11 +114,10 @@ def read_yaml(
 ) -> ModelT | None:
     """``path`` validated (strictly) as ``model``; problems are appended, ``None`` if any."""
     name = name or path.name
-    if not path.is_file():
-        problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
+    text = _plan_text(path, problems, name)
+    if text is None:
         return None
     try:
-        text = path.read_text(encoding="utf-8")
         document = yaml.safe_load(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
@@ -126,18 +126,38 @@ def read_yaml(
         line = mark.line + 1 if mark else None
         problems.append(Problem(name, where, f"YAML 语法错误 / YAML syntax error: {error}", line))
         return None
-    except UnicodeDecodeError:
-        problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
-        return None
     except ValueError as error:
         # PyYAML raises a bare ValueError for a date that matches the pattern but does not exist
         # (2017-09-31), without a position.
         problems.append(Problem(name, "(file)", f"无效的值 / invalid value: {error}"))
         return None
+    return _validated(model, document, problems, name, lambda loc: yaml_line(root, loc))
+
+
+def _plan_text(path: Path, problems: list[Problem], name: str) -> str | None:
+    """The text of a plan file, or ``None`` with the problem appended (missing, not UTF-8)."""
+    if not path.is_file():
+        problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
+        return None
+
+
+def _validated(
+    model: type[ModelT],
+    document: Any,
+    problems: list[Problem],
+    name: str,
+    line_of: Callable[[Loc], int | None],
+) -> ModelT | None:
+    """``document`` validated (strictly) as ``model``, or ``None`` with the problems appended."""
     try:
         return model.model_validate(document, strict=True)
     except ValidationError as error:
-        problems.extend(validation_problems(name, "", error, lambda loc: yaml_line(root, loc)))
+        problems.extend(validation_problems(name, "", error, line_of))
         return None
 
 
@@ -199,15 +219,11 @@ def read_toml(
 ) -> ModelT | None:
     """``path`` validated (strictly) as ``model``; problems are appended, ``None`` if any."""
     name = name or path.name
-    if not path.is_file():
-        problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
+    text = _plan_text(path, problems, name)
+    if text is None:
         return None
     try:
-        text = path.read_text(encoding="utf-8")
         document = tomllib.loads(text)
-    except UnicodeDecodeError:
-        problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
-        return None
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"line (\d+)", str(error))
         problems.append(
@@ -219,12 +235,9 @@ def read_toml(
             )
         )
         return None
-    try:
-        return model.model_validate(document, strict=True)
-    except ValidationError as error:
-        lines = toml_lines(text)
-        problems.extend(validation_problems(name, "", error, lambda loc: _toml_line(lines, loc)))
-        return None
+    # The key lines are found only when there is a problem to place.
+    lines = cache(lambda: toml_lines(text))
+    return _validated(model, document, problems, name, lambda loc: _toml_line(lines(), loc))
 
 
 # -- CSV -----------------------------------------------------------------------------------------
