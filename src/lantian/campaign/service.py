@@ -43,6 +43,7 @@ from lantian.db.base import utc_now
 from lantian.errors import InputError, NotAllowed
 from lantian.files import FileStore, StoredFile
 from lantian.plan import Plan
+from lantian.plan.schema import PlanFile
 
 PLAN_LOAD_ACTOR = "plan-load"
 #: Evidence files larger than this are refused (scans of signed lists, photos).
@@ -182,20 +183,8 @@ def _sync(
     return counts
 
 
-def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> LoadResult:
-    """Load or update ``plan`` into the database, idempotently: a second load changes nothing.
-
-    A plan with problems loads nothing (InputError listing them). Tasks and targets that vanish
-    from the files are deactivated, not deleted: progress reports may refer to them.
-    """
-    if plan.problems or plan.plan is None or plan.tasks_file is None:
-        shown = "\n".join(f"  {p}" for p in plan.problems[:30])
-        raise InputError(
-            f"{plan.folder}: 计划有 {len(plan.problems)} 处问题，未导入 / "
-            f"the plan has {len(plan.problems)} problem(s), nothing loaded:\n{shown}"
-        )
-    audit.lock_chain(session)
-    meta = plan.plan
+def _plan_header(plan: Plan, meta: PlanFile) -> dict[str, Any]:
+    """The plan row's fields: the plan's own, its digest, and the documents kept whole."""
     document = {
         "plan": meta.model_dump(mode="json", exclude_none=True),
         "annex": plan.annex.model_dump(mode="json", exclude_none=True) if plan.annex else None,
@@ -211,6 +200,24 @@ def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> Loa
         "content_sha256": plan_digest(plan.folder),
         "document": document,
     }
+    return header
+
+
+def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> LoadResult:
+    """Load or update ``plan`` into the database, idempotently: a second load changes nothing.
+
+    A plan with problems loads nothing (InputError listing them). Tasks and targets that vanish
+    from the files are deactivated, not deleted: progress reports may refer to them.
+    """
+    if plan.problems or plan.plan is None or plan.tasks_file is None:
+        shown = "\n".join(f"  {p}" for p in plan.problems[:30])
+        raise InputError(
+            f"{plan.folder}: 计划有 {len(plan.problems)} 处问题，未导入 / "
+            f"the plan has {len(plan.problems)} problem(s), nothing loaded:\n{shown}"
+        )
+    audit.lock_chain(session)
+    meta = plan.plan
+    header = _plan_header(plan, meta)
     result = LoadResult(meta.code)
     plan_row = session.scalar(select(CampaignPlan).where(CampaignPlan.code == meta.code))
     counts = LoadCounts()
