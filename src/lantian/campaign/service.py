@@ -203,6 +203,30 @@ def _plan_header(plan: Plan, meta: PlanFile) -> dict[str, Any]:
     return header
 
 
+def _sync_plan_row(
+    session: Session, actor: str, code: str, header: dict[str, Any]
+) -> tuple[CampaignPlan, LoadCounts]:
+    """The plan's row added, or updated where its header changed; what was done, counted."""
+    plan_row = session.scalar(select(CampaignPlan).where(CampaignPlan.code == code))
+    counts = LoadCounts()
+    if plan_row is None:
+        plan_row = CampaignPlan(code=code, loaded_at=utc_now(), **header)
+        with acting_as(session, actor):
+            session.add(plan_row)
+        counts.added += 1
+    else:
+        changed = {n: v for n, v in header.items() if getattr(plan_row, n) != v}
+        if changed:
+            with acting_as(session, actor):
+                for name, value in changed.items():
+                    setattr(plan_row, name, value)
+                plan_row.loaded_at = utc_now()
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    return plan_row, counts
+
+
 def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> LoadResult:
     """Load or update ``plan`` into the database, idempotently: a second load changes nothing.
 
@@ -219,24 +243,7 @@ def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> Loa
     meta = plan.plan
     header = _plan_header(plan, meta)
     result = LoadResult(meta.code)
-    plan_row = session.scalar(select(CampaignPlan).where(CampaignPlan.code == meta.code))
-    counts = LoadCounts()
-    if plan_row is None:
-        plan_row = CampaignPlan(code=meta.code, loaded_at=utc_now(), **header)
-        with acting_as(session, actor):
-            session.add(plan_row)
-        counts.added += 1
-    else:
-        changed = {n: v for n, v in header.items() if getattr(plan_row, n) != v}
-        if changed:
-            with acting_as(session, actor):
-                for name, value in changed.items():
-                    setattr(plan_row, name, value)
-                plan_row.loaded_at = utc_now()
-            counts.updated += 1
-        else:
-            counts.unchanged += 1
-    result.counts["plan"] = counts
+    plan_row, result.counts["plan"] = _sync_plan_row(session, actor, meta.code, header)
     result.counts["areas"] = _sync(
         session,
         actor,
