@@ -137,6 +137,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _add_middleware(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     _add_exception_handlers(app)
+    _add_request_error_handlers(app)
     _include_routers(app)
     return app
 
@@ -232,6 +233,10 @@ def _add_exception_handlers(app: FastAPI) -> None:
             return JSONResponse(body, status_code=error.http_status)
         element_id = "forbidden" if isinstance(error, NotAllowed) else "error"
         return _error_page(request, error.http_status, message, element_id=element_id)
+
+
+def _add_request_error_handlers(app: FastAPI) -> None:
+    """Requests refused before a route runs: invalid input, no session, a bad API token."""
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
