@@ -109,14 +109,18 @@ def yaml_line(root: yaml.Node | None, loc: Loc) -> int | None:
     return line
 
 
+#: A parsed plan file: the document, and the line of a key path where it is known.
+_Parsed = tuple[Any, Callable[[Loc], int | None]]
+
+
 def read_yaml(
     path: Path, model: type[ModelT], problems: list[Problem], name: str | None = None
 ) -> ModelT | None:
     """``path`` validated (strictly) as ``model``; problems are appended, ``None`` if any."""
-    name = name or path.name
-    text = _plan_text(path, problems, name)
-    if text is None:
-        return None
+    return _read_plan_file(path, model, problems, name or path.name, _parse_yaml)
+
+
+def _parse_yaml(text: str, name: str, problems: list[Problem]) -> _Parsed | None:
     try:
         document = yaml.safe_load(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -131,29 +135,30 @@ def read_yaml(
         # (2017-09-31), without a position.
         problems.append(Problem(name, "(file)", f"无效的值 / invalid value: {error}"))
         return None
-    return _validated(model, document, problems, name, lambda loc: yaml_line(root, loc))
+    return document, lambda loc: yaml_line(root, loc)
 
 
-def _plan_text(path: Path, problems: list[Problem], name: str) -> str | None:
-    """The text of a plan file, or ``None`` with the problem appended (missing, not UTF-8)."""
+def _read_plan_file(
+    path: Path,
+    model: type[ModelT],
+    problems: list[Problem],
+    name: str,
+    parse: Callable[[str, str, list[Problem]], _Parsed | None],
+) -> ModelT | None:
+    """A plan file read (missing, not UTF-8), parsed by ``parse`` (it appends its syntax problems
+    and returns ``None``) and validated strictly as ``model``, or ``None`` with the problems."""
     if not path.is_file():
         problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
         return None
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
         return None
-
-
-def _validated(
-    model: type[ModelT],
-    document: Any,
-    problems: list[Problem],
-    name: str,
-    line_of: Callable[[Loc], int | None],
-) -> ModelT | None:
-    """``document`` validated (strictly) as ``model``, or ``None`` with the problems appended."""
+    parsed = parse(text, name, problems)
+    if parsed is None:
+        return None
+    document, line_of = parsed
     try:
         return model.model_validate(document, strict=True)
     except ValidationError as error:
@@ -218,10 +223,10 @@ def read_toml(
     path: Path, model: type[ModelT], problems: list[Problem], name: str | None = None
 ) -> ModelT | None:
     """``path`` validated (strictly) as ``model``; problems are appended, ``None`` if any."""
-    name = name or path.name
-    text = _plan_text(path, problems, name)
-    if text is None:
-        return None
+    return _read_plan_file(path, model, problems, name or path.name, _parse_toml)
+
+
+def _parse_toml(text: str, name: str, problems: list[Problem]) -> _Parsed | None:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -237,7 +242,7 @@ def read_toml(
         return None
     # The key lines are found only when there is a problem to place.
     lines = cache(lambda: toml_lines(text))
-    return _validated(model, document, problems, name, lambda loc: _toml_line(lines(), loc))
+    return document, lambda loc: _toml_line(lines(), loc)
 
 
 # -- CSV -----------------------------------------------------------------------------------------
