@@ -244,66 +244,54 @@ def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> Loa
     header = _plan_header(plan, meta)
     result = LoadResult(meta.code)
     plan_row, result.counts["plan"] = _sync_plan_row(session, actor, meta.code, header)
-    result.counts["areas"] = _sync(
-        session,
-        actor,
-        plan_row,
-        CampaignArea,
-        "code",
-        {
-            a.code: {"name": a.name, "nbs_name": a.nbs_name, "kind": a.kind, "note": a.note}
-            for a in plan.areas
-        },
-        deactivate=False,
-    )
-    result.counts["units"] = _sync(
-        session,
-        actor,
-        plan_row,
-        CampaignUnit,
-        "code",
-        {
-            u.code: {
-                "name": u.name,
-                "aliases": u.aliases,
-                "kind": u.kind,
-                "parent_code": u.parent_code,
-                "note": u.note,
-            }
-            for u in plan.units
-        },
-        deactivate=False,
-    )
-    result.counts["leaders"] = _sync(
-        session,
-        actor,
-        plan_row,
-        CampaignLeader,
-        "name",
-        {leader.name: {"title": leader.title, "note": leader.note} for leader in plan.leaders},
-        deactivate=False,
-    )
-    result.counts["calendar"] = _sync(
-        session,
-        actor,
-        plan_row,
-        CampaignCalendarDay,
-        "day",
-        {d.date: {"kind": d.kind, "name": d.name, "source": d.source} for d in plan.calendar},
-        deactivate=False,
-    )
-    result.counts["tasks"] = _sync(
-        session, actor, plan_row, CampaignTask, "ref", _task_fields(plan), True
-    )
-    result.counts["targets"] = _sync(
-        session,
-        actor,
-        plan_row,
-        CampaignTarget,
-        "key",
-        _target_fields(plan),
-        True,
-    )
+    # The plan's parts, in this order: areas, units, leaders and the calendar stay when they
+    # vanish from the files; tasks and targets are deactivated (reports may refer to them).
+    parts: list[tuple[str, type[Any], str, Mapping[Any, dict[str, Any]], bool]] = [
+        (
+            "areas",
+            CampaignArea,
+            "code",
+            {
+                a.code: {"name": a.name, "nbs_name": a.nbs_name, "kind": a.kind, "note": a.note}
+                for a in plan.areas
+            },
+            False,
+        ),
+        (
+            "units",
+            CampaignUnit,
+            "code",
+            {
+                u.code: {
+                    "name": u.name,
+                    "aliases": u.aliases,
+                    "kind": u.kind,
+                    "parent_code": u.parent_code,
+                    "note": u.note,
+                }
+                for u in plan.units
+            },
+            False,
+        ),
+        (
+            "leaders",
+            CampaignLeader,
+            "name",
+            {leader.name: {"title": leader.title, "note": leader.note} for leader in plan.leaders},
+            False,
+        ),
+        (
+            "calendar",
+            CampaignCalendarDay,
+            "day",
+            {d.date: {"kind": d.kind, "name": d.name, "source": d.source} for d in plan.calendar},
+            False,
+        ),
+        ("tasks", CampaignTask, "ref", _task_fields(plan), True),
+        ("targets", CampaignTarget, "key", _target_fields(plan), True),
+    ]
+    for part, model, key_name, wanted, deactivate in parts:
+        result.counts[part] = _sync(session, actor, plan_row, model, key_name, wanted, deactivate)
     return result
 
 
