@@ -26,6 +26,7 @@ import lantian
 from lantian.errors import ServiceError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
     from typer._click import Context  # the Click that Typer vendors: TyperGroup's signatures
 
 
@@ -187,6 +188,34 @@ def config() -> None:
     console.print(table)
 
 
+def _print_serving(engine: Engine, host: str, port: int) -> None:
+    """Where the platform serves, where to start, and a warning while demo accounts are active."""
+    console.print(
+        f"[bold]蓝天 lantian {lantian.__version__}[/bold] 正在服务 / serving at "
+        f"[link]http://{host}:{port}/[/link]"
+    )
+    console.print(
+        "公众实时发布页无需登录 / public pages need no login; "
+        "API 文档 / API docs: "
+        f"http://{host}:{port}/api/docs"
+    )
+    console.print(
+        f"工作台 http://{host}:{port}/office 需要账户 / the office dashboard needs an account: "
+        "lantian users add 用户名 --role campaign_office"
+    )
+    from lantian.db.engine import session_factory
+    from lantian.demo.accounts import DEMO_PASSWORD, active_demo_accounts
+
+    with session_factory(engine)() as session:
+        demo_accounts = active_demo_accounts(session)
+    if demo_accounts:
+        console.print(
+            f"[yellow]演示账户可用 / demo accounts active[/yellow] ({', '.join(demo_accounts)}; "
+            f"密码 password {DEMO_PASSWORD}) — 生产环境请停用 / disable them in production: "
+            "lantian users disable NAME"
+        )
+
+
 @app.command()
 def serve(
     host: str | None = typer.Option(None, help="listen address (default LANTIAN_HOST)"),
@@ -214,30 +243,7 @@ def serve(
     require_current_schema(engine)
     host = host or settings.host
     port = port or settings.port
-    console.print(
-        f"[bold]蓝天 lantian {lantian.__version__}[/bold] 正在服务 / serving at "
-        f"[link]http://{host}:{port}/[/link]"
-    )
-    console.print(
-        "公众实时发布页无需登录 / public pages need no login; "
-        "API 文档 / API docs: "
-        f"http://{host}:{port}/api/docs"
-    )
-    console.print(
-        f"工作台 http://{host}:{port}/office 需要账户 / the office dashboard needs an account: "
-        "lantian users add 用户名 --role campaign_office"
-    )
-    from lantian.db.engine import session_factory
-    from lantian.demo.accounts import DEMO_PASSWORD, active_demo_accounts
-
-    with session_factory(engine)() as session:
-        demo_accounts = active_demo_accounts(session)
-    if demo_accounts:
-        console.print(
-            f"[yellow]演示账户可用 / demo accounts active[/yellow] ({', '.join(demo_accounts)}; "
-            f"密码 password {DEMO_PASSWORD}) — 生产环境请停用 / disable them in production: "
-            "lantian users disable NAME"
-        )
+    _print_serving(engine, host, port)
     receiver = None
     if settings.hj212_enabled and not no_hj212:
         from lantian.ingest.receiver_cli import start_receiver_process, stop_receiver_process
@@ -254,6 +260,7 @@ def serve(
         )
     background = None
     if settings.scheduler_enabled and not no_scheduler:
+        from lantian.db.engine import session_factory
         from lantian.scheduler.service import BackgroundScheduler, Scheduler
 
         # A thread beside the web server; the lease in the database keeps a `lantian worker` or

@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.config import get_settings
 from lantian.db import migrate
-from lantian.db.engine import create_db_engine
+from lantian.db.engine import create_db_engine, session_factory
 
 db_app = typer.Typer(help="数据库 / database schema and migrations.", no_args_is_help=True)
 console = Console()
@@ -23,6 +24,13 @@ def require_current_schema(engine: Engine) -> None:
             "The database schema is not the newest; run `lantian db upgrade` first.[/red]"
         )
         raise typer.Exit(2)
+
+
+def current_sessions() -> sessionmaker[Session]:
+    """Sessions on the configured database, once its schema is found current (for commands)."""
+    engine = create_db_engine(get_settings().effective_database_url)
+    require_current_schema(engine)
+    return session_factory(engine)
 
 
 @db_app.command("upgrade")

@@ -15,14 +15,12 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.auth import audit, service
 from lantian.auth.models import ROLES
-from lantian.config import get_settings
 from lantian.db.base import utc_now
-from lantian.db.engine import create_db_engine, session_factory, transaction
-from lantian.db_cli import require_current_schema
+from lantian.db.engine import transaction
+from lantian.db_cli import current_sessions as _sessions
 from lantian.errors import InputError
 from lantian.timeutil import to_china
 
@@ -33,12 +31,6 @@ console = Console()
 
 BY_OPTION = typer.Option(None, "--by", help="on whose behalf (default: cli:<OS user>)")
 REASON_OPTION = typer.Option(None, "--reason", help="why (kept in the audit log)")
-
-
-def _sessions() -> sessionmaker[Session]:
-    engine = create_db_engine(get_settings().effective_database_url)
-    require_current_schema(engine)
-    return session_factory(engine)
 
 
 def cli_actor(by: str | None) -> str:

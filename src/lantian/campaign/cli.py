@@ -9,23 +9,16 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session, sessionmaker
 
 from lantian import clock
 from lantian.campaign import service
 from lantian.config import get_settings
-from lantian.db.engine import create_db_engine, session_factory, transaction
-from lantian.db_cli import require_current_schema
+from lantian.db.engine import transaction
+from lantian.db_cli import current_sessions as _sessions
 from lantian.plan import plan_dir, read_plan
 
 plan_app = typer.Typer(help="攻坚计划 / the campaign plan as data.", no_args_is_help=True)
 console = Console()
-
-
-def _sessions() -> sessionmaker[Session]:
-    engine = create_db_engine(get_settings().effective_database_url)
-    require_current_schema(engine)
-    return session_factory(engine)
 
 
 def _folder(folder: Path | None) -> Path:

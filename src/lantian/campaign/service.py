@@ -43,6 +43,7 @@ from lantian.db.base import utc_now
 from lantian.errors import Conflict, InputError, NotAllowed, NotFound
 from lantian.files import FileStore, StoredFile
 from lantian.plan import Plan
+from lantian.plan.schema import PlanFile
 
 PLAN_LOAD_ACTOR = "plan-load"
 #: Evidence files larger than this are refused (scans of signed lists, photos).
@@ -182,20 +183,8 @@ def _sync(
     return counts
 
 
-def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> LoadResult:
-    """Load or update ``plan`` into the database, idempotently: a second load changes nothing.
-
-    A plan with problems loads nothing (InputError listing them). Tasks and targets that vanish
-    from the files are deactivated, not deleted: progress reports may refer to them.
-    """
-    if plan.problems or plan.plan is None or plan.tasks_file is None:
-        shown = "\n".join(f"  {p}" for p in plan.problems[:30])
-        raise InputError(
-            f"{plan.folder}: 计划有 {len(plan.problems)} 处问题，未导入 / "
-            f"the plan has {len(plan.problems)} problem(s), nothing loaded:\n{shown}"
-        )
-    audit.lock_chain(session)
-    meta = plan.plan
+def _plan_header(plan: Plan, meta: PlanFile) -> dict[str, Any]:
+    """The plan row's fields: the plan's own, its digest, and the documents kept whole."""
     document = {
         "plan": meta.model_dump(mode="json", exclude_none=True),
         "annex": plan.annex.model_dump(mode="json", exclude_none=True) if plan.annex else None,
@@ -211,11 +200,17 @@ def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> Loa
         "content_sha256": plan_digest(plan.folder),
         "document": document,
     }
-    result = LoadResult(meta.code)
-    plan_row = session.scalar(select(CampaignPlan).where(CampaignPlan.code == meta.code))
+    return header
+
+
+def _sync_plan_row(
+    session: Session, actor: str, code: str, header: dict[str, Any]
+) -> tuple[CampaignPlan, LoadCounts]:
+    """The plan's row added, or updated where its header changed; what was done, counted."""
+    plan_row = session.scalar(select(CampaignPlan).where(CampaignPlan.code == code))
     counts = LoadCounts()
     if plan_row is None:
-        plan_row = CampaignPlan(code=meta.code, loaded_at=utc_now(), **header)
+        plan_row = CampaignPlan(code=code, loaded_at=utc_now(), **header)
         with acting_as(session, actor):
             session.add(plan_row)
         counts.added += 1
@@ -229,67 +224,74 @@ def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> Loa
             counts.updated += 1
         else:
             counts.unchanged += 1
-    result.counts["plan"] = counts
-    result.counts["areas"] = _sync(
-        session,
-        actor,
-        plan_row,
-        CampaignArea,
-        "code",
-        {
-            a.code: {"name": a.name, "nbs_name": a.nbs_name, "kind": a.kind, "note": a.note}
-            for a in plan.areas
-        },
-        deactivate=False,
-    )
-    result.counts["units"] = _sync(
-        session,
-        actor,
-        plan_row,
-        CampaignUnit,
-        "code",
-        {
-            u.code: {
-                "name": u.name,
-                "aliases": u.aliases,
-                "kind": u.kind,
-                "parent_code": u.parent_code,
-                "note": u.note,
-            }
-            for u in plan.units
-        },
-        deactivate=False,
-    )
-    result.counts["leaders"] = _sync(
-        session,
-        actor,
-        plan_row,
-        CampaignLeader,
-        "name",
-        {leader.name: {"title": leader.title, "note": leader.note} for leader in plan.leaders},
-        deactivate=False,
-    )
-    result.counts["calendar"] = _sync(
-        session,
-        actor,
-        plan_row,
-        CampaignCalendarDay,
-        "day",
-        {d.date: {"kind": d.kind, "name": d.name, "source": d.source} for d in plan.calendar},
-        deactivate=False,
-    )
-    result.counts["tasks"] = _sync(
-        session, actor, plan_row, CampaignTask, "ref", _task_fields(plan), True
-    )
-    result.counts["targets"] = _sync(
-        session,
-        actor,
-        plan_row,
-        CampaignTarget,
-        "key",
-        _target_fields(plan),
-        True,
-    )
+    return plan_row, counts
+
+
+def load_plan(session: Session, plan: Plan, actor: str = PLAN_LOAD_ACTOR) -> LoadResult:
+    """Load or update ``plan`` into the database, idempotently: a second load changes nothing.
+
+    A plan with problems loads nothing (InputError listing them). Tasks and targets that vanish
+    from the files are deactivated, not deleted: progress reports may refer to them.
+    """
+    if plan.problems or plan.plan is None or plan.tasks_file is None:
+        shown = "\n".join(f"  {p}" for p in plan.problems[:30])
+        raise InputError(
+            f"{plan.folder}: 计划有 {len(plan.problems)} 处问题，未导入 / "
+            f"the plan has {len(plan.problems)} problem(s), nothing loaded:\n{shown}"
+        )
+    audit.lock_chain(session)
+    meta = plan.plan
+    header = _plan_header(plan, meta)
+    result = LoadResult(meta.code)
+    plan_row, result.counts["plan"] = _sync_plan_row(session, actor, meta.code, header)
+    # The plan's parts, in this order: areas, units, leaders and the calendar stay when they
+    # vanish from the files; tasks and targets are deactivated (reports may refer to them).
+    parts: list[tuple[str, type[Any], str, Mapping[Any, dict[str, Any]], bool]] = [
+        (
+            "areas",
+            CampaignArea,
+            "code",
+            {
+                a.code: {"name": a.name, "nbs_name": a.nbs_name, "kind": a.kind, "note": a.note}
+                for a in plan.areas
+            },
+            False,
+        ),
+        (
+            "units",
+            CampaignUnit,
+            "code",
+            {
+                u.code: {
+                    "name": u.name,
+                    "aliases": u.aliases,
+                    "kind": u.kind,
+                    "parent_code": u.parent_code,
+                    "note": u.note,
+                }
+                for u in plan.units
+            },
+            False,
+        ),
+        (
+            "leaders",
+            CampaignLeader,
+            "name",
+            {leader.name: {"title": leader.title, "note": leader.note} for leader in plan.leaders},
+            False,
+        ),
+        (
+            "calendar",
+            CampaignCalendarDay,
+            "day",
+            {d.date: {"kind": d.kind, "name": d.name, "source": d.source} for d in plan.calendar},
+            False,
+        ),
+        ("tasks", CampaignTask, "ref", _task_fields(plan), True),
+        ("targets", CampaignTarget, "key", _target_fields(plan), True),
+    ]
+    for part, model, key_name, wanted, deactivate in parts:
+        result.counts[part] = _sync(session, actor, plan_row, model, key_name, wanted, deactivate)
     return result
 
 

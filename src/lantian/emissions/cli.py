@@ -12,12 +12,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.auth.cli import cli_actor
-from lantian.config import get_settings
-from lantian.db.engine import create_db_engine, session_factory, transaction
-from lantian.db_cli import require_current_schema
+from lantian.db.engine import transaction
+from lantian.db_cli import current_sessions as _sessions
 from lantian.emissions import service
 from lantian.emissions.rules import CheckResult
 from lantian.emissions.sample import load_sample_inventory, sample_area_codes
@@ -38,12 +36,6 @@ emissions_app = typer.Typer(
 )
 console = Console()
 BY_OPTION = typer.Option(None, "--by", help="on whose behalf (default: cli:<OS user>)")
-
-
-def _sessions() -> sessionmaker[Session]:
-    engine = create_db_engine(get_settings().effective_database_url)
-    require_current_schema(engine)
-    return session_factory(engine)
 
 
 def _targets() -> ReductionTargets:

@@ -6,21 +6,13 @@ from datetime import datetime
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session, sessionmaker
 
-from lantian.config import get_settings
-from lantian.db.engine import create_db_engine, session_factory, transaction
-from lantian.db_cli import require_current_schema
+from lantian.db.engine import transaction
+from lantian.db_cli import current_sessions as _sessions
 from lantian.monitoring import review
 
 review_app = typer.Typer(help="数据审核 / data review and audit.", no_args_is_help=True)
 console = Console()
-
-
-def _sessions() -> sessionmaker[Session]:
-    engine = create_db_engine(get_settings().effective_database_url)
-    require_current_schema(engine)
-    return session_factory(engine)
 
 
 @review_app.command("qc")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -108,16 +109,19 @@ def yaml_line(root: yaml.Node | None, loc: Loc) -> int | None:
     return line
 
 
+#: A parsed plan file: the document, and the line of a key path where it is known.
+_Parsed = tuple[Any, Callable[[Loc], int | None]]
+
+
 def read_yaml(
     path: Path, model: type[ModelT], problems: list[Problem], name: str | None = None
 ) -> ModelT | None:
     """``path`` validated (strictly) as ``model``; problems are appended, ``None`` if any."""
-    name = name or path.name
-    if not path.is_file():
-        problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
-        return None
+    return _read_plan_file(path, model, problems, name or path.name, _parse_yaml)
+
+
+def _parse_yaml(text: str, name: str, problems: list[Problem]) -> _Parsed | None:
     try:
-        text = path.read_text(encoding="utf-8")
         document = yaml.safe_load(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
@@ -126,18 +130,39 @@ def read_yaml(
         line = mark.line + 1 if mark else None
         problems.append(Problem(name, where, f"YAML 语法错误 / YAML syntax error: {error}", line))
         return None
-    except UnicodeDecodeError:
-        problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
-        return None
     except ValueError as error:
         # PyYAML raises a bare ValueError for a date that matches the pattern but does not exist
         # (2017-09-31), without a position.
         problems.append(Problem(name, "(file)", f"无效的值 / invalid value: {error}"))
         return None
+    return document, lambda loc: yaml_line(root, loc)
+
+
+def _read_plan_file(
+    path: Path,
+    model: type[ModelT],
+    problems: list[Problem],
+    name: str,
+    parse: Callable[[str, str, list[Problem]], _Parsed | None],
+) -> ModelT | None:
+    """A plan file read (missing, not UTF-8), parsed by ``parse`` (it appends its syntax problems
+    and returns ``None``) and validated strictly as ``model``, or ``None`` with the problems."""
+    if not path.is_file():
+        problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
+        return None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
+        return None
+    parsed = parse(text, name, problems)
+    if parsed is None:
+        return None
+    document, line_of = parsed
     try:
         return model.model_validate(document, strict=True)
     except ValidationError as error:
-        problems.extend(validation_problems(name, "", error, lambda loc: yaml_line(root, loc)))
+        problems.extend(validation_problems(name, "", error, line_of))
         return None
 
 
@@ -198,16 +223,12 @@ def read_toml(
     path: Path, model: type[ModelT], problems: list[Problem], name: str | None = None
 ) -> ModelT | None:
     """``path`` validated (strictly) as ``model``; problems are appended, ``None`` if any."""
-    name = name or path.name
-    if not path.is_file():
-        problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
-        return None
+    return _read_plan_file(path, model, problems, name or path.name, _parse_toml)
+
+
+def _parse_toml(text: str, name: str, problems: list[Problem]) -> _Parsed | None:
     try:
-        text = path.read_text(encoding="utf-8")
         document = tomllib.loads(text)
-    except UnicodeDecodeError:
-        problems.append(Problem(name, "(file)", "不是 UTF-8 文本 / not UTF-8 text"))
-        return None
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"line (\d+)", str(error))
         problems.append(
@@ -219,12 +240,9 @@ def read_toml(
             )
         )
         return None
-    try:
-        return model.model_validate(document, strict=True)
-    except ValidationError as error:
-        lines = toml_lines(text)
-        problems.extend(validation_problems(name, "", error, lambda loc: _toml_line(lines, loc)))
-        return None
+    # The key lines are found only when there is a problem to place.
+    lines = cache(lambda: toml_lines(text))
+    return document, lambda loc: _toml_line(lines(), loc)
 
 
 # -- CSV -----------------------------------------------------------------------------------------

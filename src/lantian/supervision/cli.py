@@ -13,15 +13,15 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from lantian import clock
 from lantian.auth import service as accounts
 from lantian.auth.cli import cli_actor
 from lantian.auth.permissions import Principal
 from lantian.config import get_settings
-from lantian.db.engine import create_db_engine, session_factory, transaction
-from lantian.db_cli import require_current_schema
+from lantian.db.engine import transaction
+from lantian.db_cli import current_sessions as _sessions
 from lantian.errors import InputError, NotFound
 from lantian.plan import plan_in_force
 from lantian.supervision import accountability, duty, service
@@ -34,12 +34,6 @@ cases_app = typer.Typer(help="督查案件 / inspection cases.", no_args_is_help
 console = Console()
 
 AS_OPTION = typer.Option(None, "--as", help="act as this account (default: cli:<OS user>, admin)")
-
-
-def _sessions() -> sessionmaker[Session]:
-    engine = create_db_engine(get_settings().effective_database_url)
-    require_current_schema(engine)
-    return session_factory(engine)
 
 
 def _principal(session: Session, username: str | None) -> Principal:

@@ -109,6 +109,89 @@ def _principal_for(event: str, sample: _Sample) -> Principal:
     return OFFICE
 
 
+def _sample_inspection_cases(session: Session, now: datetime, data_dir: Path) -> None:
+    """The inspection team's sample cases, each taken through its steps."""
+    start = now - timedelta(days=4)
+    for number, sample in enumerate(_CASES, start=1):
+        at = start + timedelta(minutes=number)
+        case = service.record_case(
+            session,
+            INSPECTOR,
+            CaseDraft(
+                source="inspection_team",
+                title=f"{SAMPLE}{sample.title}",
+                description=f"{SAMPLE}督查组现场检查发现：{sample.title}。",
+                area_code=sample.area,
+                site=sample.site,
+                severity=sample.severity,
+                deadline=now + timedelta(days=sample.deadline_days),
+                reference=f"示例第1批-{number:03d}",
+                is_sample=True,
+            ),
+            at,
+            evidence=[EvidenceFile("示例现场记录.txt", f"{SAMPLE}{sample.title}".encode())],
+            data_dir=data_dir,
+        )
+        for index, event in enumerate(sample.steps, start=1):
+            service.take_step(
+                session,
+                _principal_for(event, sample),
+                case.id,
+                event,
+                at + timedelta(hours=6 * index),
+                note=_NOTES[event],
+                unit_code=sample.unit if event == "forward" else None,
+            )
+
+
+def _sample_rule_case(session: Session, now: datetime) -> None:
+    # A stack that exceeded its limit five hours running: one case, five occurrences.
+    for hour in range(5):
+        service.open_case(
+            session,
+            rule="sample.cems_exceedance",
+            subject="stack:示例耐材厂-1#窑:SO2",
+            draft=CaseDraft(
+                source="rule",
+                title=f"{SAMPLE}在线监测 SO2 小时均值超标",
+                area_code="410183104",
+                site="超化镇某耐材厂 1# 窑",
+                unit_code="hbj",
+                severity="serious",
+                deadline=now + timedelta(days=1),
+                is_sample=True,
+            ),
+            observed_at=now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=5 - hour),
+            details={"value_mg_m3": 260 + 10 * hour, "limit_mg_m3": 200, "sample": True},
+        )
+
+
+def _sample_accountability(session: Session, plan: InspectionSupportPlan, now: datetime) -> None:
+    # The overdue one is listed by the escalation job, then proposed for accountability.
+    service.run_escalation(session, now)
+    overdue = session.scalar(
+        select(InspectionCase).where(InspectionCase.is_sample, InspectionCase.listed)
+    )
+    if overdue is not None:
+        proposal = accountability.propose(
+            session, OFFICE, overdue.id, "逾期未整改，已挂牌督办（示例）", now, is_sample=True
+        )
+        accountability.review(session, OFFICE_HEAD, proposal.id, True, now, "同意（示例）")
+        # The accountability group decides it: a talk, which becomes the campaign's
+        # accountability record of the case (/campaign/accountability) ...
+        group = plan.accountability_group
+        accountability.decide(
+            session, ACCOUNTABILITY_GROUP, proposal.id, "约谈责任单位负责人（示例）", now,
+            measure="talk", decided_by=group.name if group else None,
+        )  # fmt: skip
+        # ... and a second proposal, for a person, waits for its decision on the case page.
+        waiting = accountability.propose(
+            session, OFFICE, overdue.id, "现场监管不到位（示例）", now,
+            target_person="某环保专干（示例）", is_sample=True,
+        )  # fmt: skip
+        accountability.review(session, OFFICE_HEAD, waiting.id, True, now, "同意（示例）")
+
+
 def load_sample_supervision(
     sessions: sessionmaker[Session], plan_path: Path, data_dir: Path, now: datetime
 ) -> str:
@@ -117,81 +200,10 @@ def load_sample_supervision(
         if session.scalar(select(InspectionCase.id).where(InspectionCase.is_sample).limit(1)):
             return "督查示例 supervision samples: 已存在 already loaded"
     plan = inspection_plan(cached_plan(plan_path))
-    start = now - timedelta(days=4)
     with transaction(sessions) as session:
-        for number, sample in enumerate(_CASES, start=1):
-            at = start + timedelta(minutes=number)
-            case = service.record_case(
-                session,
-                INSPECTOR,
-                CaseDraft(
-                    source="inspection_team",
-                    title=f"{SAMPLE}{sample.title}",
-                    description=f"{SAMPLE}督查组现场检查发现：{sample.title}。",
-                    area_code=sample.area,
-                    site=sample.site,
-                    severity=sample.severity,
-                    deadline=now + timedelta(days=sample.deadline_days),
-                    reference=f"示例第1批-{number:03d}",
-                    is_sample=True,
-                ),
-                at,
-                evidence=[EvidenceFile("示例现场记录.txt", f"{SAMPLE}{sample.title}".encode())],
-                data_dir=data_dir,
-            )
-            for index, event in enumerate(sample.steps, start=1):
-                service.take_step(
-                    session,
-                    _principal_for(event, sample),
-                    case.id,
-                    event,
-                    at + timedelta(hours=6 * index),
-                    note=_NOTES[event],
-                    unit_code=sample.unit if event == "forward" else None,
-                )
-        # A stack that exceeded its limit five hours running: one case, five occurrences.
-        for hour in range(5):
-            service.open_case(
-                session,
-                rule="sample.cems_exceedance",
-                subject="stack:示例耐材厂-1#窑:SO2",
-                draft=CaseDraft(
-                    source="rule",
-                    title=f"{SAMPLE}在线监测 SO2 小时均值超标",
-                    area_code="410183104",
-                    site="超化镇某耐材厂 1# 窑",
-                    unit_code="hbj",
-                    severity="serious",
-                    deadline=now + timedelta(days=1),
-                    is_sample=True,
-                ),
-                observed_at=now.replace(minute=0, second=0, microsecond=0)
-                - timedelta(hours=5 - hour),
-                details={"value_mg_m3": 260 + 10 * hour, "limit_mg_m3": 200, "sample": True},
-            )
-        # The overdue one is listed by the escalation job, then proposed for accountability.
-        service.run_escalation(session, now)
-        overdue = session.scalar(
-            select(InspectionCase).where(InspectionCase.is_sample, InspectionCase.listed)
-        )
-        if overdue is not None:
-            proposal = accountability.propose(
-                session, OFFICE, overdue.id, "逾期未整改，已挂牌督办（示例）", now, is_sample=True
-            )
-            accountability.review(session, OFFICE_HEAD, proposal.id, True, now, "同意（示例）")
-            # The accountability group decides it: a talk, which becomes the campaign's
-            # accountability record of the case (/campaign/accountability) ...
-            group = plan.accountability_group
-            accountability.decide(
-                session, ACCOUNTABILITY_GROUP, proposal.id, "约谈责任单位负责人（示例）", now,
-                measure="talk", decided_by=group.name if group else None,
-            )  # fmt: skip
-            # ... and a second proposal, for a person, waits for its decision on the case page.
-            waiting = accountability.propose(
-                session, OFFICE, overdue.id, "现场监管不到位（示例）", now,
-                target_person="某环保专干（示例）", is_sample=True,
-            )  # fmt: skip
-            accountability.review(session, OFFICE_HEAD, waiting.id, True, now, "同意（示例）")
+        _sample_inspection_cases(session, now, data_dir)
+        _sample_rule_case(session, now)
+        _sample_accountability(session, plan, now)
         _sample_duty(session, plan, now)
     return (
         f"督查示例 supervision samples: +{len(_CASES) + 1} 案件 cases, 值班与日报 duty and reports"

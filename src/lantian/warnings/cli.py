@@ -8,13 +8,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.auth.cli import BY_OPTION, cli_actor
 from lantian.auth.permissions import Principal
-from lantian.config import get_settings
-from lantian.db.engine import create_db_engine, session_factory, transaction
-from lantian.db_cli import require_current_schema
+from lantian.db.engine import transaction
+from lantian.db_cli import current_sessions as _sessions
 from lantian.errors import InputError
 from lantian.plan import plan_in_force
 from lantian.timeutil import CHINA_TZ
@@ -188,12 +186,6 @@ def replay_command(
 
 
 # --- database commands (the CLI runs with the machine's full rights, as the other groups do) ------
-
-
-def _sessions() -> sessionmaker[Session]:
-    engine = create_db_engine(get_settings().effective_database_url)
-    require_current_schema(engine)
-    return session_factory(engine)
 
 
 @warn_app.command("import-forecasts")

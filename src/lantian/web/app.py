@@ -133,6 +133,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.sessions = session_factory(engine)
     # The plan is read once, here, not per request (restart after editing the plan).
     app.state.plan = plan_in_force(settings)
+    app.state.templates = _templates()
+    _add_middleware(app)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    _add_exception_handlers(app)
+    _add_request_error_handlers(app)
+    _include_routers(app)
+    return app
+
+
+def _templates() -> Jinja2Templates:
+    """The page templates with the filters and globals every page uses."""
     templates = Jinja2Templates(directory=WEB_DIR / "templates", context_processors=[_page_context])
     templates.env.filters["cn_hour"] = format_cn_hour
     templates.env.filters["number"] = format_number
@@ -147,7 +158,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     i18n.install(templates.env)
     # Root-relative links keep pages working behind a reverse proxy and never name a host.
     templates.env.globals["static_url"] = lambda path: f"/static/{path}"
-    app.state.templates = templates
+    return templates
+
+
+def _add_middleware(app: FastAPI) -> None:
+    """The flash-message session, the request language and the request log."""
     # Flash messages ride in a signed cookie of their own (itsdangerous), never in the URL.
     app.add_middleware(
         SessionMiddleware,
@@ -155,7 +170,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         session_cookie="lantian_flash",
         same_site="lax",
     )
-    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     app.add_middleware(i18n.RequestLanguage)
 
     @app.middleware("http")
@@ -172,6 +186,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
         )
         return response
+
+
+def _add_exception_handlers(app: FastAPI) -> None:
+    """The one mapping of errors to responses: JSON for the API, a page for people."""
 
     @app.exception_handler(SQLAlchemyError)
     async def database_unavailable(request: Request, error: SQLAlchemyError) -> Response:
@@ -215,6 +233,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             return JSONResponse(body, status_code=error.http_status)
         element_id = "forbidden" if isinstance(error, NotAllowed) else "error"
         return _error_page(request, error.http_status, message, element_id=element_id)
+
+
+def _add_request_error_handlers(app: FastAPI) -> None:
+    """Requests refused before a route runs: invalid input, no session, a bad API token."""
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -262,6 +284,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             headers={"WWW-Authenticate": 'Bearer realm="lantian"'},
         )
 
+
+def _include_routers(app: FastAPI) -> None:
     app.include_router(system.router)
     app.include_router(account_pages.router)
     app.include_router(account_admin.router)
@@ -281,4 +305,3 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(office_warnings.router)
     app.include_router(station_pages.router)
     app.include_router(pages.router)
-    return app

@@ -6,6 +6,8 @@ exports (督办单, 日报汇总). Forms carry the session's CSRF token and the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,6 +60,21 @@ def _plan(request: Request) -> InspectionSupportPlan:
 
 def _data_dir(request: Request) -> Path:
     return Path(request.app.state.settings.ensure_data_dir())
+
+
+@contextmanager
+def _flashing_errors(request: Request, *kinds: type[Exception]) -> Iterator[None]:
+    """Show a refused write as a flash message; the page redirects to the same place either way."""
+    try:
+        yield
+    except kinds as error:
+        flash(request, str(error), "error")
+
+
+def _docx(data: bytes, name: str) -> Response:
+    """A Word document as a download named ``name`` (UTF-8, per RFC 5987)."""
+    return Response(data, media_type=DOCX,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})  # fmt: skip
 
 
 def _cn(moment: datetime | None) -> str:
@@ -243,7 +260,7 @@ async def case_step(
     evidence: list[UploadFile] = File(default=[]),
     who: Principal = Depends(require_account),
 ) -> Response:
-    try:
+    with _flashing_errors(request, InputError, Conflict, ValueError):
         files = await _files(evidence)
         with transaction(request.app.state.sessions) as session:
             _readable_case(session, who, case_id)
@@ -253,9 +270,6 @@ async def case_step(
                 deadline=_local_moment(form.deadline, "期限 deadline"),
                 evidence=files, data_dir=_data_dir(request),
             )  # fmt: skip
-    except (InputError, Conflict, ValueError) as error:
-        flash(request, str(error), "error")
-        return RedirectResponse(f"/cases/{case_id}", status_code=303)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
@@ -282,31 +296,30 @@ def case_accountability(
     accountability records, linked to the case) or ``none`` (不予问责).
     """
     now = clock.now()
-    try:
-        with transaction(request.app.state.sessions) as session:
-            _readable_case(session, who, case_id)
-            if form.action == "propose":
-                accountability.propose(
-                    session, who, case_id, form.text, now, target_person=form.person.strip() or None
-                )
-            elif form.action in ("approve", "decline") and form.proposal_id is not None:
-                accountability.review(
-                    session, who, form.proposal_id, form.action == "approve", now, form.text
-                )
-            elif form.action == "decide" and form.proposal_id is not None:
-                if not form.measure:
-                    raise InputError("须选择问责方式或不予问责 / choose a measure, or none")
-                group = _plan(request).accountability_group
-                accountability.decide(
-                    session, who, form.proposal_id, form.text, now,
-                    measure=None if form.measure == "none" else form.measure,
-                    decided_by=group.name if group else None,
-                )  # fmt: skip
-            else:
-                raise InputError(f"未知操作 {form.action!r} / unknown action")
-    except (InputError, Conflict) as error:
-        flash(request, str(error), "error")
-        return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    with (
+        _flashing_errors(request, InputError, Conflict),
+        transaction(request.app.state.sessions) as session,
+    ):
+        _readable_case(session, who, case_id)
+        if form.action == "propose":
+            accountability.propose(
+                session, who, case_id, form.text, now, target_person=form.person.strip() or None
+            )
+        elif form.action in ("approve", "decline") and form.proposal_id is not None:
+            accountability.review(
+                session, who, form.proposal_id, form.action == "approve", now, form.text
+            )
+        elif form.action == "decide" and form.proposal_id is not None:
+            if not form.measure:
+                raise InputError("须选择问责方式或不予问责 / choose a measure, or none")
+            group = _plan(request).accountability_group
+            accountability.decide(
+                session, who, form.proposal_id, form.text, now,
+                measure=None if form.measure == "none" else form.measure,
+                decided_by=group.name if group else None,
+            )  # fmt: skip
+        else:
+            raise InputError(f"未知操作 {form.action!r} / unknown action")
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
@@ -338,9 +351,7 @@ def notice_docx(
         case = _readable_case(session, who, case_id)
         events = [event for event, _ in service.timeline(session, case_id)]
         data = notice_document(case, events, unit_names(plan), area_names(plan))
-    name = quote(f"督办单-{case_id}.docx")
-    return Response(data, media_type=DOCX,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})  # fmt: skip
+    return _docx(data, f"督办单-{case_id}.docx")
 
 
 # --- duty and daily reports --------------------------------------------------------------------
@@ -349,6 +360,29 @@ def notice_docx(
 def _office_only(who: Principal) -> None:
     if not rules.may_read_duty(who):
         raise NotAllowed("值班与日报由攻坚办办理 / duty and daily reports are the office's")
+
+
+def _office_day(
+    request: Request, who: Principal, day: str | None
+) -> tuple[InspectionSupportPlan, date]:
+    """The plan and the day shown on an office-only duty or daily-report page."""
+    _office_only(who)
+    plan = _plan(request)
+    return plan, _day(day, plan)
+
+
+def _day_context(
+    request: Request, who: Principal, plan: InspectionSupportPlan, shown: date
+) -> dict[str, Any]:
+    """What the duty and daily-report pages share: the day and its neighbours, who may write."""
+    return {
+        **_common(request),
+        "plan": plan,
+        "day": shown,
+        "previous": shown - timedelta(days=1),
+        "following": shown + timedelta(days=1),
+        "may_write": who.role in rules.OFFICE_ROLES,
+    }
 
 
 def _day(text: str | None, plan: InspectionSupportPlan) -> date:
@@ -365,9 +399,7 @@ def duty_page(
     request: Request, day: str | None = None,
     who: Principal = Depends(require_account),
 ) -> Response:  # fmt: skip
-    _office_only(who)
-    plan = _plan(request)
-    shown = _day(day, plan)
+    plan, shown = _office_day(request, who, day)
     start = report_due(shown, time(0, 0), plan.utc_offset_hours)
     end = start + timedelta(days=1)
     now = clock.now()
@@ -377,17 +409,7 @@ def duty_page(
     return _render(
         request,
         "duty.html",
-        {
-            **_common(request),
-            "plan": plan,
-            "day": shown,
-            "previous": shown - timedelta(days=1),
-            "following": shown + timedelta(days=1),
-            "shifts": shifts,
-            "gaps": gaps,
-            "now": now,
-            "may_write": who.role in rules.OFFICE_ROLES,
-        },
+        {**_day_context(request, who, plan, shown), "shifts": shifts, "gaps": gaps, "now": now},
     )
 
 
@@ -437,12 +459,11 @@ def duty_handover(
     who: Principal = Depends(require_account),
 ) -> Response:
     target = f"/duty?day={quote(form.day)}" if form.day else "/duty"
-    try:
-        with transaction(request.app.state.sessions) as session:
-            duty.hand_over(session, who, shift_id, form.note, clock.now())
-    except (InputError, Conflict) as error:
-        flash(request, str(error), "error")
-        return RedirectResponse(target, status_code=303)
+    with (
+        _flashing_errors(request, InputError, Conflict),
+        transaction(request.app.state.sessions) as session,
+    ):
+        duty.hand_over(session, who, shift_id, form.note, clock.now())
     return RedirectResponse(target, status_code=303)
 
 
@@ -451,25 +472,18 @@ def daily_page(
     request: Request, day: str | None = None,
     who: Principal = Depends(require_account),
 ) -> Response:  # fmt: skip
-    _office_only(who)
-    plan = _plan(request)
-    shown = _day(day, plan)
+    plan, shown = _office_day(request, who, day)
     with request.app.state.sessions() as session:
         summary = duty.day_summary(session, plan, shown, clock.now())
     return _render(
         request,
         "daily_reports.html",
         {
-            **_common(request),
-            "plan": plan,
-            "day": shown,
-            "previous": shown - timedelta(days=1),
-            "following": shown + timedelta(days=1),
+            **_day_context(request, who, plan, shown),
             "summary": summary,
             "due": report_due(shown, plan.report_due, plan.utc_offset_hours),
             "status_labels": STATUS_LABELS,
             "groups": [plan.group(code) for code in plan.reporting_groups],
-            "may_write": who.role in rules.OFFICE_ROLES,
         },
     )
 
@@ -491,13 +505,12 @@ def daily_submit(
 ) -> Response:
     plan = _plan(request)
     shown = _day(form.report_date, plan)
-    try:
-        with transaction(request.app.state.sessions) as session:
-            duty.submit_report(session, who, plan, group_code=form.group_code, report_date=shown,
-                               progress=form.progress, tomorrow=form.tomorrow, now=clock.now())  # fmt: skip
-    except (InputError, Conflict) as error:
-        flash(request, str(error), "error")
-        return RedirectResponse(f"/daily-reports?day={shown.isoformat()}", status_code=303)
+    with (
+        _flashing_errors(request, InputError, Conflict),
+        transaction(request.app.state.sessions) as session,
+    ):
+        duty.submit_report(session, who, plan, group_code=form.group_code, report_date=shown,
+                           progress=form.progress, tomorrow=form.tomorrow, now=clock.now())  # fmt: skip
     return RedirectResponse(f"/daily-reports?day={shown.isoformat()}", status_code=303)
 
 
@@ -507,14 +520,10 @@ def summary_docx(
 ) -> Response:
     from lantian.supervision.documents import summary_document
 
-    _office_only(who)
-    plan = _plan(request)
-    shown = _day(day, plan)
+    plan, shown = _office_day(request, who, day)
     with request.app.state.sessions() as session:
         summary = duty.day_summary(session, plan, shown, clock.now())
-    name = quote(f"日报汇总-{shown.isoformat()}.docx")
-    return Response(summary_document(summary, plan), media_type=DOCX,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})  # fmt: skip
+    return _docx(summary_document(summary, plan), f"日报汇总-{shown.isoformat()}.docx")
 
 
 @register_tile

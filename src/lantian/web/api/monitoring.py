@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -93,6 +93,13 @@ def _coverage(row: Coverage) -> dict[str, object]:
     }
 
 
+# The query parameters the two transmission-rate reports share.
+FirstDay = Annotated[date, Query(description="first day (China time)")]
+LastDay = Annotated[date, Query(description="last day, inclusive")]
+RatePeriod = Literal["day", "month"]
+RateTarget = Annotated[float, Query(ge=0, le=1)]
+
+
 def _check_span(start: date, end: date) -> None:
     if end < start:
         raise InputError(f"end {end} 早于 start {start} / end is before start")
@@ -172,11 +179,11 @@ def list_measurements(
 )
 def get_transmission_rates(
     request: Request,
-    start: date = Query(description="first day (China time)"),
-    end: date = Query(description="last day, inclusive"),
-    period: Literal["day", "month"] = "day",
+    start: FirstDay,
+    end: LastDay,
+    period: RatePeriod = "day",
     station: list[str] | None = Query(default=None, description="station codes (default: all)"),
-    target: float = Query(default=DEFAULT_RATE_TARGET, ge=0, le=1),
+    target: RateTarget = DEFAULT_RATE_TARGET,
 ) -> list[RateOut]:
     _check_span(start, end)
     with request.app.state.sessions() as session:
@@ -191,10 +198,10 @@ def get_transmission_rates(
 )
 def get_source_transmission_rates(
     request: Request,
-    start: date = Query(description="first day (China time)"),
-    end: date = Query(description="last day, inclusive"),
-    period: Literal["day", "month"] = "day",
-    target: float = Query(default=DEFAULT_RATE_TARGET, ge=0, le=1),
+    start: FirstDay,
+    end: LastDay,
+    period: RatePeriod = "day",
+    target: RateTarget = DEFAULT_RATE_TARGET,
 ) -> list[SourceRateOut]:
     _check_span(start, end)
     with request.app.state.sessions() as session:
