@@ -55,13 +55,13 @@ def test_upsert_is_idempotent_and_updates(db_engine: Engine) -> None:
     sessions = session_factory(db_engine)
     records = [r for r in read_station_list(STATION_LIST) if r.city == "郑州"]
     with transaction(sessions) as session:
-        first = service.upsert_stations(session, records)
+        first = service.upsert_stations(session, records, actor="test")
     with transaction(sessions) as session:
-        second = service.upsert_stations(session, records)
+        second = service.upsert_stations(session, records, actor="test")
     assert (first.added, second.added, second.unchanged) == (9, 0, 9)
     moved = [records[0].__class__(records[0].code, records[0].name, records[0].city, 113.0, 34.0)]
     with transaction(sessions) as session:
-        third = service.upsert_stations(session, moved)
+        third = service.upsert_stations(session, moved, actor="test")
     assert third.updated == 1
     with sessions() as session:
         background = session.scalars(select(Station.code).where(Station.is_background)).all()
