@@ -18,8 +18,9 @@ proposals, the duty roster and the working groups' daily reports.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -35,7 +36,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lantian.db.audited import Audited
 from lantian.db.base import Base, CreatedAtMixin, UtcDateTime, utc_now
@@ -52,10 +53,20 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class InspectionCase(CreatedAtMixin, Base):
-    """One case: what, where, who must rectify it by when, and where it stands."""
+class InspectionCase(Audited, CreatedAtMixin, Base):
+    """One case: what, where, who must rectify it by when, and where it stands.
+
+    Audited by id: each step is logged by the session hook with the step's verb
+    (``inspection_case.forward`` …, given by the service's :func:`~lantian.db.audited.acting_as`)
+    and the changed columns before and after. What a rule observes again (occurrences, first and
+    last seen) and the row's bookkeeping times are not a person's change and are not logged.
+    """
 
     __tablename__ = "inspection_cases"
+    __audit_type__ = "inspection_case"
+    __audit_ignore__ = frozenset(
+        {"id", "created_at", "updated_at", "occurrences", "first_seen_at", "last_seen_at"}
+    )
     __table_args__ = (
         CheckConstraint(_in("source", CASE_SOURCES), name="source_known"),
         CheckConstraint(_in("severity", SEVERITIES), name="severity_known"),
@@ -112,10 +123,16 @@ class CaseEvent(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-class CaseEvidence(Base):
-    """A photo or file attached to a case (optionally to one step of it)."""
+class CaseEvidence(Audited, Base):
+    """A photo or file attached to a case (optionally to one step of it).
+
+    Audited (``case_evidence.add``) as ``<case id>/<evidence id>``, so that an entry of the case
+    itself (entity id ``<case id>``) is never confused with one of its files.
+    """
 
     __tablename__ = "case_evidence"
+    __audit_type__ = "case_evidence"
+    __audit_verbs__: ClassVar[Mapping[str, str]] = {"add": "case_evidence.add"}
 
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
     case_id: Mapped[int] = mapped_column(
@@ -130,6 +147,9 @@ class CaseEvidence(Base):
     stored_path: Mapped[str] = mapped_column(String(500))
     added_by: Mapped[str] = mapped_column(String(100))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def audit_key(self, session: Session) -> str:
+        return f"{self.case_id}/{self.id}"
 
 
 class CaseOccurrence(Base):
