@@ -218,10 +218,19 @@ class DutyShift(Audited, CreatedAtMixin, Base):
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class GroupDailyReport(Base):
-    """A working group's daily report, due by 17:00 China time (seed, second document, §三(三))."""
+class GroupDailyReport(Audited, Base):
+    """A working group's daily report, due by 17:00 China time (seed, second document, §三(三)).
+
+    Audited: the first submission is ``daily_report.submit``, each later one
+    ``daily_report.correct`` (a late report says so in the entry's reason).
+    """
 
     __tablename__ = "group_daily_reports"
+    __audit_type__ = "daily_report"
+    __audit_verbs__: ClassVar[Mapping[str, str]] = {
+        "add": "daily_report.submit",
+        "update": "daily_report.correct",
+    }
     __table_args__ = (UniqueConstraint("group_code", "report_date"),)
 
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
