@@ -167,14 +167,20 @@ class CaseOccurrence(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 
-class AccountabilityProposal(Base):
+class AccountabilityProposal(Audited, Base):
     """建议问责: a proposal to the accountability group, its approval by the office and its decision.
 
     Seed, second document, §二(三): "根据案件办理情况提出问责建议，报市攻坚办同意后移交问责组" and
     §二(四): the accountability group decides under Zhengzhou's quantified accountability rules.
+
+    Audited: the proposal (``accountability_proposal.propose``) and the office's review
+    (``.approved`` / ``.declined``) by the session hook; the decision is a domain entry written by
+    the service, since it also names the measure and the accountability record it created.
     """
 
     __tablename__ = "case_accountability_proposals"
+    __audit_type__ = "accountability_proposal"
+    __audit_verbs__: ClassVar[Mapping[str, str]] = {"add": "accountability_proposal.propose"}
     __table_args__ = (
         CheckConstraint(_in("status", PROPOSAL_STATES), name="status_known"),
         Index("ix_case_accountability_proposals_link", "link_kind", "link_id"),
