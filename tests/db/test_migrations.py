@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 
 from lantian.db import migrate
+from lantian.db.audited import acting_as
 from lantian.db.engine import session_factory, transaction
 from lantian.db.models import Base
 from lantian.monitoring.models import Measurement, Station
@@ -42,8 +43,8 @@ def test_timestamps_come_back_aware_and_equal(db_engine: Engine) -> None:
     moment = datetime(2019, 1, 4, 16, 0, tzinfo=china)
     with transaction(sessions) as session:
         station = Station(code="T001", name="测试", city="新密", tier="township")
-        session.add(station)
-        session.flush()
+        with acting_as(session, "test"):
+            session.add(station)
         session.add(
             Measurement(
                 station_id=station.id,
@@ -64,8 +65,8 @@ def test_naive_timestamps_are_refused(db_engine: Engine) -> None:
     sessions = session_factory(db_engine)
     with pytest.raises(Exception, match="naive datetime"), transaction(sessions) as session:
         station = Station(code="T002", name="测试", city="新密", tier="township")
-        session.add(station)
-        session.flush()
+        with acting_as(session, "test"):
+            session.add(station)
         session.add(
             Measurement(
                 station_id=station.id,
@@ -83,7 +84,11 @@ def test_naive_timestamps_are_refused(db_engine: Engine) -> None:
 
 def test_station_tier_is_checked(db_engine: Engine) -> None:
     sessions = session_factory(db_engine)
-    with pytest.raises(Exception, match=r"(?i)check"), transaction(sessions) as session:
+    with (
+        pytest.raises(Exception, match=r"(?i)check"),
+        transaction(sessions) as session,
+        acting_as(session, "test"),
+    ):
         session.add(Station(code="T003", name="x", city="新密", tier="galactic"))
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from lantian.db.audited import acting_as
 from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.ingest.hj212_server import Hj212Receiver, ReceiverLimits
 from lantian.monitoring.hj212_models import DeviceMeasurement, RawFrame, ReceivedPacket
@@ -140,7 +141,7 @@ def _ambient_packet(
 
 
 def _station(engine: Engine) -> None:
-    with transaction(session_factory(engine)) as session:
+    with transaction(session_factory(engine)) as session, acting_as(session, "test"):
         session.add(Station(code="XM01", name="新密测试点", city="新密", tier="township"))
 
 

@@ -64,9 +64,9 @@ def test_registry_loads_idempotently_and_demo_checks_it(db_engine: Engine, tmp_p
     sessions = session_factory(db_engine)
     entries = read_station_registry(XINMI / "stations.csv")
     with transaction(sessions) as session:
-        first = load_station_registry(session, entries)
+        first = load_station_registry(session, entries, actor="test")
     with transaction(sessions) as session:
-        second = load_station_registry(session, entries)
+        second = load_station_registry(session, entries, actor="test")
     assert (first.added, second.added, second.unchanged) == (15, 0, 15)
     with sessions() as session:
         station = session.scalars(select(Station).where(Station.code == "XM-T104")).one()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
+from lantian.db.audited import acting_as
 from lantian.db.engine import session_factory, transaction
 from lantian.errors import Conflict, NotFound
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
@@ -135,7 +136,7 @@ def test_month_sign_off_freezes_values(loaded: Engine) -> None:
 
 def test_planned_stations_are_not_counted(loaded: Engine) -> None:
     sessions = session_factory(loaded)
-    with transaction(sessions) as session:
+    with transaction(sessions) as session, acting_as(session, "test"):
         session.add(
             Station(
                 code="XM-T104",

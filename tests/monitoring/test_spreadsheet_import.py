@@ -93,7 +93,7 @@ def expected(values: list[SourceValue]) -> dict[tuple[str, str, datetime], float
 def register_zhengzhou(engine: Engine) -> None:
     zhengzhou = [r for r in read_station_list(BUNDLED_STATION_LIST) if r.city == "郑州"]
     with transaction(session_factory(engine)) as session:
-        upsert_stations(session, zhengzhou)
+        upsert_stations(session, zhengzhou, actor="test")
 
 
 def stored(engine: Engine, source: str = "upload") -> dict[tuple[str, str, datetime], float]:

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from lantian.auth import audit
+from lantian.auth.models import AuditEntry
 from lantian.config import Settings
+from lantian.db.audited import UnattributedChange, system_actor
 from lantian.db.engine import session_factory, transaction
 from lantian.demo import STATION_LIST, demo_loaded, load_demo
 from lantian.ingest.station_list import StationListError, read_station_list
@@ -55,13 +58,13 @@ def test_upsert_is_idempotent_and_updates(db_engine: Engine) -> None:
     sessions = session_factory(db_engine)
     records = [r for r in read_station_list(STATION_LIST) if r.city == "郑州"]
     with transaction(sessions) as session:
-        first = service.upsert_stations(session, records)
+        first = service.upsert_stations(session, records, actor="test")
     with transaction(sessions) as session:
-        second = service.upsert_stations(session, records)
+        second = service.upsert_stations(session, records, actor="test")
     assert (first.added, second.added, second.unchanged) == (9, 0, 9)
     moved = [records[0].__class__(records[0].code, records[0].name, records[0].city, 113.0, 34.0)]
     with transaction(sessions) as session:
-        third = service.upsert_stations(session, moved)
+        third = service.upsert_stations(session, moved, actor="test")
     assert third.updated == 1
     with sessions() as session:
         background = session.scalars(select(Station.code).where(Station.is_background)).all()
@@ -87,3 +90,35 @@ def test_demo_loads_once(db_engine: Engine, tmp_path: Path) -> None:
     assert (overview.stations, overview.planned_stations, overview.measurements) == (9, 15, 286_232)
     # The extract ends with hour 22 of 2019-08-31 (China time) = 14:00 UTC.
     assert overview.latest_period_end == datetime(2019, 8, 31, 14, tzinfo=UTC)
+
+
+def test_station_writes_are_audited_by_the_hook_and_refused_without_an_actor(
+    db_engine: Engine,
+) -> None:
+    sessions = session_factory(db_engine)
+    records = [r for r in read_station_list(STATION_LIST) if r.city == "郑州"][:2]
+    with transaction(sessions) as session:
+        service.upsert_stations(session, records, actor=system_actor("cnemc_import"))
+    moved = [records[0].__class__(records[0].code, records[0].name, records[0].city, 113.0, 34.0)]
+    with transaction(sessions) as session:
+        service.upsert_stations(session, moved, actor="wang.office")
+    with (
+        pytest.raises(UnattributedChange, match="no actor"),
+        transaction(sessions) as session,
+    ):
+        session.add(Station(code="XM-T999", name="无人登记", city="新密", tier="township"))
+        session.flush()
+    with sessions() as session:
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.entity_type == "station").order_by(AuditEntry.id)
+        ).all()
+        assert session.scalar(select(Station.id).where(Station.code == "XM-T999")) is None
+        assert audit.verify(session).intact
+    assert [(e.actor, e.action, e.entity_id) for e in entries] == [
+        ("system:cnemc_import", "station.add", records[0].code),
+        ("system:cnemc_import", "station.add", records[1].code),
+        ("wang.office", "station.update", records[0].code),
+    ]
+    assert entries[0].after["name"] == records[0].name and "created_at" not in entries[0].after
+    assert entries[2].before == {"longitude": records[0].longitude, "latitude": records[0].latitude}
+    assert entries[2].after == {"longitude": 113.0, "latitude": 34.0}

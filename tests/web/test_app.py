@@ -41,7 +41,9 @@ def test_home_page_shows_what_is_loaded(db_engine: Engine, tmp_path: Path) -> No
     assert "暂无数据" in client.get("/").text
     sessions = session_factory(db_engine)
     with transaction(sessions) as session:
-        upsert_stations(session, [StationRecord("1316A", "烟厂", "郑州", 113.68, 34.76)])
+        upsert_stations(
+            session, [StationRecord("1316A", "烟厂", "郑州", 113.68, 34.76)], actor="test"
+        )
         session.add(
             Measurement(
                 station_id=session.scalars(select(Station.id)).one(),

@@ -188,6 +188,9 @@ def test_every_face_writes_the_same_audit_entry(
         "status": "planned",
         "pollutants": ["pm10", "pm2_5"],
         "reporting_interval_s": 3600,
+        # Written by the session hook: every column of the new row.
+        "is_background": False,
+        "active": True,
     }
     assert all(after == afters[0] for after in afters)
     assert [e.after["code"] for e in entries] == ["XM-P1", "XM-A1", "XM-C1", "XM-I1"]

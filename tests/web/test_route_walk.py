@@ -64,9 +64,9 @@ def build_walk_app(db_engine: Engine, data_dir: Path) -> tuple[FastAPI, list[str
     now = datetime(2026, 11, 1, 9, tzinfo=UTC)
     with transaction(sessions) as session:
         stations = [s for s in read_station_list(BUNDLED_STATION_LIST) if s.city == "郑州"]
-        monitoring.upsert_stations(session, stations)
+        monitoring.upsert_stations(session, stations, actor="test")
         assign_station_areas(session, read_boundaries(), actor="test")
-        load_station_registry(session, read_station_registry(PLAN / "stations.csv"))
+        load_station_registry(session, read_station_registry(PLAN / "stations.csv"), actor="test")
         for role in [*roles, "walk-target"]:
             if role == "public":
                 continue

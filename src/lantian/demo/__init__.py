@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from lantian import clock
 from lantian.auth.models import User
 from lantian.campaign.demo import load_sample_progress, sample_progress_loaded
+from lantian.db.audited import system_actor
 from lantian.db.engine import transaction
 from lantian.demo.accounts import DEMO_ACCOUNTS, create_demo_accounts
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
@@ -35,6 +36,8 @@ STATION_LIST = BUNDLED_STATION_LIST
 ZHENGZHOU_EXTRACT = DEMO_DATA_DIR / "zhengzhou_sites_2019-01-01_2019-08-31.csv.gz"
 #: The demo city's national stations are those of the bundled extract (Zhengzhou, 1316A–1324A).
 DEMO_CITY = "郑州"
+#: Who loads the demo's stations (their audit entries name this system job).
+DEMO_ACTOR = system_actor("demo")
 #: Hourly values in the bundled extract (six pollutants), for progress bars.
 DEMO_VALUES = 289_000
 
@@ -77,27 +80,31 @@ def load_demo(
     if plan is not None:
         entries = plan_station_entries(cached_plan(plan))
         with transaction(sessions) as session:
-            loaded = load_station_registry(session, entries)
+            loaded = load_station_registry(session, entries, actor=DEMO_ACTOR)
         report.steps.append(
             f"计划站点 plan stations ({plan.name}): +{loaded.added} 新增 added, "
             f"{loaded.updated} 更新 updated, {loaded.unchanged} 未变 unchanged"
         )
     references = list(read_station_list(STATION_LIST))
     with transaction(sessions) as session:
-        result = monitoring.upsert_stations(session, [r for r in references if r.city == DEMO_CITY])
+        result = monitoring.upsert_stations(
+            session, [r for r in references if r.city == DEMO_CITY], actor=DEMO_ACTOR
+        )
         report.steps.append(
             f"站点 stations ({DEMO_CITY}): +{result.added} 新增 added, "
             f"{result.updated} 更新 updated, {result.unchanged} 未变 unchanged"
         )
         # The demo city's stations rank by the district their coordinates lie in.
-        located = assign_station_areas(session, read_boundaries(), actor="demo")
+        located = assign_station_areas(session, read_boundaries(), actor=DEMO_ACTOR)
         if located:
             report.steps.append(f"站点辖区 station areas from boundaries: {len(located)}")
     with transaction(sessions) as session:
         created = create_demo_accounts(session)
     if created:
         report.steps.append(f"演示账户 demo accounts (password in README): {', '.join(created)}")
-    imported = import_cnemc_file(sessions, ZHENGZHOU_EXTRACT, data_dir, references, on_values)
+    imported = import_cnemc_file(
+        sessions, ZHENGZHOU_EXTRACT, data_dir, references, on_values, actor=DEMO_ACTOR
+    )
     if imported.already_imported:
         report.steps.append(
             f"监测数据 hourly data: 已导入 already imported (batch {imported.batch_id})"

@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lantian.auth import audit
+from lantian.db.audited import acting_as
 from lantian.monitoring.models import Station
 from lantian.plan import Plan
 
@@ -91,25 +91,21 @@ def assign_station_areas(
             Station.longitude.is_not(None),
             Station.latitude.is_not(None),
         )
-    )
+    ).all()
     for station in stations:
         assert station.longitude is not None and station.latitude is not None
         found = locate(boundaries, station.longitude, station.latitude)
         if found is None:
             continue
-        station.area_code = found.code
-        changed[station.code] = found.code
-        audit.record(
+        # The hook logs the change (area_code before and after); the reason names the area.
+        with acting_as(
             session,
             actor,
-            "station.area_from_boundary",
-            "station",
-            station.code,
-            {"area_code": None},
-            {"area_code": found.code, "area_name": found.name},
-            "坐标落在边界内 / coordinates inside the area's boundary",
-        )
-    session.flush()
+            action="station.area_from_boundary",
+            reason=f"坐标落在{found.name}边界内 / coordinates inside the boundary of {found.name}",
+        ):
+            station.area_code = found.code
+        changed[station.code] = found.code
     return changed
 
 

@@ -36,6 +36,8 @@ def import_cnemc(
     ),
 ) -> None:
     """导入 CNEMC 站点小时数据 / Import CNEMC station hourly files (idempotent, all-or-nothing per file)."""
+    from lantian.auth.cli import cli_actor
+
     settings = get_settings()
     engine = create_db_engine(settings.effective_database_url)
     require_current_schema(engine)
@@ -58,6 +60,7 @@ def import_cnemc(
                 data_dir,
                 references,
                 partial(progress.advance, values_task),
+                actor=cli_actor(None),
             )
             progress.remove_task(values_task)
             progress.advance(files_task)

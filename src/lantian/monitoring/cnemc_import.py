@@ -20,6 +20,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian import clock
+from lantian.db.audited import system_actor
 from lantian.db.bulk import insert_ignoring_conflicts
 from lantian.db.engine import transaction
 from lantian.errors import InputError
@@ -48,6 +49,10 @@ CHUNK_ROWS = 20_000
 MEASUREMENTS: Table = Measurement.__table__  # type: ignore[assignment]
 
 
+#: Who registers the stations a CNEMC file names when no person is given (the import job).
+CNEMC_IMPORT_ACTOR = system_actor("cnemc_import")
+
+
 @dataclass(frozen=True)
 class CnemcImportResult:
     """What one file's import did."""
@@ -69,11 +74,15 @@ def import_cnemc_file(
     data_dir: Path,
     reference_stations: Iterable[StationRecord] = (),
     on_chunk: Callable[[int], None] | None = None,
+    *,
+    actor: str = CNEMC_IMPORT_ACTOR,
 ) -> CnemcImportResult:
     """Import one CNEMC ``china_sites`` file (wide, multi-day, transposed; plain or ``.gz``).
 
     Stations missing from the registry are registered from ``reference_stations`` (the CNEMC
-    station list); codes found nowhere are registered under their code alone and reported.
+    station list); codes found nowhere are registered under their code alone and reported. The
+    registrations are audited as ``actor`` (the importing person, or the import job); the hourly
+    values are data from the file, not a person's change, and are not audited row by row.
     """
     checksum, previous = identify_upload(sessions, path, "cnemc")
     if previous is not None:
@@ -101,7 +110,7 @@ def import_cnemc_file(
     received_at = clock.now()
     with transaction(sessions) as session:
         station_ids, stations_added, unknown = _register_stations(
-            session, content.stations, references
+            session, content.stations, references, actor
         )
         batch = open_batch(session, "cnemc", path, checksum, kept)
         total = added = 0
@@ -123,7 +132,7 @@ def import_cnemc_file(
 
 
 def _register_stations(
-    session: Session, codes: Iterable[str], references: dict[str, StationRecord]
+    session: Session, codes: Iterable[str], references: dict[str, StationRecord], actor: str
 ) -> tuple[dict[str, int], int, list[str]]:
     wanted = [code for code in codes if code]
     known = _station_ids(session, wanted)
@@ -132,7 +141,7 @@ def _register_stations(
     records = [
         references.get(code) or StationRecord(code, code, "", None, None) for code in missing
     ]
-    added = upsert_stations(session, records).added if records else 0
+    added = upsert_stations(session, records, actor=actor).added if records else 0
     if records:
         known |= _station_ids(session, missing)
     return known, added, unknown

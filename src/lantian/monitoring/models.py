@@ -18,8 +18,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from lantian.db.audited import Audited
 from lantian.db.base import Base, CreatedAtMixin, UtcDateTime
 
 #: The six pollutants of GB 3095-2012 Table 1 (code names used throughout lantian).
@@ -32,10 +33,17 @@ STATION_TIERS = ("national", "provincial", "township", "micro")
 STATION_STATUSES = ("planned", "operating", "retired")
 
 
-class Station(CreatedAtMixin, Base):
-    """A monitoring station (监测点位)."""
+class Station(Audited, CreatedAtMixin, Base):
+    """A monitoring station (监测点位).
+
+    Audited by code (``station.add`` / ``station.update``, or the writer's verb such as
+    ``station.register``): every write runs inside :func:`lantian.db.audited.acting_as`, with the
+    person or the system job (a file import) that makes it.
+    """
 
     __tablename__ = "stations"
+    __audit_type__ = "station"
+    __audit_ignore__ = frozenset({"id", "created_at"})
     __table_args__ = (
         CheckConstraint(
             "tier IN ('national', 'provincial', 'township', 'micro')", name="tier_known"
@@ -72,6 +80,9 @@ class Station(CreatedAtMixin, Base):
         server_default="3600",
         comment="expected seconds between values",
     )
+
+    def audit_key(self, session: Session) -> str:
+        return self.code
 
 
 class ImportBatch(CreatedAtMixin, Base):

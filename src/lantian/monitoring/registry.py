@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lantian.db.audited import acting_as
 from lantian.monitoring.models import POLLUTANTS, STATION_STATUSES, STATION_TIERS, Station
 from lantian.tabular import Column, Problem, Rejected, TableSpec, read_table
 
@@ -123,8 +124,16 @@ class RegistryLoadResult:
     unchanged: int
 
 
-def load_station_registry(session: Session, entries: list[RegistryEntry]) -> RegistryLoadResult:
-    """Add or update stations by code (idempotent)."""
+def load_station_registry(
+    session: Session, entries: list[RegistryEntry], *, actor: str
+) -> RegistryLoadResult:
+    """Add or update stations by code (idempotent); audited (``station.add`` /
+    ``station.update``) as ``actor``, the person or system job loading the registry."""
+    with acting_as(session, actor):
+        return _load_station_registry(session, entries)
+
+
+def _load_station_registry(session: Session, entries: list[RegistryEntry]) -> RegistryLoadResult:
     codes = [entry.code for entry in entries]
     existing = {s.code: s for s in session.scalars(select(Station).where(Station.code.in_(codes)))}
     added = updated = unchanged = 0

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lantian.db.audited import acting_as
 from lantian.ingest.station_list import StationRecord
 from lantian.monitoring.models import Measurement, Station
 
@@ -39,8 +40,19 @@ class StationUpsertResult:
     unchanged: int
 
 
-def upsert_stations(session: Session, records: Iterable[StationRecord]) -> StationUpsertResult:
-    """Add new stations and bring changed names, cities and coordinates up to date, by code."""
+def upsert_stations(
+    session: Session, records: Iterable[StationRecord], *, actor: str
+) -> StationUpsertResult:
+    """Add new stations and bring changed names, cities and coordinates up to date, by code.
+
+    Audited (``station.add`` / ``station.update``) as ``actor``: the importing person, or the
+    system job (:func:`lantian.db.audited.system_actor`) that reads a station list.
+    """
+    with acting_as(session, actor):
+        return _upsert_stations(session, records)
+
+
+def _upsert_stations(session: Session, records: Iterable[StationRecord]) -> StationUpsertResult:
     existing = {station.code: station for station in session.scalars(select(Station))}
     added = updated = unchanged = 0
     for record in records:

@@ -4,7 +4,7 @@ Every face — the office page, ``POST /api/v1/monitoring/stations``, ``lantian 
 each row of ``lantian import stations`` — parses its input into :class:`StationInput` and calls
 :func:`register_station`, which checks the permission table, the area code against the plan's and
 the boundaries' areas, and the code against the stations already registered, then writes the
-station and its audit entry. So the four faces produce the same audit entry and, for the same bad
+station; its audit entry is written by the session hook (:mod:`lantian.db.audited`). So the four faces produce the same audit entry and, for the same bad
 input, the same error of the taxonomy (:mod:`lantian.errors`).
 """
 
@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lantian.auth.audit import record
 from lantian.auth.permissions import Action, Principal, can, resource
+from lantian.db.audited import acting_as
 from lantian.errors import Conflict, Invalid, NotAllowed, NotFound, ServiceError
 from lantian.monitoring.areas import area_names, read_boundaries
 from lantian.monitoring.models import POLLUTANTS, Measurement, Station
@@ -115,11 +115,10 @@ def register_station(
             "registered",
             field="code",
         )
-    fields = station.model_dump()
-    row = Station(is_background=False, active=station.status != "retired", **fields)
-    session.add(row)
-    session.flush()
-    record(session, who.username or "?", AUDIT_ACTION, "station", station.code, None, fields)
+    row = Station(is_background=False, active=station.status != "retired", **station.model_dump())
+    # The session hook writes the entry (the new row's columns), the same from every face.
+    with acting_as(session, who.username or "?", action=AUDIT_ACTION):
+        session.add(row)
     return row
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from lantian.auth import audit
 from lantian.auth.permissions import Action, Principal, can
 from lantian.campaign import service as campaign
+from lantian.db.audited import acting_as, recorded_explicitly
 from lantian.errors import Conflict, InputError, NotFound
 from lantian.supervision import service
 from lantian.supervision.models import AccountabilityProposal
@@ -100,13 +101,10 @@ def propose(
         proposed_at=now,
         is_sample=is_sample,
     )
-    session.add(row)
-    session.flush()
+    # The session hook logs the new proposal (accountability_proposal.propose), the reasons as reason.
+    with acting_as(session, actor, reason=reasons.strip()):
+        session.add(row)
     _on_case(session, case_id, actor, now, "accountability_proposed", row)
-    audit.record(
-        session, actor, "accountability_proposal.propose", "accountability_proposal", row.id,
-        None, _fields(row), reasons.strip(),
-    )  # fmt: skip
     return row
 
 
@@ -144,17 +142,17 @@ def review(
         )
     if not approve and not note.strip():
         raise InputError("不同意须写明理由 / declining needs a reason")
-    before = _fields(row)
-    row.status = "approved" if approve else "declined"
-    row.approved_by, row.approved_at = actor, now
-    if not approve:
-        row.decision = note.strip()
+    status = "approved" if approve else "declined"
+    # The session hook logs the review: the changed columns (status, approver, decision).
+    with acting_as(
+        session, actor, action=f"accountability_proposal.{status}", reason=note.strip() or None
+    ):
+        row.status = status
+        row.approved_by, row.approved_at = actor, now
+        if not approve:
+            row.decision = note.strip()
     event = "accountability_approved" if approve else "accountability_declined"
     _on_case(session, int(row.link_id), actor, now, event, row, note)
-    audit.record(
-        session, actor, f"accountability_proposal.{row.status}", "accountability_proposal",
-        row.id, before, _fields(row), note.strip() or None,
-    )  # fmt: skip
     return row
 
 
@@ -197,20 +195,23 @@ def decide(
             "提出人不能决定自己的问责建议 / the proposer cannot decide their own proposal"
         )
     before = _fields(row)
-    row.status, row.decision = "decided", decision.strip()
-    row.decided_by, row.decided_at = actor, now
-    record_id = None
-    if measure is not None:
-        record_id = _record_measure(session, principal, row, measure, now, decided_by or actor)
-    _on_case(
-        session, int(row.link_id), actor, now, "accountability_decided", row, decision,
-        {"measure": measure, "accountability_record_id": record_id},
-    )  # fmt: skip
-    after = {**_fields(row), "measure": measure, "accountability_record_id": record_id}
-    audit.record(
-        session, actor, "accountability_proposal.decide", "accountability_proposal", row.id,
-        before, after, decision.strip(),
-    )  # fmt: skip
+    # The decision's entry is the domain entry below (it names the measure and the record it
+    # created), so the hook does not log the proposal's row change a second time meanwhile.
+    with recorded_explicitly(session, AccountabilityProposal.audit_type(), str(row.id)):
+        row.status, row.decision = "decided", decision.strip()
+        row.decided_by, row.decided_at = actor, now
+        record_id = None
+        if measure is not None:
+            record_id = _record_measure(session, principal, row, measure, now, decided_by or actor)
+        _on_case(
+            session, int(row.link_id), actor, now, "accountability_decided", row, decision,
+            {"measure": measure, "accountability_record_id": record_id},
+        )  # fmt: skip
+        after = {**_fields(row), "measure": measure, "accountability_record_id": record_id}
+        audit.record(
+            session, actor, "accountability_proposal.decide", "accountability_proposal", row.id,
+            before, after, decision.strip(),
+        )  # fmt: skip
     return row
 
 

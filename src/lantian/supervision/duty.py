@@ -8,7 +8,6 @@ audited in the same transaction.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -112,13 +111,9 @@ def roster_gaps(
     return roster.roster_gaps((roster.Shift(s.starts_at, s.ends_at) for s in shifts), start, end)
 
 
-def _report_fields(row: GroupDailyReport) -> dict[str, Any]:
-    return {
-        "group_code": row.group_code,
-        "report_date": row.report_date,
-        "progress": row.progress,
-        "plan": row.plan,
-    }
+#: The reason of the audit entry of a report submitted after its due time (the first submission
+#: decides; a correction keeps its verdict).
+LATE_REASON = "迟报 / submitted after the due time"
 
 
 def submit_report(
@@ -157,24 +152,20 @@ def submit_report(
             GroupDailyReport.group_code == group_code, GroupDailyReport.report_date == report_date
         )
     )
-    before = _report_fields(row) if row is not None else None
-    if row is None:
-        row = GroupDailyReport(
-            group_code=group_code,
-            report_date=report_date,
-            submitted_at=now,
-            submitted_by=actor,
-            is_sample=is_sample,
-        )
-        session.add(row)
-    row.progress, row.plan, row.updated_at = progress.strip(), tomorrow.strip(), now
-    session.flush()
-    late = roster.is_late(row.submitted_at, report_date, plan.report_due, plan.utc_offset_hours)
-    action = "daily_report.submit" if before is None else "daily_report.correct"
-    audit.record(
-        session, actor, action, "daily_report", row.id, before,
-        {**_report_fields(row), "late": late},
-    )  # fmt: skip
+    first_submitted = row.submitted_at if row is not None else now
+    late = roster.is_late(first_submitted, report_date, plan.report_due, plan.utc_offset_hours)
+    # The session hook logs the submission (daily_report.submit) or correction (.correct).
+    with acting_as(session, actor, reason=LATE_REASON if late else None):
+        if row is None:
+            row = GroupDailyReport(
+                group_code=group_code,
+                report_date=report_date,
+                submitted_at=now,
+                submitted_by=actor,
+                is_sample=is_sample,
+            )
+            session.add(row)
+        row.progress, row.plan, row.updated_at = progress.strip(), tomorrow.strip(), now
     return row, late
 
 

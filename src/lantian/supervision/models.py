@@ -18,8 +18,9 @@ proposals, the duty roster and the working groups' daily reports.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -35,7 +36,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lantian.db.audited import Audited
 from lantian.db.base import Base, CreatedAtMixin, UtcDateTime, utc_now
@@ -52,10 +53,20 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
-class InspectionCase(CreatedAtMixin, Base):
-    """One case: what, where, who must rectify it by when, and where it stands."""
+class InspectionCase(Audited, CreatedAtMixin, Base):
+    """One case: what, where, who must rectify it by when, and where it stands.
+
+    Audited by id: each step is logged by the session hook with the step's verb
+    (``inspection_case.forward`` …, given by the service's :func:`~lantian.db.audited.acting_as`)
+    and the changed columns before and after. What a rule observes again (occurrences, first and
+    last seen) and the row's bookkeeping times are not a person's change and are not logged.
+    """
 
     __tablename__ = "inspection_cases"
+    __audit_type__ = "inspection_case"
+    __audit_ignore__ = frozenset(
+        {"id", "created_at", "updated_at", "occurrences", "first_seen_at", "last_seen_at"}
+    )
     __table_args__ = (
         CheckConstraint(_in("source", CASE_SOURCES), name="source_known"),
         CheckConstraint(_in("severity", SEVERITIES), name="severity_known"),
@@ -112,10 +123,16 @@ class CaseEvent(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-class CaseEvidence(Base):
-    """A photo or file attached to a case (optionally to one step of it)."""
+class CaseEvidence(Audited, Base):
+    """A photo or file attached to a case (optionally to one step of it).
+
+    Audited (``case_evidence.add``) as ``<case id>/<evidence id>``, so that an entry of the case
+    itself (entity id ``<case id>``) is never confused with one of its files.
+    """
 
     __tablename__ = "case_evidence"
+    __audit_type__ = "case_evidence"
+    __audit_verbs__: ClassVar[Mapping[str, str]] = {"add": "case_evidence.add"}
 
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
     case_id: Mapped[int] = mapped_column(
@@ -130,6 +147,9 @@ class CaseEvidence(Base):
     stored_path: Mapped[str] = mapped_column(String(500))
     added_by: Mapped[str] = mapped_column(String(100))
     added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def audit_key(self, session: Session) -> str:
+        return f"{self.case_id}/{self.id}"
 
 
 class CaseOccurrence(Base):
@@ -147,14 +167,20 @@ class CaseOccurrence(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 
-class AccountabilityProposal(Base):
+class AccountabilityProposal(Audited, Base):
     """建议问责: a proposal to the accountability group, its approval by the office and its decision.
 
     Seed, second document, §二(三): "根据案件办理情况提出问责建议，报市攻坚办同意后移交问责组" and
     §二(四): the accountability group decides under Zhengzhou's quantified accountability rules.
+
+    Audited: the proposal (``accountability_proposal.propose``) and the office's review
+    (``.approved`` / ``.declined``) by the session hook; the decision is a domain entry written by
+    the service, since it also names the measure and the accountability record it created.
     """
 
     __tablename__ = "case_accountability_proposals"
+    __audit_type__ = "accountability_proposal"
+    __audit_verbs__: ClassVar[Mapping[str, str]] = {"add": "accountability_proposal.propose"}
     __table_args__ = (
         CheckConstraint(_in("status", PROPOSAL_STATES), name="status_known"),
         Index("ix_case_accountability_proposals_link", "link_kind", "link_id"),
@@ -198,10 +224,19 @@ class DutyShift(Audited, CreatedAtMixin, Base):
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class GroupDailyReport(Base):
-    """A working group's daily report, due by 17:00 China time (seed, second document, §三(三))."""
+class GroupDailyReport(Audited, Base):
+    """A working group's daily report, due by 17:00 China time (seed, second document, §三(三)).
+
+    Audited: the first submission is ``daily_report.submit``, each later one
+    ``daily_report.correct`` (a late report says so in the entry's reason).
+    """
 
     __tablename__ = "group_daily_reports"
+    __audit_type__ = "daily_report"
+    __audit_verbs__: ClassVar[Mapping[str, str]] = {
+        "add": "daily_report.submit",
+        "update": "daily_report.correct",
+    }
     __table_args__ = (UniqueConstraint("group_code", "report_date"),)
 
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)

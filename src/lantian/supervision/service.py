@@ -1,8 +1,9 @@
 """Use cases of inspection cases: record, open from another module (deduplicated), take a step,
 attach evidence, escalate overdue cases, and read boards and progress.
 
-Every change a person makes is written to the audit log in the same transaction
-(:func:`lantian.auth.audit.record`); automatic changes (a rule opening a case, the escalation job)
+Every change a person makes is written to the audit log in the same transaction by the session
+hook (:mod:`lantian.db.audited`: each step runs inside ``acting_as`` with its verb, the note as the
+reason, evidence files as ``case_evidence.add``); automatic changes (a rule opening a case, the escalation job)
 are audited too, under the actor ``system:<what>``, so that the timeline never has a gap.
 """
 
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from lantian.auth import audit
 from lantian.auth.permissions import Principal, Resource
+from lantian.db.audited import acting_as
 from lantian.errors import InputError, NotFound
 from lantian.files import FileStore
 from lantian.supervision import rules
@@ -245,16 +247,30 @@ def record_case(
     validate_draft(draft)
     audit.lock_chain(session)  # before the first read: see lock_chain (SQLite's stale snapshots)
     actor = principal.username or "public"
-    case = _new_case(session, draft, actor, now, dedup_key=None)
-    created = _event(session, case, "created", None, actor, now, draft.description)
+    if evidence and data_dir is None:
+        raise ValueError("data_dir is required to keep evidence files")
+    # The session hook logs the new case (every column) as inspection_case.create.
+    with acting_as(session, actor, action="inspection_case.create"):
+        case = _new_case(session, draft, actor, now, dedup_key=None)
+        created = _event(session, case, "created", None, actor, now, draft.description)
     if evidence:
-        if data_dir is None:
-            raise ValueError("data_dir is required to keep evidence files")
-        attach_evidence(session, case, evidence, data_dir, actor, now, created)
-    audit.record(
-        session, actor, "inspection_case.create", "inspection_case", case.id, None, _snapshot(case)
-    )
+        assert data_dir is not None
+        _attach_audited(session, case, evidence, data_dir, actor, now, created)
     return case
+
+
+def _attach_audited(
+    session: Session,
+    case: InspectionCase,
+    evidence: Sequence[EvidenceFile],
+    data_dir: Path,
+    actor: str,
+    now: datetime,
+    event: CaseEvent,
+) -> None:
+    """Attach a step's files, each logged as ``case_evidence.add`` (after the step's own entry)."""
+    with acting_as(session, actor, action="case_evidence.add"):
+        attach_evidence(session, case, evidence, data_dir, actor, now, event)
 
 
 def _new_case(
@@ -336,7 +352,10 @@ def open_case(
     existing = _open_case_with_key(session, key)
     if existing is None:
         try:
-            with session.begin_nested():
+            with (
+                session.begin_nested(),
+                acting_as(session, actor, action="inspection_case.open"),
+            ):
                 case = _new_case(session, draft, actor, observed_at, dedup_key=key)
                 case.reference = case.reference or rule
                 _event(
@@ -363,15 +382,6 @@ def open_case(
             if existing is None:
                 raise
         else:
-            audit.record(
-                session,
-                actor,
-                "inspection_case.open",
-                "inspection_case",
-                case.id,
-                None,
-                {**_snapshot(case), "dedup_key": key},
-            )
             return OpenedCase(case.id, True, 1)
     return _add_occurrence(session, existing, observed_at, details)
 
@@ -456,60 +466,55 @@ def take_step(
         raise InputError(f"“{zh}”须填写说明 / the step {en!r} needs a note")
     if deadline is not None and deadline.tzinfo is None:
         raise InputError("期限必须带时区 / the deadline needs a time zone")
-    if step is rules.CaseEvent.FORWARD:
-        if unit_code is not None:
-            validate_draft(CaseDraft(source=case.source, title=case.title, unit_code=unit_code))
-            case.unit_code = unit_code
-        if case.unit_code is None and case.area_code is None:
-            raise InputError(
-                "转办须指定责任单位 / forwarding needs the responsible unit (or the case's area)"
-            )
-    elif unit_code is not None:
-        raise InputError("只有转办可以更改责任单位 / only forwarding changes the responsible unit")
-    if step is rules.CaseEvent.LIST and deadline is None:
-        raise InputError("挂牌督办须给出整改期限 / listed supervision needs a deadline")
-    if deadline is not None and step not in (
-        rules.CaseEvent.FORWARD,
-        rules.CaseEvent.LIST,
-        rules.CaseEvent.REOPEN,
-    ):
-        raise InputError("此步骤不能更改期限 / this step does not change the deadline")
+    if evidence and data_dir is None:
+        raise ValueError("data_dir is required to keep evidence files")
     actor = principal.username or "public"
-    from_state = case.state
-    case.state = new_state.value
-    if deadline is not None:
-        case.deadline = deadline
-        case.overdue_since = None
-    if step is rules.CaseEvent.LIST:
-        case.listed = True
-        case.listed_at = now
-    if new_state in (CaseState.REPORTED, CaseState.CLOSED):
-        case.overdue_since = None
-    if step is rules.CaseEvent.CLOSE:
-        case.closed_at = now
-        case.open_dedup_key = None
-    if step is rules.CaseEvent.REOPEN:
-        case.closed_at = None
-        if case.dedup_key and _open_case_with_key(session, case.dedup_key) is None:
-            case.open_dedup_key = case.dedup_key
-    case.updated_at = now
-    after = _snapshot(case)
-    changed = {k: v for k, v in after.items() if before[k] != v and k != "state"}
-    row = _event(session, case, step.value, from_state, actor, now, note, changed or None)
+    # The session hook logs the step: the changed columns before and after, the note as reason.
+    with acting_as(session, actor, action=f"inspection_case.{step.value}", reason=note or None):
+        if step is rules.CaseEvent.FORWARD:
+            if unit_code is not None:
+                validate_draft(CaseDraft(source=case.source, title=case.title, unit_code=unit_code))
+                case.unit_code = unit_code
+            if case.unit_code is None and case.area_code is None:
+                raise InputError(
+                    "转办须指定责任单位 / forwarding needs the responsible unit (or the case's area)"
+                )
+        elif unit_code is not None:
+            raise InputError(
+                "只有转办可以更改责任单位 / only forwarding changes the responsible unit"
+            )
+        if step is rules.CaseEvent.LIST and deadline is None:
+            raise InputError("挂牌督办须给出整改期限 / listed supervision needs a deadline")
+        if deadline is not None and step not in (
+            rules.CaseEvent.FORWARD,
+            rules.CaseEvent.LIST,
+            rules.CaseEvent.REOPEN,
+        ):
+            raise InputError("此步骤不能更改期限 / this step does not change the deadline")
+        from_state = case.state
+        case.state = new_state.value
+        if deadline is not None:
+            case.deadline = deadline
+            case.overdue_since = None
+        if step is rules.CaseEvent.LIST:
+            case.listed = True
+            case.listed_at = now
+        if new_state in (CaseState.REPORTED, CaseState.CLOSED):
+            case.overdue_since = None
+        if step is rules.CaseEvent.CLOSE:
+            case.closed_at = now
+            case.open_dedup_key = None
+        if step is rules.CaseEvent.REOPEN:
+            case.closed_at = None
+            if case.dedup_key and _open_case_with_key(session, case.dedup_key) is None:
+                case.open_dedup_key = case.dedup_key
+        case.updated_at = now
+        after = _snapshot(case)
+        changed = {k: v for k, v in after.items() if before[k] != v and k != "state"}
+        row = _event(session, case, step.value, from_state, actor, now, note, changed or None)
     if evidence:
-        if data_dir is None:
-            raise ValueError("data_dir is required to keep evidence files")
-        attach_evidence(session, case, evidence, data_dir, actor, now, row)
-    audit.record(
-        session,
-        actor,
-        f"inspection_case.{step.value}",
-        "inspection_case",
-        case.id,
-        before,
-        {**after, "evidence": [f.filename for f in evidence]} if evidence else after,
-        note or None,
-    )
+        assert data_dir is not None
+        _attach_audited(session, case, evidence, data_dir, actor, now, row)
     return case
 
 
@@ -544,7 +549,7 @@ def run_escalation(
             (InspectionCase.deadline.is_not(None)) | (InspectionCase.overdue_since.is_not(None)),
         )
         .order_by(InspectionCase.id)
-    )
+    ).all()
     for case in candidates:
         facts = rules.DeadlineFacts(
             CaseState(case.state), case.listed, case.deadline, case.overdue_since
@@ -556,28 +561,31 @@ def run_escalation(
             continue
         before = _snapshot(case)
         if decision.list_case:
-            assert decision.new_deadline is not None
-            case.listed, case.listed_at = True, now
-            case.deadline, case.overdue_since = decision.new_deadline, None
             note = "逾期未整改，自动挂牌督办 / overdue: listed for supervision automatically"
-            event, action = "list", "inspection_case.list"
+            event = "list"
             report.listed.append(case.id)
         elif decision.flag_overdue:
-            case.overdue_since = now
             note = "超过整改期限 / past its deadline"
-            event, action = "overdue", "inspection_case.overdue"
+            event = "overdue"
             report.flagged.append(case.id)
         else:
-            case.overdue_since = None
             note = "不再逾期 / no longer overdue"
-            event, action = "overdue_cleared", "inspection_case.overdue_cleared"
+            event = "overdue_cleared"
             report.cleared.append(case.id)
-        case.updated_at = now
-        after = _snapshot(case)
-        changed = {k: v for k, v in after.items() if before[k] != v}
-        _event(session, case, event, case.state, actor, now, note, changed)
-        audit.record(session, actor, action, "inspection_case", case.id, before, after, note)
-    session.flush()
+        # The session hook logs the change (changed columns), the note as the reason.
+        with acting_as(session, actor, action=f"inspection_case.{event}", reason=note):
+            if decision.list_case:
+                assert decision.new_deadline is not None
+                case.listed, case.listed_at = True, now
+                case.deadline, case.overdue_since = decision.new_deadline, None
+            elif decision.flag_overdue:
+                case.overdue_since = now
+            else:
+                case.overdue_since = None
+            case.updated_at = now
+            after = _snapshot(case)
+            changed = {k: v for k, v in after.items() if before[k] != v}
+            _event(session, case, event, case.state, actor, now, note, changed)
     return report
 
 
