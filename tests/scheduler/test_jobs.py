@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,8 +18,6 @@ from lantian.supervision import service as cases
 from lantian.supervision.models import CaseEvent, InspectionCase
 from lantian.supervision.service import CaseDraft
 from tests.scheduler.conftest import Clock
-
-pytestmark = pytest.mark.db
 
 T0 = datetime(2017, 11, 20, 1, 0, tzinfo=UTC)
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
 
+from lantian import clock
 from lantian.archive.partitions import add_months, month_of
 from lantian.monitoring.models import Measurement, Station
 from lantian.timeutil import CHINA_TZ
@@ -196,7 +197,7 @@ def record_month(root: Path, month: date, rows: int, files: int) -> None:
     manifest.setdefault(TABLE, {})[f"{month:%Y-%m}"] = {
         "rows": rows,
         "files": files,
-        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "exported_at": clock.now().isoformat(timespec="seconds"),
     }
     path = root / MANIFEST
     temporary = root / f".{MANIFEST}.tmp"
