@@ -84,11 +84,6 @@ def translations(code: str) -> _gettext.NullTranslations:
 _current: ContextVar[str] = ContextVar("lantian_language", default=DEFAULT_LANGUAGE)
 
 
-def current_language() -> str:
-    """The code of the language the current request (or command) speaks."""
-    return _current.get()
-
-
 @contextmanager
 def speaking(code: str) -> Iterator[None]:
     """Run a block in the language ``code`` (the web layer wraps each request in it)."""

@@ -46,10 +46,6 @@ TABLE = "measurements"
 FETCH_ROWS = 200_000
 
 
-def group_of(pollutant: str) -> str:
-    return next((name for name, members in GROUPS.items() if pollutant in members), "other")
-
-
 def month_range(month: date) -> tuple[datetime, datetime]:
     """The instants [start, end) of a measurements month: 1 µs after China-time midnight."""
     start = datetime(month.year, month.month, 1, tzinfo=CHINA_TZ) + timedelta(microseconds=1)

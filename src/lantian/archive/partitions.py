@@ -180,13 +180,6 @@ def detach_month(connection: Connection, table: str, month: date) -> str | None:
     return f"{SCHEMA}.{name}"
 
 
-def partition_rows(connection: Connection, table: str, month: date) -> int | None:
-    name = partition_name(table, month)
-    if not connection.scalar(text(f"SELECT to_regclass('{SCHEMA}.{name}') IS NOT NULL")):
-        return None
-    return int(connection.scalar(text(f"SELECT count(*) FROM {SCHEMA}.{name}")) or 0)
-
-
 @dataclass(frozen=True)
 class Detached:
     month: date
