@@ -7,6 +7,8 @@ from lantian.emissions import models as emissions_models
 from lantian.monitoring import hj212_models as hj212_models
 from lantian.monitoring import models as monitoring_models
 from lantian.scheduler import models as scheduler_models
+from lantian.sources import kinds as source_kinds
+from lantian.sources import models as source_models
 from lantian.supervision import models as supervision_models
 from lantian.warnings import models as warnings_models
 
@@ -18,6 +20,8 @@ __all__ = [
     "hj212_models",
     "monitoring_models",
     "scheduler_models",
+    "source_kinds",
+    "source_models",
     "supervision_models",
     "warnings_models",
 ]

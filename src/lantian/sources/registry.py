@@ -1,0 +1,215 @@
+"""What makes a register (台账) of one kind: its table, row model, lifecycle, checklist, rules and
+indicators — registered once, then served by the generic machinery of :mod:`lantian.sources.service`
+(import, export, template, list, detail, field checks, rules → inspection cases, computed targets),
+the pages, the API and the command line, without copies of that machinery per kind.
+
+A kind lives in one module of :mod:`lantian.sources.kinds` and ends with ``KIND = RegisterKind(…)``;
+:func:`kinds` collects them in the order of the plan's tasks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from random import Random
+from typing import TYPE_CHECKING, Any, Literal
+
+from lantian.errors import NotFound
+from lantian.sources.lifecycle import Lifecycle
+from lantian.sources.rows import RegisterRow
+from lantian.tabular import Column, TableSpec
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lantian.sources.models import RegisterRecord, SourceCheck
+
+CheckResult = Literal["pass", "fail", "na"]
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One item of a kind's field check (核查), e.g. 断水 of 两断三清."""
+
+    key: str
+    zh: str
+    en: str
+    clause: str
+    #: A ``pass`` needs a photo or file with the check (the evidence the plan asks for).
+    evidence_required: bool = False
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What rules and guards read of one entry: the row, its field checks (newest first), the day.
+
+    ``evidence`` counts the files kept with each check (check id → number of files).
+    """
+
+    record: RegisterRecord
+    checks: Sequence[SourceCheck]
+    today: date
+    evidence: Mapping[int, int] = field(default_factory=dict)
+
+    def latest(self, item: str) -> CheckResult | None:
+        """The newest recorded result of a checklist item (``None``: never checked)."""
+        for check in self.checks:
+            entry = (check.items or {}).get(item)
+            if entry is not None:
+                result: CheckResult = entry["result"]
+                return result
+        return None
+
+    def latest_with_evidence(self, item: str) -> bool:
+        """Whether the newest result of ``item`` is a pass recorded with at least one file."""
+        for check in self.checks:
+            entry = (check.items or {}).get(item)
+            if entry is not None:
+                return entry["result"] == "pass" and self.evidence.get(check.id, 0) > 0
+        return False
+
+
+@dataclass(frozen=True)
+class Breach:
+    """What a rule found wrong with an entry: it opens (or adds to) one inspection case."""
+
+    title: str
+    description: str
+    #: When it was observed: the same breach seen again at the same instant adds nothing.
+    observed_at: datetime
+    severity: Literal["general", "serious", "major"] = "general"
+    #: The rectification deadline the case gets (None: the office sets it when forwarding).
+    deadline: datetime | None = None
+    #: Marked for accountability (问责): hidden boilers after 10-01, firms relapsed after closure.
+    accountability: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule of the plan evaluated on every change and nightly; ``check`` is pure."""
+
+    key: str
+    zh: str
+    en: str
+    clause: str
+    check: Callable[[Facts], Breach | None]
+
+
+@dataclass(frozen=True)
+class IndicatorValue:
+    """A target's value computed from a register, with what stands behind it.
+
+    ``value`` is in the target's unit (a count, a share in %, tonnes); ``detail`` lists the items
+    it was computed from (e.g. every village's conversion rate) so the targets page can show them;
+    ``records`` is how many register entries were counted.
+    """
+
+    target_key: str
+    value: float | None
+    records: int
+    basis_zh: str
+    basis_en: str
+    detail: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A plan target (``tasks.yaml``/``annex.yaml`` key) computed from a register."""
+
+    target_key: str
+    compute: Callable[[Session], IndicatorValue]
+
+
+@dataclass(frozen=True)
+class SampleContext:
+    """What a sample generator needs: the plan's areas and units, a seeded generator, the day."""
+
+    areas: Sequence[tuple[str, str]]
+    units: Sequence[str]
+    rng: Random
+    today: date
+
+
+@dataclass(frozen=True, eq=False)
+class RegisterKind:
+    """One kind of register: everything the generic machinery needs to serve it."""
+
+    key: str
+    zh: str
+    en: str
+    #: The plan's tasks it serves ("4", "5", "12(2)").
+    tasks: tuple[str, ...]
+    model: type[RegisterRecord]
+    #: The typed row of an import, an API body or a form: the entry's attributes, never its state.
+    row: type[RegisterRow]
+    #: The columns of its template, import and export (common columns first, see ``common_columns``).
+    columns: tuple[Column, ...]
+    lifecycle: Lifecycle
+    checklist: tuple[ChecklistItem, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
+    sample: Callable[[SampleContext], Sequence[RegisterRow]] | None = None
+    #: Fields shown as columns of the list page (after key, name, area, state).
+    list_fields: tuple[str, ...] = ()
+    #: Fields with choices the list page filters by.
+    filter_fields: tuple[str, ...] = ()
+    #: Ordering among kinds (the plan's task number of its first task).
+    order: int = 0
+    notes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def spec(self) -> TableSpec[Any]:
+        return _spec(self)
+
+    def checklist_item(self, key: str) -> ChecklistItem | None:
+        return next((item for item in self.checklist if item.key == key), None)
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.field == name), None)
+
+
+@cache
+def _spec(kind: RegisterKind) -> TableSpec[Any]:
+    return TableSpec(
+        kind.row,
+        kind.columns,
+        title=f"{kind.zh}台账 / {kind.en} register",
+        notes=(
+            (
+                "按「编号」更新：编号已有的行更新该条目，新编号新增条目；状态只能在平台上按流程变更。",
+                "Rows update the entry with the same key and add new keys; the state changes only "
+                "through the register's steps on the platform.",
+            ),
+            *kind.notes,
+        ),
+    )
+
+
+@cache
+def kinds() -> dict[str, RegisterKind]:
+    """Every register kind of :mod:`lantian.sources.kinds`, in the order of the plan's tasks."""
+    from lantian.sources import kinds as package
+
+    found: list[RegisterKind] = []
+    for module_info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        kind = getattr(module, "KIND", None)
+        if isinstance(kind, RegisterKind):
+            found.append(kind)
+    found.sort(key=lambda k: (k.order, k.key))
+    return {kind.key: kind for kind in found}
+
+
+def kind_of(key: str) -> RegisterKind:
+    """The register kind named ``key`` (``NotFound`` for an unknown one)."""
+    found = kinds().get(key)
+    if found is None:
+        raise NotFound(
+            f"没有「{key}」这种台账（可选：{', '.join(kinds())}）/ no register kind {key!r} "
+            f"(one of: {', '.join(kinds())})"
+        )
+    return found
