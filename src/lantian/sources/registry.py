@@ -160,6 +160,10 @@ class RegisterKind:
     #: Ordering among kinds (the plan's task number of its first task).
     order: int = 0
     notes: tuple[tuple[str, str], ...] = ()
+    #: Units of the plan that cooperate on the kind without keeping its entries: unit code → the
+    #: checklist items it records on any entry (e.g. 市工商质监局 cancelling boilers' 使用登记证,
+    #: task 16). Such a unit reads every entry of the kind.
+    cooperating: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def spec(self) -> TableSpec[Any]:

@@ -95,6 +95,14 @@ def scoped(query: Select[Any], model: type[RegisterRecord], who: Principal) -> S
     return query.where(model.id.is_(None))
 
 
+def cooperating_items(who: Principal, kind: RegisterKind) -> frozenset[str]:
+    """The checklist items a cooperating unit of ``kind`` records on any of its entries (none for
+    everyone else); such a unit reads every entry of the kind (:attr:`RegisterKind.cooperating`)."""
+    if who.role != "unit" or who.scope is None:
+        return frozenset()
+    return kind.cooperating.get(who.scope, frozenset())
+
+
 def _require_keeper(who: Principal, area_code: str | None, unit_code: str | None) -> None:
     if not may_keep(who, area_code, unit_code):
         raise NotAllowed(
@@ -397,7 +405,7 @@ def get_entry(
     record = session.get(kind.model, record_id)
     if record is None:
         raise NotFound(f"没有编号 {record_id} 的{kind.zh} / no {kind.en} entry {record_id}")
-    if not may_read(who, record):
+    if not may_read(who, record) and not cooperating_items(who, kind):
         raise NotAllowed(f"无权查看该{kind.zh} / this {kind.en} entry is outside your scope")
     return record
 
@@ -435,7 +443,7 @@ def list_entries(
 ) -> EntryPage:
     """The entries ``who`` may read that match ``filters``, a page at a time, keys in order."""
     model: Any = kind.model
-    query = scoped(select(model), model, who)
+    query = select(model) if cooperating_items(who, kind) else scoped(select(model), model, who)
     if filters.area_code:
         query = query.where(model.area_code == filters.area_code)
     if filters.unit_code:
@@ -671,7 +679,8 @@ def record_check(
     """
     audit.lock_chain(session)
     record = get_entry(session, who, kind, record_id)
-    if who.role not in VERIFIERS:
+    cooperating = cooperating_items(who, kind)
+    if who.role not in VERIFIERS and not (cooperating and set(check.items) <= cooperating):
         _require_keeper(who, record.area_code, record.unit_code)
     known = {item.key for item in kind.checklist}
     unknown = sorted(set(check.items) - known)
@@ -850,6 +859,7 @@ __all__ = [
     "ImportResult",
     "StepInput",
     "UploadedFile",
+    "cooperating_items",
     "evaluate_all",
     "evaluate_records",
     "export_register",
