@@ -25,6 +25,7 @@ from lantian.sources.kinds.boilers import KIND, Boiler
 from lantian.sources.models import SourceImport
 from lantian.sources.registry import kind_of
 from lantian.sources.service import CheckInput, StepInput, UploadedFile
+from lantian.supervision import service as supervision
 from lantian.supervision.models import CaseOccurrence, InspectionCase
 from lantian.tabular import Rejected, template_bytes
 from lantian.tabular.writing import LISTS_SHEET
@@ -312,6 +313,21 @@ def test_a_boiler_hidden_after_october_1_opens_one_case_marked_for_accountabilit
         assert occurrence is not None and occurrence.details is not None
         assert occurrence.details["accountability"] is True
         assert "问责" in case.description
+        case_id = case.id
+    # the case is dealt with and closed: the concealment does not open a second case later
+    with transaction(sessions) as session:
+        now = clock.now()
+        supervision.take_step(session, OFFICE, case_id, "forward", now, unit_code="hbj")
+        supervision.take_step(session, OFFICE, case_id, "accept", now)
+        supervision.take_step(session, OFFICE, case_id, "report", now, note="已约谈乡镇负责人")
+        supervision.take_step(session, OFFICE, case_id, "close", now)
+    frozen.advance(timedelta(days=1))
+    for _ in range(2):
+        with transaction(sessions) as session:
+            service.evaluate_all(session)
+    with transaction(sessions) as session:
+        assert [c.id for c in rule_cases(session, "hidden")] == [case_id]
+        assert rule_cases(session, "hidden")[0].state == "closed"
 
 
 def test_deadlines_missed_and_boilers_operating_again_open_one_case_each(

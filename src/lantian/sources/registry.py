@@ -97,6 +97,10 @@ class Rule:
     en: str
     clause: str
     check: Callable[[Facts], Breach | None]
+    #: The breach is an event, not a lasting condition (a boiler found concealed): once the rule has
+    #: opened a case for an entry it is not evaluated on that entry again, even after the case is
+    #: closed (a closed case would otherwise be followed by a new one at the next evaluation).
+    once: bool = False
 
 
 @dataclass(frozen=True)

@@ -758,6 +758,18 @@ class Evaluation:
     case_ids: list[int] = field(default_factory=list)
 
 
+def _rules_fired(session: Session, kind: RegisterKind, record: RegisterRecord) -> set[str]:
+    """The rules that have opened a case for the entry (from its timeline)."""
+    details = session.scalars(
+        select(SourceEvent.details).where(
+            SourceEvent.kind == kind.key,
+            SourceEvent.record_id == record.id,
+            SourceEvent.event == "case_opened",
+        )
+    )
+    return {str(d["rule"]) for d in details if d and "rule" in d}
+
+
 def evaluate_records(
     session: Session,
     kind: RegisterKind,
@@ -774,7 +786,10 @@ def evaluate_records(
         if not kind.rules:
             continue
         facts = facts_of(session, kind, record, day)
+        fired = _rules_fired(session, kind, record) if any(r.once for r in kind.rules) else set()
         for rule in kind.rules:
+            if rule.once and rule.key in fired:
+                continue
             breach = rule.check(facts)
             if breach is None:
                 continue

@@ -316,11 +316,10 @@ def _china_day(record: RegisterRecord) -> date:
 
 def _hidden(facts: Facts) -> Breach | None:
     """A coal boiler or gas producer found by inspection on or after 10-01 (瞒报漏报): task 14 holds
-    the township to account. Evaluated while it is still registered (found, not yet dealt with)."""
+    the area to account. One case per entry (the rule is ``once``): the concealment happened once.
+    """
     record: Any = facts.record
     if record.boiler_type not in ACCOUNTABLE_TYPES or not record.found_by_inspection:
-        return None
-    if record.state != LIFECYCLE.initial:
         return None
     found = record.found_on or _china_day(record)
     if found < ACCOUNTABLE_FROM:
@@ -548,7 +547,7 @@ KIND = RegisterKind(
     lifecycle=LIFECYCLE,
     checklist=CHECKLIST,
     rules=(
-        Rule("hidden", "瞒报漏报", "concealed after 10-01", CLAUSE_14_HIDDEN, _hidden),
+        Rule("hidden", "瞒报漏报", "concealed after 10-01", CLAUSE_14_HIDDEN, _hidden, once=True),
         Rule(
             "overdue",
             "逾期未淘汰",
