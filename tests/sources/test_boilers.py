@@ -7,7 +7,8 @@ one case each (a boiler hidden after 10-01 marked for accountability), scope, th
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
+from random import Random
 
 import pytest
 from openpyxl import load_workbook
@@ -21,13 +22,13 @@ from lantian.errors import Conflict, Invalid, NotAllowed
 from lantian.files import FileStore
 from lantian.plan import Plan
 from lantian.sources import service
-from lantian.sources.kinds.boilers import KIND, Boiler
+from lantian.sources.kinds.boilers import KIND, Boiler, BoilerRow
 from lantian.sources.models import SourceImport
-from lantian.sources.registry import kind_of
+from lantian.sources.registry import SampleContext, kind_of
 from lantian.sources.service import CheckInput, StepInput, UploadedFile
 from lantian.supervision import service as supervision
 from lantian.supervision.models import CaseOccurrence, InspectionCase
-from lantian.tabular import Rejected, template_bytes
+from lantian.tabular import Rejected, export_bytes, template_bytes
 from lantian.tabular.writing import LISTS_SHEET
 
 from .conftest import CHENGGUAN, INSPECTOR, MICUN, OFFICE
@@ -177,6 +178,10 @@ def test_a_township_may_not_import_or_change_another_townships_boilers(
         assert [e.id for e in page.items] == [micun_producer]
         # the certificate bureau reads every township's boilers (it cancels their certificates)
         assert service.list_entries(session, GSZJJ, KIND, service.EntryFilter()).total == 5
+        exported = service.export_register(session, GSZJJ, KIND, ".csv").decode("utf-8-sig")
+        assert all(f"GL-{key}" in exported for key in ("100-0001", "100-0004", "101-0001"))
+        micun_export = service.export_register(session, MICUN, KIND, ".csv").decode("utf-8-sig")
+        assert "GL-101-0001" in micun_export and "GL-100-0001" not in micun_export
 
 
 def test_closing_off_a_banned_boiler_needs_the_flue_cut_photo_and_the_cancelled_certificate(
@@ -454,3 +459,40 @@ def test_the_indicator_is_the_share_of_the_2017_list_eliminated(
         assert detail["燃煤锅炉 登记 / coal_boiler registered"] == 2.0
         assert detail["茶水炉/茶炉大灶 已淘汰销号 / tea_stove eliminated"] == 1.0
         assert detail["煤气发生炉 登记 / gas_producer registered"] == 1.0
+        assert detail["城市建成区天然气锅炉 登记 / built-up-area gas boilers"] == 1.0
+
+
+def test_the_sample_looks_like_a_townships_sheet_and_imports_as_sample(
+    sessions: sessionmaker[Session], plan: Plan, store: FileStore, frozen: clock.FrozenClock
+) -> None:
+    areas = list(plan.area_names().items())[:3]
+    assert KIND.sample is not None
+
+    def sample() -> list[BoilerRow]:
+        context = SampleContext(areas, list(plan.unit_names()), Random(17), date(2017, 8, 1))
+        return [row for row in KIND.sample(context) if isinstance(row, BoilerRow)]
+
+    rows = sample()
+    assert rows == sample()  # seeded: the same sheet every time
+    assert {row.area_code for row in rows} == {code for code, _ in areas}
+    assert {row.boiler_type for row in rows} >= {"coal_boiler", "tea_stove", "small_stove"}
+    for row in rows:
+        assert "示例" in row.name and "sample" in row.note
+        if row.boiler_type in ("tea_stove", "small_stove"):
+            assert row.deadline == date(2017, 8, 31)
+        if row.on_2017_list:
+            assert row.deadline is not None and row.method is not None
+    fields = [c.field for c in KIND.columns]
+    sheet = export_bytes(
+        KIND.spec, ([getattr(row, name) for name in fields] for row in rows), suffix=".xlsx"
+    )
+    with transaction(sessions) as session:
+        result = service.import_register(
+            session, OFFICE, KIND, sheet, "示例.xlsx", plan=plan, store=store, is_sample=True
+        )
+        assert result.created == len(rows)
+        assert session.scalar(
+            select(func.count()).select_from(Boiler).where(Boiler.is_sample.is_(True))
+        ) == len(rows)
+        value = service.indicator_values(session)["boilers_on_2017_list_eliminated"]
+        assert value.records == sum(1 for row in rows if row.on_2017_list)

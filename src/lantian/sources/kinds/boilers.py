@@ -407,6 +407,11 @@ def _list_eliminated(session: Session) -> IndicatorValue:
     """Task 16's target: the share of the 2017 list's entries eliminated (entries off the list, e.g.
     boilers found later, do not count), with the register's counts by type behind it."""
     rows = session.execute(select(Boiler.boiler_type, Boiler.state, Boiler.on_2017_list)).all()
+    built_up_gas = session.execute(
+        select(Boiler.state, Boiler.low_nox).where(
+            Boiler.boiler_type == "gas_boiler", Boiler.built_up_area.is_(True)
+        )
+    ).all()
     listed = [state for _, state, on_list in rows if on_list]
     eliminated = sum(1 for state in listed if state == "eliminated")
     registered = Counter(kind for kind, _, _ in rows)
@@ -418,6 +423,15 @@ def _list_eliminated(session: Session) -> IndicatorValue:
     for key, zh in TYPES.items():
         detail.append((f"{zh} 登记 / {key} registered", float(registered[key])))
         detail.append((f"{zh} 已淘汰销号 / {key} eliminated", float(done[key])))
+    detail.append(
+        (
+            "城市建成区天然气锅炉 低氮 / built-up-area gas boilers with low NOx (task 17)",
+            float(sum(1 for state, low in built_up_gas if state == "retrofitted" or low)),
+        )
+    )
+    detail.append(
+        ("城市建成区天然气锅炉 登记 / built-up-area gas boilers", float(len(built_up_gas)))
+    )
     return IndicatorValue(
         "boilers_on_2017_list_eliminated",
         round(100 * eliminated / len(listed), 1) if listed else None,
