@@ -422,6 +422,12 @@ def test_a_new_gas_boiler_without_low_nox_is_a_breach_and_retrofit_needs_the_bur
             ).state
             == "retrofitted"
         )
+    with transaction(sessions) as session, pytest.raises(NotAllowed):  # inspectors revoke
+        service.take_step(
+            session, CHENGGUAN, KIND, gas_boiler, StepInput(event="revoke_retrofit", note="x")
+        )
+    with transaction(sessions) as session, pytest.raises(Conflict):  # not an elimination
+        service.take_step(session, INSPECTOR, KIND, gas_boiler, StepInput(event="reopen", note="x"))
 
 
 def test_the_indicator_is_the_share_of_the_2017_list_eliminated(

@@ -18,6 +18,7 @@ Lifecycle::
     registered ──start──► eliminating ──close_off (method's checks + certificate cancelled)──► eliminated
     registered ──retrofit (gas boilers: low-NOx burner, with a photo)──► retrofitted
     eliminated ──reopen (a revisit found it operating again)──► eliminating
+    retrofitted ──revoke_retrofit (a check found no low-NOx burner)──► registered
 """
 
 from __future__ import annotations
@@ -300,10 +301,19 @@ LIFECYCLE = Lifecycle(
         step(
             "reopen",
             ("重新整治", "reopen"),
-            {"eliminated", "retrofitted"},
+            {"eliminated"},
             "eliminating",
             VERIFIERS,
             CLAUSE_16_BAN,
+            note_required=True,
+        ),
+        step(
+            "revoke_retrofit",
+            ("撤销低氮改造认定", "revoke the retrofit"),
+            {"retrofitted"},
+            "registered",
+            VERIFIERS,
+            CLAUSE_17,
             note_required=True,
         ),
     ),
