@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lantian.monitoring.models import POLLUTANTS, STATION_STATUSES, STATION_TIERS
+from lantian.standards.geometry import ring_problems
 
 AreaKind = Literal["township", "subdistrict", "scenic_area", "industrial_cluster"]
 AREA_KINDS: tuple[str, ...] = ("township", "subdistrict", "scenic_area", "industrial_cluster")
@@ -672,3 +673,72 @@ class StaggeredFile(Strict):
     rules: list[StaggeredRuleFile] = Field(default_factory=list)
     livelihood: Livelihood = Field(default_factory=Livelihood)
     transport: TransportFile = Field(default_factory=TransportFile)
+
+
+# -- ban_zones.geojson (optional) -----------------------------------------------------------------
+
+#: A polygon as GeoJSON gives it: rings of [longitude, latitude] positions, the outer ring first.
+PolygonCoordinates = list[list[list[float]]]
+
+
+class BanZoneProperties(Strict):
+    """What a ban zone is: its name, where its boundary comes from and whether it is approximate."""
+
+    name: str = Field(min_length=1)
+    #: The boundary is an approximation (drawn by hand, not the official delimitation document).
+    approximate: bool = False
+    source: str = Field(min_length=1)
+    note: str = ""
+    #: The areas (areas.csv) the zone lies in, for the cases a finding inside it opens.
+    area_codes: list[str] = Field(default_factory=list)
+
+
+class BanZoneGeometry(Strict):
+    type: Literal["Polygon", "MultiPolygon"]
+    coordinates: list[PolygonCoordinates] | PolygonCoordinates
+
+    @model_validator(mode="after")
+    def _rings(self) -> BanZoneGeometry:
+        depth, probe = 0, self.coordinates
+        while isinstance(probe, list) and probe:
+            depth, probe = depth + 1, probe[0]  # type: ignore[assignment]
+        if depth != (3 if self.type == "Polygon" else 4):
+            raise ValueError(
+                f"the coordinates are not those of a {self.type} / 坐标层次与几何类型不符"
+            )
+        problems = [
+            problem
+            for polygon in self.polygons()
+            for ring in polygon
+            for problem in ring_problems(ring)
+        ]
+        if any(not polygon for polygon in self.polygons()):
+            problems.append("a polygon needs an outer ring / 多边形需要外环")
+        if problems:
+            raise ValueError("; ".join(dict.fromkeys(problems)))
+        return self
+
+    def polygons(self) -> list[PolygonCoordinates]:
+        """The polygons of the geometry (one for a Polygon, its parts for a MultiPolygon)."""
+        if self.type == "Polygon":
+            return [self.coordinates]  # type: ignore[list-item]
+        return self.coordinates  # type: ignore[return-value]
+
+
+class BanZoneFeature(Strict):
+    type: Literal["Feature"]
+    id: str | None = None
+    properties: BanZoneProperties
+    geometry: BanZoneGeometry
+
+
+class BanZonesFile(Strict):
+    """``ban_zones.geojson`` (optional): the high-polluting-fuel ban zones of task 12(1)
+    ("城市建成区应划定为高污染燃料禁燃区"), a GeoJSON FeatureCollection of polygons (WGS-84)."""
+
+    type: Literal["FeatureCollection"]
+    name: str | None = None
+    features: list[BanZoneFeature] = Field(min_length=1)
+
+    def polygons(self) -> list[PolygonCoordinates]:
+        return [polygon for feature in self.features for polygon in feature.geometry.polygons()]
