@@ -14,7 +14,7 @@ import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from random import Random
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -66,10 +66,7 @@ class Facts:
         """The value of the plan's target ``key`` (tasks.yaml, annex.yaml), None without it."""
         if self.plan is None:
             return None
-        for target, _, _ in self.plan.targets():
-            if target.key == key:
-                return target.value
-        return None
+        return _target_values(self.plan).get(key)
 
     def latest(self, item: str) -> CheckResult | None:
         """The newest recorded result of a checklist item (``None``: never checked)."""
@@ -87,6 +84,12 @@ class Facts:
             if entry is not None:
                 return entry["result"] == "pass" and self.evidence.get(check.id, 0) > 0
         return False
+
+
+@lru_cache(maxsize=8)
+def _target_values(plan: Plan) -> dict[str, float]:
+    """Target key → value of a plan (read once per plan: rules ask for every entry)."""
+    return {target.key: target.value for target, _, _ in plan.targets()}
 
 
 @dataclass(frozen=True)

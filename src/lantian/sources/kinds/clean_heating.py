@@ -23,6 +23,7 @@ Lifecycle::
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
@@ -223,8 +224,11 @@ LIFECYCLE = Lifecycle(
 
 def survey_due(plan: Plan | None) -> date | None:
     """The date the survey (摸排核实) is due: task 10's "by" deadline in the plan (9-30 in Xinmi)."""
-    if plan is None:
-        return None
+    return None if plan is None else _survey_due(plan)
+
+
+@lru_cache(maxsize=8)
+def _survey_due(plan: Plan) -> date | None:
     for task in plan.tasks():
         if task.ref == "10":
             for deadline in task.assignment.deadlines:
