@@ -274,6 +274,17 @@ def test_an_accepted_village_found_under_the_floor_opens_one_case(
     with transaction(sessions) as session:
         (case,) = cases(session, "heating_village.accepted_below_floor")
         assert case.occurrences == 1 and "80%" in case.title
+    # a revisit finds loose coal burnt in the accepted village (task 12(2)): one case
+    with transaction(sessions) as session:
+        service.record_check(
+            session, INSPECTOR, VILLAGES, record_id, CheckInput(items={"no_loose_coal": "fail"})
+        )
+    for _ in range(2):
+        with transaction(sessions) as session:
+            service.evaluate_all(session)
+    with transaction(sessions) as session:
+        (relapse,) = cases(session, "heating_village.relapse")
+        assert relapse.occurrences == 1 and relapse.area_code == "410183101"
 
 
 def test_a_township_is_refused_another_townships_village(
@@ -498,6 +509,16 @@ def test_the_samples_look_like_township_sheets_with_one_village_under_the_floor(
     assert sum(rates) / len(rates) > 80  # the average hides it; the floor does not
     assert {v.area_code[6] for v in villages} <= {"1", "2"}  # towns and 乡, not sub-districts
     assert len({v.key for v in villages}) == len(villages)
+    households = sum(v.households_gas + v.households_electric for v in villages)
+    assert 15_000 < households < 30_000  # the order of the annex's 23,400
+    assert DISTRICTS.sample is not None
+    assert {d.area_code for d in DISTRICTS.sample(context)} == {
+        "410183001",
+        "410183002",
+        "410183003",
+        "410183400",
+        "410183100",
+    }
     for kind in (DISTRICTS, FINDINGS):
         assert kind.sample is not None
         rows = kind.sample(context)

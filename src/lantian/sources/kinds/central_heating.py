@@ -176,7 +176,8 @@ def _sample(context: SampleContext) -> list[DistrictRow]:
     """The city seat's heating districts (sub-districts and 城关镇), 3–5 each."""
     rng = context.rng
     rows: list[DistrictRow] = []
-    seat = [(c, n) for c, n in context.areas if c[6] in "04" or c.endswith("100")]
+    # the sub-districts (0xx, and 400 矿区街道) and 城关镇 (100), not the scenic area or cluster
+    seat = [(c, n) for c, n in context.areas if c[6] == "0" or c[6:] in ("400", "100")]
     for code, area_name in seat:
         for number in range(1, rng.randint(3, 5) + 1):
             total = round(rng.uniform(8, 60)) * 1e4

@@ -301,6 +301,26 @@ def _accepted_below_floor(facts: Facts) -> Breach | None:
     )
 
 
+def _relapse(facts: Facts) -> Breach | None:
+    """Loose coal burnt again in an accepted village, found at a check after its acceptance."""
+    record = facts.record
+    if record.state != "accepted":
+        return None
+    for check in facts.checks:
+        if check.checked_at < record.state_since:
+            break
+        entry = (check.items or {}).get(NO_LOOSE_COAL.key)
+        if entry is not None and entry["result"] == "fail":
+            return Breach(
+                title=f"已完成“双替代”村庄散煤复烧：{record.name}",
+                description=f"{check.checked_at:%Y-%m-%d} 核查发现已验收村庄 {record.key} 燃用散煤 / "
+                "loose coal burnt again in a village accepted as converted",
+                observed_at=check.checked_at,
+                severity="serious",
+            )
+    return None
+
+
 def _households(session: Session) -> IndicatorValue:
     model = HeatingVillage
     rows = session.execute(
@@ -372,7 +392,7 @@ def sample_villages(context: SampleContext) -> list[VillageRow]:
     for index, (code, area_name) in enumerate(townships):
         names = rng.sample(SAMPLE_VILLAGES, rng.randint(4, 7))
         for number, village in enumerate(names, start=1):
-            total = rng.randint(180, 900)
+            total = rng.randint(120, 560)
             rate = rng.uniform(0.82, 1.0)
             if index == under and number == 1:
                 rate = rng.uniform(0.70, 0.79)
@@ -433,6 +453,7 @@ KIND = RegisterKind(
             CLAUSE_FLOOR,
             _accepted_below_floor,
         ),
+        Rule("relapse", "散煤复烧", "loose coal burnt again", CLAUSE_RELAPSE, _relapse),
     ),
     indicators=(
         Indicator(HOUSEHOLDS_TARGET, _households),
