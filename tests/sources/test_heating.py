@@ -4,12 +4,14 @@ their coverage, loose-coal findings judged against the plan's ban zone."""
 
 from __future__ import annotations
 
+import io
 import shutil
 from datetime import timedelta
 from pathlib import Path
 from random import Random
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,7 +28,7 @@ from lantian.sources.models import SourceImport
 from lantian.sources.registry import SampleContext, kinds
 from lantian.sources.service import CheckInput, StepInput, UploadedFile
 from lantian.supervision.models import InspectionCase
-from lantian.tabular import Rejected
+from lantian.tabular import Rejected, template_bytes
 
 from .conftest import CHENGGUAN, INSPECTOR, MICUN, OFFICE
 
@@ -529,3 +531,32 @@ def test_the_samples_look_like_township_sheets_with_one_village_under_the_floor(
     found = FINDINGS.sample(context)  # type: ignore[misc]
     inside = [f for f in found if loose_coal.in_ban_zone(plan, f.longitude, f.latitude)]
     assert 0 < len(inside) < len(found)
+
+
+def test_templates_offer_the_choices_and_an_export_reimports_unchanged(
+    sessions: sessionmaker[Session], plan: Plan, store: FileStore, frozen: clock.FrozenClock
+) -> None:
+    workbook = load_workbook(io.BytesIO(template_bytes(VILLAGES.spec)))
+    sheet = workbook.worksheets[0]
+    headers = [cell.value for cell in sheet[1]]
+    assert "替代方式 method" in headers and "电代煤户数 electric households" in headers
+    # the method column is a drop-down list of the plan's two ways
+    method_column = chr(ord("A") + headers.index("替代方式 method"))
+    (validation,) = sheet.data_validations.dataValidation
+    assert str(validation.sqref).startswith(f"{method_column}2:")
+    lists = [str(c.value) for row in workbook["选项 lists"].iter_rows() for c in row if c.value]
+    assert any("气代煤" in v for v in lists) and any("电代煤" in v for v in lists)
+    finding_template = load_workbook(io.BytesIO(template_bytes(FINDINGS.spec))).worksheets[0]
+    assert "发现日期 found on" in [cell.value for cell in finding_template[1]]
+    content = findings(
+        "SMFS-7,米村镇存放散煤,410183101,gszjj,米村镇,113.30,34.60,,2017-10-08,stock,300,SDT-101-01"
+    )
+    for kind, data in ((VILLAGES, V_GOOD), (DISTRICTS, D_GOOD), (FINDINGS, content)):
+        created = imported(sessions, plan, store, kind, data).created
+        with transaction(sessions) as session:
+            exported = service.export_register(session, OFFICE, kind)
+        with transaction(sessions) as session:
+            again = service.import_register(
+                session, OFFICE, kind, exported, "导出.xlsx", plan=plan, store=store
+            )
+        assert (again.created, again.updated, again.unchanged) == (0, 0, created), kind.key
