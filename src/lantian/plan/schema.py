@@ -13,7 +13,7 @@ cross-references between files are checked by :mod:`lantian.plan.loader`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -699,9 +699,9 @@ class BanZoneGeometry(Strict):
 
     @model_validator(mode="after")
     def _rings(self) -> BanZoneGeometry:
-        depth, probe = 0, self.coordinates
+        depth, probe = 0, cast(Any, self.coordinates)
         while isinstance(probe, list) and probe:
-            depth, probe = depth + 1, probe[0]  # type: ignore[assignment]
+            depth, probe = depth + 1, probe[0]
         if depth != (3 if self.type == "Polygon" else 4):
             raise ValueError(
                 f"the coordinates are not those of a {self.type} / 坐标层次与几何类型不符"
@@ -721,8 +721,8 @@ class BanZoneGeometry(Strict):
     def polygons(self) -> list[PolygonCoordinates]:
         """The polygons of the geometry (one for a Polygon, its parts for a MultiPolygon)."""
         if self.type == "Polygon":
-            return [self.coordinates]  # type: ignore[list-item]
-        return self.coordinates  # type: ignore[return-value]
+            return [cast(PolygonCoordinates, self.coordinates)]
+        return cast(list[PolygonCoordinates], self.coordinates)
 
 
 class BanZoneFeature(Strict):

@@ -779,7 +779,8 @@ def evaluate_records(
 
     result = Evaluation()
     day = today or clock.today()
-    plan = plan if plan is not None else plan_in_force()
+    if plan is None and kind.rules:
+        plan = plan_in_force()
     for record in records:
         result.evaluated += 1
         if not kind.rules:

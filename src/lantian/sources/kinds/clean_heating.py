@@ -257,7 +257,7 @@ def _not_surveyed(facts: Facts) -> Breach | None:
 def _scattered(facts: Facts) -> Breach | None:
     """Conversions spread thin (摊派式零散开展): a village with conversions but under the floor,
     still being converted past its deadline."""
-    record = facts.record
+    record: Any = facts.record
     floor = floor_of(facts)
     if (
         floor is None
@@ -274,7 +274,7 @@ def _scattered(facts: Facts) -> Breach | None:
 
     return Breach(
         title=f"“双替代”零散开展、未整村推进：{record.name}",
-        description=f"完成时限 {record.deadline} 已过，本村 {record.households_total} 户中仅替代 "  # type: ignore[attr-defined]
+        description=f"完成时限 {record.deadline} 已过，本村 {record.households_total} 户中仅替代 "
         f"{converted(record)} 户（{rate:g}%，应不低于 {floor:g}%）/ deadline passed with "
         f"{rate:g}% converted (floor {floor:g}%)",
         observed_at=end_of_day(record.deadline),
