@@ -178,6 +178,14 @@ def test_the_floor_is_each_villages_not_the_average(
         assert dict(households.detail) == {"410183101": 365.0}
 
 
+def test_the_floor_is_compared_exactly_not_after_rounding() -> None:
+    just_under = HeatingVillage(households_total=2500, households_gas=1999, households_electric=0)
+    assert conversion_rate(just_under) == 80.0  # shown rounded …
+    assert clean_heating.under_floor(just_under, 80)  # … but 79.96 % is under 80 %
+    at_floor = HeatingVillage(households_total=2500, households_gas=1000, households_electric=1000)
+    assert not clean_heating.under_floor(at_floor, 80)
+
+
 def test_acceptance_is_refused_under_the_plans_floor(
     sessions: sessionmaker[Session], plan: Plan, store: FileStore, frozen: clock.FrozenClock
 ) -> None:

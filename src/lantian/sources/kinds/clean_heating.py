@@ -105,6 +105,12 @@ def conversion_rate(record: Any) -> float:
     return round(100.0 * converted(record) / total, 1) if total else 0.0
 
 
+def under_floor(record: Any, floor: float) -> bool:
+    """Whether a village's own rate is below ``floor`` %, exactly (79.96 % is under 80 %: the
+    shown rate is rounded, the comparison is not)."""
+    return converted(record) * 100 < floor * int(record.households_total or 0)
+
+
 HOUSEHOLDS_VERIFIED = ChecklistItem(
     "households_verified", "入户摸排核实户数", "households verified door to door", CLAUSE_SURVEY
 )
@@ -154,7 +160,7 @@ def _acceptance_holds(facts: Facts) -> list[Unmet]:
     unmet: list[Unmet] = []
     floor = floor_of(facts)
     rate = conversion_rate(facts.record)
-    if floor is not None and rate < floor:
+    if floor is not None and under_floor(facts.record, floor):
         unmet.append(
             (
                 f"本村替代率 {rate:g}% 低于 {floor:g}%（每村均须达到，不是平均数）",
@@ -267,9 +273,9 @@ def _scattered(facts: Facts) -> Breach | None:
         or converted(record) == 0
     ):
         return None
-    rate = conversion_rate(record)
-    if rate >= floor:
+    if not under_floor(record, floor):
         return None
+    rate = conversion_rate(record)
     from lantian.sources.service import end_of_day
 
     return Breach(
@@ -289,9 +295,9 @@ def _accepted_below_floor(facts: Facts) -> Breach | None:
     floor = floor_of(facts)
     if floor is None or record.state != "accepted":
         return None
-    rate = conversion_rate(record)
-    if rate >= floor:
+    if not under_floor(record, floor):
         return None
+    rate = conversion_rate(record)
     return Breach(
         title=f"已验收“双替代”村庄替代率不足 {floor:g}%：{record.name}",
         description=f"{record.name}（{record.key}）替代率 {rate:g}%，低于每村 {floor:g}% 的要求 / "
