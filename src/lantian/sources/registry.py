@@ -26,6 +26,7 @@ from lantian.tabular import Column, TableSpec
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from lantian.plan import Plan
     from lantian.sources.models import RegisterRecord, SourceCheck
 
 CheckResult = Literal["pass", "fail", "na"]
@@ -47,13 +48,24 @@ class ChecklistItem:
 class Facts:
     """What rules and guards read of one entry: the row, its field checks (newest first), the day.
 
-    ``evidence`` counts the files kept with each check (check id → number of files).
+    ``evidence`` counts the files kept with each check (check id → number of files). ``plan`` is
+    the plan the change was made under, when the caller has it (rules reading plan data, e.g. the
+    heating season's dates, use :meth:`plan_in_force`).
     """
 
     record: RegisterRecord
     checks: Sequence[SourceCheck]
     today: date
     evidence: Mapping[int, int] = field(default_factory=dict)
+    plan: Plan | None = None
+
+    def plan_in_force(self) -> Plan:
+        """The plan handed in, else the platform's plan in force (the nightly job has none)."""
+        if self.plan is not None:
+            return self.plan
+        from lantian.plan import plan_in_force
+
+        return plan_in_force()
 
     def latest(self, item: str) -> CheckResult | None:
         """The newest recorded result of a checklist item (``None``: never checked)."""

@@ -274,7 +274,7 @@ def save_entry(
     _require_keeper(who, getattr(row, "area_code", None), getattr(row, "unit_code", None))
     counts = _save_rows(session, who, kind, [row])
     record = counts.records[0]
-    evaluate_records(session, kind, [record])
+    evaluate_records(session, kind, [record], plan=plan)
     return record, bool(counts.created)
 
 
@@ -364,7 +364,7 @@ def import_register(
             )
             session.add(entry)
             session.flush()
-    evaluate_records(session, kind, counts.records)
+    evaluate_records(session, kind, counts.records, plan=plan)
     return ImportResult(
         kind.key,
         entry.filename,
@@ -520,7 +520,11 @@ def get_file(session: Session, who: Principal, file_id: int) -> SourceFile:
 
 
 def facts_of(
-    session: Session, kind: RegisterKind, record: RegisterRecord, today: date | None = None
+    session: Session,
+    kind: RegisterKind,
+    record: RegisterRecord,
+    today: date | None = None,
+    plan: Plan | None = None,
 ) -> Facts:
     checks = checks_of(session, kind, record.id)
     evidence: dict[int, int] = {}
@@ -532,7 +536,7 @@ def facts_of(
         ):
             if check_id is not None:
                 evidence[int(check_id)] = int(count)
-    return Facts(record, checks, today or clock.today(), evidence)
+    return Facts(record, checks, today or clock.today(), evidence, plan)
 
 
 # --- steps -------------------------------------------------------------------------------------
@@ -754,6 +758,7 @@ def evaluate_records(
     kind: RegisterKind,
     records: Iterable[RegisterRecord],
     today: date | None = None,
+    plan: Plan | None = None,
 ) -> Evaluation:
     """Evaluate the kind's rules on ``records``; each breach opens or joins one inspection case."""
     from lantian.supervision.service import CaseDraft, open_case
@@ -764,7 +769,7 @@ def evaluate_records(
         result.evaluated += 1
         if not kind.rules:
             continue
-        facts = facts_of(session, kind, record, day)
+        facts = facts_of(session, kind, record, day, plan)
         for rule in kind.rules:
             breach = rule.check(facts)
             if breach is None:
@@ -813,7 +818,9 @@ def evaluate_records(
     return result
 
 
-def evaluate_all(session: Session, today: date | None = None) -> dict[str, Evaluation]:
+def evaluate_all(
+    session: Session, today: date | None = None, plan: Plan | None = None
+) -> dict[str, Evaluation]:
     """Evaluate every rule of every kind on every entry (the nightly job)."""
     out = {}
     for kind in kinds().values():
@@ -821,7 +828,7 @@ def evaluate_all(session: Session, today: date | None = None) -> dict[str, Evalu
             continue
         # Closed entries too: a revisit may find a closed firm working again (死灰复燃).
         records = session.scalars(select(kind.model).order_by(kind.model.id)).all()
-        out[kind.key] = evaluate_records(session, kind, records, today)
+        out[kind.key] = evaluate_records(session, kind, records, today, plan)
     return out
 
 
