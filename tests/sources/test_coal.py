@@ -572,8 +572,16 @@ def test_the_sample_limits_are_the_plans(
     )
     import_file(sessions, other_plan, store, kind, good("coal_sample"))
     assert cases(sessions, "coal_sample.failed_sample") == []
+    sample = entry_id(sessions, kind, "CJ-100-2")  # 1.8 % sulphur: within 2.0, over 1.0
+    with transaction(sessions) as session, pytest.raises(Conflict, match="超过限值"):
+        service.take_step(session, CHENGGUAN, kind, sample, StepInput(event="accept"), plan=plan)
     evaluate(sessions, plan=plan)
     assert len(cases(sessions, "coal_sample.failed_sample")) == 1
+    with transaction(sessions) as session:
+        accepted = service.take_step(
+            session, CHENGGUAN, kind, sample, StepInput(event="accept"), plan=other_plan
+        )
+        assert accepted.state == "passed"
 
 
 def test_an_outlet_open_in_a_converted_township_opens_one_case_until_closed_off(

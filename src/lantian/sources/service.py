@@ -609,14 +609,18 @@ def take_step(
     *,
     files: Sequence[UploadedFile] = (),
     store: FileStore | None = None,
+    plan: Plan | None = None,
 ) -> RegisterRecord:
-    """Take one lifecycle step (refused when the state, the role, the scope or a guard forbids)."""
+    """Take one lifecycle step (refused when the state, the role, the scope or a guard forbids).
+
+    ``plan``: the plan of the face taking the step, for guards and rules reading plan data (the
+    plan in force when omitted)."""
     audit.lock_chain(session)
     record = get_entry(session, who, kind, record_id)
     if who.role not in VERIFIERS:
         _require_keeper(who, record.area_code, record.unit_code)
     found: Transition = kind.lifecycle.check(
-        record.state, step.event, who.role, facts_of(session, kind, record)
+        record.state, step.event, who.role, facts_of(session, kind, record, plan=plan)
     )
     if found.note_required and not step.note:
         raise Invalid(f"{found.zh}需要说明理由 / {found.en} needs a note saying why", field="note")
@@ -641,7 +645,7 @@ def take_step(
         )
         session.flush()
         _keep_files(session, kind, record, files, store, actor, event_id=entry.id)
-    evaluate_records(session, kind, [record])
+    evaluate_records(session, kind, [record], plan=plan)
     return record
 
 
@@ -667,6 +671,7 @@ def record_check(
     *,
     files: Sequence[UploadedFile] = (),
     store: FileStore | None = None,
+    plan: Plan | None = None,
 ) -> SourceCheck:
     """Record a field check (核查) of one entry with its photos; the rules look at it at once.
 
@@ -738,7 +743,7 @@ def record_check(
             details={"check_id": row.id, "passed": row.passed},
         )
         session.flush()
-    evaluate_records(session, kind, [record])
+    evaluate_records(session, kind, [record], plan=plan)
     return row
 
 
