@@ -324,11 +324,21 @@ def test_the_coal_share_is_computed_from_the_statements_of_the_newest_year(
         step(sessions, OFFICE, kind, micun, "verify")
     chengguan = entry_id(sessions, kind, "MT-100-2017")
     assert step(sessions, OFFICE, kind, chengguan, "verify").state == "verified"
-    with pytest.raises(Invalid):
+    with pytest.raises(Invalid):  # a return says why
         step(sessions, OFFICE, kind, chengguan, "return")
     step(sessions, OFFICE, kind, chengguan, "return", note="工业用煤漏报")
-    # a returned statement does not count until it is verified again
-    assert step(sessions, OFFICE, kind, chengguan, "verify").state == "verified"
+    # a returned statement is being corrected and does not count: 米村镇's 70 % alone
+    returned = indicator(sessions, "coal_share_of_energy")
+    assert (returned.value, returned.records) == (70.0, 1)
+    with pytest.raises(Conflict, match="尚未修改"):
+        step(sessions, CHENGGUAN, kind, chengguan, "resubmit")
+    rows = list(FILES["coal_consumption"][1])
+    rows[0] = rows[0].replace(",60000,100000,", ",64000,104000,")
+    frozen.advance(timedelta(hours=2))
+    import_file(sessions, plan, store, kind, csv("coal_consumption", rows))
+    assert step(sessions, CHENGGUAN, kind, chengguan, "resubmit").state == "submitted"
+    corrected = indicator(sessions, "coal_share_of_energy")
+    assert (corrected.value, corrected.records) == (round(100 * 134_000 / 204_000, 2), 2)
 
 
 def test_a_statement_past_its_filing_deadline_opens_one_case(
@@ -454,12 +464,13 @@ def test_two_mines_closed_make_the_targets_and_a_mine_closes_only_with_every_che
     check(sessions, store, CHENGGUAN, kind, first, {"licences_cancelled": "pass"})
     assert step(sessions, CHENGGUAN, kind, first, "close").state == "closed"
     close_mine(sessions, store, CHENGGUAN, entry_id(sessions, kind, "MK-2"))
+    # the 米村镇 mine is listed for closure but not closed: it counts for neither target
+    step(sessions, MICUN, kind, entry_id(sessions, kind, "MK-3"), "list_for_closure")
     mines = indicator(sessions, "coal_mines_closed")
     capacity = indicator(sessions, "coal_capacity_eliminated")
     assert (mines.value, mines.records) == (2.0, 2)
     assert (capacity.value, capacity.records) == (300_000.0, 2)
     assert [value for _, value in capacity.detail] == [150_000.0, 150_000.0]
-    # the 米村镇 mine, not closed, counts for neither
     assert all("MK-3" not in label for label, _ in mines.detail)
 
 

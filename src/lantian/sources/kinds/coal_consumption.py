@@ -7,8 +7,11 @@ share behind the figure.
 
 Lifecycle::
 
-    submitted ──verify (the office or the responsible unit, 发改委)──► verified
-    verified ──return (a figure is wrong; note required)──► submitted
+    submitted ──verify (the office or the responsible unit, 发改委; a statistics source named)──► verified
+    submitted / verified ──return (a figure is wrong; note required)──► returned
+    returned ──resubmit (only once the figures were corrected)──► submitted
+
+A returned statement does not count in the share until it is resubmitted.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from sqlalchemy import Float, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lantian.sources.kinds._coal import CLAUSE_6, CLAUSE_6_FILING, SAMPLE_NOTE, sample_point
-from lantian.sources.lifecycle import OFFICE_ROLES, Lifecycle, State, Unmet
+from lantian.sources.lifecycle import KEEPERS, OFFICE_ROLES, Lifecycle, State, Unmet
 from lantian.sources.lifecycle import transition as step
 from lantian.sources.models import RegisterRecord
 from lantian.sources.registry import (
@@ -33,7 +36,7 @@ from lantian.sources.registry import (
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
 
-#: The states whose figures count (a returned statement is being corrected).
+#: The states whose figures count (a returned statement is being corrected: it does not).
 COUNTED = ("submitted", "verified")
 
 
@@ -75,9 +78,22 @@ def _verifiable(facts: Facts) -> list[Unmet]:
     return []
 
 
+def _corrected(facts: Facts) -> list[Unmet]:
+    record = facts.record
+    if record.updated_at <= record.state_since:
+        return [
+            (
+                "退回后数据尚未修改",
+                "the figures were not corrected since the statement was returned",
+            )
+        ]
+    return []
+
+
 LIFECYCLE = Lifecycle(
     states=(
         State("submitted", "已填报", "submitted"),
+        State("returned", "退回修改", "returned for correction"),
         State("verified", "已核定", "verified", closed=True),
     ),
     initial="submitted",
@@ -94,11 +110,20 @@ LIFECYCLE = Lifecycle(
         step(
             "return",
             ("退回修改", "return for correction"),
-            {"verified"},
-            "submitted",
+            {"submitted", "verified"},
+            "returned",
             OFFICE_ROLES | {"unit"},
             CLAUSE_6,
             note_required=True,
+        ),
+        step(
+            "resubmit",
+            ("重新填报", "resubmit"),
+            {"returned"},
+            "submitted",
+            KEEPERS,
+            CLAUSE_6,
+            guard=_corrected,
         ),
     ),
 )
