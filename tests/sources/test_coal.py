@@ -430,6 +430,12 @@ def test_a_stopped_project_resumes_only_after_the_heating_season(
     found = cases(sessions, "coal_project.not_stopped_at_season_start")
     assert [(c.area_code, c.occurrences) for c in found] == [("410183100", 1)]
     assert "HM-100-2" in (found[0].description or "")
+    # stopped on paper, found producing in the season: a breach all the same
+    check(sessions, store, INSPECTOR, kind, project, {"production_stopped": "fail"}, photo=False)
+    evaluate(sessions)
+    producing = cases(sessions, "coal_project.operating_in_heating_season")
+    assert [(c.area_code, c.occurrences) for c in producing] == [("410183101", 1)]
+    check(sessions, store, MICUN, kind, project, {"production_stopped": "pass"})
     with pytest.raises(Conflict, match="2018-03-15"):
         step(sessions, MICUN, kind, project, "resume")
     frozen.moment = datetime(2018, 3, 16, 2, 0, tzinfo=UTC)

@@ -195,15 +195,18 @@ LIFECYCLE = Lifecycle(
 
 
 def _operating_in_season(facts: Facts) -> Breach | None:
-    """A project without full substitution found producing on a day of the heating season."""
+    """A project without full substitution found producing on a day of the heating season (a
+    check since its last step, while the season lasts)."""
     record = facts.record
     assert isinstance(record, CoalProject)
     if record.state == "substituted" or record.fully_substituted:
         return None
     season = heating_season(facts.plan_in_force())
-    if season is None:
+    if season is None or facts.today > season[1]:
         return None
     for check in facts.checks:
+        if check.checked_at < record.state_since:
+            break
         entry = (check.items or {}).get(PRODUCTION_STOPPED.key)
         if entry is None or not season[0] <= china_day(check.checked_at) <= season[1]:
             continue

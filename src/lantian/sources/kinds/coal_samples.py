@@ -133,9 +133,12 @@ LIFECYCLE = Lifecycle(
 
 
 def _failed_sample(facts: Facts) -> Breach | None:
-    """A sample over the plan's limits: the seller sells coal below the standard."""
+    """A sample over the plan's limits: the seller sells coal below the standard (until the sample
+    is closed off: a case closed afterwards is not reopened by the same sample)."""
     record = facts.record
     assert isinstance(record, CoalSample)
+    if record.state in LIFECYCLE.closed_states:
+        return None
     over = exceeded(record, facts.plan_in_force())
     if not over:
         return None
