@@ -267,6 +267,28 @@ class AreaPhrase(Strict):
         return self
 
 
+class CoalQualityLimit(Strict):
+    """The limits one type of coal sold must meet (percent; ``None``: no limit for that item)."""
+
+    name: str = Field(min_length=1)
+    #: Total sulphur, dry basis (St,d), %.
+    sulphur_max: float | None = Field(default=None, gt=0, le=100)
+    #: Ash, dry basis (Ad), %.
+    ash_max: float | None = Field(default=None, gt=0, le=100)
+    #: Volatile matter, dry ash-free basis (Vdaf), %.
+    volatile_max: float | None = Field(default=None, gt=0, le=100)
+
+
+class CoalQuality(Strict):
+    """Task 13's coal-quality limits (确保行政区域内使用的煤炭质量符合国家或地方煤炭质量标准): the
+    standard the plan's coal sellers are sampled against, per coal type (the register's choices)."""
+
+    standard: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    note: str | None = None
+    limits: dict[str, CoalQualityLimit] = Field(min_length=1)
+
+
 class PlanFile(Strict):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
     title: str
@@ -283,6 +305,7 @@ class PlanFile(Strict):
     reporting: Reporting
     area_phrases: dict[str, AreaPhrase] = Field(default_factory=dict)
     generic_unit_phrases: dict[str, str] = Field(default_factory=dict)
+    coal_quality: CoalQuality | None = None
 
 
 class AnnexDeadline(Strict):

@@ -68,6 +68,14 @@ class Facts:
             return None
         return _target_values(self.plan).get(key)
 
+    def plan_in_force(self) -> Plan:
+        """The plan handed in, else the platform's plan in force (the nightly job has none)."""
+        if self.plan is not None:
+            return self.plan
+        from lantian.plan import plan_in_force
+
+        return plan_in_force()
+
     def latest(self, item: str) -> CheckResult | None:
         """The newest recorded result of a checklist item (``None``: never checked)."""
         for check in self.checks:

@@ -622,7 +622,10 @@ def take_step(
     store: FileStore | None = None,
     plan: Plan | None = None,
 ) -> RegisterRecord:
-    """Take one lifecycle step (refused when the state, the role, the scope or a guard forbids)."""
+    """Take one lifecycle step (refused when the state, the role, the scope or a guard forbids).
+
+    ``plan``: the plan of the face taking the step, for guards and rules reading plan data (the
+    plan in force when omitted)."""
     audit.lock_chain(session)
     record = get_entry(session, who, kind, record_id)
     if who.role not in VERIFIERS:
