@@ -96,9 +96,23 @@ TYPOS = [
     Edit("calendar.csv", "date,kind,name,source", "date,kind,name,sources", "line 1", "sources"),
     Edit("stations.csv", "code,name,city,tier,", "code,name,city,tiers,", "line 1", "tiers"),
     Edit("adjacency.csv", "area_a,name_a,", "area_a,nam_a,", "line 1", "nam_a"),
+    Edit(
+        "ban_zones.geojson",
+        '"approximate": true',
+        '"aproximate": true',
+        "features[0].properties.aproximate",
+        "Extra inputs",
+    ),
 ]
 
 WRONG_TYPES = [
+    Edit(
+        "ban_zones.geojson",
+        '"approximate": true',
+        '"approximate": "yes"',
+        "features[0].properties.approximate",
+        "boolean",
+    ),
     Edit("plan.yaml", "issued_on: 2017-09-26", 'issued_on: "2017-09-26"', "issued_on", "date"),
     Edit(
         "plan.yaml",
@@ -180,6 +194,7 @@ FILE_KINDS = {
     "warning_rules_three_level.toml",
     "reduction_targets.toml",
     "staggered.toml",
+    "ban_zones.geojson",
 }
 
 
@@ -245,9 +260,20 @@ def test_the_shipped_plan_passes_and_holds_every_file() -> None:
     assert plan.warning_rules_three_level.level_keys() == ["yellow", "orange", "red"]
     assert plan.reduction_targets is not None and plan.staggered is not None
     assert len(plan.staggered.rules) == 5
+    assert plan.ban_zones is not None and plan.ban_zones.features[0].properties.approximate
 
 
 CROSS_REFERENCES = [
+    (
+        Edit(
+            "ban_zones.geojson",
+            '"area_codes": ["410183001"',
+            '"area_codes": ["410183997"',
+            "area_codes[0]",
+            "unknown area",
+        ),
+        "ban_zones.geojson",
+    ),
     (
         Edit(
             "stations.csv",

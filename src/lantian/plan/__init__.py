@@ -23,6 +23,7 @@ from lantian.errors import InputError
 from lantian.plan.levels import LevelKey, LevelScheme, WarningLevel
 from lantian.plan.loader import (
     ADJACENCY_FILE,
+    BAN_ZONES_FILE,
     INSPECTION_FILE,
     REDUCTION_TARGETS_FILE,
     STAGGERED_FILE,
@@ -82,6 +83,7 @@ def default_plan() -> Plan:
 
 __all__ = [
     "ADJACENCY_FILE",
+    "BAN_ZONES_FILE",
     "DEFAULT_PLAN",
     "DEFAULT_PLAN_DIR",
     "INSPECTION_FILE",

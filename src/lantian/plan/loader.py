@@ -48,6 +48,7 @@ from lantian.plan.schema import (
     AnnexFile,
     AreaRow,
     Assignment,
+    BanZonesFile,
     CalendarRow,
     Deadline,
     InspectionFile,
@@ -80,6 +81,8 @@ WARNING_RULES_FILE = "warning_rules.toml"
 WARNING_RULES_THREE_LEVEL_FILE = "warning_rules_three_level.toml"
 REDUCTION_TARGETS_FILE = "reduction_targets.toml"
 STAGGERED_FILE = "staggered.toml"
+#: The high-polluting-fuel ban zones of task 12(1) as GeoJSON polygons (optional).
+BAN_ZONES_FILE = "ban_zones.geojson"
 
 #: The seed separates names in a list with the enumeration comma.
 LIST_SEPARATOR = "、"
@@ -135,6 +138,7 @@ class Plan:
     warning_rules_three_level: WarningRulesFile | None = None
     reduction_targets: ReductionTargetsFile | None = None
     staggered: StaggeredFile | None = None
+    ban_zones: BanZonesFile | None = None
     problems: list[Problem] = field(default_factory=list)
 
     def area_names(self) -> dict[str, str]:
@@ -239,7 +243,8 @@ def _optional(folder: Path, name: str) -> bool:
 def read_plan(folder: Path) -> Plan:
     """Read and check every file of ``folder``; the problems are in ``Plan.problems``.
 
-    ``stations.csv``, ``adjacency.csv`` and ``warning_rules_three_level.toml`` may be absent;
+    ``stations.csv``, ``adjacency.csv``, ``warning_rules_three_level.toml`` and
+    ``ban_zones.geojson`` may be absent;
     every other file must be there.
     """
     problems: list[Problem] = []
@@ -272,6 +277,9 @@ def read_plan(folder: Path) -> Plan:
             folder / REDUCTION_TARGETS_FILE, ReductionTargetsFile, problems
         ),
         staggered=read_toml(folder / STAGGERED_FILE, StaggeredFile, problems),
+        ban_zones=read_yaml(folder / BAN_ZONES_FILE, BanZonesFile, problems)
+        if _optional(folder, BAN_ZONES_FILE)
+        else None,
     )
     problems.extend(_locate(folder, _Checker(plan).run()))
     return replace(plan, problems=problems)
@@ -368,7 +376,20 @@ class _Checker:
         self.check_target_keys()
         self.check_stations_and_adjacency()
         self.check_warning_levels()
+        self.check_ban_zones()
         return self.problems
+
+    def check_ban_zones(self) -> None:
+        if self.plan.ban_zones is None:
+            return
+        for index, feature in enumerate(self.plan.ban_zones.features):
+            for position, code in enumerate(feature.properties.area_codes):
+                if code not in self.area_codes:
+                    self.add(
+                        BAN_ZONES_FILE,
+                        f"features[{index}].properties.area_codes[{position}]",
+                        f"未知区域代码 {code}（不在 areas.csv）/ unknown area code {code!r}",
+                    )
 
     # -- stations, adjacency, warning levels ---------------------------------------------------
     def check_stations_and_adjacency(self) -> None:

@@ -13,11 +13,12 @@ cross-references between files are checked by :mod:`lantian.plan.loader`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lantian.monitoring.models import POLLUTANTS, STATION_STATUSES, STATION_TIERS
+from lantian.standards.geometry import ring_problems
 
 AreaKind = Literal["township", "subdistrict", "scenic_area", "industrial_cluster"]
 AREA_KINDS: tuple[str, ...] = ("township", "subdistrict", "scenic_area", "industrial_cluster")
@@ -266,6 +267,28 @@ class AreaPhrase(Strict):
         return self
 
 
+class CoalQualityLimit(Strict):
+    """The limits one type of coal sold must meet (percent; ``None``: no limit for that item)."""
+
+    name: str = Field(min_length=1)
+    #: Total sulphur, dry basis (St,d), %.
+    sulphur_max: float | None = Field(default=None, gt=0, le=100)
+    #: Ash, dry basis (Ad), %.
+    ash_max: float | None = Field(default=None, gt=0, le=100)
+    #: Volatile matter, dry ash-free basis (Vdaf), %.
+    volatile_max: float | None = Field(default=None, gt=0, le=100)
+
+
+class CoalQuality(Strict):
+    """Task 13's coal-quality limits (确保行政区域内使用的煤炭质量符合国家或地方煤炭质量标准): the
+    standard the plan's coal sellers are sampled against, per coal type (the register's choices)."""
+
+    standard: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    note: str | None = None
+    limits: dict[str, CoalQualityLimit] = Field(min_length=1)
+
+
 class PlanFile(Strict):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
     title: str
@@ -282,6 +305,7 @@ class PlanFile(Strict):
     reporting: Reporting
     area_phrases: dict[str, AreaPhrase] = Field(default_factory=dict)
     generic_unit_phrases: dict[str, str] = Field(default_factory=dict)
+    coal_quality: CoalQuality | None = None
 
 
 class AnnexDeadline(Strict):
@@ -672,3 +696,72 @@ class StaggeredFile(Strict):
     rules: list[StaggeredRuleFile] = Field(default_factory=list)
     livelihood: Livelihood = Field(default_factory=Livelihood)
     transport: TransportFile = Field(default_factory=TransportFile)
+
+
+# -- ban_zones.geojson (optional) -----------------------------------------------------------------
+
+#: A polygon as GeoJSON gives it: rings of [longitude, latitude] positions, the outer ring first.
+PolygonCoordinates = list[list[list[float]]]
+
+
+class BanZoneProperties(Strict):
+    """What a ban zone is: its name, where its boundary comes from and whether it is approximate."""
+
+    name: str = Field(min_length=1)
+    #: The boundary is an approximation (drawn by hand, not the official delimitation document).
+    approximate: bool = False
+    source: str = Field(min_length=1)
+    note: str = ""
+    #: The areas (areas.csv) the zone lies in, for the cases a finding inside it opens.
+    area_codes: list[str] = Field(default_factory=list)
+
+
+class BanZoneGeometry(Strict):
+    type: Literal["Polygon", "MultiPolygon"]
+    coordinates: list[PolygonCoordinates] | PolygonCoordinates
+
+    @model_validator(mode="after")
+    def _rings(self) -> BanZoneGeometry:
+        depth, probe = 0, cast(Any, self.coordinates)
+        while isinstance(probe, list) and probe:
+            depth, probe = depth + 1, probe[0]
+        if depth != (3 if self.type == "Polygon" else 4):
+            raise ValueError(
+                f"the coordinates are not those of a {self.type} / 坐标层次与几何类型不符"
+            )
+        problems = [
+            problem
+            for polygon in self.polygons()
+            for ring in polygon
+            for problem in ring_problems(ring)
+        ]
+        if any(not polygon for polygon in self.polygons()):
+            problems.append("a polygon needs an outer ring / 多边形需要外环")
+        if problems:
+            raise ValueError("; ".join(dict.fromkeys(problems)))
+        return self
+
+    def polygons(self) -> list[PolygonCoordinates]:
+        """The polygons of the geometry (one for a Polygon, its parts for a MultiPolygon)."""
+        if self.type == "Polygon":
+            return [cast(PolygonCoordinates, self.coordinates)]
+        return cast(list[PolygonCoordinates], self.coordinates)
+
+
+class BanZoneFeature(Strict):
+    type: Literal["Feature"]
+    id: str | None = None
+    properties: BanZoneProperties
+    geometry: BanZoneGeometry
+
+
+class BanZonesFile(Strict):
+    """``ban_zones.geojson`` (optional): the high-polluting-fuel ban zones of task 12(1)
+    ("城市建成区应划定为高污染燃料禁燃区"), a GeoJSON FeatureCollection of polygons (WGS-84)."""
+
+    type: Literal["FeatureCollection"]
+    name: str | None = None
+    features: list[BanZoneFeature] = Field(min_length=1)
+
+    def polygons(self) -> list[PolygonCoordinates]:
+        return [polygon for feature in self.features for polygon in feature.geometry.polygons()]

@@ -14,7 +14,7 @@ import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from random import Random
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,6 +26,7 @@ from lantian.tabular import Column, TableSpec
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from lantian.plan import Plan
     from lantian.sources.models import RegisterRecord, SourceCheck
 
 CheckResult = Literal["pass", "fail", "na"]
@@ -47,13 +48,33 @@ class ChecklistItem:
 class Facts:
     """What rules and guards read of one entry: the row, its field checks (newest first), the day.
 
-    ``evidence`` counts the files kept with each check (check id → number of files).
+    ``evidence`` counts the files kept with each check (check id → number of files). ``plan`` is
+    the plan in force, for the values a rule takes from it (each village's 80 % floor of task 10
+    is the plan's ``village_conversion_rate`` target, so another city's plan may set another);
+    ``context`` is what the kind's :attr:`RegisterKind.context` read of other entries (e.g. the
+    state of the village a loose-coal finding lies in).
     """
 
     record: RegisterRecord
     checks: Sequence[SourceCheck]
     today: date
     evidence: Mapping[int, int] = field(default_factory=dict)
+    plan: Plan | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+    def target_value(self, key: str) -> float | None:
+        """The value of the plan's target ``key`` (tasks.yaml, annex.yaml), None without it."""
+        if self.plan is None:
+            return None
+        return _target_values(self.plan).get(key)
+
+    def plan_in_force(self) -> Plan:
+        """The plan handed in, else the platform's plan in force (the nightly job has none)."""
+        if self.plan is not None:
+            return self.plan
+        from lantian.plan import plan_in_force
+
+        return plan_in_force()
 
     def latest(self, item: str) -> CheckResult | None:
         """The newest recorded result of a checklist item (``None``: never checked)."""
@@ -71,6 +92,12 @@ class Facts:
             if entry is not None:
                 return entry["result"] == "pass" and self.evidence.get(check.id, 0) > 0
         return False
+
+
+@lru_cache(maxsize=8)
+def _target_values(plan: Plan) -> dict[str, float]:
+    """Target key → value of a plan (read once per plan: rules ask for every entry)."""
+    return {target.key: target.value for target, _, _ in plan.targets()}
 
 
 @dataclass(frozen=True)
@@ -164,6 +191,12 @@ class RegisterKind:
     #: Ordering among kinds (the plan's task number of its first task).
     order: int = 0
     notes: tuple[tuple[str, str], ...] = ()
+    #: What rules and guards need of other entries or tables, read once per evaluation into
+    #: :attr:`Facts.context` (rules stay pure functions of the facts).
+    context: Callable[[Session, RegisterRecord], Mapping[str, Any]] | None = None
+    #: A GeoJSON FeatureCollection the map of this register draws under its entries (e.g. the
+    #: ban zone of task 12(1) from the plan), or None when the plan has none.
+    map_layer: Callable[[Plan], Mapping[str, Any] | None] | None = None
     #: Units of the plan that cooperate on the kind without keeping its entries: unit code → the
     #: checklist items it records on any entry (e.g. 市工商质监局 cancelling boilers' 使用登记证,
     #: task 16). Such a unit reads every entry of the kind.

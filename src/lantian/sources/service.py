@@ -31,7 +31,7 @@ from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.db.audited import acting_as, system_actor
 from lantian.errors import Conflict, Invalid, NotAllowed, NotFound
 from lantian.files import FileStore
-from lantian.plan import Plan
+from lantian.plan import Plan, plan_in_force
 from lantian.sources.lifecycle import KEEPERS, VERIFIERS, Transition
 from lantian.sources.models import (
     RegisterRecord,
@@ -282,7 +282,7 @@ def save_entry(
     _require_keeper(who, getattr(row, "area_code", None), getattr(row, "unit_code", None))
     counts = _save_rows(session, who, kind, [row])
     record = counts.records[0]
-    evaluate_records(session, kind, [record])
+    evaluate_records(session, kind, [record], plan=plan)
     return record, bool(counts.created)
 
 
@@ -372,7 +372,7 @@ def import_register(
             )
             session.add(entry)
             session.flush()
-    evaluate_records(session, kind, counts.records)
+    evaluate_records(session, kind, counts.records, plan=plan)
     return ImportResult(
         kind.key,
         entry.filename,
@@ -531,8 +531,15 @@ def get_file(session: Session, who: Principal, file_id: int) -> SourceFile:
 
 
 def facts_of(
-    session: Session, kind: RegisterKind, record: RegisterRecord, today: date | None = None
+    session: Session,
+    kind: RegisterKind,
+    record: RegisterRecord,
+    today: date | None = None,
+    *,
+    plan: Plan | None = None,
 ) -> Facts:
+    """What the kind's guards and rules read of ``record`` (``plan``: the plan in force unless
+    given, e.g. the web app's)."""
     checks = checks_of(session, kind, record.id)
     evidence: dict[int, int] = {}
     if checks:
@@ -543,7 +550,15 @@ def facts_of(
         ):
             if check_id is not None:
                 evidence[int(check_id)] = int(count)
-    return Facts(record, checks, today or clock.today(), evidence)
+    context = kind.context(session, record) if kind.context is not None else {}
+    return Facts(
+        record,
+        checks,
+        today or clock.today(),
+        evidence,
+        plan=plan if plan is not None else plan_in_force(),
+        context=context,
+    )
 
 
 # --- steps -------------------------------------------------------------------------------------
@@ -616,14 +631,18 @@ def take_step(
     *,
     files: Sequence[UploadedFile] = (),
     store: FileStore | None = None,
+    plan: Plan | None = None,
 ) -> RegisterRecord:
-    """Take one lifecycle step (refused when the state, the role, the scope or a guard forbids)."""
+    """Take one lifecycle step (refused when the state, the role, the scope or a guard forbids).
+
+    ``plan``: the plan of the face taking the step, for guards and rules reading plan data (the
+    plan in force when omitted)."""
     audit.lock_chain(session)
     record = get_entry(session, who, kind, record_id)
     if who.role not in VERIFIERS:
         _require_keeper(who, record.area_code, record.unit_code)
     found: Transition = kind.lifecycle.check(
-        record.state, step.event, who.role, facts_of(session, kind, record)
+        record.state, step.event, who.role, facts_of(session, kind, record, plan=plan)
     )
     if found.note_required and not step.note:
         raise Invalid(f"{found.zh}需要说明理由 / {found.en} needs a note saying why", field="note")
@@ -648,7 +667,7 @@ def take_step(
         )
         session.flush()
         _keep_files(session, kind, record, files, store, actor, event_id=entry.id)
-    evaluate_records(session, kind, [record])
+    evaluate_records(session, kind, [record], plan=plan)
     return record
 
 
@@ -674,6 +693,7 @@ def record_check(
     *,
     files: Sequence[UploadedFile] = (),
     store: FileStore | None = None,
+    plan: Plan | None = None,
 ) -> SourceCheck:
     """Record a field check (核查) of one entry with its photos; the rules look at it at once.
 
@@ -746,7 +766,7 @@ def record_check(
             details={"check_id": row.id, "passed": row.passed},
         )
         session.flush()
-    evaluate_records(session, kind, [record])
+    evaluate_records(session, kind, [record], plan=plan)
     return row
 
 
@@ -778,17 +798,21 @@ def evaluate_records(
     kind: RegisterKind,
     records: Iterable[RegisterRecord],
     today: date | None = None,
+    *,
+    plan: Plan | None = None,
 ) -> Evaluation:
     """Evaluate the kind's rules on ``records``; each breach opens or joins one inspection case."""
     from lantian.supervision.service import CaseDraft, open_case
 
     result = Evaluation()
     day = today or clock.today()
+    if plan is None and kind.rules:
+        plan = plan_in_force()
     for record in records:
         result.evaluated += 1
         if not kind.rules:
             continue
-        facts = facts_of(session, kind, record, day)
+        facts = facts_of(session, kind, record, day, plan=plan)
         fired = _rules_fired(session, kind, record) if any(r.once for r in kind.rules) else set()
         for rule in kind.rules:
             if rule.once and rule.key in fired:
@@ -840,7 +864,9 @@ def evaluate_records(
     return result
 
 
-def evaluate_all(session: Session, today: date | None = None) -> dict[str, Evaluation]:
+def evaluate_all(
+    session: Session, today: date | None = None, *, plan: Plan | None = None
+) -> dict[str, Evaluation]:
     """Evaluate every rule of every kind on every entry (the nightly job)."""
     out = {}
     for kind in kinds().values():
@@ -848,7 +874,7 @@ def evaluate_all(session: Session, today: date | None = None) -> dict[str, Evalu
             continue
         # Closed entries too: a revisit may find a closed firm working again (死灰复燃).
         records = session.scalars(select(kind.model).order_by(kind.model.id)).all()
-        out[kind.key] = evaluate_records(session, kind, records, today)
+        out[kind.key] = evaluate_records(session, kind, records, today, plan=plan)
     return out
 
 

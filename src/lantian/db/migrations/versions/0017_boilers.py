@@ -1,7 +1,7 @@
 """sources: coal boilers, stoves and gas producers (tasks 14-17)
 
-Revision ID: 0014
-Revises: 0012
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03 11:22:08.417799
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import lantian.db.base
 
-revision: str = "0014"
-down_revision: str | None = "0012"
+revision: str = "0017"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
