@@ -155,6 +155,32 @@ def test_township_reports_through_the_form(app_client: TestClient) -> None:
     assert "8,760" in row or "8760" in row
 
 
+def test_a_refused_report_keeps_what_was_typed(app_client: TestClient) -> None:
+    """A bad number: 422, the problem beside its field, text, status, month and numbers kept."""
+    sign_in(app_client, "micun")
+    form = app_client.get("/campaign/report", params={"task": "10"})
+    data = {"task": "10", "reporter": "area:410183101", "month": "2018-02",
+            "status": "behind", "text": "入户排查中，已签约 120 户。",
+            "value_households_converted": "一百二"}  # fmt: skip
+    bad = app_client.post("/campaign/report", data={**data, "csrf": token(form.text)},
+                          files={"evidence": ("合同.pdf", b"%PDF", "application/pdf")})  # fmt: skip
+    assert bad.status_code == 422
+    assert 'data-error-for="value_households_converted"' in bad.text
+    assert "入户排查中，已签约 120 户。" in bad.text and 'value="一百二"' in bad.text
+    assert '<option value="behind" selected>' in bad.text
+    assert re.search(r'<option value="2018-02" selected>', bad.text)
+    assert "data-files-dropped" in bad.text and "合同.pdf" in bad.text
+    empty = app_client.post("/campaign/report",
+                            data={**data, "text": " ", "value_households_converted": "120",
+                                  "csrf": token(form.text)})  # fmt: skip
+    assert empty.status_code == 422 and 'data-error-for="text"' in empty.text
+    assert 'value="120"' in empty.text
+    sent = app_client.post("/campaign/report", data={**data, "value_households_converted": "120",
+                           "csrf": token(form.text)}, follow_redirects=False)  # fmt: skip
+    assert sent.status_code == 303
+    assert "已报送" in app_client.get(sent.headers["location"]).text
+
+
 def test_office_reviews_escalates_and_exports(app_client: TestClient) -> None:
     sign_in(app_client, "office")
     page = app_client.get("/campaign/tasks/8").text

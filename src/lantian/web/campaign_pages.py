@@ -25,7 +25,7 @@ from lantian.language import N_
 from lantian.supervision import service as supervision_service
 from lantian.web.access import MACHINE_ROLES, require_account, require_csrf
 from lantian.web.i18n import language_of
-from lantian.web.rendering import flash, render
+from lantian.web.rendering import BLANK_FORM, FilledForm, done, filled_form, render
 from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
@@ -268,7 +268,7 @@ def _form_context(
     who: Principal,
     reporter: str | None,
     month: date | None,
-    message: str = "",
+    filled: FilledForm = BLANK_FORM,
 ) -> dict[str, Any]:
     the_task = context.task(task_ref)
     months = context.reporting_months()
@@ -281,7 +281,7 @@ def _form_context(
         "targets": [t for t in context.targets if t.task_ref == the_task.ref],
         "statuses": REPORT_STATUSES,
         "due": {m: context.report_due(m) for m in months},
-        "message": message,
+        "filled": filled,
     }
 
 
@@ -343,10 +343,10 @@ async def report_submit(
                 try:
                     values[name.removeprefix("value_")] = float(value)
                 except ValueError:
-                    raise InputError(f"“{value}” 不是数字 / is not a number") from None
+                    raise InputError(f"“{value}” 不是数字 / is not a number", field=name) from None
         period = _month(form.month)
         if period is None:
-            raise InputError("缺少月份 / month missing")
+            raise InputError("缺少月份 / month missing", field="month")
         with transaction(request.app.state.sessions) as session:
             context = service.require_plan(session)
             service.submit_report(
@@ -364,16 +364,28 @@ async def report_submit(
                 data_dir=settings.ensure_data_dir(),
             )
     except (InputError, Conflict) as error:
-        # Nothing was written: show the form again with the reason (e.g. bad values, or a report
-        # already accepted), answered with the status of the error's class.
+        # Nothing was written: the form again as typed, every problem beside its field (bad
+        # values, or a report already accepted), with the status of the error's class.
+        fields = [*ReportSubmitForm.model_fields, "evidence"]
+        fields += [name for name in raw if name.startswith("value_")]
+        filled = filled_form(request, raw, error, fields)
         with request.app.state.sessions() as session:
             context = service.require_plan(session)
             page = _form_context(
-                context, form.task, who, form.reporter, _month(form.month), str(error)
+                context, form.task, who, form.reporter, _month_or_none(form.month), filled
             )
         return _render(request, "campaign_report_form.html", page, status=error.http_status)
-    flash(request, "已报送 / progress report submitted")
-    return RedirectResponse(f"/campaign/tasks/{quote(form.task)}", status_code=303)
+    return done(
+        request, f"/campaign/tasks/{quote(form.task)}", "已报送 / progress report submitted"
+    )
+
+
+def _month_or_none(value: str) -> date | None:
+    """The month of a refused form, if it reads as one (the form shows it again)."""
+    try:
+        return _month(value)
+    except InputError:
+        return None
 
 
 @router.get("/campaign/evidence/{evidence_id}")
