@@ -119,7 +119,9 @@ def filled_form(
         if name in _NOT_KEPT or not name.startswith(prefix):
             continue
         name = name.removeprefix(prefix)
-        if isinstance(value, str):
+        if isinstance(value, list | tuple):  # a model's list field (checkboxes)
+            values.setdefault(name, []).extend(str(item) for item in value)
+        elif isinstance(value, str):
             values.setdefault(name, []).append(value)
         elif getattr(value, "filename", None):
             dropped.append(str(value.filename))
