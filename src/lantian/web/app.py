@@ -41,6 +41,7 @@ from lantian.web import (
     office,
     office_warnings,
     pages,
+    review_pages,
     station_pages,
     supervision_pages,
     system,
@@ -293,6 +294,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(i18n.router)
     app.include_router(office.router)
     app.include_router(supervision_pages.router)
+    app.include_router(review_pages.router)
     app.include_router(campaign_pages.router)
     app.include_router(monitoring_api.router)
     app.include_router(campaign_api.router)
