@@ -62,3 +62,6 @@ def test_no_role_is_offered_a_page_that_refuses_it(db_engine: Engine, tmp_path: 
     assert {"/duty", "/daily-reports", "/office/review"} <= offered["campaign_office"]
     assert "/campaign/monthly" in offered["township"] and "/campaign/monthly" in offered["unit"]
     assert "/office/review" not in offered["township"] and "/duty" not in offered["unit"]
+    # A township's and a unit's own pages are in the site's navigation; a device is offered none.
+    assert {"/office", "/campaign/my", "/cases"} <= offered["township"] & offered["unit"]
+    assert "/office" not in offered["device"]
