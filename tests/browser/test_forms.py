@@ -231,7 +231,7 @@ def test_a_township_reports_its_month_on_one_page(
     page.click("a[href='/campaign/monthly']")  # offered in the campaign's navigation
     page.goto(f"{base}/campaign/monthly?month=2018-03")
     assert "米村镇" in page.locator("#monthly-reporter").inner_text()
-    rows = page.locator("#monthly-tasks tbody tr[data-ref]")
+    rows = page.locator("#monthly-tasks [data-ref]")
     assert rows.count() >= 5
     first, second = (rows.nth(i).get_attribute("data-ref") for i in (0, 1))
     form = "#monthly-form"
@@ -251,7 +251,7 @@ def test_a_township_reports_its_month_on_one_page(
     page.click(f"{form} button[type=submit]")
     page.wait_for_load_state()
     assert "已报送 2 项任务" in page.locator("[data-flash=ok]").inner_text()
-    reported = page.locator(f"#monthly-tasks tr[data-ref='{first}'] td").nth(1).inner_text()
+    reported = page.locator(f"#monthly-tasks [data-ref='{first}'] [data-reported]").inner_text()
     assert "待审核" in reported
 
 

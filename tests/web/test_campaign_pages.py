@@ -189,7 +189,7 @@ def test_a_township_reports_the_month_on_one_page(
     sign_in(app_client, "micun")
     page = app_client.get("/campaign/monthly", params={"month": "2018-02"})
     assert page.status_code == 200 and "米村镇" in page.text
-    refs_shown = re.findall(r'<tr data-ref="([^"]+)"', page.text)
+    refs_shown = re.findall(r'<fieldset class="stack monthly-row" data-ref="([^"]+)"', page.text)
     assert len(refs_shown) >= 5 and "10" in refs_shown
     first, second, third = refs_shown[:3]
     data = {"csrf": token(page.text), "reporter": "area:410183101", "month": "2018-02",
@@ -221,7 +221,7 @@ def test_a_township_reports_the_month_on_one_page(
     sent = app_client.post("/campaign/monthly", data=data, follow_redirects=False)
     assert sent.status_code == 303 and count() == before + 3
     after = app_client.get(sent.headers["location"]).text
-    assert "已报送 3 项任务" in after and "第一项进展" not in after.split("<tbody>", 1)[1]
+    assert "已报送 3 项任务" in after and "第一项进展" not in after.split('id="monthly-tasks"')[1]
     # The office chooses the reporter.
     office = TestClient(app_client.app)
     sign_in(office, "office")
