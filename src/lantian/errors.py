@@ -103,3 +103,15 @@ class Conflict(ServiceError):
     code = "conflict"
     http_status = 409
     exit_code = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldProblem:
+    """One problem of one input field, for an :class:`Invalid` that reports every bad field of a
+    form at once (``problems``); a page shows each beside its field."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message

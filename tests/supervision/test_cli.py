@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 from sqlalchemy import Engine, select
 
+from lantian import clock
 from lantian.auth import service as accounts
 from lantian.db.engine import session_factory, transaction
 from lantian.supervision.models import CaseEvidence, InspectionCase
 from lantian.supervision.rules import NotPermitted
 
 
+@pytest.fixture
+def campaign_day() -> Iterator[None]:
+    """The platform's clock on a day of the campaign (a deadline may not lie before today)."""
+    with clock.use(clock.FrozenClock(datetime(2017, 11, 20, 1, 0, tzinfo=UTC))):
+        yield
+
+
 def test_cases_from_the_command_line(
-    lantian: Callable[..., Result], db_engine: Engine, tmp_path: Path
+    lantian: Callable[..., Result], db_engine: Engine, tmp_path: Path, campaign_day: None
 ) -> None:
     sessions = session_factory(db_engine)
     with transaction(sessions) as session:

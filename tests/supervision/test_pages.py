@@ -191,3 +191,49 @@ def test_pages_need_an_account(signed_in: Callable[[str], TestClient]) -> None:
     anonymous.cookies.clear()
     response = anonymous.get("/cases", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/login?next=/cases"
+
+
+def test_a_refused_case_form_keeps_what_was_typed(signed_in: Callable[[str], TestClient]) -> None:
+    """A bogus area and unit and a past deadline: 422, every problem beside its field, every
+    value as typed, the chosen file named as to be chosen again; nothing recorded."""
+    office = signed_in("office")
+    form = office.get("/cases/new")
+    assert 'list="area-choices"' in form.text and '<option value="410183100">' in form.text
+    fields = {"title": "渣土车未密闭", "description": "夜间运输，车牌豫A12345",
+              "source": "hotline", "area_code": "999999999", "unit_code": "nosuchunit",
+              "severity": "major", "deadline": "2001-01-01T09:00", "site": "某工地"}  # fmt: skip
+    refused = office.post("/cases/new", data={**fields, "csrf": token(form.text)},
+                          files={"evidence": ("现场.jpg", b"photo", "image/jpeg")})  # fmt: skip
+    assert refused.status_code == 422
+    for name in ("area_code", "unit_code", "deadline"):
+        assert f'data-error-for="{name}"' in refused.text, name
+    for value in ("渣土车未密闭", "夜间运输，车牌豫A12345", "999999999", "nosuchunit",
+                  "2001-01-01T09:00", "某工地"):  # fmt: skip
+        assert value in refused.text, value
+    assert re.search(r'<option value="hotline" selected>', refused.text)
+    assert re.search(r'<option value="major" selected>', refused.text)
+    assert "data-files-dropped" in refused.text and "现场.jpg" in refused.text
+    assert "渣土车未密闭" not in office.get("/cases").text
+
+
+def test_forwarding_without_a_unit_is_refused_beside_the_field(
+    signed_in: Callable[[str], TestClient],
+) -> None:
+    office = signed_in("office")
+    form = office.get("/cases/new")
+    created = office.post("/cases/new", data={"csrf": token(form.text), "title": "道路扬尘",
+                          "area_code": "410183100", "source": "patrol"},
+                          follow_redirects=False)  # fmt: skip
+    case_url = created.headers["location"]
+    page = office.get(case_url)
+    assert "data-flash" in page.text  # the success, said once
+    refused = office.post(f"{case_url}/step", data={"csrf": token(page.text), "event": "forward",
+                          "note": "请尽快处理"})  # fmt: skip
+    assert refused.status_code == 422
+    assert 'data-error-for="unit_code"' in refused.text and "请尽快处理" in refused.text
+    assert re.search(r'id="case-state">交办', refused.text)
+    forwarded = office.post(f"{case_url}/step", data={"csrf": token(page.text),
+                            "event": "forward", "unit_code": "hbj"},
+                            follow_redirects=False)  # fmt: skip
+    assert forwarded.status_code == 303
+    assert "data-flash" in office.get(case_url).text

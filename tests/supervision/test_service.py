@@ -14,7 +14,7 @@ from lantian.auth import audit
 from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Principal
 from lantian.db.engine import transaction
-from lantian.errors import InputError
+from lantian.errors import InputError, Invalid
 from lantian.supervision import service
 from lantian.supervision.models import CaseEvent, CaseEvidence, CaseOccurrence, InspectionCase
 from lantian.supervision.rules import EscalationPolicy, NotPermitted, TransitionRefused
@@ -147,6 +147,44 @@ def test_refusals_write_nothing(sessions: sessionmaker[Session]) -> None:
 def test_bad_drafts_are_refused(changes: dict[str, object], message: str) -> None:
     with pytest.raises(InputError, match=message):
         service.validate_draft(draft(**changes))
+
+
+def test_a_case_outside_the_plan_is_refused_field_by_field(
+    sessions: sessionmaker[Session],
+) -> None:
+    """An area and a unit the plan does not know, and a deadline before today, are each reported
+    beside their field, all at once, and nothing is written."""
+    with pytest.raises(Invalid) as refused:
+        new_case(sessions, area_code="999999999", unit_code="nosuchunit",
+                 deadline=T0 - timedelta(days=1))  # fmt: skip
+    problems = {problem.field: problem.message for problem in refused.value.problems}  # type: ignore[attr-defined]
+    assert set(problems) == {"area_code", "unit_code", "deadline"}
+    assert "999999999" in problems["area_code"] and "nosuchunit" in problems["unit_code"]
+    assert "in the past" in problems["deadline"]
+    assert refused.value.field == "area_code"
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(InspectionCase)) == 0
+    # Later the same day is not "before today" (China time).
+    assert new_case(sessions, deadline=T0 + timedelta(hours=1), unit_code="hbj") > 0
+
+
+def test_forwarding_needs_a_responsible_unit_of_the_plan(
+    sessions: sessionmaker[Session],
+) -> None:
+    case_id = new_case(sessions)  # an area, no unit yet
+    with pytest.raises(Invalid) as nobody:
+        step(sessions, OFFICE, case_id, "forward", T0)
+    assert nobody.value.field == "unit_code" and "responsible unit" in nobody.value.message
+    with pytest.raises(Invalid) as unknown:
+        step(sessions, OFFICE, case_id, "forward", T0, unit_code="nosuchunit")
+    assert unknown.value.field == "unit_code"
+    with pytest.raises(Invalid) as past:
+        step(sessions, OFFICE, case_id, "forward", T0, unit_code="hbj",
+             deadline=T0 - timedelta(days=2))  # fmt: skip
+    assert past.value.field == "deadline"
+    with sessions() as session:
+        assert session.get(InspectionCase, case_id).state == "assigned"  # type: ignore[union-attr]
+    assert step(sessions, OFFICE, case_id, "forward", T0, unit_code="hbj").state == "forwarded"
 
 
 def rule_draft() -> CaseDraft:

@@ -155,6 +155,83 @@ def test_township_reports_through_the_form(app_client: TestClient) -> None:
     assert "8,760" in row or "8760" in row
 
 
+def test_a_refused_report_keeps_what_was_typed(app_client: TestClient) -> None:
+    """A bad number: 422, the problem beside its field, text, status, month and numbers kept."""
+    sign_in(app_client, "micun")
+    form = app_client.get("/campaign/report", params={"task": "10"})
+    data = {"task": "10", "reporter": "area:410183101", "month": "2018-02",
+            "status": "behind", "text": "入户排查中，已签约 120 户。",
+            "value_households_converted": "一百二"}  # fmt: skip
+    bad = app_client.post("/campaign/report", data={**data, "csrf": token(form.text)},
+                          files={"evidence": ("合同.pdf", b"%PDF", "application/pdf")})  # fmt: skip
+    assert bad.status_code == 422
+    assert 'data-error-for="value_households_converted"' in bad.text
+    assert "入户排查中，已签约 120 户。" in bad.text and 'value="一百二"' in bad.text
+    assert '<option value="behind" selected>' in bad.text
+    assert re.search(r'<option value="2018-02" selected>', bad.text)
+    assert "data-files-dropped" in bad.text and "合同.pdf" in bad.text
+    empty = app_client.post("/campaign/report",
+                            data={**data, "text": " ", "value_households_converted": "120",
+                                  "csrf": token(form.text)})  # fmt: skip
+    assert empty.status_code == 422 and 'data-error-for="text"' in empty.text
+    assert 'value="120"' in empty.text
+    sent = app_client.post("/campaign/report", data={**data, "value_households_converted": "120",
+                           "csrf": token(form.text)}, follow_redirects=False)  # fmt: skip
+    assert sent.status_code == 303
+    assert "已报送" in app_client.get(sent.headers["location"]).text
+
+
+def test_a_township_reports_the_month_on_one_page(
+    app_client: TestClient, db_engine: Engine
+) -> None:
+    """本月报送: one row per task the township reports; a bad row refuses the whole post
+    (nothing written), each bad row's problem beside it, every row kept as typed."""
+    sign_in(app_client, "micun")
+    page = app_client.get("/campaign/monthly", params={"month": "2018-02"})
+    assert page.status_code == 200 and "米村镇" in page.text
+    refs_shown = re.findall(r'<fieldset class="stack monthly-row" data-ref="([^"]+)"', page.text)
+    assert len(refs_shown) >= 5 and "10" in refs_shown
+    first, second, third = refs_shown[:3]
+    data = {"csrf": token(page.text), "reporter": "area:410183101", "month": "2018-02",
+            "task": refs_shown,
+            f"status_{first}": "in_progress", f"text_{first}": "第一项进展",
+            f"status_{second}": "completed", f"text_{second}": "  ",
+            f"status_{third}": "no_such_status", f"text_{third}": "第三项进展"}  # fmt: skip
+
+    def count() -> int:
+        from sqlalchemy import func, select
+
+        from lantian.campaign.models import ProgressReport
+
+        with session_factory(db_engine)() as session:
+            return int(session.scalar(select(func.count()).select_from(ProgressReport)) or 0)
+
+    before = count()
+    refused = app_client.post("/campaign/monthly", data=data,
+                              files={f"evidence_{first}": ("照片.jpg", b"jpg", "image/jpeg")})  # fmt: skip
+    assert refused.status_code == 422 and count() == before
+    assert f'data-error-for="text_{second}"' in refused.text
+    assert f'data-error-for="status_{third}"' in refused.text
+    assert f'data-error-for="text_{first}"' not in refused.text
+    assert "第一项进展" in refused.text and "第三项进展" in refused.text
+    assert '<option value="completed" selected>' in refused.text
+    assert "data-files-dropped" in refused.text
+    data[f"text_{second}"] = "已完成"
+    data[f"status_{third}"] = "behind"
+    sent = app_client.post("/campaign/monthly", data=data, follow_redirects=False)
+    assert sent.status_code == 303 and count() == before + 3
+    after = app_client.get(sent.headers["location"]).text
+    assert "已报送 3 项任务" in after and "第一项进展" not in after.split('id="monthly-tasks"')[1]
+    # The office chooses the reporter.
+    office = TestClient(app_client.app)
+    sign_in(office, "office")
+    chooser = office.get("/campaign/monthly")
+    assert chooser.status_code == 200 and 'id="monthly-form"' not in chooser.text
+    chosen = office.get("/campaign/monthly",
+                            params={"reporter": "area:410183101", "month": "2018-02"})  # fmt: skip
+    assert chosen.status_code == 200 and "待审核" in chosen.text
+
+
 def test_office_reviews_escalates_and_exports(app_client: TestClient) -> None:
     sign_in(app_client, "office")
     page = app_client.get("/campaign/tasks/8").text

@@ -189,3 +189,14 @@ def test_issuing_a_second_warning_is_a_conflict_shown_on_the_warnings_page(admin
     assert status == 409 and "a warning is already in force" in text
     assert 'action="/office/warnings/decide"' in text
     assert admin.audit_count() == before
+
+
+def test_a_refused_warning_decision_keeps_what_was_typed(admin: Admin) -> None:
+    """Issuing without a level: 422, the problem beside the level, the reason and areas kept."""
+    fields = {"action": "issue", "level": "", "areas": "410183101", "reason": "预报明日重污染"}
+    before = admin.audit_count()
+    status, text = admin.post("/office/warnings/decide", **fields)
+    assert status == 422 and admin.audit_count() == before
+    assert 'data-error-for="level"' in text and "预报明日重污染</textarea>" in text
+    assert re.search(r'value="410183101" checked', text)
+    assert not re.search(r'value="410183100" checked', text)  # unchecked stays unchecked

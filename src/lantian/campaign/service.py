@@ -549,10 +549,11 @@ def store_evidence(data_dir: Path, upload: EvidenceUpload) -> StoredFile:
     on disk is refused by :func:`read_evidence`.
     """
     if not upload.content:
-        raise InputError(f"{upload.filename}: 空文件 / empty file")
+        raise InputError(f"{upload.filename}: 空文件 / empty file", field="evidence")
     if len(upload.content) > MAX_EVIDENCE_BYTES:
         raise InputError(
-            f"{upload.filename}: 超过 {MAX_EVIDENCE_BYTES // 1024 // 1024} MB / file too large"
+            f"{upload.filename}: 超过 {MAX_EVIDENCE_BYTES // 1024 // 1024} MB / file too large",
+            field="evidence",
         )
     return FileStore(data_dir).put_bytes(upload.content)
 
@@ -605,20 +606,26 @@ def submit_report(
     """Submit (or, before review, correct) the monthly progress report of a unit or area."""
     task = context.task(task_ref)
     if reporter_kind not in ("unit", "area"):
-        raise InputError(f"未知报送主体类型 {reporter_kind} / unknown reporter kind")
+        raise InputError(
+            f"未知报送主体类型 {reporter_kind} / unknown reporter kind", field="reporter"
+        )
     if status not in REPORT_STATUSES:
-        raise InputError(f"未知状态 {status} / unknown status {status!r}; use {REPORT_STATUSES}")
+        raise InputError(
+            f"未知状态 {status} / unknown status {status!r}; use {REPORT_STATUSES}", field="status"
+        )
     if not text.strip():
-        raise InputError("进展情况不能为空 / the progress text is empty")
+        raise InputError("进展情况不能为空 / the progress text is empty", field="text")
     month = rules.first_of_month(period_month)
     if month not in context.reporting_months():
         raise InputError(
-            f"{month:%Y-%m} 不是报送月份 / {month:%Y-%m} is not a reporting month of the plan"
+            f"{month:%Y-%m} 不是报送月份 / {month:%Y-%m} is not a reporting month of the plan",
+            field="month",
         )
     if not may_report(context, task, reporter_kind, reporter_code):
         raise InputError(
             f"{context.reporter_name(reporter_kind, reporter_code)} 不承担任务 {task.ref} / "
-            f"{reporter_code} has no part in task {task.ref}"
+            f"{reporter_code} has no part in task {task.ref}",
+            field="reporter",
         )
     target = resource(
         "progress_report",
@@ -632,13 +639,14 @@ def submit_report(
     for key, value in (values or {}).items():
         if key not in task_targets:
             raise InputError(
-                f"任务 {task.ref} 没有指标 {key} / task {task.ref} has no target {key!r}"
+                f"任务 {task.ref} 没有指标 {key} / task {task.ref} has no target {key!r}",
+                field=f"value_{key}",
             )
         number = float(value)
         if number != number or number in (float("inf"), float("-inf")):
-            raise InputError(f"{key}: 不是有效数字 / not a finite number")
+            raise InputError(f"{key}: 不是有效数字 / not a finite number", field=f"value_{key}")
         if number < 0:
-            raise InputError(f"{key}: 不能为负 / cannot be negative")
+            raise InputError(f"{key}: 不能为负 / cannot be negative", field=f"value_{key}")
         clean_values[key] = number
     moment = now or utc_now()
     audit.lock_chain(session)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from lantian import clock
@@ -230,3 +231,133 @@ def audit_month(
         note,
     )
     return sign_off
+
+
+# --- the review queue and the month's standing (the web face of `lantian review`) -------------
+
+
+@dataclass(frozen=True)
+class FlaggedValue:
+    """A value the automatic QC flagged and no person has decided on yet."""
+
+    measurement_id: int
+    station_code: str
+    station_name: str
+    pollutant: str
+    period_end: datetime
+    raw_value: float
+    flags: tuple[str, ...]
+    valid: bool
+
+
+def month_span(month: date) -> tuple[datetime, datetime]:
+    """The hour-ending labels of a China-time month: (start, end] as aware instants."""
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    start = datetime(first.year, first.month, 1, tzinfo=CHINA_TZ)
+    end = datetime(following.year, following.month, 1, tzinfo=CHINA_TZ)
+    return start, end
+
+
+def _waiting(month: date, *columns: Any) -> Select[Any]:
+    """``columns`` of the month's values whose review in force is the automatic QC's."""
+    start, end = month_span(month)
+    newest = (
+        select(MeasurementReview.measurement_id, func.max(MeasurementReview.version).label("v"))
+        .join(Measurement, Measurement.id == MeasurementReview.measurement_id)
+        .where(Measurement.period_end > start, Measurement.period_end <= end)
+        .group_by(MeasurementReview.measurement_id)
+        .subquery()
+    )
+    return (
+        select(*columns)
+        .select_from(MeasurementReview)
+        .join(
+            newest,
+            (MeasurementReview.measurement_id == newest.c.measurement_id)
+            & (MeasurementReview.version == newest.c.v),
+        )
+        .join(Measurement, Measurement.id == MeasurementReview.measurement_id)
+        .join(Station, Station.id == Measurement.station_id)
+        .where(MeasurementReview.reviewer == SYSTEM_QC)
+    )
+
+
+def review_queue(
+    session: Session,
+    month: date,
+    *,
+    station_code: str | None = None,
+    limit: int = 200,
+) -> tuple[list[FlaggedValue], int]:
+    """The month's values whose standing in force is the automatic QC's (``system:qc``): flagged,
+    waiting for a person's decision (:func:`review_measurement`); newest first, with the total."""
+    query = _waiting(month, MeasurementReview, Measurement, Station)
+    if station_code:
+        query = query.where(Station.code == station_code)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(
+        query.order_by(Measurement.period_end.desc(), Station.code, Measurement.pollutant).limit(
+            limit
+        )
+    )
+    found = [
+        FlaggedValue(
+            measurement_id=measurement.id,
+            station_code=station.code,
+            station_name=station.name,
+            pollutant=measurement.pollutant,
+            period_end=measurement.period_end,
+            raw_value=measurement.value,
+            flags=tuple(review.qc_flags),
+            valid=review.valid,
+        )
+        for review, measurement, station in rows
+    ]
+    return found, int(total)
+
+
+@dataclass(frozen=True)
+class MonthStanding:
+    """A station's month: provisional (with the flags still waiting) or audited, by whom."""
+
+    station_code: str
+    station_name: str
+    waiting: int
+    audited_by: str | None
+    audited_at: datetime | None
+
+
+def month_standing(session: Session, month: date) -> list[MonthStanding]:
+    """Every station holding values of ``month``, with its sign-off (:func:`audit_month`) and
+    how many of its flagged values still wait for a person."""
+    start, end = month_span(month)
+    first = month.replace(day=1)
+    has_values = (
+        select(Measurement.id)
+        .where(
+            Measurement.station_id == Station.id,
+            Measurement.period_end > start,
+            Measurement.period_end <= end,
+        )
+        .exists()
+    )
+    stations = session.scalars(select(Station).where(has_values).order_by(Station.code)).all()
+    counts = _waiting(first, Station.code, func.count()).group_by(Station.code)
+    waiting: dict[str, int] = {code: int(count) for code, count in session.execute(counts)}
+    sign_offs = {
+        row.station_id: row
+        for row in session.scalars(
+            select(StationMonthAudit).where(StationMonthAudit.month == first)
+        )
+    }
+    return [
+        MonthStanding(
+            station_code=station.code,
+            station_name=station.name,
+            waiting=waiting.get(station.code, 0),
+            audited_by=sign_offs[station.id].audited_by if station.id in sign_offs else None,
+            audited_at=sign_offs[station.id].audited_at if station.id in sign_offs else None,
+        )
+        for station in stations
+    ]

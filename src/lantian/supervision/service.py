@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 from lantian.auth import audit
 from lantian.auth.permissions import Principal, Resource
 from lantian.db.audited import acting_as
-from lantian.errors import InputError, NotFound
+from lantian.errors import FieldProblem, InputError, Invalid, NotFound
 from lantian.files import FileStore
+from lantian.plan import Plan, plan_in_force
 from lantian.supervision import rules
 from lantian.supervision.models import (
     CASE_SOURCES,
@@ -36,6 +37,7 @@ from lantian.supervision.models import (
     InspectionCase,
 )
 from lantian.supervision.rules import CaseFacts, CaseState, EscalationPolicy
+from lantian.timeutil import CHINA_TZ
 
 _Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 
@@ -95,38 +97,92 @@ class CaseDraft:
 
 
 def validate_draft(draft: CaseDraft) -> None:
-    """Refuse a draft with a clear message saying which field is wrong and why."""
+    """Refuse a draft with a clear message saying which field is wrong and why (every bad field
+    in ``problems``, each a :class:`FieldProblem`)."""
+    refuse(draft_problems(draft))
+
+
+def draft_problems(draft: CaseDraft) -> list[FieldProblem]:
+    """Every field of ``draft`` that is malformed, with why."""
+    problems: list[FieldProblem] = []
+
+    def bad(field_name: str, message: str) -> None:
+        problems.append(FieldProblem(field_name, message))
+
     if draft.source not in CASE_SOURCES:
-        raise InputError(
+        bad("source",
             f"来源 {draft.source!r} 未知，可选 {', '.join(CASE_SOURCES)} / unknown source "
-            f"{draft.source!r}; choose one of {', '.join(CASE_SOURCES)}"
-        )
+            f"{draft.source!r}; choose one of {', '.join(CASE_SOURCES)}")  # fmt: skip
     if not draft.title.strip():
-        raise InputError("案件标题不能为空 / the case needs a title (what is wrong)")
+        bad("title", "案件标题不能为空 / the case needs a title (what is wrong)")
     if len(draft.title) > 200:
-        raise InputError("案件标题超过 200 字 / the title exceeds 200 characters")
+        bad("title", "案件标题超过 200 字 / the title exceeds 200 characters")
     if draft.severity not in SEVERITIES:
-        raise InputError(
-            f"严重程度 {draft.severity!r} 未知，可选 {', '.join(SEVERITIES)} / unknown severity"
-        )
+        bad("severity",
+            f"严重程度 {draft.severity!r} 未知，可选 {', '.join(SEVERITIES)} / unknown severity")  # fmt: skip
     if draft.area_code is not None and not _AREA_CODE.match(draft.area_code):
-        raise InputError(
+        bad("area_code",
             f"区域代码 {draft.area_code!r} 应为 9 位国家统计局乡级代码（如 410183100）/ "
-            "the area code must be the 9-digit NBS township code (e.g. 410183100)"
-        )
+            "the area code must be the 9-digit NBS township code (e.g. 410183100)")  # fmt: skip
     if draft.unit_code is not None and not _UNIT_CODE.match(draft.unit_code):
-        raise InputError(
+        bad("unit_code",
             f"单位代码 {draft.unit_code!r} 无效（如 hbj 环保局）/ invalid unit code "
-            "(letters, digits, _ or -, e.g. hbj)"
-        )
+            "(letters, digits, _ or -, e.g. hbj)")  # fmt: skip
     if (draft.longitude is None) != (draft.latitude is None):
-        raise InputError("坐标需同时给出经度和纬度 / give both longitude and latitude")
+        bad("longitude", "坐标需同时给出经度和纬度 / give both longitude and latitude")
     if draft.longitude is not None and not (
         -180 <= draft.longitude <= 180 and -90 <= (draft.latitude or 0) <= 90
     ):
-        raise InputError("坐标超出范围 / coordinates out of range (longitude, latitude in WGS-84)")
+        bad("longitude",
+            "坐标超出范围 / coordinates out of range (longitude, latitude in WGS-84)")  # fmt: skip
     if draft.deadline is not None and draft.deadline.tzinfo is None:
-        raise InputError("期限必须带时区 / the deadline needs a time zone")
+        bad("deadline", "期限必须带时区 / the deadline needs a time zone")
+    return problems
+
+
+def plan_problems(
+    plan: Plan,
+    now: datetime,
+    *,
+    area_code: str | None = None,
+    unit_code: str | None = None,
+    deadline: datetime | None = None,
+) -> list[FieldProblem]:
+    """What a person's case input gets wrong against the plan in force: an area that is not one
+    of the plan's townships and sub-districts (``areas.csv``), a unit that is not one of its units
+    (``units.csv``), a deadline before today (China time, by the platform clock's ``now``).
+
+    Cases opened by a rule (:func:`open_case`) are not held to it: a monitoring rule may open a
+    case for a station outside the plan's areas.
+    """
+    problems = []
+    if area_code is not None and area_code not in plan.area_names():
+        problems.append(FieldProblem(
+            "area_code",
+            f"区域 {area_code} 不在计划的乡镇（街道）名单中 / area {area_code!r} is not one of "
+            "the plan's townships or sub-districts",
+        ))  # fmt: skip
+    if unit_code is not None and unit_code not in plan.unit_names():
+        problems.append(FieldProblem(
+            "unit_code",
+            f"单位 {unit_code} 不在计划的责任单位名单中 / unit {unit_code!r} is not one of the "
+            "plan's units",
+        ))  # fmt: skip
+    if deadline is not None and deadline.tzinfo is not None:
+        today = now.astimezone(CHINA_TZ).date()
+        if deadline.astimezone(CHINA_TZ).date() < today:
+            problems.append(FieldProblem(
+                "deadline",
+                f"期限 {deadline.astimezone(CHINA_TZ):%Y-%m-%d %H:%M} 早于今天 {today} / the "
+                "deadline is in the past",
+            ))  # fmt: skip
+    return problems
+
+
+def refuse(problems: Sequence[FieldProblem]) -> None:
+    """Raise one :class:`Invalid` carrying every problem (its field and message: the first)."""
+    if problems:
+        raise Invalid(problems[0].message, field=problems[0].field, problems=problems)
 
 
 def facts_of(case: InspectionCase) -> CaseFacts:
@@ -237,14 +293,27 @@ def record_case(
     *,
     evidence: Sequence[EvidenceFile] = (),
     data_dir: Path | None = None,
+    plan: Plan | None = None,
 ) -> InspectionCase:
-    """A person records a case (交办): an inspector taking it from the inspection team, or the office."""
+    """A person records a case (交办): an inspector taking it from the inspection team, or the office.
+
+    Its area and unit are the ``plan``'s (default: the plan in force), its deadline not before
+    today; every bad field is reported at once (:class:`Invalid` with ``problems``).
+    """
     if not rules.may_create(principal):
         raise rules.NotPermitted(
             f"{principal.role} 账户不能登记案件（督查组和攻坚办登记）/ a {principal.role} account "
             "cannot record cases (inspectors and the office do)"
         )
-    validate_draft(draft)
+    problems = draft_problems(draft)
+    wrong = {problem.field for problem in problems}
+    problems += plan_problems(
+        plan or plan_in_force(), now,
+        area_code=None if "area_code" in wrong else draft.area_code,
+        unit_code=None if "unit_code" in wrong else draft.unit_code,
+        deadline=None if "deadline" in wrong else draft.deadline,
+    )  # fmt: skip
+    refuse(problems)
     audit.lock_chain(session)  # before the first read: see lock_chain (SQLite's stale snapshots)
     actor = principal.username or "public"
     if evidence and data_dir is None:
@@ -437,6 +506,67 @@ def case_resources(session: Session, case_ids: Iterable[str]) -> dict[tuple[str,
     return {("inspection_case", str(case.id)): facts_of(case).as_resource() for case in rows}
 
 
+#: What each step takes besides the note, and which of it is required: the page shows a step's
+#: fields only, and :func:`step_problems` holds the input to it.
+STEP_FIELDS: dict[rules.CaseEvent, dict[str, bool]] = {
+    rules.CaseEvent.FORWARD: {"unit_code": True, "deadline": False},
+    rules.CaseEvent.LIST: {"deadline": True},
+    rules.CaseEvent.REOPEN: {"deadline": False},
+}
+#: The steps whose note is required (the others take an optional note).
+NOTE_REQUIRED = frozenset(_NOTE_REQUIRED)
+
+
+def step_problems(
+    plan: Plan,
+    case: InspectionCase,
+    step: rules.CaseEvent,
+    now: datetime,
+    *,
+    note: str,
+    unit_code: str | None,
+    deadline: datetime | None,
+) -> list[FieldProblem]:
+    """Every field of a step that is missing or wrong: the note a report, refusal or listing needs;
+    the responsible unit forwarding needs (the one given, or the case's own: a case forwarded to
+    nobody is stuck, as nobody may accept it), one of the plan's units; the deadline a listing
+    needs, only on steps that set one, not before today."""
+    problems: list[FieldProblem] = []
+    takes = STEP_FIELDS.get(step, {})
+    if step in _NOTE_REQUIRED and not note:
+        zh, en = rules.EVENT_LABELS[step]
+        problems.append(FieldProblem("note", f"“{zh}”须填写说明 / the step {en!r} needs a note"))
+    if unit_code is not None and "unit_code" not in takes:
+        problems.append(FieldProblem(
+            "unit_code", "只有转办可以更改责任单位 / only forwarding changes the responsible unit"
+        ))  # fmt: skip
+    elif unit_code is not None:
+        problems += [p for p in draft_problems(CaseDraft(source=case.source, title=case.title,
+                                                         unit_code=unit_code))
+                     if p.field == "unit_code"]  # fmt: skip
+    elif takes.get("unit_code") and case.unit_code is None:
+        problems.append(FieldProblem(
+            "unit_code", "转办须指定责任单位 / forwarding needs the responsible unit"
+        ))  # fmt: skip
+    if deadline is not None and deadline.tzinfo is None:
+        problems.append(FieldProblem("deadline", "期限必须带时区 / the deadline needs a time zone"))
+    elif deadline is not None and "deadline" not in takes:
+        problems.append(FieldProblem(
+            "deadline", "此步骤不能更改期限 / this step does not change the deadline"
+        ))  # fmt: skip
+    elif deadline is None and takes.get("deadline"):
+        problems.append(FieldProblem(
+            "deadline", "挂牌督办须给出整改期限 / listed supervision needs a deadline"
+        ))  # fmt: skip
+    wrong = {problem.field for problem in problems}
+    problems += plan_problems(
+        plan, now,
+        unit_code=None if "unit_code" in wrong else unit_code,
+        deadline=None if "deadline" in wrong else deadline,
+    )  # fmt: skip
+    return problems
+
+
 def take_step(
     session: Session,
     principal: Principal,
@@ -449,11 +579,13 @@ def take_step(
     deadline: datetime | None = None,
     evidence: Sequence[EvidenceFile] = (),
     data_dir: Path | None = None,
+    plan: Plan | None = None,
 ) -> InspectionCase:
     """Take one step of the case's life, as ``principal``, recorded on the timeline and audited.
 
     ``forward`` may name (or change) the responsible unit and set the deadline; ``list`` must set
-    the listed-supervision deadline; ``reopen`` may set a new deadline.
+    the listed-supervision deadline; ``reopen`` may set a new deadline. What each step needs is
+    :data:`STEP_FIELDS`; every bad field is reported at once (see :func:`step_problems`).
     """
     step = rules.CaseEvent(event)
     audit.lock_chain(session)
@@ -461,36 +593,15 @@ def take_step(
     before = _snapshot(case)
     new_state = rules.check(principal, facts_of(case), step)
     note = note.strip()
-    if step in _NOTE_REQUIRED and not note:
-        zh, en = rules.EVENT_LABELS[step]
-        raise InputError(f"“{zh}”须填写说明 / the step {en!r} needs a note")
-    if deadline is not None and deadline.tzinfo is None:
-        raise InputError("期限必须带时区 / the deadline needs a time zone")
+    refuse(step_problems(plan or plan_in_force(), case, step, now,
+                         note=note, unit_code=unit_code, deadline=deadline))  # fmt: skip
     if evidence and data_dir is None:
         raise ValueError("data_dir is required to keep evidence files")
     actor = principal.username or "public"
     # The session hook logs the step: the changed columns before and after, the note as reason.
     with acting_as(session, actor, action=f"inspection_case.{step.value}", reason=note or None):
-        if step is rules.CaseEvent.FORWARD:
-            if unit_code is not None:
-                validate_draft(CaseDraft(source=case.source, title=case.title, unit_code=unit_code))
-                case.unit_code = unit_code
-            if case.unit_code is None and case.area_code is None:
-                raise InputError(
-                    "转办须指定责任单位 / forwarding needs the responsible unit (or the case's area)"
-                )
-        elif unit_code is not None:
-            raise InputError(
-                "只有转办可以更改责任单位 / only forwarding changes the responsible unit"
-            )
-        if step is rules.CaseEvent.LIST and deadline is None:
-            raise InputError("挂牌督办须给出整改期限 / listed supervision needs a deadline")
-        if deadline is not None and step not in (
-            rules.CaseEvent.FORWARD,
-            rules.CaseEvent.LIST,
-            rules.CaseEvent.REOPEN,
-        ):
-            raise InputError("此步骤不能更改期限 / this step does not change the deadline")
+        if step is rules.CaseEvent.FORWARD and unit_code is not None:
+            case.unit_code = unit_code
         from_state = case.state
         case.state = new_state.value
         if deadline is not None:

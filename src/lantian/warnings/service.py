@@ -290,15 +290,19 @@ def decide(
     now = now or clock.now()
     effective_at = effective_at or now
     if action not in ACTIONS:
-        raise InputError(f"未知操作 {action!r}（可用：{', '.join(ACTIONS)}）/ unknown action")
+        raise InputError(
+            f"未知操作 {action!r}（可用：{', '.join(ACTIONS)}）/ unknown action", field="action"
+        )
     if not AREA_OR_CITY.fullmatch(scope):
         raise InputError(
             f"范围 {scope!r} 应为6位市县代码或9位乡镇代码 / scope must be 6 or 9 digits"
         )
     if not areas or any(not re.fullmatch(r"\d{9}", a) for a in areas):
-        raise InputError("区域须为9位乡镇代码列表 / areas must be 9-digit township codes")
+        raise InputError(
+            "区域须为9位乡镇代码列表 / areas must be 9-digit township codes", field="areas"
+        )
     if not reason.strip():
-        raise InputError("须说明理由 / a reason is required")
+        raise InputError("须说明理由 / a reason is required", field="reason")
     _require_write(who, areas)
     actor = who.username or "public"
     episode = active_episode(session, scope)
@@ -311,7 +315,7 @@ def decide(
                 "warning is already in force: upgrade, downgrade or lift it"
             )
         if target is None:
-            raise InputError("发布预警须指定级别 / issuing needs a level")
+            raise InputError("发布预警须指定级别 / issuing needs a level", field="level")
         episode = WarningEpisodeRow(
             scope=scope,
             areas=sorted(areas),
@@ -326,16 +330,18 @@ def decide(
             raise Conflict(f"{scope} 当前没有预警 / no warning in force for {scope}")
         if action == "lift":
             if target is not None:
-                raise InputError("解除预警不需要级别 / lifting takes no level")
+                raise InputError("解除预警不需要级别 / lifting takes no level", field="level")
         elif target is None:
-            raise InputError("升级/降级须指定级别 / a change needs the new level")
+            raise InputError("升级/降级须指定级别 / a change needs the new level", field="level")
         elif action == "upgrade" and target.rank <= current.rank:
             raise InputError(
-                f"升级须高于现行{current.name_zh} / an upgrade must be above {current.name_en}"
+                f"升级须高于现行{current.name_zh} / an upgrade must be above {current.name_en}",
+                field="level",
             )
         elif action == "downgrade" and target.rank >= current.rank:
             raise InputError(
-                f"降级须低于现行{current.name_zh} / a downgrade must be below {current.name_en}"
+                f"降级须低于现行{current.name_zh} / a downgrade must be below {current.name_en}",
+                field="level",
             )
     before = {"level": current.key if current else None, "areas": episode.areas}
     if action == "lift":

@@ -41,12 +41,14 @@ from lantian.web import (
     office,
     office_warnings,
     pages,
+    review_pages,
     station_pages,
     supervision_pages,
     system,
     warning_pages,
 )
 from lantian.web.access import (
+    MACHINE_ROLES,
     InvalidToken,
     LoginRequired,
     PasswordChangeRequired,
@@ -155,6 +157,8 @@ def _templates() -> Jinja2Templates:
     # …and the domain's own rules where the table has no row for them.
     templates.env.globals["may_read_accountability"] = may_read_accountability
     templates.env.globals["may_read_duty"] = may_read_duty
+    # A machine account (a device) uses no page: the navigation offers it none.
+    templates.env.globals["uses_pages"] = lambda who: who.role not in MACHINE_ROLES
     i18n.install(templates.env)
     # Root-relative links keep pages working behind a reverse proxy and never name a host.
     templates.env.globals["static_url"] = lambda path: f"/static/{path}"
@@ -293,6 +297,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(i18n.router)
     app.include_router(office.router)
     app.include_router(supervision_pages.router)
+    app.include_router(review_pages.router)
     app.include_router(campaign_pages.router)
     app.include_router(monitoring_api.router)
     app.include_router(campaign_api.router)

@@ -5,6 +5,7 @@ accountability records across tasks and inspection cases, and the Excel export. 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from lantian import clock
 from lantian.auth.permissions import Action, Principal, can, resource
@@ -20,12 +22,20 @@ from lantian.campaign import rules, service
 from lantian.campaign.excel import REVIEW_ZH, STATUS_ZH, export_workbook
 from lantian.campaign.models import REPORT_STATUSES, ProgressEvidence
 from lantian.db.engine import transaction
-from lantian.errors import Conflict, InputError, NotAllowed, NotFound
+from lantian.errors import (
+    Conflict,
+    FieldProblem,
+    InputError,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    ServiceError,
+)
 from lantian.language import N_
 from lantian.supervision import service as supervision_service
 from lantian.web.access import MACHINE_ROLES, require_account, require_csrf
 from lantian.web.i18n import language_of
-from lantian.web.rendering import flash, render
+from lantian.web.rendering import BLANK_FORM, FilledForm, done, filled_form, render
 from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
@@ -268,7 +278,7 @@ def _form_context(
     who: Principal,
     reporter: str | None,
     month: date | None,
-    message: str = "",
+    filled: FilledForm = BLANK_FORM,
 ) -> dict[str, Any]:
     the_task = context.task(task_ref)
     months = context.reporting_months()
@@ -281,7 +291,7 @@ def _form_context(
         "targets": [t for t in context.targets if t.task_ref == the_task.ref],
         "statuses": REPORT_STATUSES,
         "due": {m: context.report_due(m) for m in months},
-        "message": message,
+        "filled": filled,
     }
 
 
@@ -343,10 +353,10 @@ async def report_submit(
                 try:
                     values[name.removeprefix("value_")] = float(value)
                 except ValueError:
-                    raise InputError(f"“{value}” 不是数字 / is not a number") from None
+                    raise InputError(f"“{value}” 不是数字 / is not a number", field=name) from None
         period = _month(form.month)
         if period is None:
-            raise InputError("缺少月份 / month missing")
+            raise InputError("缺少月份 / month missing", field="month")
         with transaction(request.app.state.sessions) as session:
             context = service.require_plan(session)
             service.submit_report(
@@ -364,16 +374,28 @@ async def report_submit(
                 data_dir=settings.ensure_data_dir(),
             )
     except (InputError, Conflict) as error:
-        # Nothing was written: show the form again with the reason (e.g. bad values, or a report
-        # already accepted), answered with the status of the error's class.
+        # Nothing was written: the form again as typed, every problem beside its field (bad
+        # values, or a report already accepted), with the status of the error's class.
+        fields = [*ReportSubmitForm.model_fields, "evidence"]
+        fields += [name for name in raw if name.startswith("value_")]
+        filled = filled_form(request, raw, error, fields)
         with request.app.state.sessions() as session:
             context = service.require_plan(session)
             page = _form_context(
-                context, form.task, who, form.reporter, _month(form.month), str(error)
+                context, form.task, who, form.reporter, _month_or_none(form.month), filled
             )
         return _render(request, "campaign_report_form.html", page, status=error.http_status)
-    flash(request, "已报送 / progress report submitted")
-    return RedirectResponse(f"/campaign/tasks/{quote(form.task)}", status_code=303)
+    return done(
+        request, f"/campaign/tasks/{quote(form.task)}", "已报送 / progress report submitted"
+    )
+
+
+def _month_or_none(value: str) -> date | None:
+    """The month of a refused form, if it reads as one (the form shows it again)."""
+    try:
+        return _month(value)
+    except InputError:
+        return None
 
 
 @router.get("/campaign/evidence/{evidence_id}")
@@ -634,4 +656,170 @@ def campaign_tile(session: Session, who: Principal) -> Tile | None:
         detail_en=f"as of {day.isoformat()}: {missed} missed deadlines, {late} late or missing reports",
         href=f"/campaign/escalations?as_of={day.isoformat()}",
         tone="alert" if found else "good",
+    )
+
+
+# --- 本月报送: every task of one reporter for one month, on one page -------------------------
+
+
+@dataclass(frozen=True)
+class MonthlyRow:
+    """One task on the monthly page: what was reported for it this month (if anything), and
+    whether it may still change (a report accepted on review may not)."""
+
+    task: Any
+    report: Any | None
+
+    @property
+    def locked(self) -> bool:
+        return self.report is not None and self.report.review_state in ("lead_accepted", "accepted")
+
+
+class _RowsRefused(Exception):
+    """Some rows of the monthly page were refused: the whole post is rolled back."""
+
+
+def _monthly_reporter(
+    context: service.PlanContext, who: Principal, wanted: str | None
+) -> tuple[str, str] | None:
+    """The reporter of the monthly page: the account's own unit or township; the office names
+    one (``unit:mtj``, ``area:410183101``) or, naming none, gets the chooser (``None``)."""
+    own = _reporter_of(who)
+    if own is not None:
+        return own
+    if not can(who, Action.WRITE, resource("progress_report")):
+        raise NotAllowed("无权报送 / you may not report progress")
+    if not wanted:
+        return None
+    kind, _, code = wanted.partition(":")
+    known = context.units if kind == "unit" else context.areas if kind == "area" else {}
+    if code not in known:
+        raise InputError(f"未知报送主体 {wanted} / unknown reporter {wanted!r}", field="reporter")
+    return kind, code
+
+
+def _monthly_context(
+    session: Session,
+    context: service.PlanContext,
+    who: Principal,
+    wanted: str | None,
+    month: date | None,
+    filled: FilledForm = BLANK_FORM,
+) -> dict[str, Any]:
+    reporter = _monthly_reporter(context, who, wanted)
+    months = context.reporting_months()
+    shown = month or _default_month(context, months)
+    rows: list[MonthlyRow] = []
+    if reporter is not None:
+        views = service.task_views(session, context, clock.today())
+        for view in views:
+            if reporter not in context.expected_reporters(view.task):
+                continue
+            report = next(
+                (r for r in view.reports
+                 if (r.reporter_kind, r.reporter_code) == reporter and r.period_month == shown),
+                None,
+            )  # fmt: skip
+            rows.append(MonthlyRow(view.task, report))
+    everyone = [("area", code) for code in context.areas] + [("unit", c) for c in context.units]
+    return {
+        "plan": context,
+        "reporter": f"{reporter[0]}:{reporter[1]}" if reporter else "",
+        "reporter_name": context.reporter_name(*reporter) if reporter else "",
+        "may_choose": _reporter_of(who) is None,
+        "reporters": [(f"{k}:{c}", context.reporter_name(k, c)) for k, c in everyone],
+        "months": months,
+        "month": shown,
+        "due": context.report_due(shown),
+        "rows": rows,
+        "statuses": REPORT_STATUSES,
+        "filled": filled,
+        "as_of": clock.today().isoformat(),
+    }
+
+
+@router.get("/campaign/monthly", response_class=HTMLResponse)
+def monthly_page(
+    request: Request,
+    who: Principal = Depends(require_account),
+    reporter: str | None = None,
+    month: str | None = None,
+) -> HTMLResponse:
+    """本月报送: a township's (or unit's) every task of the month on one page, one row per task —
+    status, progress, an optional file — posted once (the plan's monthly progress reports)."""
+    with request.app.state.sessions() as session:
+        context = service.current_plan(session)
+        if context is None:
+            return _no_plan(request)
+        page = _monthly_context(session, context, who, reporter, _month(month))
+    return _render(request, "campaign_monthly.html", page)
+
+
+@router.post("/campaign/monthly", dependencies=[Depends(require_csrf)], response_model=None)
+async def monthly_submit(request: Request, who: Principal = Depends(require_account)) -> Response:
+    """Every filled row through :func:`lantian.campaign.service.submit_report`, in one
+    transaction: a refused row refuses the post (nothing half-written), and the page comes back
+    as typed with each row's problems beside it."""
+    raw = await request.form()
+    wanted = str(raw.get("reporter") or "")
+    month_text = str(raw.get("month") or "")
+    rows: list[tuple[str, str, str, list[service.EvidenceUpload]]] = []
+    for ref in raw.getlist("task"):
+        ref = str(ref)
+        status = str(raw.get(f"status_{ref}") or "")
+        text = str(raw.get(f"text_{ref}") or "")
+        uploads = []
+        for upload in raw.getlist(f"evidence_{ref}"):
+            if isinstance(upload, StarletteUpload) and upload.filename:
+                content = await upload.read(service.MAX_EVIDENCE_BYTES + 1)
+                uploads.append(service.EvidenceUpload(upload.filename, content))
+        if status or text.strip() or uploads:
+            rows.append((ref, status, text, uploads))
+    problems: list[FieldProblem] = []
+    try:
+        period = _month(month_text)
+        if period is None:
+            raise InputError("缺少月份 / month missing", field="month")
+        with transaction(request.app.state.sessions) as session:
+            context = service.require_plan(session)
+            reporter = _monthly_reporter(context, who, wanted)
+            if reporter is None:
+                raise InputError("须选择报送主体 / choose the reporter", field="reporter")
+            if not rows:
+                raise InputError("没有填写任何任务 / no task was filled in")
+            for ref, status, text, uploads in rows:
+                try:
+                    service.submit_report(
+                        session, context, who, task_ref=ref, reporter_kind=reporter[0],
+                        reporter_code=reporter[1], period_month=period, status=status,
+                        text=text, evidence=uploads,
+                        data_dir=request.app.state.settings.ensure_data_dir(),
+                    )  # fmt: skip
+                except (InputError, Conflict) as error:
+                    where = error.field if error.field in ("status", "text", "evidence") else "row"
+                    problems.append(FieldProblem(f"{where}_{ref}", error.message))
+            if problems:
+                raise _RowsRefused
+    except (InputError, Conflict, _RowsRefused) as error:
+        refused: ServiceError
+        if not isinstance(error, _RowsRefused):
+            refused = error
+        else:
+            count = len(problems)
+            refused = Invalid(
+                f"{count} 项有误，均未保存 / {count} rows refused, none saved", problems=problems
+            )
+        fields = [f"{what}_{ref}" for ref in map(str, raw.getlist("task"))
+                  for what in ("status", "text", "evidence", "row")]  # fmt: skip
+        filled = filled_form(request, raw, refused, [*fields, "reporter", "month"])
+        with request.app.state.sessions() as session:
+            context = service.require_plan(session)
+            page = _monthly_context(
+                session, context, who, wanted or None, _month_or_none(month_text), filled
+            )
+        return _render(request, "campaign_monthly.html", page, status=refused.http_status)
+    return done(
+        request,
+        f"/campaign/monthly?reporter={quote(wanted)}&month={quote(month_text)}",
+        f"已报送 {len(rows)} 项任务 / {len(rows)} task reports submitted",
     )

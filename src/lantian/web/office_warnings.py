@@ -30,12 +30,18 @@ from lantian.warnings.service import (
 from lantian.web.access import require_account, require_csrf
 from lantian.web.api.warnings import plan_rules
 from lantian.web.plan_state import current_plan
-from lantian.web.rendering import flash, render
+from lantian.web.rendering import BLANK_FORM, FilledForm, filled_form, flash, render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _page(request: Request, who: Principal, error: str = "", status: int = 200) -> HTMLResponse:
+def _page(
+    request: Request,
+    who: Principal,
+    error: str = "",
+    status: int = 200,
+    filled: FilledForm = BLANK_FORM,
+) -> HTMLResponse:
     rules = plan_rules(request)
     adjacency = plan_adjacency(current_plan(request))
     townships = sorted(adjacency.names.items())
@@ -59,6 +65,7 @@ def _page(request: Request, who: Principal, error: str = "", status: int = 200) 
         "townships": townships,
         "can_write": can(who, "write", resource("warning", areas=[c for c, _ in townships])),
         "error": error,
+        "filled": filled,
     }
     response: HTMLResponse = render(request, "office_warnings.html", context, status)
     return response
@@ -108,7 +115,11 @@ def warnings_decide(
     except (Invalid, NotAllowed, Conflict) as exc:
         # The page again, with the refusal and the status of its kind (422, 403, or 409 when a
         # warning is already in force or none is to change).
-        return _page(request, who, error=exc.message, status=exc.http_status)
+        if isinstance(exc, NotAllowed):
+            return _page(request, who, error=exc.message, status=exc.http_status)
+        # The decision form again as typed, the problem beside its field.
+        filled = filled_form(request, form.model_dump(), exc, WarningsDecideForm.model_fields)
+        return _page(request, who, status=exc.http_status, filled=filled)
     failed = sum(1 for s in sent if not s.ok)
     note = f"决定已记录 #{row.id} / decision #{row.id} recorded; 通知 notices {len(sent)}"
     if failed:

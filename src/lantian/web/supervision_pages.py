@@ -36,7 +36,7 @@ from lantian.supervision.roster import STATUS_LABELS, local_date, report_due
 from lantian.timeutil import CHINA_TZ, to_china
 from lantian.web.access import MACHINE_ROLES, require_account, require_csrf
 from lantian.web.plan_state import current_plan
-from lantian.web.rendering import flash, render
+from lantian.web.rendering import BLANK_FORM, FilledForm, done, filled_form, flash, render
 from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
@@ -81,14 +81,24 @@ def _cn(moment: datetime | None) -> str:
     return to_china(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _local_moment(text: str, what: str) -> datetime | None:
+def _local_moment(text: str, what: str, field: str | None = None) -> datetime | None:
     """A ``datetime-local`` form value, read as China time."""
     if not text.strip():
         return None
     try:
         return datetime.fromisoformat(text).replace(tzinfo=CHINA_TZ).astimezone(UTC)
     except ValueError:
-        raise InputError(f"{what} 时间格式错误 / {what}: not a date-time") from None
+        raise InputError(f"{what} 时间格式错误 / {what}: not a date-time", field=field) from None
+
+
+def _coordinate(text: str, field: str) -> float | None:
+    """A longitude or latitude typed in a form (empty: none)."""
+    if not text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"“{text}” 不是数字 / is not a number", field=field) from None
 
 
 async def _files(uploads: list[UploadFile]) -> list[service.EvidenceFile]:
@@ -109,6 +119,8 @@ def _common(request: Request) -> dict[str, Any]:
         "unit_names": unit_names(plan),
         "area_names": area_names(plan),
         "cn": _cn,
+        "today": clock.today().isoformat(),
+        "filled": BLANK_FORM,
     }
 
 
@@ -151,7 +163,7 @@ def board(
 def new_case_form(request: Request, who: Principal = Depends(require_account)) -> Response:
     if not rules.may_create(who):
         raise NotAllowed("督查组和攻坚办登记案件 / inspectors and the office record cases")
-    return _render(request, "case_new.html", {**_common(request), "error": None})
+    return _render(request, "case_new.html", _common(request))
 
 
 class NewCaseSubmitForm(BaseModel):
@@ -170,6 +182,10 @@ class NewCaseSubmitForm(BaseModel):
     latitude: str = ""
 
 
+#: The fields of the new-case form a problem is shown beside.
+CASE_FIELDS = (*NewCaseSubmitForm.model_fields, "latitude", "evidence")
+
+
 @router.post("/cases/new", dependencies=[Depends(require_csrf)])
 async def new_case_submit(
     request: Request,
@@ -177,6 +193,7 @@ async def new_case_submit(
     evidence: list[UploadFile] = File(default=[]),
     who: Principal = Depends(require_account),
 ) -> Response:
+    """Record a case; refused, the form again as typed with every problem beside its field."""
     try:
         draft = service.CaseDraft(
             source=form.source,
@@ -186,21 +203,24 @@ async def new_case_submit(
             site=form.site.strip() or None,
             unit_code=form.unit_code.strip() or None,
             severity=form.severity,
-            deadline=_local_moment(form.deadline, "期限 deadline"),
+            deadline=_local_moment(form.deadline, "期限 deadline", "deadline"),
             reference=form.reference.strip() or None,
-            longitude=float(form.longitude) if form.longitude.strip() else None,
-            latitude=float(form.latitude) if form.latitude.strip() else None,
+            longitude=_coordinate(form.longitude, "longitude"),
+            latitude=_coordinate(form.latitude, "latitude"),
         )
         files = await _files(evidence)
         with transaction(request.app.state.sessions) as session:
             case = service.record_case(
                 session, who, draft, clock.now(), evidence=files,
-                data_dir=_data_dir(request),
+                data_dir=_data_dir(request), plan=_plan_data(request),
             )  # fmt: skip
             case_id = case.id
-    except (InputError, Conflict, ValueError) as error:
-        return _render(request, "case_new.html", {**_common(request), "error": str(error)}, 422)
-    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    except (Invalid, Conflict) as error:
+        filled = filled_form(request, await request.form(), error, CASE_FIELDS)
+        return _render(
+            request, "case_new.html", {**_common(request), "filled": filled}, error.http_status
+        )
+    return done(request, f"/cases/{case_id}", f"案件 {case_id} 已登记 / case {case_id} recorded")
 
 
 def _readable_case(session: Any, who: Principal, case_id: int) -> Any:
@@ -216,6 +236,26 @@ def case_page(
     case_id: int,
     who: Principal = Depends(require_account),
 ) -> Response:
+    return _case_page(request, who, case_id)
+
+
+def _steps_taking(name: str, required_only: bool = False) -> str:
+    """The steps that take the field ``name`` (or require it), as the step form's data attribute."""
+    return " ".join(
+        step.value
+        for step, fields in service.STEP_FIELDS.items()
+        if name in fields and (fields[name] or not required_only)
+    )
+
+
+def _case_page(
+    request: Request,
+    who: Principal,
+    case_id: int,
+    filled: FilledForm = BLANK_FORM,
+    status: int = 200,
+) -> Response:
+    """A case with its timeline and the steps its reader may take (``filled``: a refused step)."""
     with request.app.state.sessions() as session:
         case = _readable_case(session, who, case_id)
         events = service.timeline(session, case_id)
@@ -233,13 +273,18 @@ def case_page(
             "events": events,
             "steps": steps,
             "event_labels": rules.EVENT_LABELS,
+            "note_required": sorted(step.value for step in service.NOTE_REQUIRED),
+            "steps_taking": _steps_taking,
+            "steps_requiring": lambda name: _steps_taking(name, required_only=True),
             "proposals": proposals,
             "proposal_labels": accountability.STATUS_LABELS,
             "measure_labels": accountability.MEASURE_LABELS,
             "records": records,
             "occurrences": occurrences[-48:],
             "may_propose": may_propose,
+            "filled": filled,
         },
+        status,
     )
 
 
@@ -252,6 +297,10 @@ class CaseStepForm(BaseModel):
     deadline: str = ""
 
 
+#: The fields of the step form a problem is shown beside.
+STEP_FORM_FIELDS = (*CaseStepForm.model_fields, "evidence")
+
+
 @router.post("/cases/{case_id}/step", dependencies=[Depends(require_csrf)])
 async def case_step(
     request: Request,
@@ -260,17 +309,31 @@ async def case_step(
     evidence: list[UploadFile] = File(default=[]),
     who: Principal = Depends(require_account),
 ) -> Response:
-    with _flashing_errors(request, InputError, Conflict, ValueError):
+    """Take a step. The page shows only the fields the chosen step takes, so only those are read;
+    refused, the case page again with the form as typed and every problem beside its field."""
+    try:
+        step = rules.CaseEvent(form.event)
+    except ValueError:
+        step = None
+    takes = service.STEP_FIELDS.get(step, {}) if step else {}
+    try:
+        if step is None:
+            raise Invalid(f"未知步骤 {form.event!r} / unknown step", field="event")
         files = await _files(evidence)
+        deadline_text = form.deadline if "deadline" in takes else ""
         with transaction(request.app.state.sessions) as session:
             _readable_case(session, who, case_id)
             service.take_step(
-                session, who, case_id, form.event, clock.now(), note=form.note,
-                unit_code=form.unit_code.strip() or None,
-                deadline=_local_moment(form.deadline, "期限 deadline"),
-                evidence=files, data_dir=_data_dir(request),
+                session, who, case_id, step, clock.now(), note=form.note,
+                unit_code=(form.unit_code.strip() or None) if "unit_code" in takes else None,
+                deadline=_local_moment(deadline_text, "期限 deadline", "deadline"),
+                evidence=files, data_dir=_data_dir(request), plan=_plan_data(request),
             )  # fmt: skip
-    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+    except (Invalid, Conflict) as error:
+        filled = filled_form(request, await request.form(), error, STEP_FORM_FIELDS)
+        return _case_page(request, who, case_id, filled, error.http_status)
+    zh, en = rules.EVENT_LABELS[step]
+    return done(request, f"/cases/{case_id}", f"已办理“{zh}” / step {en!r} recorded")
 
 
 class CaseAccountabilityForm(BaseModel):
