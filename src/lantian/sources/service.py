@@ -780,8 +780,9 @@ def evaluate_records(
                 description=f"{breach.description}\n\n依据 / clause: {rule.clause}",
                 area_code=record.area_code,
                 site=(record.address or record.name)[:200],
-                longitude=record.longitude,
-                latitude=record.latitude,
+                # A case takes a position only as a pair (an entry may hold one half of it).
+                longitude=record.longitude if record.latitude is not None else None,
+                latitude=record.latitude if record.longitude is not None else None,
                 severity=breach.severity,
                 unit_code=record.unit_code,
                 deadline=breach.deadline,
