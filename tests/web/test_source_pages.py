@@ -380,3 +380,32 @@ def test_api_lists_pages_checks_and_imports(site: Site) -> None:
     micun_client, _micun_csrf = site.client("micun")
     assert micun_client.get(f"/api/v1/sources/{KIND}/{entry}").status_code == 403
     assert micun_client.get(f"/api/v1/sources/{KIND}").json()["total"] == 0
+
+
+def test_the_targets_page_shows_the_register_s_value_behind_the_figure(site: Site) -> None:
+    from lantian.campaign.service import load_plan
+    from lantian.plan import default_plan
+
+    def row() -> str:
+        page = site.get("leader", "/campaign/targets").text
+        return page.split('data-key="scattered_polluting_enterprises"', 1)[1].split("</tr>", 1)[0]
+
+    with transaction(site.sessions) as session:
+        load_plan(session, default_plan())
+    # An empty register leaves the target to the typed reports.
+    assert "data-computed" not in row()
+    rows = [firm(n) for n in range(1, 4)] + [firm(4, category="升级改造", deadline="2030-10-31")]
+    assert site.upload("office", csv_of(rows)).status_code == 303
+    entry = site.entry_id("SLW-T-0002")
+    site.post("office", f"{BASE}/{entry}/steps", {"event": "start"})
+    photos = [("photos", (f"{k}.png", png_photo(4, 4, (1, 2, 3), i), "image/png")) for i, k in enumerate(FIVE)]  # fmt: skip
+    site.post("office", f"{BASE}/{entry}/checks", {f"item_{k}": "pass" for k in FIVE}, files=photos)
+    assert site.post("office", f"{BASE}/{entry}/steps", {"event": "close_off"}).status_code == 303
+    shown = row()
+    # One of four registered firms closed off: the figure is 1, with 4 entries behind it and
+    # the per-category rows, linked to the register's list.
+    assert 'data-computed="scattered_polluting_enterprises"' in shown
+    now = re.sub(r"<[^>]+>", " ", shown.split("<td>")[4]).split()  # task, target, due, now
+    assert now[0] == "1", now
+    assert "4 entries" in shown or "4 条" in shown
+    assert f'href="/sources/{KIND}"' in shown and "取缔" in shown
