@@ -341,6 +341,12 @@ def _require_keeper_role(who: Principal, kind: RegisterKind) -> None:
         raise NotAllowed(f"无权登记{kind.zh} / your role may not register {kind.en} entries")
 
 
+def _require_changer(who: Principal, kind: RegisterKind) -> None:
+    """Steps and checks: the keepers (in their scope) and the inspectors; readers only read."""
+    if who.role not in KEEPERS | VERIFIERS:
+        raise NotAllowed(f"无权办理{kind.zh} / your role may not change {kind.en} entries")
+
+
 def _new_context(
     request: Request, kind: RegisterKind, who: Principal, values: dict[str, Any], error: str | None
 ) -> dict[str, Any]:
@@ -567,6 +573,10 @@ async def edit_submit(
 ) -> Response:
     kind = _kind(kind_key)
     data = await _row_fields(request, kind)
+    with request.app.state.sessions() as session:
+        record = service.get_entry(session, who, kind, record_id)
+        if not service.may_keep(who, record.area_code, record.unit_code):
+            raise NotAllowed(f"无权修改该{kind.zh} / you may not change this {kind.en} entry")
     try:
         with transaction(request.app.state.sessions) as session:
             record = service.get_entry(session, who, kind, record_id)
@@ -602,6 +612,7 @@ async def step_submit(
     who: Principal = Depends(require_account),
 ) -> Response:
     kind = _kind(kind_key)
+    _require_changer(who, kind)
     try:
         step = service.StepInput(event=form.event or "-", note=form.note)
         uploads = await _uploads(files)
@@ -636,6 +647,7 @@ async def check_submit(
 ) -> Response:
     """A field check, item by item, where the browser says it was made, with its photos."""
     kind = _kind(kind_key)
+    _require_changer(who, kind)
     posted = await request.form()
     kept: dict[str, str] = {}
     for item in kind.checklist:

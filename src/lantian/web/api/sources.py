@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field
 
 from lantian.auth.permissions import Principal
 from lantian.db.engine import transaction
-from lantian.errors import Invalid
+from lantian.errors import Invalid, NotAllowed
 from lantian.files import FileStore
 from lantian.sources import service
-from lantian.sources.lifecycle import VERIFIERS
+from lantian.sources.lifecycle import KEEPERS, VERIFIERS
 from lantian.sources.models import RegisterRecord, SourceCheck, SourceEvent, SourceFile
 from lantian.sources.registry import RegisterKind, kind_of, kinds
 from lantian.tabular import template_bytes
@@ -124,6 +124,20 @@ def _kind(key: str) -> RegisterKind:
 
 def _reader(request: Request) -> Principal:
     return require_api_account(request, "read registers")
+
+
+def keeper(who: Principal = Depends(require_api_writer)) -> Principal:
+    """Creating, changing and importing entries: the office, townships and units (in scope)."""
+    if who.role not in KEEPERS:
+        raise NotAllowed("无权修改台账 / your role may not change register entries")
+    return who
+
+
+def changer(who: Principal = Depends(require_api_writer)) -> Principal:
+    """Steps and field checks: the keepers (in scope) and the inspectors."""
+    if who.role not in KEEPERS | VERIFIERS:
+        raise NotAllowed("无权办理台账 / your role may not change register entries")
+    return who
 
 
 def _store(request: Request) -> FileStore:
@@ -232,7 +246,7 @@ async def import_file(
     request: Request,
     kind_key: str,
     upload: UploadFile = File(...),
-    who: Principal = Depends(require_api_writer),
+    who: Principal = Depends(keeper),
 ) -> ImportOut:
     kind = _kind(kind_key)
     content = await upload.read()
@@ -286,7 +300,7 @@ def create_entry(
     request: Request,
     kind_key: str,
     body: dict[str, Any],
-    who: Principal = Depends(require_api_writer),
+    who: Principal = Depends(keeper),
 ) -> EntryOut:
     """Create an entry from the kind's row (the template's fields; never the state)."""
     kind = _kind(kind_key)
@@ -322,7 +336,7 @@ def replace_entry(
     kind_key: str,
     record_id: int,
     body: dict[str, Any],
-    who: Principal = Depends(require_api_writer),
+    who: Principal = Depends(keeper),
 ) -> EntryOut:
     return _update(request, who, _kind(kind_key), record_id, body, partial=False)
 
@@ -333,7 +347,7 @@ def patch_entry(
     kind_key: str,
     record_id: int,
     body: dict[str, Any],
-    who: Principal = Depends(require_api_writer),
+    who: Principal = Depends(keeper),
 ) -> EntryOut:
     return _update(request, who, _kind(kind_key), record_id, body, partial=True)
 
@@ -348,7 +362,7 @@ async def take_step(
     event: Annotated[str, Form()],
     note: Annotated[str, Form()] = "",
     files: list[UploadFile] = File(default=[]),
-    who: Principal = Depends(require_api_writer),
+    who: Principal = Depends(changer),
 ) -> EntryDetailOut:
     """A lifecycle step (multipart form: ``event``, ``note``, optional ``files``)."""
     kind = _kind(kind_key)
@@ -371,7 +385,7 @@ async def record_check(
     record_id: int,
     check: Annotated[str, Form(description='JSON: {"items": {"water_cut": "pass"}, …}')],
     files: list[UploadFile] = File(default=[]),
-    who: Principal = Depends(require_api_writer),
+    who: Principal = Depends(changer),
 ) -> CheckOut:
     """A field check (multipart: ``check`` — the JSON of the check — and its ``files``)."""
     kind = _kind(kind_key)
