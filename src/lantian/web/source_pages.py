@@ -620,10 +620,10 @@ async def step_submit(
             record = service.take_step(
                 session, who, kind, record_id, step, files=uploads, store=_store(request)
             )
-            reached = state_label(kind, record.state, _zh(request))
+            reached = kind.lifecycle.state(record.state)
     except ServiceError as error:
         return _refused(request, who, kind, record_id, error, f"step-{form.event}")
-    flash(request, i18n.request_localize(request, f"已办理：{reached} / done: {reached}"))
+    flash(request, i18n.request_localize(request, f"已办理：{reached.zh} / done: {reached.en}"))
     return RedirectResponse(f"/sources/{kind.key}/{record_id}", status_code=303)
 
 
