@@ -141,6 +141,9 @@ def test_list_filters_and_pages_in_the_database(site: Site) -> None:
     # The 9-30 deadline passed (the clock is now): all but the upgrades due in 2030 are overdue.
     assert 'id="entry-total">58<' in site.get("office", BASE, overdue="1").text
     assert 'id="entry-total">0<' in site.get("office", BASE, state="closed_off").text
+    # A refused filter is the input's error, not a crash.
+    assert site.get("office", BASE, q="x" * 101).status_code == 422
+    assert site.get("office", BASE, state="no-such-state").status_code == 422
     # A township sees its own entries only, in the list, the map, the index and the export.
     micun = site.get("micun", BASE).text
     assert keys_shown(micun) == ["SLW-T-0061", "SLW-T-0062", "SLW-T-0063"]

@@ -149,7 +149,7 @@ def list_entries(
     """台账条目 / List the entries (filters and paging in the database)."""
     try:
         kind = kind_of(kind_key)
-        filters = service.EntryFilter(
+        filters = service.entry_filter(
             area_code=area, unit_code=unit, state=state, q=text, overdue=overdue or None,
             page=page, per_page=per_page,
         )  # fmt: skip

@@ -420,6 +420,18 @@ class EntryFilter(BaseModel):
     offset: int | None = Field(default=None, ge=0)
 
 
+def entry_filter(**values: Any) -> EntryFilter:
+    """The list's filters from a face's parameters; a refused one is ``Invalid`` naming it."""
+    from pydantic import ValidationError
+
+    try:
+        return EntryFilter(**values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else None
+        raise Invalid(f"筛选条件有误 / invalid filter {name}: {first['msg']}", field=name) from None
+
+
 @dataclass(frozen=True)
 class EntryPage:
     items: list[RegisterRecord]
@@ -920,6 +932,7 @@ __all__ = [
     "ImportResult",
     "StepInput",
     "UploadedFile",
+    "entry_filter",
     "evaluate_all",
     "evaluate_records",
     "export_register",

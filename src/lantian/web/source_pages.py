@@ -244,7 +244,7 @@ class ListQuery(BaseModel):
 def _entry_filter(
     kind: RegisterKind, query: ListQuery, extra: dict[str, str]
 ) -> service.EntryFilter:
-    return service.EntryFilter(
+    return service.entry_filter(
         area_code=query.area or None,
         unit_code=query.unit or None,
         state=query.state or None,

@@ -210,7 +210,7 @@ def list_entries(
     kind = _kind(kind_key)
     choices = {n: v for n in kind.filter_fields if (v := request.query_params.get(n))}
     per_page = min(limit, 500)
-    filters = service.EntryFilter(
+    filters = service.entry_filter(
         area_code=area, unit_code=unit, state=state, q=q, overdue=overdue or None,
         choices=choices, per_page=per_page, offset=offset,
     )  # fmt: skip
