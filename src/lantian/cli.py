@@ -96,6 +96,9 @@ LAZY_COMMANDS: tuple[LazyCommand, ...] = (
     ),
     LazyCommand("cases", "lantian.supervision.cli:cases_app", "督查案件 / inspection cases."),
     LazyCommand(
+        "sources", "lantian.sources.cli:sources_app", "污染源台账 / source registers (台账)."
+    ),
+    LazyCommand(
         "duty", "lantian.supervision.cli:duty_app", "值班与日报 / duty roster and daily reports."
     ),
     LazyCommand(

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from starlette.routing import Mount, Route
 
 from lantian.auth.permissions import Principal
@@ -25,11 +26,14 @@ from lantian.campaign.demo import load_sample_progress
 from lantian.config import Settings
 from lantian.db.engine import session_factory, transaction
 from lantian.emissions.sample import load_emission_demo
+from lantian.files import FileStore
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring import service as monitoring
 from lantian.monitoring.areas import assign_station_areas, read_boundaries
 from lantian.monitoring.registry import load_station_registry, read_station_registry
-from lantian.plan import DEFAULT_PLAN_DIR
+from lantian.plan import DEFAULT_PLAN_DIR, default_plan
+from lantian.sources import service as sources
+from lantian.sources.kinds.scattered import KIND as SCATTERED
 from lantian.supervision.service import CaseDraft, EvidenceFile, record_case
 from lantian.web.app import create_app
 
@@ -99,7 +103,31 @@ def build_walk_app(db_engine: Engine, data_dir: Path) -> tuple[FastAPI, list[str
     # The sample inventory and its least-cost reduction list, put in force (list 1).
     with transaction(sessions) as session:
         load_emission_demo(session, PLAN)
+    # A scattered-polluting firm in 城关镇 (entry 1) and one in 米村镇 (entry 2), each checked with
+    # a photo (files 1 and 2).
+    with transaction(sessions) as session:
+        add_walk_register_entries(session, data_dir)
     return create_app(Settings(data_dir=data_dir), db_engine), roles
+
+
+def add_walk_register_entries(session: Session, data_dir: Path) -> None:
+    office = Principal("campaign-office", "campaign_office")
+    rows = "\n".join(
+        [
+            "编号,名称,乡镇代码,责任单位代码,完成时限,处置类别",
+            "SLW-WALK-1,城关镇走查厂,410183100,hbj,2030-09-30,取缔",
+            "SLW-WALK-2,米村镇走查厂,410183101,zjj,2030-09-30,取缔",
+        ]
+    ).encode("utf-8")
+    store = FileStore(data_dir)
+    plan = default_plan()
+    sources.import_register(session, office, SCATTERED, rows, "walk.csv", plan=plan, store=store)
+    for record_id in (1, 2):
+        sources.record_check(
+            session, office, SCATTERED, record_id,
+            sources.CheckInput(items={"idle": "pass"}),
+            files=[sources.UploadedFile("site.jpg", b"\xff\xd8 walk photo")], store=store,
+        )  # fmt: skip
 
 
 @pytest.fixture
@@ -176,8 +204,8 @@ def walk(app: FastAPI, roles: list[str]) -> dict[tuple[str, str], dict[str, int]
                 form = {"csrf": csrf, **dict(parse_qsl(body, keep_blank_values=True))}
                 # JSON endpoints take the session's token in a header instead of the form.
                 headers = {"X-CSRF-Token": csrf}
-                got = client.post(
-                    path, data=form, headers=headers, follow_redirects=False
+                got = client.request(
+                    method, path, data=form, headers=headers, follow_redirects=False
                 ).status_code
             answers.setdefault((method, target), {})[role] = got
     return answers

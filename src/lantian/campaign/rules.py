@@ -126,6 +126,15 @@ def roll_up(
     )
 
 
+def computed_rollup(comparator: str, target_value: float, actual: float, records: int) -> RollUp:
+    """Where a target stands when a register computes it: its value, no reporters, the register's
+    entries counted as the values behind it."""
+    progress = None
+    if comparator in (">=", ">") and target_value > 0:
+        progress = min(1.0, max(0.0, actual / target_value))
+    return RollUp(actual, compare(actual, comparator, target_value), 0, records, progress)
+
+
 @dataclass(frozen=True)
 class ReportState:
     """What the status rule needs of a report."""

@@ -875,11 +875,28 @@ class TargetProgress:
     target: CampaignTarget
     rollup: rules.RollUp
     overdue: bool
+    #: The value a register computed (:class:`lantian.sources.registry.IndicatorValue`: value,
+    #: entries counted, basis, detail rows), when the target is one a register computes.
+    computed: Any | None = None
+
+
+def computed_targets(session: Session) -> dict[str, Any]:
+    """The seam to the registers (台账, issue 15): target key → the value computed from a register
+    with entries (an empty register leaves the target to the typed reports)."""
+    from lantian.sources.service import indicator_values
+
+    return {
+        key: value
+        for key, value in indicator_values(session).items()
+        if value.records > 0 and value.value is not None
+    }
 
 
 def target_progress(session: Session, context: PlanContext, as_of: date) -> list[TargetProgress]:
     """Each target rolled up from the indicator values of its task's reports (returned reports
-    left out), and whether its due date passed without meeting it."""
+    left out), and whether its due date passed without meeting it. A target a register computes
+    (:func:`computed_targets`) takes the register's value instead: nobody types it any more."""
+    computed = computed_targets(session)
     tasks_by_ref = {t.ref: t for t in context.tasks}
     reports = reports_of(session, [t.id for t in context.tasks])
     by_task: dict[int, list[ProgressReport]] = {}
@@ -902,8 +919,12 @@ def target_progress(session: Session, context: PlanContext, as_of: date) -> list
                             )
                         )
         rollup = rules.roll_up(target.measure, target.comparator, target.value, values)
+        from_register = computed.get(target.key)
+        if from_register is not None:
+            rollup = rules.computed_rollup(target.comparator, target.value, from_register.value,
+                                           from_register.records)  # fmt: skip
         overdue = bool(target.due_on and target.due_on < as_of and rollup.met is not True)
-        progress.append(TargetProgress(target, rollup, overdue))
+        progress.append(TargetProgress(target, rollup, overdue, from_register))
     return progress
 
 

@@ -144,6 +144,9 @@ def load_demo(
 
         with transaction(sessions) as session:
             report.steps.append(load_emission_demo(session, plan))
+        from lantian.sources.demo import load_sample_registers
+
+        report.steps.append(load_sample_registers(sessions, cached_plan(plan), data_dir))
     return report
 
 

@@ -26,6 +26,7 @@ JOB_MODULES = (
     "lantian.monitoring.jobs",
     "lantian.auth.jobs",
     "lantian.archive.jobs",
+    "lantian.sources.jobs",
 )
 
 #: Who the scheduler acts as in the audit log when a job changes something.

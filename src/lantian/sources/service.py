@@ -427,6 +427,20 @@ class EntryFilter(BaseModel):
     choices: dict[str, str] = Field(default_factory=dict)
     page: int = Field(default=1, ge=1)
     per_page: int = Field(default=50, ge=1, le=500)
+    #: Entries to skip, instead of whole pages (the API's ``offset``).
+    offset: int | None = Field(default=None, ge=0)
+
+
+def entry_filter(**values: Any) -> EntryFilter:
+    """The list's filters from a face's parameters; a refused one is ``Invalid`` naming it."""
+    from pydantic import ValidationError
+
+    try:
+        return EntryFilter(**values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else None
+        raise Invalid(f"筛选条件有误 / invalid filter {name}: {first['msg']}", field=name) from None
 
 
 @dataclass(frozen=True)
@@ -473,7 +487,9 @@ def list_entries(
     items = session.scalars(
         query.order_by(model.key)
         .limit(filters.per_page)
-        .offset((filters.page - 1) * filters.per_page)
+        .offset(
+            filters.offset if filters.offset is not None else (filters.page - 1) * filters.per_page
+        )
     ).all()
     return EntryPage(list(items), total, filters.page, filters.per_page)
 
@@ -827,8 +843,9 @@ def evaluate_records(
                 description=f"{breach.description}\n\n依据 / clause: {rule.clause}",
                 area_code=record.area_code,
                 site=(record.address or record.name)[:200],
-                longitude=record.longitude,
-                latitude=record.latitude,
+                # A case takes a position only as a pair (an entry may hold one half of it).
+                longitude=record.longitude if record.latitude is not None else None,
+                latitude=record.latitude if record.longitude is not None else None,
                 severity=breach.severity,
                 unit_code=record.unit_code,
                 deadline=breach.deadline,
@@ -895,6 +912,71 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day, time(23, 59, 59), tzinfo=CHINA_TZ).astimezone(UTC)
 
 
+# --- faces' helpers (pages, API, command line) -------------------------------------------------
+
+
+def row_of(kind: RegisterKind, data: Mapping[str, Any]) -> RegisterRow:
+    """The kind's typed row from a form's or a body's fields; a refused field is ``Invalid``
+    naming the field (its column's Chinese header first)."""
+    from pydantic import ValidationError
+
+    try:
+        row: RegisterRow = kind.row.model_validate(dict(data))
+    except ValidationError as error:
+        problems = []
+        first_field = None
+        for item in error.errors():
+            name = str(item["loc"][0]) if item["loc"] else ""
+            first_field = first_field or name
+            column = kind.column(name)
+            label = f"{column.zh} {column.en}" if column is not None else name
+            problems.append(f"{label}: {item['msg']}")
+        raise Invalid("；".join(problems), field=first_field, problems=problems) from None
+    return row
+
+
+@dataclass(frozen=True)
+class KindCounts:
+    """How many entries of a kind ``who`` may read, by state, and how many are overdue."""
+
+    by_state: dict[str, int]
+    total: int
+    overdue: int
+
+
+def kind_counts(session: Session, who: Principal, kind: RegisterKind) -> KindCounts:
+    """Counts of one kind for the index page, scoped to ``who`` in the database."""
+    model: Any = kind.model
+    by_state = {
+        str(state): int(n)
+        for state, n in session.execute(
+            scoped(select(model.state, func.count()), model, who).group_by(model.state)
+        )
+    }
+    overdue = (
+        session.scalar(
+            scoped(select(func.count()).select_from(model), model, who).where(
+                model.deadline < clock.today(),
+                model.state.not_in(kind.lifecycle.closed_states),
+            )
+        )
+        or 0
+    )
+    return KindCounts(by_state, sum(by_state.values()), int(overdue))
+
+
+def save_samples(
+    session: Session, who: Principal, kind: RegisterKind, rows: Sequence[RegisterRow]
+) -> SaveCounts:
+    """Save a kind's sample rows (marked ``is_sample``) by key, then evaluate its rules on them."""
+    for row in rows:
+        _require_keeper(who, getattr(row, "area_code", None), getattr(row, "unit_code", None))
+    audit.lock_chain(session)
+    counts = _save_rows(session, who, kind, rows, is_sample=True, source="sample")
+    evaluate_records(session, kind, counts.records)
+    return counts
+
+
 __all__ = [
     "CheckInput",
     "EntryFilter",
@@ -904,6 +986,7 @@ __all__ = [
     "StepInput",
     "UploadedFile",
     "cooperating_items",
+    "entry_filter",
     "evaluate_all",
     "evaluate_records",
     "export_register",
@@ -912,11 +995,14 @@ __all__ = [
     "get_file",
     "import_register",
     "indicator_values",
+    "kind_counts",
     "list_entries",
     "may_keep",
     "may_read",
     "record_check",
+    "row_of",
     "save_entry",
+    "save_samples",
     "take_step",
     "timeline",
 ]

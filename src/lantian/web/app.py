@@ -42,6 +42,7 @@ from lantian.web import (
     office_warnings,
     pages,
     review_pages,
+    source_pages,
     station_pages,
     supervision_pages,
     system,
@@ -60,6 +61,7 @@ from lantian.web.api import campaign as campaign_api
 from lantian.web.api import emissions as emissions_api
 from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
+from lantian.web.api import sources as sources_api
 from lantian.web.api import supervision as supervision_api
 from lantian.web.api import warnings as warnings_api
 from lantian.web.formatting import format_number, pollutant_label
@@ -298,6 +300,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(office.router)
     app.include_router(supervision_pages.router)
     app.include_router(review_pages.router)
+    app.include_router(source_pages.router)
+    app.include_router(sources_api.router)
     app.include_router(campaign_pages.router)
     app.include_router(monitoring_api.router)
     app.include_router(campaign_api.router)

@@ -562,11 +562,16 @@ def targets_page(
             return _no_plan(request)
         # The targets are the whole plan's: every signed-in account may see where they stand.
         progress = service.target_progress(session, context, day)
+        from lantian.sources.registry import kinds
+
+        # Which register computes a target (its list is where the figure's entries are).
+        registers = {i.target_key: k for k in kinds().values() for i in k.indicators}
         return _render(
             request,
             "campaign_targets.html",
-            {"plan": context, "progress": progress, "as_of": day.isoformat()},
-        )
+            {"plan": context, "progress": progress, "as_of": day.isoformat(),
+             "registers": registers, "zh": _zh(request)},
+        )  # fmt: skip
 
 
 @router.get("/campaign/escalations", response_class=HTMLResponse)

@@ -1,0 +1,121 @@
+"""A register entry walked in the browser as a township's staff would: download the kind's
+template, fill one row, upload it, then take the entry through its steps and field checks (with
+photos from the "camera") to its closing-off. Parametrised over a kind and its steps, so each
+kind's tests call :func:`walk_entry` with their own row and steps."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from openpyxl import load_workbook
+from playwright.sync_api import Page
+
+from lantian.sources.demo import png_photo
+from tests.browser.conftest import screenshot
+
+
+@dataclass(frozen=True)
+class Step:
+    """A lifecycle step taken with the step's form (``note`` typed in, files attached)."""
+
+    event: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Check:
+    """A field check: each item's result (pass/fail/na), item notes, and ``photos`` pictures."""
+
+    results: Mapping[str, str]
+    photos: int = 0
+    notes: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""
+
+
+def filled_template(page: Page, base: str, kind: str, row: Mapping[str, str], folder: Path) -> Path:
+    """The template as the list page offers it, downloaded, with ``row`` (header → value) filled."""
+    page.goto(f"{base}/sources/{kind}")
+    with page.expect_download() as download_info:
+        page.click("#template-link")
+    workbook = load_workbook(io.BytesIO(Path(download_info.value.path()).read_bytes()))
+    sheet = workbook.worksheets[0]
+    headers = [str(cell.value or "") for cell in sheet[1]]
+    for column, header in enumerate(headers, start=1):
+        for name, value in row.items():
+            if header == name or header.split(" ")[0] == name:
+                sheet.cell(row=2, column=column, value=value)
+    path = folder / f"{kind}-filled.xlsx"
+    workbook.save(path)
+    return path
+
+
+def walk_entry(
+    page: Page,
+    base: str,
+    kind: str,
+    row: Mapping[str, str],
+    steps: Sequence[Step | Check],
+    folder: Path,
+    *,
+    final_state: str,
+    shot: str,
+) -> None:
+    """Import ``row`` through the import page, open its entry, take ``steps`` and check that the
+    entry ends in ``final_state`` with every step on its timeline. Screenshots: ``shot``-*.png."""
+    path = filled_template(page, base, kind, row, folder)
+    page.goto(f"{base}/sources/{kind}/import")
+    page.set_input_files("#import-form input[name=upload]", str(path))
+    page.click("#import-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.url.startswith(f"{base}/sources/{kind}"), page.url
+    flash = page.locator("[data-flash=ok]").inner_text()
+    assert "新增 1" in flash or "1 created" in flash, flash
+    key = next(v for k, v in row.items() if k.startswith("编号"))
+    page.click(f"#entries tr[data-key='{key}'] a")
+    page.wait_for_load_state("networkidle")
+    screenshot(page, f"{shot}-registered")
+    for number, action in enumerate(steps):
+        if isinstance(action, Step):
+            form = page.locator(f"#steps form[data-event='{action.event}']")
+            assert form.count() == 1, f"no {action.event} step offered"
+            if action.note:
+                form.locator("textarea[name=note]").fill(action.note)
+            form.locator("button[type=submit]").click()
+        else:
+            form = page.locator("#check-form")
+            for item, result in action.results.items():
+                form.locator(f"select[name=item_{item}]").select_option(result)
+            for item, text in action.notes.items():
+                form.locator(f"input[name=note_{item}]").fill(text)
+            if action.note:
+                form.locator("textarea[name=note]").fill(action.note)
+            if action.photos:
+                assert form.locator("input[name=photos]").get_attribute("capture") == "environment"
+                form.locator("input[name=photos]").set_input_files(
+                    [
+                        {
+                            "name": f"现场{i + 1}.png",
+                            "mimeType": "image/png",
+                            "buffer": png_photo(64, 48, (60 + 30 * i, 140, 200 - 25 * i), i),
+                        }
+                        for i in range(action.photos)
+                    ]
+                )
+            form.locator("button[type=submit]").click()
+        page.wait_for_load_state("networkidle")
+        errors = page.locator("#form-error")
+        assert errors.count() == 0, errors.inner_text()
+        assert page.locator("[data-flash=ok]").count() == 1
+        if number == 1:
+            screenshot(page, f"{shot}-step-{number}")
+    assert page.locator("#entry-state").get_attribute("data-state") == final_state
+    events = page.locator("#timeline li[data-event]")
+    taken = [e.get_attribute("data-event") for e in events.all()]
+    wanted = [a.event if isinstance(a, Step) else "checked" for a in steps]
+    assert [e for e in taken if e in set(wanted)] == wanted, taken
+    photos = sum(a.photos for a in steps if isinstance(a, Check))
+    assert page.locator("#timeline .files img").count() == photos
+    screenshot(page, f"{shot}-done")
