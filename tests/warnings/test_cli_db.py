@@ -56,6 +56,7 @@ def test_import_decide_status_and_the_audit_log(tmp_path: Path) -> None:
         ],
         tmp_path,
     )
-    assert lifted.returncode == 0 and "解除全市黄色预警" in lifted.stdout
+    # The warning covered 城关镇 and 曲梁镇 (issue 14): lifting it names them, not 「全市」.
+    assert lifted.returncode == 0 and "解除城关镇、曲梁镇黄色预警" in lifted.stdout
     log = run(["audit", "show"], tmp_path)
     assert "warning.issue" in log.stdout and "warning.lift" in log.stdout, log.stdout + log.stderr

@@ -17,6 +17,7 @@ from lantian import __version__
 from lantian.auth.permissions import Principal, can, resource
 from lantian.db.engine import transaction
 from lantian.errors import Conflict, Invalid, NotAllowed, NotFound
+from lantian.language import gettext
 from lantian.warnings.linkage import plan_adjacency
 from lantian.warnings.notify import NotifySettings
 from lantian.warnings.service import (
@@ -31,6 +32,7 @@ from lantian.web.access import require_account, require_csrf
 from lantian.web.api.warnings import plan_rules
 from lantian.web.plan_state import current_plan
 from lantian.web.rendering import flash, render
+from lantian.web.warning_pages import area_names, areas_describer
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,7 +44,7 @@ def _page(request: Request, who: Principal, error: str = "", status: int = 200) 
     live = None
     live_error = ""
     with request.app.state.sessions() as session:
-        warning = active_warning(session, rules, rules.city_code)
+        warning = active_warning(session, rules, rules.city_code, area_names(request))
         decisions = list_decisions(session, 20, 0)
         try:
             live = assess_now(session, rules, rules.observed_city or "", scope=rules.city_code)
@@ -56,6 +58,7 @@ def _page(request: Request, who: Principal, error: str = "", status: int = 200) 
         "live": live,
         "live_error": live_error,
         "decisions": decisions,
+        "describe_areas": areas_describer(request),
         "townships": townships,
         "can_write": can(who, "write", resource("warning", areas=[c for c, _ in townships])),
         "error": error,
@@ -104,6 +107,7 @@ def warnings_decide(
             reason=form.reason,
             level=form.level or None,
             proposal=snapshot,
+            area_names=area_names(request),
         )
     except (Invalid, NotAllowed, Conflict) as exc:
         # The page again, with the refusal and the status of its kind (422, 403, or 409 when a
@@ -113,8 +117,14 @@ def warnings_decide(
     note = f"决定已记录 #{row.id} / decision #{row.id} recorded; 通知 notices {len(sent)}"
     if failed:
         note += f"，失败 failed {failed}"
-    flash(request, note)
-    return RedirectResponse("/office/warnings", status_code=303)
+    if not sent:
+        # Say why nothing went out (issue 14: "通知 0" alone explains nothing).
+        note += " — " + gettext(
+            "no recipient is configured (LANTIAN_WARNING_MAIL_TO, LANTIAN_WARNING_WEBHOOK_URLS)"
+        )
+    flash(request, note, "error" if failed or not sent else "ok")
+    # The recorded notice, its recipients and each delivery's result.
+    return RedirectResponse(f"/office/warnings/decisions/{row.id}", status_code=303)
 
 
 @router.post(
