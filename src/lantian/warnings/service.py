@@ -53,6 +53,10 @@ from lantian.warnings.rules import WarningRules
 ACTIONS = ("issue", "upgrade", "downgrade", "lift")
 AREA_OR_CITY = re.compile(r"\d{6}|\d{9}")
 ACTION_VERB_ZH = {"issue": "发布", "upgrade": "升级", "downgrade": "降级", "lift": "解除"}
+#: The notice's document number; a preview shows □ where the number will stand (it is given when
+#: the decision is recorded: a rolled-back preview must not promise one).
+NOTICE_NUMBER = "攻坚办预警〔{year}〕{id}号"
+DRAFT_NUMBER = "攻坚办预警〔{year}〕□号"
 
 
 #: The principal may not write warnings for these areas: the taxonomy's :class:`NotAllowed`.
@@ -302,6 +306,7 @@ def decide(
     areas_text: str | None = None,
     area_names: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    number_format: str = NOTICE_NUMBER,
 ) -> WarningDecisionRow:
     """Record a person's decision (issue / upgrade / downgrade / lift) and its audit entry.
 
@@ -400,7 +405,7 @@ def decide(
         reason=decision.reason,
         effective_at=effective_at,
         decided_at=now,
-        number=f"攻坚办预警〔{year}〕{decision.id}号",
+        number=number_format.format(year=year, id=decision.id),
     )
     record(
         session,
@@ -446,12 +451,11 @@ def preview_decision(
 ) -> WarningDecisionRow:
     """The decision and its notice exactly as :func:`decide` would record them, without recording
     anything: the same checks (permission, transition, input) and the same text, in a transaction
-    that is rolled back (issue 14: the office reads the notice before it is sent). The number the
-    notice shows is the one the decision would get now; a decision recorded by someone else in
-    between takes it first."""
+    that is rolled back (issue 14: the office reads the notice before it is sent). The document
+    number shows □: it is given when the decision is recorded."""
     with sessions() as session:
         try:
-            row = decide(session, who, rules, **decision)
+            row = decide(session, who, rules, number_format=DRAFT_NUMBER, **decision)
             session.expunge(row)
             return row
         finally:
