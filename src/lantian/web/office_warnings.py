@@ -114,9 +114,11 @@ def warnings_decide(
         # warning is already in force or none is to change).
         return _page(request, who, error=exc.message, status=exc.http_status)
     failed = sum(1 for s in sent if not s.ok)
-    note = f"决定已记录 #{row.id} / decision #{row.id} recorded; 通知 notices {len(sent)}"
-    if failed:
-        note += f"，失败 failed {failed}"
+    note = gettext("Decision #%(id)s recorded; notices: %(sent)s, failed: %(failed)s") % {
+        "id": row.id,
+        "sent": len(sent),
+        "failed": failed,
+    }
     if not sent:
         # Say why nothing went out (issue 14: "通知 0" alone explains nothing).
         note += " — " + gettext(
