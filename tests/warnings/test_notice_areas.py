@@ -235,6 +235,9 @@ def test_the_notice_page_lists_each_delivery_or_says_why_there_was_none(
     assert client.get("/office/warnings/decisions/9999").status_code == 404
     log = client.get("/office/warnings")
     assert re.search(r'class="decision-areas"[^>]*>米村镇<', log.text)
+    row = re.search(r'<tr data-decision="\d+">.*?</tr>', log.text, re.S)
+    assert row and "发布" in row.group(0) and "— → 蓝色预警" in row.group(0)  # labels, not codes
+    assert ">issue<" not in row.group(0) and "blue" not in row.group(0)
     # Preview of a change that is refused: the reason, with its status, and nothing recorded.
     again = client.post("/office/warnings/preview", data=form)
     assert again.status_code == 409 and 'id="preview-error"' in again.text
