@@ -19,7 +19,7 @@ from lantian.auth.service import add_user
 from lantian.config import Settings
 from lantian.db.engine import session_factory, transaction
 from lantian.errors import NotAllowed
-from lantian.fonts import CJK_FONT, covered_characters, missing_characters
+from lantian.fonts import CJK_FONT, covered_characters, missing_characters, system_fallback
 from lantian.plan import DEFAULT_PLAN_DIR, default_plan
 from lantian.warnings.documents import notice_docx, notice_parts, notice_pdf
 from lantian.warnings.models import WarningDecisionRow
@@ -256,3 +256,14 @@ def test_zero_deliveries_are_explained(db_engine: Engine, tmp_path: Path) -> Non
     assert done.status_code == 200
     assert "未配置收件人" in done.text and 'id="no-deliveries"' in done.text
     assert 'id="no-recipients"' in done.text
+
+
+def test_a_character_outside_the_subset_comes_from_the_machines_font_or_is_named() -> None:
+    rare = "䶮"  # U+4DAE, CJK Extension A: not in GB 2312, so not in the shipped subset
+    assert ord(rare) not in covered_characters()
+    if system_fallback() is None:
+        assert missing_characters(rare) == [rare]
+        return
+    assert missing_characters(rare) == []
+    pdf = PdfReader(io.BytesIO(notice_pdf(f"标题\n\n文号\n\n正文{rare}\n\n单位\n日期")))
+    assert rare in pdf.pages[0].extract_text()

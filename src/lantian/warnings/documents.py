@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from lantian.fonts import CJK_FONT, SYSTEM_SC_INDEX, system_fallback
+from lantian.fonts import CJK_FONT, SYSTEM_SC_INDEX, covered_characters, system_fallback
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,10 @@ def notice_pdf(text: str) -> bytes:
     pdf.set_creator("lantian")
     pdf.add_font("cjk", fname=str(CJK_FONT))
     fallback = system_fallback()
-    if fallback is not None:
+    covered = covered_characters()
+    if fallback is not None and any(ord(c) not in covered for c in text if c not in "\r\n\t"):
         # A character outside the shipped subset (a rare hanzi in a typed reason) is drawn from
-        # the machine's full Noto Sans CJK, when it has one.
+        # the machine's full Noto Sans CJK, when it has one (read only then: it is 19 MB).
         pdf.add_font("cjk-full", fname=str(fallback), collection_font_number=SYSTEM_SC_INDEX)
         pdf.set_fallback_fonts(["cjk-full"])
     pdf.add_page()
