@@ -51,6 +51,8 @@ ACCOUNTS = {
     "office": ("campaign_office", None),
     "jinshui": ("township", "410105"),  # 金水区: 1316A 烟厂, 1317A 郑纺机, 1318A 银行学校
     "chengguan": ("township", "410183100"),  # 新密市城关镇: the registers' walk (sources_walk.py)
+    # The warning tests' own office account (test_pages resets "office"'s password).
+    "warnings-office": ("campaign_office", None),
 }
 
 

@@ -37,7 +37,24 @@ def test_import_decide_status_and_the_audit_log(tmp_path: Path) -> None:
     )
     assert issued.returncode == 0, issued.stderr
     assert "新密市重污染天气黄色预警通知" in issued.stdout
-    assert "黄色预警 yellow alert" in run(["warn", "status"], tmp_path).stdout
+    status = run(["warn", "status"], tmp_path).stdout
+    assert "黄色预警 yellow alert" in status and "范围 areas: 城关镇、曲梁镇" in status
+    notice = run(
+        [
+            "warn",
+            "notice",
+            "1",
+            "--docx",
+            str(tmp_path / "n.docx"),
+            "--pdf",
+            str(tmp_path / "n.pdf"),
+        ],
+        tmp_path,
+    )
+    assert notice.returncode == 0, notice.stderr
+    assert "在城关镇、曲梁镇发布黄色预警" in notice.stdout and "notices 0" in notice.stdout
+    assert (tmp_path / "n.docx").read_bytes()[:2] == b"PK"
+    assert (tmp_path / "n.pdf").read_bytes()[:5] == b"%PDF-"
     again = run(
         ["warn", "decide", "issue", "--level", "red", "--areas", "410183100", "--reason", "x"],
         tmp_path,
@@ -56,6 +73,7 @@ def test_import_decide_status_and_the_audit_log(tmp_path: Path) -> None:
         ],
         tmp_path,
     )
-    assert lifted.returncode == 0 and "解除全市黄色预警" in lifted.stdout
+    # The warning covered 城关镇 and 曲梁镇 (issue 14): lifting it names them, not 「全市」.
+    assert lifted.returncode == 0 and "解除城关镇、曲梁镇黄色预警" in lifted.stdout
     log = run(["audit", "show"], tmp_path)
     assert "warning.issue" in log.stdout and "warning.lift" in log.stdout, log.stdout + log.stderr

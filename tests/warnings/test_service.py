@@ -104,7 +104,9 @@ def test_decision_lifecycle_is_audited_with_a_chinese_notice(db_engine: Engine) 
         )
         notice = issued.notice_text
     assert notice.startswith("新密市重污染天气黄色预警通知")
-    assert "2017年12月1日20时起在全市发布黄色预警，启动Ⅲ级响应" in notice
+    # Issued for two townships (issue 14): the notice names them, never 「全市」.
+    assert "2017年12月1日20时起在城关镇、曲梁镇发布黄色预警，启动Ⅲ级响应" in notice
+    assert "全市" not in notice
     assert "预报12月2日至3日日AQI>200持续2天" in notice and "VOCs减排10%以上" in notice
     assert "攻坚办预警〔2017〕1号" in notice
     with transaction(sessions) as session:
@@ -156,7 +158,7 @@ def test_decision_lifecycle_is_audited_with_a_chinese_notice(db_engine: Engine) 
             reason="预报未来36小时AQI≤150",
             now=T0,
         )
-        assert "解除全市橙色预警（Ⅱ级响应）" in lifted.notice_text
+        assert "解除城关镇、曲梁镇橙色预警（Ⅱ级响应）" in lifted.notice_text
         assert active_warning(session, RULES, CITY) is None
     with sessions() as session:
         entries = list(

@@ -234,6 +234,39 @@ def decide_command(
     for sent in deliveries:
         mark = "[green]✓[/green]" if sent.ok else "[red]✗[/red]"
         console.print(f"{mark} {sent.channel} {sent.target}: {sent.detail}")
+    if notify and not deliveries:
+        console.print(
+            "[red]通知 0：未配置收件人（LANTIAN_WARNING_MAIL_TO、LANTIAN_WARNING_WEBHOOK_URLS）/ "
+            "notices 0: no recipient is configured[/red]"
+        )
+
+
+@warn_app.command("notice")
+def notice_command(
+    decision_id: int = typer.Argument(..., help="the decision's number (#)"),
+    docx: Path | None = typer.Option(None, "--docx", help="write the notice as Word here"),
+    pdf: Path | None = typer.Option(None, "--pdf", help="write the notice as PDF here"),
+) -> None:
+    """预警通知全文，可存为 Word/PDF / A decision's notice, its deliveries, as Word or PDF."""
+    from lantian.warnings.documents import notice_docx, notice_pdf
+    from lantian.warnings.service import decision_deliveries, get_decision
+
+    with _sessions()() as session:
+        decision = get_decision(session, decision_id)
+        deliveries = decision_deliveries(session, decision_id)
+        text = decision.notice_text
+    console.print(text)
+    for sent in deliveries:
+        mark = "[green]✓[/green]" if sent.ok else "[red]✗[/red]"
+        console.print(f"{mark} {sent.channel} {sent.target}: {sent.detail}")
+    if not deliveries:
+        console.print("通知 0：未发送（未配置收件人或 --no-notify）/ notices 0: none was sent")
+    if docx is not None:
+        docx.write_bytes(notice_docx(text))
+        console.print(f"Word: {docx}")
+    if pdf is not None:
+        pdf.write_bytes(notice_pdf(text))
+        console.print(f"PDF: {pdf}")
 
 
 @warn_app.command("status")
@@ -251,7 +284,7 @@ def status_command(
         return
     console.print(
         f"{chosen}: {view.name_zh} {view.name_en}（{view.response_zh}），自 since {_fmt(view.since)}；"
-        f"{view.reason}"
+        f"范围 areas: {view.areas_text}；{view.reason}"
     )
 
 

@@ -63,6 +63,30 @@ class Delivery:
     detail: str
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """Where a notice goes: an e-mail address (through ``smtp_host``) or a webhook."""
+
+    channel: str  # "email" | "webhook"
+    target: str  # the address, or the webhook URL without its query (which may hold a token)
+    #: why a notice cannot reach it as configured ("" when nothing stands in the way)
+    problem: str = ""
+
+
+def shown_url(url: str) -> str:
+    """A webhook URL as pages show it: scheme, host and path, never the query or credentials."""
+    parts = httpx.URL(url)
+    return f"{parts.scheme}://{parts.host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
+def recipients(settings: NotifySettings) -> list[Recipient]:
+    """Every recipient the settings name, each with what would stop its delivery."""
+    mail_problem = "" if settings.smtp_host else "no-smtp"
+    found = [Recipient("email", address, mail_problem) for address in settings.mail_to]
+    found += [Recipient("webhook", shown_url(url)) for url in settings.webhook_urls]
+    return found
+
+
 def payload(decision: WarningDecisionRow) -> dict[str, Any]:
     """The webhook body: the decision in machine form plus the notice text."""
     return {

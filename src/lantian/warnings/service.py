@@ -10,6 +10,7 @@ after the decision is committed, so a mail server that is down never loses a dec
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from importlib import resources
@@ -43,6 +44,7 @@ from lantian.warnings.models import (
     ForecastValueRow,
     WarningDecisionRow,
     WarningEpisodeRow,
+    WarningNotificationRow,
 )
 from lantian.warnings.notify import Delivery, NotifySettings, deliver
 from lantian.warnings.replay import CitySeries, series_from_stations
@@ -51,6 +53,10 @@ from lantian.warnings.rules import WarningRules
 ACTIONS = ("issue", "upgrade", "downgrade", "lift")
 AREA_OR_CITY = re.compile(r"\d{6}|\d{9}")
 ACTION_VERB_ZH = {"issue": "发布", "upgrade": "升级", "downgrade": "降级", "lift": "解除"}
+#: The notice's document number; a preview shows □ where the number will stand (it is given when
+#: the decision is recorded: a rolled-back preview must not promise one).
+NOTICE_NUMBER = "攻坚办预警〔{year}〕{id}号"
+DRAFT_NUMBER = "攻坚办预警〔{year}〕□号"
 
 
 #: The principal may not write warnings for these areas: the taxonomy's :class:`NotAllowed`.
@@ -205,6 +211,24 @@ def active_episode(session: Session, scope: str) -> WarningEpisodeRow | None:
     )
 
 
+def plan_area_names() -> dict[str, str]:
+    """Township code → name of the plan in force (``areas.csv``): the areas a warning can cover."""
+    from lantian.plan import plan_in_force
+
+    return plan_in_force().area_names()
+
+
+def describe_areas(areas: Sequence[str], area_names: Mapping[str, str]) -> str:
+    """Where a warning applies, in the words of its notice: 「全市」 only when ``areas`` covers every
+    township of the plan (``area_names``), otherwise the townships' names joined with 「、」 in code
+    order (issue 14: a warning for one township must not read 「在全市发布」). A code the plan
+    does not name is shown as the code."""
+    chosen = sorted(set(areas))
+    if area_names and set(area_names) <= set(chosen):
+        return "全市"
+    return "、".join(area_names.get(code, code) for code in chosen)
+
+
 def _environment() -> Environment:
     return Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
 
@@ -280,12 +304,16 @@ def decide(
     effective_at: datetime | None = None,
     proposal: dict[str, Any] | None = None,
     areas_text: str | None = None,
+    area_names: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    number_format: str = NOTICE_NUMBER,
 ) -> WarningDecisionRow:
     """Record a person's decision (issue / upgrade / downgrade / lift) and its audit entry.
 
-    ``scope`` is the 6-digit code of the city (city-wide warning) or a 9-digit township code;
-    ``areas`` the 9-digit codes covered. The transitions are checked against the episode in force.
+    ``scope`` is the 6-digit code of the city (the episode the office manages) or a 9-digit
+    township code; ``areas`` the 9-digit codes covered. The transitions are checked against the
+    episode in force. The notice names the areas (:func:`describe_areas` with ``area_names``, by
+    default the plan in force's townships) unless ``areas_text`` words them.
     """
     now = now or clock.now()
     effective_at = effective_at or now
@@ -343,6 +371,7 @@ def decide(
                 f"降级须低于现行{current.name_zh} / a downgrade must be below {current.name_en}",
                 field="level",
             )
+    covered_before = list(episode.areas)
     before = {"level": current.key if current else None, "areas": episode.areas}
     if action == "lift":
         episode.level = None
@@ -373,11 +402,16 @@ def decide(
         action=action,
         from_key=decision.from_level,
         to_key=decision.to_level,
-        areas_text=areas_text or ("全市" if len(scope) == 6 else "、".join(areas)),
+        areas_text=areas_text
+        or describe_areas(
+            # A lift ends the whole episode: its notice names every area the warning covered.
+            covered_before if action == "lift" else areas,
+            area_names if area_names is not None else plan_area_names(),
+        ),
         reason=decision.reason,
         effective_at=effective_at,
         decided_at=now,
-        number=f"攻坚办预警〔{year}〕{decision.id}号",
+        number=number_format.format(year=year, id=decision.id),
     )
     record(
         session,
@@ -418,6 +452,40 @@ def decide_and_notify(
     return row, sent
 
 
+def preview_decision(
+    sessions: sessionmaker[Session], who: Principal, rules: WarningRules, **decision: Any
+) -> WarningDecisionRow:
+    """The decision and its notice exactly as :func:`decide` would record them, without recording
+    anything: the same checks (permission, transition, input) and the same text, in a transaction
+    that is rolled back (issue 14: the office reads the notice before it is sent). The document
+    number shows □: it is given when the decision is recorded."""
+    with sessions() as session:
+        try:
+            row = decide(session, who, rules, number_format=DRAFT_NUMBER, **decision)
+            session.expunge(row)
+            return row
+        finally:
+            session.rollback()
+
+
+def get_decision(session: Session, decision_id: int) -> WarningDecisionRow:
+    row = session.get(WarningDecisionRow, decision_id)
+    if row is None:
+        raise NotFound(f"没有预警决定 #{decision_id} / no warning decision #{decision_id}")
+    return row
+
+
+def decision_deliveries(session: Session, decision_id: int) -> list[WarningNotificationRow]:
+    """Every delivery attempt of a decision's notice, in the order they were made."""
+    return list(
+        session.scalars(
+            select(WarningNotificationRow)
+            .where(WarningNotificationRow.decision_id == decision_id)
+            .order_by(WarningNotificationRow.id)
+        )
+    )
+
+
 @dataclass(frozen=True)
 class ActiveWarning:
     """What the public page and the dashboard show about the warning in force."""
@@ -434,9 +502,19 @@ class ActiveWarning:
     reason: str
     notice_text: str
     reduction_zh: str
+    #: the areas' names in code order, and the notice's wording of them (「全市」 or the names)
+    area_names: tuple[str, ...] = ()
+    areas_text: str = ""
 
 
-def active_warning(session: Session, rules: WarningRules, scope: str) -> ActiveWarning | None:
+def active_warning(
+    session: Session,
+    rules: WarningRules,
+    scope: str,
+    area_names: Mapping[str, str] | None = None,
+) -> ActiveWarning | None:
+    """The warning in force for ``scope`` with the names of its areas (``area_names``: township
+    code → name, by default the plan in force's)."""
     episode = active_episode(session, scope)
     if episode is None or episode.level is None:
         return None
@@ -447,6 +525,7 @@ def active_warning(session: Session, rules: WarningRules, scope: str) -> ActiveW
         .order_by(WarningDecisionRow.id.desc())
     )
     assert last is not None
+    names = area_names if area_names is not None else plan_area_names()
     return ActiveWarning(
         scope=scope,
         level=level.key,
@@ -460,6 +539,8 @@ def active_warning(session: Session, rules: WarningRules, scope: str) -> ActiveW
         reason=last.reason,
         notice_text=last.notice_text,
         reduction_zh=level.reduction_zh,
+        area_names=tuple(names.get(code, code) for code in sorted(episode.areas)),
+        areas_text=describe_areas(episode.areas, names),
     )
 
 

@@ -17,6 +17,7 @@ from lantian import __version__
 from lantian.auth.permissions import Principal, can, resource
 from lantian.db.engine import transaction
 from lantian.errors import Conflict, Invalid, NotAllowed, NotFound
+from lantian.language import gettext
 from lantian.warnings.linkage import plan_adjacency
 from lantian.warnings.notify import NotifySettings
 from lantian.warnings.service import (
@@ -31,6 +32,7 @@ from lantian.web.access import require_account, require_csrf
 from lantian.web.api.warnings import plan_rules
 from lantian.web.plan_state import current_plan
 from lantian.web.rendering import BLANK_FORM, FilledForm, filled_form, flash, render
+from lantian.web.warning_pages import area_names, areas_describer
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,7 +50,7 @@ def _page(
     live = None
     live_error = ""
     with request.app.state.sessions() as session:
-        warning = active_warning(session, rules, rules.city_code)
+        warning = active_warning(session, rules, rules.city_code, area_names(request))
         decisions = list_decisions(session, 20, 0)
         try:
             live = assess_now(session, rules, rules.observed_city or "", scope=rules.city_code)
@@ -62,6 +64,7 @@ def _page(
         "live": live,
         "live_error": live_error,
         "decisions": decisions,
+        "describe_areas": areas_describer(request),
         "townships": townships,
         "can_write": can(who, "write", resource("warning", areas=[c for c, _ in townships])),
         "error": error,
@@ -111,6 +114,7 @@ def warnings_decide(
             reason=form.reason,
             level=form.level or None,
             proposal=snapshot,
+            area_names=area_names(request),
         )
     except (Invalid, NotAllowed, Conflict) as exc:
         # The page again, with the refusal and the status of its kind (422, 403, or 409 when a
@@ -121,11 +125,19 @@ def warnings_decide(
         filled = filled_form(request, form.model_dump(), exc, WarningsDecideForm.model_fields)
         return _page(request, who, status=exc.http_status, filled=filled)
     failed = sum(1 for s in sent if not s.ok)
-    note = f"决定已记录 #{row.id} / decision #{row.id} recorded; 通知 notices {len(sent)}"
-    if failed:
-        note += f"，失败 failed {failed}"
-    flash(request, note)
-    return RedirectResponse("/office/warnings", status_code=303)
+    note = gettext("Decision #%(id)s recorded; notices: %(sent)s, failed: %(failed)s") % {
+        "id": row.id,
+        "sent": len(sent),
+        "failed": failed,
+    }
+    if not sent:
+        # Say why nothing went out (issue 14: "通知 0" alone explains nothing).
+        note += " — " + gettext(
+            "no recipient is configured (LANTIAN_WARNING_MAIL_TO, LANTIAN_WARNING_WEBHOOK_URLS)"
+        )
+    flash(request, note, "error" if failed or not sent else "ok")
+    # The recorded notice, its recipients and each delivery's result.
+    return RedirectResponse(f"/office/warnings/decisions/{row.id}", status_code=303)
 
 
 @router.post(

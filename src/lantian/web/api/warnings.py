@@ -62,6 +62,7 @@ class ActiveWarningOut(BaseModel):
     since: datetime
     updated: datetime
     areas: list[str] = Field(description="9-digit NBS township codes")
+    areas_text: str = Field("", description="where it applies, as the notice says: 全市 or names")
     reason: str
     reduction_zh: str
     notice_text: str
@@ -80,7 +81,7 @@ def get_active(
     rules = plan_rules(request)
     chosen = scope or rules.city_code
     with request.app.state.sessions() as session:
-        view = active_warning(session, rules, chosen)
+        view = active_warning(session, rules, chosen, current_plan(request).area_names())
     if view is None:
         return ActiveOut(scope=chosen, active=False, warning=None)
     return ActiveOut(
@@ -95,6 +96,7 @@ def get_active(
             since=view.since,
             updated=view.updated,
             areas=view.areas,
+            areas_text=view.areas_text,
             reason=view.reason,
             reduction_zh=view.reduction_zh,
             notice_text=view.notice_text,
@@ -239,6 +241,7 @@ def post_decision(
         reason=body.reason,
         level=body.level,
         effective_at=body.effective_at,
+        area_names=current_plan(request).area_names(),
     )
     return _decision_out(row, [DeliveryOut(**d.__dict__) for d in sent])
 
