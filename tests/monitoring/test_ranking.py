@@ -88,3 +88,47 @@ def test_districts_from_boundaries_and_area_pm25_from_station_daily_means(
     assert ranks == sorted(ranks)
     assert all(row.composite is not None and row.composite > 0 for row in ranking)
     assert "410108" not in got
+
+
+def test_shared_grids_answer_as_fresh_reads_and_read_the_measurements_once(
+    db_engine: Engine, shared_dir: Path, tmp_path: Path
+) -> None:
+    """The office dashboard and an area's page read one month's grid once (``shared_grids``):
+    the rates of an area, the network's rates, the ranking and the last hours cut from it are
+    the figures that separate reads give."""
+    from sqlalchemy import event
+
+    from lantian.monitoring import publication
+    from lantian.monitoring.quality import shared_grids, transmission_rates
+
+    load(db_engine, shared_dir, tmp_path)
+    first, last = date(2019, 1, 2), date(2019, 1, 5)
+    area_codes = ["1323A", "1320A"]
+
+    def figures(session: object) -> tuple[object, ...]:
+        return (
+            area_ranking(session, first, last),  # type: ignore[arg-type]
+            transmission_rates(session, first, last, "day", area_codes),  # type: ignore[arg-type]
+            transmission_rates(session, first, last, "day"),  # type: ignore[arg-type]
+            publication.city_hourly_aqi(session),  # type: ignore[arg-type]
+        )
+
+    reads: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        # The grid's read (load_span), not the newest hour's or the reviews' queries.
+        if statement.startswith("SELECT measurements.id, measurements.station_id"):
+            reads.append(statement)
+
+    sessions = session_factory(db_engine)
+    with sessions() as session:
+        fresh = figures(session)
+    event.listen(db_engine, "before_cursor_execute", count)
+    try:
+        with sessions() as session, shared_grids(session):
+            shared = figures(session)
+    finally:
+        event.remove(db_engine, "before_cursor_execute", count)
+    assert shared == fresh
+    assert fresh[1] and fresh[3]  # real figures, not two empty lists
+    assert len(reads) == 1, reads

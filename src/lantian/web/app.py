@@ -11,7 +11,8 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
@@ -64,6 +65,8 @@ from lantian.web.formatting import format_number, pollutant_label
 from lantian.web.rendering import render, take_flashes
 
 WEB_DIR = Path(__file__).parent
+#: Swagger UI's files, vendored under static/vendor (see its README): /api/docs works offline.
+SWAGGER_UI = "vendor/swagger-ui-5.35.0"
 log = get_logger("lantian.web")
 
 
@@ -120,7 +123,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="lantian 蓝天",
         version=__version__,
         description="大气污染防治攻坚平台 API / air-pollution campaign platform API",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the vendored Swagger UI, never from a CDN
         swagger_ui_oauth2_redirect_url=None,  # no OAuth2 flows: one route fewer to guard
         redoc_url=None,
         openapi_url="/api/openapi.json",
@@ -139,7 +142,33 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _add_exception_handlers(app)
     _add_request_error_handlers(app)
     _include_routers(app)
+    _add_docs_and_icon(app)
     return app
+
+
+def _add_docs_and_icon(app: FastAPI) -> None:
+    """``/api/docs`` with Swagger UI from the package (no CDN, no online validator) and
+    ``/favicon.ico``, which browsers ask of every site."""
+    openapi_url = app.openapi_url or "/api/openapi.json"
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} · API",
+            swagger_js_url=f"/static/{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"/static/{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url="/favicon.ico",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(
+            WEB_DIR / "static" / "favicon.ico",
+            media_type="image/x-icon",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
 
 def _templates() -> Jinja2Templates:
