@@ -31,7 +31,6 @@ from lantian.language import N_
 from lantian.logs import get_logger
 from lantian.plan import plan_in_force
 from lantian.supervision.rules import may_read_duty
-from lantian.timeutil import format_cn_hour
 from lantian.web import (
     account_admin,
     account_pages,
@@ -61,7 +60,7 @@ from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
 from lantian.web.api import supervision as supervision_api
 from lantian.web.api import warnings as warnings_api
-from lantian.web.formatting import format_number, pollutant_label
+from lantian.web.formatting import FILTERS, format_number, is_photo, pollutant_label
 from lantian.web.rendering import render, take_flashes
 
 WEB_DIR = Path(__file__).parent
@@ -174,9 +173,10 @@ def _add_docs_and_icon(app: FastAPI) -> None:
 def _templates() -> Jinja2Templates:
     """The page templates with the filters and globals every page uses."""
     templates = Jinja2Templates(directory=WEB_DIR / "templates", context_processors=[_page_context])
-    templates.env.filters["cn_hour"] = format_cn_hour
     templates.env.filters["number"] = format_number
     templates.env.filters["pollutant_label"] = pollutant_label
+    templates.env.filters["is_photo"] = is_photo
+    templates.env.filters.update(FILTERS)  # codes by their labels: area, industry, actor …
     templates.env.globals["version"] = __version__
     # Templates ask the permission table, never a role's name: {% if can(who, "write", resource("station")) %}
     templates.env.globals["can"] = can

@@ -13,14 +13,13 @@ from fastapi.responses import HTMLResponse
 from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.errors import NotFound
 from lantian.monitoring import publication
-from lantian.monitoring.areas import area_names, read_boundaries
 from lantian.monitoring.quality import DEFAULT_RATE_TARGET, shared_grids, transmission_rates
 from lantian.monitoring.ranking import AreaRank, area_ranking
 from lantian.monitoring.stations import station_codes_in_area
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
 from lantian.web.access import Forbidden, require_account
-from lantian.web.plan_state import current_plan
+from lantian.web.formatting import area_names_of
 from lantian.web.rendering import render
 from lantian.web.tiles import dashboard_tiles
 from lantian.web.warning_pages import warning_context
@@ -29,11 +28,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _names(request: Request) -> dict[str, str]:
-    cached: dict[str, str] | None = getattr(request.app.state, "area_names", None)
-    if cached is None:
-        cached = area_names(current_plan(request), read_boundaries())
-        request.app.state.area_names = cached
-    return cached
+    return area_names_of(request)
 
 
 def _month_so_far(newest_day: date) -> tuple[date, date]:
