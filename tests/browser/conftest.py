@@ -50,6 +50,8 @@ ACCOUNTS = {
     "admin": ("administrator", None),
     "office": ("campaign_office", None),
     "jinshui": ("township", "410105"),  # 金水区: 1316A 烟厂, 1317A 郑纺机, 1318A 银行学校
+    "inspector": ("inspector", None),
+    "lockme": ("leader", None),  # locked out by test_polish (no other test signs in with it)
 }
 
 

@@ -111,6 +111,9 @@ def test_shared_grids_answer_as_fresh_reads_and_read_the_measurements_once(
             transmission_rates(session, first, last, "day", area_codes),  # type: ignore[arg-type]
             transmission_rates(session, first, last, "day"),  # type: ignore[arg-type]
             publication.city_hourly_aqi(session),  # type: ignore[arg-type]
+            # A station page: its year, then its last week cut from the year's grid.
+            publication.station_daily_aqi(session, "1320A", 2019),  # type: ignore[arg-type]
+            publication.station_hourly_aqi(session, "1320A"),  # type: ignore[arg-type]
         )
 
     reads: list[str] = []
@@ -130,5 +133,5 @@ def test_shared_grids_answer_as_fresh_reads_and_read_the_measurements_once(
     finally:
         event.remove(db_engine, "before_cursor_execute", count)
     assert shared == fresh
-    assert fresh[1] and fresh[3]  # real figures, not two empty lists
-    assert len(reads) == 1, reads
+    assert fresh[1] and fresh[3] and fresh[5]  # real figures, not empty lists
+    assert len(reads) == 2, reads  # the days of the network, the station's year

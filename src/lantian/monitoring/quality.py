@@ -111,8 +111,9 @@ def shared_grids(session: Session) -> Iterator[None]:
 
     A page that shows a month's upload rates and the month's area ranking (the office
     dashboard, an area's page) needs the same measurements twice; this keeps the first grid
-    and answers the second read from it (a subset of stations is cut from the whole network's
-    grid of the same span). Only for reading: a block that writes measurements must not use it.
+    and answers a later read of a span and stations it holds by cutting it (the last hours
+    from the month, a station's week from its year). Only for reading: a block that writes
+    measurements must not use it.
     """
     owner = _SHARED_GRIDS not in session.info
     if owner:
@@ -127,8 +128,8 @@ def shared_grids(session: Session) -> Iterator[None]:
 def _cut(
     grid: HourlyGrid, start: datetime, end: datetime, station_codes: tuple[str, ...]
 ) -> HourlyGrid:
-    """The part of ``grid`` (a whole network's, over a span holding ``start…end``) labelled in
-    ``(start, end]`` at ``station_codes`` (all when empty)."""
+    """The part of ``grid`` (over a span holding ``start…end``, of the stations asked for or
+    more) labelled in ``(start, end]`` at ``station_codes`` (all of the grid's when empty)."""
     first = int((start - (grid.hours[0] - timedelta(hours=1))) / timedelta(hours=1))
     rows = slice(first, first + int((end - start) / timedelta(hours=1)))
     wanted = set(station_codes)
@@ -160,12 +161,16 @@ def load_span(
         return _read_span(session, start, end, station_codes)
     codes = tuple(sorted(station_codes or ()))
     if (start, end, codes) not in shared:
-        # A whole network's grid already read over a span holding this one answers it.
+        # A grid already read over a span holding this one, of every station or of these,
+        # answers it.
         holding = next(
             (
                 grid
                 for (first, last, of), grid in shared.items()
-                if not of and grid.hours and first <= start and end <= last
+                if (not of or (codes and set(codes) <= set(of)))
+                and grid.hours
+                and first <= start
+                and end <= last
             ),
             None,
         )

@@ -131,6 +131,7 @@ ENTITY_LABELS = {
     "plan": N_("plan"),
     "campaign_task": N_("campaign task"),
     "progress_report": N_("progress report"),
+    "progress": N_("progress report"),
     "user": N_("account"),
     "token": N_("API token"),
     "case": N_("case"),
