@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import numpy
 from sqlalchemy import Engine, select
 
 from lantian.db.engine import session_factory, transaction
@@ -99,7 +100,7 @@ def test_shared_grids_answer_as_fresh_reads_and_read_the_measurements_once(
     from sqlalchemy import event
 
     from lantian.monitoring import publication
-    from lantian.monitoring.quality import shared_grids, transmission_rates
+    from lantian.monitoring.quality import load_span, shared_grids, transmission_rates
 
     load(db_engine, shared_dir, tmp_path)
     first, last = date(2019, 1, 2), date(2019, 1, 5)
@@ -126,12 +127,26 @@ def test_shared_grids_answer_as_fresh_reads_and_read_the_measurements_once(
     sessions = session_factory(db_engine)
     with sessions() as session:
         fresh = figures(session)
+    inside_year = (datetime(2019, 1, 3, tzinfo=CHINA_TZ), datetime(2019, 1, 5, tzinfo=CHINA_TZ))
+    with sessions() as session:
+        fresh_days = load_span(session, *inside_year, ["1320A"])
     event.listen(db_engine, "before_cursor_execute", count)
     try:
         with sessions() as session, shared_grids(session):
             shared = figures(session)
+            read_before = len(reads)
+            cut_days = load_span(session, *inside_year, ["1320A"])  # cut from the year's grid
+            assert len(reads) == read_before
     finally:
         event.remove(db_engine, "before_cursor_execute", count)
     assert shared == fresh
+    assert [s.code for s in cut_days.stations] == [s.code for s in fresh_days.stations]
+    assert cut_days.hours == fresh_days.hours and len(fresh_days.hours) == 48
+    assert cut_days.keys == fresh_days.keys and cut_days.raw_values == fresh_days.raw_values
+    for pollutant, values in fresh_days.values.items():
+        assert (cut_days.values[pollutant] == values)[~numpy.isnan(values)].all()
+        assert numpy.isnan(cut_days.values[pollutant]).sum() == numpy.isnan(values).sum()
     assert fresh[1] and fresh[3] and fresh[5]  # real figures, not empty lists
-    assert len(reads) == 2, reads  # the days of the network, the station's year
+    # The network's days; the station's year; its last week, which reaches back into 2018 here
+    # and so is not held by the year's grid (a week inside the year is cut from it).
+    assert len(reads) == 3, reads
