@@ -119,3 +119,42 @@ def test_as_a_process_with_production_hashes(db_url: str, tmp_path: Path) -> Non
         stored = connection.execute(text("SELECT password_hash FROM users")).scalar_one()
     engine.dispose()
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+def test_users_unlock_ends_a_lock_and_is_audited(
+    lantian: Callable[..., Result], db_engine: Engine
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from lantian import clock
+    from lantian.auth import service
+    from lantian.auth.models import AuditEntry, User
+    from lantian.db.engine import session_factory, transaction
+
+    added = lantian("users", "add", "quliang", "--role", "township", "--scope", "410183100",
+                    "--password-stdin", input=f"{PASSWORD}\n")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    sessions = session_factory(db_engine)
+    now = clock.now()
+    for _ in range(service.MAX_FAILED_LOGINS):
+        with transaction(sessions) as session:
+            last = service.authenticate(session, "quliang", "wrong-password!", now)
+    assert last.outcome is service.LoginOutcome.LOCKED
+    assert "锁定至 locked until" in lantian("users", "list").output
+    unlocked = lantian("users", "unlock", "quliang", "--reason", "本人确认")
+    assert unlocked.exit_code == 0, unlocked.output
+    with transaction(sessions) as session:
+        assert service.authenticate(session, "quliang", PASSWORD, now + timedelta(seconds=1)).ok
+    again = lantian("users", "unlock", "quliang")  # nothing locked: nothing recorded
+    assert again.exit_code == 0
+    with sessions() as session:
+        user = session.scalars(select(User).where(User.username == "quliang")).one()
+        assert (user.failed_logins, user.locked_until) == (0, None)
+        entries = list(
+            session.scalars(select(AuditEntry).where(AuditEntry.action == "user.unlock"))
+        )
+    assert len(entries) == 1 and entries[0].reason == "本人确认"
+    assert entries[0].actor.startswith("cli:") and entries[0].after["locked_until"] is None
+    assert lantian("audit", "verify").exit_code == 0

@@ -53,6 +53,8 @@ ACCOUNTS = {
     "chengguan": ("township", "410183100"),  # 新密市城关镇: the registers' walk (sources_walk.py)
     # The warning tests' own office account (test_pages resets "office"'s password).
     "warnings-office": ("campaign_office", None),
+    "inspector": ("inspector", None),
+    "lockme": ("leader", None),  # locked out by test_polish (no other test signs in with it)
 }
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import numpy
 from sqlalchemy import Engine, select
 
 from lantian.db.engine import session_factory, transaction
@@ -88,3 +89,64 @@ def test_districts_from_boundaries_and_area_pm25_from_station_daily_means(
     assert ranks == sorted(ranks)
     assert all(row.composite is not None and row.composite > 0 for row in ranking)
     assert "410108" not in got
+
+
+def test_shared_grids_answer_as_fresh_reads_and_read_the_measurements_once(
+    db_engine: Engine, shared_dir: Path, tmp_path: Path
+) -> None:
+    """The office dashboard and an area's page read one month's grid once (``shared_grids``):
+    the rates of an area, the network's rates, the ranking and the last hours cut from it are
+    the figures that separate reads give."""
+    from sqlalchemy import event
+
+    from lantian.monitoring import publication
+    from lantian.monitoring.quality import load_span, shared_grids, transmission_rates
+
+    load(db_engine, shared_dir, tmp_path)
+    first, last = date(2019, 1, 2), date(2019, 1, 5)
+    area_codes = ["1323A", "1320A"]
+
+    def figures(session: object) -> tuple[object, ...]:
+        return (
+            area_ranking(session, first, last),  # type: ignore[arg-type]
+            transmission_rates(session, first, last, "day", area_codes),  # type: ignore[arg-type]
+            transmission_rates(session, first, last, "day"),  # type: ignore[arg-type]
+            publication.city_hourly_aqi(session),  # type: ignore[arg-type]
+            # A station page: its year, then its last week cut from the year's grid.
+            publication.station_daily_aqi(session, "1320A", 2019),  # type: ignore[arg-type]
+            publication.station_hourly_aqi(session, "1320A"),  # type: ignore[arg-type]
+        )
+
+    reads: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        # The grid's read (load_span), not the newest hour's or the reviews' queries.
+        if statement.startswith("SELECT measurements.id, measurements.station_id"):
+            reads.append(statement)
+
+    sessions = session_factory(db_engine)
+    with sessions() as session:
+        fresh = figures(session)
+    inside_year = (datetime(2019, 1, 3, tzinfo=CHINA_TZ), datetime(2019, 1, 5, tzinfo=CHINA_TZ))
+    with sessions() as session:
+        fresh_days = load_span(session, *inside_year, ["1320A"])
+    event.listen(db_engine, "before_cursor_execute", count)
+    try:
+        with sessions() as session, shared_grids(session):
+            shared = figures(session)
+            read_before = len(reads)
+            cut_days = load_span(session, *inside_year, ["1320A"])  # cut from the year's grid
+            assert len(reads) == read_before
+    finally:
+        event.remove(db_engine, "before_cursor_execute", count)
+    assert shared == fresh
+    assert [s.code for s in cut_days.stations] == [s.code for s in fresh_days.stations]
+    assert cut_days.hours == fresh_days.hours and len(fresh_days.hours) == 48
+    assert cut_days.keys == fresh_days.keys and cut_days.raw_values == fresh_days.raw_values
+    for pollutant, values in fresh_days.values.items():
+        assert (cut_days.values[pollutant] == values)[~numpy.isnan(values)].all()
+        assert numpy.isnan(cut_days.values[pollutant]).sum() == numpy.isnan(values).sum()
+    assert fresh[1] and fresh[3] and fresh[5]  # real figures, not empty lists
+    # The network's days; the station's year; its last week, which reaches back into 2018 here
+    # and so is not held by the year's grid (a week inside the year is cut from it).
+    assert len(reads) == 3, reads

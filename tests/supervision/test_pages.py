@@ -109,7 +109,7 @@ def test_a_case_through_the_pages(
     assert 'value="accept"' in page.text and 'value="close"' not in page.text
     chengguan.post(f"{case_url}/step", data={"csrf": token(page.text), "event": "accept"})
     no_note = chengguan.post(f"{case_url}/step", data={"csrf": token(page.text), "event": "report"})
-    assert "needs a note" in no_note.text
+    assert "须填写说明" in no_note.text and "needs a note" not in no_note.text  # page's language
     chengguan.post(f"{case_url}/step", data={"csrf": token(page.text), "event": "report",
                    "note": "已覆盖"}, files={"evidence": ("覆盖后.jpg", b"after", "image/jpeg")})  # fmt: skip
     close_by_township = chengguan.post(f"{case_url}/step", data={"csrf": token(page.text),
@@ -129,7 +129,9 @@ def test_a_case_through_the_pages(
               "proposal_id": "1"})  # fmt: skip
     no_measure = head.post(f"{case_url}/accountability", data={"csrf": token(page.text),
                            "action": "decide", "proposal_id": "1", "text": "约谈"})  # fmt: skip
-    assert "choose a measure" in no_measure.text
+    assert (
+        "须选择问责方式或不予问责" in no_measure.text and "choose a measure" not in no_measure.text
+    )
     assert 'name="measure"' in head.get(case_url).text
     head.post(f"{case_url}/accountability", data={"csrf": token(page.text), "action": "decide",
               "proposal_id": "1", "text": "约谈", "measure": "talk"})  # fmt: skip

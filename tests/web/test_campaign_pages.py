@@ -108,7 +108,8 @@ def test_task_page_shows_the_late_sample_report_and_history(app_client: TestClie
     assert "示例数据" in page
     assert "迟报 3 天" in page  # November's report came three days after 2017-12-04
     assert "约谈" in page  # the sample accountability record linked to task 10
-    assert "progress.submit" in page and "demo-sample" in page
+    # The history names the action by its label, never by its code (issue 14).
+    assert "月报 报送" in page and "progress.submit" not in page and "demo-sample" in page
 
 
 def test_township_reports_through_the_form(app_client: TestClient) -> None:

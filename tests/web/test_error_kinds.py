@@ -29,6 +29,7 @@ from lantian.errors import Conflict, NotFound, ServiceError
 from lantian.scheduler.service import JobBusy
 from lantian.supervision.service import get_case
 from lantian.web.app import create_app
+from lantian.web.i18n import localize
 
 pytestmark = pytest.mark.db
 PASSWORD = "灰霾退散-2017-blue"
@@ -139,7 +140,9 @@ def test_an_unknown_user_is_not_found_on_the_page_and_the_cli(
     before = admin.audit_count()
 
     status, text = admin.post("/admin/users/nobody/reset", reason="walk")
-    assert status == 404 and error.message in text
+    # The page speaks its language (Chinese) only; the command line both (issue 14).
+    assert status == 404 and localize(error.message, "zh") in text
+    assert localize(error.message, "en") not in text
     exit_code, err = admin.cli(capsys, "users", "reset-password", "nobody")
     assert exit_code == 3 and error.message in err
     exit_code, err = admin.cli(capsys, "tokens", "revoke", "feedfacecafe")
@@ -151,7 +154,7 @@ def test_an_unknown_job_is_not_found_and_a_busy_one_is_a_conflict(
     admin: Admin, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status, text = admin.post("/admin/jobs/no.such.job/run")
-    assert status == 404 and "no job 'no.such.job'" in text
+    assert status == 404 and "没有任务 'no.such.job'" in text and "no job" not in text
     exit_code, err = admin.cli(capsys, "jobs", "run", "no.such.job")
     assert exit_code == 3 and "no job 'no.such.job'" in err
     # Another process holding the lease is a clash with stored state, not bad input.
@@ -171,7 +174,8 @@ def test_a_duplicate_user_is_a_conflict_on_the_page_and_the_cli(
     before = admin.audit_count()
 
     status, text = admin.post("/admin/users", username="admin", role="leader")
-    assert status == 409 and error.message in text
+    assert status == 409 and localize(error.message, "zh") in text
+    assert localize(error.message, "en") not in text
     exit_code, err = admin.cli(
         capsys, "users", "add", "admin", "--role", "leader", "--password-stdin",
         stdin=f"{PASSWORD}\n",
@@ -186,7 +190,7 @@ def test_issuing_a_second_warning_is_a_conflict_shown_on_the_warnings_page(admin
     before = admin.audit_count()
     status, text = admin.post("/office/warnings/decide", **fields)
     # The office's page again (not an error page), with the reason, answered 409.
-    assert status == 409 and "a warning is already in force" in text
+    assert status == 409 and "已有蓝色预警在执行，请用升级/降级/解除" in text
     assert 'action="/office/warnings/decide"' in text
     assert admin.audit_count() == before
 

@@ -55,7 +55,8 @@ def test_each_kind_has_one_status_one_shape_and_one_exit_code(
     }
     page = client.get("/raise")
     assert page.status_code == status and "text/html" in page.headers["content-type"]
-    assert "未找到 not found / refused" in page.text
+    # A page speaks its own language only (issue 14): the Chinese half of the message.
+    assert "未找到 not found" in page.text and "/ refused" not in page.text
 
     assert report_error(error) == exit_code
     assert "未找到 not found / refused" in capsys.readouterr().err

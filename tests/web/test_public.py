@@ -81,7 +81,9 @@ def test_station_page_and_missing_station(client: TestClient) -> None:
     )
     assert data and '"year": 2019' in data.group(1)
     missing = client.get("/stations/NOPE")
-    assert missing.status_code == 404 and "no station NOPE" in missing.text
+    # The page's language only (Chinese by default; issue 14).
+    assert missing.status_code == 404 and "站点 NOPE 不存在" in missing.text
+    assert "no station NOPE" not in missing.text
     api_missing = client.get("/api/v1/nothing-here")
     assert api_missing.json()["error"]["code"] == "not_found"
 

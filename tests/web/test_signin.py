@@ -109,3 +109,69 @@ def test_a_stolen_cookie_dies_with_sign_out(client: TestClient) -> None:
     thief = TestClient(client.app)
     thief.cookies.set(COOKIE_NAME, value.group(1))
     assert thief.get("/office", follow_redirects=False).status_code == 303
+
+
+def login_error(response: httpx.Response) -> str:
+    found = re.search(r'<p class="error" role="alert">(.*?)</p>', response.text, re.S)
+    assert found, "the sign-in page shows no error"
+    return found.group(1)
+
+
+def sign_in_as(client: TestClient, username: str, password: str) -> httpx.Response:
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf": form_token(page.text)},
+        follow_redirects=False,
+    )
+
+
+def test_a_locked_account_reads_as_an_unknown_name_with_the_time_a_lock_ends(
+    client: TestClient, db_engine: Engine
+) -> None:
+    """Issue 14: the lock must not tell an attacker the account exists, and must tell the person
+    when it ends; an administrator can end it at once (audited)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from lantian import clock
+    from lantian.auth.models import AuditEntry
+
+    with transaction(session_factory(db_engine)) as session:
+        add_user(session, username="root", role="administrator", password=PASSWORD, actor="test")
+    frozen = clock.FrozenClock(datetime(2026, 12, 3, 3, 20, 30, tzinfo=UTC))  # 11:20:30 in China
+    with clock.use(frozen, process_wide=True):
+        for _ in range(5):
+            sign_in(client, "not-the-password")
+        locked = sign_in(client)  # the right password, during the lock
+        unknown = sign_in_as(client, "nobody-here", "not-the-password")
+        wrong = sign_in_as(client, "root", "not-the-password")
+        assert locked.status_code == unknown.status_code == wrong.status_code == 401
+        assert login_error(locked) == login_error(unknown) == login_error(wrong)
+        assert "最迟于 11:36 解锁" in login_error(locked)  # 11:20:30 + 15 min, to the minute
+        assert " / " not in login_error(locked)  # the page's language only
+        english = TestClient(client.app)
+        english.cookies.set("lantian_lang", "en")
+        in_english = login_error(sign_in_as(english, "nobody-here", "x"))
+        assert "at the latest at 11:36" in in_english and "用户名" not in in_english
+        admin = TestClient(client.app)
+        assert sign_in_as(admin, "root", PASSWORD).status_code == 303
+        users = admin.get("/admin/users").text
+        assert 'data-unlock="office"' in users and 'data-unlock="root"' not in users
+        done = admin.post(
+            "/admin/users/office/unlock",
+            data={"csrf": form_token(users), "reason": "forgot the keyboard layout"},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        assert "已解锁" in admin.get("/admin/users").text
+        assert sign_in(client).status_code == 303
+    with session_factory(db_engine)() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "user.unlock")).one()
+        assert (entry.actor, entry.entity_id) == ("root", "office")
+        assert entry.reason == "forgot the keyboard layout"
+        assert entry.before["locked_until"] and entry.after == {
+            "locked_until": None,
+            "failed_logins": 0,
+        }

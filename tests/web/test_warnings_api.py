@@ -141,7 +141,7 @@ def test_office_page_records_a_decision_with_csrf(setup: tuple[TestClient, str, 
         "reason": "预报日AQI>200持续2天",
     }
     refused = client.post("/office/warnings/decide", data=form, follow_redirects=False)
-    assert refused.status_code == 403 and "CSRF" in refused.text
+    assert refused.status_code == 403 and "缺少或错误的表单令牌" in refused.text  # page's language
     done = client.post(
         "/office/warnings/decide", data={**form, "csrf": csrf}, follow_redirects=False
     )

@@ -169,6 +169,18 @@ def reset_password(
     )
 
 
+@users_app.command("unlock")
+def unlock_user(
+    username: str = typer.Argument(...),
+    by: str | None = BY_OPTION,
+    reason: str | None = REASON_OPTION,
+) -> None:
+    """解除登录锁定 / End an account's sign-in lock now (audited)."""
+    with transaction(_sessions()) as session:
+        user = service.unlock(session, username, actor=cli_actor(by), reason=reason)
+    console.print(f"[green]✓[/green] {user.username} 已解锁 unlocked")
+
+
 @tokens_app.command("create")
 def create_token(
     username: str = typer.Argument(..., help="the account the token acts as"),

@@ -27,6 +27,7 @@ from lantian.auth.sessions import InvalidSession, SessionSigner, is_current
 from lantian.db.audited import acting_as
 from lantian.db.base import utc_now
 from lantian.errors import Conflict, InputError, NotFound
+from lantian.timeutil import to_china
 
 #: Consecutive failed sign-ins after which an account is locked, and for how long.
 MAX_FAILED_LOGINS = 5
@@ -231,6 +232,41 @@ def reset_password(
     return temporary
 
 
+def unlock(
+    session: Session,
+    username: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> User:
+    """An administrator ends an account's lock and its count of failed sign-ins at once (the
+    person remembered the password, or the failures were not theirs). Audited as
+    ``user.unlock`` with the lock before; an account neither locked nor counting is left alone.
+    """
+    moment = now or utc_now()
+    audit.lock_chain(session)
+    user = get_user(session, username)
+    locked = user.locked_until is not None and user.locked_until > moment
+    if not locked and not user.failed_logins:
+        return user  # nothing changed, nothing to record
+    before = {"locked_until": user.locked_until, "failed_logins": user.failed_logins}
+    user.failed_logins, user.locked_until = 0, None
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.unlock",
+        "user",
+        user.username,
+        before,
+        {"locked_until": None, "failed_logins": 0},
+        reason,
+        at=moment,
+    )
+    return user
+
+
 def _store_password(user: User, password: str, moment: datetime, *, must_change: bool) -> None:
     user.password_hash = passwords.hash_password(password)
     user.password_changed_at = moment
@@ -250,16 +286,22 @@ class LoginOutcome(StrEnum):
     DISABLED = "disabled"
 
 
-#: What the sign-in page tells the person for each outcome.
+#: What the sign-in page tells the person for each outcome. An unknown name, a wrong password
+#: and a locked account read alike — one message naming the latest moment any lock of the name
+#: ends, computed from the attempt's time only (docs/accounts-and-audit.md, "登录限制"): a lock's
+#: real end, or a time that differs for names that exist, would tell an attacker which exist.
 LOGIN_MESSAGES = {
     LoginOutcome.OK: "",
-    LoginOutcome.BAD_CREDENTIALS: "用户名或密码不正确 / wrong username or password",
-    LoginOutcome.LOCKED: (
-        "登录失败次数过多，账户已暂时锁定，请稍后再试 / "
-        "too many failed sign-ins: the account is locked for a while, try again later"
+    LoginOutcome.BAD_CREDENTIALS: (
+        "用户名或密码不正确。同一账户连续 {failures} 次失败将暂时锁定 {minutes} 分钟，"
+        "锁定期间密码正确也不能登录；若已锁定，最迟于 {unlock} 解锁 / "
+        "wrong username or password. After {failures} failures in a row an account is locked "
+        "for {minutes} minutes, and even the right password is refused; if it is locked, it "
+        "unlocks at the latest at {unlock}"
     ),
     LoginOutcome.DISABLED: "账户已停用，请联系管理员 / the account is disabled; ask an administrator",
 }
+LOGIN_MESSAGES[LoginOutcome.LOCKED] = LOGIN_MESSAGES[LoginOutcome.BAD_CREDENTIALS]
 
 
 @dataclass(frozen=True)
@@ -267,6 +309,8 @@ class LoginResult:
     outcome: LoginOutcome
     user: User | None = None
     locked_until: datetime | None = None
+    #: when the attempt was made (the unlock time in the message is counted from it)
+    attempted_at: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -278,7 +322,15 @@ class LoginResult:
 
     @property
     def message(self) -> str:
-        return LOGIN_MESSAGES[self.outcome]
+        """What the person is told; the same words for every failed attempt made in one minute."""
+        moment = self.attempted_at or utc_now()
+        # Rounded up to the minute: a lock that began before this attempt ends before it.
+        latest = to_china(moment + LOCK_DURATION + timedelta(seconds=59))
+        return LOGIN_MESSAGES[self.outcome].format(
+            failures=MAX_FAILED_LOGINS,
+            minutes=int(LOCK_DURATION.total_seconds() // 60),
+            unlock=f"{latest:%H:%M}",
+        )
 
 
 def authenticate(session: Session, username: str, password: str, now: datetime) -> LoginResult:
@@ -307,10 +359,10 @@ def authenticate(session: Session, username: str, password: str, now: datetime) 
     )
     if user is None:
         passwords.burn_verification_time(password)
-        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS, attempted_at=now)
     if user.locked_until is not None and user.locked_until > now:
         passwords.burn_verification_time(password)
-        return LoginResult(LoginOutcome.LOCKED, locked_until=user.locked_until)
+        return LoginResult(LoginOutcome.LOCKED, locked_until=user.locked_until, attempted_at=now)
     if not passwords.verify_password(user.password_hash, password):
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + LOCK_DURATION
@@ -322,8 +374,10 @@ def authenticate(session: Session, username: str, password: str, now: datetime) 
                 MAX_FAILED_LOGINS,
             )
             session.flush()
-            return LoginResult(LoginOutcome.LOCKED, locked_until=user.locked_until)
-        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+            return LoginResult(
+                LoginOutcome.LOCKED, locked_until=user.locked_until, attempted_at=now
+            )
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS, attempted_at=now)
     user.failed_logins, user.locked_until = 0, None
     if passwords.needs_rehash(user.password_hash):
         # Parameters were raised since this hash was made: store the stronger one now that the
@@ -331,7 +385,7 @@ def authenticate(session: Session, username: str, password: str, now: datetime) 
         user.password_hash = passwords.hash_password(password)
     session.flush()
     if not user.active:
-        return LoginResult(LoginOutcome.DISABLED)
+        return LoginResult(LoginOutcome.DISABLED, attempted_at=now)
     return LoginResult(LoginOutcome.OK, user)
 
 

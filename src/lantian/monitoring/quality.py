@@ -10,6 +10,8 @@ labelled D 01:00 … D+1 00:00 (China time), as the 24-hour mean of HJ 663 does.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
@@ -99,10 +101,90 @@ def load_grid(
     return load_span(session, start, end, station_codes)
 
 
+#: ``session.info`` key of the grids a read-only page shares (see :func:`shared_grids`).
+_SHARED_GRIDS = "lantian.monitoring.shared_grids"
+
+
+@contextmanager
+def shared_grids(session: Session) -> Iterator[None]:
+    """Within the block, :func:`load_span` reads each span of ``session`` once.
+
+    A page that shows a month's upload rates and the month's area ranking (the office
+    dashboard, an area's page) needs the same measurements twice; this keeps the first grid
+    and answers a later read of a span and stations it holds by cutting it (the last hours
+    from the month, a station's week from its year). Only for reading: a block that writes
+    measurements must not use it.
+    """
+    owner = _SHARED_GRIDS not in session.info
+    if owner:
+        session.info[_SHARED_GRIDS] = {}
+    try:
+        yield
+    finally:
+        if owner:
+            session.info.pop(_SHARED_GRIDS, None)
+
+
+def _cut(
+    grid: HourlyGrid, start: datetime, end: datetime, station_codes: tuple[str, ...]
+) -> HourlyGrid:
+    """The part of ``grid`` (over a span holding ``start…end``, of the stations asked for or
+    more) labelled in ``(start, end]`` at ``station_codes`` (all of the grid's when empty)."""
+    first = int((start - (grid.hours[0] - timedelta(hours=1))) / timedelta(hours=1))
+    rows = slice(first, first + int((end - start) / timedelta(hours=1)))
+    wanted = set(station_codes)
+    columns = [s for s, station in enumerate(grid.stations) if not wanted or station.code in wanted]
+    new_column = {old: new for new, old in enumerate(columns)}
+    keys = {
+        measurement_id: (pollutant, t - first, new_column[s])
+        for measurement_id, (pollutant, t, s) in grid.keys.items()
+        if s in new_column and rows.start <= t < rows.stop
+    }
+    return HourlyGrid(
+        stations=[grid.stations[s] for s in columns],
+        hours=grid.hours[rows],
+        values={p: grid.values[p][rows][:, columns] for p in grid.values},
+        flags={p: grid.flags[p][rows][:, columns] for p in grid.flags},
+        keys=keys,
+        raw_values={m: grid.raw_values[m] for m in keys},
+    )
+
+
 def load_span(
     session: Session, start: datetime, end: datetime, station_codes: list[str] | None = None
 ) -> HourlyGrid:
     """The six pollutants' hourly values labelled after ``start`` up to and including ``end``."""
+    shared: dict[tuple[datetime, datetime, tuple[str, ...]], HourlyGrid] | None = session.info.get(
+        _SHARED_GRIDS
+    )
+    if shared is None:
+        return _read_span(session, start, end, station_codes)
+    codes = tuple(sorted(station_codes or ()))
+    if (start, end, codes) not in shared:
+        # A grid already read over a span holding this one, of every station or of these,
+        # answers it.
+        holding = next(
+            (
+                grid
+                for (first, last, of), grid in shared.items()
+                if (not of or (codes and set(codes) <= set(of)))
+                and grid.hours
+                and first <= start
+                and end <= last
+            ),
+            None,
+        )
+        shared[(start, end, codes)] = (
+            _cut(holding, start, end, codes)
+            if holding is not None
+            else _read_span(session, start, end, station_codes)
+        )
+    return shared[(start, end, codes)]
+
+
+def _read_span(
+    session: Session, start: datetime, end: datetime, station_codes: list[str] | None
+) -> HourlyGrid:
     station_query = (
         select(Station).where(Station.active, Station.status == "operating").order_by(Station.code)
     )

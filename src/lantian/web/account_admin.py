@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from lantian import clock
 from lantian.auth import service as accounts
 from lantian.auth.models import ROLES, SCOPED_ROLES
 from lantian.auth.passwords import temporary_password
@@ -18,7 +19,8 @@ from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.auth.sessions import COOKIE_NAME, cookie_attributes
 from lantian.db.engine import transaction
 from lantian.errors import ServiceError
-from lantian.language import pgettext
+from lantian.language import gettext, pgettext
+from lantian.web import i18n
 from lantian.web.access import (
     Forbidden,
     require_account,
@@ -27,7 +29,7 @@ from lantian.web.access import (
     safe_next,
     signer,
 )
-from lantian.web.rendering import render
+from lantian.web.rendering import flash, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -134,7 +136,8 @@ def _users_page(
             "scoped_roles": SCOPED_ROLES,
             "may_write": can(who, Action.WRITE, resource("account")),
             "shown_password": shown_password,
-            "error": error,
+            "error": i18n.localize(error, i18n.language_of(request)),
+            "now": clock.now(),
         }
         return _render(request, "users.html", context, status)
 
@@ -248,4 +251,34 @@ def set_active(
             )
     except ServiceError as error:
         return _users_page(request, who, error=str(error), status=error.http_status)
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+class UnlockForm(BaseModel):
+    """The fields of the form posted to ``unlock`` (the CSRF token is checked apart)."""
+
+    reason: str = ""
+
+
+@router.post(
+    "/admin/users/{username}/unlock",
+    dependencies=[Depends(require_csrf)],
+    response_class=HTMLResponse,
+)
+def unlock(
+    request: Request,
+    form: Annotated[UnlockForm, Form()],
+    username: str,
+    who: Principal = Depends(_require_account_writer),
+) -> Response:
+    """End an account's sign-in lock now (audited as ``user.unlock``)."""
+    try:
+        with transaction(request.app.state.sessions) as session:
+            user = accounts.unlock(
+                session, username, actor=who.username or "", reason=form.reason or None
+            )
+            name = user.username
+    except ServiceError as error:
+        return _users_page(request, who, error=str(error), status=error.http_status)
+    flash(request, gettext("Account %(name)s unlocked") % {"name": name})
     return RedirectResponse("/admin/users", status_code=303)

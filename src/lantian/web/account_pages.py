@@ -13,6 +13,7 @@ from lantian import __version__, clock
 from lantian.auth import service as accounts
 from lantian.auth.sessions import COOKIE_NAME, cookie_attributes
 from lantian.db.engine import transaction
+from lantian.web import i18n
 from lantian.web.access import (
     LOGIN_CSRF_COOKIE,
     new_login_csrf,
@@ -37,7 +38,7 @@ def _login_page(
     context: dict[str, Any] = {
         "version": __version__,
         "next": next_path,
-        "message": message,
+        "message": i18n.localize(message, i18n.language_of(request)),
         "login_csrf": token,
     }
     response: HTMLResponse = render(request, "login.html", context, status_code)

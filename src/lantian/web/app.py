@@ -11,7 +11,8 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
@@ -30,7 +31,6 @@ from lantian.language import N_
 from lantian.logs import get_logger
 from lantian.plan import plan_in_force
 from lantian.supervision.rules import may_read_duty
-from lantian.timeutil import format_cn_hour
 from lantian.web import (
     account_admin,
     account_pages,
@@ -64,10 +64,12 @@ from lantian.web.api import public as public_api
 from lantian.web.api import sources as sources_api
 from lantian.web.api import supervision as supervision_api
 from lantian.web.api import warnings as warnings_api
-from lantian.web.formatting import format_number, pollutant_label
+from lantian.web.formatting import FILTERS, format_number, is_photo, pollutant_label
 from lantian.web.rendering import render, take_flashes
 
 WEB_DIR = Path(__file__).parent
+#: Swagger UI's files, vendored under static/vendor (see its README): /api/docs works offline.
+SWAGGER_UI = "vendor/swagger-ui-5.35.0"
 log = get_logger("lantian.web")
 
 
@@ -124,7 +126,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="lantian 蓝天",
         version=__version__,
         description="大气污染防治攻坚平台 API / air-pollution campaign platform API",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the vendored Swagger UI, never from a CDN
         swagger_ui_oauth2_redirect_url=None,  # no OAuth2 flows: one route fewer to guard
         redoc_url=None,
         openapi_url="/api/openapi.json",
@@ -143,15 +145,42 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _add_exception_handlers(app)
     _add_request_error_handlers(app)
     _include_routers(app)
+    _add_docs_and_icon(app)
     return app
+
+
+def _add_docs_and_icon(app: FastAPI) -> None:
+    """``/api/docs`` with Swagger UI from the package (no CDN, no online validator) and
+    ``/favicon.ico``, which browsers ask of every site."""
+    openapi_url = app.openapi_url or "/api/openapi.json"
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} · API",
+            swagger_js_url=f"/static/{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"/static/{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url="/favicon.ico",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(
+            WEB_DIR / "static" / "favicon.ico",
+            media_type="image/x-icon",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
 
 def _templates() -> Jinja2Templates:
     """The page templates with the filters and globals every page uses."""
     templates = Jinja2Templates(directory=WEB_DIR / "templates", context_processors=[_page_context])
-    templates.env.filters["cn_hour"] = format_cn_hour
     templates.env.filters["number"] = format_number
     templates.env.filters["pollutant_label"] = pollutant_label
+    templates.env.filters["is_photo"] = is_photo
+    templates.env.filters.update(FILTERS)  # codes by their labels: area, industry, actor …
     templates.env.globals["version"] = __version__
     # Templates ask the permission table, never a role's name: {% if can(who, "write", resource("station")) %}
     templates.env.globals["can"] = can

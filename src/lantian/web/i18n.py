@@ -7,8 +7,9 @@ tables. Chinese (zh-CN) is the default; the switch in the top bar stores the lan
 cookie for a year. ``t(zh, en)`` remains only for texts that arrive in both languages as data
 (plan files, the AQI standard's categories and advice), which no catalogue can hold.
 
-Messages written "中文 / English" in one string (the services' errors) are split by
-:func:`localize` once a visitor or client has chosen a language; until then they read as written.
+Messages written "中文 / English" in one string (the services' errors, flash messages) are split
+by :func:`localize`: a page shows the half in its language (Chinese by default), the API the half
+its client asked for with ``Accept-Language`` (both, as written, when it did not say).
 """
 
 from __future__ import annotations
@@ -88,8 +89,11 @@ def localize(message: str, language: str | None) -> str:
 
 
 def request_localize(request: Request, message: str) -> str:
-    """:func:`localize` for the language ``request`` chose."""
-    return localize(message, chosen_language(request))
+    """:func:`localize` for ``request``: a page in its language (Chinese unless the visitor chose
+    another), the API in the client's ``Accept-Language`` (both halves when it sent none)."""
+    if _is_api(request.url.path):
+        return localize(message, chosen_language(request))
+    return localize(message, language_of(request))
 
 
 class RequestLanguage:
@@ -147,6 +151,12 @@ def translate_both(context: Any, message: str) -> Markup:
     )
 
 
+@pass_context
+def localize_filter(context: Any, message: str) -> str:
+    """``{{ message | localize }}``: a "中文 / English" message in the page's language only."""
+    return localize(message, context.get("lang") or DEFAULT_LANGUAGE)
+
+
 def install(env: Environment) -> None:
     """Give a Jinja2 environment the catalogue functions, each speaking its page's language."""
     env.add_extension("jinja2.ext.i18n")
@@ -159,6 +169,7 @@ def install(env: Environment) -> None:
     )
     env.globals["t"] = translate_data
     env.globals["tt"] = translate_both
+    env.filters["localize"] = localize_filter
 
 
 @router.get("/lang/{code}")

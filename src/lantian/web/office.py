@@ -13,14 +13,13 @@ from fastapi.responses import HTMLResponse
 from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.errors import NotFound
 from lantian.monitoring import publication
-from lantian.monitoring.areas import area_names, read_boundaries
-from lantian.monitoring.quality import DEFAULT_RATE_TARGET, transmission_rates
+from lantian.monitoring.quality import DEFAULT_RATE_TARGET, shared_grids, transmission_rates
 from lantian.monitoring.ranking import AreaRank, area_ranking
 from lantian.monitoring.stations import station_codes_in_area
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
 from lantian.web.access import Forbidden, require_account
-from lantian.web.plan_state import current_plan
+from lantian.web.formatting import area_names_of
 from lantian.web.rendering import render
 from lantian.web.tiles import dashboard_tiles
 from lantian.web.warning_pages import warning_context
@@ -29,11 +28,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _names(request: Request) -> dict[str, str]:
-    cached: dict[str, str] | None = getattr(request.app.state, "area_names", None)
-    if cached is None:
-        cached = area_names(current_plan(request), read_boundaries())
-        request.app.state.area_names = cached
-    return cached
+    return area_names_of(request)
 
 
 def _month_so_far(newest_day: date) -> tuple[date, date]:
@@ -42,9 +37,8 @@ def _month_so_far(newest_day: date) -> tuple[date, date]:
 
 @router.get("/office", response_class=HTMLResponse)
 def dashboard(request: Request, who: Principal = Depends(require_account)) -> HTMLResponse:
-    with request.app.state.sessions() as session:
-        city = publication.city_hourly_aqi(session)
-        stations = publication.realtime_snapshot(session)
+    # The month's rates and ranking read the same measurements: once (shared_grids).
+    with request.app.state.sessions() as session, shared_grids(session):
         newest = publication.newest_hour(session)
         rates: list[Any] = []
         ranking: list[AreaRank] = []
@@ -55,6 +49,9 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
                 session, month[0], month[1], "month", None, DEFAULT_RATE_TARGET
             )
             ranking = area_ranking(session, *month)
+        # After the month: the last hours are cut from its grid when it holds them.
+        city = publication.city_hourly_aqi(session)
+        stations = publication.realtime_snapshot(session)
         tiles = dashboard_tiles(session, who)
     now = next((hour for hour in reversed(city) if hour.aqi is not None), None)
     context: dict[str, Any] = {
@@ -89,22 +86,23 @@ def area_page(
     """
     if not can(who, Action.READ, resource("measurement", area=code)):
         raise Forbidden(f"无权查看辖区 {code} 的数据 / you may not see the data of area {code}")
-    with request.app.state.sessions() as session:
+    with request.app.state.sessions() as session, shared_grids(session):
         codes = station_codes_in_area(session, code)
         if not codes and code not in _names(request):
             raise NotFound(f"辖区 {code} 不存在 / no area {code}")
         newest = publication.newest_hour(session)
-        now = [row for row in publication.realtime_snapshot(session) if row.code in codes]
         rates: list[Any] = []
         rank: AreaRank | None = None
         ranked = 0
         month: tuple[date, date] | None = None
         if newest is not None and codes:
             month = _month_so_far(newest.astimezone(CHINA_TZ).date())
-            rates = transmission_rates(session, *month, "month", codes, DEFAULT_RATE_TARGET)
+            # The ranking first: the area's rates and hours now are cut from its month's grid.
             ranking = area_ranking(session, *month)
+            rates = transmission_rates(session, *month, "month", codes, DEFAULT_RATE_TARGET)
             ranked = sum(1 for row in ranking if row.rank is not None)
             rank = next((row for row in ranking if row.area_code == code), None)
+        now = [row for row in publication.realtime_snapshot(session) if row.code in codes]
     context = {
         "code": code,
         "name": _names(request).get(code, code),

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from lantian import __version__
 from lantian.monitoring import publication
 from lantian.monitoring import service as monitoring
+from lantian.monitoring.quality import shared_grids
 from lantian.monitoring.stations import get_station
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
@@ -63,16 +64,17 @@ def public_realtime(request: Request) -> HTMLResponse:
 @router.get("/stations/{code}", response_class=HTMLResponse)
 def station_page(request: Request, code: str) -> HTMLResponse:
     """A station: its newest hour, the last 7 days hourly, and the year's daily-AQI calendar."""
-    with request.app.state.sessions() as session:
+    with request.app.state.sessions() as session, shared_grids(session):
         station = get_station(session, code)
         now = next((r for r in publication.realtime_snapshot(session) if r.code == code), None)
-        hourly = publication.station_hourly_aqi(session, code)
         year = (
             now.hour_end.astimezone(CHINA_TZ).year
             if now and now.hour_end
             else publication.china_now().year
         )
+        # The year first: the last week's hours are cut from its grid (shared_grids).
         daily = publication.station_daily_aqi(session, code, year)
+        hourly = publication.station_hourly_aqi(session, code)
     chart_data = {
         "year": year,
         "hours": [h.hour_end.astimezone(CHINA_TZ).strftime("%m-%d %H时") for h in hourly],

@@ -35,6 +35,7 @@ from lantian.supervision.groups import (
 from lantian.supervision.roster import STATUS_LABELS, local_date, report_due
 from lantian.timeutil import CHINA_TZ, to_china
 from lantian.web.access import MACHINE_ROLES, require_account, require_csrf
+from lantian.web.formatting import photo_media_type
 from lantian.web.plan_state import current_plan
 from lantian.web.rendering import BLANK_FORM, FilledForm, done, filled_form, flash, render
 from lantian.web.tiles import Tile, register_tile
@@ -388,8 +389,14 @@ def case_accountability(
 
 @router.get("/cases/{case_id}/evidence/{evidence_id}")
 def evidence_file(
-    request: Request, case_id: int, evidence_id: int, who: Principal = Depends(require_account)
+    request: Request,
+    case_id: int,
+    evidence_id: int,
+    who: Principal = Depends(require_account),
+    inline: bool = False,
 ) -> Response:
+    """An evidence file, as a download; ``?inline=1`` shows a photo in the page (its type read
+    from its bytes, see :func:`lantian.web.formatting.photo_media_type`)."""
     from lantian.supervision.models import CaseEvidence
 
     with request.app.state.sessions() as session:
@@ -398,6 +405,11 @@ def evidence_file(
         if row is None or row.case_id != case_id:
             raise NotFound("证据不存在 / no such evidence")
         data = FileStore(_data_dir(request)).read(row.stored_path, row.sha256)
+    photo = photo_media_type(data) if inline else None
+    if photo is not None:
+        return Response(data, media_type=photo, headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(row.filename)}",
+            "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})  # fmt: skip
     disposition = f"attachment; filename*=UTF-8''{quote(row.filename)}"
     return Response(data, media_type="application/octet-stream",
                     headers={"Content-Disposition": disposition})  # fmt: skip

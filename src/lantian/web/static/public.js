@@ -8,6 +8,20 @@
   const warningElement = document.getElementById("warning-json");
   const warning = warningElement ? JSON.parse(warningElement.textContent) : null;
   const chart = echarts.init(element, null, { renderer: "canvas" });
+  const narrow = element.clientWidth < 600;
+  // Centre and zoom that frame the stations (with a margin) inside the city's outline.
+  function stationView(geo, zoomIn) {
+    const located = points.filter((p) => p.lon != null && p.lat != null);
+    if (!zoomIn || located.length === 0) return {};
+    const lons = located.map((p) => p.lon), lats = located.map((p) => p.lat);
+    const all = [];
+    geo.features.forEach((f) => JSON.stringify(f.geometry.coordinates).replace(
+      /\[(-?[\d.]+),(-?[\d.]+)\]/g, (_, x, y) => { all.push([+x, +y]); return ""; }));
+    const span = (values) => Math.max(...values) - Math.min(...values) || 0.05;
+    const zoom = Math.min(span(all.map((c) => c[0])) / span(lons), span(all.map((c) => c[1])) / span(lats));
+    return { center: [(Math.max(...lons) + Math.min(...lons)) / 2, (Math.max(...lats) + Math.min(...lats)) / 2],
+             zoom: Math.max(1, Math.min(8, zoom * 0.7)) };
+  }
   fetch("/static/geo/410100_full.json")
     .then((response) => response.json())
     .then((geo) => {
@@ -31,9 +45,11 @@
           formatter: (p) => p.data ? `${p.data.name}<br>AQI ${p.data.aqi ?? "—"} ${p.data.category || ""}` : p.name,
         },
         geo: { map: "area", roam: true, itemStyle: { areaColor: "#eef2f7", borderColor: "#8a99ad" },
-               label: { show: true, color: "#5b6675", fontSize: 10 }, regions: regions },
+               // On a phone: no district names (they overlap), and the view on the stations.
+               label: { show: !narrow, color: "#5b6675", fontSize: 10 },
+               emphasis: { label: { show: true } }, regions: regions, ...stationView(geo, narrow) },
         series: [{
-          type: "scatter", coordinateSystem: "geo", symbolSize: 14,
+          type: "scatter", coordinateSystem: "geo", symbolSize: narrow ? 11 : 14,
           data: points.map((p) => ({ name: p.name, value: [p.lon, p.lat, p.aqi], aqi: p.aqi,
                                      category: p.category, itemStyle: { color: p.colour, borderColor: "#333" } })),
         }],
