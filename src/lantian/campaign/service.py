@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from lantian import clock
 from lantian.auth import audit
 from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Action, Principal, Resource, can, resource
@@ -1093,7 +1094,15 @@ def judged_day(context: PlanContext, today: date) -> date:
     end)."""
     end = context.periods.get("campaign", {}).get("end")
     last = end if isinstance(end, date) else date.fromisoformat(str(end)) if end else None
-    return min(today, last) if last else today
+    return campaign_day(last, today)
+
+
+def campaign_day(campaign_end: date | None, today: date | None = None) -> date:
+    """The one day every campaign page, tile and count is reckoned at: the clock's day in China
+    (:func:`lantian.clock.today`, which an "as of" run sets), or the campaign's last day once the
+    campaign is over — a finished plan is judged at its end, never "3,319 days overdue"."""
+    day = today if today is not None else clock.today()
+    return min(day, campaign_end) if campaign_end else day
 
 
 def reports_owed(

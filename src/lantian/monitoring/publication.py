@@ -9,7 +9,7 @@ invalidated are left out; corrected values are used. The arithmetic is :mod:`lan
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 from sqlalchemy import func, select
@@ -98,12 +98,51 @@ def _realtime(fixed: dict[str, np.ndarray]) -> tuple[AqiResult, dict[str, np.nda
 
 
 def newest_hour(session: Session) -> datetime | None:
-    """The newest hour any operating station has reported."""
+    """The newest hour any operating station has reported, up to the clock's now.
+
+    Nothing measured after the clock's instant counts: a platform run "as of" an instant
+    (``LANTIAN_AS_OF``) publishes what it would have published then.
+    """
     return session.scalar(
         select(func.max(Measurement.period_end))
         .join(Station)
-        .where(Station.status == "operating", Measurement.averaging == "1h")
+        .where(
+            Station.status == "operating",
+            Measurement.averaging == "1h",
+            Measurement.period_end <= clock.now(),
+        )
     )
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How old the newest published hour is, against the clock's now."""
+
+    newest: datetime | None
+    now: datetime
+    stale_after: timedelta
+
+    @property
+    def age(self) -> timedelta | None:
+        return None if self.newest is None else self.now - self.newest
+
+    @property
+    def stale(self) -> bool:
+        """No data at all, or the newest hour older than ``stale_after``: "real-time" would lie."""
+        return self.age is None or self.age > self.stale_after
+
+    @property
+    def age_hours(self) -> int | None:
+        return None if self.age is None else int(self.age / timedelta(hours=1))
+
+    @property
+    def age_days(self) -> int | None:
+        return None if self.age is None else self.age.days
+
+
+def freshness(session: Session, stale_after: timedelta) -> Freshness:
+    """The newest hour of the network and whether it is too old to call real-time."""
+    return Freshness(newest_hour(session), clock.now(), stale_after)
 
 
 def _as_number(fixed_value: int, pollutant: str) -> float | None:
@@ -182,7 +221,9 @@ def realtime_snapshot(session: Session, at: datetime | None = None) -> list[Stat
 def station_hourly_aqi(session: Session, code: str, days: int = 7) -> list[HourlyAqi]:
     """The station's real-time AQI for the last ``days`` days up to its newest hour."""
     end = session.scalar(
-        select(func.max(Measurement.period_end)).join(Station).where(Station.code == code)
+        select(func.max(Measurement.period_end))
+        .join(Station)
+        .where(Station.code == code, Measurement.period_end <= clock.now())
     )
     if end is None:
         return []
@@ -206,6 +247,11 @@ def station_daily_aqi(session: Session, code: str, year: int) -> list[DailyAqi]:
     """Daily AQI of every natural day of ``year`` (HJ 633-2012 §5.1.2, GB 3095 validity)."""
     start = datetime(year, 1, 1, tzinfo=CHINA_TZ).astimezone(UTC)
     end = datetime(year + 1, 1, 1, tzinfo=CHINA_TZ).astimezone(UTC)
+    # Whole days up to the clock's today: later days have no data yet (an "as of" run sees none).
+    today_start = datetime.combine(clock.today(), time(0), CHINA_TZ).astimezone(UTC)
+    end = min(end, today_start)
+    if end <= start:
+        return []
     grid = load_span(session, start, end, [code])
     if not grid.stations:
         return []

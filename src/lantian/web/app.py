@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from lantian import __version__
+from lantian import __version__, clock
 from lantian.auth.permissions import can, resource
 from lantian.auth.sessions import SessionSigner
 from lantian.campaign.service import may_read_accountability
@@ -60,6 +60,7 @@ from lantian.web.api import monitoring as monitoring_api
 from lantian.web.api import public as public_api
 from lantian.web.api import supervision as supervision_api
 from lantian.web.api import warnings as warnings_api
+from lantian.web.clock_notice import clock_context, format_cn_minute
 from lantian.web.formatting import format_number, pollutant_label
 from lantian.web.rendering import render, take_flashes
 
@@ -74,6 +75,7 @@ def _page_context(request: Request) -> dict[str, Any]:
         "who": principal(request),
         "csrf": session_csrf(request),
         "flashes": take_flashes(request),
+        **clock_context(),
         **i18n.language_context(request),
     }
 
@@ -134,6 +136,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # The plan is read once, here, not per request (restart after editing the plan).
     app.state.plan = plan_in_force(settings)
     app.state.templates = _templates()
+    # "As of" runs (LANTIAN_AS_OF): every request of this app reckons from the chosen instant.
+    app.state.clock = clock.AsOfClock(settings.as_of) if settings.as_of else None
     _add_middleware(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     _add_exception_handlers(app)
@@ -146,6 +150,7 @@ def _templates() -> Jinja2Templates:
     """The page templates with the filters and globals every page uses."""
     templates = Jinja2Templates(directory=WEB_DIR / "templates", context_processors=[_page_context])
     templates.env.filters["cn_hour"] = format_cn_hour
+    templates.env.filters["cn_minute"] = format_cn_minute
     templates.env.filters["number"] = format_number
     templates.env.filters["pollutant_label"] = pollutant_label
     templates.env.globals["version"] = __version__
@@ -177,7 +182,12 @@ def _add_middleware(app: FastAPI) -> None:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
+        as_of = request.app.state.clock
+        if as_of is None:
+            response = await call_next(request)
+        else:
+            with clock.use(as_of):
+                response = await call_next(request)
         log.info(
             "http_request",
             method=request.method,

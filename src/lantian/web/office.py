@@ -20,6 +20,7 @@ from lantian.monitoring.stations import station_codes_in_area
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
 from lantian.web.access import Forbidden, require_account
+from lantian.web.clock_notice import freshness_context
 from lantian.web.plan_state import current_plan
 from lantian.web.rendering import render
 from lantian.web.tiles import dashboard_tiles
@@ -56,6 +57,7 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
             )
             ranking = area_ranking(session, *month)
         tiles = dashboard_tiles(session, who)
+        fresh = freshness_context(request, session)
     now = next((hour for hour in reversed(city) if hour.aqi is not None), None)
     context: dict[str, Any] = {
         "city_now": now,
@@ -64,6 +66,7 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
         "rates": rates,
         "ranking": ranking,
         "tiles": tiles,
+        **fresh,
         **warning_context(request),
         "area_names": _names(request),
         "month": month,
@@ -105,7 +108,9 @@ def area_page(
             ranking = area_ranking(session, *month)
             ranked = sum(1 for row in ranking if row.rank is not None)
             rank = next((row for row in ranking if row.area_code == code), None)
+        fresh = freshness_context(request, session)
     context = {
+        **fresh,
         "code": code,
         "name": _names(request).get(code, code),
         "stations": now,

@@ -13,6 +13,7 @@ from lantian.monitoring import service as monitoring
 from lantian.monitoring.stations import get_station
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
+from lantian.web.clock_notice import freshness_context
 from lantian.web.rendering import render
 from lantian.web.warning_pages import warning_context
 
@@ -33,6 +34,7 @@ def public_realtime(request: Request) -> HTMLResponse:
     with request.app.state.sessions() as session:
         overview = monitoring.overview(session)
         rows = publication.realtime_snapshot(session)
+        fresh = freshness_context(request, session)
     with_aqi = [row for row in rows if row.aqi is not None]
     points = [
         {
@@ -55,6 +57,7 @@ def public_realtime(request: Request) -> HTMLResponse:
             "newest": max((row.hour_end for row in rows if row.hour_end), default=None),
             "worst": with_aqi[0] if with_aqi else None,
             "map_points": points,
+            **fresh,
             **warning_context(request),
         },
     )
@@ -73,6 +76,7 @@ def station_page(request: Request, code: str) -> HTMLResponse:
             else publication.china_now().year
         )
         daily = publication.station_daily_aqi(session, code, year)
+        fresh = freshness_context(request, session)
     chart_data = {
         "year": year,
         "hours": [h.hour_end.astimezone(CHINA_TZ).strftime("%m-%d %H时") for h in hourly],
@@ -86,5 +90,5 @@ def station_page(request: Request, code: str) -> HTMLResponse:
     return _render(
         request,
         "station.html",
-        {"station": station, "now": now, "year": year, "chart_data": chart_data},
+        {"station": station, "now": now, "year": year, "chart_data": chart_data, **fresh},
     )
