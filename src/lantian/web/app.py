@@ -28,6 +28,7 @@ from lantian.db.engine import create_db_engine, session_factory
 from lantian.errors import NotAllowed, ServiceError
 from lantian.language import N_
 from lantian.logs import get_logger
+from lantian.overview.service import may_see_overview
 from lantian.plan import plan_in_force
 from lantian.supervision.rules import may_read_duty
 from lantian.timeutil import format_cn_hour
@@ -40,6 +41,7 @@ from lantian.web import (
     job_pages,
     office,
     office_warnings,
+    overview_pages,
     pages,
     station_pages,
     supervision_pages,
@@ -160,6 +162,7 @@ def _templates() -> Jinja2Templates:
     # …and the domain's own rules where the table has no row for them.
     templates.env.globals["may_read_accountability"] = may_read_accountability
     templates.env.globals["may_read_duty"] = may_read_duty
+    templates.env.globals["may_see_overview"] = may_see_overview
     i18n.install(templates.env)
     # Root-relative links keep pages working behind a reverse proxy and never name a host.
     templates.env.globals["static_url"] = lambda path: f"/static/{path}"
@@ -302,6 +305,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(job_pages.router)
     app.include_router(i18n.router)
     app.include_router(office.router)
+    app.include_router(overview_pages.router)
     app.include_router(supervision_pages.router)
     app.include_router(campaign_pages.router)
     app.include_router(monitoring_api.router)

@@ -40,7 +40,7 @@ STATUS_EN = {
 }
 
 
-def _campaign_today(request: Request) -> date:
+def campaign_today(request: Request) -> date:
     """The campaign's day (:func:`service.campaign_day`): the one clock's day in China, or the
     campaign's last day once the plan in force is over."""
     document = current_plan(request).plan
@@ -50,7 +50,7 @@ def _campaign_today(request: Request) -> date:
 
 def _as_of(request: Request, value: str | None) -> date:
     if not value:
-        return _campaign_today(request)
+        return campaign_today(request)
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -105,7 +105,7 @@ def plan_page(request: Request, who: Principal = Depends(require_account)) -> HT
         return _render(
             request,
             "campaign_plan.html",
-            {"plan": context, "as_of": _campaign_today(request).isoformat()},
+            {"plan": context, "as_of": campaign_today(request).isoformat()},
         )
 
 
@@ -536,7 +536,7 @@ def accountability_page(
             "measures": MEASURES,
             "link_kinds": LINK_KINDS,
             "link_kind": link_kind or "",
-            "as_of": _campaign_today(request).isoformat(),
+            "as_of": campaign_today(request).isoformat(),
         },
     )
 

@@ -16,7 +16,8 @@ from lantian.monitoring import publication
 from lantian.monitoring.areas import area_names, read_boundaries
 from lantian.monitoring.quality import DEFAULT_RATE_TARGET, transmission_rates
 from lantian.monitoring.ranking import AreaRank, area_ranking
-from lantian.monitoring.stations import station_codes_in_area
+from lantian.monitoring.stations import get_station, station_codes_in_area
+from lantian.overview.service import ranked_plan_areas
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
 from lantian.web.access import Forbidden, require_account
@@ -29,7 +30,7 @@ from lantian.web.warning_pages import warning_context
 router = APIRouter(include_in_schema=False)
 
 
-def _names(request: Request) -> dict[str, str]:
+def area_names_of(request: Request) -> dict[str, str]:
     cached: dict[str, str] | None = getattr(request.app.state, "area_names", None)
     if cached is None:
         cached = area_names(current_plan(request), read_boundaries())
@@ -58,6 +59,8 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
             ranking = area_ranking(session, *month)
         tiles = dashboard_tiles(session, who)
         fresh = freshness_context(request, session)
+    plan = current_plan(request)
+    plan_areas = {row.code for row in plan.areas}
     now = next((hour for hour in reversed(city) if hour.aqi is not None), None)
     context: dict[str, Any] = {
         "city_now": now,
@@ -65,10 +68,13 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
         "stations": [row for row in stations if row.aqi is not None],
         "rates": rates,
         "ranking": ranking,
+        # No township of the plan ranked (the demo's data are Zhengzhou's): the page says so.
+        "ranks_plan_areas": ranked_plan_areas(ranking, plan_areas),
+        "plan_city": plan.plan.city if plan.plan else "",
         "tiles": tiles,
         **fresh,
         **warning_context(request),
-        "area_names": _names(request),
+        "area_names": area_names_of(request),
         "month": month,
         "own_area": who.scope if who.role == "township" else None,
         "target": DEFAULT_RATE_TARGET,
@@ -94,10 +100,13 @@ def area_page(
         raise Forbidden(f"无权查看辖区 {code} 的数据 / you may not see the data of area {code}")
     with request.app.state.sessions() as session:
         codes = station_codes_in_area(session, code)
-        if not codes and code not in _names(request):
+        if not codes and code not in area_names_of(request):
             raise NotFound(f"辖区 {code} 不存在 / no area {code}")
         newest = publication.newest_hour(session)
         now = [row for row in publication.realtime_snapshot(session) if row.code in codes]
+        # Stations placed in the area but not reporting (planned, or no data yet) are listed too.
+        reporting = {row.code for row in now}
+        waiting = [get_station(session, c) for c in codes if c not in reporting]
         rates: list[Any] = []
         rank: AreaRank | None = None
         ranked = 0
@@ -112,8 +121,9 @@ def area_page(
     context = {
         **fresh,
         "code": code,
-        "name": _names(request).get(code, code),
+        "name": area_names_of(request).get(code, code),
         "stations": now,
+        "waiting": waiting,
         "rates": rates,
         "rank": rank,
         "ranked": ranked,
