@@ -57,6 +57,15 @@ def _href(path: str, **query: Any) -> str:
     return f"{path}?{urlencode(params)}" if params else path
 
 
+#: Whose landing page after sign-in is the overview (the others land on the office dashboard).
+LANDS_ON_OVERVIEW = frozenset({"administrator", "campaign_office", "leader"})
+
+
+def landing_page(who: Principal) -> str:
+    """Where sign-in lands when no page was asked for."""
+    return "/overview" if who.role in LANDS_ON_OVERVIEW and may_see_overview(who) else "/office"
+
+
 def may_see_overview(who: Principal) -> bool:
     """The overview is for those who read the whole campaign: leaders and the office (the
     accounts that may read every progress report)."""

@@ -35,8 +35,7 @@ def _require_overview(who: Principal) -> None:
 def landing(who: Principal = Depends(require_account)) -> Response:
     """Where sign-in lands when no page was asked for: the overview for leaders and the office,
     the dashboard for everyone else."""
-    target = "/overview" if service.may_see_overview(who) else "/office"
-    return RedirectResponse(target, status_code=303)
+    return RedirectResponse(service.landing_page(who), status_code=303)
 
 
 @router.get("/overview", response_class=HTMLResponse)
