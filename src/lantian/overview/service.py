@@ -195,7 +195,7 @@ def targets(session: Session, context: campaign.PlanContext, day: date) -> list[
             met=p.rollup.met,
             progress=p.rollup.progress,
             overdue=p.overdue,
-            href=_href("/campaign/targets", as_of=day.isoformat()) + f"#target-{p.target.key}",
+            href=_href("/campaign/targets", as_of=day.isoformat()),
         )
         for p in campaign.target_progress(session, context, day)
     ]
