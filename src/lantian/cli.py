@@ -334,6 +334,12 @@ def demo(
         )
     for step in report.steps:
         console.print(f"[green]✓[/green] {step}")
+    from lantian.demo import DEMO_AS_OF
+
+    console.print(
+        f"演示数据按 {DEMO_AS_OF:%Y-%m-%d %H:%M} 编排 / the demo runs as of {DEMO_AS_OF.isoformat()}: "
+        f"LANTIAN_AS_OF={DEMO_AS_OF.isoformat()} lantian serve (make run 已设置 / make run sets it)"
+    )
     engine.dispose()
 
 
