@@ -792,11 +792,13 @@ class Escalation:
     detail: str
 
 
-def escalations(session: Session, context: PlanContext, as_of: date) -> list[Escalation]:
+def escalations(
+    session: Session, context: PlanContext, as_of: date, views: list[TaskView] | None = None
+) -> list[Escalation]:
     """What to list for escalation as of ``as_of``: reports due before it that are missing or came
     late, tasks whose ``by`` deadlines passed while they are not completed, and targets past their
-    due date and not met."""
-    views = task_views(session, context, as_of)
+    due date and not met. ``views``: the task views as of ``as_of`` when the caller has them."""
+    views = views if views is not None else task_views(session, context, as_of)
     found: list[Escalation] = []
     months = [m for m in context.reporting_months() if context.report_due(m) < as_of]
     for view in views:

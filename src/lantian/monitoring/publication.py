@@ -279,9 +279,20 @@ def city_daily_aqi(session: Session, first: date, last: date) -> list[DailyAqi]:
     """The city's daily AQI of every natural day ``first … last`` that has begun and ended by the
     clock's today: station daily concentrations of the evaluation stations averaged first (点位
     平均, HJ 663-2013; background stations left out), then the daily AQI (HJ 633-2012 §5.1.2)."""
-    start = datetime.combine(first, time(0), CHINA_TZ).astimezone(UTC)
     end = datetime.combine(min(last + timedelta(days=1), clock.today()), time(0), CHINA_TZ)
     end = end.astimezone(UTC)
+    # Days before the first measured hour have no value: start the grid at that hour's day.
+    earliest = session.scalar(
+        select(func.min(Measurement.period_end)).where(
+            Measurement.averaging == "1h",
+            Measurement.period_end > datetime.combine(first, time(0), CHINA_TZ),
+            Measurement.period_end <= end,
+        )
+    )
+    if earliest is None:
+        return []
+    first = max(first, (earliest - timedelta(hours=1)).astimezone(CHINA_TZ).date())
+    start = datetime.combine(first, time(0), CHINA_TZ).astimezone(UTC)
     if end <= start:
         return []
     grid = load_span(session, start, end)

@@ -18,15 +18,16 @@ address of the list it summarises, so that a page shows the number as a link to 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.campaign import service as campaign
 from lantian.campaign.models import ProgressReport
@@ -225,13 +226,18 @@ def campaign_days(session: Session, context: campaign.PlanContext, day: date) ->
     )
 
 
-def late_by_reporter(session: Session, context: campaign.PlanContext, day: date) -> list[LateRow]:
+def late_by_reporter(
+    session: Session,
+    context: campaign.PlanContext,
+    day: date,
+    views: list[campaign.TaskView] | None = None,
+) -> list[LateRow]:
     """Lead units with deadlines missed and units and townships owing monthly reports, worst
     first (one pass over the task views, the same rule as the escalation list)."""
     months = [m for m in context.reporting_months() if context.report_due(m) < day]
     missed: Counter[tuple[str, str]] = Counter()
     owed: Counter[tuple[str, str]] = Counter()
-    for view in campaign.task_views(session, context, day):
+    for view in views if views is not None else campaign.task_views(session, context, day):
         if view.missed:
             for unit in view.task.lead_units:
                 missed[("unit", unit)] += 1
@@ -316,17 +322,56 @@ def build_overview(
 ) -> Overview:
     """The overview as of the campaign's ``day`` (``warning``: the warnings service's answer for
     the plan's city, passed in as the page got it)."""
+    # The task views are the costly part (every report of the plan): read them once.
+    views = campaign.task_views(session, context, day)
     return Overview(
         day=day,
         targets=targets(session, context, day),
         days=campaign_days(session, context, day),
         warning=warning,
-        late=late_by_reporter(session, context, day),
+        late=late_by_reporter(session, context, day, views),
         cases=cases_by_unit(session, context, who),
         ranking=ranking_bottom(session, context),
-        escalations=len(campaign.escalations(session, context, day)),
+        escalations=len(campaign.escalations(session, context, day, views)),
         escalations_href=_href("/campaign/escalations", as_of=day.isoformat()),
     )
+
+
+#: Overviews already built, by what they depend on (see :func:`overview_for`); a few suffice.
+_BUILT: OrderedDict[tuple[Any, ...], Overview] = OrderedDict()
+_BUILT_KEEP = 16
+
+
+def overview_for(
+    session: Session,
+    context: campaign.PlanContext,
+    who: Principal,
+    day: date,
+    warning: ActiveWarning | None,
+) -> Overview:
+    """:func:`build_overview`, built once per state of the data: every change to campaign data,
+    cases or warnings is written to the audit log (``lantian.db.audited``), and measurements move
+    the newest hour, so the newest audit entry, the newest hour, the day, the warning and the
+    account's reach say when a built overview still holds."""
+    newest_entry = session.scalar(select(func.max(AuditEntry.id)))
+    key = (
+        context.plan.id,
+        day,
+        who.role,
+        who.scope,
+        newest_entry,
+        publication.newest_hour(session),
+        (warning.level, warning.updated, tuple(warning.areas)) if warning else None,
+    )
+    found = _BUILT.get(key)
+    if found is None:
+        found = build_overview(session, context, who, day, warning)
+        _BUILT[key] = found
+        while len(_BUILT) > _BUILT_KEEP:
+            _BUILT.popitem(last=False)
+    else:
+        _BUILT.move_to_end(key)
+    return found
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def overview_page(request: Request, who: Principal = Depends(require_account)) -
         if context is None:
             return render(request, "campaign_noplan.html", {})
         day = campaign_today(request)
-        overview = service.build_overview(session, context, who, day, warning)
+        overview = service.overview_for(session, context, who, day, warning)
     page: dict[str, Any] = {
         "overview": overview,
         "warning": warning,
