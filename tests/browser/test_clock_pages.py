@@ -42,8 +42,9 @@ from tests.browser.conftest import (
 )
 from tests.support.hashing import FAST_HASHER
 
-#: The instant the second server runs as of (the demo's: lantian.demo.DEMO_AS_OF).
-AS_OF = datetime(2018, 1, 22, 10, 0, tzinfo=CHINA_TZ)
+#: The instant the second server runs as of: the demo's day (lantian.demo.DEMO_AS_OF), an hour
+#: after the last hour of the one day of data the server holds (it ends with hour 06).
+AS_OF = datetime(2018, 1, 22, 7, 30, tzinfo=CHINA_TZ)
 #: The real day file (2019-02-20) placed on the as-of day, as the demo places its data.
 SHIFT = date(2018, 1, 22) - date(2019, 2, 20)
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
@@ -148,10 +149,10 @@ def test_old_data_carry_a_stale_banner_and_fresh_data_none(
     page.goto(live_server.url + "/stations/1316A")
     assert page.locator("#stale-data").is_visible()
     screenshot(page, f"stale-banner-{width}", full_page=False)
-    # As of 10:00 on the day the data end, the newest hour is that hour: no banner.
+    # As of 07:30 on the day the data end (hour 06), the newest hour is fresh: no banner.
     page.goto(as_of_server.url + "/")
     assert page.locator("#stale-data").count() == 0
-    assert "2018年01月22日 10时" in page.locator("#data-time").inner_text()
+    assert "2018年01月22日 06时" in page.locator("#data-time").inner_text()
 
 
 def test_the_as_of_instant_is_shown_in_the_header(
@@ -163,7 +164,7 @@ def test_the_as_of_instant_is_shown_in_the_header(
         page.goto(as_of_server.url + path)
         shown = page.locator("header #as-of")
         assert shown.is_visible()
-        assert "2018年01月22日 10:0" in shown.inner_text()
+        assert "2018年01月22日 07:3" in shown.inner_text()
         box = shown.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= viewport_width
     sign_in(page, as_of_server.url, "micun")
