@@ -278,7 +278,7 @@ def cases_by_unit(session: Session, context: campaign.PlanContext, who: Principa
                 open=progress.total - progress.closed,
                 overdue=progress.overdue,
                 closed=progress.closed,
-                href=_href("/cases", unit=code if code != "-" else None),
+                href=_href("/cases", unit=code if code != "-" else None, open="true"),
                 overdue_href=_href("/cases", unit=code if code != "-" else None, overdue="true"),
                 closed_href=_href("/cases", unit=code if code != "-" else None, state="closed"),
             )
