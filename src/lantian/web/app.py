@@ -49,6 +49,7 @@ from lantian.web import (
     warning_pages,
 )
 from lantian.web.access import (
+    MACHINE_ROLES,
     InvalidToken,
     LoginRequired,
     PasswordChangeRequired,
@@ -163,6 +164,8 @@ def _templates() -> Jinja2Templates:
     templates.env.globals["may_read_accountability"] = may_read_accountability
     templates.env.globals["may_read_duty"] = may_read_duty
     templates.env.globals["may_see_overview"] = may_see_overview
+    # A machine account (a device) uses no page: the navigation offers it none.
+    templates.env.globals["uses_pages"] = lambda who: who.role not in MACHINE_ROLES
     i18n.install(templates.env)
     # Root-relative links keep pages working behind a reverse proxy and never name a host.
     templates.env.globals["static_url"] = lambda path: f"/static/{path}"
