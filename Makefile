@@ -27,10 +27,14 @@ $(VENV)/.installed-dev: pyproject.toml $(LOCK) | $(BIN)/python
 	$(PIP) install --quiet -c $(LOCK) -e '.[dev]'
 	@touch $@ $(VENV)/.installed-run
 
+# The demo runs as of an instant inside its plan's campaign (README, "The demo's clock");
+# `make run DEMO_AS_OF=` serves on the real time instead.
+DEMO_AS_OF ?= $(shell $(BIN)/python -c 'from lantian.demo import DEMO_AS_OF; print(DEMO_AS_OF.isoformat())' 2>/dev/null)
+
 run: $(VENV)/.installed-run
 	$(BIN)/lantian db upgrade
 	$(BIN)/lantian demo --if-needed
-	$(BIN)/lantian serve
+	LANTIAN_AS_OF="$(DEMO_AS_OF)" $(BIN)/lantian serve
 
 # The page texts' catalogues (docs/i18n.md): every message the sources use, none they do not.
 catalogues: $(VENV)/.installed-dev

@@ -63,3 +63,34 @@ def test_process_wide_clock_reaches_other_threads() -> None:
         worker.join()
     assert seen == [date(2019, 8, 31)]
     assert clock.today() != date(2019, 8, 31)
+
+
+def test_as_of_clock_starts_at_its_instant_and_runs_on() -> None:
+    start = datetime(2018, 1, 22, 10, 0, tzinfo=CHINA_TZ)
+    as_of = clock.AsOfClock(start)
+    with clock.use(as_of):
+        first = clock.now()
+        assert timedelta(0) <= first - start < timedelta(seconds=5)
+        assert clock.today() == date(2018, 1, 22) and not clock.is_system()
+        assert clock.now() >= first  # it runs on, it does not stand still
+    assert clock.is_system()
+    with pytest.raises(ValueError, match="naive"):
+        clock.AsOfClock(datetime(2018, 1, 22))
+
+
+def test_the_as_of_setting_reads_china_time_and_runs_the_block_on_it() -> None:
+    from lantian.config import Settings, as_of_in_force
+
+    settings = Settings(as_of="2018-01-22T10:00")  # type: ignore[arg-type]
+    assert settings.as_of == datetime(2018, 1, 22, 2, 0, tzinfo=UTC)
+    assert Settings(as_of="").as_of is None  # type: ignore[arg-type]
+    seen: list[date] = []
+    with as_of_in_force(settings) as moment:
+        assert moment == settings.as_of
+        worker = threading.Thread(target=lambda: seen.append(clock.today()))
+        worker.start()
+        worker.join()
+    assert seen == [date(2018, 1, 22)]
+    assert clock.is_system()
+    with as_of_in_force(Settings()) as moment:
+        assert moment is None and clock.is_system()

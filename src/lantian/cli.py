@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from typer._click import Context  # the Click that Typer vendors: TyperGroup's signatures
 
+    from lantian.config import Settings
+
 
 @dataclass(frozen=True)
 class LazyCommand:
@@ -232,16 +234,34 @@ def serve(
     ),
 ) -> None:
     """启动平台 / Serve the platform over HTTP, with the HJ 212 receiver and the scheduler."""
-    import uvicorn
-
-    from lantian.config import get_settings
-    from lantian.db.engine import create_db_engine
-    from lantian.db_cli import require_current_schema
+    from lantian.config import as_of_in_force, get_settings
     from lantian.logs import configure_logging
-    from lantian.web.app import create_app
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    with as_of_in_force(settings) as as_of:
+        if as_of is not None:
+            console.print(
+                f"[yellow]按设定时刻运行 / running as of[/yellow] {as_of.isoformat()} "
+                "(LANTIAN_AS_OF) — 页面顶部显示该时刻 / the pages show it in their header"
+            )
+        _serve(settings, host, port, hj212_port, no_hj212, no_scheduler)
+
+
+def _serve(
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    hj212_port: int | None,
+    no_hj212: bool,
+    no_scheduler: bool,
+) -> None:
+    import uvicorn
+
+    from lantian.db.engine import create_db_engine
+    from lantian.db_cli import require_current_schema
+    from lantian.web.app import create_app
+
     engine = create_db_engine(settings.effective_database_url)
     require_current_schema(engine)
     host = host or settings.host
@@ -317,6 +337,12 @@ def demo(
         )
     for step in report.steps:
         console.print(f"[green]✓[/green] {step}")
+    from lantian.demo import DEMO_AS_OF
+
+    console.print(
+        f"演示数据按 {DEMO_AS_OF:%Y-%m-%d %H:%M} 编排 / the demo runs as of {DEMO_AS_OF.isoformat()}: "
+        f"LANTIAN_AS_OF={DEMO_AS_OF.isoformat()} lantian serve (make run 已设置 / make run sets it)"
+    )
     engine.dispose()
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from time import monotonic
 from typing import Protocol
 
 from lantian.timeutil import CHINA_TZ
@@ -46,6 +47,25 @@ class FrozenClock:
 
     def advance(self, by: timedelta) -> None:
         self.moment = self.moment + by
+
+
+class AsOfClock:
+    """A clock that starts at a chosen instant and runs on at the real pace ("as of" runs).
+
+    The platform run "as of" 2018-02-20 10:00 sees that instant when it starts and a minute
+    later a minute later: deadlines, lockouts and sessions still expire, scheduled jobs still come
+    due, but every page, count and report is reckoned from the chosen instant
+    (``LANTIAN_AS_OF``, :class:`lantian.config.Settings`).
+    """
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError(f"naive datetime {start!r}: an as-of clock needs a time zone")
+        self.start = start
+        self._started = monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=monotonic() - self._started)
 
 
 SYSTEM = SystemClock()
@@ -81,6 +101,11 @@ def now_china() -> datetime:
 def today() -> date:
     """Today's date in China (UTC+8), whatever the host's time zone."""
     return now(CHINA_TZ).date()
+
+
+def is_system() -> bool:
+    """True when the clock in force is the host's real time (no test clock, no as-of run)."""
+    return current() is SYSTEM
 
 
 @contextmanager

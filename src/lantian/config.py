@@ -8,13 +8,19 @@ data directory, so that ``make run`` works on a fresh machine; production points
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
+
+from lantian import clock
+from lantian.timeutil import CHINA_TZ
 
 DEFAULT_DATA_DIR = Path("var")
 
@@ -71,6 +77,31 @@ class Settings(BaseSettings):
         description="PostgreSQL: months of partitions the job partitions.ensure creates ahead",
     )
 
+    as_of: datetime | None = Field(
+        default=None,
+        description="run the platform as of this instant (e.g. 2018-02-20T10:00, China time "
+        "unless a zone is given): every page, count and job reckons from it; the demo uses "
+        "lantian.demo.DEMO_AS_OF. Empty: the real time",
+    )
+    stale_after_hours: float = Field(
+        default=3.0,
+        gt=0,
+        description="monitoring pages warn when the newest measured hour is older than this",
+    )
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _empty_as_of_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("as_of")
+    @classmethod
+    def _as_of_in_china_time(cls, value: datetime | None) -> datetime | None:
+        # A time written without a zone is a time in China, as every time in the plan is.
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=CHINA_TZ)
+        return value
+
     @property
     def effective_database_url(self) -> str:
         """The database URL in force: the explicit one, or the SQLite file under ``data_dir``."""
@@ -119,3 +150,18 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings (tests build their own :class:`Settings` instead)."""
     return Settings()
+
+
+@contextmanager
+def as_of_in_force(settings: Settings) -> Iterator[datetime | None]:
+    """Run the block on the settings' "as of" clock (``LANTIAN_AS_OF``), seen by every thread.
+
+    `lantian serve` and `lantian worker` run inside it, so that the scheduler, the HJ 212 receiver's
+    parent and the web app reckon from one instant. Without ``as_of`` the block runs on the real
+    time and yields ``None``.
+    """
+    if settings.as_of is None:
+        yield None
+        return
+    with clock.use(clock.AsOfClock(settings.as_of), process_wide=True):
+        yield settings.as_of

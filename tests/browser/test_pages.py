@@ -62,7 +62,9 @@ def test_signing_in_opens_the_dashboard(page: Page, live_server: LiveServer) -> 
     page.goto(live_server.url + "/office")
     assert page.url.startswith(live_server.url + "/login")  # signed-out: sent to sign in
     sign_in(page, live_server.url, "office")
-    assert page.url == live_server.url + "/office"
+    # Signed in from the sign-in page itself, the office lands on its overview (issue 14).
+    assert page.url == live_server.url + "/overview"
+    page.goto(live_server.url + "/office")
     assert re.fullmatch(r"\d+", page.locator("#city-aqi .badge").inner_text())
     ranked = page.locator("#area-ranking tbody tr[data-area]")
     assert ranked.count() >= 3
@@ -129,7 +131,8 @@ def test_reset_password_must_be_changed_at_sign_in(page: Page, live_server: Live
     page.fill("input[name=repeat_password]", "新的密码-2017-winter")
     page.click("form[action='/account/password'] button")
     page.wait_for_load_state("networkidle")
-    assert page.url == live_server.url + "/office"
+    # On to the landing page: the overview for the office (issue 14).
+    assert page.url == live_server.url + "/overview"
     screenshot(page, "password-changed")
 
 

@@ -88,8 +88,9 @@ def test_demo_loads_once(db_engine: Engine, tmp_path: Path) -> None:
         overview = service.overview(session)
         assert demo_loaded(session, plan)
     assert (overview.stations, overview.planned_stations, overview.measurements) == (9, 15, 286_232)
-    # The extract ends with hour 22 of 2019-08-31 (China time) = 14:00 UTC.
-    assert overview.latest_period_end == datetime(2019, 8, 31, 14, tzinfo=UTC)
+    # The extract ends with hour 22 of 2019-08-31 (China time) = 14:00 UTC; the demo places its
+    # data one year earlier (lantian.demo.DEMO_SHIFT, README "The demo's clock").
+    assert overview.latest_period_end == datetime(2018, 8, 31, 14, tzinfo=UTC)
 
 
 def test_station_writes_are_audited_by_the_hook_and_refused_without_an_actor(

@@ -88,8 +88,9 @@ def test_english_switch(client: TestClient) -> None:
     assert "空气质量实时发布" not in page.text
     client.get("/lang/zh")
     assert '<html lang="zh-CN">' in client.get("/").text
-    # Only local targets: the switch is no open redirect.
+    # Only local targets: the switch is no open redirect (it falls back to the landing page,
+    # /start, which sends each account on to its overview or dashboard).
     assert (
         client.get("/lang/en?next=//evil.example", follow_redirects=False).headers["location"]
-        == "/office"
+        == "/start"
     )

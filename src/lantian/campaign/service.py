@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from lantian import clock
 from lantian.auth import audit
 from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Action, Principal, Resource, can, resource
@@ -799,11 +800,13 @@ class Escalation:
     detail: str
 
 
-def escalations(session: Session, context: PlanContext, as_of: date) -> list[Escalation]:
+def escalations(
+    session: Session, context: PlanContext, as_of: date, views: list[TaskView] | None = None
+) -> list[Escalation]:
     """What to list for escalation as of ``as_of``: reports due before it that are missing or came
     late, tasks whose ``by`` deadlines passed while they are not completed, and targets past their
-    due date and not met."""
-    views = task_views(session, context, as_of)
+    due date and not met. ``views``: the task views as of ``as_of`` when the caller has them."""
+    views = views if views is not None else task_views(session, context, as_of)
     found: list[Escalation] = []
     months = [m for m in context.reporting_months() if context.report_due(m) < as_of]
     for view in views:
@@ -1122,7 +1125,15 @@ def judged_day(context: PlanContext, today: date) -> date:
     end)."""
     end = context.periods.get("campaign", {}).get("end")
     last = end if isinstance(end, date) else date.fromisoformat(str(end)) if end else None
-    return min(today, last) if last else today
+    return campaign_day(last, today)
+
+
+def campaign_day(campaign_end: date | None, today: date | None = None) -> date:
+    """The one day every campaign page, tile and count is reckoned at: the clock's day in China
+    (:func:`lantian.clock.today`, which an "as of" run sets), or the campaign's last day once the
+    campaign is over — a finished plan is judged at its end, never "3,319 days overdue"."""
+    day = today if today is not None else clock.today()
+    return min(day, campaign_end) if campaign_end else day
 
 
 def reports_owed(

@@ -4,12 +4,21 @@
 their real hourly data (Zhengzhou, 2019-01-01 … 2019-08-31). Later parts of the platform add their
 own steps here: the default plan with sample progress reports (lantian.campaign.demo), sample
 inspection cases, a sample forecast, … Every step is idempotent.
+
+The demo is coherent in time: it runs "as of" :data:`DEMO_AS_OF`, an instant inside the Xinmi
+plan's campaign (2017-10-01 … 2018-03-31). Its real 2019 monitoring values and the sample forecast
+are placed one year earlier (:data:`DEMO_SHIFT`: 2019-01-01 … 2019-08-31 shown as 2018-01-01 …
+2018-08-31, same calendar days; the platform shows nothing measured after its clock's now), the
+sample progress reports are those due by then, and the sample cases, duty roster and daily reports
+are dated relative to that instant because every step loads on the as-of clock. `make run` serves
+with ``LANTIAN_AS_OF`` set to it (README, "The demo's clock").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,6 +30,7 @@ from lantian.campaign.demo import load_sample_progress, sample_progress_loaded
 from lantian.db.audited import system_actor
 from lantian.db.engine import transaction
 from lantian.demo.accounts import DEMO_ACCOUNTS, create_demo_accounts
+from lantian.demo.timeline import load_reporting_history
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring import service as monitoring
 from lantian.monitoring.areas import assign_station_areas, read_boundaries
@@ -29,6 +39,7 @@ from lantian.monitoring.models import ImportBatch, Station
 from lantian.monitoring.registry import RegistryEntry, load_station_registry
 from lantian.plan import DEFAULT_PLAN_DIR, Plan, cached_plan
 from lantian.supervision.demo import load_sample_supervision
+from lantian.timeutil import CHINA_TZ
 from lantian.warnings.demo import load_sample_forecast
 
 DEMO_DATA_DIR = Path(__file__).parent / "data"
@@ -40,6 +51,13 @@ DEMO_CITY = "郑州"
 DEMO_ACTOR = system_actor("demo")
 #: Hourly values in the bundled extract (six pollutants), for progress bars.
 DEMO_VALUES = 289_000
+#: The instant the demo runs as of (`make run` sets ``LANTIAN_AS_OF`` to it): inside the plan's
+#: campaign, after the December reports were due and with three weeks of monitoring data behind it.
+DEMO_AS_OF = datetime(2018, 1, 22, 10, 0, tzinfo=CHINA_TZ)
+#: How far the demo moves its 2019 monitoring values and sample forecast: one year (365 days, no
+#: 29 February crossed), so that they fall inside the plan's campaign period.
+DEMO_SHIFT = timedelta(days=-365)
+DEMO_YEARS_EARLIER = 1
 
 
 def plan_station_entries(plan: Plan) -> list[RegistryEntry]:
@@ -75,7 +93,18 @@ def load_demo(
     """Load every demo step; each step is idempotent, so a second run changes nothing.
 
     ``plan`` is the plan folder whose ``stations.csv`` lists the stations the plan calls for.
+    Every step runs on the demo's clock (:data:`DEMO_AS_OF`), so what it dates "now" is dated then.
     """
+    with clock.use(clock.FrozenClock(DEMO_AS_OF)):
+        return _load_demo(sessions, data_dir, on_values, plan)
+
+
+def _load_demo(
+    sessions: sessionmaker[Session],
+    data_dir: Path,
+    on_values: Callable[[int], None] | None,
+    plan: Path | None,
+) -> DemoReport:
     report = DemoReport()
     if plan is not None:
         entries = plan_station_entries(cached_plan(plan))
@@ -103,7 +132,13 @@ def load_demo(
     if created:
         report.steps.append(f"演示账户 demo accounts (password in README): {', '.join(created)}")
     imported = import_cnemc_file(
-        sessions, ZHENGZHOU_EXTRACT, data_dir, references, on_values, actor=DEMO_ACTOR
+        sessions,
+        ZHENGZHOU_EXTRACT,
+        data_dir,
+        references,
+        on_values,
+        actor=DEMO_ACTOR,
+        shift=DEMO_SHIFT,
     )
     if imported.already_imported:
         report.steps.append(
@@ -112,6 +147,7 @@ def load_demo(
     else:
         report.steps.append(
             f"监测数据 hourly data ({ZHENGZHOU_EXTRACT.name}): +{imported.values_added:,} 条 values"
+            " (2019 年数据前移一年 / 2019 values placed one year earlier)"
         )
     if plan is not None:
         # The campaign plan and its sample progress reports, after the monitoring data.
@@ -129,6 +165,18 @@ def load_demo(
                 else f"+{sample.reports_added} 份 reports ({sample.late} 份迟报 late)"
             )
         )
+    if plan is not None:
+        # The months due before the demo's instant, filled in as a working campaign looks.
+        history = load_reporting_history(sessions, data_dir, DEMO_AS_OF)
+        report.steps.append(
+            f"报送记录 reporting history to {DEMO_AS_OF:%Y-%m-%d}: "
+            + (
+                f"+{history.added} 份 reports ({history.late} 份迟报 late, {history.missing} "
+                f"份未报 missing, {history.reviewed} 份已审核 reviewed)"
+                if history.added
+                else "已加载 already loaded"
+            )
+        )
     # After the plan: the cases name their units and areas from the loaded plan.
     report.steps.append(
         load_sample_supervision(
@@ -138,7 +186,7 @@ def load_demo(
             clock.now(),
         )
     )
-    report.steps.append(load_sample_forecast(sessions))
+    report.steps.append(load_sample_forecast(sessions, DEMO_YEARS_EARLIER))
     if plan is not None:
         from lantian.emissions.sample import load_emission_demo
 

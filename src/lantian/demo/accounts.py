@@ -36,8 +36,10 @@ DEMO_ACCOUNTS = (
     DemoAccount("hbj", "unit", "hbj", "演示·市环保局"),
     # The demo's monitoring data are Zhengzhou's: 金水区 has three of its national stations.
     DemoAccount("jinshui", "township", "410105", "演示·金水区"),
-    # A township of the plan (新密市城关镇), whose planned station has no data yet.
-    DemoAccount("chengguan", "township", "410183100", "演示·城关镇"),
+    # A township of the plan (新密市米村镇) with its whole day: its planned station (no data yet:
+    # the demo's data are Zhengzhou's), its tasks and reports (one came late and led to a talk,
+    # two of the last month are owed), and an overdue inspection case in its area.
+    DemoAccount("micun", "township", "410183101", "演示·米村镇"),
 )
 
 

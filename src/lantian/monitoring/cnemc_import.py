@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +76,7 @@ def import_cnemc_file(
     on_chunk: Callable[[int], None] | None = None,
     *,
     actor: str = CNEMC_IMPORT_ACTOR,
+    shift: timedelta = timedelta(0),
 ) -> CnemcImportResult:
     """Import one CNEMC ``china_sites`` file (wide, multi-day, transposed; plain or ``.gz``).
 
@@ -83,6 +84,10 @@ def import_cnemc_file(
     station list); codes found nowhere are registered under their code alone and reported. The
     registrations are audited as ``actor`` (the importing person, or the import job); the hourly
     values are data from the file, not a person's change, and are not audited row by row.
+
+    ``shift`` moves every hour of the file by a fixed span: only the demo uses it, to place its
+    real 2019 values inside the demo plan's period (:data:`lantian.demo.DEMO_SHIFT`, documented in
+    the demo's PROVENANCE.md); an import of measured data never shifts.
     """
     checksum, previous = identify_upload(sessions, path, "cnemc")
     if previous is not None:
@@ -115,7 +120,7 @@ def import_cnemc_file(
         batch = open_batch(session, "cnemc", path, checksum, kept)
         total = added = 0
         connection = session.connection()
-        for rows in _measurement_rows(content, station_ids, batch.id, received_at):
+        for rows in _measurement_rows(content, station_ids, batch.id, received_at, shift):
             total += len(rows)
             added += insert_ignoring_conflicts(connection, MEASUREMENTS, rows, NATURAL_KEY)
             if on_chunk:
@@ -153,11 +158,15 @@ def _station_ids(session: Session, codes: list[str]) -> dict[str, int]:
 
 
 def _measurement_rows(
-    content: CnemcFile, station_ids: dict[str, int], batch_id: int, received_at: datetime
+    content: CnemcFile,
+    station_ids: dict[str, int],
+    batch_id: int,
+    received_at: datetime,
+    shift: timedelta = timedelta(0),
 ) -> Iterable[list[dict[str, object]]]:
     """Rows for the measurements table, in chunks, skipping missing cells."""
     ids = np.array([station_ids.get(code, -1) for code in content.stations], dtype=np.int64)
-    times = [moment.astimezone(UTC) for moment in content.times]
+    times = [(moment + shift).astimezone(UTC) for moment in content.times]
     chunk: list[dict[str, object]] = []
     for type_name, pollutant in CNEMC_POLLUTANTS.items():
         values = content.series(type_name)  # (time, station), NaN = missing

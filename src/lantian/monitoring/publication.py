@@ -9,7 +9,7 @@ invalidated are left out; corrected values are used. The arithmetic is :mod:`lan
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 from sqlalchemy import func, select
@@ -98,12 +98,51 @@ def _realtime(fixed: dict[str, np.ndarray]) -> tuple[AqiResult, dict[str, np.nda
 
 
 def newest_hour(session: Session) -> datetime | None:
-    """The newest hour any operating station has reported."""
+    """The newest hour any operating station has reported, up to the clock's now.
+
+    Nothing measured after the clock's instant counts: a platform run "as of" an instant
+    (``LANTIAN_AS_OF``) publishes what it would have published then.
+    """
     return session.scalar(
         select(func.max(Measurement.period_end))
         .join(Station)
-        .where(Station.status == "operating", Measurement.averaging == "1h")
+        .where(
+            Station.status == "operating",
+            Measurement.averaging == "1h",
+            Measurement.period_end <= clock.now(),
+        )
     )
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How old the newest published hour is, against the clock's now."""
+
+    newest: datetime | None
+    now: datetime
+    stale_after: timedelta
+
+    @property
+    def age(self) -> timedelta | None:
+        return None if self.newest is None else self.now - self.newest
+
+    @property
+    def stale(self) -> bool:
+        """No data at all, or the newest hour older than ``stale_after``: "real-time" would lie."""
+        return self.age is None or self.age > self.stale_after
+
+    @property
+    def age_hours(self) -> int | None:
+        return None if self.age is None else int(self.age / timedelta(hours=1))
+
+    @property
+    def age_days(self) -> int | None:
+        return None if self.age is None else self.age.days
+
+
+def freshness(session: Session, stale_after: timedelta) -> Freshness:
+    """The newest hour of the network and whether it is too old to call real-time."""
+    return Freshness(newest_hour(session), clock.now(), stale_after)
 
 
 def _as_number(fixed_value: int, pollutant: str) -> float | None:
@@ -182,7 +221,9 @@ def realtime_snapshot(session: Session, at: datetime | None = None) -> list[Stat
 def station_hourly_aqi(session: Session, code: str, days: int = 7) -> list[HourlyAqi]:
     """The station's real-time AQI for the last ``days`` days up to its newest hour."""
     end = session.scalar(
-        select(func.max(Measurement.period_end)).join(Station).where(Station.code == code)
+        select(func.max(Measurement.period_end))
+        .join(Station)
+        .where(Station.code == code, Measurement.period_end <= clock.now())
     )
     if end is None:
         return []
@@ -206,6 +247,11 @@ def station_daily_aqi(session: Session, code: str, year: int) -> list[DailyAqi]:
     """Daily AQI of every natural day of ``year`` (HJ 633-2012 §5.1.2, GB 3095 validity)."""
     start = datetime(year, 1, 1, tzinfo=CHINA_TZ).astimezone(UTC)
     end = datetime(year + 1, 1, 1, tzinfo=CHINA_TZ).astimezone(UTC)
+    # Whole days up to the clock's today: later days have no data yet (an "as of" run sees none).
+    today_start = datetime.combine(clock.today(), time(0), CHINA_TZ).astimezone(UTC)
+    end = min(end, today_start)
+    if end <= start:
+        return []
     grid = load_span(session, start, end, [code])
     if not grid.stations:
         return []
@@ -218,6 +264,50 @@ def station_daily_aqi(session: Session, code: str, year: int) -> list[DailyAqi]:
     result = daily_aqi_fixed(stats, on=date(year, 1, 1))
     labels = result.primary_labels()
     first = date(year, 1, 1)
+    return [
+        DailyAqi(
+            first + timedelta(days=d),
+            int(result.aqi[d, 0]) if result.aqi[d, 0] != MISSING else None,
+            int(result.level[d, 0]),
+            [x for x in labels[d].split(",") if x],
+        )
+        for d in range(result.aqi.shape[0])
+    ]
+
+
+def city_daily_aqi(session: Session, first: date, last: date) -> list[DailyAqi]:
+    """The city's daily AQI of every natural day ``first … last`` that has begun and ended by the
+    clock's today: station daily concentrations of the evaluation stations averaged first (点位
+    平均, HJ 663-2013; background stations left out), then the daily AQI (HJ 633-2012 §5.1.2)."""
+    end = datetime.combine(min(last + timedelta(days=1), clock.today()), time(0), CHINA_TZ)
+    end = end.astimezone(UTC)
+    # Days before the first measured hour have no value: start the grid at that hour's day.
+    earliest = session.scalar(
+        select(func.min(Measurement.period_end)).where(
+            Measurement.averaging == "1h",
+            Measurement.period_end > datetime.combine(first, time(0), CHINA_TZ),
+            Measurement.period_end <= end,
+        )
+    )
+    if earliest is None:
+        return []
+    first = max(first, (earliest - timedelta(hours=1)).astimezone(CHINA_TZ).date())
+    start = datetime.combine(first, time(0), CHINA_TZ).astimezone(UTC)
+    if end <= start:
+        return []
+    grid = load_span(session, start, end)
+    city = [s for s, station in enumerate(grid.stations) if not station.is_background]
+    if not city:
+        return []
+    fixed = fixed_values(values_in_force(session, grid))
+    stats = {
+        INDICATOR[p]: daily_average(fixed[p]).value for p in ("so2", "no2", "co", "pm10", "pm2_5")
+    }
+    stats["O3_1H"] = daily_max(fixed["o3"], min_count=20)[0]
+    stats["O3_8H"] = o3_daily_max_8h(fixed["o3"]).value
+    means = {key: station_mean(value[:, city]).value[:, None] for key, value in stats.items()}
+    result = daily_aqi_fixed(means, on=first)
+    labels = result.primary_labels()
     return [
         DailyAqi(
             first + timedelta(days=d),

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lantian.auth.cli import BY_OPTION, cli_actor
-from lantian.config import get_settings
+from lantian.config import as_of_in_force, get_settings
 from lantian.db.engine import create_db_engine, session_factory
 from lantian.db_cli import require_current_schema
 from lantian.scheduler.service import Scheduler
@@ -77,27 +77,29 @@ def worker(
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
-    scheduler = _scheduler()
-    if once:
-        runs = scheduler.run_due()
-        for run in runs:
-            mark = "[red]✗[/red]" if run.error else "[green]✓[/green]"
-            console.print(f"{mark} {run.job_name}: {run.error or run.summary}")
-        console.print(f"{len(runs)} 个任务已运行 / job(s) run")
-        return
-    stop = threading.Event()
+    # LANTIAN_AS_OF: the jobs come due on the chosen instant's clock, as in `lantian serve`.
+    with as_of_in_force(settings):
+        scheduler = _scheduler()
+        if once:
+            runs = scheduler.run_due()
+            for run in runs:
+                mark = "[red]✗[/red]" if run.error else "[green]✓[/green]"
+                console.print(f"{mark} {run.job_name}: {run.error or run.summary}")
+            console.print(f"{len(runs)} 个任务已运行 / job(s) run")
+            return
+        stop = threading.Event()
 
-    def _stop(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
+        def _stop(_signum: int, _frame: FrameType | None) -> None:
+            stop.set()
 
-    # SIGTERM (a service manager) stops as cleanly as Ctrl+C: the running job finishes first.
-    signal.signal(signal.SIGTERM, _stop)
-    console.print(
-        f"定时任务运行中 / scheduler running ({len(scheduler.jobs)} jobs); 按 Ctrl+C 停止 / "
-        "press Ctrl+C to stop"
-    )
-    try:
-        scheduler.run_forever(stop, tick or settings.scheduler_tick)
-    except KeyboardInterrupt:
-        stop.set()
-    console.print("定时任务已停止 / scheduler stopped")
+        # SIGTERM (a service manager) stops as cleanly as Ctrl+C: the running job finishes first.
+        signal.signal(signal.SIGTERM, _stop)
+        console.print(
+            f"定时任务运行中 / scheduler running ({len(scheduler.jobs)} jobs); 按 Ctrl+C 停止 / "
+            "press Ctrl+C to stop"
+        )
+        try:
+            scheduler.run_forever(stop, tick or settings.scheduler_tick)
+        except KeyboardInterrupt:
+            stop.set()
+        console.print("定时任务已停止 / scheduler stopped")

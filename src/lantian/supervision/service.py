@@ -725,8 +725,10 @@ def list_cases(
     case_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
+    open_only: bool = False,
 ) -> tuple[list[InspectionCase], int]:
-    """Cases ``principal`` may read, newest first, and how many there are in all."""
+    """Cases ``principal`` may read, newest first, and how many there are in all (``open_only``:
+    those not closed, as the overview counts them)."""
     query = scoped(select(InspectionCase), principal)
     if case_id is not None:
         query = query.where(InspectionCase.id == case_id)
@@ -742,6 +744,8 @@ def list_cases(
         query = query.where(InspectionCase.area_code == area_code)
     if overdue is True:
         query = query.where(InspectionCase.overdue_since.is_not(None))
+    if open_only:
+        query = query.where(InspectionCase.state != CaseState.CLOSED.value)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(InspectionCase.id.desc()).limit(limit).offset(offset)

@@ -135,7 +135,8 @@ def safe_next(next_path: str | None) -> str:
     """Only local paths: an open redirect would let a link send people elsewhere after sign-in."""
     if next_path and next_path.startswith("/") and not next_path.startswith("//"):
         return next_path
-    return "/office"
+    # The landing page: the overview for leaders and the office, the dashboard for the others.
+    return "/start"
 
 
 def check_csrf(request: Request, token: str | None) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from lantian import __version__
+from lantian import __version__, clock
 from lantian.auth.permissions import can, resource
 from lantian.auth.sessions import SessionSigner
 from lantian.campaign.service import may_read_accountability
@@ -29,6 +29,7 @@ from lantian.db.engine import create_db_engine, session_factory
 from lantian.errors import NotAllowed, ServiceError
 from lantian.language import N_
 from lantian.logs import get_logger
+from lantian.overview.service import may_see_overview
 from lantian.plan import plan_in_force
 from lantian.supervision.rules import may_read_duty
 from lantian.web import (
@@ -40,6 +41,7 @@ from lantian.web import (
     job_pages,
     office,
     office_warnings,
+    overview_pages,
     pages,
     review_pages,
     source_pages,
@@ -64,6 +66,7 @@ from lantian.web.api import public as public_api
 from lantian.web.api import sources as sources_api
 from lantian.web.api import supervision as supervision_api
 from lantian.web.api import warnings as warnings_api
+from lantian.web.clock_notice import clock_context, format_cn_minute
 from lantian.web.formatting import FILTERS, format_number, is_photo, pollutant_label
 from lantian.web.rendering import render, take_flashes
 
@@ -80,6 +83,7 @@ def _page_context(request: Request) -> dict[str, Any]:
         "who": principal(request),
         "csrf": session_csrf(request),
         "flashes": take_flashes(request),
+        **clock_context(),
         **i18n.language_context(request),
     }
 
@@ -140,6 +144,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # The plan is read once, here, not per request (restart after editing the plan).
     app.state.plan = plan_in_force(settings)
     app.state.templates = _templates()
+    # "As of" runs (LANTIAN_AS_OF): every request of this app reckons from the chosen instant.
+    app.state.clock = clock.AsOfClock(settings.as_of) if settings.as_of else None
     _add_middleware(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     _add_exception_handlers(app)
@@ -177,6 +183,7 @@ def _add_docs_and_icon(app: FastAPI) -> None:
 def _templates() -> Jinja2Templates:
     """The page templates with the filters and globals every page uses."""
     templates = Jinja2Templates(directory=WEB_DIR / "templates", context_processors=[_page_context])
+    templates.env.filters["cn_minute"] = format_cn_minute
     templates.env.filters["number"] = format_number
     templates.env.filters["pollutant_label"] = pollutant_label
     templates.env.filters["is_photo"] = is_photo
@@ -188,6 +195,7 @@ def _templates() -> Jinja2Templates:
     # …and the domain's own rules where the table has no row for them.
     templates.env.globals["may_read_accountability"] = may_read_accountability
     templates.env.globals["may_read_duty"] = may_read_duty
+    templates.env.globals["may_see_overview"] = may_see_overview
     # A machine account (a device) uses no page: the navigation offers it none.
     templates.env.globals["uses_pages"] = lambda who: who.role not in MACHINE_ROLES
     i18n.install(templates.env)
@@ -212,7 +220,12 @@ def _add_middleware(app: FastAPI) -> None:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
+        as_of = request.app.state.clock
+        if as_of is None:
+            response = await call_next(request)
+        else:
+            with clock.use(as_of):
+                response = await call_next(request)
         log.info(
             "http_request",
             method=request.method,
@@ -327,6 +340,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(job_pages.router)
     app.include_router(i18n.router)
     app.include_router(office.router)
+    app.include_router(overview_pages.router)
     app.include_router(supervision_pages.router)
     app.include_router(review_pages.router)
     app.include_router(source_pages.router)

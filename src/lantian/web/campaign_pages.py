@@ -35,6 +35,7 @@ from lantian.language import N_
 from lantian.supervision import service as supervision_service
 from lantian.web.access import MACHINE_ROLES, require_account, require_csrf
 from lantian.web.i18n import language_of
+from lantian.web.plan_state import current_plan
 from lantian.web.rendering import BLANK_FORM, FilledForm, done, filled_form, render
 from lantian.web.tiles import Tile, register_tile
 
@@ -49,9 +50,17 @@ STATUS_EN = {
 }
 
 
-def _as_of(value: str | None) -> date:
+def campaign_today(request: Request) -> date:
+    """The campaign's day (:func:`service.campaign_day`): the one clock's day in China, or the
+    campaign's last day once the plan in force is over."""
+    document = current_plan(request).plan
+    period = document.periods.get("campaign") if document else None
+    return service.campaign_day(period.end if period else None)
+
+
+def _as_of(request: Request, value: str | None) -> date:
     if not value:
-        return clock.today()
+        return campaign_today(request)
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -73,7 +82,8 @@ def _zh(request: Request) -> bool:
 
 def _reported_month(as_of: str) -> str:
     """The month whose reports are the latest due by ``as_of`` (the previous month): YYYY-MM."""
-    return f"{rules.previous_month(rules.first_of_month(_as_of(as_of))):%Y-%m}"
+    day = date.fromisoformat(as_of) if as_of else clock.today()
+    return f"{rules.previous_month(rules.first_of_month(day)):%Y-%m}"
 
 
 def _render(
@@ -103,7 +113,9 @@ def plan_page(request: Request, who: Principal = Depends(require_account)) -> HT
         if context is None:
             return _no_plan(request)
         return _render(
-            request, "campaign_plan.html", {"plan": context, "as_of": clock.today().isoformat()}
+            request,
+            "campaign_plan.html",
+            {"plan": context, "as_of": campaign_today(request).isoformat()},
         )
 
 
@@ -118,7 +130,7 @@ def task_matrix(
     status: str | None = None,
     as_of: str | None = None,
 ) -> HTMLResponse:
-    day = _as_of(as_of)
+    day = _as_of(request, as_of)
     with request.app.state.sessions() as session:
         context = service.current_plan(session)
         if context is None:
@@ -163,7 +175,7 @@ def my_tasks(
     """A unit's or township's own tasks and the reports it owes; others see the whole matrix."""
     if who.role not in ("unit", "township"):
         return RedirectResponse("/campaign/tasks", status_code=303)
-    day = _as_of(as_of)
+    day = _as_of(request, as_of)
     kind = "unit" if who.role == "unit" else "area"
     code = who.scope or ""
     with request.app.state.sessions() as session:
@@ -199,7 +211,7 @@ def my_tasks(
 def task_page(
     request: Request, ref: str, who: Principal = Depends(require_account), as_of: str | None = None
 ) -> HTMLResponse:
-    day = _as_of(as_of)
+    day = _as_of(request, as_of)
     with request.app.state.sessions() as session:
         context = service.current_plan(session)
         if context is None:
@@ -546,7 +558,7 @@ def accountability_page(
             "measures": MEASURES,
             "link_kinds": LINK_KINDS,
             "link_kind": link_kind or "",
-            "as_of": clock.today().isoformat(),
+            "as_of": campaign_today(request).isoformat(),
         },
     )
 
@@ -555,7 +567,7 @@ def accountability_page(
 def targets_page(
     request: Request, who: Principal = Depends(require_account), as_of: str | None = None
 ) -> HTMLResponse:
-    day = _as_of(as_of)
+    day = _as_of(request, as_of)
     with request.app.state.sessions() as session:
         context = service.current_plan(session)
         if context is None:
@@ -580,7 +592,7 @@ def escalations_page(
 ) -> HTMLResponse:
     if not can(who, Action.READ, resource("progress_report")):
         raise NotAllowed("仅攻坚办和领导可查看 / for the office and leaders")
-    day = _as_of(as_of)
+    day = _as_of(request, as_of)
     with request.app.state.sessions() as session:
         context = service.current_plan(session)
         if context is None:
@@ -614,7 +626,7 @@ def export(
 ) -> Response:
     if not can(who, Action.READ, resource("progress_report")):
         raise NotAllowed("仅攻坚办和领导可导出 / for the office and leaders")
-    day = _as_of(as_of)
+    day = _as_of(request, as_of)
     with request.app.state.sessions() as session:
         context = service.require_plan(session)
         data = export_workbook(session, context, day, _month(month))

@@ -15,20 +15,19 @@ from lantian.errors import NotFound
 from lantian.monitoring import publication
 from lantian.monitoring.quality import DEFAULT_RATE_TARGET, shared_grids, transmission_rates
 from lantian.monitoring.ranking import AreaRank, area_ranking
-from lantian.monitoring.stations import station_codes_in_area
+from lantian.monitoring.stations import get_station, station_codes_in_area
+from lantian.overview.service import ranked_plan_areas
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
 from lantian.web.access import Forbidden, require_account
+from lantian.web.clock_notice import freshness_context
 from lantian.web.formatting import area_names_of
+from lantian.web.plan_state import current_plan
 from lantian.web.rendering import render
 from lantian.web.tiles import dashboard_tiles
 from lantian.web.warning_pages import warning_context
 
 router = APIRouter(include_in_schema=False)
-
-
-def _names(request: Request) -> dict[str, str]:
-    return area_names_of(request)
 
 
 def _month_so_far(newest_day: date) -> tuple[date, date]:
@@ -53,6 +52,9 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
         city = publication.city_hourly_aqi(session)
         stations = publication.realtime_snapshot(session)
         tiles = dashboard_tiles(session, who)
+        fresh = freshness_context(request, session)
+    plan = current_plan(request)
+    plan_areas = {row.code for row in plan.areas}
     now = next((hour for hour in reversed(city) if hour.aqi is not None), None)
     context: dict[str, Any] = {
         "city_now": now,
@@ -60,9 +62,13 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
         "stations": [row for row in stations if row.aqi is not None],
         "rates": rates,
         "ranking": ranking,
+        # No township of the plan ranked (the demo's data are Zhengzhou's): the page says so.
+        "ranks_plan_areas": ranked_plan_areas(ranking, plan_areas),
+        "plan_city": plan.plan.city if plan.plan else "",
         "tiles": tiles,
+        **fresh,
         **warning_context(request),
-        "area_names": _names(request),
+        "area_names": area_names_of(request),
         "month": month,
         "own_area": who.scope if who.role == "township" else None,
         "target": DEFAULT_RATE_TARGET,
@@ -88,7 +94,7 @@ def area_page(
         raise Forbidden(f"无权查看辖区 {code} 的数据 / you may not see the data of area {code}")
     with request.app.state.sessions() as session, shared_grids(session):
         codes = station_codes_in_area(session, code)
-        if not codes and code not in _names(request):
+        if not codes and code not in area_names_of(request):
             raise NotFound(f"辖区 {code} 不存在 / no area {code}")
         newest = publication.newest_hour(session)
         rates: list[Any] = []
@@ -103,10 +109,16 @@ def area_page(
             ranked = sum(1 for row in ranking if row.rank is not None)
             rank = next((row for row in ranking if row.area_code == code), None)
         now = [row for row in publication.realtime_snapshot(session) if row.code in codes]
+        # Stations placed in the area but not reporting (planned, or no data yet) are listed too.
+        reporting = {row.code for row in now}
+        waiting = [get_station(session, c) for c in codes if c not in reporting]
+        fresh = freshness_context(request, session)
     context = {
+        **fresh,
         "code": code,
-        "name": _names(request).get(code, code),
+        "name": area_names_of(request).get(code, code),
         "stations": now,
+        "waiting": waiting,
         "rates": rates,
         "rank": rank,
         "ranked": ranked,

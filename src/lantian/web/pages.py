@@ -14,6 +14,7 @@ from lantian.monitoring.quality import shared_grids
 from lantian.monitoring.stations import get_station
 from lantian.standards.aqi import level_info
 from lantian.timeutil import CHINA_TZ
+from lantian.web.clock_notice import freshness_context
 from lantian.web.rendering import render
 from lantian.web.warning_pages import warning_context
 
@@ -34,6 +35,7 @@ def public_realtime(request: Request) -> HTMLResponse:
     with request.app.state.sessions() as session:
         overview = monitoring.overview(session)
         rows = publication.realtime_snapshot(session)
+        fresh = freshness_context(request, session)
     with_aqi = [row for row in rows if row.aqi is not None]
     points = [
         {
@@ -56,6 +58,7 @@ def public_realtime(request: Request) -> HTMLResponse:
             "newest": max((row.hour_end for row in rows if row.hour_end), default=None),
             "worst": with_aqi[0] if with_aqi else None,
             "map_points": points,
+            **fresh,
             **warning_context(request),
         },
     )
@@ -75,6 +78,7 @@ def station_page(request: Request, code: str) -> HTMLResponse:
         # The year first: the last week's hours are cut from its grid (shared_grids).
         daily = publication.station_daily_aqi(session, code, year)
         hourly = publication.station_hourly_aqi(session, code)
+        fresh = freshness_context(request, session)
     chart_data = {
         "year": year,
         "hours": [h.hour_end.astimezone(CHINA_TZ).strftime("%m-%d %H时") for h in hourly],
@@ -88,5 +92,5 @@ def station_page(request: Request, code: str) -> HTMLResponse:
     return _render(
         request,
         "station.html",
-        {"station": station, "now": now, "year": year, "chart_data": chart_data},
+        {"station": station, "now": now, "year": year, "chart_data": chart_data, **fresh},
     )

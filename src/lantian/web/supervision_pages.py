@@ -135,12 +135,13 @@ def board(
     unit: str | None = None,
     overdue: bool = False,
     who: Principal = Depends(require_account),
+    open: bool = False,
 ) -> Response:
     """The case board: counts by state and unit (边督边改 progress), and the list filtered."""
     with request.app.state.sessions() as session:
         cases, total = service.list_cases(
             session, who, state=state or None, unit_code=unit or None,
-            overdue=overdue or None, limit=200,
+            overdue=overdue or None, limit=200, open_only=open,
         )  # fmt: skip
         progress = service.rectification_progress(session, who)
     scoped = who.role in rules.SCOPED_ROLES

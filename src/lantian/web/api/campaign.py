@@ -77,9 +77,9 @@ def tasks(
 ) -> Page[TaskOut]:
     """The tasks the account may read, filtered like the task matrix."""
     who = _account(request)
-    day = as_of or clock.today()
     with request.app.state.sessions() as session:
         context = _context(session)
+        day = as_of or service.judged_day(context, clock.today())
         views = service.visible_views(context, service.task_views(session, context, day), who)
         views = service.filter_views(
             context, views, leader=leader, unit=unit, area=area, section=section, status=status
@@ -115,7 +115,9 @@ def targets(
     _account(request)
     with request.app.state.sessions() as session:
         context = _context(session)
-        progress = service.target_progress(session, context, as_of or clock.today())
+        progress = service.target_progress(
+            session, context, as_of or service.judged_day(context, clock.today())
+        )
     items = [
         TargetOut(
             key=p.target.key,
