@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from lantian import clock
@@ -1163,3 +1164,41 @@ def escalation_counts(found: Sequence[Escalation]) -> tuple[int, int]:
     missed = sum(1 for e in found if e.kind == "missed_deadline")
     late = sum(1 for e in found if e.kind in ("late_report", "missing_report"))
     return missed, late
+
+
+#: Escalation summaries already computed, by the state of the data they were computed from.
+_SUMMARIES: OrderedDict[tuple[Any, ...], tuple[int, int, int]] = OrderedDict()
+_SUMMARIES_KEEP = 16
+
+
+def data_state(session: Session) -> tuple[str, int | None]:
+    """What says whether a figure computed from campaign data still holds: the database and its
+    newest audit entry. Every change to reports, reviews, tasks, cases and registers is written to
+    the audit log (``lantian.db.audited`` and the explicit entries of the review), so a figure
+    computed at the same newest entry of the same database is still right."""
+    from lantian.auth.models import AuditEntry
+
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return (
+        engine.url.render_as_string(hide_password=True),
+        session.scalar(select(func.max(AuditEntry.id))),
+    )
+
+
+def escalation_summary(session: Session, context: PlanContext, day: date) -> tuple[int, int, int]:
+    """(everything up for escalation, missed deadlines, late or missing reports) as of ``day``:
+    :func:`escalations` counted, once per state of the data (the dashboard tile asks on every
+    page view; reading every report each time took a second on the demo)."""
+    key = (*data_state(session), context.plan.id, day)
+    found = _SUMMARIES.get(key)
+    if found is None:
+        listed = escalations(session, context, day)
+        missed, late = escalation_counts(listed)
+        found = (len(listed), missed, late)
+        _SUMMARIES[key] = found
+        while len(_SUMMARIES) > _SUMMARIES_KEEP:
+            _SUMMARIES.popitem(last=False)
+    else:
+        _SUMMARIES.move_to_end(key)
+    return found

@@ -24,10 +24,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lantian.auth.models import AuditEntry
 from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.campaign import service as campaign
 from lantian.campaign.models import ProgressReport
@@ -353,13 +352,12 @@ def overview_for(
     cases or warnings is written to the audit log (``lantian.db.audited``), and measurements move
     the newest hour, so the newest audit entry, the newest hour, the day, the warning and the
     account's reach say when a built overview still holds."""
-    newest_entry = session.scalar(select(func.max(AuditEntry.id)))
     key = (
+        *campaign.data_state(session),
         context.plan.id,
         day,
         who.role,
         who.scope,
-        newest_entry,
         publication.newest_hour(session),
         (warning.level, warning.updated, tuple(warning.areas)) if warning else None,
     )

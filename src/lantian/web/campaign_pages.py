@@ -662,17 +662,16 @@ def campaign_tile(session: Session, who: Principal) -> Tile | None:
         )
     if not can(who, Action.READ, resource("progress_report")):
         return None
-    found = service.escalations(session, context, day)
-    missed, late = service.escalation_counts(found)
+    total, missed, late = service.escalation_summary(session, context, day)
     return Tile(
         key="task-escalations",
         label_zh="待问责督办事项",
         label_en="Up for escalation",
-        value=str(len(found)),
+        value=str(total),
         detail_zh=f"截至 {day.isoformat()}：逾期任务 {missed}，迟报或未报 {late}",
         detail_en=f"as of {day.isoformat()}: {missed} missed deadlines, {late} late or missing reports",
         href=f"/campaign/escalations?as_of={day.isoformat()}",
-        tone="alert" if found else "good",
+        tone="alert" if total else "good",
     )
 
 
