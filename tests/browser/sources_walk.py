@@ -140,6 +140,11 @@ def walk_entry(
     taken = [e.get_attribute("data-event") for e in events.all()]
     wanted = [a.event if isinstance(a, Step) else "checked" for a in steps]
     assert [e for e in taken if e in set(wanted)] == wanted, taken
+    for action in steps:
+        if isinstance(action, Step) and action.by is not None:
+            # The timeline credits the step to the account that took it, not to the walker.
+            credited = page.locator(f"#timeline li[data-event='{action.event}']").last.inner_text()
+            assert action.by in credited, credited
     photos = sum(a.photos for a in steps if isinstance(a, Check))
     assert page.locator("#timeline .files img").count() == photos
     screenshot(page, f"{shot}-done")
