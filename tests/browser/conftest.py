@@ -54,6 +54,9 @@ ACCOUNTS = {
     # The warning tests' own office account (test_pages resets "office"'s password).
     "warnings-office": ("campaign_office", None),
     "inspector": ("inspector", None),
+    # The register walks' office and inspector (test_source_walks.py): steps only they may take.
+    "walks-office": ("campaign_office", None),
+    "walks-inspector": ("inspector", None),
     "lockme": ("leader", None),  # locked out by test_polish (no other test signs in with it)
 }
 
