@@ -11,7 +11,6 @@ through :mod:`lantian.sources.service`; a refused change keeps the person's inpu
 
 from __future__ import annotations
 
-import json
 import types
 import typing
 from dataclasses import dataclass
@@ -712,7 +711,3 @@ def kept_file(
         media_type=media,
         headers={"Content-Disposition": f"{how}; filename*=UTF-8''{quote(name)}"},
     )
-
-
-def map_json(points: list[dict[str, Any]]) -> str:
-    return json.dumps(points, ensure_ascii=False)
