@@ -25,15 +25,14 @@ from lantian.sources.kinds import (
     coal_samples,
     loose_coal_outlets,
 )
-from lantian.sources.models import RegisterRecord, SourceImport
-from lantian.sources.registry import RegisterKind, kind_of, kinds
-from lantian.sources.service import CheckInput, StepInput, UploadedFile
-from lantian.supervision.models import InspectionCase
+from lantian.sources.models import SourceImport
+from lantian.sources.registry import kind_of, kinds
+from lantian.sources.service import StepInput
 from lantian.tabular import Rejected
 
 from .conftest import CHENGGUAN, INSPECTOR, MICUN, OFFICE
+from .helpers import cases, check, entry_id, evaluate, import_file, indicator, step
 
-PHOTO = UploadedFile("site.jpg", b"\xff\xd8\xff\xe0 a photo taken on site \xff\xd9")
 COMMON = "编号,名称,乡镇代码,责任单位代码,地址,经度,纬度,完成时限,备注"
 
 #: Per kind: its header (after the common columns), three good rows (城关镇 ×2, 米村镇 ×1) and bad
@@ -135,76 +134,6 @@ def csv(kind_key: str, rows: list[str]) -> bytes:
 
 def good(kind_key: str) -> bytes:
     return csv(kind_key, FILES[kind_key][1])
-
-
-def import_file(
-    sessions: sessionmaker[Session],
-    plan: Plan,
-    store: FileStore,
-    kind: RegisterKind,
-    content: bytes,
-    who=OFFICE,
-) -> service.ImportResult:
-    with transaction(sessions) as session:
-        return service.import_register(
-            session, who, kind, content, "台账.csv", plan=plan, store=store
-        )
-
-
-def entry_id(sessions: sessionmaker[Session], kind: RegisterKind, key: str) -> int:
-    with transaction(sessions) as session:
-        found = session.scalar(select(kind.model).where(kind.model.key == key))
-        assert found is not None
-        return found.id
-
-
-def step(
-    sessions: sessionmaker[Session], who, kind: RegisterKind, record_id: int, event: str, note=""
-) -> RegisterRecord:
-    with transaction(sessions) as session:
-        return service.take_step(session, who, kind, record_id, StepInput(event=event, note=note))
-
-
-def check(
-    sessions: sessionmaker[Session],
-    store: FileStore,
-    who,
-    kind: RegisterKind,
-    record_id: int,
-    items: dict,
-    *,
-    photo: bool = True,
-) -> None:
-    with transaction(sessions) as session:
-        service.record_check(
-            session,
-            who,
-            kind,
-            record_id,
-            CheckInput(items=items, longitude=113.39, latitude=34.54),
-            files=[PHOTO] if photo else [],
-            store=store,
-        )
-
-
-def cases(sessions: sessionmaker[Session], rule: str) -> list[InspectionCase]:
-    with transaction(sessions) as session:
-        found = session.scalars(
-            select(InspectionCase).where(InspectionCase.dedup_key.like(f"rule|{rule}|%"))
-        ).all()
-        session.expunge_all()
-        return list(found)
-
-
-def evaluate(sessions: sessionmaker[Session], times: int = 3, plan: Plan | None = None) -> None:
-    for _ in range(times):
-        with transaction(sessions) as session:
-            service.evaluate_all(session, plan=plan)
-
-
-def indicator(sessions: sessionmaker[Session], key: str):
-    with transaction(sessions) as session:
-        return service.indicator_values(session)[key]
 
 
 # --- common to every coal register ------------------------------------------------------------

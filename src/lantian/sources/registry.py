@@ -13,15 +13,16 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from functools import cache, lru_cache
 from random import Random
 from typing import TYPE_CHECKING, Any, Literal
 
 from lantian.errors import NotFound
-from lantian.sources.lifecycle import Lifecycle
+from lantian.sources.lifecycle import Lifecycle, Unmet
 from lantian.sources.rows import RegisterRow
 from lantian.tabular import Column, TableSpec
+from lantian.timeutil import CHINA_TZ
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -128,6 +129,59 @@ class Rule:
     #: opened a case for an entry it is not evaluated on that entry again, even after the case is
     #: closed (a closed case would otherwise be followed by a new one at the next evaluation).
     once: bool = False
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of a day in China time, as an aware UTC datetime (a breach's observed_at:
+    the same missed deadline seen again adds no occurrence)."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=CHINA_TZ).astimezone(UTC)
+
+
+def overdue_rule(
+    *,
+    lifecycle: Lifecycle,
+    clause: str,
+    title: Callable[[Any], str],
+    label: tuple[str, str] = ("逾期未完成", "not done by the deadline"),
+    done: frozenset[str] | None = None,
+    applies: Callable[[Any], bool] | None = None,
+    severity: Literal["general", "serious", "major"] = "serious",
+) -> Rule:
+    """The rule every register with deadlines has: an entry not in a ``done`` state (default: the
+    lifecycle's closed states) after its own deadline is a breach, observed at the end of that day.
+
+    ``title`` names the entry in the case's title (e.g. ``"集中供热片区逾期未供热：<name>"``);
+    ``applies`` narrows the entries the deadline binds (only mines listed for closure).
+    """
+    finished = lifecycle.closed_states if done is None else done
+
+    def check(facts: Facts) -> Breach | None:
+        record = facts.record
+        if record.deadline is None or record.deadline >= facts.today or record.state in finished:
+            return None
+        if applies is not None and not applies(record):
+            return None
+        state = lifecycle.state(record.state)
+        return Breach(
+            title=title(record),
+            description=f"完成时限 {record.deadline}，当前状态「{state.zh}」/ deadline "
+            f"{record.deadline} passed, still {state.en}",
+            observed_at=end_of_day(record.deadline),
+            severity=severity,
+        )
+
+    check.__doc__ = f"{label[1]} ({clause})"
+    return Rule("overdue", label[0], label[1], clause, check)
+
+
+def unproven(facts: Facts, items: Sequence[ChecklistItem]) -> list[Unmet]:
+    """The items whose newest result is not a pass recorded with a photo or file: what a guard
+    reports when the plan wants proof on the spot before a step (两断三清, 拆除烟囱 …)."""
+    return [
+        (f"「{item.zh}」未核查合格并附照片", f"'{item.en}' not checked as done with a photo")
+        for item in items
+        if not facts.latest_with_evidence(item.key)
+    ]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,6 @@ from lantian.sources.registry import (
 )
 from lantian.sources.rows import RegisterRow
 from lantian.tabular import export_bytes, read_table
-from lantian.timeutil import CHINA_TZ
 
 #: The resource kind of every register entry in the permission table.
 RESOURCE_KIND = "ledger_entry"
@@ -905,11 +904,6 @@ def indicator_values(session: Session) -> dict[str, IndicatorValue]:
         for indicator in kind.indicators:
             values[indicator.target_key] = indicator.compute(session)
     return values
-
-
-def end_of_day(day: date) -> datetime:
-    """The last instant of a day in China time, as an aware UTC datetime (for observed_at)."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=CHINA_TZ).astimezone(UTC)
 
 
 # --- faces' helpers (pages, API, command line) -------------------------------------------------

@@ -44,6 +44,9 @@ from lantian.sources.registry import (
     RegisterKind,
     Rule,
     SampleContext,
+    end_of_day,
+    overdue_rule,
+    unproven,
 )
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
@@ -216,9 +219,7 @@ def _needs_certificate(record: Any) -> bool:
     return record.boiler_type in CERTIFIED_TYPES or bool(record.certificate_no)
 
 
-def _unmet(item: ChecklistItem, *, photo: bool) -> Unmet:
-    if photo:
-        return (f"「{item.zh}」未核查合格并附照片", f"'{item.en}' not checked as done with a photo")
+def _unchecked(item: ChecklistItem) -> Unmet:
     return (f"「{item.zh}」未核查合格", f"'{item.en}' not checked as done")
 
 
@@ -229,16 +230,15 @@ def _elimination_holds(facts: Facts) -> list[Unmet]:
     if record.method is None:
         return [("未填写淘汰方式", "no elimination method given")]
     if record.method == "ban":
-        if not facts.latest_with_evidence(CHIMNEY.key):
-            unmet.append(_unmet(CHIMNEY, photo=True))
+        unmet.extend(unproven(facts, (CHIMNEY,)))
         if facts.latest(NOT_RESTORABLE.key) != "pass":
-            unmet.append(_unmet(NOT_RESTORABLE, photo=False))
+            unmet.append(_unchecked(NOT_RESTORABLE))
     elif facts.latest(SUBSTITUTE.key) != "pass":
-        unmet.append(_unmet(SUBSTITUTE, photo=False))
+        unmet.append(_unchecked(SUBSTITUTE))
     if facts.latest(NO_COAL.key) != "pass":
-        unmet.append(_unmet(NO_COAL, photo=False))
-    if _needs_certificate(record) and not facts.latest_with_evidence(CERTIFICATE.key):
-        unmet.append(_unmet(CERTIFICATE, photo=True))
+        unmet.append(_unchecked(NO_COAL))
+    if _needs_certificate(record):
+        unmet.extend(unproven(facts, (CERTIFICATE,)))
     return unmet
 
 
@@ -257,9 +257,7 @@ def _low_nox_fitted(facts: Facts) -> list[Unmet]:
     record: Any = facts.record
     if record.boiler_type != "gas_boiler":
         return [("只有天然气锅炉做低氮改造", "only a gas boiler is retrofitted with low NOx")]
-    if not facts.latest_with_evidence(LOW_NOX.key):
-        return [_unmet(LOW_NOX, photo=True)]
-    return []
+    return unproven(facts, (LOW_NOX,))
 
 
 LIFECYCLE = Lifecycle(
@@ -334,7 +332,6 @@ def _hidden(facts: Facts) -> Breach | None:
     found = record.found_on or _china_day(record)
     if found < ACCOUNTABLE_FROM:
         return None
-    from lantian.sources.service import end_of_day
 
     return Breach(
         title=f"瞒报漏报{TYPES[record.boiler_type]}：{record.name}",
@@ -344,25 +341,6 @@ def _hidden(facts: Facts) -> Breach | None:
         observed_at=end_of_day(found),
         severity="major",
         accountability=True,
-    )
-
-
-def _overdue(facts: Facts) -> Breach | None:
-    """Not eliminated by its own deadline (8-31 for stoves, the list's date for boilers)."""
-    record: Any = facts.record
-    if record.deadline is None or record.deadline >= facts.today:
-        return None
-    if record.state in LIFECYCLE.closed_states:
-        return None
-    from lantian.sources.service import end_of_day
-
-    state = LIFECYCLE.state(record.state)
-    return Breach(
-        title=f"{TYPES[record.boiler_type]}逾期未淘汰：{record.name}",
-        description=f"完成时限 {record.deadline}，当前状态「{state.zh}」/ deadline "
-        f"{record.deadline} passed, still {state.en}",
-        observed_at=end_of_day(record.deadline),
-        severity="serious",
     )
 
 
@@ -392,7 +370,6 @@ def _new_gas_boiler_without_low_nox(facts: Facts) -> Breach | None:
     record: Any = facts.record
     if record.boiler_type != "gas_boiler" or not record.new_build:
         return None
-    from lantian.sources.service import end_of_day
 
     for check in facts.checks:
         entry = (check.items or {}).get(LOW_NOX.key)
@@ -572,12 +549,11 @@ KIND = RegisterKind(
     checklist=CHECKLIST,
     rules=(
         Rule("hidden", "瞒报漏报", "concealed after 10-01", CLAUSE_14_HIDDEN, _hidden, once=True),
-        Rule(
-            "overdue",
-            "逾期未淘汰",
-            "not eliminated by the deadline",
-            f"{CLAUSE_15}；{CLAUSE_16}",
-            _overdue,
+        overdue_rule(
+            lifecycle=LIFECYCLE,
+            clause=f"{CLAUSE_15}；{CLAUSE_16}",
+            title=lambda record: f"{TYPES[record.boiler_type]}逾期未淘汰：{record.name}",
+            label=("逾期未淘汰", "not eliminated by the deadline"),
         ),
         Rule(
             "operating_again",

@@ -32,6 +32,8 @@ from lantian.sources.registry import (
     RegisterKind,
     Rule,
     SampleContext,
+    overdue_rule,
+    unproven,
 )
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
@@ -66,9 +68,7 @@ CHECKLIST = (IN_SERVICE,)
 
 
 def _in_service(facts: Facts) -> list[Unmet]:
-    if not facts.latest_with_evidence(IN_SERVICE.key):
-        return [("未核查建成供应并附照片", "not checked as built and supplying, with a photo")]
-    return []
+    return unproven(facts, (IN_SERVICE,))
 
 
 LIFECYCLE = Lifecycle(
@@ -100,23 +100,6 @@ LIFECYCLE = Lifecycle(
         ),
     ),
 )
-
-
-def _overdue(facts: Facts) -> Breach | None:
-    """Not built by its deadline (10-31 in the annex)."""
-    record = facts.record
-    if record.state == "built" or record.deadline is None or record.deadline >= facts.today:
-        return None
-    from lantian.sources.service import end_of_day
-
-    label = SITE_TYPES.get(getattr(record, "site_type", ""), "")
-    return Breach(
-        title=f"洁净型煤{label}逾期未建成：{record.name}",
-        description=f"完成时限 {record.deadline}，当前状态「{LIFECYCLE.state(record.state).zh}」/ "
-        f"deadline {record.deadline} passed, still {LIFECYCLE.state(record.state).en}",
-        observed_at=end_of_day(record.deadline),
-        severity="serious",
-    )
 
 
 def _not_supplying(facts: Facts) -> Breach | None:
@@ -229,7 +212,15 @@ KIND = RegisterKind(
     lifecycle=LIFECYCLE,
     checklist=CHECKLIST,
     rules=(
-        Rule("overdue", "逾期未建成", "not built by the deadline", CLAUSE_11, _overdue),
+        overdue_rule(
+            lifecycle=LIFECYCLE,
+            clause=CLAUSE_11,
+            title=lambda record: (
+                f"洁净型煤{SITE_TYPES.get(record.site_type, '')}逾期未建成：{record.name}"
+            ),
+            label=("逾期未建成", "not built by the deadline"),
+            done=frozenset({"built"}),
+        ),
         Rule("not_supplying", "未正常供应", "not supplying", CLAUSE_11, _not_supplying),
     ),
     indicators=(

@@ -27,14 +27,14 @@ from lantian.sources.lifecycle import KEEPERS, VERIFIERS, Lifecycle, State, Unme
 from lantian.sources.lifecycle import transition as step
 from lantian.sources.models import RegisterRecord
 from lantian.sources.registry import (
-    Breach,
     ChecklistItem,
     Facts,
     Indicator,
     IndicatorValue,
     RegisterKind,
-    Rule,
     SampleContext,
+    overdue_rule,
+    unproven,
 )
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
@@ -95,14 +95,7 @@ def _heating_holds(facts: Facts) -> list[Unmet]:
     unmet: list[Unmet] = []
     if not float(getattr(facts.record, "heated_area_m2", 0) or 0) > 0:
         unmet.append(("供热面积为 0", "no area is heated"))
-    for item in CHECKLIST:
-        if not facts.latest_with_evidence(item.key):
-            unmet.append(
-                (
-                    f"「{item.zh}」未核查合格并附照片",
-                    f"'{item.en}' not checked as done with a photo",
-                )
-            )
+    unmet.extend(unproven(facts, CHECKLIST))
     return unmet
 
 
@@ -135,24 +128,6 @@ LIFECYCLE = Lifecycle(
         ),
     ),
 )
-
-
-def _overdue(facts: Facts) -> Breach | None:
-    """A district not heating by its deadline."""
-    record = facts.record
-    if record.deadline is None or record.deadline >= facts.today:
-        return None
-    if record.state in LIFECYCLE.closed_states:
-        return None
-    from lantian.sources.service import end_of_day
-
-    return Breach(
-        title=f"集中供热片区逾期未供热：{record.name}",
-        description=f"完成时限 {record.deadline}，当前状态「{LIFECYCLE.state(record.state).zh}」/ "
-        f"deadline {record.deadline} passed, still {LIFECYCLE.state(record.state).en}",
-        observed_at=end_of_day(record.deadline),
-        severity="serious",
-    )
 
 
 def _coverage(session: Session) -> IndicatorValue:
@@ -219,7 +194,14 @@ KIND = RegisterKind(
     ),
     lifecycle=LIFECYCLE,
     checklist=CHECKLIST,
-    rules=(Rule("overdue", "逾期未供热", "not heating by the deadline", CLAUSE_9, _overdue),),
+    rules=(
+        overdue_rule(
+            lifecycle=LIFECYCLE,
+            clause=CLAUSE_9,
+            title=lambda record: f"集中供热片区逾期未供热：{record.name}",
+            label=("逾期未供热", "not heating by the deadline"),
+        ),
+    ),
     indicators=(Indicator(TARGET, _coverage),),
     sample=_sample,
     list_fields=("total_area_m2", "heated_area_m2", "heat_source"),

@@ -42,6 +42,8 @@ from lantian.sources.registry import (
     RegisterKind,
     Rule,
     SampleContext,
+    end_of_day,
+    unproven,
 )
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
@@ -168,14 +170,7 @@ def _acceptance_holds(facts: Facts) -> list[Unmet]:
                 "village, not an average)",
             )
         )
-    for item in (EQUIPMENT_INSTALLED, STOVES_REMOVED):
-        if not facts.latest_with_evidence(item.key):
-            unmet.append(
-                (
-                    f"「{item.zh}」未核查合格并附照片",
-                    f"'{item.en}' not checked as done with a photo",
-                )
-            )
+    unmet.extend(unproven(facts, (EQUIPMENT_INSTALLED, STOVES_REMOVED)))
     return unmet
 
 
@@ -249,7 +244,6 @@ def _not_surveyed(facts: Facts) -> Breach | None:
     due = survey_due(facts.plan)
     if record.state != "registered" or due is None or facts.today <= due:
         return None
-    from lantian.sources.service import end_of_day
 
     return Breach(
         title=f"“双替代”村庄逾期未摸排核实：{record.name}",
@@ -276,7 +270,6 @@ def _scattered(facts: Facts) -> Breach | None:
     if not under_floor(record, floor):
         return None
     rate = conversion_rate(record)
-    from lantian.sources.service import end_of_day
 
     return Breach(
         title=f"“双替代”零散开展、未整村推进：{record.name}",

@@ -25,13 +25,12 @@ from lantian.sources.lifecycle import KEEPERS, OFFICE_ROLES, Lifecycle, State, U
 from lantian.sources.lifecycle import transition as step
 from lantian.sources.models import RegisterRecord
 from lantian.sources.registry import (
-    Breach,
     Facts,
     Indicator,
     IndicatorValue,
     RegisterKind,
-    Rule,
     SampleContext,
+    overdue_rule,
 )
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
@@ -127,22 +126,6 @@ LIFECYCLE = Lifecycle(
         ),
     ),
 )
-
-
-def _overdue(facts: Facts) -> Breach | None:
-    """Not verified by its deadline (e.g. the 10-15 filing of task 6)."""
-    record = facts.record
-    if record.deadline is None or record.deadline >= facts.today or record.state == "verified":
-        return None
-    from lantian.sources.service import end_of_day
-
-    return Breach(
-        title=f"煤炭消费统计逾期未核定：{record.name}",
-        description=f"完成时限 {record.deadline}，仍未核定 / deadline {record.deadline} passed, "
-        "not verified",
-        observed_at=end_of_day(record.deadline),
-        severity="general",
-    )
 
 
 def _share(coal: float, total: float) -> float:
@@ -250,7 +233,14 @@ KIND = RegisterKind(
     ),
     lifecycle=LIFECYCLE,
     rules=(
-        Rule("overdue", "逾期未核定", "not verified by the deadline", CLAUSE_6_FILING, _overdue),
+        overdue_rule(
+            lifecycle=LIFECYCLE,
+            clause=CLAUSE_6_FILING,
+            title=lambda record: f"煤炭消费统计逾期未核定：{record.name}",
+            label=("逾期未核定", "not verified by the deadline"),
+            done=frozenset({"verified"}),
+            severity="general",
+        ),
     ),
     indicators=(Indicator("coal_share_of_energy", coal_share),),
     sample=_sample,

@@ -33,6 +33,7 @@ from lantian.sources.registry import (
     RegisterKind,
     Rule,
     SampleContext,
+    overdue_rule,
 )
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
@@ -135,22 +136,6 @@ def _producing_after_closure(facts: Facts) -> Breach | None:
     return None
 
 
-def _overdue(facts: Facts) -> Breach | None:
-    """Listed for closure and not closed by its deadline (12-31)."""
-    record = facts.record
-    if record.state != "closing" or record.deadline is None or record.deadline >= facts.today:
-        return None
-    from lantian.sources.service import end_of_day
-
-    return Breach(
-        title=f"煤矿逾期未关闭：{record.name}",
-        description=f"完成时限 {record.deadline}，仍未关闭到位 / deadline {record.deadline} "
-        "passed, not closed",
-        observed_at=end_of_day(record.deadline),
-        severity="serious",
-    )
-
-
 def _closed_mines(session: Session) -> list[CoalMine]:
     return list(
         session.scalars(select(CoalMine).where(CoalMine.state == "closed").order_by(CoalMine.key))
@@ -238,7 +223,13 @@ KIND = RegisterKind(
             CLAUSE_8,
             _producing_after_closure,
         ),
-        Rule("overdue", "逾期未关闭", "not closed by the deadline", CLAUSE_8, _overdue),
+        overdue_rule(
+            lifecycle=LIFECYCLE,
+            clause=CLAUSE_8,
+            title=lambda record: f"煤矿逾期未关闭：{record.name}",
+            label=("逾期未关闭", "not closed by the deadline"),
+            applies=lambda record: record.state == "closing",
+        ),
     ),
     indicators=(
         Indicator("coal_mines_closed", mines_closed),

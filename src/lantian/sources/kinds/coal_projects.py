@@ -42,6 +42,8 @@ from lantian.sources.registry import (
     RegisterKind,
     Rule,
     SampleContext,
+    end_of_day,
+    unproven,
 )
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
@@ -128,9 +130,7 @@ def _substitution_holds(facts: Facts) -> list[Unmet]:
 
 
 def _stopped_checked(facts: Facts) -> list[Unmet]:
-    if not facts.latest_with_evidence(PRODUCTION_STOPPED.key):
-        return [("未核查停产并附照片", "the stop is not checked with a photo")]
-    return []
+    return unproven(facts, (PRODUCTION_STOPPED,))
 
 
 def _season_over(facts: Facts) -> list[Unmet]:
@@ -234,7 +234,6 @@ def _not_stopped_at_season_start(facts: Facts) -> Breach | None:
     season = heating_season(facts.plan_in_force())
     if season is None or not season[0] <= facts.today <= season[1]:
         return None
-    from lantian.sources.service import end_of_day
 
     return Breach(
         title=f"采暖季开始未停产的耗煤项目：{record.name}",

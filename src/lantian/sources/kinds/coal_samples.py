@@ -27,7 +27,7 @@ from lantian.sources.kinds._coal import CLAUSE_13_QUALITY, SAMPLE_NOTE, sample_p
 from lantian.sources.lifecycle import KEEPERS, VERIFIERS, Lifecycle, State, Unmet
 from lantian.sources.lifecycle import transition as step
 from lantian.sources.models import RegisterRecord
-from lantian.sources.registry import Breach, Facts, RegisterKind, Rule, SampleContext
+from lantian.sources.registry import Breach, Facts, RegisterKind, Rule, SampleContext, end_of_day
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
 
@@ -142,7 +142,6 @@ def _failed_sample(facts: Facts) -> Breach | None:
     over = exceeded(record, facts.plan_in_force())
     if not over:
         return None
-    from lantian.sources.service import end_of_day
 
     quality = facts.plan_in_force().plan
     standard = quality.coal_quality.standard if quality and quality.coal_quality else ""

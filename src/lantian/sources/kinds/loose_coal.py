@@ -37,6 +37,8 @@ from lantian.sources.registry import (
     RegisterKind,
     Rule,
     SampleContext,
+    end_of_day,
+    unproven,
 )
 from lantian.sources.rows import RegisterRow, columns
 from lantian.standards.geometry import in_any
@@ -92,14 +94,7 @@ CHECKLIST = (COAL_REMOVED, NOT_BURNING)
 
 
 def _cleared_holds(facts: Facts) -> list[Unmet]:
-    if not facts.latest_with_evidence(COAL_REMOVED.key):
-        return [
-            (
-                f"「{COAL_REMOVED.zh}」未核查合格并附照片",
-                f"'{COAL_REMOVED.en}' not done with a photo",
-            )
-        ]
-    return []
+    return unproven(facts, (COAL_REMOVED,))
 
 
 LIFECYCLE = Lifecycle(
@@ -165,7 +160,6 @@ def _village_of(session: Session, record: RegisterRecord) -> Mapping[str, Any]:
 
 
 def _observed(record: Any) -> Any:
-    from lantian.sources.service import end_of_day
 
     return end_of_day(record.found_on)
 

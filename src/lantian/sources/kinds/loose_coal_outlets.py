@@ -29,6 +29,8 @@ from lantian.sources.registry import (
     RegisterKind,
     Rule,
     SampleContext,
+    end_of_day,
+    unproven,
 )
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
@@ -57,9 +59,7 @@ CHECKLIST = (NOT_SELLING,)
 
 
 def _not_selling(facts: Facts) -> list[Unmet]:
-    if not facts.latest_with_evidence(NOT_SELLING.key):
-        return [("未核查停止销售并附照片", "not checked as no longer selling, with a photo")]
-    return []
+    return unproven(facts, (NOT_SELLING,))
 
 
 LIFECYCLE = Lifecycle(
@@ -97,7 +97,6 @@ def _open_in_converted_township(facts: Facts) -> Breach | None:
     if not record.converted_township or record.state != "open":
         return None
     from lantian.sources.kinds._coal import china_day
-    from lantian.sources.service import end_of_day
 
     return Breach(
         title=f"已完成双替代乡镇仍有散煤销售网点：{record.name}",

@@ -34,6 +34,9 @@ from lantian.sources.registry import (
     RegisterKind,
     Rule,
     SampleContext,
+    end_of_day,
+    overdue_rule,
+    unproven,
 )
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
@@ -87,14 +90,7 @@ def _closure_holds(facts: Facts) -> list[Unmet]:
             ("升级改造企业应会审签字，不能销号", "an upgrade is signed off, not closed off")
         )
         return unmet
-    for item in TWO_CUTS_THREE_CLEARS:
-        if not facts.latest_with_evidence(item.key):
-            unmet.append(
-                (
-                    f"「{item.zh}」未核查合格并附照片",
-                    f"'{item.en}' not checked as done with a photo",
-                )
-            )
+    unmet.extend(unproven(facts, TWO_CUTS_THREE_CLEARS))
     return unmet
 
 
@@ -169,24 +165,6 @@ def _relapse(facts: Facts) -> Breach | None:
     return None
 
 
-def _overdue(facts: Facts) -> Breach | None:
-    """Not closed off (or signed off) by its deadline: the township is escalated."""
-    record = facts.record
-    if record.deadline is None or record.deadline >= facts.today:
-        return None
-    if record.state in LIFECYCLE.closed_states or record.state == "signed_off":
-        return None
-    from lantian.sources.service import end_of_day
-
-    return Breach(
-        title=f"“散乱污”企业逾期未完成整治：{record.name}",
-        description=f"完成时限 {record.deadline}，当前状态「{LIFECYCLE.state(record.state).zh}」/ "
-        f"deadline {record.deadline} passed, still {LIFECYCLE.state(record.state).en}",
-        observed_at=end_of_day(record.deadline),
-        severity="serious",
-    )
-
-
 def _working_before_sign_off(facts: Facts) -> Breach | None:
     """An upgrade found producing before its joint sign-off (task 5)."""
     record = facts.record
@@ -216,7 +194,6 @@ def _listed_cluster(facts: Facts) -> Breach | None:
     assert isinstance(record, ScatteredEnterprise)
     if not record.cluster_listed or record.state in LIFECYCLE.closed_states:
         return None
-    from lantian.sources.service import end_of_day
 
     return Breach(
         title=f"挂牌督办集群企业未完成整治：{record.cluster or record.name}",
@@ -315,7 +292,13 @@ KIND = RegisterKind(
     checklist=CHECKLIST,
     rules=(
         Rule("relapse", "死灰复燃", "producing again after closure", CLAUSE_4_RELAPSE, _relapse),
-        Rule("overdue", "逾期未整治", "not dealt with by the deadline", CLAUSE_4, _overdue),
+        overdue_rule(
+            lifecycle=LIFECYCLE,
+            clause=CLAUSE_4,
+            title=lambda record: f"“散乱污”企业逾期未完成整治：{record.name}",
+            label=("逾期未整治", "not dealt with by the deadline"),
+            done=LIFECYCLE.closed_states | {"signed_off"},
+        ),
         Rule(
             "working_before_sign_off",
             "未会审即生产",
