@@ -16,6 +16,9 @@ from playwright.sync_api import Page
 from lantian.sources.demo import png_photo
 from tests.browser.conftest import screenshot, sign_in
 
+#: The township every walk files its entry in: 新密市城关镇, where the ``chengguan`` account works.
+TOWNSHIP = "410183100"
+
 
 @dataclass(frozen=True)
 class Step:
@@ -36,6 +39,32 @@ class Check:
     photos: int = 0
     notes: Mapping[str, str] = field(default_factory=dict)
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Walk:
+    """One kind's walk: its template row (header → cell) and the steps to its closed state.
+
+    A group of kinds keeps its walks in a module ``tests/browser/walks_<group>.py`` with a function
+    ``walks(width) -> dict[str, Walk]`` (keys unique per width, e.g. ``f"GD-W{width}"``); the test
+    ``test_source_walks`` collects them and fails for a kind without one."""
+
+    row: Mapping[str, str]
+    steps: Sequence[Step | Check]
+    closed: str
+
+
+def common(key: str, name: str, unit: str, deadline: str = "2030-12-31") -> dict[str, str]:
+    return {
+        "编号": key,
+        "名称": name,
+        "乡镇代码": TOWNSHIP,
+        "责任单位代码": unit,
+        "地址": "新密市城关镇东关村",
+        "经度": "113.39",
+        "纬度": "34.54",
+        "完成时限": deadline,
+    }
 
 
 def filled_template(page: Page, base: str, kind: str, row: Mapping[str, str], folder: Path) -> Path:

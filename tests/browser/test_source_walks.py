@@ -8,8 +8,9 @@ inspectors is taken by that account (``Step(by=...)``), the clause cited where i
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import importlib
+import pkgutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,43 +18,20 @@ from playwright.sync_api import Browser, Page
 
 from lantian.sources.registry import kinds
 from tests.browser.conftest import LiveServer, sign_in
-from tests.browser.sources_walk import Check, Step, walk_entry
+from tests.browser.sources_walk import Check, Step, Walk, common, walk_entry
 
-TOWNSHIP = "410183100"  # 新密市城关镇
 #: The office's account for the walks (test_pages resets the shared "office" account's password).
 OFFICE = "walks-office"
 INSPECTOR = "walks-inspector"
 
 
-@dataclass(frozen=True)
-class Walk:
-    """One kind's walk: its template row (header → cell) and the steps to its closed state."""
-
-    row: Mapping[str, str]
-    steps: Sequence[Step | Check]
-    closed: str
-
-
-def _common(key: str, name: str, unit: str, deadline: str = "2030-12-31") -> dict[str, str]:
-    return {
-        "编号": key,
-        "名称": name,
-        "乡镇代码": TOWNSHIP,
-        "责任单位代码": unit,
-        "地址": "新密市城关镇东关村",
-        "经度": "113.39",
-        "纬度": "34.54",
-        "完成时限": deadline,
-    }
-
-
-def walks(width: int) -> dict[str, Walk]:
-    """Every kind's walk but the scattered firm's, keys unique per window width."""
+def _walks_of_ledgers_one(width: int) -> dict[str, Walk]:
+    """The walks of the first ledgers' kinds (issue 15), keys unique per window width."""
     return {
         # Task 16: eliminated by 煤改气; the certificate's cancellation needs the notice's photo.
         "boiler": Walk(
             {
-                **_common(f"GL-W{width}", f"城关镇浏览器测试锅炉{width}", "hbj"),
+                **common(f"GL-W{width}", f"城关镇浏览器测试锅炉{width}", "hbj"),
                 "类型": "燃煤锅炉 coal_boiler",
                 "额定容量（蒸吨/小时）": "4",
                 "列入2017年淘汰清单": "是",
@@ -79,7 +57,7 @@ def walks(width: int) -> dict[str, Walk]:
         # Task 10: surveyed door to door, converted, then accepted at ≥ 80 % in this village.
         "heating_village": Walk(
             {
-                **_common(f"SDT-W{width}", f"城关镇浏览器测试村{width}", "fgw"),
+                **common(f"SDT-W{width}", f"城关镇浏览器测试村{width}", "fgw"),
                 "总户数": "400",
                 "气代煤户数": "340",
                 "电代煤户数": "20",
@@ -104,7 +82,7 @@ def walks(width: int) -> dict[str, Walk]:
         # Task 9: built, then heating with the substation and network checked with photos.
         "heating_district": Walk(
             {
-                **_common(f"GR-W{width}", f"城关镇浏览器测试供热片区{width}", "zyhbxmrlgs"),
+                **common(f"GR-W{width}", f"城关镇浏览器测试供热片区{width}", "zyhbxmrlgs"),
                 "建筑面积（㎡）": "350000",
                 "供热面积（㎡）": "300000",
                 "总户数": "3200",
@@ -126,7 +104,7 @@ def walks(width: int) -> dict[str, Walk]:
         # Tasks 12–13: a loose-coal finding rectified and cleared with a photo.
         "loose_coal_finding": Walk(
             {
-                **_common(f"SM-W{width}", f"城关镇浏览器测试散煤{width}", "hbj"),
+                **common(f"SM-W{width}", f"城关镇浏览器测试散煤{width}", "hbj"),
                 "发现日期": "2017-12-05",
                 "发现情况": "燃用散煤 burning",
                 "数量（千克）": "200",
@@ -141,7 +119,7 @@ def walks(width: int) -> dict[str, Walk]:
         # Task 13: a loose-coal outlet closed once it no longer sells (a photo).
         "loose_coal_outlet": Walk(
             {
-                **_common(f"SMWD-W{width}", f"城关镇浏览器测试散煤网点{width}", "gszjj"),
+                **common(f"SMWD-W{width}", f"城关镇浏览器测试散煤网点{width}", "gszjj"),
                 "所在乡镇已完成双替代": "是",
                 "经营者": "李四",
             },
@@ -154,7 +132,7 @@ def walks(width: int) -> dict[str, Walk]:
         # Task 8: a mine listed for closure and closed with the four checks' proof.
         "coal_mine": Walk(
             {
-                **_common(f"MK-W{width}", f"城关镇浏览器测试煤矿{width}", "mtj"),
+                **common(f"MK-W{width}", f"城关镇浏览器测试煤矿{width}", "mtj"),
                 "核定生产能力（吨/年）": "150000",
                 "采矿权人": "新密市某煤业有限公司",
             },
@@ -177,7 +155,7 @@ def walks(width: int) -> dict[str, Walk]:
         # Task 7: a new project whose coal use is fully substituted, the source verified.
         "coal_project": Walk(
             {
-                **_common(f"HM-W{width}", f"城关镇浏览器测试耗煤项目{width}", "fgw"),
+                **common(f"HM-W{width}", f"城关镇浏览器测试耗煤项目{width}", "fgw"),
                 "项目类型": "新建",
                 "审批（核准、备案）日期": "2016-05-20",
                 "年耗煤量（吨）": "12000",
@@ -193,7 +171,7 @@ def walks(width: int) -> dict[str, Walk]:
         # Task 11: a briquette outlet built and supplying (a photo).
         "briquette_site": Walk(
             {
-                **_common(f"XM-W{width}", f"城关镇浏览器测试型煤网点{width}", "fgw"),
+                **common(f"XM-W{width}", f"城关镇浏览器测试型煤网点{width}", "fgw"),
                 "类型": "配送网点",
                 "产能或储量（吨）": "1000",
             },
@@ -207,7 +185,7 @@ def walks(width: int) -> dict[str, Walk]:
         # Task 13: a sample within the plan's limits for anthracite, judged passed.
         "coal_sample": Walk(
             {
-                **_common(f"MZ-W{width}", f"城关镇浏览器测试煤样{width}", "gszjj"),
+                **common(f"MZ-W{width}", f"城关镇浏览器测试煤样{width}", "gszjj"),
                 "抽检日期": "2017-11-20",
                 "煤种": "无烟煤",
                 "全硫（%）": "0.45",
@@ -222,7 +200,7 @@ def walks(width: int) -> dict[str, Walk]:
         # OFFICE_ROLES | {"unit"}, not the township (任务6：煤炭占能源消费总量比重降低到65%以下).
         "coal_consumption": Walk(
             {
-                **_common(f"MT-W{width}", f"城关镇煤炭消费统计{width}", "fgw"),
+                **common(f"MT-W{width}", f"城关镇煤炭消费统计{width}", "fgw"),
                 "年度": "2017",
                 "煤炭消费量（吨标准煤）": "15200",
                 "能源消费总量（吨标准煤）": "24000",
@@ -232,6 +210,19 @@ def walks(width: int) -> dict[str, Walk]:
             "verified",
         ),
     }
+
+
+def walks(width: int) -> dict[str, Walk]:
+    """Every kind's walk but the scattered firm's: the ones above and those of every
+    ``tests/browser/walks_*.py`` module (a module per group of kinds, each with ``walks(width)``)."""
+    found = _walks_of_ledgers_one(width)
+    for module_info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if module_info.name.startswith("walks_"):
+            module = importlib.import_module(f"tests.browser.{module_info.name}")
+            more: dict[str, Walk] = module.walks(width)
+            assert not set(more) & set(found), (module_info.name, set(more) & set(found))
+            found.update(more)
+    return found
 
 
 DESKTOP = (1280, 900)
