@@ -289,6 +289,16 @@ class CoalQuality(Strict):
     limits: dict[str, CoalQualityLimit] = Field(min_length=1)
 
 
+class RoadDustLoad(Strict):
+    """Task 31's 以克论净 (roads judged by the grams of dust left per square metre): the most dust a
+    swept road may hold at a check, g/m², per road class (the road register's choices)."""
+
+    source: str = Field(min_length=1)
+    note: str | None = None
+    #: Road class (main, secondary, back_street, highway) → the most dust allowed, g/m².
+    limits_g_m2: dict[str, float] = Field(min_length=1)
+
+
 class PlanFile(Strict):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
     title: str
@@ -306,6 +316,7 @@ class PlanFile(Strict):
     area_phrases: dict[str, AreaPhrase] = Field(default_factory=dict)
     generic_unit_phrases: dict[str, str] = Field(default_factory=dict)
     coal_quality: CoalQuality | None = None
+    road_dust_load: RoadDustLoad | None = None
 
 
 class AnnexDeadline(Strict):

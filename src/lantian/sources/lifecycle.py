@@ -54,6 +54,9 @@ class Transition:
     guard: Guard | None = None
     #: A note is required (a refusal, a reopening or a revisit must say why).
     note_required: bool = False
+    #: A file must come with the step (the document the step stands on: an application letter,
+    #: a review opinion, an approval — kept in the file store with the step).
+    files_required: bool = False
 
 
 def transition(
@@ -66,6 +69,7 @@ def transition(
     *,
     guard: Guard | None = None,
     note_required: bool = False,
+    files_required: bool = False,
 ) -> Transition:
     """Shorthand for a row of a transition table."""
     return Transition(
@@ -78,6 +82,7 @@ def transition(
         clause,
         guard,
         note_required,
+        files_required,
     )
 
 

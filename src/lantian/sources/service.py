@@ -661,6 +661,11 @@ def take_step(
     )
     if found.note_required and not step.note:
         raise Invalid(f"{found.zh}需要说明理由 / {found.en} needs a note saying why", field="note")
+    if found.files_required and not files:
+        raise Invalid(
+            f"{found.zh}须附文件（申请函、审核意见或批复）/ {found.en} needs its document attached",
+            field="files",
+        )
     actor = who.username or "public"
     now = clock.now()
     before = record.state
