@@ -26,6 +26,7 @@ from lantian.errors import ServiceError
 from lantian.files import FileStore
 from lantian.plan import Plan
 from lantian.sources import service
+from lantian.sources.lifecycle import Transition
 from lantian.sources.registry import RegisterKind, SampleContext, kinds
 
 #: Who acts in the demo: the office (steps) and the inspection team (field checks).
@@ -77,6 +78,14 @@ def _photos(kind: RegisterKind, rng: Random) -> list[service.UploadedFile]:
     ] or [service.UploadedFile("site.png", png_photo(48, 36, (120, 160, 200), 0))]
 
 
+def _documents(step: Transition) -> list[service.UploadedFile]:
+    """The document a step that requires one carries (an application letter, an approval)."""
+    if not step.files_required:
+        return []
+    text = f"示例文件：{step.zh}\n{step.clause}\n（示例数据 / sample）\n"
+    return [service.UploadedFile(f"{step.event}.txt", text.encode())]
+
+
 def _walk(
     session: Session, kind: RegisterKind, record_id: int, rng: Random, store: FileStore,
     moment: clock.FrozenClock,
@@ -117,7 +126,7 @@ def _walk(
                     service.take_step(
                         session, DEMO_OFFICE, kind, record_id,
                         service.StepInput(event=step.event, note=f"示例：{step.zh} / sample"),
-                        files=[], store=store,
+                        files=_documents(step), store=store,
                     )  # fmt: skip
             except ServiceError:
                 continue  # refused (the state, a guard): as a real step would be
