@@ -57,6 +57,8 @@ ACCOUNTS = {
     # The register walks' office and inspector (test_source_walks.py): steps only they may take.
     "walks-office": ("campaign_office", None),
     "walks-inspector": ("inspector", None),
+    # The sector department reviewing the earth-order exemptions' walk (walks_earthworks.py).
+    "walks-zjj": ("unit", "zjj"),
     "lockme": ("leader", None),  # locked out by test_polish (no other test signs in with it)
 }
 

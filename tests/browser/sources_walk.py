@@ -29,6 +29,9 @@ class Step:
     #: Another account takes this step (the lifecycle gives it only to the office or the
     #: inspectors): the walk signs in as ``by`` for the step, then back as the township.
     by: str | None = None
+    #: Documents attached with the step's form (a step that requires its file: an application
+    #: letter, a review opinion, an approval), as PDF files named ``<event>-<n>.pdf``.
+    files: int = 0
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,17 @@ def walk_entry(
             assert form.count() == 1, f"no {action.event} step offered"
             if action.note:
                 form.locator("textarea[name=note]").fill(action.note)
+            if action.files:
+                form.locator("input[name=files]").set_input_files(
+                    [
+                        {
+                            "name": f"{action.event}-{i + 1}.pdf",
+                            "mimeType": "application/pdf",
+                            "buffer": f"%PDF-1.4 {action.event} {i + 1}".encode(),
+                        }
+                        for i in range(action.files)
+                    ]
+                )
             form.locator("button[type=submit]").click()
         else:
             form = page.locator("#check-form")
