@@ -4,10 +4,12 @@ the approved exemptions covering their place and day."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from docx import Document
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -198,12 +200,23 @@ def test_an_exemption_is_applied_for_reviewed_by_its_sector_and_approved_by_the_
         assert kept == {
             "apply": ["申请函.pdf"],
             "review": ["初审意见.pdf"],
-            "approve": ["市政府批复.pdf"],
+            "approve": ["市政府批复.pdf", "XTL-001-批复.docx"],
         }
         approval = session.scalar(select(SourceFile).where(SourceFile.filename == "市政府批复.pdf"))
         assert approval is not None and approval.stored_by == OFFICE.username
         path = store.relative_path(approval.sha256)
         assert store.read(path, approval.sha256) == APPROVAL.content
+        # The platform renders the approval as a Word file the office prints, kept with the step.
+        rendered = session.scalar(
+            select(SourceFile).where(SourceFile.filename == "XTL-001-批复.docx")
+        )
+        assert rendered is not None and rendered.event_id == approval.event_id
+        content = store.read(store.relative_path(rendered.sha256), rendered.sha256)
+    text = "\n".join(p.text for p in Document(io.BytesIO(content)).paragraphs)
+    assert text.startswith("新密市人民政府关于同意城关镇保障房项目采暖季土石方作业的批复")
+    assert "新密市城市建设投资公司：" in text
+    assert "2017年12月01日至2017年12月31日" in text and "半径 300 米" in text
+    assert "市住建局2017年12月20日初审意见" in text
 
 
 def test_a_refusal_says_why_and_ends_the_application(

@@ -255,6 +255,12 @@ class RegisterKind:
     #: checklist items it records on any entry (e.g. 市工商质监局 cancelling boilers' 使用登记证,
     #: task 16). Such a unit reads every entry of the kind.
     cooperating: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: Documents the platform renders when a step is taken, kept with the step like an uploaded
+    #: file: event → ``render(session, entry, note) -> (filename, bytes)`` (e.g. the approval of an
+    #: earth-order exemption as a Word file the office prints, task 30).
+    step_documents: Mapping[str, Callable[[Session, Any, str], tuple[str, bytes]]] = field(
+        default_factory=dict
+    )
 
     @property
     def spec(self) -> TableSpec[Any]:

@@ -686,6 +686,9 @@ def take_step(
             note=step.note,
         )
         session.flush()
+        render = kind.step_documents.get(found.event)
+        if render is not None and store is not None:
+            files = [*files, UploadedFile(*render(session, record, step.note))]
         _keep_files(session, kind, record, files, store, actor, event_id=entry.id)
     evaluate_records(session, kind, [record], plan=plan)
     return record

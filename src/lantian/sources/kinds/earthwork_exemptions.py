@@ -17,6 +17,7 @@ Lifecycle::
 
     registered ──apply (application letter)──► applied ──review (sector department, opinion)──► reviewed
     reviewed ──approve (city government's consent, 攻坚办 records it with the document)──► approved
+                (the platform renders the approval as a Word file kept with the step)
     applied ──reject (sector department)──► refused      reviewed ──refuse (city)──► refused
     approved ──revoke (works breaking the conditions)──► revoked
 """
@@ -24,12 +25,15 @@ Lifecycle::
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
-from sqlalchemy import Date, Float, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Date, Float, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from lantian import clock
+from lantian.plan import plan_in_force
+from lantian.sources.kinds._coal import china_day
 from lantian.sources.kinds._earthworks import (
     CLAUSE_30,
     CLAUSE_30_EXEMPTION,
@@ -39,11 +43,12 @@ from lantian.sources.kinds._earthworks import (
 )
 from lantian.sources.lifecycle import KEEPERS, OFFICE_ROLES, Lifecycle, State
 from lantian.sources.lifecycle import transition as step
-from lantian.sources.models import RegisterRecord
+from lantian.sources.models import RegisterRecord, SourceEvent
 from lantian.sources.registry import RegisterKind, SampleContext, overdue_rule
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
 
+KIND_KEY = "earthwork_exemption"
 WORKS = {
     "road": "道路工程",
     "water": "水利工程",
@@ -178,6 +183,61 @@ UNDECIDED = overdue_rule(
 )
 
 
+def approval_text(session: Session, record: EarthworkExemption, note: str) -> str:
+    """The city government's consent to an exemption as the plain text of an administrative
+    notice (title, number, addressee and body, issuer, date: the layout
+    :func:`lantian.warnings.documents.notice_docx` sets), from the entry and its timeline."""
+    plan = plan_in_force()
+    units = plan.unit_names()
+    department = units.get(record.unit_code or "", record.unit_code or "行业主管部门")
+    steps = {
+        e.event: e
+        for e in session.scalars(
+            select(SourceEvent)
+            .where(SourceEvent.kind == KIND_KEY, SourceEvent.record_id == record.id)
+            .order_by(SourceEvent.at, SourceEvent.id)
+        )
+    }
+
+    def day(event: str) -> str:
+        found = steps.get(event)
+        return f"{china_day(found.at):%Y年%m月%d日}" if found is not None else "（未登记）"
+
+    issuer = plan.plan.issued_by if plan.plan is not None else "市人民政府"
+    place = record.address or record.name
+    lines = [
+        f"{issuer}关于同意{record.name}采暖季土石方作业的批复",
+        f"限土令豁免 {record.key}",
+        f"{record.builder}：",
+        f"你单位{day('apply')}报来的{record.name}采暖季土石方作业申请及{department}{day('review')}"
+        f"初审意见收悉。根据{CLAUSE_30_EXEMPTION}的规定，经研究，同意该项目在采暖季期间按以下"
+        "地点和期限实施土石方作业：",
+        f"一、项目名称：{record.name}；作业类型：{WORKS.get(record.works, record.works)}；申请理由："
+        f"{GROUNDS.get(record.grounds, record.grounds)}。",
+        f"二、施工地点：{place}（经度 {record.longitude}，纬度 {record.latitude}，半径 "
+        f"{record.radius_m:g} 米范围内）。",
+        f"三、施工期限：{record.period_start:%Y年%m月%d日}至{record.period_end:%Y年%m月%d日}。"
+        "超出上述地点和期限的土石方作业和房屋拆迁（拆除）施工，按违反“限土令”处理。",
+        f"四、施工期间须严格落实扬尘污染防治措施，接受{department}及各相关部门检查；出现违规的，"
+        "按相关规定上限处罚，并向社会公开。",
+    ]
+    if note:
+        lines.append(f"五、其他意见：{note}")
+    lines += [
+        "（本批复由平台据市人民政府同意意见生成，以盖章文本为准。）",
+        issuer,
+        f"{clock.now_china():%Y年%m月%d日}",
+    ]
+    return "\n\n".join(lines)
+
+
+def approval_document(session: Session, record: Any, note: str) -> tuple[str, bytes]:
+    """The approval as a Word file kept with the ``approve`` step (the office prints it)."""
+    from lantian.warnings.documents import notice_docx
+
+    return f"{record.key}-批复.docx", notice_docx(approval_text(session, record, note))
+
+
 def _sample(context: SampleContext) -> list[ExemptionRow]:
     """A heating season's applications, all in the city seat's built-up area."""
     rng = context.rng
@@ -219,7 +279,7 @@ def _sample(context: SampleContext) -> list[ExemptionRow]:
 
 
 KIND = RegisterKind(
-    key="earthwork_exemption",
+    key=KIND_KEY,
     zh="限土令豁免申请",
     en="earth-order exemption",
     tasks=("30",),
@@ -248,6 +308,7 @@ KIND = RegisterKind(
     list_fields=("builder", "works", "period_start", "period_end"),
     filter_fields=("works", "grounds"),
     order=30,
+    step_documents={"approve": approval_document},
     notes=(
         (
             "责任单位代码填初审的行业主管部门（如 zjj 市住建局、jyj 市交运局、swj2 市水务局）；"
