@@ -259,6 +259,7 @@ def test_works_found_without_an_approved_exemption_open_one_case_each(
     # … while works elsewhere in the built-up area are: one case per finding, however often
     # evaluated; outside the built-up area or the heating season nothing.
     assert subjects == ["TSF-1", "TSF-2", "TSF-3", "TSF-7"]
+    assert all(c.occurrences == 1 for c in opened)
     case = next(c for c in opened if c.dedup_key.endswith("TSF-7"))
     assert case.area_code == "410183100" and case.severity == "serious"
     assert "房屋拆迁（拆除）施工" in case.title

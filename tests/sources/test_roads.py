@@ -136,6 +136,7 @@ def test_a_central_main_road_below_the_plans_share_opens_one_case(
     # Only DL-002 (main, central, 80 % < the plan's 100 %); the secondary road and the highway
     # have no figure in the plan (逐步提高).
     assert [c.dedup_key.rsplit(":", 1)[-1] for c in opened] == ["DL-002"]
+    assert opened[0].occurrences == 1
     assert "80%" in opened[0].description and "100%" in opened[0].description
 
 
@@ -176,6 +177,7 @@ def test_a_dust_load_over_the_limit_of_the_roads_class_opens_one_case(
     # 12.5 g/m² is over the main road's 10 but within the secondary road's 15; an unknown road
     # is judged by the strictest limit (the plan's road_dust_load, UNCONFIRMED placeholders).
     assert subjects(sessions, "road_dust_check.over_limit") == ["YK-1", "YK-4"]
+    assert [c.occurrences for c in cases(sessions, "road_dust_check.over_limit")] == [1, 1]
     case = next(c for c in cases(sessions, "road_dust_check.over_limit") if "YK-1" in c.dedup_key)
     assert "青屏大街" in case.title and "12.5" in case.description
     assert case.unit_code == "zjj"
