@@ -41,6 +41,7 @@ from lantian.sources.kinds._earthworks import (
     seat_point,
 )
 from lantian.sources.kinds.earthwork_exemptions import EarthworkExemption
+from lantian.sources.kinds.loose_coal import ban_zone_geojson
 from lantian.sources.lifecycle import KEEPERS, OFFICE_ROLES, VERIFIERS, Lifecycle, State, Unmet
 from lantian.sources.lifecycle import transition as step
 from lantian.sources.models import RegisterRecord
@@ -310,6 +311,8 @@ KIND = RegisterKind(
     filter_fields=("activity",),
     order=30,
     context=_approved_exemptions,
+    # The built-up area the earth order binds: the plan's ban zone (task 12(1) draws it there).
+    map_layer=ban_zone_geojson,
     notes=(
         (
             "经纬度必填：平台据此判断是否在城市建成区内、是否在已获市政府同意的豁免范围内。",
