@@ -510,7 +510,18 @@ def list_entries(
     for name, value in filters.choices.items():
         if name not in kind.filter_fields:
             raise Invalid(f"不能按 {name} 筛选 / cannot filter by {name}", field=name)
-        query = query.where(getattr(model, name) == value)
+        column = getattr(model, name)
+        try:
+            typed = column.type.python_type
+        except NotImplementedError:
+            typed = str
+        if typed is date:  # a day typed in the filter (2017-10-15)
+            try:
+                query = query.where(column == date.fromisoformat(value))
+            except ValueError:
+                raise Invalid(f"日期应如 2017-10-15 / {name}: not a date", field=name) from None
+        else:
+            query = query.where(column == value)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = session.scalars(
         query.order_by(model.key)
