@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
+from random import Random
 
 import pytest
 from sqlalchemy import select
@@ -25,7 +26,7 @@ from lantian.plan.schema import TownshipsFile
 from lantian.sources import service
 from lantian.sources.kinds.fire_points import KIND, FirePoint, FirePointRow, _burning
 from lantian.sources.models import SourceImport
-from lantian.sources.registry import Facts
+from lantian.sources.registry import Facts, SampleContext
 from lantian.standards.geometry import in_polygon
 from lantian.supervision.models import CaseOccurrence
 from lantian.tabular import Rejected
@@ -400,15 +401,23 @@ def test_the_list_filters_a_township_day_as_the_case_links_it(
     assert page.total == 2
 
 
-def test_the_sample_points_are_located_and_marked(sessions: sessionmaker[Session]) -> None:
-    from random import Random
+def test_the_sample_csv_imports_as_is_and_the_demo_saves_its_points(
+    sessions: sessionmaker[Session], plan: Plan, store: FileStore
+) -> None:
+    from lantian.sources.kinds.fire_points import SAMPLE_CSV
 
-    from lantian.sources.registry import SampleContext
-
+    content = SAMPLE_CSV.read_bytes()
+    assert content.startswith("# 示例数据".encode())
+    result = import_file(sessions, plan, store, KIND, content, filename=SAMPLE_CSV.name)
+    assert result.created >= 30 and len(result.set_aside) >= 2
+    assert result.created + len(result.set_aside) == content.count(b"\n") - 2
+    found = points(sessions)
+    days = {(p.area_code, p.observed_on) for p in found.values()}
+    assert len(cases(sessions, "fire_point.burning")) == len(days) < len(found)
+    # The demo's sample rows are the same points, marked as sample.
     assert KIND.sample is not None
-    rows = KIND.sample(SampleContext((), (), Random(7), datetime(2017, 10, 1).date()))
+    rows = KIND.sample(SampleContext((), (), Random(7), date(2017, 10, 1)))
+    assert len(rows) == result.created + len(result.set_aside)
     with transaction(sessions) as session:
         counts = service.save_samples(session, OFFICE, KIND, rows)
-        assert counts.created >= len(rows) - 3 and all(r.is_sample for r in counts.records)
-        assert all(r.area_code for r in counts.records)
-    assert cases(sessions, "fire_point.burning")
+        assert counts.created == 0 and len(counts.records) == result.created  # same keys

@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
@@ -58,7 +59,7 @@ from lantian.sources.registry import (
     unproven,
 )
 from lantian.sources.rows import RegisterRow, columns
-from lantian.tabular import Column
+from lantian.tabular import Column, read_table
 from lantian.timeutil import CHINA_TZ
 
 if TYPE_CHECKING:
@@ -450,41 +451,16 @@ def townships_geojson(plan: Plan) -> dict[str, Any] | None:
     return plan.townships.model_dump(mode="json", exclude_none=True)
 
 
-#: Where the demo's satellite points cluster (farmland of the county, WGS-84).
-SAMPLE_FIELDS = (
-    (113.47, 34.60),
-    (113.55, 34.47),
-    (113.27, 34.56),
-    (113.43, 34.45),
-    (113.60, 34.55),
-    (113.33, 34.60),
-)
+#: The demo's satellite points: a made-up CSV in the FIRMS layout (tools/make_fire_sample.py).
+SAMPLE_CSV = Path(__file__).resolve().parent.parent / "data" / "fire_points_firms_sample.csv"
 
 
 def _sample(context: SampleContext) -> list[FirePointRow]:
-    """Satellite points of the 2017 autumn harvest (VIIRS on Suomi NPP at about 13:30 local time,
-    MODIS on Aqua and Terra), seeded; marked 示例数据."""
-    rng = context.rng
-    rows: list[FirePointRow] = []
-    for number in range(36):
-        day = date(2017, 9, 25) + timedelta(days=rng.randint(0, 40))
-        lon, lat = rng.choice(SAMPLE_FIELDS)
-        viirs = rng.random() < 0.7
-        rows.append(
-            FirePointRow(
-                longitude=round(lon + rng.uniform(-0.03, 0.03), 5),
-                latitude=round(lat + rng.uniform(-0.02, 0.02), 5),
-                acq_date=day,
-                acq_time=f"{5 if viirs else rng.choice((2, 3)):02d}{rng.randint(0, 59):02d}",
-                satellite="N" if viirs else rng.choice(("Aqua", "Terra")),
-                instrument="VIIRS" if viirs else "MODIS",
-                confidence=rng.choice(("n", "n", "h", "l")) if viirs else str(rng.randint(30, 95)),
-                frp=round(rng.uniform(0.8, 12.0), 1),
-                daynight="D",
-                note=f"示例数据 / sample ({number + 1})",
-            )
-        )
-    return rows
+    """The points of the shipped sample CSV (2017 autumn harvest), marked 示例数据; those outside
+    the city are set aside when they are saved, as an import would."""
+    read = read_table(SAMPLE_CSV, KIND.spec)
+    read.raise_if_problems()
+    return [row.value.model_copy(update={"note": "示例数据 / sample"}) for row in read.rows]
 
 
 KIND_KEY = "fire_point"
