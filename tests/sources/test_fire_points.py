@@ -213,9 +213,13 @@ def test_a_reimport_adds_nothing_and_the_upload_is_kept(
     assert (again.created, again.updated, again.unchanged, len(again.set_aside)) == (0, 0, 5, 1)
     assert len(points(sessions)) == 5 and len(cases(sessions, "fire_point.burning")) == 4
     with transaction(sessions) as session:
+        exported = service.export_register(session, OFFICE, KIND, ".xlsx")
+    back = import_file(sessions, plan, store, KIND, exported, filename="export.xlsx")
+    assert (back.created, back.updated, back.unchanged) == (0, 0, 5)
+    with transaction(sessions) as session:
         kept = session.scalars(select(SourceImport).where(SourceImport.kind == KIND.key)).all()
         assert (
-            len(kept) == 2
+            len(kept) == 3
             and store.read(store.relative_path(kept[0].sha256), kept[0].sha256) == content
         )
 

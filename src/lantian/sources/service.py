@@ -50,6 +50,7 @@ from lantian.sources.registry import (
 )
 from lantian.sources.rows import RegisterRow
 from lantian.tabular import export_bytes, read_table
+from lantian.timeutil import CHINA_TZ
 
 #: The resource kind of every register entry in the permission table.
 RESOURCE_KIND = "ledger_entry"
@@ -423,8 +424,16 @@ def export_register(
     records = session.scalars(query).all()
     fields = [c.field for c in kind.columns]
     return export_bytes(
-        kind.spec, ([getattr(r, name) for name in fields] for r in records), suffix=suffix
+        kind.spec, ([_cell(getattr(r, name)) for name in fields] for r in records), suffix=suffix
     )
+
+
+def _cell(value: Any) -> Any:
+    """A value as a sheet holds it: an instant in China time without its zone (a sheet has none;
+    people read and write China time)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(CHINA_TZ).replace(tzinfo=None)
+    return value
 
 
 # --- reading -----------------------------------------------------------------------------------
