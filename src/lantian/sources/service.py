@@ -876,12 +876,14 @@ def evaluate_records(
         result.evaluated += 1
         if not kind.rules:
             continue
-        facts = facts_of(session, kind, record, day, plan=plan)
         fired = (
             _rules_fired(session, kind, record)
             if any(r.once or r.group is not None for r in kind.rules)
             else set()
         )
+        if all(r.once and r.key in fired for r in kind.rules):
+            continue  # every rule has had its case: nothing to read (the nightly job's bulk)
+        facts = facts_of(session, kind, record, day, plan=plan)
         for rule in kind.rules:
             if rule.once and rule.key in fired:
                 continue

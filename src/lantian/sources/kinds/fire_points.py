@@ -484,6 +484,15 @@ KIND = RegisterKind(
             note_en="a patrol's time (China time); a satellite point's comes from acq_date/acq_time",
             width=18,
         ),
+        Column(
+            "observed_on",
+            "observed on",
+            "发现日期",
+            example="2017-10-15",
+            note_zh="由发现时间得出（中国时间的日期），可不填；同一乡镇同一天的火点为一个案件",
+            note_en="derived from the time seen (its China-time day); one case per township and day",
+            width=12,
+        ),
         Column("acq_date", "acq_date", "过境日期(UTC)", example="2017-10-15", width=12),
         Column(
             "acq_time",
