@@ -341,6 +341,15 @@ def test_burning_during_a_warning_is_marked_for_accountability(
         assert level_in_force(session, YUECUN, start + timedelta(hours=1)) == "orange"
         assert level_in_force(session, YUECUN, start - timedelta(hours=1)) is None
         assert level_in_force(session, YUECUN, start + timedelta(days=3)) is None
+        # A warning for 米村镇 alone covers no other township.
+        later = start + timedelta(days=10)
+        decide(
+            session, OFFICE, rules, action="issue", scope="410183101", areas=["410183101"],
+            level="yellow", reason="米村镇预报重污染", effective_at=later, now=later,
+            area_names=plan.area_names(),
+        )  # fmt: skip
+        assert level_in_force(session, "410183101", later + timedelta(hours=1)) == "yellow"
+        assert level_in_force(session, YUECUN, later + timedelta(hours=1)) is None
     lines = [
         FIRMS_HEADER,
         firms_row(*SEATS[YUECUN], "2017-10-21", "0530"),  # during the warning
