@@ -103,9 +103,23 @@ TYPOS = [
         "features[0].properties.aproximate",
         "Extra inputs",
     ),
+    Edit(
+        "townships.geojson",
+        '"approximate":true',
+        '"aproximate":true',
+        "features[0].properties.aproximate",
+        "Extra inputs",
+    ),
 ]
 
 WRONG_TYPES = [
+    Edit(
+        "townships.geojson",
+        '"approximate":true',
+        '"approximate":"yes"',
+        "features[0].properties.approximate",
+        "boolean",
+    ),
     Edit(
         "ban_zones.geojson",
         '"approximate": true',
@@ -195,6 +209,7 @@ FILE_KINDS = {
     "reduction_targets.toml",
     "staggered.toml",
     "ban_zones.geojson",
+    "townships.geojson",
 }
 
 

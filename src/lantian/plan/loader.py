@@ -60,6 +60,7 @@ from lantian.plan.schema import (
     StationRow,
     Target,
     TasksFile,
+    TownshipsFile,
     UnitRow,
     WarningRulesFile,
 )
@@ -83,6 +84,8 @@ REDUCTION_TARGETS_FILE = "reduction_targets.toml"
 STAGGERED_FILE = "staggered.toml"
 #: The high-polluting-fuel ban zones of task 12(1) as GeoJSON polygons (optional).
 BAN_ZONES_FILE = "ban_zones.geojson"
+#: The township-level units' polygons, to locate a point to its township (optional).
+TOWNSHIPS_FILE = "townships.geojson"
 
 #: The seed separates names in a list with the enumeration comma.
 LIST_SEPARATOR = "、"
@@ -139,6 +142,7 @@ class Plan:
     reduction_targets: ReductionTargetsFile | None = None
     staggered: StaggeredFile | None = None
     ban_zones: BanZonesFile | None = None
+    townships: TownshipsFile | None = None
     problems: list[Problem] = field(default_factory=list)
 
     def area_names(self) -> dict[str, str]:
@@ -244,7 +248,7 @@ def read_plan(folder: Path) -> Plan:
     """Read and check every file of ``folder``; the problems are in ``Plan.problems``.
 
     ``stations.csv``, ``adjacency.csv``, ``warning_rules_three_level.toml`` and
-    ``ban_zones.geojson`` may be absent;
+    ``ban_zones.geojson`` and ``townships.geojson`` may be absent;
     every other file must be there.
     """
     problems: list[Problem] = []
@@ -279,6 +283,9 @@ def read_plan(folder: Path) -> Plan:
         staggered=read_toml(folder / STAGGERED_FILE, StaggeredFile, problems),
         ban_zones=read_yaml(folder / BAN_ZONES_FILE, BanZonesFile, problems)
         if _optional(folder, BAN_ZONES_FILE)
+        else None,
+        townships=read_yaml(folder / TOWNSHIPS_FILE, TownshipsFile, problems)
+        if _optional(folder, TOWNSHIPS_FILE)
         else None,
     )
     problems.extend(_locate(folder, _Checker(plan).run()))
@@ -377,7 +384,30 @@ class _Checker:
         self.check_stations_and_adjacency()
         self.check_warning_levels()
         self.check_ban_zones()
+        self.check_townships()
         return self.problems
+
+    def check_townships(self) -> None:
+        if self.plan.townships is None:
+            return
+        seen: dict[str, int] = {}
+        for index, feature in enumerate(self.plan.townships.features):
+            code = feature.properties.code
+            where = f"features[{index}].properties.code"
+            if self.area_codes and code not in self.area_codes:
+                self.add(
+                    TOWNSHIPS_FILE,
+                    where,
+                    f"未知区域代码 {code}（不在 areas.csv）/ unknown area code {code!r}",
+                )
+            if code in seen:
+                self.add(
+                    TOWNSHIPS_FILE,
+                    where,
+                    f"区域 {code} 已在 features[{seen[code]}] 出现 / area {code} already has "
+                    f"features[{seen[code]}]",
+                )
+            seen.setdefault(code, index)
 
     def check_ban_zones(self) -> None:
         if self.plan.ban_zones is None:

@@ -776,3 +776,46 @@ class BanZonesFile(Strict):
 
     def polygons(self) -> list[PolygonCoordinates]:
         return [polygon for feature in self.features for polygon in feature.geometry.polygons()]
+
+
+# -- townships.geojson (optional) -----------------------------------------------------------------
+
+
+class TownshipProperties(Strict):
+    """One township's polygon: its NBS code (areas.csv), name, and where the boundary comes from."""
+
+    code: str = Field(pattern=AREA_CODE_PATTERN)
+    name: str = Field(min_length=1)
+    #: The boundary is an approximation (not the surveyed boundary of the civil-affairs office).
+    approximate: bool = False
+    source: str = Field(min_length=1)
+    note: str = ""
+
+
+class TownshipFeature(Strict):
+    type: Literal["Feature"]
+    id: str | None = None
+    properties: TownshipProperties
+    geometry: BanZoneGeometry
+
+
+class TownshipsFile(Strict):
+    """``townships.geojson`` (optional): the township-level units' polygons (WGS-84), which locate a
+    point (a satellite fire point of task 34: "充分利用卫星遥感等手段密切监测各地秸秆禁烧情况") to
+    the township whose grid answers for it (网格化监管)."""
+
+    type: Literal["FeatureCollection"]
+    name: str | None = None
+    features: list[TownshipFeature] = Field(min_length=1)
+
+    def township_at(self, longitude: float, latitude: float) -> str | None:
+        """The code of the township a point lies in, or None outside every polygon.
+
+        A point on the edge two polygons share lies in both: the lowest code wins, so the answer
+        does not depend on the order of the file's features."""
+        from lantian.standards.geometry import in_any
+
+        for feature in sorted(self.features, key=lambda f: f.properties.code):
+            if in_any(longitude, latitude, feature.geometry.polygons()):
+                return feature.properties.code
+        return None

@@ -113,6 +113,15 @@ def import_file(
         f"[green]✓[/green] {result.filename}: 新增 {result.created} created, 更新 "
         f"{result.updated} updated, 未变 {result.unchanged} unchanged"
     )
+    for (
+        set_aside
+    ) in result.set_aside:  # not filed (a fire point outside the city): said, not hidden
+        console.print(
+            f"[yellow]未登记 not filed[/yellow] 第{set_aside.row}行 row {set_aside.row} "
+            f"{set_aside.key}: {set_aside.reason}",
+            markup=True,
+            highlight=False,
+        )
 
 
 @sources_app.command("export")

@@ -129,6 +129,10 @@ class Rule:
     #: opened a case for an entry it is not evaluated on that entry again, even after the case is
     #: closed (a closed case would otherwise be followed by a new one at the next evaluation).
     once: bool = False
+    #: Entries of one group share one case (the fire points of a township and day, task 34): the
+    #: group's key replaces the entry's key in the case's deduplication subject, and each entry
+    #: joining the case keeps a ``case_opened`` event (so a ``once`` rule skips it afterwards).
+    group: Callable[[Any], str] | None = None
 
 
 def end_of_day(day: date) -> datetime:
@@ -182,6 +186,12 @@ def unproven(facts: Facts, items: Sequence[ChecklistItem]) -> list[Unmet]:
         for item in items
         if not facts.latest_with_evidence(item.key)
     ]
+
+
+class SetAside(Exception):
+    """A row the kind does not file, with the reason (Chinese / English): raised by
+    :attr:`RegisterKind.complete` for a fire point outside the plan's townships. An import reports
+    the row as set aside (neither filed nor a bad row); a form or API body is refused."""
 
 
 @dataclass(frozen=True)
@@ -261,6 +271,10 @@ class RegisterKind:
     step_documents: Mapping[str, Callable[[Session, Any, str], tuple[str, bytes]]] = field(
         default_factory=dict
     )
+    #: Completes a row from the plan before it is checked and saved (row, plan → row), e.g. a
+    #: satellite fire point's township from the plan's township polygons; raises
+    #: :class:`SetAside` for a row the kind does not file, ``Invalid`` for a bad one.
+    complete: Callable[[Any, Plan], RegisterRow] | None = None
 
     @property
     def spec(self) -> TableSpec[Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,10 +45,12 @@ from lantian.sources.registry import (
     Facts,
     IndicatorValue,
     RegisterKind,
+    SetAside,
     kinds,
 )
 from lantian.sources.rows import RegisterRow
 from lantian.tabular import export_bytes, read_table
+from lantian.timeutil import CHINA_TZ
 
 #: The resource kind of every register entry in the permission table.
 RESOURCE_KIND = "ledger_entry"
@@ -263,6 +265,11 @@ def save_entry(
     """
     if not isinstance(row, kind.row):
         raise TypeError(f"{kind.key} expects a {kind.row.__name__}")
+    if kind.complete is not None:
+        try:
+            row = kind.complete(row, plan)
+        except SetAside as why:
+            raise Invalid(str(why), field="longitude") from None
     problems = plan_problems(row, plan)
     if problems:
         field_name = problems[0][0]
@@ -286,6 +293,15 @@ def save_entry(
 
 
 @dataclass(frozen=True)
+class SetAsideRow:
+    """A row of an import the kind did not file, and why (a fire point outside the townships)."""
+
+    row: int
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ImportResult:
     kind: str
     filename: str
@@ -294,6 +310,8 @@ class ImportResult:
     updated: int
     unchanged: int
     import_id: int
+    #: Rows the kind set aside (:class:`~lantian.sources.registry.SetAside`): reported, not filed.
+    set_aside: tuple[SetAsideRow, ...] = ()
 
 
 def import_register(
@@ -315,6 +333,17 @@ def import_register(
     file changes nothing. The original upload is kept in the file store.
     """
     read = read_table(content, kind.spec, name=filename)
+    set_aside: list[SetAsideRow] = []
+    if kind.complete is not None:
+        completed = []
+        for row in read.rows:
+            try:
+                completed.append(replace(row, value=kind.complete(row.value, plan)))
+            except SetAside as why:
+                set_aside.append(SetAsideRow(row.number, str(row.value.key or ""), str(why)))
+            except Invalid as error:
+                read.problem(row.number, error.field or "", "", error.message)
+        read.rows = completed
     seen: dict[str, int] = {}
     area_names, unit_names = plan.area_names(), plan.unit_names()
     existing = {
@@ -348,7 +377,7 @@ def import_register(
                     value.area_code,
                     f"无权登记或修改该区域的台账 / outside your scope (area {value.area_code})",
                 )
-    if not read.rows and not read.problems:
+    if not read.rows and not read.problems and not set_aside:
         read.problem(0, "", "", "文件中没有数据行 / the file holds no data rows")
     read.raise_if_problems()
     if len(content) > MAX_FILE_BYTES:
@@ -380,6 +409,7 @@ def import_register(
         counts.updated,
         counts.unchanged,
         entry.id,
+        tuple(set_aside),
     )
 
 
@@ -394,8 +424,16 @@ def export_register(
     records = session.scalars(query).all()
     fields = [c.field for c in kind.columns]
     return export_bytes(
-        kind.spec, ([getattr(r, name) for name in fields] for r in records), suffix=suffix
+        kind.spec, ([_cell(getattr(r, name)) for name in fields] for r in records), suffix=suffix
     )
+
+
+def _cell(value: Any) -> Any:
+    """A value as a sheet holds it: an instant in China time without its zone (a sheet has none;
+    people read and write China time)."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(CHINA_TZ).replace(tzinfo=None)
+    return value
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -481,7 +519,18 @@ def list_entries(
     for name, value in filters.choices.items():
         if name not in kind.filter_fields:
             raise Invalid(f"不能按 {name} 筛选 / cannot filter by {name}", field=name)
-        query = query.where(getattr(model, name) == value)
+        column = getattr(model, name)
+        try:
+            typed = column.type.python_type
+        except NotImplementedError:
+            typed = str
+        if typed is date:  # a day typed in the filter (2017-10-15)
+            try:
+                query = query.where(column == date.fromisoformat(value))
+            except ValueError:
+                raise Invalid(f"日期应如 2017-10-15 / {name}: not a date", field=name) from None
+        else:
+            query = query.where(column == value)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = session.scalars(
         query.order_by(model.key)
@@ -835,8 +884,14 @@ def evaluate_records(
         result.evaluated += 1
         if not kind.rules:
             continue
+        fired = (
+            _rules_fired(session, kind, record)
+            if any(r.once or r.group is not None for r in kind.rules)
+            else set()
+        )
+        if all(r.once and r.key in fired for r in kind.rules):
+            continue  # every rule has had its case: nothing to read (the nightly job's bulk)
         facts = facts_of(session, kind, record, day, plan=plan)
-        fired = _rules_fired(session, kind, record) if any(r.once for r in kind.rules) else set()
         for rule in kind.rules:
             if rule.once and rule.key in fired:
                 continue
@@ -861,7 +916,7 @@ def evaluate_records(
             opened = open_case(
                 session,
                 rule=f"{kind.key}.{rule.key}",
-                subject=f"{kind.key}:{record.key}",
+                subject=f"{kind.key}:{rule.group(record) if rule.group else record.key}",
                 draft=draft,
                 observed_at=breach.observed_at,
                 details={
@@ -871,8 +926,9 @@ def evaluate_records(
                     "accountability": breach.accountability,
                 },
             )
-            if opened.created:
-                result.cases_opened += 1
+            # An entry joining its group's case keeps the event too (the case it belongs to).
+            if opened.created or (rule.group is not None and rule.key not in fired):
+                result.cases_opened += int(opened.created)
                 _event(
                     session,
                     kind,
@@ -970,7 +1026,18 @@ def kind_counts(session: Session, who: Principal, kind: RegisterKind) -> KindCou
 def save_samples(
     session: Session, who: Principal, kind: RegisterKind, rows: Sequence[RegisterRow]
 ) -> SaveCounts:
-    """Save a kind's sample rows (marked ``is_sample``) by key, then evaluate its rules on them."""
+    """Save a kind's sample rows (marked ``is_sample``) by key, then evaluate its rules on them
+    (a kind that completes its rows from the plan completes them from the plan in force, and a
+    row it sets aside is not saved)."""
+    if kind.complete is not None:
+        plan = plan_in_force()
+        completed = []
+        for row in rows:
+            try:
+                completed.append(kind.complete(row, plan))
+            except SetAside:
+                continue
+        rows = completed
     for row in rows:
         _require_keeper(who, getattr(row, "area_code", None), getattr(row, "unit_code", None))
     audit.lock_chain(session)
@@ -985,6 +1052,7 @@ __all__ = [
     "EntryPage",
     "Evaluation",
     "ImportResult",
+    "SetAsideRow",
     "StepInput",
     "UploadedFile",
     "cooperating_items",

@@ -544,6 +544,34 @@ def active_warning(
     )
 
 
+def level_in_force(
+    session: Session, area_code: str, at: datetime, levels: Sequence[str] = ()
+) -> str | None:
+    """The warning level in force for the township ``area_code`` at the instant ``at`` (None: no
+    warning covered it then), from the decisions as they took effect — not only the warning in
+    force now: a fire point of last week is judged by last week's warning (task 34:
+    "对重污染天气预警期间出现秸秆焚烧的，一律严肃问责").
+
+    Every episode (the city's, a township's) whose latest decision effective by ``at`` set a level
+    for areas including ``area_code`` counts; of several, the highest in ``levels`` (the plan's
+    scheme, lowest first) is returned."""
+    episodes = session.scalars(
+        select(WarningEpisodeRow).where(WarningEpisodeRow.started_at <= at)
+    ).all()
+    found: list[str] = []
+    for episode in episodes:
+        decisions = [d for d in episode.decisions if d.effective_at <= at]
+        if not decisions:
+            continue
+        last = max(decisions, key=lambda d: (d.effective_at, d.id))
+        if last.to_level is not None and area_code in (last.areas or []):
+            found.append(last.to_level)
+    if not found:
+        return None
+    rank = {key: index for index, key in enumerate(levels)}
+    return max(found, key=lambda key: rank.get(key, -1))
+
+
 def list_decisions(session: Session, limit: int, offset: int) -> list[WarningDecisionRow]:
     return list(
         session.scalars(

@@ -294,6 +294,7 @@ def list_page(
             "page_link": lambda n: "?" + urlencode({**current, "page": n}),
             "export_link": f"/sources/{kind.key}/export?" + urlencode(current),
             "map_points": points,
+            "map_layer": kind.map_layer(current_plan(request)) if kind.map_layer else None,
             "may_keep": who.role in KEEPERS,
             "scoped_area": who.scope if who.role == "township" else None,
         },
@@ -456,6 +457,20 @@ async def import_submit(
             f"{result.updated} updated, {result.unchanged} unchanged",
         ),
     )
+    if result.set_aside:  # rows the kind does not file (points outside the city): said, not hidden
+        shown = "；".join(
+            f"第{r.row}行 row {r.row}: {i18n.request_localize(request, r.reason)}"
+            for r in result.set_aside[:20]
+        )
+        more = f" … +{len(result.set_aside) - 20}" if len(result.set_aside) > 20 else ""
+        flash(
+            request,
+            i18n.request_localize(
+                request,
+                f"{len(result.set_aside)} 行未登记 / {len(result.set_aside)} rows not filed",
+            )
+            + f"：{shown}{more}",
+        )
     return RedirectResponse(f"/sources/{kind.key}", status_code=303)
 
 

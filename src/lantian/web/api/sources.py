@@ -102,6 +102,14 @@ class EntryDetailOut(EntryOut):
     steps: list[str] = Field(description="the steps the caller may take now")
 
 
+class SetAsideOut(BaseModel):
+    """A row the kind did not file (a fire point outside the city), and why."""
+
+    row: int
+    key: str
+    reason: str
+
+
 class ImportOut(BaseModel):
     kind: str
     filename: str
@@ -110,6 +118,7 @@ class ImportOut(BaseModel):
     updated: int
     unchanged: int
     import_id: int
+    set_aside: list[SetAsideOut] = []
 
 
 def entry_out(kind: RegisterKind, record: RegisterRecord) -> EntryOut:
@@ -255,7 +264,9 @@ async def import_file(
             session, who, kind, content, upload.filename or "upload.xlsx",
             plan=current_plan(request), store=_store(request),
         )  # fmt: skip
-    return ImportOut(**result.__dict__)
+    return ImportOut(
+        **{**result.__dict__, "set_aside": [SetAsideOut(**r.__dict__) for r in result.set_aside]}
+    )
 
 
 def _detail(

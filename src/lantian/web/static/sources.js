@@ -8,10 +8,16 @@
   fetch("/static/geo/410100_full.json")
     .then((response) => response.json())
     .then((geo) => {
-      echarts.registerMap("area", geo);
+      // The kind's own layer from the plan (township polygons, a ban zone) drawn over the city.
+      const layerSource = document.getElementById("sources-layer");
+      const layer = layerSource ? JSON.parse(layerSource.textContent) : null;
+      const extra = layer && layer.features ? layer.features : [];
+      echarts.registerMap("area", { type: "FeatureCollection", features: geo.features.concat(extra) });
       const lons = points.map((p) => p.lon), lats = points.map((p) => p.lat);
       const geoOption = { map: "area", roam: true, itemStyle: { areaColor: "#eef2f7", borderColor: "#8a99ad" },
-                          label: { show: true, color: "#5b6675", fontSize: 10 } };
+                          label: { show: true, color: "#5b6675", fontSize: 10 },
+                          regions: extra.map((f) => ({ name: f.properties.name,
+                            itemStyle: { areaColor: "rgba(240, 173, 78, 0.08)", borderColor: "#c77c12" } })) };
       if (points.length) {
         // Zoom to the entries (a township's sites sit in a corner of the city's map).
         geoOption.center = [(Math.min(...lons) + Math.max(...lons)) / 2, (Math.min(...lats) + Math.max(...lats)) / 2];
