@@ -219,6 +219,22 @@ class SampleContext:
     today: date
 
 
+@dataclass(frozen=True)
+class Panel:
+    """A table a kind shows on an entry's page beside its attributes, read from other tables
+    (a construction site's latest PM10 from its monitor, the muck trucks found there). ``rows``
+    are cells of text; ``links`` gives, per row, a page the row leads to (or None)."""
+
+    key: str
+    zh: str
+    en: str
+    headers: tuple[tuple[str, str], ...]
+    rows: tuple[tuple[str, ...], ...]
+    links: tuple[str | None, ...] = ()
+    #: What the page says when there are no rows.
+    empty: tuple[str, str] = ("无", "none")
+
+
 @dataclass(frozen=True, eq=False)
 class RegisterKind:
     """One kind of register: everything the generic machinery needs to serve it."""
@@ -255,6 +271,18 @@ class RegisterKind:
     #: checklist items it records on any entry (e.g. 市工商质监局 cancelling boilers' 使用登记证,
     #: task 16). Such a unit reads every entry of the kind.
     cooperating: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: The step a recorded field check makes the entry take by itself, as the check's author
+    #: (e.g. 一票停工 of task 28: any failed check stops the site): facts → (event, note) or None.
+    #: Taken only where the lifecycle lets the author's role take it from the entry's state.
+    after_check: Callable[[Facts], tuple[str, str] | None] | None = None
+    #: Tables the entry's page shows beside its attributes (read from other tables).
+    panels: Callable[[Session, RegisterRecord], Sequence[Panel]] | None = None
+    #: Tags the list and the entry's page show on entries (e.g. 黑名单 on a blacklisted
+    #: contractor's sites): session, entries → entry id → (zh, en) tags.
+    marks: (
+        Callable[[Session, Sequence[RegisterRecord]], Mapping[int, Sequence[tuple[str, str]]]]
+        | None
+    ) = None
 
     @property
     def spec(self) -> TableSpec[Any]:
