@@ -441,7 +441,7 @@ def _blacklisted_contractor(facts: Facts) -> Breach | None:
     """A site registered for a contractor already on the blacklist."""
     record = _site(facts)
     listed = facts.context.get("blacklisted_at")
-    if listed is None or record.created_at < listed:
+    if listed is None or record.created_at <= listed:
         return None
     return Breach(
         title=f"黑名单施工单位承接工地：{record.contractor}（{record.name}）",
