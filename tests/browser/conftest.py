@@ -57,6 +57,9 @@ ACCOUNTS = {
     # The register walks' office and inspector (test_source_walks.py): steps only they may take.
     "walks-office": ("campaign_office", None),
     "walks-inspector": ("inspector", None),
+    # The construction site's browser test (test_construction.py): the stop, its lift, the blacklist.
+    "dust-office": ("campaign_office", None),
+    "dust-inspector": ("inspector", None),
     "lockme": ("leader", None),  # locked out by test_polish (no other test signs in with it)
 }
 
