@@ -187,13 +187,13 @@ def _stop_after_failed_check(facts: Facts) -> tuple[str, str] | None:
     if not failed:
         return None
     names = "、".join(item.zh for item in SIX if item.key in failed)
-    return ("stop", f"一票停工：{names}不合格 / stopped: {', '.join(failed)} failed")
+    return ("stop", f"一票停工：{names}不合格")
 
 
 def _resume_after_passing_check(facts: Facts) -> tuple[str, str] | None:
     if facts.record.state != "stopped" or _reinspection_unmet(facts):
         return None
-    return ("resume", "复查六个百分之百全部合格，恢复施工 / re-inspection passed all six")
+    return ("resume", "复查“六个百分之百”全部合格，恢复施工")
 
 
 def _after_check(facts: Facts) -> tuple[str, str] | None:
@@ -623,12 +623,12 @@ def _panels(session: Session, record: RegisterRecord) -> list[Panel]:
             "pm10",
             f"在线监测 PM10（设备 {record.monitor_mn or '未登记'}）",
             f"Online monitor PM10 (device {record.monitor_mn or 'none'})",
-            (("小时（开始）", "hour (start)"), ("PM10 µg/m³", "PM10 µg/m³"), ("", "")),
+            (("小时（开始）", "hour (start)"), ("PM10 µg/m³", "PM10 µg/m³"), ("预警", "alert")),
             tuple(
                 (
                     f"{to_china(moment):%Y-%m-%d %H:%M}",
                     f"{value:g}",
-                    "超过预警值" if value > level else "",
+                    f"超过预警值 {level:g}" if value > level else "",
                 )
                 for moment, value in hours
             ),
