@@ -95,7 +95,7 @@ def blacklist_submit(
     flash(
         request,
         i18n.request_localize(
-            request, f"已列入黑名单：{entry.contractor} / blacklisted: {entry.contractor}"
+            request, f"已列入黑名单：{entry.contractor} / the contractor is blacklisted"
         ),
     )
     return RedirectResponse(PATH, status_code=303)

@@ -301,7 +301,7 @@ def blacklist_contractor(
         select(ContractorBlacklist.id).where(ContractorBlacklist.contractor == entry.contractor)
     ):
         raise Conflict(
-            f"{entry.contractor} 已在黑名单中 / {entry.contractor} is already blacklisted",
+            f"{entry.contractor} 已在黑名单中 / this contractor is already blacklisted",
             field="contractor",
         )
     actor = who.username or "public"
