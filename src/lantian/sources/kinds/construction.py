@@ -689,11 +689,11 @@ CONTRACTORS = (
 def _sample(context: SampleContext) -> list[ConstructionRow]:
     rng = context.rng
     rows: list[ConstructionRow] = []
-    number = 0
     surnames = "王李张刘陈杨赵黄周吴"
     for code, area_name in context.areas:
-        for _ in range(rng.randint(2, 5)):
-            number += 1
+        # Numbered within each township, so that GD-<code>-0001 and -0002 always exist (the
+        # sample muck-truck findings name them as the sites where trucks were found).
+        for number in range(1, rng.randint(2, 5) + 1):
             site_type: SiteType = rng.choices(
                 ("building", "demolition", "municipal", "highway", "water"), (6, 1, 2, 1, 1)
             )[0]
@@ -705,7 +705,7 @@ def _sample(context: SampleContext) -> list[ConstructionRow]:
             rows.append(
                 ConstructionRow(
                     key=key,
-                    name=f"示例{area_name}{SITE_TYPES[site_type]}{number:03d}",
+                    name=f"示例{area_name}{SITE_TYPES[site_type]}{number:02d}号",
                     area_code=code,
                     unit_code="zjj",
                     address=f"{area_name}示例路{number}号",

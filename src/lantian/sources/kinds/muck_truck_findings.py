@@ -282,7 +282,7 @@ def _sample(context: SampleContext) -> list[FindingRow]:
                     plate=f"豫A{rng.choice('BCDEFGHJK')}{rng.randint(1000, 9999)}",
                     found_on=date(2017, 10, rng.randint(1, 28)),
                     place="site" if at_site else "road",
-                    site_key=f"GD-{code[-3:]}-{rng.randint(1, 6):04d}" if at_site else None,
+                    site_key=f"GD-{code[-3:]}-{rng.randint(1, 2):04d}" if at_site else None,
                     enclosed=rng.random() < 0.7,
                     gps_on=rng.random() < 0.8,
                 )
