@@ -120,7 +120,9 @@ def test_a_failed_check_stops_a_site_a_reinspection_lifts_it_and_the_contractor_
 
         # The office blacklists the contractor; the site shows it, on its page and in the list.
         switch_account(page, base, "dust-office")
-        page.goto(f"{base}/sources/construction_site/blacklist")
+        page.goto(f"{base}/sources/construction_site")
+        page.click("a[data-page='/sources/construction_site/blacklist']")
+        page.wait_for_load_state("networkidle")
         form = page.locator("#blacklist-form")
         form.locator("input[name=contractor]").fill(contractor)
         form.locator("textarea[name=reason]").fill("扬尘防治不力，一票停工")

@@ -283,6 +283,9 @@ class RegisterKind:
         Callable[[Session, Sequence[RegisterRecord]], Mapping[int, Sequence[tuple[str, str]]]]
         | None
     ) = None
+    #: Pages of the kind's own beside the generic ones, linked from its list: (path, zh, en),
+    #: e.g. the contractor blacklist of task 28.
+    pages: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def spec(self) -> TableSpec[Any]:

@@ -848,4 +848,5 @@ KIND = RegisterKind(
     after_check=_after_check,
     panels=_panels,
     marks=_marks,
+    pages=(("/sources/construction_site/blacklist", "施工单位黑名单", "contractor blacklist"),),
 )
