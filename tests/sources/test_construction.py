@@ -236,6 +236,13 @@ def test_the_blacklist_marks_sites_and_a_new_site_of_a_blacklisted_contractor_is
     evaluate(sessions)
     found = cases(sessions, "construction_site.blacklisted_contractor")
     assert len(found) == 1 and "郑州某建筑工程有限公司" in found[0].title
+    # A site handed to the blacklisted contractor by a later import is a breach too.
+    frozen.advance(timedelta(hours=2))
+    handed = GOOD.replace("新密市某市政工程有限公司".encode(), "郑州某建筑工程有限公司".encode())
+    assert import_file(sessions, plan, store, KIND, handed).updated == 1
+    evaluate(sessions)
+    found = cases(sessions, "construction_site.blacklisted_contractor")
+    assert sorted(c.title.split("（")[-1] for c in found) == ["城关镇某新工地）", "米村镇某厂房）"]
 
 
 def test_a_large_site_without_monitor_and_video_is_one_case_and_the_indicator(

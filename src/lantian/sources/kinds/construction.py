@@ -395,9 +395,29 @@ def _context(session: Session, record: RegisterRecord) -> Mapping[str, Any]:
         .select_from(ConstructionSite)
         .where(ConstructionSite.parent_key == record.key)
     )
+    taken_on = None
+    if listed is not None:
+        from lantian.sources.models import SourceEvent
+
+        # When the site was registered, or given this contractor, after the listing (a form, an
+        # import creating or updating it): the first such moment is the breach's.
+        for event in session.scalars(
+            select(SourceEvent)
+            .where(
+                SourceEvent.kind == KIND_KEY,
+                SourceEvent.record_id == record.id,
+                SourceEvent.event.in_(("created", "updated")),
+                SourceEvent.at > listed,
+            )
+            .order_by(SourceEvent.at, SourceEvent.id)
+        ):
+            if event.event == "created" or "contractor" in (event.details or {}).get("fields", []):
+                taken_on = event.at
+                break
     level, hours = pm10_alert()
     return {
         "blacklisted_at": listed,
+        "taken_on_after_listing": taken_on,
         "sections": int(sections or 0),
         "pm10": pm10_hours(session, record.monitor_mn, hours),
         "pm10_alert": (level, hours),
@@ -438,16 +458,17 @@ def _large_site_without_monitoring(facts: Facts) -> Breach | None:
 
 
 def _blacklisted_contractor(facts: Facts) -> Breach | None:
-    """A site registered for a contractor already on the blacklist."""
+    """A site registered for a contractor already on the blacklist, or given to it since."""
     record = _site(facts)
     listed = facts.context.get("blacklisted_at")
-    if listed is None or record.created_at <= listed:
+    taken_on = facts.context.get("taken_on_after_listing")
+    if listed is None or taken_on is None:
         return None
     return Breach(
         title=f"黑名单施工单位承接工地：{record.contractor}（{record.name}）",
         description=f"施工单位 {record.contractor} 已于 {listed:%Y-%m-%d} 列入扬尘污染黑名单 / the "
         "contractor is on the dust blacklist",
-        observed_at=record.created_at,
+        observed_at=taken_on,
         severity="serious",
     )
 
