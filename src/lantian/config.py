@@ -88,6 +88,19 @@ class Settings(BaseSettings):
         gt=0,
         description="monitoring pages warn when the newest measured hour is older than this",
     )
+    site_pm10_alert: float = Field(
+        default=150.0,
+        gt=0,
+        description="施工工地在线监测 PM10 预警值 µg/m³ (task 28; not fixed by the plan: the "
+        "default is GB 3095-2012's grade II 24-hour limit)",
+    )
+    site_pm10_hours: int = Field(
+        default=3,
+        ge=1,
+        le=24,
+        description="hours in a row above site_pm10_alert that make a site's dust a breach "
+        "(not fixed by the plan)",
+    )
 
     @field_validator("as_of", mode="before")
     @classmethod

@@ -59,6 +59,9 @@ ACCOUNTS = {
     "walks-inspector": ("inspector", None),
     # The sector department reviewing the earth-order exemptions' walk (walks_earthworks.py).
     "walks-zjj": ("unit", "zjj"),
+    # The construction site's browser test (test_construction.py): the stop, its lift, the blacklist.
+    "dust-office": ("campaign_office", None),
+    "dust-inspector": ("inspector", None),
     "lockme": ("leader", None),  # locked out by test_polish (no other test signs in with it)
 }
 

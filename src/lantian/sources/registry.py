@@ -229,6 +229,22 @@ class SampleContext:
     today: date
 
 
+@dataclass(frozen=True)
+class Panel:
+    """A table a kind shows on an entry's page beside its attributes, read from other tables
+    (a construction site's latest PM10 from its monitor, the muck trucks found there). ``rows``
+    are cells of text; ``links`` gives, per row, a page the row leads to (or None)."""
+
+    key: str
+    zh: str
+    en: str
+    headers: tuple[tuple[str, str], ...]
+    rows: tuple[tuple[str, ...], ...]
+    links: tuple[str | None, ...] = ()
+    #: What the page says when there are no rows.
+    empty: tuple[str, str] = ("无", "none")
+
+
 @dataclass(frozen=True, eq=False)
 class RegisterKind:
     """One kind of register: everything the generic machinery needs to serve it."""
@@ -275,6 +291,21 @@ class RegisterKind:
     #: satellite fire point's township from the plan's township polygons; raises
     #: :class:`SetAside` for a row the kind does not file, ``Invalid`` for a bad one.
     complete: Callable[[Any, Plan], RegisterRow] | None = None
+    #: The step a recorded field check makes the entry take by itself, as the check's author
+    #: (e.g. 一票停工 of task 28: any failed check stops the site): facts → (event, note) or None.
+    #: Taken only where the lifecycle lets the author's role take it from the entry's state.
+    after_check: Callable[[Facts], tuple[str, str] | None] | None = None
+    #: Tables the entry's page shows beside its attributes (read from other tables).
+    panels: Callable[[Session, RegisterRecord], Sequence[Panel]] | None = None
+    #: Tags the list and the entry's page show on entries (e.g. 黑名单 on a blacklisted
+    #: contractor's sites): session, entries → entry id → (zh, en) tags.
+    marks: (
+        Callable[[Session, Sequence[RegisterRecord]], Mapping[int, Sequence[tuple[str, str]]]]
+        | None
+    ) = None
+    #: Pages of the kind's own beside the generic ones, linked from its list: (path, zh, en),
+    #: e.g. the contractor blacklist of task 28.
+    pages: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def spec(self) -> TableSpec[Any]:

@@ -715,10 +715,25 @@ def take_step(
             f"{found.zh}须附文件（申请函、审核意见或批复）/ {found.en} needs its document attached",
             field="files",
         )
-    actor = who.username or "public"
+    _apply_step(session, kind, record, found, who.username or "public", step.note, files, store)
+    evaluate_records(session, kind, [record], plan=plan)
+    return record
+
+
+def _apply_step(
+    session: Session,
+    kind: RegisterKind,
+    record: RegisterRecord,
+    found: Transition,
+    actor: str,
+    note: str,
+    files: Sequence[UploadedFile] = (),
+    store: FileStore | None = None,
+) -> None:
+    """Move ``record`` along ``found`` (already allowed), audited as ``actor``, on its timeline."""
     now = clock.now()
     before = record.state
-    with acting_as(session, actor, action=f"{kind.key}.{found.event}", reason=step.note or None):
+    with acting_as(session, actor, action=f"{kind.key}.{found.event}", reason=note or None):
         record.state = found.target
         record.state_since = now
         record.updated_at = now
@@ -732,15 +747,32 @@ def take_step(
             now,
             from_state=before,
             to_state=found.target,
-            note=step.note,
+            note=note,
         )
         session.flush()
         render = kind.step_documents.get(found.event)
         if render is not None and store is not None:
-            files = [*files, UploadedFile(*render(session, record, step.note))]
+            files = [*files, UploadedFile(*render(session, record, note))]
         _keep_files(session, kind, record, files, store, actor, event_id=entry.id)
-    evaluate_records(session, kind, [record], plan=plan)
-    return record
+
+
+def _step_after_check(
+    session: Session, who: Principal, kind: RegisterKind, record: RegisterRecord, plan: Plan | None
+) -> None:
+    """The step the kind takes by itself on a recorded check (:attr:`RegisterKind.after_check`),
+    as the check's author, where the lifecycle lets the author's role take it (else none)."""
+    if kind.after_check is None:
+        return
+    facts = facts_of(session, kind, record, plan=plan)
+    wanted = kind.after_check(facts)
+    if wanted is None:
+        return
+    event, note = wanted
+    try:
+        found = kind.lifecycle.check(record.state, event, who.role, facts)
+    except (Conflict, NotAllowed):
+        return
+    _apply_step(session, kind, record, found, who.username or "public", note)
 
 
 class CheckInput(BaseModel):
@@ -838,6 +870,7 @@ def record_check(
             details={"check_id": row.id, "passed": row.passed},
         )
         session.flush()
+    _step_after_check(session, who, kind, record, plan)
     evaluate_records(session, kind, [record], plan=plan)
     return row
 

@@ -272,6 +272,7 @@ def list_page(
         )
         context = _labels(request, kind)
         points = _map_points(kind, [r for r in on_map.items], context["zh"])
+        marks = kind.marks(session, page.items) if kind.marks is not None else {}
     current = {
         **{k: v for k, v in query.model_dump().items() if k != "page" and v},
         **{k: v for k, v in extra.items() if v},
@@ -295,6 +296,7 @@ def list_page(
             "export_link": f"/sources/{kind.key}/export?" + urlencode(current),
             "map_points": points,
             "map_layer": kind.map_layer(current_plan(request)) if kind.map_layer else None,
+            "marks": marks,
             "may_keep": who.role in KEEPERS,
             "scoped_area": who.scope if who.role == "township" else None,
         },
@@ -543,6 +545,10 @@ def _detail_context(
         "error": error,
         "error_form": error_form,
         "map_points": _map_points(kind, [record], zh),
+        "marks": (kind.marks(session, [record]) if kind.marks is not None else {}).get(
+            record.id, ()
+        ),
+        "panels": kind.panels(session, record) if kind.panels is not None else (),
         "overdue": record.deadline is not None
         and record.state not in kind.lifecycle.closed_states
         and record.deadline < clock.today(),
