@@ -217,6 +217,11 @@ class SampleContext:
     units: Sequence[str]
     rng: Random
     today: date
+    #: A session to read other tables with (a permit's sample names the inventory's firms);
+    #: None where there is none to read, and a kind needing one then has no sample rows.
+    session: Session | None = None
+    #: The plan the sample is drawn for (its data beyond areas and units), when known.
+    plan: Plan | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -255,6 +260,13 @@ class RegisterKind:
     #: checklist items it records on any entry (e.g. 市工商质监局 cancelling boilers' 使用登记证,
     #: task 16). Such a unit reads every entry of the kind.
     cooperating: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: What the kind checks of a row against the plan and other tables before it is saved (an
+    #: import reports it per row, a form refuses it): ``(field, reason)`` per problem. It may
+    #: complete a field that follows from them (a permit's deadline is its sector's in the plan).
+    admit: Callable[[Session, Plan, Any], Sequence[tuple[str, str]]] | None = None
+    #: What the kind keeps consistent elsewhere once an entry was created, updated or stepped
+    #: (``(session, actor, entry)``; e.g. a permit issued is the inventory's permit number).
+    after_change: Callable[[Session, str, Any], None] | None = None
 
     @property
     def spec(self) -> TableSpec[Any]:

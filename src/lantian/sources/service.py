@@ -219,6 +219,8 @@ def _save_rows(
                 _event(
                     session, kind, record, "created", actor, now, to_state=record.state, note=source
                 )
+                if kind.after_change is not None:
+                    kind.after_change(session, actor, record)
             counts.created += 1
         else:
             changed = {k: v for k, v in values.items() if getattr(record, k) != v}
@@ -241,6 +243,8 @@ def _save_rows(
                     note=source,
                     details={"fields": sorted(changed)},
                 )
+                if kind.after_change is not None:
+                    kind.after_change(session, actor, record)
             counts.updated += 1
         counts.records.append(record)
     session.flush()
@@ -264,6 +268,8 @@ def save_entry(
     if not isinstance(row, kind.row):
         raise TypeError(f"{kind.key} expects a {kind.row.__name__}")
     problems = plan_problems(row, plan)
+    if not problems and kind.admit is not None:
+        problems = list(kind.admit(session, plan, row))
     if problems:
         field_name = problems[0][0]
         raise Invalid("；".join(p[1] for p in problems), field=field_name)
@@ -348,6 +354,9 @@ def import_register(
                     value.area_code,
                     f"无权登记或修改该区域的台账 / outside your scope (area {value.area_code})",
                 )
+            if kind.admit is not None:
+                for field_name, reason in kind.admit(session, plan, value):
+                    read.problem(row.number, field_name, getattr(value, field_name, ""), reason)
     if not read.rows and not read.problems:
         read.problem(0, "", "", "文件中没有数据行 / the file holds no data rows")
     read.raise_if_problems()
@@ -682,6 +691,8 @@ def take_step(
         )
         session.flush()
         _keep_files(session, kind, record, files, store, actor, event_id=entry.id)
+        if kind.after_change is not None:
+            kind.after_change(session, actor, record)
     evaluate_records(session, kind, [record], plan=plan)
     return record
 
