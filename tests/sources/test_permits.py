@@ -268,3 +268,46 @@ def test_the_share_permitted_by_the_deadline(
         "水泥 cement（2017-10-31）": 100.0,
         "原料药制造 pharmaceutical（2017-12-31）": 100.0,
     }
+
+
+def test_the_sample_names_the_demo_inventorys_firms_and_keeps_their_permits(
+    sessions: sessionmaker[Session], plan: Plan, frozen: clock.FrozenClock
+) -> None:
+    from random import Random
+
+    from lantian.emissions.sample import load_sample_inventory, sample_area_codes
+    from lantian.sources.registry import SampleContext
+
+    with transaction(sessions) as session:
+        load_sample_inventory(session, area_codes=sample_area_codes(plan))
+    assert KIND.sample is not None
+    context = dict(areas=[(a.code, a.name) for a in plan.areas], units=[], today=clock.today())
+    # without the inventory to read there is nothing to draw
+    assert KIND.sample(SampleContext(rng=Random(1), **context)) == []  # type: ignore[arg-type]
+    with sessions() as reading:
+        rows = KIND.sample(
+            SampleContext(rng=Random(1), session=reading, plan=plan, **context)  # type: ignore[arg-type]
+        )
+    with transaction(sessions) as session:
+        sector_firms = session.scalar(
+            select(func.count()).where(
+                Enterprise.industry.in_(
+                    ["cement", "cement_grinding", "power", "pharmaceutical", "pesticide"]
+                )
+            )
+        )
+        assert len(rows) == sector_firms and sector_firms
+        service.save_samples(session, OFFICE, KIND, rows)
+    with transaction(sessions) as session:
+        shown = {
+            code: number
+            for code, number in session.execute(
+                select(Enterprise.credit_code, Enterprise.permit_number)
+            )
+        }
+        for record in session.scalars(select(DischargePermit)):
+            assert (
+                record.is_sample
+                and record.deadline == plan.permit_sectors()[record.sector].deadline
+            )
+            assert record.credit_code in shown and shown[record.credit_code] is None  # pending
