@@ -176,3 +176,15 @@ def test_the_share_dealt_with_counts_the_findings_in_the_zone(
     after = indicator(sessions, "fireworks_ban_violations_dealt_share")
     assert (after.value, after.records) == (50.0, 2)
     assert dict(after.detail) == {"燃放 setting_off": 100.0, "销售 sale": 0.0}
+
+
+def test_a_zone_with_an_unknown_ban_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "plan"
+    shutil.copytree(DEFAULT_PLAN_DIR, folder)
+    path = folder / BAN_ZONES_FILE
+    document = json.loads(path.read_text("utf-8"))
+    document["features"][0]["properties"]["bans"] = ["fireworks", "smoking"]
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=1), "utf-8")
+    problems = read_plan(folder).problems
+    assert [p.path for p in problems] == ["features[0].properties.bans[1]"]
+    assert problems[0].file == BAN_ZONES_FILE and problems[0].line is not None
