@@ -47,7 +47,8 @@ HEADER = (
 GOOD_ROWS = [
     f"PW-1,城关镇某水泥厂,410183100,hbj,城关镇,113.39,34.54,,,{CEMENT},cement,,,",
     f"PW-2,城关镇某热电厂,410183100,hbj,城关镇,113.38,34.55,2017-10-31,,{POWER},power,,,",
-    f"PW-3,米村镇某原料药厂,410183101,hbj,米村镇,113.30,34.60,,,{PHARMA},pharmaceutical,,,",
+    # the sector as the document names it
+    f"PW-3,米村镇某原料药厂,410183101,hbj,米村镇,113.30,34.60,,,{PHARMA},原料药制造,,,",
 ]
 BAD_ROWS = [
     f"PW-9,不在清单,410183100,hbj,,,,,,{ABSENT},cement,,,",

@@ -268,8 +268,6 @@ def save_entry(
     if not isinstance(row, kind.row):
         raise TypeError(f"{kind.key} expects a {kind.row.__name__}")
     problems = plan_problems(row, plan)
-    if not problems and kind.admit is not None:
-        problems = list(kind.admit(session, plan, row))
     if problems:
         field_name = problems[0][0]
         raise Invalid("；".join(p[1] for p in problems), field=field_name)
@@ -285,6 +283,9 @@ def save_entry(
     if current is not None:
         _require_keeper(who, current.area_code, current.unit_code)
     _require_keeper(who, getattr(row, "area_code", None), getattr(row, "unit_code", None))
+    admitted = list(kind.admit(session, plan, row)) if kind.admit is not None else []
+    if admitted:
+        raise Invalid("；".join(p[1] for p in admitted), field=admitted[0][0])
     counts = _save_rows(session, who, kind, [row])
     record = counts.records[0]
     evaluate_records(session, kind, [record], plan=plan)
@@ -354,7 +355,7 @@ def import_register(
                     value.area_code,
                     f"无权登记或修改该区域的台账 / outside your scope (area {value.area_code})",
                 )
-            if kind.admit is not None:
+            elif kind.admit is not None:
                 for field_name, reason in kind.admit(session, plan, value):
                     read.problem(row.number, field_name, getattr(value, field_name, ""), reason)
     if not read.rows and not read.problems:

@@ -163,6 +163,9 @@ def _admit(session: Session, plan: Plan, row: PermitRow) -> list[tuple[str, str]
     sector; the sector is the plan's and the deadline its own (filled in when left empty)."""
     problems: list[tuple[str, str]] = []
     sectors = plan.permit_sectors()
+    named = next((s for s in sectors.values() if row.sector in (s.name, f"{s.name} {s.key}")), None)
+    if named is not None:  # the sector as the document names it (水泥) stands for its key
+        row.sector = named.key
     sector = sectors.get(row.sector)
     if sector is None:
         known = "、".join(f"{s.key}（{s.name}）" for s in sectors.values()) or "无 none"
@@ -393,10 +396,10 @@ KIND = RegisterKind(
             "sector",
             "行业",
             example="cement",
-            note_zh="计划任务22的行业代码：power 电力、cement 水泥、copper_lead_zinc 铜铅锌冶炼、"
+            note_zh="计划任务22的行业（代码或名称）：power 电力、cement 水泥、copper_lead_zinc 铜铅锌冶炼、"
             "aluminium 电解铝、pharmaceutical 原料药制造、pesticide 农药（以计划为准）",
-            note_en="the plan's task-22 sector key (power, cement, copper_lead_zinc, aluminium, "
-            "pharmaceutical, pesticide in the default plan)",
+            note_en="the plan's task-22 sector, its key or name (power, cement, copper_lead_zinc, "
+            "aluminium, pharmaceutical, pesticide in the default plan)",
             width=14,
         ),
         Column("permit_number", "permit number", "许可证编号", example="91410183MA0000000X001P"),
