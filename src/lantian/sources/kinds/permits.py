@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
@@ -151,18 +152,24 @@ LIFECYCLE = Lifecycle(
 )
 
 
+@lru_cache(maxsize=8)
+def _sectors(plan: Plan) -> dict[str, PermitSector]:
+    """The plan's sectors, read once per plan (rules and imports ask for every entry)."""
+    return plan.permit_sectors()
+
+
 def sector_of(plan: Plan | None, key: str) -> PermitSector | None:
     """The plan's sector ``key`` (None without a plan or such a sector)."""
     if plan is None:
         return None
-    return plan.permit_sectors().get(key)
+    return _sectors(plan).get(key)
 
 
 def _admit(session: Session, plan: Plan, row: PermitRow) -> list[tuple[str, str]]:
     """The entry's firm is the inventory's, in the entry's township and of an industry of its
     sector; the sector is the plan's and the deadline its own (filled in when left empty)."""
     problems: list[tuple[str, str]] = []
-    sectors = plan.permit_sectors()
+    sectors = _sectors(plan)
     named = next((s for s in sectors.values() if row.sector in (s.name, f"{s.name} {s.key}")), None)
     if named is not None:  # the sector as the document names it (水泥) stands for its key
         row.sector = named.key
