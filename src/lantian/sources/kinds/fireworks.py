@@ -227,7 +227,8 @@ SEAT = (113.385, 34.537)
 
 
 def _sample(context: SampleContext) -> list[FireworksRow]:
-    """The police's findings of a Spring Festival: half in the city seat, the rest in towns."""
+    """The police's findings of the summer before the campaign (weddings, shop openings): half
+    in the city seat, the rest in towns; dated before the demo's steps (from 2017-08-01)."""
     rng = context.rng
     rows: list[FireworksRow] = []
     areas = list(context.areas)
@@ -242,7 +243,7 @@ def _sample(context: SampleContext) -> list[FireworksRow]:
         else:
             longitude = 113.2 + rng.random() * 0.35
             latitude = 34.4 + rng.random() * 0.1
-        found_on = date(2018, 1, 20) + timedelta(days=rng.randint(0, 40))
+        found_on = date(2017, 7, 1) + timedelta(days=rng.randint(0, 30))
         finding: Finding = rng.choices(("setting_off", "sale", "storage"), (6, 3, 1))[0]
         rows.append(
             FireworksRow(

@@ -441,7 +441,13 @@ MINERALS = ("石灰岩", "建筑用砂岩", "耐火黏土", "铝土矿", "白云
 def _sample(context: SampleContext) -> list[MineRow]:
     """A township's mine list of August 2017: mostly quarries to close or to rectify."""
     rng = context.rng
-    areas = [a for a in context.areas if not a[0][-3:].startswith("0")] or list(context.areas)
+    # The towns and the scenic area in the hills (not the sub-districts or the industrial cluster).
+    hills = (
+        {a.code for a in context.plan.areas if a.kind in ("township", "scenic_area")}
+        if context.plan is not None
+        else {code for code, _ in context.areas if not code[-3:].startswith("0")}
+    )
+    areas = [a for a in context.areas if a[0] in hills] or list(context.areas)
     rows: list[MineRow] = []
     for number in range(1, 29):
         code, area_name = rng.choice(areas)
