@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.auth import passwords
 from lantian.auth.service import add_user
@@ -83,6 +84,8 @@ def chromium_path() -> str:
 class LiveServer:
     url: str
     shared_dir: Path
+    #: The server's database, for a test preparing what its walk needs (``Walk.prepare``).
+    sessions: sessionmaker[Session] | None = None
 
 
 def _free_port() -> int:
@@ -126,7 +129,7 @@ def live_server(
             if time.monotonic() > deadline or not thread.is_alive():
                 pytest.fail("the lantian test server did not start", pytrace=False)
             time.sleep(0.05)
-        yield LiveServer(f"http://127.0.0.1:{port}", shared_dir)
+        yield LiveServer(f"http://127.0.0.1:{port}", shared_dir, sessions)
         server.should_exit = True
         thread.join(timeout=10)
     engine.dispose()

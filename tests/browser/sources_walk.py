@@ -6,12 +6,13 @@ kind's tests call :func:`walk_entry` with their own row and steps."""
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import load_workbook
 from playwright.sync_api import Page
+from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.sources.demo import png_photo
 from tests.browser.conftest import screenshot, sign_in
@@ -55,6 +56,9 @@ class Walk:
     row: Mapping[str, str]
     steps: Sequence[Step | Check]
     closed: str
+    #: What the walk needs in the server's database before the township imports its row (e.g.
+    #: the emission inventory's enterprise a discharge permit names); must be idempotent.
+    prepare: Callable[[sessionmaker[Session]], None] | None = None
 
 
 def common(key: str, name: str, unit: str, deadline: str = "2030-12-31") -> dict[str, str]:

@@ -280,6 +280,9 @@ def test_a_township_walks_a_register_entry_to_its_closed_state(
     township_page: Page, live_server: LiveServer, tmp_path: Path, kind: str
 ) -> None:
     walk = walks(DESKTOP[0])[kind]
+    if walk.prepare is not None:
+        assert live_server.sessions is not None
+        walk.prepare(live_server.sessions)
     walk_entry(
         township_page,
         live_server.url,

@@ -202,7 +202,8 @@ MISTAKES = [
         "tasks.yaml",
         "      date: 2017-09-30\n      what: 列入淘汰类",
         "      date: 2017-09-31\n      what: 列入淘汰类",
-        "(file)",
+        # located at the date itself (it was "(file)" while PyYAML's bare error gave no position)
+        "sections[1].tasks[0].deadlines[0].date",
         "day is out of range",
     ),
 ]

@@ -230,6 +230,30 @@ def get_enterprise(session: Session, credit_code: str) -> Enterprise:
     return enterprise
 
 
+def set_permit_number(
+    session: Session, actor: str, credit_code: str, permit_number: str | None, reason: str
+) -> bool:
+    """Record the enterprise's discharge permit number (排污许可证编号, seed task 22) as the permit
+    register has it (None: no permit in force); audited. Returns whether it changed."""
+    enterprise = get_enterprise(session, credit_code)
+    if enterprise.permit_number == permit_number:
+        return False
+    before = {"permit_number": enterprise.permit_number}
+    enterprise.permit_number = permit_number
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "emission_enterprise.permit",
+        "emission_enterprise",
+        enterprise.credit_code,
+        before,
+        {"permit_number": permit_number},
+        reason,
+    )
+    return True
+
+
 def list_enterprises(session: Session, area_code: str | None = None) -> list[Enterprise]:
     query = select(Enterprise).options(
         selectinload(Enterprise.lines), selectinload(Enterprise.duties)

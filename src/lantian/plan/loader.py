@@ -53,6 +53,7 @@ from lantian.plan.schema import (
     Deadline,
     InspectionFile,
     LeaderRow,
+    PermitSector,
     PlanFile,
     ReductionTargetsFile,
     ResponsibleAreas,
@@ -209,6 +210,13 @@ class Plan:
                         )
                     )
         return flat
+
+    def permit_sectors(self) -> dict[str, PermitSector]:
+        """Sector key → the sector of task 22 whose firms need a discharge permit by its deadline
+        (tasks.yaml ``permit_sectors``, in the order of the plan)."""
+        return {
+            sector.key: sector for task in self.tasks() for sector in task.assignment.permit_sectors
+        }
 
     def targets(self) -> list[tuple[Target, str | None, str]]:
         """Every quantified target with its task ref (or None) and where it is defined."""
@@ -569,6 +577,79 @@ class _Checker:
                         task.model_dump(exclude={"number", "title", "text", "items"})
                     )
                     self.check_assignment(path, str(task.number), assignment)
+        self.check_permit_sectors()
+
+    def check_permit_sectors(self) -> None:
+        """Task 22's sectors: each named in the words it quotes, which are the task's own, its
+        deadline one of the task's deadlines, its key used once in the plan."""
+        tasks_file = self.plan.tasks_file
+        assert tasks_file is not None
+        seen: set[str] = set()
+        for s_index, section in enumerate(tasks_file.sections):
+            for t_index, task in enumerate(section.tasks):
+                path = f"sections[{s_index}].tasks[{t_index}]"
+                holders: list[tuple[str, str, str, Assignment]] = [
+                    (
+                        f"{path}.items[{i_index}]",
+                        f"{task.number}({item.number})",
+                        item.text,
+                        item,
+                    )
+                    for i_index, item in enumerate(task.items or [])
+                ]
+                if not task.items:
+                    holders.append(
+                        (
+                            path,
+                            str(task.number),
+                            task.text or "",
+                            Assignment.model_validate(
+                                task.model_dump(exclude={"number", "title", "text", "items"})
+                            ),
+                        )
+                    )
+                for where_path, ref, text, assignment in holders:
+                    dates = {d.date for d in assignment.deadlines if d.kind == "by"}
+                    for index, sector in enumerate(assignment.permit_sectors):
+                        self.check_permit_sector(
+                            f"{where_path}.permit_sectors[{index}]", ref, text, dates, sector, seen
+                        )
+
+    def check_permit_sector(
+        self,
+        path: str,
+        ref: str,
+        text: str,
+        dates: set[date | None],
+        sector: PermitSector,
+        seen: set[str],
+    ) -> None:
+        where = f"任务 task {ref} 排污许可行业 permit sector {sector.key}"
+        if sector.key in seen:
+            self.add(TASKS_FILE, f"{path}.key", f"{where}: 行业重复 / the sector is repeated")
+        seen.add(sector.key)
+        if sector.source not in text:
+            self.add(
+                TASKS_FILE,
+                f"{path}.source",
+                f"{where}: 所引原文不在任务 {ref} 中 / the quoted words are not the task's",
+            )
+        if sector.name not in sector.source:
+            self.add(
+                TASKS_FILE,
+                f"{path}.name",
+                f"{where}: 原文中没有行业“{sector.name}”（未知行业）/ unknown sector: "
+                f"{sector.name!r} is not in the words it quotes",
+            )
+        if sector.deadline not in dates:
+            known = "、".join(sorted(str(d) for d in dates if d)) or "无 none"
+            self.add(
+                TASKS_FILE,
+                f"{path}.deadline",
+                f"{where}: 期限 {sector.deadline} 不是任务 {ref} 的完成时限（{known}）/ the "
+                f"deadline {sector.deadline} is not one of the task's deadlines ({known})",
+            )
+        self.check_date(TASKS_FILE, f"{path}.deadline", where, sector.deadline)
 
     def check_assignment(self, path: str, ref: str, assignment: Assignment) -> None:
         file = TASKS_FILE

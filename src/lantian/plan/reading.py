@@ -132,10 +132,34 @@ def _parse_yaml(text: str, name: str, problems: list[Problem]) -> _Parsed | None
         return None
     except ValueError as error:
         # PyYAML raises a bare ValueError for a date that matches the pattern but does not exist
-        # (2017-09-31), without a position.
-        problems.append(Problem(name, "(file)", f"无效的值 / invalid value: {error}"))
+        # (2017-09-31), without a position: find the scalar in the composed (unconstructed) tree.
+        found = _bad_scalar(yaml.compose(text, Loader=yaml.SafeLoader), ())
+        where, line = (key_path(found[0]), found[1]) if found else ("(file)", None)
+        problems.append(Problem(name, where, f"无效的值 / invalid value: {error}", line))
         return None
     return document, lambda loc: yaml_line(root, loc)
+
+
+def _bad_scalar(node: yaml.Node | None, loc: Loc) -> tuple[Loc, int] | None:
+    """The key path and line of the first scalar PyYAML cannot construct (a date that does not
+    exist), or None."""
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            yaml.constructor.SafeConstructor().construct_object(node)
+        except ValueError:
+            return loc, node.start_mark.line + 1
+        return None
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            found = _bad_scalar(value, (*loc, str(key.value)))
+            if found:
+                return found
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found = _bad_scalar(item, (*loc, index))
+            if found:
+                return found
+    return None
 
 
 def _read_plan_file(

@@ -127,6 +127,19 @@ class ResponsibleAreas(Strict):
     areas: list[str] = Field(default_factory=list)
 
 
+class PermitSector(Strict):
+    """A sector of task 22 (加快重点行业排污许可证核发) whose firms must hold a discharge permit
+    (排污许可证) by ``deadline``: the permit register's sectors and deadlines are these, so another
+    city's plan sets its own. ``industries`` are the emission inventory's industry codes of the
+    sector's firms (``lantian.emissions.models.Enterprise.industry``); ``source`` quotes the task."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)
+    name: str = Field(min_length=1)
+    deadline: dt.date
+    industries: list[str] = Field(min_length=1)
+    source: str = Field(min_length=1)
+
+
 class Assignment(Strict):
     """Who answers for a task or sub-item, and its dates and targets."""
 
@@ -141,6 +154,8 @@ class Assignment(Strict):
     assignment_shared_with: list[int] | None = None
     deadlines: list[Deadline] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
+    #: Task 22's sectors and their permit deadlines (the discharge-permit register reads them).
+    permit_sectors: list[PermitSector] = Field(default_factory=list)
 
 
 class Item(Assignment):
@@ -165,6 +180,7 @@ class Task(Strict):
     assignment_shared_with: list[int] | None = None
     deadlines: list[Deadline] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
+    permit_sectors: list[PermitSector] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _items_or_assignment(self) -> Task:
@@ -715,10 +731,23 @@ class StaggeredFile(Strict):
 PolygonCoordinates = list[list[list[float]]]
 
 
+#: What a zone bans: high-polluting fuels (task 12(1), 高污染燃料禁燃区) or fireworks (task 36,
+#: 烟花爆竹禁放区: the annex's "在城区范围内，全年禁止燃放任何形式的烟花爆竹").
+Ban = Literal["fuel", "fireworks"]
+BANS: tuple[str, ...] = ("fuel", "fireworks")
+
+
+def _fuel_ban() -> list[Ban]:
+    return ["fuel"]
+
+
 class BanZoneProperties(Strict):
     """What a ban zone is: its name, where its boundary comes from and whether it is approximate."""
 
     name: str = Field(min_length=1)
+    #: The bans in force in the zone (a zone without the key is a fuel ban zone, as the file was
+    #: first written for task 12(1) alone).
+    bans: list[Ban] = Field(default_factory=_fuel_ban, min_length=1)
     #: The boundary is an approximation (drawn by hand, not the official delimitation document).
     approximate: bool = False
     source: str = Field(min_length=1)
@@ -768,14 +797,29 @@ class BanZoneFeature(Strict):
 
 class BanZonesFile(Strict):
     """``ban_zones.geojson`` (optional): the high-polluting-fuel ban zones of task 12(1)
-    ("城市建成区应划定为高污染燃料禁燃区"), a GeoJSON FeatureCollection of polygons (WGS-84)."""
+    ("城市建成区应划定为高污染燃料禁燃区") and the fireworks ban zones of task 36, a GeoJSON
+    FeatureCollection of polygons (WGS-84); each zone's ``bans`` says which bans it carries."""
 
     type: Literal["FeatureCollection"]
     name: str | None = None
     features: list[BanZoneFeature] = Field(min_length=1)
 
-    def polygons(self) -> list[PolygonCoordinates]:
-        return [polygon for feature in self.features for polygon in feature.geometry.polygons()]
+    def polygons(self, ban: Ban | None = None) -> list[PolygonCoordinates]:
+        """The zones' polygons (``ban``: only those of zones with that ban)."""
+        return [
+            polygon
+            for feature in self.features
+            if ban is None or ban in feature.properties.bans
+            for polygon in feature.geometry.polygons()
+        ]
+
+    def collection(self, ban: Ban) -> dict[str, Any] | None:
+        """The zones with ``ban`` as a GeoJSON FeatureCollection (for a map), None without any."""
+        document = self.model_dump(mode="json", exclude_none=True)
+        document["features"] = [
+            feature for feature in document["features"] if ban in feature["properties"]["bans"]
+        ]
+        return document if document["features"] else None
 
 
 # -- townships.geojson (optional) -----------------------------------------------------------------

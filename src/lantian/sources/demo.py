@@ -155,13 +155,19 @@ def load_sample_registers(sessions: sessionmaker[Session], plan: Plan, data_dir:
                     parts.append(f"{kind.zh} 已加载 already loaded")
                     continue
             rng = Random(f"{SEED}:{kind.key}")
-            context = SampleContext(
-                areas=[(a.code, a.name) for a in plan.areas],
-                units=[u.code for u in plan.units],
-                rng=rng,
-                today=moment.now().date(),
-            )
-            rows = list(kind.sample(context))
+            with sessions() as reading:
+                context = SampleContext(
+                    areas=[(a.code, a.name) for a in plan.areas],
+                    units=[u.code for u in plan.units],
+                    rng=rng,
+                    today=moment.now().date(),
+                    session=reading,
+                    plan=plan,
+                )
+                rows = list(kind.sample(context))
+            if not rows:
+                parts.append(f"{kind.zh} 无示例 no sample rows")
+                continue
             with transaction(sessions) as session:
                 counts = service.save_samples(session, DEMO_OFFICE, kind, rows)
                 ids = [r.id for r in counts.records]

@@ -227,6 +227,11 @@ class SampleContext:
     units: Sequence[str]
     rng: Random
     today: date
+    #: A session to read other tables with (a permit's sample names the inventory's firms);
+    #: None where there is none to read, and a kind needing one then has no sample rows.
+    session: Session | None = None
+    #: The plan the sample is drawn for (its data beyond areas and units), when known.
+    plan: Plan | None = None
 
 
 @dataclass(frozen=True)
@@ -306,6 +311,13 @@ class RegisterKind:
     #: Pages of the kind's own beside the generic ones, linked from its list: (path, zh, en),
     #: e.g. the contractor blacklist of task 28.
     pages: tuple[tuple[str, str, str], ...] = ()
+    #: What the kind checks of a row against the plan and other tables before it is saved (an
+    #: import reports it per row, a form refuses it): ``(field, reason)`` per problem. It may
+    #: complete a field that follows from them (a permit's deadline is its sector's in the plan).
+    admit: Callable[[Session, Plan, Any], Sequence[tuple[str, str]]] | None = None
+    #: What the kind keeps consistent elsewhere once an entry was created, updated or stepped
+    #: (``(session, actor, entry)``; e.g. a permit issued is the inventory's permit number).
+    after_change: Callable[[Session, str, Any], None] | None = None
 
     @property
     def spec(self) -> TableSpec[Any]:

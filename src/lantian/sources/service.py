@@ -221,6 +221,8 @@ def _save_rows(
                 _event(
                     session, kind, record, "created", actor, now, to_state=record.state, note=source
                 )
+                if kind.after_change is not None:
+                    kind.after_change(session, actor, record)
             counts.created += 1
         else:
             changed = {k: v for k, v in values.items() if getattr(record, k) != v}
@@ -243,6 +245,8 @@ def _save_rows(
                     note=source,
                     details={"fields": sorted(changed)},
                 )
+                if kind.after_change is not None:
+                    kind.after_change(session, actor, record)
             counts.updated += 1
         counts.records.append(record)
     session.flush()
@@ -286,6 +290,9 @@ def save_entry(
     if current is not None:
         _require_keeper(who, current.area_code, current.unit_code)
     _require_keeper(who, getattr(row, "area_code", None), getattr(row, "unit_code", None))
+    admitted = list(kind.admit(session, plan, row)) if kind.admit is not None else []
+    if admitted:
+        raise Invalid("；".join(p[1] for p in admitted), field=admitted[0][0])
     counts = _save_rows(session, who, kind, [row])
     record = counts.records[0]
     evaluate_records(session, kind, [record], plan=plan)
@@ -377,6 +384,9 @@ def import_register(
                     value.area_code,
                     f"无权登记或修改该区域的台账 / outside your scope (area {value.area_code})",
                 )
+            elif kind.admit is not None:
+                for field_name, reason in kind.admit(session, plan, value):
+                    read.problem(row.number, field_name, getattr(value, field_name, ""), reason)
     if not read.rows and not read.problems and not set_aside:
         read.problem(0, "", "", "文件中没有数据行 / the file holds no data rows")
     read.raise_if_problems()
@@ -754,6 +764,8 @@ def _apply_step(
         if render is not None and store is not None:
             files = [*files, UploadedFile(*render(session, record, note))]
         _keep_files(session, kind, record, files, store, actor, event_id=entry.id)
+        if kind.after_change is not None:
+            kind.after_change(session, actor, record)
 
 
 def _step_after_check(

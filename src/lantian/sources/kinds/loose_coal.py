@@ -136,17 +136,17 @@ LIFECYCLE = Lifecycle(
 
 
 def in_ban_zone(plan: Plan | None, longitude: float | None, latitude: float | None) -> bool:
-    """Whether a point lies in one of the plan's ban zones (False without zones or a point)."""
+    """Whether a point lies in one of the plan's fuel ban zones (False without zones or a point)."""
     if plan is None or plan.ban_zones is None or longitude is None or latitude is None:
         return False
-    return in_any(longitude, latitude, plan.ban_zones.polygons())
+    return in_any(longitude, latitude, plan.ban_zones.polygons("fuel"))
 
 
 def ban_zone_geojson(plan: Plan) -> dict[str, Any] | None:
-    """The plan's ban zones as a GeoJSON FeatureCollection for the map (None: the plan has none)."""
+    """The plan's fuel ban zones as a GeoJSON FeatureCollection for the map (None: it has none)."""
     if plan.ban_zones is None:
         return None
-    return plan.ban_zones.model_dump(mode="json", exclude_none=True)
+    return plan.ban_zones.collection("fuel")
 
 
 def _village_of(session: Session, record: RegisterRecord) -> Mapping[str, Any]:

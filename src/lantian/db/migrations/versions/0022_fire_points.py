@@ -1,7 +1,7 @@
 """fire points register (task 34)
 
 Revision ID: 0022
-Revises: 0017
+Revises: 0021
 Create Date: 2026-12-03 14:32:45.411915
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lantian.db.base
 
 revision: str = "0022"
-down_revision: str | None = "0017"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
