@@ -146,13 +146,15 @@ def load_sample_registers(sessions: sessionmaker[Session], plan: Plan, data_dir:
                     parts.append(f"{kind.zh} 已加载 already loaded")
                     continue
             rng = Random(f"{SEED}:{kind.key}")
-            context = SampleContext(
-                areas=[(a.code, a.name) for a in plan.areas],
-                units=[u.code for u in plan.units],
-                rng=rng,
-                today=moment.now().date(),
-            )
-            rows = list(kind.sample(context))
+            with sessions() as session:
+                context = SampleContext(
+                    areas=[(a.code, a.name) for a in plan.areas],
+                    units=[u.code for u in plan.units],
+                    rng=rng,
+                    today=moment.now().date(),
+                    session=session,
+                )
+                rows = list(kind.sample(context))
             with transaction(sessions) as session:
                 counts = service.save_samples(session, DEMO_OFFICE, kind, rows)
                 ids = [r.id for r in counts.records]

@@ -217,6 +217,15 @@ class SampleContext:
     units: Sequence[str]
     rng: Random
     today: date
+    #: The database, for a kind whose entries name records of another package (the inventory's
+    #: enterprises a fugitive-emissions entry names must exist there); None outside the demo.
+    session: Session | None = None
+
+
+#: What a lifecycle step does beyond the state (e.g. putting the firm on the staggered-production
+#: list of :mod:`lantian.emissions`): ``(session, actor, entry, note, plan)``, inside the step's
+#: audited block; it raises the service errors of the package it calls.
+StepEffect = Callable[["Session", str, "RegisterRecord", str, "Plan"], None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -255,6 +264,12 @@ class RegisterKind:
     #: checklist items it records on any entry (e.g. 市工商质监局 cancelling boilers' 使用登记证,
     #: task 16). Such a unit reads every entry of the kind.
     cooperating: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: The field holding the 统一社会信用代码 of an enterprise of the emission inventory
+    #: (:class:`lantian.emissions.models.Enterprise`): checked against the inventory at import
+    #: and save, linked from the entry's page, listed on the enterprise's page.
+    enterprise_field: str | None = None
+    #: Lifecycle event → what taking it does beyond the state (:data:`StepEffect`).
+    effects: Mapping[str, StepEffect] = field(default_factory=dict)
 
     @property
     def spec(self) -> TableSpec[Any]:
