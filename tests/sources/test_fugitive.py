@@ -5,17 +5,24 @@ changing what the emissions module computes."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
+from pathlib import Path
+from random import Random
 
 import pytest
-from sqlalchemy import func, select
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian import clock
 from lantian.auth.models import AuditEntry
+from lantian.auth.service import add_user
+from lantian.config import Settings
 from lantian.db.engine import transaction
 from lantian.emissions import service as emissions
 from lantian.emissions.models import StaggeringOrder
+from lantian.emissions.sample import load_sample_inventory, sample_area_codes
 from lantian.emissions.service import EnterpriseInput, LineInput
 from lantian.emissions.staggered import calendar, obligations, plan_staggered
 from lantian.emissions.uscc import make_code
@@ -25,8 +32,9 @@ from lantian.plan import Plan
 from lantian.sources import service
 from lantian.sources.kinds.fugitive import KIND, FugitiveEnterprise, FugitiveRow, parse_nodes
 from lantian.sources.models import SourceImport
-from lantian.sources.registry import kind_of
+from lantian.sources.registry import SampleContext, kind_of
 from lantian.tabular import Rejected
+from lantian.web.app import create_app
 
 from .conftest import CHENGGUAN, INSPECTOR, MICUN, OFFICE
 from .helpers import cases, check, entry_id, evaluate, import_file, indicator, step
@@ -35,6 +43,7 @@ from .helpers import cases, check, entry_id, evaluate, import_file, indicator, s
 KILN = make_code("91410183MA40000A1")
 MILL = make_code("91410183MA40000B2")
 YARD = make_code("91410183MA40000C3")
+PASSWORD = "灰霾退散-2017-blue"
 #: A valid code of no enterprise in the inventory.
 STRANGER = make_code("91410183MA4999999")
 
@@ -352,3 +361,62 @@ def test_indicators_share_of_firms_surveyed_and_controlled(
         "fugitive_nodes_reported",
         "fugitive_controls_accepted",
     }
+
+
+def test_the_entry_and_the_enterprise_pages_link_each_other(
+    db_engine: Engine,
+    inventory: sessionmaker[Session],
+    plan: Plan,
+    store: FileStore,
+    frozen: clock.FrozenClock,
+    tmp_path: Path,
+) -> None:
+    import_file(inventory, plan, store, KIND, GOOD)
+    kiln = entry_id(inventory, KIND, "WZZ-100-001")
+    frozen.moment = datetime(2017, 11, 2, 1, 0, tzinfo=UTC)
+    step(inventory, OFFICE, KIND, kiln, "order_staggering", "10月底前未落实无组织排放控制要求")
+    with transaction(inventory) as session:
+        add_user(session, username="office", role="campaign_office", password=PASSWORD, actor="t")
+    client = TestClient(create_app(Settings(data_dir=tmp_path), db_engine))
+    login = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]*)"', login.text)
+    assert token
+    client.post(
+        "/login",
+        data={"username": "office", "password": PASSWORD, "csrf": token.group(1), "next": "/"},
+    )
+    page = client.get(f"/sources/fugitive/{kiln}")
+    assert page.status_code == 200
+    assert f'href="/emissions/enterprises/{KILN}"' in page.text
+    enterprise = client.get(f"/emissions/enterprises/{KILN}")
+    assert enterprise.status_code == 200
+    assert f'href="/sources/fugitive/{kiln}"' in enterprise.text
+    assert 'data-source="fugitive:WZZ-100-001"' in enterprise.text
+    # the order is an obligation of the staggered-production section
+    assert "2017-11-15至2018-03-15采暖季停产" in enterprise.text
+
+
+@pytest.mark.parametrize("kind_key", ["fugitive", "vocs"])
+def test_the_samples_name_enterprises_of_the_demo_inventory(
+    sessions: sessionmaker[Session], plan: Plan, frozen: clock.FrozenClock, kind_key: str
+) -> None:
+    kind = kind_of(kind_key)
+    areas = [(a.code, a.name) for a in plan.areas]
+    assert kind.sample is not None
+    # without the database (no inventory to name) there is nothing to draw
+    assert kind.sample(SampleContext(areas, [], Random(1), date(2017, 8, 1))) == []
+    with transaction(sessions) as session:
+        load_sample_inventory(session, count=80, area_codes=sample_area_codes(plan))
+        context = SampleContext(areas, [], Random(1), date(2017, 8, 1), session=session)
+        rows = list(kind.sample(context))
+        again = list(
+            kind.sample(SampleContext(areas, [], Random(1), date(2017, 8, 1), session=session))
+        )
+        assert rows == again and 5 <= len(rows) <= 40
+        codes = {e.credit_code: e for e in emissions.list_enterprises(session)}
+        for row in rows:
+            named = codes[row.credit_code]
+            assert (row.name, row.area_code) == (named.name, named.area_code)
+            assert "示例数据" in row.note
+        counts = service.save_samples(session, OFFICE, kind, rows)
+        assert counts.created == len(rows)

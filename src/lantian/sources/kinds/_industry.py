@@ -122,7 +122,9 @@ def producing_while_ordered(kind_zh: str, clause: str) -> Callable[[Facts], Brea
         record = facts.record
         if record.state != ORDERED:
             return None
-        season = plan_staggered(facts.plan_in_force())
+        plan = facts.plan_in_force()
+        # A plan without staggered rules has no heating season: the order binds every day.
+        season = plan_staggered(plan) if plan.staggered is not None else None
         for found in facts.checks:
             if found.checked_at < record.state_since:
                 break
@@ -130,7 +132,9 @@ def producing_while_ordered(kind_zh: str, clause: str) -> Callable[[Facts], Brea
             if entry is None:
                 continue
             day = found.checked_at.astimezone(CHINA_TZ).date()
-            if entry["result"] != "fail" or not season.in_heating_season(day):
+            if entry["result"] != "fail" or (
+                season is not None and not season.in_heating_season(day)
+            ):
                 return None
             return Breach(
                 title=f"{kind_zh}责令错峰停产期间仍在生产：{record.name}",
