@@ -39,14 +39,14 @@ def test_load_is_idempotent_and_audited(loaded: sessionmaker[Session], xinmi_pla
         actors = set(session.scalars(select(AuditEntry.actor)))
         tasks = session.scalar(select(func.count()).select_from(CampaignTask))
     assert tasks == 55
-    # 1 plan + 19 areas + 43 units + 5 leaders + 66 calendar days + 55 tasks + 36 targets.
-    assert entries == 225 and actors == {"plan-load"}
+    # 1 plan + 19 areas + 43 units + 5 leaders + 66 calendar days + 55 tasks + 40 targets.
+    assert entries == 229 and actors == {"plan-load"}
     with transaction(loaded) as session:
         again = service.load_plan(session, xinmi_plan)
     assert not again.changed
     assert again.counts["tasks"].unchanged == 55
     with loaded() as session:
-        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 225
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 229
 
 
 def test_load_updates_changes_and_deactivates_removed_tasks(
