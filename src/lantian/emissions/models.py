@@ -7,12 +7,14 @@ line records where each of its four numbers comes from (permit, stack monitoring
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Integer,
@@ -23,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from lantian.db.audited import Audited
-from lantian.db.base import Base, CreatedAtMixin
+from lantian.db.base import Base, CreatedAtMixin, UtcDateTime, utc_now
 
 #: Where a normal daily emission comes from (排污许可 / 在线监测 / 清单估算).
 EMISSION_SOURCES = ("permit", "cems", "inventory")
@@ -73,6 +75,9 @@ class Enterprise(CreatedAtMixin, Base):
     )
     duties: Mapped[list[LivelihoodDuty]] = relationship(
         back_populates="enterprise", cascade="all, delete-orphan", order_by="LivelihoodDuty.id"
+    )
+    staggering_orders: Mapped[list[StaggeringOrder]] = relationship(
+        back_populates="enterprise", order_by="StaggeringOrder.id"
     )
 
 
@@ -217,3 +222,35 @@ class ReductionMeasure(Base):
 
     reduction_list: Mapped[ReductionList] = relationship(back_populates="measures")
     enterprise: Mapped[Enterprise] = relationship()
+
+
+class StaggeringOrder(Audited, Base):
+    """An order putting an enterprise (or some of its lines) on the winter staggered-production
+    list (纳入冬季错峰生产方案) because a register entry found it not compliant: seed task 19
+    ("未落实无组织排放控制要求的企业，要依法予以处罚，实施停产整治，纳入冬季错峰生产方案") and task 20
+    ("2017 年 10 月底前，未完成治理改造的企业，纳入冬季错峰生产方案"). While in force (from–until) the
+    ordered lines stop in the heating season (:func:`lantian.emissions.staggered.obligations`).
+    Audited as ``staggering_order.add``."""
+
+    __tablename__ = "emission_staggering_orders"
+    __audit_type__ = "staggering_order"
+    __table_args__ = (CheckConstraint("until >= from_date", name="until_after_from"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("emission_enterprises.id", ondelete="RESTRICT"), index=True
+    )
+    #: Names of the ordered lines; empty: every line of the enterprise.
+    lines: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text)
+    clause: Mapped[str] = mapped_column(Text, default="")
+    #: The register entry it came from: kind key and entry key (e.g. ``fugitive``, ``WZZ-0001``).
+    source_kind: Mapped[str] = mapped_column(String(40))
+    source_key: Mapped[str] = mapped_column(String(64), index=True)
+    from_date: Mapped[date] = mapped_column(Date)
+    until: Mapped[date] = mapped_column(Date)
+    ordered_by: Mapped[str] = mapped_column(String(100))
+    ordered_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    sample: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    enterprise: Mapped[Enterprise] = relationship(back_populates="staggering_orders")

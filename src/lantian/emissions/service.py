@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from lantian import clock
 from lantian.auth import audit
 from lantian.db.audited import acting_as
 from lantian.emissions.models import (
@@ -26,6 +29,7 @@ from lantian.emissions.models import (
     ProductionLine,
     ReductionList,
     ReductionMeasure,
+    StaggeringOrder,
 )
 from lantian.emissions.optimiser import (
     DEFAULT_LIMITS,
@@ -39,10 +43,16 @@ from lantian.emissions.optimiser import (
     standard_candidates,
 )
 from lantian.emissions.rules import CheckResult, ListEntry, check_list
-from lantian.emissions.staggered import EnterpriseFacts, LineFacts, StaggeredPlan, obligations
+from lantian.emissions.staggered import (
+    EnterpriseFacts,
+    LineFacts,
+    OrderFacts,
+    StaggeredPlan,
+    obligations,
+)
 from lantian.emissions.targets import POLLUTANTS, Level, Pollutant, ReductionTargets
 from lantian.emissions.uscc import validate as validate_credit_code
-from lantian.errors import Conflict, InputError, NotFound
+from lantian.errors import Conflict, InputError, Invalid, NotFound
 from lantian.plan import LevelScheme
 
 AREA_CODE = re.compile(r"^\d{9}$")
@@ -220,7 +230,11 @@ def get_enterprise(session: Session, credit_code: str) -> Enterprise:
     enterprise = session.scalar(
         select(Enterprise)
         .where(Enterprise.credit_code == credit_code.strip())
-        .options(selectinload(Enterprise.lines), selectinload(Enterprise.duties))
+        .options(
+            selectinload(Enterprise.lines),
+            selectinload(Enterprise.duties),
+            selectinload(Enterprise.staggering_orders),
+        )
     )
     if enterprise is None:
         raise NotFound(
@@ -256,7 +270,9 @@ def set_permit_number(
 
 def list_enterprises(session: Session, area_code: str | None = None) -> list[Enterprise]:
     query = select(Enterprise).options(
-        selectinload(Enterprise.lines), selectinload(Enterprise.duties)
+        selectinload(Enterprise.lines),
+        selectinload(Enterprise.duties),
+        selectinload(Enterprise.staggering_orders),
     )
     if area_code:
         query = query.where(Enterprise.area_code == area_code)
@@ -665,4 +681,111 @@ def facts_of(enterprise: Enterprise) -> EnterpriseFacts:
         ),
         livelihood_max_load=max(loads) if loads else None,
         approved_exception=any(d.approval for d in enterprise.duties),
+        orders=tuple(
+            OrderFacts(
+                task=_order_task(order.source_kind),
+                reason=order.reason,
+                source=f"{order.source_kind}:{order.source_key}",
+                first=order.from_date,
+                last=order.until,
+                lines=frozenset(order.lines or ()),
+            )
+            for order in enterprise.staggering_orders
+            if order.until >= clock.today()
+        ),
     )
+
+
+# ---------------------------------------------------------------- staggered-production orders
+
+#: The plan task a register kind's orders come from (fugitive emissions 19, VOCs 20).
+_ORDER_TASKS = {"fugitive": 19, "vocs": 20}
+
+
+def _order_task(source_kind: str) -> int:
+    return _ORDER_TASKS.get(source_kind, 19)
+
+
+class StaggeringOrderInput(BaseModel):
+    """An order putting an enterprise on the winter staggered-production list (tasks 19–20)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    credit_code: str = Field(min_length=18, max_length=18)
+    reason: str = Field(min_length=1, max_length=4000)
+    clause: str = Field(default="", max_length=2000)
+    source_kind: str = Field(min_length=1, max_length=40)
+    source_key: str = Field(min_length=1, max_length=64)
+    from_date: date
+    until: date
+    #: Names of the ordered lines; empty: the whole enterprise.
+    lines: list[str] = Field(default_factory=list)
+    sample: bool = False
+
+    @model_validator(mode="after")
+    def _until_after_from(self) -> StaggeringOrderInput:
+        if self.until < self.from_date:
+            raise ValueError("until precedes from_date")
+        return self
+
+
+def order_staggering(
+    session: Session, actor: str, data: StaggeringOrderInput, reason: str | None = None
+) -> StaggeringOrder:
+    """Put an enterprise of the inventory (or the named lines) on the winter staggered-production
+    list (tasks 19–20: "纳入冬季错峰生产方案"); audited as ``staggering_order.add``. From then on
+    its obligations (:func:`facts_of` → :func:`lantian.emissions.staggered.obligations`) stop the
+    ordered lines in the heating season between ``from_date`` and ``until``, and the reduction
+    list's computation (:func:`heating_season_cuts`) counts them as already stopped."""
+    enterprise = get_enterprise(session, data.credit_code)
+    known = {line.name for line in enterprise.lines}
+    unknown = sorted(set(data.lines) - known)
+    if unknown:
+        raise Invalid(
+            f"企业 {enterprise.name} 没有这些生产线：{'、'.join(unknown)} / the enterprise has no "
+            f"lines {', '.join(unknown)}",
+            field="lines",
+        )
+    with acting_as(session, actor, action="staggering_order.add", reason=reason or data.reason):
+        order = StaggeringOrder(
+            enterprise_id=enterprise.id,
+            lines=sorted(set(data.lines)),
+            reason=data.reason,
+            clause=data.clause,
+            source_kind=data.source_kind,
+            source_key=data.source_key,
+            from_date=data.from_date,
+            until=data.until,
+            ordered_by=actor,
+            ordered_at=clock.now(),
+            sample=data.sample,
+        )
+        session.add(order)
+        session.flush()
+    session.refresh(enterprise, ["staggering_orders"])
+    return order
+
+
+def known_credit_codes(session: Session, codes: Iterable[str]) -> set[str]:
+    """Which of ``codes`` name an enterprise of the inventory (registers linking to it check theirs)."""
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return set()
+    return set(
+        session.scalars(select(Enterprise.credit_code).where(Enterprise.credit_code.in_(wanted)))
+    )
+
+
+def enterprise_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Credit code → name of the inventory's enterprises among ``codes``."""
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    return {
+        code: name
+        for code, name in session.execute(
+            select(Enterprise.credit_code, Enterprise.name).where(
+                Enterprise.credit_code.in_(wanted)
+            )
+        )
+    }

@@ -185,6 +185,21 @@ class LineFacts:
 
 
 @dataclass(frozen=True)
+class OrderFacts:
+    """A staggered-production order of the office (tasks 19–20: a firm not compliant by 10-31 is
+    put on the winter staggered-production list): the ordered lines stop in the heating season
+    between ``first`` and ``last``."""
+
+    task: int
+    reason: str
+    source: str
+    first: date
+    last: date
+    #: The ordered lines; empty: every line.
+    lines: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class EnterpriseFacts:
     key: str
     industry: str
@@ -193,6 +208,8 @@ class EnterpriseFacts:
     livelihood_max_load: float | None = None
     #: Production approved by the provincial government despite a stop (task 38).
     approved_exception: bool = False
+    #: The office's staggered-production orders in force or to come (tasks 19–20).
+    orders: tuple[OrderFacts, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,10 +221,18 @@ class Obligation:
     period: str
     required_cut: float
     note: str
+    #: The days it binds (an order's from–until); None: every heating season or warning.
+    first: date | None = None
+    last: date | None = None
+
+    def binds(self, day: date) -> bool:
+        return (self.first is None or self.first <= day) and (self.last is None or day <= self.last)
 
     def describe(self) -> str:
         what = "停产" if self.required_cut >= 1 - _EPS else f"限产 {self.required_cut:.0%} 以上"
         when = "采暖季" if self.period == "heating_season" else "重污染天气预警期间"
+        if self.first is not None and self.last is not None:
+            when = f"{self.first}至{self.last}{when}"
         return f"{self.line}：{when}{what}（任务{self.rule.task}：{self.rule.text}）{self.note}"
 
 
@@ -234,6 +259,27 @@ def obligations(enterprise: EnterpriseFacts, plan: StaggeredPlan) -> list[Obliga
                     cut = cap
                     note += f"（保民生，核定最大负荷 {enterprise.livelihood_max_load:.0%}）"
             found.append(Obligation(rule, line.name, rule.period, cut, note))
+    for number, order in enumerate(enterprise.orders, start=1):
+        rule = Rule(
+            id=f"order-{number}",
+            task=order.task,
+            text=f"错峰生产令：{order.reason}",
+            industries=frozenset({enterprise.industry}),
+            period="heating_season",
+            action="stop",
+        )
+        for line in enterprise.lines:
+            if order.lines and line.name not in order.lines:
+                continue
+            cut, note = 1.0, f"（来源 {order.source}）"
+            if plan.livelihood_caps and enterprise.livelihood_max_load is not None:
+                cap = 1.0 - enterprise.livelihood_max_load
+                if cut > cap + _EPS:
+                    cut = cap
+                    note += f"（保民生，核定最大负荷 {enterprise.livelihood_max_load:.0%}）"
+            found.append(
+                Obligation(rule, line.name, "heating_season", cut, note, order.first, order.last)
+            )
     return found
 
 
@@ -266,8 +312,9 @@ def calendar(
         required: dict[str, float] = {}
         rules: dict[str, list[str]] = {}
         for duty in duties:
-            active = (duty.period == "heating_season" and heating) or (
-                duty.period == "warning" and level is not None
+            active = duty.binds(day) and (
+                (duty.period == "heating_season" and heating)
+                or (duty.period == "warning" and level is not None)
             )
             if active:
                 required[duty.line] = max(required.get(duty.line, 0.0), duty.required_cut)

@@ -234,6 +234,12 @@ class SampleContext:
     plan: Plan | None = None
 
 
+#: What a lifecycle step does beyond the state (e.g. putting the firm on the staggered-production
+#: list of :mod:`lantian.emissions`): ``(session, actor, entry, note, plan)``, inside the step's
+#: audited block; it raises the service errors of the package it calls.
+StepEffect = Callable[["Session", str, "RegisterRecord", str, "Plan"], None]
+
+
 @dataclass(frozen=True)
 class Panel:
     """A table a kind shows on an entry's page beside its attributes, read from other tables
@@ -318,6 +324,12 @@ class RegisterKind:
     #: What the kind keeps consistent elsewhere once an entry was created, updated or stepped
     #: (``(session, actor, entry)``; e.g. a permit issued is the inventory's permit number).
     after_change: Callable[[Session, str, Any], None] | None = None
+    #: The field holding the 统一社会信用代码 of an enterprise of the emission inventory
+    #: (:class:`lantian.emissions.models.Enterprise`): checked against the inventory at import
+    #: and save, linked from the entry's page, listed on the enterprise's page.
+    enterprise_field: str | None = None
+    #: Lifecycle event → what taking it does beyond the state (:data:`StepEffect`).
+    effects: Mapping[str, StepEffect] = field(default_factory=dict)
 
     @property
     def spec(self) -> TableSpec[Any]:

@@ -137,6 +137,42 @@ def plan_problems(row: BaseModel, plan: Plan) -> list[tuple[str, str]]:
     return found
 
 
+def _unknown_enterprises(
+    session: Session, kind: RegisterKind, rows: Sequence[BaseModel]
+) -> set[str]:
+    """The credit codes ``rows`` name that are not enterprises of the emission inventory."""
+    if kind.enterprise_field is None:
+        return set()
+    from lantian.emissions.service import known_credit_codes
+
+    codes = {str(getattr(row, kind.enterprise_field) or "") for row in rows} - {""}
+    return codes - known_credit_codes(session, codes)
+
+
+def _unknown_enterprise_reason(code: str) -> str:
+    return (
+        f"排放清单中没有统一社会信用代码为 {code} 的企业 / no enterprise with credit code {code} "
+        "in the emission inventory"
+    )
+
+
+def entries_of_enterprise(
+    session: Session, who: Principal, credit_code: str
+) -> list[tuple[RegisterKind, RegisterRecord]]:
+    """The register entries ``who`` may read that name the inventory enterprise ``credit_code``
+    (every kind with an :attr:`RegisterKind.enterprise_field`), by kind and key."""
+    found: list[tuple[RegisterKind, RegisterRecord]] = []
+    for kind in kinds().values():
+        if kind.enterprise_field is None:
+            continue
+        model: Any = kind.model
+        query = select(model).where(getattr(model, kind.enterprise_field) == credit_code)
+        if not cooperating_items(who, kind):
+            query = scoped(query, model, who)
+        found.extend((kind, record) for record in session.scalars(query.order_by(model.key)))
+    return found
+
+
 # --- saving ------------------------------------------------------------------------------------
 
 
@@ -275,6 +311,9 @@ def save_entry(
         except SetAside as why:
             raise Invalid(str(why), field="longitude") from None
     problems = plan_problems(row, plan)
+    for code in sorted(_unknown_enterprises(session, kind, [row])):
+        assert kind.enterprise_field is not None
+        problems.append((kind.enterprise_field, _unknown_enterprise_reason(code)))
     if problems:
         field_name = problems[0][0]
         raise Invalid("；".join(p[1] for p in problems), field=field_name)
@@ -359,8 +398,15 @@ def import_register(
             select(kind.model).where(kind.model.key.in_([r.value.key for r in read.rows]))
         )
     }
+    unknown_enterprises = _unknown_enterprises(session, kind, read.values)
     for row in read.rows:
         value: Any = row.value
+        if kind.enterprise_field is not None:
+            code = getattr(value, kind.enterprise_field)
+            if code in unknown_enterprises:
+                read.problem(
+                    row.number, kind.enterprise_field, code, _unknown_enterprise_reason(code)
+                )
         if value.key in seen:
             read.problem(
                 row.number,
@@ -725,7 +771,9 @@ def take_step(
             f"{found.zh}须附文件（申请函、审核意见或批复）/ {found.en} needs its document attached",
             field="files",
         )
-    _apply_step(session, kind, record, found, who.username or "public", step.note, files, store)
+    _apply_step(
+        session, kind, record, found, who.username or "public", step.note, files, store, plan=plan
+    )
     evaluate_records(session, kind, [record], plan=plan)
     return record
 
@@ -739,6 +787,8 @@ def _apply_step(
     note: str,
     files: Sequence[UploadedFile] = (),
     store: FileStore | None = None,
+    *,
+    plan: Plan | None = None,
 ) -> None:
     """Move ``record`` along ``found`` (already allowed), audited as ``actor``, on its timeline."""
     now = clock.now()
@@ -764,6 +814,9 @@ def _apply_step(
         if render is not None and store is not None:
             files = [*files, UploadedFile(*render(session, record, note))]
         _keep_files(session, kind, record, files, store, actor, event_id=entry.id)
+        effect = kind.effects.get(found.event)
+        if effect is not None:
+            effect(session, actor, record, note, plan if plan is not None else plan_in_force())
         if kind.after_change is not None:
             kind.after_change(session, actor, record)
 
@@ -784,7 +837,7 @@ def _step_after_check(
         found = kind.lifecycle.check(record.state, event, who.role, facts)
     except (Conflict, NotAllowed):
         return
-    _apply_step(session, kind, record, found, who.username or "public", note)
+    _apply_step(session, kind, record, found, who.username or "public", note, plan=plan)
 
 
 class CheckInput(BaseModel):
@@ -1101,6 +1154,7 @@ __all__ = [
     "StepInput",
     "UploadedFile",
     "cooperating_items",
+    "entries_of_enterprise",
     "entry_filter",
     "evaluate_all",
     "evaluate_records",

@@ -27,6 +27,8 @@ from lantian.emissions.targets import (
 )
 from lantian.errors import InputError, NotAllowed, NotFound
 from lantian.plan import WarningLevel
+from lantian.sources import service as source_service
+from lantian.web import i18n
 from lantian.web.access import require_account, require_csrf
 from lantian.web.plan_state import current_plan
 from lantian.web.rendering import render
@@ -274,6 +276,7 @@ def enterprise_page(
 ) -> HTMLResponse:
     plan = current_plan(request)
     rules = plan_staggered(plan)
+    zh = i18n.language_of(request) == "zh"
     with request.app.state.sessions() as session:
         enterprise = service.get_enterprise(session, credit_code)
         if not _visible(who, enterprise):
@@ -316,6 +319,23 @@ def enterprise_page(
                 for lv in plan.levels
             ],
             "obligations": [o.describe() for o in obligations(service.facts_of(enterprise), rules)],
+            "orders": list(enterprise.staggering_orders),
+            "register_entries": [
+                {
+                    "kind": kind.key,
+                    "kind_name": kind.zh if zh else kind.en,
+                    "id": record.id,
+                    "key": record.key,
+                    "state": (
+                        kind.lifecycle.state(record.state).zh
+                        if zh
+                        else kind.lifecycle.state(record.state).en
+                    ),
+                }
+                for kind, record in source_service.entries_of_enterprise(
+                    session, who, enterprise.credit_code
+                )
+            ],
         }
     return _render(request, "emissions_enterprise.html", context)
 

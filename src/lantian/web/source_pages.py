@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import BaseModel
 
 from lantian import clock
@@ -486,6 +487,11 @@ def _shown(
         return f"{plan.area_names().get(value, value)} {value}"
     if name == "unit_code" and value:
         return str(plan.unit_names().get(value, value))
+    if name == kind.enterprise_field and value:
+        # The same enterprise record as the emission inventory's: its page, one click away.
+        return Markup('<a href="/emissions/enterprises/{}" id="enterprise-link">{}</a>').format(
+            quote(str(value), safe=""), value
+        )
     return value_label(kind, name, value, zh)
 
 
