@@ -1,7 +1,7 @@
 """sources: discharge permits, open-pit mines, fireworks findings (tasks 22, 35, 36)
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-03 14:29:50.541395
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lantian.db.base
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

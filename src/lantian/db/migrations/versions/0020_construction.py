@@ -1,7 +1,7 @@
 """sources: construction sites, contractor blacklist, muck trucks and findings (tasks 28-29)
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-03 14:26:48.044771
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lantian.db.base
 
 revision: str = "0020"
-down_revision: str | None = "0017"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
