@@ -9,9 +9,7 @@ nothing. Without Chromium these tests fail: they never skip. Screenshots go to
 
 from __future__ import annotations
 
-import importlib
 import os
-import pkgutil
 import shutil
 import socket
 import threading
@@ -119,14 +117,6 @@ def live_server(
                     password=PASSWORD,
                     actor="test",
                 )
-        # A group of register walks may need records of other packages first (the industrial
-        # registers name enterprises of the emission inventory): ``prepare(sessions)``.
-        for module_info in pkgutil.iter_modules([str(Path(__file__).parent)]):
-            if module_info.name.startswith("walks_"):
-                module = importlib.import_module(f"tests.browser.{module_info.name}")
-                prepare = getattr(module, "prepare", None)
-                if prepare is not None:
-                    prepare(sessions)
         port = _free_port()
         app = create_app(Settings(data_dir=folder), engine)
         server = uvicorn.Server(

@@ -1,20 +1,22 @@
 """Browser walks of the industrial registers (issue 16): fugitive emissions (tasks 18–19) and VOCs
 (task 20). Each entry names an enterprise of the emission inventory by its 统一社会信用代码, so
-:func:`prepare` adds those enterprises to the walks' server first (the import refuses a code the
+each walk's ``prepare`` adds its enterprise to the walks' server first (the import refuses a code the
 inventory does not hold)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.db.engine import transaction
+from lantian.emissions.models import Enterprise
 from lantian.emissions.service import EnterpriseInput, LineInput, add_enterprise
 from lantian.emissions.uscc import make_code
 from tests.browser.sources_walk import TOWNSHIP, Check, Step, Walk, common
 
 INSPECTOR = "walks-inspector"
-#: The window widths the walks run at (test_source_walks: desktop and phone).
-WIDTHS = (1280, 390)
 
 
 def credit_code(kind: str, width: int) -> str:
@@ -22,26 +24,36 @@ def credit_code(kind: str, width: int) -> str:
     return make_code(f"91410183MA{'6' if kind == 'fugitive' else '7'}{width:06d}")
 
 
-def prepare(sessions: sessionmaker[Session]) -> None:
-    """The inventory's enterprises the walks' rows name, in 城关镇."""
-    with transaction(sessions) as session:
-        for width in WIDTHS:
-            for kind, industry, line in (
-                ("fugitive", "refractory", LineInput("1号窑", pm=0.2)),
-                ("vocs", "printing", LineInput("印刷线", vocs=0.1)),
-            ):
-                add_enterprise(
-                    session,
-                    "walks",
-                    EnterpriseInput(
-                        credit_code=credit_code(kind, width),
-                        name=f"城关镇浏览器测试{industry}{width}",
-                        area_code=TOWNSHIP,
-                        industry=industry,
-                        output_value=5.0,
-                        lines=[line],
-                    ),
-                )
+#: The inventory enterprise each kind's walk names: its industry and one production line.
+FIRMS = {
+    "fugitive": ("refractory", LineInput("1号窑", pm=0.2)),
+    "vocs": ("printing", LineInput("印刷线", vocs=0.1)),
+}
+
+
+def _inventory_firm(kind: str, width: int) -> Callable[[sessionmaker[Session]], None]:
+    """The walk's enterprise in the server's inventory, in 城关镇 (``Walk.prepare``)."""
+    industry, line = FIRMS[kind]
+
+    def prepare(sessions: sessionmaker[Session]) -> None:
+        code = credit_code(kind, width)
+        with transaction(sessions) as session:
+            if session.scalar(select(Enterprise.id).where(Enterprise.credit_code == code)):
+                return
+            add_enterprise(
+                session,
+                "walks",
+                EnterpriseInput(
+                    credit_code=code,
+                    name=f"城关镇浏览器测试{industry}{width}",
+                    area_code=TOWNSHIP,
+                    industry=industry,
+                    output_value=5.0,
+                    lines=[line],
+                ),
+            )
+
+    return prepare
 
 
 def walks(width: int) -> dict[str, Walk]:
@@ -70,6 +82,7 @@ def walks(width: int) -> dict[str, Walk]:
                 Step("accept_controls", "两个节点治理到位，验收合格", by=INSPECTOR),
             ],
             "controlled",
+            prepare=_inventory_firm("fugitive", width),
         ),
         # Task 20: a printer with activated carbon and low-VOCs inks, accepted on checks with photos.
         "vocs": Walk(
@@ -95,5 +108,6 @@ def walks(width: int) -> dict[str, Walk]:
                 Step("accept", "治理设施运行正常，验收合格", by=INSPECTOR),
             ],
             "treated",
+            prepare=_inventory_firm("vocs", width),
         ),
     }
