@@ -270,12 +270,14 @@ def test_cli_check_lists_problems_and_exits_1(tmp_path: Path) -> None:
     assert "mtjx" in result.output
     assert "areas.csv" in result.output and "line 7, code" in result.output
     # The unknown code is also reported as differing from the seed's words (市煤炭局 → mtj), and
-    # the station and the five adjacency.csv rows in 米村镇 (410183101) as naming an unknown area.
+    # the station, the five adjacency.csv rows and the township polygon of 米村镇 (410183101) as
+    # naming an unknown area.
     assert f"{len(read_plan(folder).problems)} 处问题" in result.output
     problems = read_plan(folder).problems
-    assert len(problems) == 9
+    assert len(problems) == 10
     assert [p.file for p in problems].count("adjacency.csv") == 5
     assert [p.file for p in problems].count("stations.csv") == 1
+    assert [p.file for p in problems].count("townships.geojson") == 1
 
 
 def test_cli_check_passes_on_the_shipped_plan() -> None:
