@@ -33,9 +33,10 @@ from lantian.timeutil import CHINA_TZ
 #: Entries a guard keeps from closing whatever is checked (the village under the 80 % floor).
 REFUSED_BY_GUARDS = 2
 #: Open cases the registers' rules may leave on the demo's day, per register: its overdue entries
-#: and the breaches its sample holds from the start (outlets in converted townships, firms of
-#: listed clusters, failed coal samples …).
-OPEN_CASES_PER_KIND = 45
+#: and the breaches its sample holds from the day it is drawn up, which the demo does not walk
+#: through the cases' own lifecycle (43 firms of clusters under listed supervision, failed coal
+#: samples …).
+OPEN_CASES_PER_KIND = 55
 
 
 def test_png_photo_is_a_valid_png() -> None:
