@@ -308,7 +308,10 @@ class _Walker:
         deadline = record.deadline
         if deadline is not None and deadline < self.limit.astimezone(CHINA_TZ).date():
             due = _instant(deadline, 12)
-            begin = min(begin, due - timedelta(days=route + 1))
+            # Not before the register was drawn up, even for a deadline soon after.
+            begin = max(
+                min(begin, due - timedelta(days=route + 1)), SAMPLE_START + timedelta(hours=6)
+            )
             if behind is None:
                 # Work runs up to the deadline: most finish in its last weeks.
                 finish = due - (due - begin) * rng.betavariate(1.0, 2.5) * 0.9
