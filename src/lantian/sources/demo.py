@@ -133,10 +133,11 @@ PHOTO_VARIANTS = 24
 def _photos(kind: RegisterKind, items: Sequence[str], rng: Random) -> list[service.UploadedFile]:
     """A photo for each item needing evidence, else one photo of the site."""
     wanted = [item for item in kind.checklist if item.key in items and item.evidence_required]
+    variants = rng.sample(range(PHOTO_VARIANTS), max(1, len(wanted)))
     return [
-        service.UploadedFile(f"{item.key}.png", _photo(rng.randrange(PHOTO_VARIANTS)))
-        for item in wanted
-    ] or [service.UploadedFile("site.png", _photo(rng.randrange(PHOTO_VARIANTS)))]
+        service.UploadedFile(f"{item.key}.png", _photo(variant))
+        for item, variant in zip(wanted, variants, strict=False)
+    ] or [service.UploadedFile("site.png", _photo(variants[0]))]
 
 
 def _demo_roles() -> frozenset[str]:
@@ -426,6 +427,65 @@ class _Walker:
         return False
 
 
+def settle_cases(
+    session: Session,
+    kind: RegisterKind,
+    records: Sequence[RegisterRecord],
+    plan: Plan,
+    moment: clock.FrozenClock,
+    limit: datetime,
+    rng: Random,
+) -> int:
+    """Take the open rule cases of entries closed since through the cases' own steps, as the
+    office and the responsible side would have (forwarded, accepted, reported once the entry was
+    closed, closed by the office), each dated in the past; returns how many were closed.
+
+    A case of an entry still open stays open: it is what the office's board has to chase."""
+    from lantian.supervision import service as cases
+    from lantian.supervision.models import InspectionCase
+
+    closed = {f"{kind.key}:{r.key}": r for r in records if r.state in kind.lifecycle.closed_states}
+    found = session.scalars(
+        select(InspectionCase)
+        .where(
+            InspectionCase.source == "rule",
+            InspectionCase.state != "closed",
+            InspectionCase.dedup_key.like(f"rule|{kind.key}.%"),
+        )
+        .order_by(InspectionCase.id)
+    ).all()
+    settled = 0
+    for case in found:
+        record = closed.get(str(case.dedup_key).rsplit("|", 1)[-1])
+        if record is None or case.unit_code is None:
+            continue
+        forwarded = case.created_at + timedelta(hours=rng.uniform(2, 48))
+        done = max(record.state_since, forwarded) + timedelta(hours=rng.uniform(2, 30))
+        finished = done + timedelta(hours=rng.uniform(20, 100))
+        if finished >= limit:
+            continue
+        accepted = forwarded + (done - forwarded) * rng.uniform(0.05, 0.5)
+        steps = (
+            (forwarded, "forward", "", case.unit_code),
+            (accepted, "accept", "", None),
+            (done, "report", f"示例：已整改，台账条目已「{kind.lifecycle.state(record.state).zh}」",
+             None),
+            (finished, "close", "示例：核实办结 / sample", None),
+        )  # fmt: skip
+        try:
+            with session.begin_nested():
+                for at, event, note, unit in steps:
+                    moment.moment = at
+                    cases.take_step(
+                        session, DEMO_OFFICE, case.id, event, at, note=note, unit_code=unit,
+                        plan=plan,
+                    )  # fmt: skip
+        except ServiceError:
+            continue  # refused as a real step would be: the case stays open
+        settled += 1
+    return settled
+
+
 def _demo_night(limit: datetime) -> datetime:
     """The nightly job's run on the demo's day (00:30 China time, before the demo's instant)."""
     day = limit.astimezone(CHINA_TZ).date()
@@ -472,6 +532,7 @@ def load_sample_registers(
                 behind = walker.behind(walked)
                 for record in walked:
                     walker.walk(record, behind.get(record.id))
+                settled = settle_cases(session, kind, walked, plan, moment, limit, rng)
                 # The nightly job of the demo's day finds what is wrong then. Closed entries were
                 # evaluated when they closed, and what could still be found of them is a revisit
                 # finding them working again, which the demo does not invent.
@@ -483,6 +544,6 @@ def load_sample_registers(
                 )  # fmt: skip
             parts.append(
                 f"{kind.zh} {len(rows)} 条 entries, {walker.steps} 步 steps, "
-                f"{walker.checks} 次核查 checks"
+                f"{walker.checks} 次核查 checks, {settled} 件案件办结 cases closed"
             )
     return "示例台账 sample registers: " + "；".join(parts)
