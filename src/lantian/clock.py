@@ -103,6 +103,26 @@ def today() -> date:
     return now(CHINA_TZ).date()
 
 
+def real_now() -> datetime:
+    """The instant in the world, for facts about it (when a packet was received): the host's time
+    under an "as of" clock — which only moves what the platform reckons from — and the clock's own
+    instant under any other (a frozen clock in tests, or the demo's loading, stands for the world's
+    time too)."""
+    if isinstance(current(), AsOfClock):
+        return SYSTEM.now()
+    return now()
+
+
+def real_time_of(moment: datetime) -> datetime:
+    """An instant of the platform's clock as the world's time (see :func:`real_now`): under an
+    "as of" clock, which runs at the real pace, shifted by its constant offset; else unchanged.
+    A judgement reading world times (receipt times) with a platform instant converts it first."""
+    in_force = current()
+    if isinstance(in_force, AsOfClock):
+        return moment + (SYSTEM.now() - in_force.now())
+    return moment
+
+
 def is_system() -> bool:
     """True when the clock in force is the host's real time (no test clock, no as-of run)."""
     return current() is SYSTEM

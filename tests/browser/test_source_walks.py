@@ -120,7 +120,6 @@ def _walks_of_ledgers_one(width: int) -> dict[str, Walk]:
         "loose_coal_outlet": Walk(
             {
                 **common(f"SMWD-W{width}", f"城关镇浏览器测试散煤网点{width}", "gszjj"),
-                "所在乡镇已完成双替代": "是",
                 "经营者": "李四",
             },
             [

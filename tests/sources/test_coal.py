@@ -19,6 +19,7 @@ from lantian.plan import Plan
 from lantian.sources import service
 from lantian.sources.kinds import (
     briquettes,
+    clean_heating,
     coal_consumption,
     coal_mines,
     coal_projects,
@@ -26,7 +27,7 @@ from lantian.sources.kinds import (
     loose_coal_outlets,
 )
 from lantian.sources.models import SourceImport
-from lantian.sources.registry import kind_of, kinds
+from lantian.sources.registry import end_of_day, kind_of, kinds
 from lantian.sources.service import StepInput
 from lantian.tabular import Rejected
 
@@ -110,16 +111,16 @@ FILES: dict[str, tuple[str, list[str], list[str], list[int]]] = {
         [2, 3, 4],
     ),
     "loose_coal_outlet": (
-        "所在乡镇已完成双替代,经营者,营业执照号",
+        "经营者,营业执照号",
         [
-            "SM-100-1,城关镇某散煤点,410183100,gszjj,城关镇,113.39,34.54,,,是,张三,",
-            "SM-100-2,城关镇某煤店,410183100,gszjj,城关镇,113.38,34.55,,,否,李四,",
-            "SM-101-1,米村镇某散煤点,410183101,gszjj,米村镇,113.30,34.60,,,否,王五,",
+            "SM-100-1,城关镇某散煤点,410183100,gszjj,城关镇,113.39,34.54,,,张三,",
+            "SM-100-2,城关镇某煤店,410183100,gszjj,城关镇,113.38,34.55,,,李四,",
+            "SM-101-1,米村镇某散煤点,410183101,gszjj,米村镇,113.30,34.60,,,王五,",
         ],
         [
-            "SM-9,乡镇错误,999999999,gszjj,,,,,,是,,",
-            "SM-10,是否错误,410183100,gszjj,,,,,,也许,,",
-            "SM-9,编号重复,410183100,gszjj,,,,,,否,,",
+            "SM-9,乡镇错误,999999999,gszjj,,,,,,,",
+            "SM-10,经度错误,410183100,gszjj,,999,34.5,,,,",
+            "SM-9,编号重复,410183100,gszjj,,,,,,,",
         ],
         [2, 3, 4],
     ),
@@ -530,11 +531,77 @@ def test_the_sample_limits_are_the_plans(
         assert accepted.state == "passed"
 
 
+#: 城关镇's villages in the clean-heating register: two to convert, one central heating reaches.
+VILLAGES = (
+    "编号,名称,乡镇代码,责任单位代码,地址,经度,纬度,完成时限,总户数,气代煤户数,电代煤户数,替代方式,"
+    "集中供热覆盖\n"
+    "SDT-100-01,城关镇甲村,410183100,fgw,,113.40,34.55,2017-10-31,200,190,0,气代煤,否\n"
+    "SDT-100-02,城关镇乙村,410183100,fgw,,113.41,34.56,2017-10-31,100,0,90,电代煤,否\n"
+    "SDT-100-03,城关镇丙村,410183100,fgw,,113.39,34.54,2017-10-31,300,0,0,气代煤,是\n"
+).encode()
+
+
+def accept_village(sessions: sessionmaker[Session], store: FileStore, key: str) -> None:
+    """Take a village of the clean-heating register from registered to accepted (验收)."""
+    villages = clean_heating.KIND
+    record_id = entry_id(sessions, villages, key)
+    check(sessions, store, OFFICE, villages, record_id, {"households_verified": "pass"})
+    step(sessions, OFFICE, villages, record_id, "survey")
+    step(sessions, OFFICE, villages, record_id, "start")
+    check(sessions, store, INSPECTOR, villages, record_id,
+          {"equipment_installed": "pass", "coal_stoves_removed": "pass"})  # fmt: skip
+    step(sessions, INSPECTOR, villages, record_id, "accept")
+
+
+def test_a_township_is_converted_once_the_register_accepts_each_of_its_villages(
+    sessions: sessionmaker[Session], plan: Plan, store: FileStore, frozen: clock.FrozenClock
+) -> None:
+    kind = loose_coal_outlets.KIND
+    import_file(sessions, plan, store, kind, good("loose_coal_outlet"))
+    import_file(sessions, plan, store, clean_heating.KIND, VILLAGES)
+    evaluate(sessions)
+    assert cases(sessions, "loose_coal_outlet.open_in_converted_township") == []
+    accept_village(sessions, store, "SDT-100-01")
+    evaluate(sessions)  # one village of two still converting: not converted
+    assert cases(sessions, "loose_coal_outlet.open_in_converted_township") == []
+    with transaction(sessions) as session:
+        assert loose_coal_outlets.township_converted_on(session, "410183100") is None
+    frozen.advance(timedelta(days=3))
+    accept_village(sessions, store, "SDT-100-02")  # the village central heating reaches is not
+    with transaction(sessions) as session:
+        converted_on = loose_coal_outlets.township_converted_on(session, "410183100")
+        assert converted_on == clock.today()
+        assert loose_coal_outlets.township_converted_on(session, "410183101") is None
+    evaluate(sessions)
+    found = cases(sessions, "loose_coal_outlet.open_in_converted_township")
+    # 城关镇's two open outlets, not 米村镇's (no village of it accepted), each observed the day
+    # the township completed the conversion.
+    assert sorted(str(c.dedup_key).rsplit("|", 1)[1] for c in found) == [
+        "loose_coal_outlet:SM-100-1",
+        "loose_coal_outlet:SM-100-2",
+    ]
+    assert {c.first_seen_at for c in found} == {end_of_day(converted_on)}
+    assert {c.area_code for c in found} == {"410183100"}
+    # A village reopened (a revisit found it short): the township is no longer converted.
+    with transaction(sessions) as session:
+        village = entry_id(sessions, clean_heating.KIND, "SDT-100-01")
+        service.take_step(session, INSPECTOR, clean_heating.KIND, village,
+                          StepInput(event="reopen", note="复查发现设备未通气"))  # fmt: skip
+        assert loose_coal_outlets.township_converted_on(session, "410183100") is None
+
+
 def test_an_outlet_open_in_a_converted_township_opens_one_case_until_closed_off(
     sessions: sessionmaker[Session], plan: Plan, store: FileStore, frozen: clock.FrozenClock
 ) -> None:
     kind = loose_coal_outlets.KIND
     import_file(sessions, plan, store, kind, good("loose_coal_outlet"))
+    import_file(sessions, plan, store, clean_heating.KIND, VILLAGES)
+    # SM-100-2 closed off before the township converted: only SM-100-1 is then still open.
+    closed = entry_id(sessions, kind, "SM-100-2")
+    check(sessions, store, CHENGGUAN, kind, closed, {"not_selling": "pass"})
+    step(sessions, CHENGGUAN, kind, closed, "close")
+    accept_village(sessions, store, "SDT-100-01")
+    accept_village(sessions, store, "SDT-100-02")
     evaluate(sessions)
     found = cases(sessions, "loose_coal_outlet.open_in_converted_township")
     assert [(c.area_code, c.occurrences) for c in found] == [("410183100", 1)]

@@ -111,7 +111,9 @@ class Hj212Receiver:
         engine: Engine,
         limits: ReceiverLimits | None = None,
         *,
-        clock: Callable[[], datetime] = lantian_clock.now,
+        # The receipt time is a fact about the world: real even when the platform runs "as of"
+        # a past instant (the QC job converts its cursor, lantian.monitoring.jobs).
+        clock: Callable[[], datetime] = lantian_clock.real_now,
     ) -> None:
         self.engine = engine
         self.limits = limits or ReceiverLimits()

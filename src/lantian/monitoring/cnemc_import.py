@@ -112,7 +112,7 @@ def import_cnemc_file(
     kept = keep_upload(path, data_dir, checksum)
 
     references = {record.code: record for record in reference_stations}
-    received_at = clock.now()
+    received_at = clock.real_now()  # a fact about the world (lantian.clock.real_now)
     with transaction(sessions) as session:
         station_ids, stations_added, unknown = _register_stations(
             session, content.stations, references, actor

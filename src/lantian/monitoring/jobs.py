@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lantian import clock
 from lantian.db.engine import transaction
 from lantian.monitoring import review
 from lantian.monitoring.models import Measurement
@@ -41,7 +42,10 @@ def qc_new_hours(context: JobContext) -> str:
     """Run the automatic QC rules (``lantian review qc``) over the days that received values since
     the last successful run. QC is idempotent: a value whose flags did not change gets no new
     version, and a person's decision is never overridden."""
-    since = context.last_success or context.now - FIRST_RUN_LOOKBACK
+    # Receipt times are the world's (the receiver stamps the real time, lantian.clock.real_now);
+    # the job's cursor is the platform's, so under an "as of" clock it is converted first —
+    # otherwise every value received would count as new at every run.
+    since = clock.real_time_of(context.last_success or context.now - FIRST_RUN_LOOKBACK)
     with transaction(context.sessions) as session:
         span = days_received_since(session, since)
         if span is None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,11 +45,16 @@ def _principal(session: Session, username: str | None) -> Principal:
 
 
 def _fail(error: ServiceError) -> typer.Exit:
-    """The refusal on stderr (every problem of a refused file), the exit code from its class."""
+    """The refusal on stderr, the exit code from its class. A refused file's message already lists
+    its first problems: the headline is printed, then every problem once (not the message's share
+    of them and then all of them again)."""
     if isinstance(error, Rejected):
         err = Console(stderr=True)
+        headline = error.message.split("\n", 1)[0]
+        err.print(f"[red]错误 / error:[/red] {escape(headline)}")
         for problem in error.problems:
-            err.print(f"  {problem}")
+            err.print(f"  {escape(str(problem))}")
+        return typer.Exit(error.exit_code)
     return typer.Exit(report_error(error))
 
 

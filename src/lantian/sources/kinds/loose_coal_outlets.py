@@ -1,10 +1,13 @@
 """Loose-coal sales outlets (散煤销售网点, plan task 13) in the townships converted to gas or power.
 
 Task 13: "对已完成以电代煤、以气代煤的乡镇、街道，要创新煤炭管控机制，从煤炭销售供应侧着力，一律取消散煤
-销售网点，严禁散煤流入。" Each outlet says whether its township has completed the conversion (what
-the township reports; the clean-heating register is the place that knows it once both are merged).
-An outlet still open in a converted township is a breach; an outlet closed off only when a check
-found it no longer selling, with a photo; a closed outlet found selling again is a breach.
+销售网点，严禁散煤流入。" Whether an outlet's township has completed the conversion is read from the
+clean-heating register (task 10, :mod:`lantian.sources.kinds.clean_heating`), not typed in: a
+township is converted once every village of it the register lists for conversion (central heating
+reaching a village takes it out of the conversion) is accepted (验收, the state that register closes
+on), from the day the last of them was accepted. An outlet still open in a converted township is a
+breach; an outlet closed off only when a check found it no longer selling, with a photo; a closed
+outlet found selling again is a breach.
 
 Lifecycle::
 
@@ -14,11 +17,17 @@ Lifecycle::
 
 from __future__ import annotations
 
-from pydantic import Field
-from sqlalchemy import Boolean, String
-from sqlalchemy.orm import Mapped, mapped_column
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
 
-from lantian.sources.kinds._coal import CLAUSE_13_OUTLETS, SAMPLE_NOTE, sample_point
+from pydantic import Field
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from lantian.sources.kinds._coal import CLAUSE_13_OUTLETS, SAMPLE_NOTE, china_day, sample_point
+from lantian.sources.kinds.clean_heating import LIFECYCLE as VILLAGE_LIFECYCLE
+from lantian.sources.kinds.clean_heating import HeatingVillage
 from lantian.sources.lifecycle import KEEPERS, VERIFIERS, Lifecycle, State, Unmet
 from lantian.sources.lifecycle import transition as step
 from lantian.sources.models import RegisterRecord
@@ -40,14 +49,11 @@ class LooseCoalOutlet(RegisterRecord):
     __tablename__ = "src_loose_coal_outlets"
     __audit_type__ = "loose_coal_outlet"
 
-    #: The outlet's township has completed the conversion to gas or electricity (双替代).
-    converted_township: Mapped[bool] = mapped_column(Boolean, default=False)
     operator: Mapped[str | None] = mapped_column(String(100))
     licence_no: Mapped[str | None] = mapped_column(String(64))
 
 
 class LooseCoalOutletRow(RegisterRow):
-    converted_township: bool = False
     operator: str | None = Field(default=None, max_length=100)
     licence_no: str | None = Field(default=None, max_length=64)
 
@@ -91,18 +97,37 @@ LIFECYCLE = Lifecycle(
 )
 
 
+def township_converted_on(session: Session, area_code: str | None) -> date | None:
+    """The day a township completed the conversion (双替代): the day the last of its villages to
+    convert was accepted in the clean-heating register; None while any is not (or it has none)."""
+    if area_code is None:
+        return None
+    villages = session.execute(
+        select(HeatingVillage.state, HeatingVillage.state_since).where(
+            HeatingVillage.area_code == area_code, HeatingVillage.central_heating.is_(False)
+        )
+    ).all()
+    accepted = VILLAGE_LIFECYCLE.closed_states
+    if not villages or any(state not in accepted for state, _ in villages):
+        return None
+    return max(china_day(since) for _, since in villages)
+
+
+def _township(session: Session, record: RegisterRecord) -> Mapping[str, Any]:
+    return {"converted_on": township_converted_on(session, record.area_code)}
+
+
 def _open_in_converted_township(facts: Facts) -> Breach | None:
     record = facts.record
-    assert isinstance(record, LooseCoalOutlet)
-    if not record.converted_township or record.state != "open":
+    converted_on = facts.context.get("converted_on")
+    if record.state != "open" or converted_on is None or converted_on > facts.today:
         return None
-    from lantian.sources.kinds._coal import china_day
-
     return Breach(
         title=f"已完成双替代乡镇仍有散煤销售网点：{record.name}",
-        description=f"{record.key} 位于已完成电代煤、气代煤的乡镇，仍在经营 / a loose-coal outlet "
-        "is open in a township converted to gas or electricity",
-        observed_at=end_of_day(china_day(record.state_since)),
+        description=f"{record.key} 所在乡镇的“双替代”村庄已于 {converted_on} 全部验收，网点仍在经营 / "
+        f"a loose-coal outlet is open in a township converted to gas or electricity "
+        f"(every village accepted by {converted_on})",
+        observed_at=end_of_day(max(converted_on, china_day(record.state_since))),
         severity="serious",
     )
 
@@ -131,7 +156,6 @@ def _sample(context: SampleContext) -> list[LooseCoalOutletRow]:
     rows = []
     number = 0
     for code, area_name in context.areas:
-        converted = rng.random() < 0.4
         for _ in range(rng.randint(1, 4)):
             number += 1
             longitude, latitude = sample_point(rng)
@@ -145,7 +169,6 @@ def _sample(context: SampleContext) -> list[LooseCoalOutletRow]:
                     longitude=longitude,
                     latitude=latitude,
                     note=SAMPLE_NOTE,
-                    converted_township=converted,
                     operator=f"示例经营者{number:03d}",
                 )
             )
@@ -160,14 +183,6 @@ KIND = RegisterKind(
     model=LooseCoalOutlet,
     row=LooseCoalOutletRow,
     columns=columns(
-        Column(
-            "converted_township",
-            "converted township",
-            "所在乡镇已完成双替代",
-            aliases=("已完成双替代",),
-            example="是",
-            width=12,
-        ),
         Column("operator", "operator", "经营者", example="李四 13900000000"),
         Column("licence_no", "licence no", "营业执照号", example="91410183MA000000X"),
     ),
@@ -190,6 +205,7 @@ KIND = RegisterKind(
         ),
     ),
     sample=_sample,
-    list_fields=("converted_township", "operator"),
+    list_fields=("operator", "licence_no"),
+    context=_township,
     order=13,
 )
