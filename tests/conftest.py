@@ -157,8 +157,8 @@ def estimated_seconds(item: pytest.Item) -> float:
 
 def longest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
     """The tests file by file, the costliest file first (MEASURED_FILE_SECONDS, else
-    ``estimated_seconds``), each file's
-    tests in their written order. Every worker computes the same order, as xdist requires."""
+    ``estimated_seconds``), each file's tests in their written order. Every worker computes the
+    same order, as xdist requires."""
     files: dict[str, list[pytest.Item]] = {}
     for item in items:
         files.setdefault(relative_path(item), []).append(item)
