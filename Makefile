@@ -51,11 +51,13 @@ typecheck: $(VENV)/.installed-dev
 
 # The suite on TEST_WORKERS processes (pytest-xdist). --dist loadfile keeps each test file on one
 # worker, so a file's module fixtures (a browser, a live server, parsed real data) are made once;
-# each worker starts its own throw-away PostgreSQL server. TEST_WORKERS=0 runs in one process.
+# tests/conftest.py supplies the scheduler: the longest files go out first and the browser walks
+# of the registers are split test by test over both workers (each worker has its own live server
+# and its own throw-away PostgreSQL server). TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
 
 unit: $(VENV)/.installed-dev browser
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # The browser tests drive the system's Chromium. As root (CI) a missing one is installed from
 # Debian's packages; otherwise the message says what to install. The tests fail without it.

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from lantian.db import migrate
 from lantian.db.engine import create_db_engine, session_factory
 from lantian.standards.hj212 import FrameSplitter
 from tests.support.hashing import FAST_HASHER
+from tests.support.pg_databases import DatabasePool, describe_template
 from tests.support.postgres import running_postgres
 from tests.support.shared_data import shared_root
 
@@ -54,6 +54,7 @@ DB_FIXTURES = frozenset(
         "db_engine",
         "sqlite_template",
         "postgres_template",
+        "postgres_pool",
         "postgres_admin_url",
     }
 )
@@ -84,15 +85,94 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for marker in markers_of(item):
             if item.get_closest_marker(marker) is None:
                 item.add_marker(marker)
+    if "PYTEST_XDIST_WORKER" in os.environ and config.getoption("dist", "no") == "loadfile":
+        items[:] = longest_files_first(items)
+
+
+# --- the order and the units of work under pytest-xdist (make test: -n 2 --dist loadfile) -------
+#: Files whose tests are each long and independent of one another (each walk files its own
+#: entry): every test is a unit of work of its own, so that both workers walk them, each against
+#: its own live server. Every other file is one unit, as ``--dist loadfile`` makes it: its tests
+#: run in order on one worker and its module fixtures are made once.
+SPLIT_MODULES = frozenset({"tests/browser/test_source_walks.py"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile``, but with SPLIT_MODULES cut into single tests, and the files handed
+    out in the order the workers collected them (longest first: ``longest_files_first``) rather
+    than by their number of tests — a file of few long tests (the browser walks) started last
+    kept one worker busy for minutes while the other idled."""
+    if config.getoption("dist", "no") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SplitLoadFileScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return nodeid if path in SPLIT_MODULES else path
+
+    config.option.loadscopereorder = False
+    return SplitLoadFileScheduling(config, log)  # type: ignore[arg-type]
+
+
+def relative_path(item: pytest.Item) -> str:
+    try:
+        return item.path.resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:  # a test file outside the repository
+        return item.path.as_posix()
+
+
+#: Files that cost far more than their markers say (the demo loaded twice per backend, the
+#: scheduler's worker processes, the national files), in seconds of a whole file on an idle
+#: 2-core machine (a quarter of what the busy machine of issue 19's measurement took).
+MEASURED_FILE_SECONDS = {
+    "tests/monitoring/test_stations.py": 275.0,
+    "tests/browser/test_source_walks.py": 190.0,
+    "tests/scheduler/test_worker.py": 175.0,
+    "tests/browser/test_forms.py": 115.0,
+    "tests/standards/test_hj212_fast_path.py": 105.0,
+    "tests/browser/test_polish.py": 100.0,
+    "tests/browser/test_clock_pages.py": 100.0,
+    "tests/web/test_campaign_pages.py": 95.0,
+    "tests/web/test_source_pages.py": 90.0,
+    "tests/ingest/test_receiver_values.py": 85.0,
+    "tests/monitoring/test_cnemc_import.py": 75.0,
+    "tests/monitoring/test_ranking.py": 70.0,
+}
+
+
+def estimated_seconds(item: pytest.Item) -> float:
+    """A rough cost of one test from its markers (as measured for issue 19 on 2 cores): a
+    browser test drives Chromium through several pages, a slow one reads the whole real data, a
+    database test writes and reads a copy of the template."""
+    if item.get_closest_marker("browser") is not None:
+        return 12.0
+    if item.get_closest_marker("slow") is not None:
+        return 20.0
+    if item.get_closest_marker("db") is not None:
+        return 2.0
+    return 0.3
+
+
+def longest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The tests file by file, the costliest file first (MEASURED_FILE_SECONDS, else
+    ``estimated_seconds``), each file's tests in their written order. Every worker computes the
+    same order, as xdist requires."""
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(relative_path(item), []).append(item)
+    cost = {
+        path: MEASURED_FILE_SECONDS.get(path, sum(estimated_seconds(item) for item in tests))
+        for path, tests in files.items()
+    }
+    return [item for path in sorted(files, key=lambda path: -cost[path]) for item in files[path]]
 
 
 def markers_of(item: pytest.Item) -> set[str]:
     """The markers a test must carry, from its fixtures and its file."""
     fixtures = set(getattr(item, "fixturenames", ()))
-    try:
-        relative = item.path.resolve().relative_to(REPO_ROOT).as_posix()
-    except ValueError:  # a test file outside the repository
-        relative = item.path.as_posix()
+    relative = relative_path(item)
     markers = set()
     if fixtures & DB_FIXTURES:
         markers.add("db")
@@ -179,7 +259,7 @@ def template_database() -> str:
 
 @pytest.fixture(scope="session")
 def postgres_template(postgres_admin_url: str) -> str:
-    """A database migrated to head once; each test gets a fresh copy of it."""
+    """A database migrated to head once; each test gets a fresh copy of it (``postgres_pool``)."""
     name = template_database()
     admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -191,6 +271,17 @@ def postgres_template(postgres_admin_url: str) -> str:
     migrate.upgrade(engine)
     engine.dispose()
     return url
+
+
+@pytest.fixture(scope="session")
+def postgres_pool(postgres_template: str, postgres_admin_url: str) -> Iterator[DatabasePool]:
+    """This process's test databases: copies of the template, emptied and reused between tests
+    (tests/support/pg_databases.py says when a copy is dropped instead)."""
+    pool = DatabasePool(
+        postgres_admin_url, describe_template(postgres_template, template_database())
+    )
+    yield pool
+    pool.close()
 
 
 @pytest.fixture(scope="session")
@@ -216,18 +307,12 @@ def db_url(db_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> I
         shutil.copyfile(template, target)
         yield f"sqlite:///{target}"
         return
-    template_url: str = request.getfixturevalue("postgres_template")
-    admin_url: str = request.getfixturevalue("postgres_admin_url")
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {template_database()}"))
+    pool: DatabasePool = request.getfixturevalue("postgres_pool")
+    name = pool.take()
     try:
-        yield make_url(template_url).set(database=name).render_as_string(False)
+        yield pool.url(name)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+        pool.give_back(name)
 
 
 @pytest.fixture
