@@ -11,12 +11,16 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lantian import clock
 from lantian.auth.models import AuditEntry
+from lantian.db.engine import transaction
 from lantian.demo import DEMO_AS_OF
 from lantian.demo.accounts import DEMO_ACCOUNTS
+from lantian.emissions.sample import load_sample_inventory, sample_area_codes
 from lantian.plan import Plan
 from lantian.sources.demo import (
     OUTCOMES,
+    SAMPLE_START,
     distances,
     load_sample_registers,
     longest_route,
@@ -76,6 +80,10 @@ def test_a_guard_is_asked_which_items_it_wants() -> None:
 def test_the_demo_walks_every_kind_to_a_coherent_day(
     sessions: sessionmaker[Session], plan: Plan, tmp_path: Path
 ) -> None:
+    # As `lantian demo` does: the sample inventory first (the industrial registers name its firms),
+    # drawn up before the registers.
+    with clock.use(clock.FrozenClock(SAMPLE_START)), transaction(sessions) as session:
+        load_sample_inventory(session, area_codes=sample_area_codes(plan))
     line = load_sample_registers(sessions, plan, tmp_path, as_of=DEMO_AS_OF)
     assert "“散乱污”企业" in line
     day = DEMO_AS_OF.astimezone(CHINA_TZ).date()

@@ -190,7 +190,9 @@ def _candidates(
         and t.target not in visited
         and (may_close or t.target not in lifecycle.closed_states)
     ]
-    return sorted(found, key=lambda t: distance[t.target])
+    # A step needing a note is the exceptional way (a false alarm, a refusal, a sign-off instead
+    # of a closure): taken only when the ordinary ones are refused.
+    return sorted(found, key=lambda t: (t.note_required, distance[t.target]))
 
 
 def longest_route(lifecycle: Lifecycle, state: str, distance: dict[str, int]) -> int:
@@ -452,7 +454,19 @@ def settle_cases(
     from lantian.supervision import service as cases
     from lantian.supervision.models import InspectionCase
 
-    closed = {f"{kind.key}:{r.key}": r for r in records if r.state in kind.lifecycle.closed_states}
+    # A case's subject is its entry, or the group of entries a grouping rule gathers into one
+    # case (the fire points of a township and day): settled once every entry of it is closed.
+    members: dict[str, list[RegisterRecord]] = {}
+    for entry in records:
+        members.setdefault(f"{kind.key}:{entry.key}", []).append(entry)
+        for rule in kind.rules:
+            if rule.group is not None:
+                members.setdefault(f"{kind.key}:{rule.group(entry)}", []).append(entry)
+    closed = {
+        subject: max(entries, key=lambda r: r.state_since)
+        for subject, entries in members.items()
+        if all(r.state in kind.lifecycle.closed_states for r in entries)
+    }
     found = session.scalars(
         select(InspectionCase)
         .where(
@@ -462,10 +476,22 @@ def settle_cases(
         )
         .order_by(InspectionCase.id)
     ).all()
+    lead = next(
+        (
+            task.assignment.lead_units[0]
+            for task in plan.tasks()
+            if task.ref == kind.tasks[0] and task.assignment.lead_units
+        ),
+        None,
+    )
     settled = 0
     for case in found:
         record = closed.get(str(case.dedup_key).rsplit("|", 1)[-1])
-        if record is None or case.unit_code is None:
+        # A township's case (the fire points of its grid) goes to the entry's unit, else to the
+        # lead unit of the kind's task in the plan (市禁烧办 for task 34), with the township.
+        unit_code = case.unit_code or (record.unit_code if record is not None else None) or lead
+
+        if record is None or unit_code is None:
             continue
         forwarded = case.created_at + timedelta(hours=rng.uniform(2, 48))
         done = max(record.state_since, forwarded) + timedelta(hours=rng.uniform(2, 30))
@@ -474,7 +500,7 @@ def settle_cases(
             continue
         accepted = forwarded + (done - forwarded) * rng.uniform(0.05, 0.5)
         steps = (
-            (forwarded, "forward", "", case.unit_code),
+            (forwarded, "forward", "", unit_code),
             (accepted, "accept", "", None),
             (done, "report", f"示例：已整改，台账条目已「{kind.lifecycle.state(record.state).zh}」",
              None),

@@ -243,7 +243,7 @@ def _sample(context: SampleContext) -> list[FireworksRow]:
         else:
             longitude = 113.2 + rng.random() * 0.35
             latitude = 34.4 + rng.random() * 0.1
-        found_on = date(2017, 7, 1) + timedelta(days=rng.randint(0, 30))
+        found_on = date(2017, 8, 5) + timedelta(days=rng.randint(0, 150))  # the campaign's months
         finding: Finding = rng.choices(("setting_off", "sale", "storage"), (6, 3, 1))[0]
         rows.append(
             FireworksRow(

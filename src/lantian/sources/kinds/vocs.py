@@ -332,11 +332,11 @@ def _sample(context: SampleContext) -> list[VocsRow]:
     for number, (code, name, area, industry) in enumerate(enterprises[:40], start=1):
         sector = _SECTOR_OF[industry]
         chemical = sector in ("pharmaceutical", "pesticide", "chemical")
-        rounds = (
-            [date(2017, rng.randint(3, 8), rng.randint(1, 28)) for _ in range(rng.randint(0, 2))]
-            if chemical
-            else []
-        )
+        # The register as the firms report it: a facility, low-VOCs materials and a leak-detection
+        # round this year, but for one firm in twenty with no facility yet, which stays behind
+        # (the office's case).
+        behind = number % 20 == 7
+        rounds = [date(2017, rng.randint(3, 8), rng.randint(1, 28))] if chemical else []
         longitude, latitude = place(rng)
         rows.append(
             VocsRow(
@@ -351,8 +351,10 @@ def _sample(context: SampleContext) -> list[VocsRow]:
                 note=SAMPLE_NOTE,
                 credit_code=code,
                 sector=sector,  # type: ignore[arg-type]
-                treatment=rng.choice(("none", "activated_carbon", "catalytic_combustion", "rto")),
-                low_voc_materials=not chemical and rng.random() < 0.6,
+                treatment="none"
+                if behind
+                else rng.choice(("activated_carbon", "catalytic_combustion", "rto")),
+                low_voc_materials=not chemical,
                 ldar_required=chemical,
                 ldar_rounds="；".join(d.isoformat() for d in rounds) or None,
             )
