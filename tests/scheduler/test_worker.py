@@ -37,7 +37,9 @@ def run_count(engine: Engine) -> int:
 def test_worker_once_runs_the_due_jobs_and_exits(
     db_url: str, db_engine: Engine, tmp_path: Path
 ) -> None:
-    env = environment(db_url, tmp_path)
+    # Both runs start at the same instant, far from any job's hour: on the real clock a daily job
+    # (sources.evaluate at 00:30 China time) comes due between them when the test runs at 00:30.
+    env = {**environment(db_url, tmp_path), "LANTIAN_AS_OF": "2018-01-22T10:00:00+08:00"}
     command = [sys.executable, "-m", "lantian", "worker", "--once"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
