@@ -774,18 +774,3 @@ def known_credit_codes(session: Session, codes: Iterable[str]) -> set[str]:
     return set(
         session.scalars(select(Enterprise.credit_code).where(Enterprise.credit_code.in_(wanted)))
     )
-
-
-def enterprise_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
-    """Credit code → name of the inventory's enterprises among ``codes``."""
-    wanted = {c for c in codes if c}
-    if not wanted:
-        return {}
-    return {
-        code: name
-        for code, name in session.execute(
-            select(Enterprise.credit_code, Enterprise.name).where(
-                Enterprise.credit_code.in_(wanted)
-            )
-        )
-    }
