@@ -58,8 +58,11 @@ def prefill(session: Session, case: InspectionCase) -> dict[str, str]:
         record: Any = session.scalar(select(kind.model).where(kind.model.key == entry_key))
         if record is not None:
             values["name"] = record.name
-            if kind.enterprise_field and getattr(record, kind.enterprise_field, None):
-                values["credit_code"] = getattr(record, kind.enterprise_field)
+            # The inventory's firm the entry names (a kind's enterprise field, or the plain
+            # ``credit_code`` column of kinds keyed by firm such as the discharge permits).
+            code = getattr(record, kind.enterprise_field or "credit_code", None)
+            if isinstance(code, str) and re.fullmatch(CREDIT_CODE, code):
+                values["credit_code"] = code
                 values["subject_kind"] = "enterprise"
     elif subject_key and re.fullmatch(CREDIT_CODE, subject_key):
         values["credit_code"] = subject_key
