@@ -170,6 +170,9 @@ def test_an_action_recorded_from_a_case_reaches_the_public_list_once_disclosed(
         site.get("office", "/sources/enforcement_action/statistics", month="2017-13").status_code
         == 422
     )
+    office = site.get("office", "/office").text
+    tile = re.search(r'id="penalties-month".*?</div>\s*</div>', office, re.S)
+    assert tile and ">1<" in tile.group(0).replace(" ", "") and "80,000" in tile.group(0)
     xlsx = site.get("office", "/sources/enforcement_action/statistics.xlsx", month="2017-10")
     sheet = load_workbook(BytesIO(xlsx.content))["按乡镇 by township"]
     assert [sheet.cell(3, 2).value, sheet.cell(3, 3).value] == ["410183100", 1]

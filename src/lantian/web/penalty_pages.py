@@ -14,16 +14,19 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from lantian import clock
 from lantian.auth.permissions import Principal
 from lantian.errors import ServiceError
 from lantian.penalties import disclosure, statistics
+from lantian.plan import plan_in_force
 from lantian.sources.kinds.enforcement_actions import ACTION_TYPES
 from lantian.web import i18n
-from lantian.web.access import require_account
+from lantian.web.access import MACHINE_ROLES, require_account
 from lantian.web.plan_state import current_plan
 from lantian.web.rendering import render
+from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
 STATISTICS_PATH = "/sources/enforcement_action/statistics"
@@ -87,3 +90,23 @@ def public_penalties(request: Request) -> Response:
     with request.app.state.sessions() as session:
         rows = disclosure.disclosed_actions(session)
     return render(request, "public_penalties.html", {"rows": rows})
+
+
+@register_tile
+def penalties_tile(session: Session, who: Principal) -> Tile | None:
+    """The office page's tile: this month's enforcement actions the account may read, and their
+    fines (the statistics page behind it)."""
+    if who.role in MACHINE_ROLES or who.is_public:
+        return None
+    first = clock.today().replace(day=1)
+    month = statistics.monthly_statistics(session, who, first, plan=plan_in_force())
+    total = month.total
+    return Tile(
+        key="penalties-month",
+        label_zh="本月行政处罚",
+        label_en="Enforcement actions this month",
+        value=str(total.actions),
+        detail_zh=f"罚没 {total.fines_total:,.0f} 元，按日计罚 {total.daily_fine_days} 天",
+        detail_en=f"fines {total.fines_total:,.0f} yuan, {total.daily_fine_days} daily-fine days",
+        href=f"{STATISTICS_PATH}?month={first:%Y-%m}",
+    )
