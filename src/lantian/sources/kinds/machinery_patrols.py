@@ -300,9 +300,12 @@ def _late(facts: Facts) -> Breach | None:
 def missing_reports(session: Session, today: date, plan: Plan) -> list[Absence]:
     """Each (reporter, week) of the campaign whose deadline has passed with no report filed:
     one case per reporter and week, for the reporter (its area, or its unit)."""
-    filed = set(
-        session.execute(select(MachineryPatrol.reporter, MachineryPatrol.week)).tuples().all()
-    )
+    filed = {
+        (reporter, week)
+        for reporter, week in session.execute(
+            select(MachineryPatrol.reporter, MachineryPatrol.week)
+        )
+    }
     samples = {bool(flag) for flag in session.scalars(select(MachineryPatrol.is_sample).distinct())}
     is_sample = samples == {True}
     found = []
