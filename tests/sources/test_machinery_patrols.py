@@ -5,13 +5,19 @@ the reporting indicator judged per week (a bad week is not averaged away by good
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian import clock
+from lantian.auth.service import add_user
+from lantian.config import Settings
 from lantian.db.engine import transaction
 from lantian.errors import Invalid, NotAllowed
 from lantian.files import FileStore
@@ -26,10 +32,12 @@ from lantian.sources.kinds.machinery_patrols import (
 )
 from lantian.sources.registry import kind_of
 from lantian.tabular import Rejected
+from lantian.web.app import create_app
 
 from .conftest import CHENGGUAN, HBJ, MICUN, OFFICE
 from .helpers import cases, entry_id, evaluate, import_file, indicator, step
 
+PASSWORD = "灰霾退散-2017-blue"
 HEADER = (
     "编号,名称,乡镇代码,责任单位代码,地址,经度,纬度,完成时限,备注,报送单位代码,周次,报送日期,"
     "巡查场所数,检查机械台数,发现违法行为数,处罚起数,罚款金额（元）"
@@ -204,3 +212,60 @@ def test_the_office_reviews_and_returns_reports_and_scope_holds(
         who=HBJ,
     )
     assert created.created == 1
+
+
+def _signed_in(app: FastAPI, username: str) -> TestClient:
+    client = TestClient(app)
+    token = re.search(r'name="csrf" value="([^"]*)"', client.get("/login").text)
+    assert token
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf": token.group(1)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    return client
+
+
+def test_the_offices_page_shows_who_reported_which_week(
+    db_engine: Engine, sessions: sessionmaker[Session], plan: Plan, store: FileStore, tmp_path: Path
+) -> None:
+    moment = clock.FrozenClock(datetime(2017, 10, 17, 2, 0, tzinfo=UTC))  # W40, W41 due
+    with clock.use(moment, process_wide=True):
+        import_file(
+            sessions,
+            plan,
+            store,
+            KIND,
+            csv(every_report(plan, "2017-W40", "2017-10-09", leave_out="410183101")),
+        )
+        late = every_report(plan, "2017-W41", "2017-10-16", leave_out="410183102")
+        import_file(sessions, plan, store, KIND, csv(late))
+        with transaction(sessions) as session:
+            add_user(session, username="office", role="campaign_office", password=PASSWORD,
+                     actor="test")  # fmt: skip
+            add_user(session, username="micun", role="township", scope="410183101",
+                     password=PASSWORD, actor="test")  # fmt: skip
+        app = create_app(Settings(data_dir=tmp_path / "site"), db_engine)
+        page = _signed_in(app, "office").get("/sources/machinery_patrols/weeks")
+        assert page.status_code == 200
+        text = page.text
+        everyone = len(reporters(plan))
+        assert text.count("<tr data-reporter=") == everyone
+        cells = dict(
+            re.findall(
+                r'<tr data-reporter="(410183101|410183102)">.*?data-week="2017-W41" data-status="(\w+)"',
+                text,
+                re.S,
+            )
+        )
+        assert cells == {"410183101": "on_time", "410183102": "missing"}
+        shares = re.findall(r'data-share="([\d.]+)"', text)
+        assert shares == [str(round(100.0 * (everyone - 1) / everyone, 1))] * 2
+        # a township sees its own row only
+        own = _signed_in(app, "micun").get("/sources/machinery_patrols/weeks").text
+        assert re.findall(r'<tr data-reporter="([^"]+)"', own) == ["410183101"]
+        assert 'data-week="2017-W40" data-status="missing"' in own
+        # the register's list links the page
+        listed = _signed_in(app, "office").get("/sources/machinery_patrols").text
+        assert 'href="/sources/machinery_patrols/weeks"' in listed
