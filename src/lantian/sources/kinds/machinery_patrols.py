@@ -465,9 +465,9 @@ def _sample(context: SampleContext) -> list[PatrolRow]:
         for reporter in reporters(plan):
             if reporter.is_area and reporter.code not in area_codes:
                 continue
-            if rng.random() < 0.06:
+            if rng.random() < 0.03:
                 continue  # never filed: the nightly evaluation opens its case
-            lateness = rng.choices((0, 1, 3), (12, 1, 1))[0]
+            lateness = rng.choices((0, 1, 3), (40, 1, 1))[0]
             checked = rng.randint(3, 30)
             violations = rng.randint(0, max(1, checked // 8))
             penalties = rng.randint(0, violations)
