@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lantian import clock
 from lantian.auth.service import add_user
-from lantian.config import Settings
+from lantian.config import Settings, get_settings
 from lantian.db.engine import transaction
 from lantian.errors import Invalid, NotAllowed
 from lantian.files import FileStore
@@ -269,3 +269,25 @@ def test_the_offices_page_shows_who_reported_which_week(
         # the register's list links the page
         listed = _signed_in(app, "office").get("/sources/machinery_patrols").text
         assert 'href="/sources/machinery_patrols/weeks"' in listed
+
+
+def test_the_deadline_is_a_setting(
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: sessionmaker[Session],
+    plan: Plan,
+    store: FileStore,
+    frozen: clock.FrozenClock,
+) -> None:
+    """LANTIAN_PATROL_REPORT_DAYS=10: W40 (Monday 10-02) is due 10-12, not yet missing on 10-10."""
+    monkeypatch.setenv("LANTIAN_PATROL_REPORT_DAYS", "10")
+    get_settings.cache_clear()
+    try:
+        assert str(due_on("2017-W40")) == "2017-10-12"
+        evaluate(sessions, 1, plan=plan)
+        assert cases(sessions, "machinery_patrols.missing") == []
+        frozen.moment = frozen.moment + timedelta(days=3)  # 10-13
+        evaluate(sessions, 2, plan=plan)
+        assert len(cases(sessions, "machinery_patrols.missing")) == len(reporters(plan))
+    finally:
+        monkeypatch.delenv("LANTIAN_PATROL_REPORT_DAYS")
+        get_settings.cache_clear()
