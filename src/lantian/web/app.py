@@ -40,6 +40,7 @@ from lantian.web import (
     emission_pages,
     i18n,
     job_pages,
+    machinery_pages,
     office,
     office_warnings,
     overview_pages,
@@ -349,6 +350,7 @@ def _include_routers(app: FastAPI) -> None:
     # The blacklist's path lies under the construction sites' list: mounted before it.
     app.include_router(construction_pages.router)
     app.include_router(penalty_pages.router)
+    app.include_router(machinery_pages.router)
     app.include_router(source_pages.router)
     app.include_router(sources_api.router)
     app.include_router(campaign_pages.router)
