@@ -241,6 +241,48 @@ StepEffect = Callable[["Session", str, "RegisterRecord", str, "Plan"], None]
 
 
 @dataclass(frozen=True)
+class Layout:
+    """Another layout a kind's import accepts besides its own template: a vendor's own export
+    (e.g. the remote-sensing vendor's CSV of task 23), recognised by its header and mapped onto
+    the kind's rows by ``convert`` (the vendor's typed row, the plan → the kind's row; ``Invalid``
+    naming the vendor's field for a row it cannot map). The one importer reads it: every bad row
+    is reported, nothing is written unless all rows are good, the original upload is kept."""
+
+    key: str
+    zh: str
+    en: str
+    spec: TableSpec[Any]
+    convert: Callable[[Any, Plan], RegisterRow]
+    #: The kind's field → the layout's field it comes from, so that a problem the kind finds
+    #: (a key repeated, a row it cannot route) names the column as the file heads it.
+    reported_as: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegisterBreach:
+    """A breach of a register as a whole (not of one entry), e.g. a month in which fewer than
+    20 % of the testing agencies were checked (task 23(3)): ``subject`` tells one breach from
+    another of the same rule (the month), the case goes to ``unit_code``."""
+
+    subject: str
+    breach: Breach
+    unit_code: str | None = None
+    area_code: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisterRule:
+    """A rule judged on the whole register by the evaluation job (session, day, plan → breaches);
+    each breach opens one case, deduplicated on (rule, subject)."""
+
+    key: str
+    zh: str
+    en: str
+    clause: str
+    check: Callable[[Session, date, Plan], Sequence[RegisterBreach]]
+
+
+@dataclass(frozen=True)
 class Panel:
     """A table a kind shows on an entry's page beside its attributes, read from other tables
     (a construction site's latest PM10 from its monitor, the muck trucks found there). ``rows``
@@ -330,6 +372,10 @@ class RegisterKind:
     enterprise_field: str | None = None
     #: Lifecycle event → what taking it does beyond the state (:data:`StepEffect`).
     effects: Mapping[str, StepEffect] = field(default_factory=dict)
+    #: Other layouts the import accepts, recognised by their headers (:class:`Layout`).
+    layouts: tuple[Layout, ...] = ()
+    #: Rules of the register as a whole, judged by the evaluation job (:class:`RegisterRule`).
+    register_rules: tuple[RegisterRule, ...] = ()
 
     @property
     def spec(self) -> TableSpec[Any]:
