@@ -6,19 +6,24 @@ spot-check share judged month by month."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian import clock
 from lantian.auth.permissions import Principal
+from lantian.config import Settings
 from lantian.db.engine import transaction
 from lantian.errors import Conflict, Invalid, NotAllowed
 from lantian.files import FileStore
 from lantian.plan import Plan
+from lantian.scheduler.registry import get_job
+from lantian.scheduler.service import Scheduler
 from lantian.sources import service
 from lantian.sources.kinds import testing_agencies, vehicle_tests
 from lantian.sources.kinds.testing_agencies import TestingAgency as Agency
@@ -261,3 +266,34 @@ def test_the_agency_page_ranks_agencies_named_by_exceeding_vehicles(
         assert ranking.links[0] == f"/sources/testing_agency/{anda.id}"
         assert sorted(row[2] for row in vehicles.rows) == ["超标", "超标"]
         assert all(link and link.startswith("/sources/vehicle_test/") for link in vehicles.links)
+
+
+def test_the_command_imports_the_vendor_file_and_the_nightly_job_judges_the_months(
+    lantian: Callable[..., Result],
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+    store: FileStore,
+    plan: Plan,
+) -> None:
+    refused = lantian("sources", "import", "vehicle_test", str(VENDOR_FILE))
+    assert refused.exit_code == 1
+    assert all(f"{number}" in refused.output for number in BAD_ROWS)
+    good = tmp_path / "遥感导出.csv"
+    good.write_bytes(good_vendor_file())
+    imported = lantian("sources", "import", "vehicle_test", str(good))
+    assert imported.exit_code == 0 and "layout remote_sensing_vendor" in imported.output
+    assert "19" in imported.output
+    # agencies registered in October 2017, none checked: the nightly job of 2017-12-01 finds
+    # October and November below 20 % (one case each), and again adds nothing
+    with clock.use(clock.FrozenClock(datetime(2017, 10, 9, 2, tzinfo=UTC))):
+        import_file(sessions, plan, store, AGENCY, AGENCIES)
+    job = get_job("sources.evaluate")
+    assert job is not None
+    moment = datetime(2017, 11, 30, 17, tzinfo=UTC)  # 2017-12-01 01:00 in China
+    scheduler = Scheduler(sessions, Settings(data_dir=tmp_path), [job], clock=lambda: moment)
+    first = scheduler.run_now("sources.evaluate", "admin")
+    assert first.summary is not None and "新开案件 2 件" in first.summary, first.summary
+    second = scheduler.run_now("sources.evaluate", "admin")
+    assert second.summary is not None and "新开案件 0 件" in second.summary
+    titles = sorted(c.title[:7] for c in cases(sessions, "testing_agency.monthly_checks"))
+    assert titles == ["2017-10", "2017-11"]

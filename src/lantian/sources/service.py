@@ -1087,13 +1087,19 @@ def evaluate_all(
     """Evaluate every rule of every kind on every entry (the nightly job)."""
     out = {}
     for kind in kinds().values():
-        if kind.register_rules:
-            evaluate_register(session, kind, today, plan=plan)
-        if not kind.rules:
+        if not kind.rules and not kind.register_rules:
             continue
-        # Closed entries too: a revisit may find a closed firm working again (死灰复燃).
-        records = session.scalars(select(kind.model).order_by(kind.model.id)).all()
-        out[kind.key] = evaluate_records(session, kind, records, today, plan=plan)
+        result = Evaluation()
+        if kind.rules:
+            # Closed entries too: a revisit may find a closed firm working again (死灰复燃).
+            records = session.scalars(select(kind.model).order_by(kind.model.id)).all()
+            result = evaluate_records(session, kind, records, today, plan=plan)
+        if kind.register_rules:
+            whole = evaluate_register(session, kind, today, plan=plan)
+            result.breaches += whole.breaches
+            result.cases_opened += whole.cases_opened
+            result.case_ids += whole.case_ids
+        out[kind.key] = result
     return out
 
 
