@@ -489,6 +489,9 @@ def _read_upload(
         other: TableRead[Any] = read_table(content, layout.spec, name=filename)
         if not other.header:
             continue
+        for kind_field, layout_field in layout.reported_as.items():
+            if layout_field in other.header:
+                other.header.setdefault(kind_field, other.header[layout_field])
         converted = []
         for row in other.rows:
             try:
@@ -501,9 +504,6 @@ def _read_upload(
                     name = str(detail["loc"][0]) if detail["loc"] else ""
                     other.problem(row.number, name, "", f"{name}: {detail['msg']}")
         other.rows = converted
-        for kind_field, layout_field in layout.reported_as.items():
-            if layout_field in other.header:
-                other.header.setdefault(kind_field, other.header[layout_field])
         return other, layout.key
     return read, None
 
