@@ -179,7 +179,10 @@ def test_routing_by_weight_and_the_lifecycle(
     # dealt with only once the penalty is recorded; a passing vehicle is filed, never dealt with
     with pytest.raises(Conflict, match="依法处罚"):
         step(sessions, OFFICE, VEHICLE, above, "deal", "罚款并劝返")
-    check(sessions, store, OFFICE, VEHICLE, above, {"penalised": "pass", "turned_back": "pass"})
+    check(sessions, store, OFFICE, VEHICLE, above, {"penalised": "pass"})
+    with pytest.raises(Conflict, match="劝返"):
+        step(sessions, OFFICE, VEHICLE, above, "deal", "罚款并劝返")
+    check(sessions, store, OFFICE, VEHICLE, above, {"turned_back": "pass"})
     assert step(sessions, OFFICE, VEHICLE, above, "deal", "罚款并劝返").state == "dealt_with"
     with pytest.raises(Conflict):
         step(sessions, OFFICE, VEHICLE, petrol, "file")

@@ -202,8 +202,9 @@ def _deal_holds(facts: Facts) -> list[Unmet]:
     unmet: list[Unmet] = []
     if not _exceeding(facts.record):
         unmet.append(("合格车辆无需查处", "a passing vehicle is not dealt with"))
-    if facts.latest(PENALISED.key) != "pass":
-        unmet.append(("尚未登记「依法处罚」", "'penalised' not recorded as done"))
+    for item in (PENALISED, TURNED_BACK):  # 23(2): penalised, and every one turned back
+        if facts.latest(item.key) != "pass":
+            unmet.append((f"尚未登记「{item.zh}」", f"'{item.en}' not recorded as done"))
     return unmet
 
 
