@@ -109,6 +109,28 @@ class Settings(BaseSettings):
         "without a day; the default 7 is the following Monday)",
     )
 
+    vehicle_opacity_limit_pct: float = Field(
+        default=30.0,
+        gt=0,
+        description="遥感检测不透光烟度限值 % (task 23; HJ 845-2017, UNCONFIRMED: verify)",
+    )
+    vehicle_absorption_limit_m1: float = Field(
+        default=1.2,
+        gt=0,
+        description="遥感检测光吸收系数限值 m⁻¹ (task 23; HJ 845-2017, UNCONFIRMED: verify)",
+    )
+    vehicle_no_limit_ppm: float = Field(
+        default=1500.0,
+        gt=0,
+        description="遥感检测 NO 限值 ppm (task 23; HJ 845-2017, UNCONFIRMED: verify)",
+    )
+    vehicle_ringelmann_limit: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="林格曼黑度达到此级即为冒黑烟 (task 23; HJ 845-2017, UNCONFIRMED: verify)",
+    )
+
     @field_validator("as_of", mode="before")
     @classmethod
     def _empty_as_of_is_none(cls, value: Any) -> Any:

@@ -118,6 +118,7 @@ def import_file(
     console.print(
         f"[green]✓[/green] {result.filename}: 新增 {result.created} created, 更新 "
         f"{result.updated} updated, 未变 {result.unchanged} unchanged"
+        + (f" (layout {result.layout})" if result.layout else "")
     )
     for (
         set_aside

@@ -37,12 +37,13 @@ from lantian.sources.lifecycle import KEEPERS, OFFICE_ROLES, Lifecycle, State
 from lantian.sources.lifecycle import transition as step
 from lantian.sources.models import RegisterRecord
 from lantian.sources.registry import (
-    Absence,
     Breach,
     Facts,
     Indicator,
     IndicatorValue,
+    RegisterBreach,
     RegisterKind,
+    RegisterRule,
     Rule,
     SampleContext,
     end_of_day,
@@ -297,7 +298,7 @@ def _late(facts: Facts) -> Breach | None:
     )
 
 
-def missing_reports(session: Session, today: date, plan: Plan) -> list[Absence]:
+def missing_reports(session: Session, today: date, plan: Plan) -> list[RegisterBreach]:
     """Each (reporter, week) of the campaign whose deadline has passed with no report filed:
     one case per reporter and week, for the reporter (its area, or its unit)."""
     filed = {
@@ -315,8 +316,7 @@ def missing_reports(session: Session, today: date, plan: Plan) -> list[Absence]:
             if (reporter.code, week) in filed:
                 continue
             found.append(
-                Absence(
-                    rule="missing",
+                RegisterBreach(
                     subject=f"{reporter.code}:{week}",
                     breach=Breach(
                         title=f"未报送非道路移动机械周巡查报告：{reporter.name} {week}",
@@ -333,11 +333,6 @@ def missing_reports(session: Session, today: date, plan: Plan) -> list[Absence]:
                 )
             )
     return found
-
-
-def _no_entry_rule(facts: Facts) -> Breach | None:
-    """Never fires on an entry: the label and clause of the cases :func:`missing_reports` opens."""
-    return None
 
 
 # --- the office's view ---------------------------------------------------------------------------
@@ -529,9 +524,9 @@ KIND = RegisterKind(
         Column("fines_yuan", "fines yuan", "罚款金额（元）", example="20000", width=12),
     ),
     lifecycle=LIFECYCLE,
-    rules=(
-        Rule("late", "迟报", "reported late", CLAUSE_WEEKLY, _late),
-        Rule("missing", "未报送", "not reported", CLAUSE_WEEKLY, _no_entry_rule),
+    rules=(Rule("late", "迟报", "reported late", CLAUSE_WEEKLY, _late),),
+    register_rules=(
+        RegisterRule("missing", "未报送", "not reported", CLAUSE_WEEKLY, missing_reports),
     ),
     indicators=(Indicator("machinery_weekly_patrol_reporting", _reporting),),
     sample=_sample,
@@ -539,7 +534,6 @@ KIND = RegisterKind(
     filter_fields=(),
     order=24,
     admit=_admit,
-    absences=missing_reports,
     pages=(("/sources/machinery_patrols/weeks", "周报送情况", "who reported which week"),),
     notes=(
         (
