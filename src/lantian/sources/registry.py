@@ -268,6 +268,8 @@ class RegisterBreach:
     breach: Breach
     unit_code: str | None = None
     area_code: str | None = None
+    #: Found on sample data only (the demo's): the case is marked as sample too.
+    is_sample: bool = False
 
 
 @dataclass(frozen=True)

@@ -1129,6 +1129,7 @@ def evaluate_register(
                     severity=breach.severity,
                     unit_code=found.unit_code,
                     deadline=breach.deadline,
+                    is_sample=found.is_sample,
                 ),
                 observed_at=breach.observed_at,
                 details={
