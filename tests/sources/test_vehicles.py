@@ -229,7 +229,9 @@ def test_the_monthly_share_of_agencies_checked_is_judged_month_by_month(
     frozen.advance(timedelta(days=25))  # 2017-12-05: November has ended
     evaluate(sessions)
     monthly = cases(sessions, "testing_agency.monthly_checks")
-    assert [(c.unit_code, c.title[:7]) for c in monthly] == [("gszjj", "2017-11")]
+    assert [(c.unit_code, c.title[:7], c.is_sample) for c in monthly] == [
+        ("gszjj", "2017-11", False)
+    ]
     fake = cases(sessions, "testing_agency.false_report")
     assert [(c.unit_code, c.severity) for c in fake] == [("hbj", "major")]
     for agency in ids[:5]:  # December is good, November stays a breach

@@ -268,7 +268,7 @@ class RegisterBreach:
     breach: Breach
     unit_code: str | None = None
     area_code: str | None = None
-    #: The case is about sample data (the demo's register).
+    #: Found on sample data only (the demo's): the case is marked as sample too.
     is_sample: bool = False
 
 

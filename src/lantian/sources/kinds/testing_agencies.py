@@ -259,6 +259,7 @@ def _months_below(session: Session, today: date, plan: Plan) -> Sequence[Registe
     """Every ended month whose share of agencies checked is below the plan's figure: one case per
     month for the quality bureau (a later good month does not undo it)."""
     floor = required_share(plan)
+    real = session.scalar(select(func.count()).where(TestingAgency.is_sample.is_(False))) or 0
     found = []
     for month in monthly_shares(session, today):
         share = month.share
@@ -278,6 +279,7 @@ def _months_below(session: Session, today: date, plan: Plan) -> Sequence[Registe
                     severity="serious",
                 ),
                 unit_code=QUALITY_BUREAU,
+                is_sample=real == 0,
             )
         )
     return found
