@@ -149,6 +149,10 @@ def test_a_late_report_is_a_breach_and_the_grid_shows_it_per_week(
 ) -> None:
     frozen.moment = datetime(2017, 10, 23, 2, 0, tzinfo=UTC)  # W40, W41 due; W42 due today
     everyone = len(reporters(plan))
+    with transaction(sessions) as session:
+        empty = week_grid(session, plan)
+    assert empty.weeks == () and empty.shares == ()  # counted from the first report filed
+    assert indicator(sessions, "machinery_weekly_patrol_reporting").value is None
     import_file(sessions, plan, store, KIND, csv(every_report(plan, "2017-W40", "2017-10-09")))
     late = every_report(plan, "2017-W41", "2017-10-16", leave_out="410183102")
     late.append(report("410183102", "2017-W41", "2017-10-18", is_area=True))  # two days late
@@ -284,10 +288,20 @@ def test_the_deadline_is_a_setting(
     try:
         assert str(due_on("2017-W40")) == "2017-10-12"
         evaluate(sessions, 1, plan=plan)
+        # nobody has reported yet: the register is not in use, no unit is given a case
+        assert cases(sessions, "machinery_patrols.missing") == []
+        import_file(
+            sessions,
+            plan,
+            store,
+            KIND,
+            csv([report("hbj", "2017-W40", "2017-10-09", is_area=False)]),
+        )
+        evaluate(sessions, 1, plan=plan)
         assert cases(sessions, "machinery_patrols.missing") == []
         frozen.moment = frozen.moment + timedelta(days=3)  # 10-13
         evaluate(sessions, 2, plan=plan)
-        assert len(cases(sessions, "machinery_patrols.missing")) == len(reporters(plan))
+        assert len(cases(sessions, "machinery_patrols.missing")) == len(reporters(plan)) - 1
     finally:
         monkeypatch.delenv("LANTIAN_PATROL_REPORT_DAYS")
         get_settings.cache_clear()
