@@ -5,6 +5,7 @@ the reporting indicator judged per week (a bad week is not averaged away by good
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -270,6 +272,19 @@ def test_the_offices_page_shows_who_reported_which_week(
         own = _signed_in(app, "micun").get("/sources/machinery_patrols/weeks").text
         assert re.findall(r'<tr data-reporter="([^"]+)"', own) == ["410183101"]
         assert 'data-week="2017-W40" data-status="missing"' in own
+        # the same grid as the office's workbook (its circular), the township's row only for it
+        exported = _signed_in(app, "office").get("/sources/machinery_patrols/weeks.xlsx")
+        assert exported.status_code == 200
+        sheet = load_workbook(io.BytesIO(exported.content)).worksheets[0]
+        table = {str(row[1]): row for row in sheet.iter_rows(min_row=2, values_only=True) if row[1]}
+        assert len(table) == everyone
+        assert table["410183102"][2:6] == ("按时 2/1", "未报", "未到期", 1)
+        assert table["410183101"][2:6] == ("未报", "按时 2/1", "未到期", 1)
+        theirs = _signed_in(app, "micun").get("/sources/machinery_patrols/weeks.xlsx")
+        rows = list(
+            load_workbook(io.BytesIO(theirs.content)).worksheets[0].iter_rows(values_only=True)
+        )
+        assert [r[1] for r in rows[1:] if r[1]] == ["410183101"]
         # the register's list links the page
         listed = _signed_in(app, "office").get("/sources/machinery_patrols").text
         assert 'href="/sources/machinery_patrols/weeks"' in listed

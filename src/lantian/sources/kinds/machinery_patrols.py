@@ -438,6 +438,55 @@ def week_grid(session: Session, plan: Plan, today: date | None = None) -> WeekGr
     return WeekGrid(weeks, everyone, cells, tuple(shares))
 
 
+def grid_workbook(grid: WeekGrid, shown: Sequence[Reporter]) -> bytes:
+    """The grid as an Excel workbook for the office's circular (通报, task 24): a row per unit,
+    a column per week (按时/迟报/未报/未到期, with violations/penalties of a filed report), the
+    count of weeks missing, and each week's share reported on time."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "周报送情况"
+    sheet.append(["报送单位 unit", "代码 code", *grid.weeks, "未报周数 weeks missing"])
+    missing_fill = PatternFill("solid", fgColor="FFF0F0")
+    for reporter in shown:
+        cells = [grid.cells[(reporter.code, week)] for week in grid.weeks]
+        texts = [
+            STATUS_LABELS[cell.status][0]
+            + (f" {cell.violations}/{cell.penalties}" if cell.entry_id is not None else "")
+            for cell in cells
+        ]
+        missing = sum(1 for cell in cells if cell.status == "missing")
+        sheet.append([reporter.name, reporter.code, *texts, missing])
+        for column, cell in enumerate(cells, start=3):
+            if cell.status in ("missing", "late"):
+                sheet.cell(row=sheet.max_row, column=column).fill = missing_fill
+    shares = {share.week: share for share in grid.shares}
+    sheet.append(
+        [
+            "按时报送率 % on time",
+            "",
+            *[shares[week].share if week in shares else None for week in grid.weeks],
+        ]
+    )
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.column_dimensions["A"].width = 24
+    sheet.freeze_panes = "C2"
+    sheet.append([])
+    sheet.append([CLAUSE_WEEKLY])
+    sheet.append(
+        ["格内数字：发现违法行为数/处罚起数 / figures: violations found/penalties imposed"]
+    )
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def _reporting(session: Session) -> IndicatorValue:
     """The worst week's share of reporters reporting on time (every week a detail row)."""
     from lantian.plan import plan_in_force
