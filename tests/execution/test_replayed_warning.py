@@ -1,0 +1,205 @@
+"""Done when (issue 17): during a replayed warning, an enterprise on the list whose electricity
+use did not drop opens one case; one whose use dropped by its measure's share opens none. Both
+backends; the warning comes from replaying the real January 2019 data, its decisions recorded as
+the office would have taken them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from lantian.auth.permissions import Principal
+from lantian.db.engine import transaction
+from lantian.emissions import service as emissions
+from lantian.emissions.service import EnterpriseInput, LineInput, MeasureInput
+from lantian.emissions.uscc import make_code
+from lantian.errors import InputError
+from lantian.execution import service
+from lantian.execution.imports import import_facts
+from lantian.execution.models import ExecutionUpload, LineDay
+from lantian.files import FileStore
+from lantian.plan import DEFAULT_PLAN_DIR, load_plan
+from lantian.supervision.models import CaseOccurrence, InspectionCase
+from lantian.tabular import Rejected
+from lantian.timeutil import CHINA_TZ
+from lantian.warnings.forecast import Perfect
+from lantian.warnings.replay import Episode, load_city, replay
+from lantian.warnings.rules import load_rules
+from lantian.warnings.service import decide, proposal_snapshot
+
+PLAN = load_plan(DEFAULT_PLAN_DIR)
+RULES = load_rules(DEFAULT_PLAN_DIR)
+OFFICE = Principal("office", "campaign_office")
+CITY = "410183"
+TOWNSHIP = "410183100"
+IDLE = make_code("91410183MA4AAAA1X")  # kept its kilns running
+GOOD = make_code("91410183MA4BBBB2X")  # cut as the list says
+
+
+@pytest.fixture(scope="module")
+def first_episode(shared_dir: Path) -> Episode:
+    january = load_city(shared_dir / "data" / "cnemc", "郑州", date(2019, 1, 1), date(2019, 1, 31))
+    result = replay(
+        january,
+        Perfect(january.rolling_aqi),
+        RULES,
+        datetime(2019, 1, 1, 1, tzinfo=CHINA_TZ),
+        datetime(2019, 2, 1, 0, tzinfo=CHINA_TZ),
+    )
+    return result.episodes[0]
+
+
+def record_episode(session: Session, episode: Episode) -> None:
+    """The replayed proposals recorded as the office's decisions, effective when proposed."""
+    areas = sorted(PLAN.area_names())
+    for proposal in episode.changes:
+        level = RULES.level(proposal.to_rank) if proposal.to_rank else None
+        decide(
+            session,
+            OFFICE,
+            RULES,
+            action=proposal.action.value,
+            scope=CITY,
+            areas=areas,
+            level=level.key if level else None,
+            reason="回放 / replay",
+            effective_at=proposal.at,
+            now=proposal.at,
+            proposal=proposal_snapshot(proposal),
+            area_names=PLAN.area_names(),
+        )
+
+
+def cement(code: str, name: str) -> EnterpriseInput:
+    return EnterpriseInput(
+        credit_code=code,
+        name=name,
+        area_code=TOWNSHIP,
+        industry="cement",
+        lines=[LineInput("1号窑", nox=3.0, pm=1.0), LineInput("2号窑", nox=2.0, pm=1.0)],
+    )
+
+
+def electricity_csv(first: date, last: date, warned: set[date]) -> bytes:
+    rows = ["统一社会信用代码,生产线,日期,用电量"]
+    day = first
+    while day <= last:
+        for line, normal in (("1号窑", 48000), ("2号窑", 30000)):
+            rows.append(f"{IDLE},{line},{day},{normal + (day.day % 3) * 100}")
+            good = normal * (0.4 if day in warned else 1.0)
+            rows.append(f"{GOOD},{line},{day},{good:.0f}")
+        day += timedelta(days=1)
+    return ("\n".join(rows) + "\n").encode("utf-8")
+
+
+def set_up(sessions: sessionmaker[Session], episode: Episode, store: FileStore) -> None:
+    with transaction(sessions) as session:
+        emissions.add_enterprise(session, "office", cement(IDLE, "新密市未限产水泥有限公司"))
+        emissions.add_enterprise(session, "office", cement(GOOD, "新密市已限产水泥有限公司"))
+        measures = [
+            MeasureInput(code, level, "limit", "全厂限产", cut)
+            for code in (IDLE, GOOD)
+            for level, cut in (("yellow", 0.3), ("orange", 0.5), ("red", 0.5))
+        ]
+        listed = emissions.create_list(
+            session, "office", name="2018–2019 应急减排清单", plan=CITY, inventory_year=2017,
+            method="manual", measures=measures, levels=PLAN.levels,
+        )  # fmt: skip
+        session.flush()
+        emissions.set_list_status(session, "office", listed.id, "in_force")
+        record_episode(session, episode)
+    warned = {date(2019, 1, d) for d in range(1, 10)}
+    with transaction(sessions) as session:
+        import_facts(
+            session, OFFICE, "electricity",
+            electricity_csv(date(2018, 12, 10), date(2019, 1, 9), warned), "供电公司-201901.csv",
+            store=store,
+        )  # fmt: skip
+
+
+def test_replayed_warning_opens_one_case_for_the_enterprise_that_did_not_cut(
+    sessions: sessionmaker[Session], first_episode: Episode, tmp_path: Path
+) -> None:
+    # The replay issues yellow on 2019-01-01 02:00, goes down to blue on the 8th, lifts on the 9th.
+    assert first_episode.start == datetime(2019, 1, 1, 2, tzinfo=CHINA_TZ)
+    store = FileStore(tmp_path / "files")
+    set_up(sessions, first_episode, store)
+    with sessions() as session:  # the power company's file is kept as uploaded
+        upload = session.scalars(select(ExecutionUpload)).one()
+        assert (upload.kind, upload.filename, upload.rows) == (
+            "electricity",
+            "供电公司-201901.csv",
+            124,
+        )
+        kept = store.read(store.relative_path(upload.sha256), upload.sha256)
+        assert kept.startswith("统一社会信用代码".encode())
+    today = date(2019, 1, 10)
+    with transaction(sessions) as session:
+        results = service.check_recent(session, PLAN, today=today)
+    assert len(results) == 1
+    result = results[0]
+    rows = {row.credit_code: row for row in result.rows}
+    idle, good = rows[IDLE], rows[GOOD]
+    # Whole warning days only: the 1st (issued at 02:00) and the 9th (lifted at 03:00) are not.
+    assert sorted(idle.warning_days) == [date(2019, 1, d) for d in range(2, 9)]
+    assert idle.warning_days[date(2019, 1, 8)] == "blue"  # downgraded at 10:00: blue held too
+    assert idle.production.status == "breached" and good.production.status == "complied"
+    # Yellow asks 30 % of the whole plant; blue has no measure on this list.
+    assert {v.day for v in idle.production.violations} == {date(2019, 1, d) for d in range(2, 8)}
+    assert all(v.subject == "全厂" and v.required == 0.3 for v in idle.production.violations)
+    assert idle.transport.status == "not_required"
+    assert result.cases_opened == 1 and len(idle.case_ids) == 1 and good.case_ids == []
+    # The job runs again the next day: nothing new.
+    with transaction(sessions) as session:
+        again = service.check_recent(session, PLAN, today=today + timedelta(days=1))
+    assert again[0].cases_opened == 0
+    with sessions() as session:
+        cases = session.scalars(select(InspectionCase)).all()
+        assert len(cases) == 1
+        case = cases[0]
+        assert case.unit_code == "gxw" and case.area_code == TOWNSHIP
+        assert "新密市未限产水泥有限公司" in case.title
+        occurrences = session.scalars(
+            select(CaseOccurrence).where(CaseOccurrence.case_id == case.id)
+        ).all()
+        assert len(occurrences) == 6  # one per breaching day, not repeated by the second run
+
+
+def test_episode_page_view_writes_nothing(
+    sessions: sessionmaker[Session], first_episode: Episode, tmp_path: Path
+) -> None:
+    set_up(sessions, first_episode, FileStore(tmp_path / "files"))
+    with sessions() as session:
+        result = service.check_episode(session, 1, PLAN, today=date(2019, 1, 10))
+        assert (result.count("breached"), result.count("complied")) == (1, 1)
+    with sessions() as session:
+        assert session.scalars(select(InspectionCase)).all() == []
+
+
+def test_a_bad_electricity_file_writes_nothing_and_names_every_bad_row(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with transaction(sessions) as session:
+        emissions.add_enterprise(session, "office", cement(IDLE, "新密市未限产水泥有限公司"))
+    content = (
+        "统一社会信用代码,生产线,日期,用电量\n"
+        f"{IDLE},1号窑,2019-01-02,48000\n"
+        f"{IDLE},3号窑,2019-01-02,1000\n"  # no such line
+        f"{GOOD},1号窑,2019-01-02,1000\n"  # not in the inventory
+        f"{IDLE},1号窑,2019-01-32,1000\n"  # no such day
+        f"{IDLE},2号窑,2019-01-02,-5\n"  # negative
+        f"{IDLE},1号窑,2019-01-02,47000\n"  # repeats row 2
+    ).encode()
+    store = FileStore(tmp_path / "files")
+    with pytest.raises(Rejected) as refused, transaction(sessions) as session:
+        import_facts(session, OFFICE, "electricity", content, "bad.csv", store=store)
+    assert sorted({p.row for p in refused.value.problems}) == [3, 4, 5, 6, 7]
+    with sessions() as session:
+        assert session.scalars(select(LineDay)).all() == []
+    assert [p for p in (tmp_path / "files").rglob("*") if p.is_file()] == []  # nothing kept
+    with pytest.raises(InputError), transaction(sessions) as session:
+        import_facts(session, OFFICE, "weather", content, "bad.csv", store=store)
