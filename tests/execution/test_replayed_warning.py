@@ -5,15 +5,20 @@ the office would have taken them."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian.auth.permissions import Principal
-from lantian.db.engine import transaction
+from lantian.auth.service import add_user
+from lantian.config import Settings
+from lantian.db.engine import session_factory, transaction
 from lantian.emissions import service as emissions
 from lantian.emissions.service import EnterpriseInput, LineInput, MeasureInput
 from lantian.emissions.uscc import make_code
@@ -30,14 +35,17 @@ from lantian.warnings.forecast import Perfect
 from lantian.warnings.replay import Episode, load_city, replay
 from lantian.warnings.rules import load_rules
 from lantian.warnings.service import decide, proposal_snapshot
+from lantian.web.app import create_app
 
 PLAN = load_plan(DEFAULT_PLAN_DIR)
 RULES = load_rules(DEFAULT_PLAN_DIR)
 OFFICE = Principal("office", "campaign_office")
+PASSWORD = "灰霾退散-2017-blue"
 CITY = "410183"
 TOWNSHIP = "410183100"
 IDLE = make_code("91410183MA4AAAA1X")  # kept its kilns running
 GOOD = make_code("91410183MA4BBBB2X")  # cut as the list says
+WARNED = {date(2019, 1, d) for d in range(1, 10)}
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +104,9 @@ def electricity_csv(first: date, last: date, warned: set[date]) -> bytes:
     return ("\n".join(rows) + "\n").encode("utf-8")
 
 
-def set_up(sessions: sessionmaker[Session], episode: Episode, store: FileStore) -> None:
+def set_up(sessions: sessionmaker[Session], episode: Episode, store: FileStore | None) -> None:
+    """Two cement plants on the list in force (yellow 30 %, orange and red 50 %), the replayed
+    episode recorded, and (with a ``store``) the power company's readings imported."""
     with transaction(sessions) as session:
         emissions.add_enterprise(session, "office", cement(IDLE, "新密市未限产水泥有限公司"))
         emissions.add_enterprise(session, "office", cement(GOOD, "新密市已限产水泥有限公司"))
@@ -112,11 +122,12 @@ def set_up(sessions: sessionmaker[Session], episode: Episode, store: FileStore) 
         session.flush()
         emissions.set_list_status(session, "office", listed.id, "in_force")
         record_episode(session, episode)
-    warned = {date(2019, 1, d) for d in range(1, 10)}
+    if store is None:
+        return
     with transaction(sessions) as session:
         import_facts(
             session, OFFICE, "electricity",
-            electricity_csv(date(2018, 12, 10), date(2019, 1, 9), warned), "供电公司-201901.csv",
+            electricity_csv(date(2018, 12, 10), date(2019, 1, 9), WARNED), "供电公司-201901.csv",
             store=store,
         )  # fmt: skip
 
@@ -203,3 +214,62 @@ def test_a_bad_electricity_file_writes_nothing_and_names_every_bad_row(
     assert [p for p in (tmp_path / "files").rglob("*") if p.is_file()] == []  # nothing kept
     with pytest.raises(InputError), transaction(sessions) as session:
         import_facts(session, OFFICE, "weather", content, "bad.csv", store=store)
+
+
+def signed_in(app: FastAPI, username: str) -> tuple[TestClient, str]:
+    client = TestClient(app)
+    token = re.search(r'name="csrf" value="([^"]*)"', client.get("/login").text)
+    assert token
+    response = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf": token.group(1), "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    return client, token.group(1)
+
+
+def test_the_episode_page_shows_compliance_per_enterprise_and_takes_the_upload(
+    db_engine: Engine, first_episode: Episode, tmp_path: Path
+) -> None:
+    sessions = session_factory(db_engine)
+    with transaction(sessions) as session:
+        add_user(session, username="office", role="campaign_office", password=PASSWORD, actor="t")
+        add_user(session, username="town", role="township", scope="410183101",
+                 password=PASSWORD, actor="t")  # fmt: skip
+    set_up(sessions, first_episode, None)
+    app = create_app(Settings(data_dir=tmp_path), db_engine)
+    office, _ = signed_in(app, "office")
+    page = office.get("/office/warnings/episodes/1")
+    assert page.status_code == 200
+    assert page.text.count('data-status="no_data"') == 2  # listed, nothing imported yet
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf
+    good = electricity_csv(date(2018, 12, 10), date(2019, 1, 9), WARNED)
+    bad = good.replace(f"{GOOD},1号窑,2019-01-03,".encode(), f"{GOOD},9号窑,2019-01-03,".encode())
+    refused = office.post(
+        "/office/warnings/episodes/1/import",
+        data={"kind": "electricity", "csrf": csrf.group(1)},
+        files={"file": ("供电公司.csv", bad, "text/csv")},
+    )
+    assert refused.status_code == 422 and 'id="problems"' in refused.text
+    assert "9号窑" in refused.text and refused.text.count('data-status="no_data"') == 2
+    done = office.post(
+        "/office/warnings/episodes/1/import",
+        data={"kind": "electricity", "csrf": csrf.group(1)},
+        files={"file": ("供电公司.csv", good, "text/csv")},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    page = office.get("/office/warnings/episodes/1").text
+    assert re.search(f'data-enterprise="{IDLE}" data-status="breached"', page)
+    assert re.search(f'data-enterprise="{GOOD}" data-status="complied"', page)
+    assert "未落实" in page and "要求 30%" in page
+    # The daily job opens the case; the page links it.
+    with transaction(sessions) as session:
+        service.check_recent(session, PLAN, today=date(2019, 1, 10))
+    assert '<a href="/cases/1">#1</a>' in office.get("/office/warnings/episodes/1").text
+    # A township outside the plants' area sees neither them nor the upload form.
+    town, _ = signed_in(app, "town")
+    theirs = town.get("/office/warnings/episodes/1").text
+    assert IDLE not in theirs and "导入实际执行数据" not in theirs

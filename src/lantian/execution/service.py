@@ -376,6 +376,22 @@ def _open_cases(
     return opened
 
 
+def _open_case_ids(session: Session, episode_id: int, credit_code: str) -> list[int]:
+    """The open cases of an enterprise's breaches in an episode (for the read-only page)."""
+    from lantian.supervision.service import open_case_id
+
+    found = (
+        open_case_id(
+            session,
+            source="rule",
+            rule=f"execution.{check}",
+            subject=f"{credit_code}:episode-{episode_id}",
+        )
+        for check in CHECK_TASKS
+    )
+    return [case_id for case_id in found if case_id is not None]
+
+
 def check_episode(
     session: Session,
     episode_id: int,
@@ -435,6 +451,8 @@ def check_episode(
             result.cases_opened += _open_cases(
                 session, plan, episode_id, enterprise, row, stored.sample or enterprise.sample
             )
+        else:
+            row.case_ids = _open_case_ids(session, episode_id, enterprise.credit_code)
         result.rows.append(row)
     result.rows.sort(key=lambda r: (STATUSES.index(r.status), r.area_code, r.credit_code))
     return result
