@@ -260,58 +260,71 @@ def _check_rows(
 def _write_electricity(
     session: Session, rows: Sequence[ElectricityRow], ids: dict[str, int], upload: int
 ) -> None:
-    for row in rows:
-        stored = session.scalar(
+    days = [row.day for row in rows]
+    stored = {
+        (r.enterprise_id, r.line, r.day): r
+        for r in session.scalars(
             select(LineDay).where(
-                LineDay.enterprise_id == ids[row.credit_code],
-                LineDay.line == row.line,
-                LineDay.day == row.day,
+                LineDay.enterprise_id.in_(set(ids.values())),
+                LineDay.day >= min(days),
+                LineDay.day <= max(days),
             )
         )
-        if stored is None:
-            stored = LineDay(enterprise_id=ids[row.credit_code], line=row.line, day=row.day)
-            session.add(stored)
-        stored.kwh, stored.output_share, stored.upload_id = row.kwh, row.output_share, upload
+    }
+    for row in rows:
+        key = (ids[row.credit_code], row.line, row.day)
+        found = stored.get(key)
+        if found is None:
+            found = LineDay(enterprise_id=key[0], line=row.line, day=row.day)
+            session.add(found)
+        found.kwh, found.output_share, found.upload_id = row.kwh, row.output_share, upload
 
 
 def _write_gate(
     session: Session, rows: Sequence[GateRow], ids: dict[str, int], upload: int
 ) -> None:
-    for row in rows:
-        stored = session.scalar(
+    times = [row.passed_at for row in rows]
+    stored = {
+        (r.enterprise_id, r.plate, r.passed_at, r.direction): r
+        for r in session.scalars(
             select(GateMovement).where(
-                GateMovement.enterprise_id == ids[row.credit_code],
-                GateMovement.plate == row.plate,
-                GateMovement.passed_at == row.passed_at,
-                GateMovement.direction == row.direction,
+                GateMovement.enterprise_id.in_(set(ids.values())),
+                GateMovement.passed_at >= min(times),
+                GateMovement.passed_at <= max(times),
             )
         )
-        if stored is None:
-            stored = GateMovement(
-                enterprise_id=ids[row.credit_code],
+    }
+    for row in rows:
+        key = (ids[row.credit_code], row.plate, row.passed_at, row.direction)
+        found = stored.get(key)
+        if found is None:
+            found = GateMovement(
+                enterprise_id=key[0],
                 plate=row.plate,
                 passed_at=row.passed_at,
                 direction=row.direction,
             )
-            session.add(stored)
-        stored.standard, stored.cargo, stored.tonnes = row.standard, row.cargo, row.tonnes
-        stored.safety, stored.upload_id = row.safety, upload
+            session.add(found)
+        found.standard, found.cargo, found.tonnes = row.standard, row.cargo, row.tonnes
+        found.safety, found.upload_id = row.safety, upload
 
 
 def _write_fleet(
     session: Session, rows: Sequence[FleetRow], ids: dict[str, int], upload: int
 ) -> None:
-    for row in rows:
-        stored = session.scalar(
-            select(FleetVehicle).where(
-                FleetVehicle.enterprise_id == ids[row.credit_code],
-                FleetVehicle.plate == row.plate,
-            )
+    stored = {
+        (r.enterprise_id, r.plate): r
+        for r in session.scalars(
+            select(FleetVehicle).where(FleetVehicle.enterprise_id.in_(set(ids.values())))
         )
-        if stored is None:
-            stored = FleetVehicle(enterprise_id=ids[row.credit_code], plate=row.plate)
-            session.add(stored)
-        stored.standard, stored.sealed, stored.upload_id = row.standard, row.sealed, upload
+    }
+    for row in rows:
+        key = (ids[row.credit_code], row.plate)
+        found = stored.get(key)
+        if found is None:
+            found = FleetVehicle(enterprise_id=key[0], plate=row.plate)
+            session.add(found)
+        found.standard, found.sealed, found.upload_id = row.standard, row.sealed, upload
 
 
 _WRITERS: dict[str, Callable[[Session, Any, dict[str, int], int], None]] = {
