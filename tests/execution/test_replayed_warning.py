@@ -6,7 +6,7 @@ the office would have taken them."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,9 @@ from lantian.execution import service
 from lantian.execution.imports import import_facts
 from lantian.execution.models import ExecutionUpload, LineDay
 from lantian.files import FileStore
+from lantian.scheduler.registry import get_job
+from lantian.scheduler.schedule import DailyAt
+from lantian.scheduler.service import Scheduler
 from lantian.supervision.models import CaseOccurrence, InspectionCase
 from lantian.tabular import Rejected
 from lantian.timeutil import CHINA_TZ
@@ -184,3 +187,23 @@ def test_the_episode_page_shows_compliance_per_enterprise_and_takes_the_upload(
     town, _ = signed_in(app, "town")
     theirs = town.get("/office/warnings/episodes/1").text
     assert IDLE not in theirs and "导入实际执行数据" not in theirs
+
+
+def test_the_daily_job_opens_the_case_once(
+    sessions: sessionmaker[Session], first_episode: Episode, tmp_path: Path
+) -> None:
+    set_up(sessions, first_episode, FileStore(tmp_path / "files"))
+    job = get_job("execution.check")
+    assert job is not None and job.schedule == DailyAt(10, 0)
+
+    class Clock:
+        def __call__(self) -> datetime:
+            return datetime(2019, 1, 10, 2, tzinfo=UTC)  # 10:00 China time, the day after
+
+    scheduler = Scheduler(sessions, Settings(data_dir=tmp_path), [job], clock=Clock())
+    first = scheduler.run_now("execution.check", "admin")
+    assert first.summary is not None and "未落实 1 家次，新开案件 1 件" in first.summary
+    second = scheduler.run_now("execution.check", "admin")
+    assert second.summary is not None and "新开案件 0 件" in second.summary
+    with sessions() as session:
+        assert len(session.scalars(select(InspectionCase)).all()) == 1
