@@ -208,9 +208,9 @@ def _production(
     if not judged:
         outcome.status = "no_data"
         outcome.note = (
-            "基准期正常生产日读数不足"
+            "预警前正常生产日的用电量读数不足 / too few readings on the normal days before"
             if not baseline and readings
-            else "预警日没有用电量或负荷数据"
+            else "预警日没有用电量或负荷数据 / no kWh or production share on the warning days"
         )
         return outcome
     outcome.violations = production_compliance(judged, cuts)
