@@ -88,6 +88,7 @@ def test_replayed_warning_opens_one_case_for_the_enterprise_that_did_not_cut(
         case = cases[0]
         assert case.unit_code == "gxw" and case.area_code == TOWNSHIP
         assert "新密市未限产水泥有限公司" in case.title
+        assert IDLE in case.description  # the subject an enforcement action is taken against
         occurrences = session.scalars(
             select(CaseOccurrence).where(CaseOccurrence.case_id == case.id)
         ).all()

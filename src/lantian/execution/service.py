@@ -345,7 +345,8 @@ def _open_cases(
             source="rule",
             title=f"{enterprise.name}：{titles[check]}"[:200],
             description=(
-                f"预警过程 #{episode_id}，{row.measure}\n{lines}\n\n依据 / clause: {clauses[check]}"
+                f"企业 {enterprise.name}，统一社会信用代码 {enterprise.credit_code}；预警过程 "
+                f"#{episode_id}，{row.measure}\n{lines}\n\n依据 / clause: {clauses[check]}"
             ),
             area_code=enterprise.area_code,
             site=enterprise.name[:200],
