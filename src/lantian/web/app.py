@@ -38,6 +38,7 @@ from lantian.web import (
     campaign_pages,
     construction_pages,
     emission_pages,
+    execution_pages,
     i18n,
     job_pages,
     machinery_pages,
@@ -364,5 +365,6 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(warnings_api.router)
     app.include_router(warning_pages.router)
     app.include_router(office_warnings.router)
+    app.include_router(execution_pages.router)
     app.include_router(station_pages.router)
     app.include_router(pages.router)
