@@ -44,6 +44,7 @@ RULE_LISTED = "cems.listed"
 RATE_TARGET = 90.0
 O2_CODE = "a19001"
 LEAD_UNIT = "hbj"
+LIMIT_SET_LABELS = {"standard": "标准限值", "special": "特别排放限值", "ultra_low": "超低排放限值"}
 POLLUTANT_LABELS = {"a34013": "烟尘", "a21026": "二氧化硫", "a21002": "氮氧化物"}
 
 
@@ -360,7 +361,7 @@ def judge(
                 title=f"排放超标（即超即罚）：{stack.name}（{stack.key}）{start_text}",
                 description=(
                     f"企业 {stack.credit_code}，排放口 {stack.key}，{pollutants}小时折算浓度超过"
-                    f"{stack.limit_set}限值；最高 {worst.value} mg/m³（限值 {worst.limit:g}，超标 "
+                    f"{LIMIT_SET_LABELS.get(stack.limit_set, stack.limit_set)}；最高 {worst.value} mg/m³（限值 {worst.limit:g}，超标 "
                     f"{(worst.ratio or 0) * 100:.0f}%），{start_text} 起。任务21：对超标排放企业实施"
                     f"即超即罚；无法立即整改的停产整治，涉及民生的按日计罚 / outlet {stack.key} of "
                     f"{stack.credit_code} exceeded its limits from {start_text}"
@@ -411,8 +412,13 @@ def _listed(
                 f"{len(firms)} 家企业超标排放 / {len(firms)} firms exceeded"
             )
     month = first.replace(day=1)
-    area_of = {stack.key: str(stack.area_code) for stack in _stacks(session)}
+    stacks = _stacks(session)
     while month <= last and _month_end(month) < today:
+        # An outlet is held to a month it was on the register in (entered before the month ended).
+        month_end = datetime.combine(_month_end(month) + timedelta(days=1), time(0), CHINA_TZ)
+        area_of = {
+            stack.key: str(stack.area_code) for stack in stacks if stack.created_at < month_end
+        }
         for row in monthly_rates(session, month):
             outlet_area = area_of.get(row.outlet)
             if outlet_area is not None and row.valid_rate < RATE_TARGET:
@@ -477,7 +483,7 @@ class CaseDays:
     """An exceedance case with the days it counts for the daily penalty (按日计罚)."""
 
     case_id: int
-    number: str
+    outlet: str
     title: str
     state: str
     first_day: date
@@ -504,7 +510,7 @@ def penalty_days(session: Session, outlet: str | None = None) -> list[CaseDays]:
         found.append(
             CaseDays(
                 case.id,
-                str(getattr(case, "number", None) or case.id),
+                (case.dedup_key or "").split("|")[-1].split(":")[1],
                 case.title,
                 case.state,
                 first_day,

@@ -167,7 +167,7 @@ class StackRow(RegisterRow):
     fuel: Fuel | None = None
     limit_set: LimitSet = "standard"
     pollutants: Annotated[str | None, AfterValidator(_normalised_pollutants)] = Field(
-        default=None, max_length=100
+        default=None, max_length=100, validate_default=True
     )
 
 
