@@ -582,3 +582,117 @@ def stack_panels(session: Session, stack: Any) -> list[Any]:
             empty=("无超标案件", "no exceedance case"),
         ),
     ]
+
+
+@dataclass(frozen=True)
+class OutletSummary:
+    """One outlet on the CEMS overview: its register entry, the month's rate and exceedances."""
+
+    entry_id: int
+    outlet: str
+    name: str
+    area_code: str
+    sector: str
+    limit_set: str
+    state: str
+    device_mn: str | None
+    valid_rate: float | None
+    exceeding_hours: int
+    open_cases: int
+    penalty_days: int
+
+
+def overview(
+    session: Session, plan: Plan, month: date, *, area: str | None = None, unit: str | None = None
+) -> list[OutletSummary]:
+    """Every outlet of the register (of ``area`` or ``unit``) with the month's valid transmission
+    rate, its exceeding hours in the month and its unrectified exceedance cases (按日计罚 days)."""
+    from lantian.sources.kinds.stacks import Stack
+
+    query = select(Stack).where(Stack.state != "removed").order_by(Stack.area_code, Stack.key)
+    if area is not None:
+        query = query.where(Stack.area_code == area)
+    if unit is not None:
+        query = query.where(Stack.unit_code == unit)
+    first = month.replace(day=1)
+    start = datetime.combine(first, time(0), CHINA_TZ).astimezone(UTC)
+    end = datetime.combine(_month_end(first) + timedelta(days=1), time(0), CHINA_TZ).astimezone(UTC)
+    rates = {row.outlet: row.valid_rate for row in monthly_rates(session, first)}
+    days = defaultdict(list)
+    for row in penalty_days(session):
+        if row.state != "closed":
+            days[row.outlet].append(row.days)
+    found = []
+    for stack in session.scalars(query):
+        exceeding = 0
+        if stack.device_mn and plan.emission_limits is not None:
+            exceeding = len(
+                {h.hour for h in judged_hours(session, plan, stack, start, end) if h.exceeding}
+            )
+        found.append(
+            OutletSummary(
+                stack.id,
+                stack.key,
+                stack.name,
+                stack.area_code,
+                stack.sector,
+                stack.limit_set,
+                stack.state,
+                stack.device_mn,
+                rates.get(stack.key),
+                exceeding,
+                len(days[stack.key]),
+                max(days[stack.key], default=0),
+            )
+        )
+    return found
+
+
+def listed_cases(session: Session, area: str | None = None) -> list[Any]:
+    """The listed-supervision (挂牌督办) cases, newest first."""
+    from lantian.supervision.models import InspectionCase
+
+    query = select(InspectionCase).where(InspectionCase.reference == RULE_LISTED)
+    if area is not None:
+        query = query.where(InspectionCase.area_code == area)
+    return list(session.scalars(query.order_by(InspectionCase.first_seen_at.desc())))
+
+
+def series(session: Session, plan: Plan, stack: Any, days: int = 7) -> dict[str, Any]:
+    """The chart of the stack's page: the judged hours of the last ``days`` days it has data,
+    per pollutant, with its limit (for ECharts)."""
+    from lantian.monitoring.hj212_models import Device, DeviceMeasurement
+
+    if plan.emission_limits is None or not getattr(stack, "device_mn", None):
+        return {"hours": [], "series": []}
+    newest = session.scalar(
+        select(DeviceMeasurement.data_time)
+        .join(Device, Device.id == DeviceMeasurement.device_id)
+        .where(Device.mn == stack.device_mn, DeviceMeasurement.period == "hour")
+        .order_by(DeviceMeasurement.data_time.desc())
+        .limit(1)
+    )
+    if newest is None:
+        return {"hours": [], "series": []}
+    newest = newest.astimezone(UTC)
+    judged = judged_hours(
+        session, plan, stack, newest - timedelta(hours=24 * days - 1), newest + timedelta(hours=1)
+    )
+    moments = sorted({h.hour for h in judged})
+    labels = [f"{m.astimezone(CHINA_TZ):%m-%d %H:00}" for m in moments]
+    out = []
+    for code in sorted({h.pollutant for h in judged}):
+        by_hour = {h.hour: h for h in judged if h.pollutant == code}
+        out.append(
+            {
+                "code": code,
+                "name": POLLUTANT_LABELS.get(code, code),
+                "limit": next(iter(by_hour.values())).limit,
+                "values": [
+                    None if m not in by_hour or not by_hour[m].valid else by_hour[m].value
+                    for m in moments
+                ],
+                "exceeding": [bool(m in by_hour and by_hour[m].exceeding) for m in moments],
+            }
+        )
+    return {"hours": labels, "series": out}

@@ -36,6 +36,7 @@ from lantian.web import (
     account_admin,
     account_pages,
     campaign_pages,
+    cems_pages,
     construction_pages,
     emission_pages,
     i18n,
@@ -346,6 +347,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(review_pages.router)
     # The blacklist's path lies under the construction sites' list: mounted before it.
     app.include_router(construction_pages.router)
+    app.include_router(cems_pages.router)
     app.include_router(source_pages.router)
     app.include_router(sources_api.router)
     app.include_router(campaign_pages.router)
