@@ -268,6 +268,43 @@ LIFECYCLE = Lifecycle(
 )
 
 
+def _admit(session: Session, plan: Any, row: StackRow) -> list[tuple[str, str]]:
+    """The stack is judged against the plan's limits: its sector must be in the plan's
+    emission_limits.toml with a limit of its limit set for every pollutant it monitors."""
+    limits = getattr(plan, "emission_limits", None)
+    if limits is None:
+        return [
+            (
+                "sector",
+                "计划没有排放限值文件 emission_limits.toml / the plan has no emission limits",
+            )
+        ]
+    sector = limits.sectors.get(row.sector)
+    if sector is None:
+        return [
+            (
+                "sector",
+                f"计划的排放限值中没有行业 {row.sector} / the plan's limits have no sector "
+                f"{row.sector!r}",
+            )
+        ]
+    missing = [
+        code
+        for code in (row.pollutants or "").split(",")
+        if code and limits.limit(row.sector, row.limit_set, code) is None
+    ]
+    if missing:
+        names = "、".join(POLLUTANT_NAMES.get(code, code) for code in missing)
+        return [
+            (
+                "limit_set",
+                f"{sector.name}（{sector.standard}）没有{LIMIT_SETS[row.limit_set]}的{names}限值 / "
+                f"the plan sets no {row.limit_set} limit for {', '.join(missing)} in {row.sector}",
+            )
+        ]
+    return []
+
+
 def _context(session: Session, record: RegisterRecord) -> Mapping[str, Any]:
     from lantian.monitoring.hj212_models import Device
 
@@ -410,8 +447,10 @@ def _sample(context: SampleContext) -> list[StackRow]:
                     height_m=float(rng.randint(low, high)),
                     sector=sector,  # type: ignore[arg-type]
                     fuel="coal" if sector in ("power", "coal_boiler", "brick") else "none",
-                    limit_set="ultra_low" if sector == "power" else "special",
-                    pollutants="a34013,a21026,a21002",
+                    limit_set="ultra_low"
+                    if sector == "power"
+                    else ("standard" if sector in ("glass", "carbon", "other") else "special"),
+                    pollutants="a34013,a21026" if sector == "carbon" else "a34013,a21026,a21002",
                 )
             )
     return rows
@@ -492,6 +531,7 @@ KIND = RegisterKind(
     context=_context,
     panels=_panels,
     pages=(("/cems", "自动监控总览", "CEMS overview"),),
+    admit=_admit,
     after_change=_link_device,
     enterprise_field="credit_code",
 )
