@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import lzma
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian import clock
+from lantian.cems.jobs import judge_stacks
 from lantian.cems.judge import (
     RULE_EXCEEDANCE,
     RULE_LISTED,
@@ -34,6 +37,7 @@ from lantian.files import FileStore
 from lantian.ingest.hj212_server import Hj212Receiver
 from lantian.monitoring.hj212_models import Device
 from lantian.plan import Plan
+from lantian.scheduler.registry import JobContext, all_jobs
 from lantian.sources.kinds.stacks import KIND
 from lantian.standards.hj212 import TOLERANT, CpArea, FrameSplitter, Packet, build, parse
 from lantian.supervision.models import InspectionCase
@@ -254,3 +258,23 @@ def test_devices_name_their_outlet(replayed: sessionmaker[Session]) -> None:
     with transaction(replayed) as session:
         device = session.scalar(select(Device).where(Device.mn == NO_ZS_MN))
         assert device is not None and device.source_code == "D-01"
+
+
+def test_the_scheduled_job_and_the_command_judge_the_same_way(
+    replayed: sessionmaker[Session], lantian: Callable[..., Result]
+) -> None:
+    context = JobContext(
+        sessions=replayed,
+        settings=Settings(),
+        now=T_JUDGE,
+        last_success=None,
+        actor="system:job:cems.judge",
+    )
+    assert "4 cases opened, 1 listed" in judge_stacks(context)
+    assert "0 cases opened, 0 listed" in judge_stacks(context)
+    assert [job.name for job in all_jobs() if job.name == "cems.judge"] == ["cems.judge"]
+    done = lantian("cems", "judge", "--since", "2016-08-01", "--until", "2016-08-31")
+    assert done.exit_code == 0, done.output
+    assert "0 cases opened" in done.output and "12 hours" in done.output
+    rates = lantian("cems", "rates", "--month", "2016-08")
+    assert rates.exit_code == 0 and "C-02" in rates.output and "0.3" in rates.output

@@ -10,12 +10,18 @@ from lantian.db.engine import transaction
 from lantian.plan import plan_in_force
 from lantian.scheduler.registry import Job, JobContext, register
 from lantian.scheduler.schedule import Every
+from lantian.timeutil import to_china
 
 
 def judge_stacks(context: JobContext) -> str:
     """``lantian cems judge``: idempotent (an episode already judged opens nothing)."""
     with transaction(context.sessions) as session:
-        found = judge(session, plan_in_force(context.settings), context.settings)
+        found = judge(
+            session,
+            plan_in_force(context.settings),
+            context.settings,
+            today=to_china(context.now).date(),
+        )
     return found.text()
 
 

@@ -325,11 +325,13 @@ def judge(
     since: date | None = None,
     until: date | None = None,
     outlets: Sequence[str] | None = None,
+    today: date | None = None,
 ) -> JudgeResult:
     """Judge the stored hours of the register's stacks from ``since`` (default: the first day of
     the previous month, so an episode is seen whole across a month's turn) to ``until``
-    (default: today) and open the cases of task 21 (idempotent: run it as often as you like)."""
-    today = clock.today()
+    (default: today, China time, from :mod:`lantian.clock` unless given) and open the cases of
+    task 21 (idempotent: run it as often as you like)."""
+    today = today or clock.today()
     first = since or previous_month(today)
     last = until or today
     start = datetime.combine(first, time(0), CHINA_TZ).astimezone(UTC)
