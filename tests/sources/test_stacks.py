@@ -195,3 +195,19 @@ def test_the_coverage_indicators(
     assert (elevated.value, elevated.records) == (50.0, 2)
     coverage = indicator(sessions, "cems_coverage")
     assert (coverage.value, coverage.records) == (33.3, 3)
+
+
+def test_an_elevated_stack_entered_after_the_list_of_october_18_is_one_case(
+    sessions: sessionmaker[Session],
+    plan: Plan,
+    store: FileStore,
+    frozen: clock.FrozenClock,
+    inventory: None,
+) -> None:
+    import_file(sessions, plan, store, KIND, csv(GOOD))  # on 10-10, in time
+    late = f"PK-5,城关电厂 3#,410183100,hbj,{POWER},,90,power,coal,standard,"
+    with clock.use(clock.FrozenClock(AFTER)):
+        import_file(sessions, plan, store, KIND, csv([late]))
+        evaluate(sessions, plan=plan)
+    found = cases(sessions, "stacks.listed_late")
+    assert [c.title for c in found] == ["高架源未列入10月18日清单：城关电厂 3#（PK-5）"]

@@ -53,6 +53,7 @@ from lantian.sources.registry import (
 )
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
+from lantian.timeutil import CHINA_TZ
 
 KEY = "stacks"
 CLAUSE_COVERAGE = (
@@ -66,6 +67,8 @@ TARGET_COVERAGE = "cems_coverage"
 TARGET_TRANSMISSION = "cems_valid_transmission_rate"
 #: The day task 21's CEMS must be installed by (2017 年 10 月底).
 COVERAGE_DEADLINE = date(2017, 10, 31)
+#: The day the list of elevated sources was due (保障措施：2017年10月18日前报送 …高架源清单).
+LIST_DEADLINE = date(2017, 10, 18)
 
 #: The sectors of the default plan's emission_limits.toml (a city adds its own there).
 SECTORS = {
@@ -335,6 +338,22 @@ def _no_cems(facts: Facts) -> Breach | None:
     )
 
 
+def _listed_late(facts: Facts) -> Breach | None:
+    """An elevated stack (> 45 m) first entered after the list of 10-18 was due: it was missing
+    from the list the township owed (safeguard: 2017年10月18日前报送排气筒高度超过45米的高架源清单)."""
+    record = facts.record
+    height, _ = coverage_terms(facts.plan_in_force())
+    entered = record.created_at.astimezone(CHINA_TZ).date()
+    if float(record.height_m) <= height or entered <= LIST_DEADLINE:  # type: ignore[attr-defined]
+        return None
+    return Breach(
+        title=f"高架源未列入10月18日清单：{record.name}（{record.key}）",
+        description=f"高 {record.height_m:g} m，{entered} 才登记，清单应于 {LIST_DEADLINE} "  # type: ignore[attr-defined]
+        f"前报送 / elevated stack entered on {entered}, after the list due {LIST_DEADLINE}",
+        observed_at=end_of_day(entered),
+    )
+
+
 def _share(session: Session, key: str, which: str, zh: str, en: str) -> IndicatorValue:
     from lantian.plan import plan_in_force
 
@@ -502,6 +521,14 @@ KIND = RegisterKind(
     ),
     lifecycle=LIFECYCLE,
     rules=(
+        Rule(
+            "listed_late",
+            "高架源清单逾期报送",
+            "elevated stack missing from the list of 10-18",
+            CLAUSE_LIST,
+            _listed_late,
+            once=True,
+        ),
         Rule(
             "no_cems",
             "未安装自动监控或未联网",
