@@ -15,7 +15,7 @@ from lantian.db.engine import transaction
 from lantian.emissions import service as emissions
 from lantian.emissions.service import EnterpriseInput, LineInput
 from lantian.emissions.uscc import make_code
-from lantian.errors import Conflict
+from lantian.errors import Conflict, Invalid
 from lantian.files import FileStore
 from lantian.monitoring.devices import add_device
 from lantian.monitoring.hj212_models import Device
@@ -24,8 +24,8 @@ from lantian.sources.kinds.stacks import KIND, Stack, parse_pollutants
 from lantian.sources.registry import kind_of
 from lantian.tabular import Rejected
 
-from .conftest import MICUN, OFFICE
-from .helpers import cases, entry_id, evaluate, import_file, indicator, step
+from .conftest import INSPECTOR, MICUN, OFFICE
+from .helpers import cases, check, entry_id, evaluate, import_file, indicator, step
 
 POWER = make_code("91410183MA42000A1")
 KILN = make_code("91410183MA42000B2")
@@ -123,7 +123,7 @@ def test_a_file_with_bad_rows_reports_every_row_and_writes_nothing(
         assert session.scalar(select(func.count()).select_from(Stack)) == 0
 
 
-def test_online_needs_an_mn_and_a_registered_device_which_then_names_the_outlet(
+def test_online_needs_an_mn_and_the_acceptance_with_a_photo_and_the_device_names_the_outlet(
     sessions: sessionmaker[Session],
     plan: Plan,
     store: FileStore,
@@ -136,13 +136,16 @@ def test_online_needs_an_mn_and_a_registered_device_which_then_names_the_outlet(
         step(sessions, OFFICE, KIND, without_mn, "install_cems")
     fitted = entry_id(sessions, KIND, "PK-1")
     step(sessions, OFFICE, KIND, fitted, "install_cems")
-    with pytest.raises(Conflict, match="LD4101830001"):
+    with pytest.raises(Conflict, match="验收"):
         step(sessions, OFFICE, KIND, fitted, "accept_online")
+    with pytest.raises(Invalid, match="照片"):  # the acceptance is proven with a photo
+        check(sessions, store, INSPECTOR, KIND, fitted, {"cems_accepted": "pass"}, photo=False)
+    check(sessions, store, INSPECTOR, KIND, fitted, {"cems_accepted": "pass"})
+    assert step(sessions, OFFICE, KIND, fitted, "accept_online").state == "online"
     with transaction(sessions) as session:
         add_device(session, "LD4101830001", password="123456")
-    # Saving the entry again (a re-import) links the device to the outlet.
+    # Saving the entry again (a re-import) names the outlet on the device registered since.
     import_file(sessions, plan, store, KIND, csv([GOOD[0].replace(",180,", ",181,")]))
-    assert step(sessions, OFFICE, KIND, fitted, "accept_online").state == "online"
     with transaction(sessions) as session:
         device = session.scalar(select(Device).where(Device.mn == "LD4101830001"))
         assert device is not None and device.source_code == "PK-1"
@@ -185,10 +188,9 @@ def test_the_coverage_indicators(
     inventory: None,
 ) -> None:
     import_file(sessions, plan, store, KIND, csv(GOOD))
-    with transaction(sessions) as session:
-        add_device(session, "LD4101830001", password="123456")
     fitted = entry_id(sessions, KIND, "PK-1")
     step(sessions, OFFICE, KIND, fitted, "install_cems")
+    check(sessions, store, INSPECTOR, KIND, fitted, {"cems_accepted": "pass"})
     step(sessions, OFFICE, KIND, fitted, "accept_online")
     elevated = indicator(sessions, "elevated_sources_with_cems")
     # Above 45 m: PK-1 (online) and PK-2 (60 m, surveyed).

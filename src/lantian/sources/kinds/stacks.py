@@ -13,7 +13,8 @@ limit set it is held to and the pollutants its CEMS measures. The hourly judgeme
 
 Lifecycle::
 
-    surveyed ──install_cems (MN given)──► installed ──accept_online (device registered)──► online
+    surveyed ──install_cems (MN given)──► installed ──accept_online (acceptance checked with a
+        photo)──► online
     online ──report_outage (note)──► suspended ──restore──► online
     any ──remove (note: demolished or merged)──► removed
 """
@@ -21,7 +22,6 @@ Lifecycle::
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -42,6 +42,7 @@ from lantian.sources.lifecycle import transition as step
 from lantian.sources.models import RegisterRecord
 from lantian.sources.registry import (
     Breach,
+    ChecklistItem,
     Facts,
     Indicator,
     IndicatorValue,
@@ -50,6 +51,7 @@ from lantian.sources.registry import (
     Rule,
     SampleContext,
     end_of_day,
+    unproven,
 )
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
@@ -197,26 +199,29 @@ def _mn_given(facts: Facts) -> list[Unmet]:
     return []
 
 
-def _device_registered(facts: Facts) -> list[Unmet]:
-    unmet = _mn_given(facts)
-    if unmet:
-        return unmet
-    if not facts.context.get("device_registered"):
-        mn = facts.record.device_mn  # type: ignore[attr-defined]
-        return [
-            (
-                f"数采仪 {mn} 未在平台登记，数据未联网",
-                f"data logger {mn} is not registered: its data do not reach the platform",
-            )
-        ]
-    return []
+#: The acceptance of the CEMS on site (验收): the report or the analyser cabinet photographed.
+ACCEPTED = ChecklistItem(
+    "cems_accepted",
+    "自动监控设施验收合格并联网",
+    "CEMS accepted and its data logger online",
+    CLAUSE_COVERAGE,
+    evidence_required=True,
+)
+#: Whether the outlet's sampling port and the CEMS run as installed (运营维护).
+RUNNING = ChecklistItem(
+    "cems_running", "自动监控设施正常运行", "CEMS running as installed", CLAUSE_OPERATION
+)
+
+
+def _accepted(facts: Facts) -> list[Unmet]:
+    return _mn_given(facts) + unproven(facts, [ACCEPTED])
 
 
 LIFECYCLE = Lifecycle(
     states=(
         State("surveyed", "已排查", "surveyed"),
         State("installed", "已安装自动监控", "CEMS installed"),
-        State("online", "已验收联网", "accepted and online"),
+        State("online", "已验收联网", "accepted and online", closed=True),
         State("suspended", "自动监控停运", "CEMS out of service"),
         State("removed", "已拆除", "removed", closed=True),
     ),
@@ -238,7 +243,7 @@ LIFECYCLE = Lifecycle(
             "online",
             VERIFIERS,
             CLAUSE_COVERAGE,
-            guard=_device_registered,
+            guard=_accepted,
         ),
         step(
             "report_outage",
@@ -256,7 +261,6 @@ LIFECYCLE = Lifecycle(
             "online",
             VERIFIERS,
             CLAUSE_OPERATION,
-            guard=_device_registered,
         ),
         step(
             "remove",
@@ -306,17 +310,6 @@ def _admit(session: Session, plan: Any, row: StackRow) -> list[tuple[str, str]]:
             )
         ]
     return []
-
-
-def _context(session: Session, record: RegisterRecord) -> Mapping[str, Any]:
-    from lantian.monitoring.hj212_models import Device
-
-    mn = getattr(record, "device_mn", None)
-    registered = (
-        mn is not None
-        and session.scalar(select(Device.id).where(Device.mn == mn, Device.active)) is not None
-    )
-    return {"device_registered": registered}
 
 
 def _no_cems(facts: Facts) -> Breach | None:
@@ -555,7 +548,7 @@ KIND = RegisterKind(
             "and limits (the plan's emission_limits.toml).",
         ),
     ),
-    context=_context,
+    checklist=(ACCEPTED, RUNNING),
     panels=_panels,
     pages=(("/cems", "自动监控总览", "CEMS overview"),),
     admit=_admit,
