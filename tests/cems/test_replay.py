@@ -226,10 +226,16 @@ def test_computed_from_o2_and_the_days_of_the_daily_penalty(
         assert "291.236 mg/m³" in details and "特别" not in details and "超低排放限值" in details
     assert set(days) == {"A-01", "A-02", "B-01", "D-01"}
     assert {row.days for row in days.values()} == {3}  # 08-24, 08-25, 08-26: not rectified
+    # The case itself counts the whole days gone by: its episode, then 08-24 and 08-25.
+    assert {case.occurrences for case in exceedance_cases(replayed, RULE_EXCEEDANCE)} == {3}
     assert d01.first_day == date(2016, 8, 24)
     moment.advance(timedelta(days=2))
     with clock.use(moment), transaction(replayed) as session:
         assert penalty_days(session, "D-01")[0].days == 5
+    with clock.use(moment):
+        assert run_judge(replayed, plan, Settings()).penalty_days == 4 * 2  # 08-26 and 08-27
+        assert run_judge(replayed, plan, Settings()).penalty_days == 0
+    assert {case.occurrences for case in exceedance_cases(replayed, RULE_EXCEEDANCE)} == {5}
 
 
 def test_monthly_rates_and_listed_supervision_once_per_township_and_month(

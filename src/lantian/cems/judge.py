@@ -89,15 +89,18 @@ class JudgeResult:
     cases_opened: int = 0
     listed_opened: int = 0
     listed: list[str] = field(default_factory=list)
+    #: Days of unrectified exceedance recorded on their cases (按日计罚) by this run.
+    penalty_days: int = 0
 
     def text(self) -> str:
         return (
             f"排放口 {self.outlets} 个，小时 {self.hours} 个，超标 {self.exceeding_hours} 个，"
             f"运维/校准/故障 {self.maintenance_hours} 个，超标事件 {self.episodes} 次，新开案件 "
-            f"{self.cases_opened} 件，挂牌督办 {self.listed_opened} 件 / {self.outlets} outlets, "
+            f"{self.cases_opened} 件，挂牌督办 {self.listed_opened} 件，按日计罚记日 {self.penalty_days} "
+            f"天 / {self.outlets} outlets, "
             f"{self.hours} hours, {self.exceeding_hours} exceeding, {self.maintenance_hours} in "
             f"maintenance, {self.episodes} episodes, {self.cases_opened} cases opened, "
-            f"{self.listed_opened} listed"
+            f"{self.listed_opened} listed, {self.penalty_days} daily-penalty days recorded"
         )
 
 
@@ -393,7 +396,50 @@ def judge(
             ):
                 result.cases_opened += 1
     _listed(session, settings, first, last, today, exceeding_firms, result)
+    result.penalty_days = _record_penalty_days(session, today)
     return result
+
+
+def _record_penalty_days(session: Session, today: date) -> int:
+    """Each whole day an exceedance case stays unrectified is one more occurrence of its case,
+    observed at the end of that day (按日计罚: the case's page counts the days); returns how
+    many were added. A closed case counts no further day."""
+    from lantian.sources.registry import end_of_day
+    from lantian.supervision.models import CaseOccurrence, InspectionCase
+    from lantian.supervision.service import CaseDraft, open_case
+
+    added = 0
+    open_cases = session.scalars(
+        select(InspectionCase).where(
+            InspectionCase.reference == RULE_EXCEEDANCE, InspectionCase.closed_at.is_(None)
+        )
+    ).all()
+    for case in open_cases:
+        first_day = case.first_seen_at.astimezone(CHINA_TZ).date()
+        seen = set(
+            session.scalars(
+                select(CaseOccurrence.observed_at).where(CaseOccurrence.case_id == case.id)
+            )
+        )
+        seen_utc = {moment.astimezone(UTC) for moment in seen}
+        subject = (case.dedup_key or "").split("|", 2)[-1]
+        day = first_day
+        number = 1
+        while day < today:
+            moment = end_of_day(day)
+            if moment not in seen_utc:
+                open_case(
+                    session,
+                    rule=RULE_EXCEEDANCE,
+                    subject=subject,
+                    draft=CaseDraft(source="rule", title=case.title),
+                    observed_at=moment,
+                    details={"daily_penalty_day": number, "day": day.isoformat()},
+                )
+                added += 1
+            day += timedelta(days=1)
+            number += 1
+    return added
 
 
 def _listed(
