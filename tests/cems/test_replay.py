@@ -279,8 +279,9 @@ def test_the_scheduled_job_and_the_command_judge_the_same_way(
     assert "4 cases opened, 1 listed" in judge_stacks(context)
     assert "0 cases opened, 0 listed" in judge_stacks(context)
     assert [job.name for job in all_jobs() if job.name == "cems.judge"] == ["cems.judge"]
-    done = lantian("cems", "judge", "--since", "2016-08-01", "--until", "2016-08-31")
+    with clock.use(clock.FrozenClock(T_JUDGE)):
+        done = lantian("cems", "judge", "--since", "2016-08-01")
+        rates = lantian("cems", "rates", "--month", "2016-08")
     assert done.exit_code == 0, done.output
     assert "0 cases opened" in done.output and "12 hours" in done.output
-    rates = lantian("cems", "rates", "--month", "2016-08")
     assert rates.exit_code == 0 and "C-02" in rates.output and "0.3" in rates.output
