@@ -30,7 +30,7 @@ def _inventory_firm(credit_code: str, name: str) -> Callable[[sessionmaker[Sessi
 
 
 def walks(width: int) -> dict[str, Walk]:
-    credit_code = make_code(f"91410183MA0S{width:05d}")
+    credit_code = make_code(f"91410183MA0T{width:05d}")
     firm = f"城关镇浏览器测试电厂{width}"
     return {
         # Task 21: a 150 m power stack surveyed, its CEMS fitted (the MN given), then merged
