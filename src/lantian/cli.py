@@ -103,6 +103,9 @@ LAZY_COMMANDS: tuple[LazyCommand, ...] = (
     ),
     LazyCommand("cases", "lantian.supervision.cli:cases_app", "督查案件 / inspection cases."),
     LazyCommand(
+        "cems", "lantian.cems.cli:cems_app", "排气筒自动监控 / stack CEMS judgement (task 21)."
+    ),
+    LazyCommand(
         "sources", "lantian.sources.cli:sources_app", "污染源台账 / source registers (台账)."
     ),
     LazyCommand(

@@ -88,6 +88,18 @@ class Settings(BaseSettings):
         gt=0,
         description="monitoring pages warn when the newest measured hour is older than this",
     )
+    cems_episode_gap_hours: int = Field(
+        default=3,
+        ge=1,
+        le=720,
+        description="自动监控超标：连续多少个有效达标小时后再次超标算新的一次超标 (task 21; the gap "
+        "between two exceedance episodes of one outlet, a platform choice)",
+    )
+    cems_listed_firms: int = Field(
+        default=2,
+        ge=1,
+        description='一个月内一个乡镇有多少家企业超标即挂牌督办 (task 21 "多家企业超标排放")',
+    )
     site_pm10_alert: float = Field(
         default=150.0,
         gt=0,

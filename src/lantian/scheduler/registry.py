@@ -28,6 +28,7 @@ JOB_MODULES = (
     "lantian.archive.jobs",
     "lantian.sources.jobs",
     "lantian.execution.jobs",
+    "lantian.cems.jobs",
 )
 
 #: Who the scheduler acts as in the audit log when a job changes something.

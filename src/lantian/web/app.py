@@ -36,6 +36,7 @@ from lantian.web import (
     account_admin,
     account_pages,
     campaign_pages,
+    cems_pages,
     construction_pages,
     emission_pages,
     execution_pages,
@@ -352,6 +353,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(construction_pages.router)
     app.include_router(penalty_pages.router)
     app.include_router(machinery_pages.router)
+    app.include_router(cems_pages.router)
     app.include_router(source_pages.router)
     app.include_router(sources_api.router)
     app.include_router(campaign_pages.router)

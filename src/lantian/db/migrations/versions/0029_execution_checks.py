@@ -1,7 +1,7 @@
 """execution checks (tasks 37–39, 41): electricity, gate records, fleet
 
 Revision ID: 0029
-Revises: 0023
+Revises: 0028
 Create Date: 2026-12-03 17:35:52.992885
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lantian.db.base
 
 revision: str = "0029"
-down_revision: str | None = "0023"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
