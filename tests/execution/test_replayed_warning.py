@@ -15,6 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lantian import clock
+from lantian.auth.permissions import Principal
 from lantian.auth.service import add_user
 from lantian.config import Settings
 from lantian.db.engine import session_factory, transaction
@@ -24,9 +26,13 @@ from lantian.execution import service
 from lantian.execution.imports import import_facts
 from lantian.execution.models import ExecutionUpload, LineDay
 from lantian.files import FileStore
+from lantian.penalties import from_case
 from lantian.scheduler.registry import get_job
 from lantian.scheduler.schedule import DailyAt
 from lantian.scheduler.service import Scheduler
+from lantian.sources import service as registers
+from lantian.sources.kinds.enforcement_actions import KIND as ACTIONS
+from lantian.sources.service import StepInput
 from lantian.supervision.models import CaseOccurrence, InspectionCase
 from lantian.tabular import Rejected
 from lantian.timeutil import CHINA_TZ
@@ -208,3 +214,65 @@ def test_the_daily_job_opens_the_case_once(
     assert second.summary is not None and "新开案件 0 件" in second.summary
     with sessions() as session:
         assert len(session.scalars(select(InspectionCase)).all()) == 1
+
+
+def test_the_breach_becomes_an_enforcement_action_public_once_disclosed(
+    db_engine: Engine, first_episode: Episode, tmp_path: Path
+) -> None:
+    """Done when (issue 17), end to end: the replayed warning's breach opens its case, the
+    environment bureau records the fine from that case (its firm, township and number filled in
+    from the case), the ledger lists it, and the public page shows it once decided and disclosed."""
+    sessions = session_factory(db_engine)
+    set_up(sessions, first_episode, FileStore(tmp_path / "files"))
+    with transaction(sessions) as session:
+        (result,) = service.check_recent(session, PLAN, today=date(2019, 1, 10))
+    (case_id,) = {row.credit_code: row for row in result.rows}[IDLE].case_ids
+    bureau = Principal("hbj-user", "unit", "hbj")
+    app = create_app(Settings(data_dir=tmp_path), db_engine)
+    public = TestClient(app)
+    number = "新环罚决字〔2019〕3号"
+    with clock.use(clock.FrozenClock(datetime(2019, 1, 12, 2, tzinfo=UTC)), process_wide=True):
+        with transaction(sessions) as session:
+            case = session.get(InspectionCase, case_id)
+            assert case is not None
+            values = from_case.prefill(session, case)
+        assert values["case_number"] == str(case_id)
+        assert (values["subject_kind"], values["credit_code"]) == ("enterprise", IDLE)
+        assert values["area_code"] == TOWNSHIP
+        entry = {
+            **values,
+            "key": "XMHF-2019-03",
+            "unit_code": "hbj",
+            "document_number": number,
+            "legal_basis": "《中华人民共和国大气污染防治法》第九十六条",
+            "action_type": "fine",
+            "fine_amount": "100000",
+            "decided_on": "2019-01-12",
+        }
+        with transaction(sessions) as session:
+            record, created = registers.save_entry(
+                session, bureau, ACTIONS, registers.row_of(ACTIONS, entry), plan=PLAN,
+                expect="new",
+            )  # fmt: skip
+            assert created
+            record_id = record.id
+        with transaction(sessions) as session:
+            assert [a.key for a in from_case.actions_of_case(session, case_id)] == ["XMHF-2019-03"]
+        assert number not in public.get("/public/penalties").text  # filed, not decided
+        with transaction(sessions) as session:
+            registers.take_step(
+                session, bureau, ACTIONS, record_id, StepInput(event="decide"), plan=PLAN
+            )
+        assert number not in public.get("/public/penalties").text  # decided, not disclosed
+        with transaction(sessions) as session:
+            registers.save_entry(
+                session, bureau, ACTIONS,
+                registers.row_of(ACTIONS, {**entry, "disclosed_on": "2019-01-12",
+                                           "public_summary": "重污染天气预警期间未按清单限产"}),
+                plan=PLAN, expect="existing",
+            )  # fmt: skip
+        shown = public.get("/public/penalties")
+        assert shown.status_code == 200 and number in shown.text
+        assert "新密市未限产水泥有限公司" in shown.text and IDLE not in shown.text
+        api = public.get("/api/v1/public/penalties").json()
+        assert number in str(api)
