@@ -335,7 +335,7 @@ SAMPLE_BASES = {
 
 def _sample(context: SampleContext) -> list[EnforcementRow]:
     """Decisions of the campaign's months against the demo inventory's firms (a few dozen, one in
-    eight a daily fine, most disclosed a week after service)."""
+    eight a daily fine, most disclosed a week after service, most paid within 15 days)."""
     if context.session is None:
         return []
     rng = context.rng
@@ -360,6 +360,8 @@ def _sample(context: SampleContext) -> list[EnforcementRow]:
         daily = action_type == "daily_fine"
         first = served + timedelta(days=1) if daily else None
         disclosed = served + timedelta(days=7) if rng.random() < 0.8 else None
+        # Most pay within the 15 days the decision gives; one in eight has not (the overdue case).
+        paid = served + timedelta(days=rng.randint(3, 14)) if rng.random() < 0.88 else None
         type_zh = ACTION_TYPES[action_type]
         rows.append(
             EnforcementRow(
@@ -382,6 +384,7 @@ def _sample(context: SampleContext) -> list[EnforcementRow]:
                 filed_on=filed,
                 decided_on=decided,
                 served_on=served,
+                executed_on=paid,
                 disclosed_on=disclosed,
                 public_summary=f"{name}大气环境违法，依法予以{type_zh}" if disclosed else None,
             )
