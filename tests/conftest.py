@@ -292,9 +292,14 @@ def postgres_admin_url() -> Iterator[str]:
         yield server.url()
 
 
+def worker_name() -> str:
+    """This process's pytest-xdist worker (``main`` without xdist)."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 def template_database() -> str:
     """The template's name: one per pytest-xdist worker, as the workers may share one server."""
-    return f"lantian_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    return f"lantian_template_{worker_name()}"
 
 
 @pytest.fixture(scope="session")
@@ -369,9 +374,22 @@ def sessions(db_engine: Engine) -> sessionmaker[Session]:
 
 # --- databases filled once per process and backend (tests/support/prepared_database.py) ---------
 @pytest.fixture(scope="session")
-def prepared_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PreparedDatabases]:
+def prepared_sqlite(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> PreparedDatabases:
+    return PreparedDatabases(
+        tmp_path_factory.mktemp("prepared-sqlite"), worker_name(), sqlite_template=sqlite_template
+    )
+
+
+@pytest.fixture(scope="session")
+def prepared_postgresql(
+    postgres_template: str, postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PreparedDatabases]:
     prepared = PreparedDatabases(
-        tmp_path_factory.mktemp("prepared"), os.environ.get("PYTEST_XDIST_WORKER", "main")
+        tmp_path_factory.mktemp("prepared-postgresql"),
+        worker_name(),
+        postgres=(postgres_admin_url, template_database()),
     )
     yield prepared
     prepared.close()
@@ -379,25 +397,16 @@ def prepared_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pre
 
 @pytest.fixture
 def prepared_database(
-    db_backend: str,
-    prepared_databases: PreparedDatabases,
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
+    db_backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[Callable[[str, Loader], str]]:
     """``prepared_database(key, load)``: the URL of the test's own copy of a database of its
     backend that ``load(url, data_dir)`` filled once per process (the first test asking for
     ``key`` pays for it; the tests of a key read the same data)."""
+    prepared: PreparedDatabases = request.getfixturevalue(f"prepared_{db_backend}")
     with ExitStack() as cleanup:
 
         def copy(key: str, load: Loader) -> str:
-            if db_backend == "sqlite":
-                template: Path = request.getfixturevalue("sqlite_template")
-                return prepared_databases.sqlite_copy(key, template, load, tmp_path / f"{key}.db")
-            request.getfixturevalue("postgres_template")  # migrated
-            admin_url: str = request.getfixturevalue("postgres_admin_url")
-            return cleanup.enter_context(
-                prepared_databases.postgres_copy(key, admin_url, template_database(), load)
-            )
+            return cleanup.enter_context(prepared.copy(key, load, tmp_path / f"{key}.sqlite3"))
 
         yield copy
 
@@ -417,7 +426,7 @@ def postgres_demo(
     loaded = load_postgres_demo(
         postgres_admin_url,
         template_database(),
-        f"lantian_demo_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
+        f"lantian_demo_{worker_name()}",
         tmp_path_factory.mktemp("demo-postgresql") / "data",
     )
     yield loaded

@@ -28,39 +28,34 @@ Loader = Callable[[str, Path], None]
 
 @dataclass
 class PreparedDatabases:
-    """This process's filled databases: (key, backend) → the filled database's URL."""
+    """This process's filled databases of one backend: key → the filled database (a SQLite file,
+    a PostgreSQL database's name). On PostgreSQL the fixture holding it depends on the server's,
+    so that it is closed (its databases dropped) before the server stops."""
 
     root: Path
     worker: str
-    filled: dict[tuple[str, str], str] = field(default_factory=dict)
-    postgres_admin_url: str | None = None
-
-    def sqlite_copy(self, key: str, template: Path, load: Loader, target: Path) -> str:
-        """A copy (at ``target``) of the SQLite database filled by ``load`` once."""
-        source = self.filled.get((key, "sqlite"))
-        if source is None:
-            folder = self.root / f"{_safe(key)}-sqlite"
-            folder.mkdir(parents=True)
-            path = folder / "filled.sqlite3"
-            shutil.copyfile(template, path)
-            load(f"sqlite:///{path}", folder / "data")
-            source = self.filled[(key, "sqlite")] = str(path)
-        shutil.copyfile(source, target)
-        return f"sqlite:///{target}"
+    #: SQLite: the migrated template file.
+    sqlite_template: Path | None = None
+    #: PostgreSQL: the server's admin URL and the migrated template database's name.
+    postgres: tuple[str, str] | None = None
+    filled: dict[str, str] = field(default_factory=dict)
 
     @contextmanager
-    def postgres_copy(self, key: str, admin_url: str, template: str, load: Loader) -> Iterator[str]:
-        """A new database copied from the one filled by ``load`` once, dropped afterwards."""
-        self.postgres_admin_url = admin_url
-        filled = self.filled.get((key, "postgresql"))
+    def copy(self, key: str, load: Loader, target: Path) -> Iterator[str]:
+        """The URL of a new copy of the database ``load`` filled once (SQLite: the file
+        ``target``), thrown away afterwards."""
+        if self.sqlite_template is not None:
+            yield self._sqlite_copy(key, self.sqlite_template, load, target)
+            return
+        assert self.postgres is not None
+        admin_url, template = self.postgres
+        filled = self.filled.get(key)
         if filled is None:
             name = f"prepared_{_safe(key)}_{self.worker}"
             _admin(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             _admin(admin_url, f"CREATE DATABASE {name} TEMPLATE {template}")
-            folder = self.root / f"{_safe(key)}-postgresql"
-            folder.mkdir(parents=True)
-            load(_url(admin_url, name), folder / "data")
-            filled = self.filled[(key, "postgresql")] = name
+            load(_url(admin_url, name), self._folder(key))
+            filled = self.filled[key] = name
         copy = f"t_{_safe(key)}_{uuid.uuid4().hex[:12]}"
         # Whatever the loader left connected must go, or the copy is refused.
         _admin(
@@ -74,12 +69,27 @@ class PreparedDatabases:
         finally:
             _admin(admin_url, f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)")
 
+    def _sqlite_copy(self, key: str, template: Path, load: Loader, target: Path) -> str:
+        source = self.filled.get(key)
+        if source is None:
+            folder = self._folder(key)
+            path = folder / "filled.sqlite3"
+            shutil.copyfile(template, path)
+            load(f"sqlite:///{path}", folder / "data")
+            source = self.filled[key] = str(path)
+        shutil.copyfile(source, target)
+        return f"sqlite:///{target}"
+
+    def _folder(self, key: str) -> Path:
+        folder = self.root / _safe(key)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def close(self) -> None:
-        if self.postgres_admin_url is None:
+        if self.postgres is None:
             return
-        for (_key, backend), name in self.filled.items():
-            if backend == "postgresql":
-                _admin(self.postgres_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        for name in self.filled.values():
+            _admin(self.postgres[0], f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _safe(key: str) -> str:
