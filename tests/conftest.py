@@ -8,6 +8,9 @@
   per pytest-xdist worker; tests/support/postgres.py); if it cannot be started the PostgreSQL
   tests fail — they never skip. ``LANTIAN_TEST_POSTGRES_URL`` points the suite at an existing
   server instead (each worker then keeps its own template database there).
+* Data loaded once per backend and process, a copy per test: ``demo`` (the demo as ``lantian
+  demo`` loaded it; its tests are scheduled together, GROUPED_MODULES) and
+  ``prepared_database(key, load)`` (a database ``load`` filled the first time a test asked).
 * ``sessions`` (a session factory on ``db_engine``), cheap password hashes for every test, and
   ``lantian`` (the command line run in process against the test's database).
 * Markers, from what a test uses rather than by hand (``pytest_collection_modifyitems``):
