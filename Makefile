@@ -53,7 +53,9 @@ typecheck: $(VENV)/.installed-dev
 # worker, so a file's module fixtures (a browser, a live server, parsed real data) are made once;
 # tests/conftest.py supplies the scheduler: the longest files go out first and the browser walks
 # of the registers are split test by test over both workers (each worker has its own live server
-# and its own throw-away PostgreSQL server). TEST_WORKERS=0 runs in one process.
+# and its own throw-away PostgreSQL server), and the files that share the demo (loaded once per
+# backend, tests/support/demo_database.py) go to one worker together. TEST_WORKERS=0 runs in one
+# process.
 TEST_WORKERS ?= 2
 
 unit: $(VENV)/.installed-dev browser

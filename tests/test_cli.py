@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import httpx
 from lantian import __version__
 from lantian.demo.accounts import DEMO_PASSWORD
 from tests.support.cli import run_lantian
+from tests.support.demo_database import LoadedDemo
 from tests.support.postgres import free_port
 
 LANTIAN = [sys.executable, "-m", "lantian"]
@@ -58,13 +60,17 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     assert "lantian db upgrade" in result.stdout
 
 
-def test_upgrade_demo_and_serve_healthz(tmp_path: Path) -> None:
-    first = run(["db", "upgrade"], tmp_path)
+def test_upgrade_demo_and_serve_healthz(sqlite_demo: LoadedDemo, tmp_path: Path) -> None:
+    # `lantian db upgrade` twice and `lantian demo` in a fresh data folder ran once for the tests
+    # that need the demo (tests/support/demo_database.py); their output is read here, and the
+    # rest runs on this test's own copy of the folder.
+    first, again = sqlite_demo.upgrades
     assert first.returncode == 0 and "→" in first.stdout, first.stdout + first.stderr
-    assert "already" in run(["db", "upgrade"], tmp_path).stdout
+    assert "already" in again.stdout
     # The demo loads its reporting history up to its instant too (about 3,400 reports).
-    demo = run(["demo"], tmp_path, timeout=360)
+    demo = sqlite_demo.demo
     assert demo.returncode == 0 and "+9" in demo.stdout, demo.stdout + demo.stderr
+    shutil.copytree(sqlite_demo.data_dir, tmp_path, dirs_exist_ok=True)
     assert "already loaded" in run(["demo", "--if-needed"], tmp_path).stdout
 
     port, receiver_port = free_port(), free_port()

@@ -8,7 +8,17 @@ import sys
 
 import pytest
 
-from tests.conftest import BACKENDS, BROWSER_FIXTURES, DB_FIXTURES, REPO_ROOT, SLOW_MODULES
+from tests.conftest import (
+    BACKENDS,
+    BROWSER_FIXTURES,
+    DB_FIXTURES,
+    GROUPED_MODULES,
+    MEASURED_FILE_SECONDS,
+    REPO_ROOT,
+    SLOW_MODULES,
+    SPLIT_MODULES,
+    unit_of_work,
+)
 
 #: A test id that names a backend among its parameters: ``test_x[sqlite]``, ``test_y[1-postgresql]``.
 PER_BACKEND = re.compile(rf"\[(?:.*-)?(?:{'|'.join(BACKENDS)})(?:-.*)?\]$")
@@ -49,6 +59,22 @@ def test_every_collected_test_carries_the_markers_of_its_fixtures_and_folder(
 def test_the_slow_modules_exist() -> None:
     for relative in SLOW_MODULES:
         assert (REPO_ROOT / relative).is_file(), relative
+
+
+def test_the_scheduled_modules_exist_and_a_group_is_one_unit_of_work() -> None:
+    """The scheduler's lists name real files (a renamed file would silently lose its place), and
+    the files of a group share one unit, so that their session fixture is made on one worker."""
+    named = set(SPLIT_MODULES) | set(GROUPED_MODULES)
+    named |= {path for path in MEASURED_FILE_SECONDS if not path.startswith("group:")}
+    for relative in named:
+        assert (REPO_ROOT / relative).is_file(), relative
+    groups = {f"group:{group}" for group in GROUPED_MODULES.values()}
+    assert groups <= set(MEASURED_FILE_SECONDS)
+    for relative, group in GROUPED_MODULES.items():
+        assert unit_of_work(f"{relative}::test_x[sqlite]") == f"group:{group}"
+    walks = next(iter(SPLIT_MODULES))
+    assert unit_of_work(f"{walks}::test_a[x]") != unit_of_work(f"{walks}::test_b[x]")
+    assert unit_of_work("tests/test_clock.py::test_a") == "tests/test_clock.py"
 
 
 def test_minus_m_splits_a_folder_into_database_and_other_tests() -> None:

@@ -13,12 +13,13 @@ from lantian.auth import audit
 from lantian.auth.models import AuditEntry
 from lantian.config import Settings
 from lantian.db.audited import UnattributedChange, system_actor
-from lantian.db.engine import session_factory, transaction
-from lantian.demo import STATION_LIST, demo_loaded, load_demo
+from lantian.db.engine import create_db_engine, session_factory, transaction
+from lantian.demo import STATION_LIST, DemoReport, demo_loaded, load_demo
 from lantian.ingest.station_list import StationListError, read_station_list
 from lantian.monitoring import service
 from lantian.monitoring.models import Station
 from lantian.plan import plan_dir
+from tests.support.demo_database import DemoCopy
 
 
 def test_real_station_list_is_read_whole(shared_dir: Path) -> None:
@@ -71,11 +72,14 @@ def test_upsert_is_idempotent_and_updates(db_engine: Engine) -> None:
     assert background == ["1324A"]
 
 
-def test_demo_loads_once(db_engine: Engine, tmp_path: Path) -> None:
-    sessions = session_factory(db_engine)
+def test_demo_loads_once(demo: DemoCopy) -> None:
+    """``lantian demo`` loaded the demo into a fresh database (``demo.loaded``, once per backend
+    for the tests that need it); loading it again into the test's copy changes nothing."""
+    engine = create_db_engine(demo.url)
+    sessions = session_factory(engine)
     plan = plan_dir(Settings())
-    first = load_demo(sessions, tmp_path, plan=plan)
-    second = load_demo(sessions, tmp_path, plan=plan)
+    first = DemoReport(demo.loaded.steps)
+    second = load_demo(sessions, demo.data_dir, plan=plan)
 
     def step(report: object, prefix: str) -> str:
         return next(s for s in report.steps if s.startswith(prefix))  # type: ignore[attr-defined]
@@ -91,6 +95,7 @@ def test_demo_loads_once(db_engine: Engine, tmp_path: Path) -> None:
     # The extract ends with hour 22 of 2019-08-31 (China time) = 14:00 UTC; the demo places its
     # data one year earlier (lantian.demo.DEMO_SHIFT, README "The demo's clock").
     assert overview.latest_period_end == datetime(2018, 8, 31, 14, tzinfo=UTC)
+    engine.dispose()
 
 
 def test_station_writes_are_audited_by_the_hook_and_refused_without_an_actor(

@@ -6,21 +6,16 @@ after the demo's instant — loaded once."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
 
-from lantian import clock
 from lantian.auth.models import AuditEntry
-from lantian.db.engine import transaction
+from lantian.db.engine import create_db_engine, session_factory
 from lantian.demo import DEMO_AS_OF
 from lantian.demo.accounts import DEMO_ACCOUNTS
-from lantian.emissions.sample import load_sample_inventory, sample_area_codes
 from lantian.plan import Plan
 from lantian.sources.demo import (
     OUTCOMES,
-    SAMPLE_START,
     distances,
     load_sample_registers,
     longest_route,
@@ -33,6 +28,7 @@ from lantian.sources.models import SourceCheck, SourceEvent, SourceFile
 from lantian.sources.registry import Facts, kinds
 from lantian.supervision.models import InspectionCase
 from lantian.timeutil import CHINA_TZ
+from tests.support.demo_database import DemoCopy
 
 #: Entries a guard keeps from closing whatever is checked (the village under the 80 % floor).
 REFUSED_BY_GUARDS = 2
@@ -77,14 +73,13 @@ def test_a_guard_is_asked_which_items_it_wants() -> None:
     assert wanted_items(kind, start.guard, Facts(gas, [], DEMO_AS_OF.date())) is None
 
 
-def test_the_demo_walks_every_kind_to_a_coherent_day(
-    sessions: sessionmaker[Session], plan: Plan, tmp_path: Path
-) -> None:
-    # As `lantian demo` does: the sample inventory first (the industrial registers name its firms),
-    # drawn up before the registers.
-    with clock.use(clock.FrozenClock(SAMPLE_START)), transaction(sessions) as session:
-        load_sample_inventory(session, area_codes=sample_area_codes(plan))
-    line = load_sample_registers(sessions, plan, tmp_path, as_of=DEMO_AS_OF)
+def test_the_demo_walks_every_kind_to_a_coherent_day(demo: DemoCopy, plan: Plan) -> None:
+    # What `lantian demo` loaded (once per backend for the tests that need it; this test reads and
+    # writes its own copy): the sample inventory first (the industrial registers name its firms),
+    # then the registers.
+    engine = create_db_engine(demo.url)
+    sessions = session_factory(engine)
+    line = next(step for step in demo.loaded.steps if step.startswith("示例台账"))
     assert "“散乱污”企业" in line
     day = DEMO_AS_OF.astimezone(CHINA_TZ).date()
     demo_names = {account.username for account in DEMO_ACCOUNTS}
@@ -170,7 +165,8 @@ def test_the_demo_walks_every_kind_to_a_coherent_day(
         assert len(settled) >= 20
         assert all(case.updated_at <= DEMO_AS_OF for case in settled)
         events = session.scalar(select(func.count()).select_from(SourceEvent)) or 0
-    again = load_sample_registers(sessions, plan, tmp_path, as_of=DEMO_AS_OF)
+    again = load_sample_registers(sessions, plan, demo.data_dir, as_of=DEMO_AS_OF)
     assert "已加载 already loaded" in again
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(SourceEvent)) == events
+    engine.dispose()

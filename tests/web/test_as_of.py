@@ -5,6 +5,7 @@ to-do list are reckoned at the same day."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from lantian.auth.service import add_user
 from lantian.campaign import service as campaign
 from lantian.campaign.demo import load_sample_progress
 from lantian.config import Settings
-from lantian.db.engine import session_factory, transaction
+from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring.areas import assign_station_areas, read_boundaries
 from lantian.monitoring.cnemc_import import import_cnemc_file
@@ -34,12 +35,11 @@ SHIFT = date(2018, 1, 22) - date(2019, 2, 20)
 MICUN = Principal("micun", "township", "410183101")
 
 
-@pytest.fixture
-def loaded(db_engine: Engine, shared_dir: Path, tmp_path: Path) -> Engine:
+def load(db_engine: Engine, shared_dir: Path, data_dir: Path) -> None:
     sessions = session_factory(db_engine)
     stations = [s for s in read_station_list(BUNDLED_STATION_LIST) if s.city == "郑州"]
-    import_cnemc_file(sessions, shared_dir / DAY_FILE, tmp_path, stations, shift=SHIFT)
-    load_sample_progress(sessions, DEFAULT_PLAN_DIR, tmp_path)
+    import_cnemc_file(sessions, shared_dir / DAY_FILE, data_dir, stations, shift=SHIFT)
+    load_sample_progress(sessions, DEFAULT_PLAN_DIR, data_dir)
     with transaction(sessions) as session:
         assign_station_areas(session, read_boundaries(), actor="test")
         for name, role, scope in (
@@ -49,7 +49,25 @@ def loaded(db_engine: Engine, shared_dir: Path, tmp_path: Path) -> Engine:
             add_user(
                 session, username=name, role=role, scope=scope, password=PASSWORD, actor="test"
             )
-    return db_engine
+
+
+@pytest.fixture
+def loaded(
+    prepared_database: Callable[[str, Callable[[str, Path], None]], str], shared_dir: Path
+) -> Iterator[Engine]:
+    """The test's own copy of a database the day, the plan's sample progress and the accounts
+    were loaded into once per backend (both tests read the same)."""
+
+    def fill(url: str, data_dir: Path) -> None:
+        engine = create_db_engine(url)
+        try:
+            load(engine, shared_dir, data_dir)
+        finally:
+            engine.dispose()
+
+    engine = create_db_engine(prepared_database("as_of_day", fill))
+    yield engine
+    engine.dispose()
 
 
 def _client(engine: Engine, tmp_path: Path, as_of: str) -> TestClient:
