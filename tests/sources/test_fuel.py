@@ -5,9 +5,11 @@ trace, and the monthly ≥ 10 % sampling share judged per month, never averaged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
+from click.testing import Result
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -294,7 +296,7 @@ def test_the_monthly_share_is_judged_per_month_never_averaged(
     )
     frozen.moment = datetime(2018, 1, 10, 2, 0, tzinfo=UTC)
     with transaction(sessions) as session:
-        months = monthly_sampling(session, date(2018, 1, 10))
+        months = monthly_sampling(session, date(2018, 1, 10), plan)
     assert [(f"{m.month:%Y-%m}", m.stations, m.sampled, m.share, m.judged) for m in months] == [
         ("2017-10", 10, 2, 20.0, True),
         ("2017-11", 10, 1, 10.0, True),
@@ -328,3 +330,28 @@ def test_the_monthly_share_is_judged_per_month_never_averaged(
     assert [f"{m.month:%Y-%m}" for m in short] == ["2017-12"]
     assert indicator(sessions, "fuel_sampling_ratio").value == 0.0
     assert len(cases(sessions, fuel_samples.MONTH_RULE)) == 1
+
+
+def test_the_command_shows_each_month_and_judges_them(
+    lantian: Callable[..., Result],
+    sessions: sessionmaker[Session],
+    plan: Plan,
+    store: FileStore,
+    frozen: clock.FrozenClock,
+) -> None:
+    _many_stations(sessions, plan, store)
+    _sampled(sessions, plan, store, [("JYZ-100-001", "2017-10-03"), ("JYZ-100-002", "2017-11-03")])
+    frozen.moment = datetime(2017, 12, 5, 2, 0, tzinfo=UTC)
+    shown = lantian("sources", "fuel-sampling")
+    assert shown.exit_code == 0, shown.output
+    lines = [line for line in shown.output.splitlines() if "2017-" in line]
+    assert len(lines) == 3 and "2018" not in shown.output
+    assert "达标 met" in lines[0] and "达标 met" in lines[1] and "进行中" in lines[2]
+    assert cases(sessions, fuel_samples.MONTH_RULE) == []  # showing opens nothing
+    frozen.moment = datetime(2018, 1, 2, 2, 0, tzinfo=UTC)
+    judged = lantian("sources", "fuel-sampling", "--judge")
+    assert judged.exit_code == 0, judged.output
+    assert "不足 short" in judged.output
+    assert [c.title for c in cases(sessions, fuel_samples.MONTH_RULE)] == [
+        "2017年12月油品和车用尿素抽测比例不足 10%"
+    ]

@@ -60,8 +60,9 @@ RESULTS = {"pass": "合格", "fail": "不合格"}
 Result = Literal["pass", "fail"]
 #: The plan target holding 25(2)'s monthly floor (%).
 SAMPLING_TARGET = "fuel_sampling_ratio"
-#: The first month judged: 25(2) starts in October 2017 ("2017年10月起").
-FIRST_MONTH = date(2017, 10, 1)
+#: The plan's period whose months are judged (秋冬季: October 2017 to March 2018, the months 25(2)
+#: names from "2017年10月起").
+PERIOD = "campaign"
 #: 市工商质监局 leads 25(2) (the failed sample and the monthly share); 市环保局 leads 25(3).
 UNIT_SAMPLING = "gszjj"
 UNIT_TRACE = "hbj"
@@ -252,9 +253,20 @@ def _next_month(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def monthly_sampling(session: Session, today: date) -> list[MonthShare]:
-    """Every month from October 2017 to ``today``'s: the licensed stations of the register and
-    how many of them had at least one sample that month."""
+def judged_period(plan: Plan) -> tuple[date, date] | None:
+    """The first and last day of the plan's campaign period (None: the plan has none)."""
+    period = plan.plan.periods.get(PERIOD) if plan.plan is not None else None
+    if period is None or period.start is None or period.end is None:
+        return None
+    return period.start, period.end
+
+
+def monthly_sampling(session: Session, today: date, plan: Plan) -> list[MonthShare]:
+    """Every month of the plan's campaign period up to ``today``'s: the licensed stations of the
+    register and how many of them had at least one sample that month."""
+    period = judged_period(plan)
+    if period is None:
+        return []
     stations = (
         session.scalar(
             select(func.count())
@@ -265,8 +277,8 @@ def monthly_sampling(session: Session, today: date) -> list[MonthShare]:
     )
     licensed = select(FuelStation.key).where(FuelStation.unlicensed.is_(False))
     months: list[MonthShare] = []
-    month = FIRST_MONTH
-    current = today.replace(day=1)
+    month = period[0].replace(day=1)
+    current = min(today, period[1]).replace(day=1)
     while month <= current:
         following = _next_month(month)
         sampled = (
@@ -291,8 +303,9 @@ def sampling_floor(plan: Plan) -> float | None:
 
 def _sampling_share(session: Session) -> IndicatorValue:
     from lantian import clock
+    from lantian.plan import plan_in_force
 
-    months = monthly_sampling(session, clock.today())
+    months = monthly_sampling(session, clock.today(), plan_in_force())
     judged = [m.share for m in months if m.judged and m.share is not None]
     samples = session.scalar(select(func.count()).select_from(FuelSample)) or 0
     return IndicatorValue(
@@ -315,7 +328,9 @@ def open_sampling_cases(session: Session, today: date, plan: Plan) -> list[Month
     floor = sampling_floor(plan)
     if floor is None:
         return []
-    short = [m for m in monthly_sampling(session, today) if m.judged and (m.share or 0.0) < floor]
+    short = [
+        m for m in monthly_sampling(session, today, plan) if m.judged and (m.share or 0.0) < floor
+    ]
     for month in short:
         last_day = _next_month(month.month) - timedelta(days=1)
         draft = CaseDraft(
