@@ -246,6 +246,19 @@ def test_a_failed_sample_opens_one_case_and_its_supplier_is_traced(
     assert done.state == "dealt_with"
     evaluate(sessions, plan=plan)
     assert len(cases(sessions, "fuel_sample.failed_sample")) == 2
+    # the station's page shows its samples, each leading to the sample; the sample its station
+    assert STATIONS.panels is not None and SAMPLES.panels is not None
+    with transaction(sessions) as session:
+        station = session.scalar(select(FuelStation).where(FuelStation.key == "JYZ-100-002"))
+        assert station is not None
+        (panel,) = STATIONS.panels(session, station)
+        assert [row[0] for row in panel.rows] == ["YP-2"]
+        assert panel.rows[0][3:] == ("不合格", "硫含量", "乙公司")
+        assert panel.links == (f"/sources/fuel_sample/{failing}",)
+        sample = session.get(FuelSample, failing)
+        assert sample is not None
+        (back,) = SAMPLES.panels(session, sample)
+        assert back.links == (f"/sources/fuel_station/{station.id}",)
 
 
 def _many_stations(sessions: sessionmaker[Session], plan: Plan, store: FileStore) -> None:

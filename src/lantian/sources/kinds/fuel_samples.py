@@ -41,6 +41,7 @@ from lantian.sources.registry import (
     Facts,
     Indicator,
     IndicatorValue,
+    Panel,
     RegisterKind,
     Rule,
     SampleContext,
@@ -225,6 +226,58 @@ def _supplier_trace(facts: Facts) -> Breach | None:
         severity="serious",
         unit_code=UNIT_TRACE,
     )
+
+
+def samples_at_station(session: Session, station_key: str) -> Panel:
+    """The samples taken at a station, newest first (the station's page shows them)."""
+    found = session.scalars(
+        select(FuelSample)
+        .where(FuelSample.station_key == station_key)
+        .order_by(FuelSample.sampled_on.desc(), FuelSample.key)
+    ).all()
+    return Panel(
+        "fuel_samples",
+        "油品和车用尿素抽检",
+        "Fuel and urea samples",
+        (
+            ("编号", "key"),
+            ("抽检日期", "sampled on"),
+            ("品种", "product"),
+            ("结论", "result"),
+            ("不合格项目", "failed item"),
+            ("供货单位", "supplier"),
+        ),
+        tuple(
+            (
+                row.key,
+                f"{row.sampled_on}",
+                _what(row),
+                RESULTS.get(row.result, row.result),
+                row.failed_item or "",
+                row.supplier or "",
+            )
+            for row in found
+        ),
+        tuple(f"/sources/fuel_sample/{row.id}" for row in found),
+        empty=("尚无抽检记录", "no sample yet"),
+    )
+
+
+def _panels(session: Session, record: RegisterRecord) -> list[Panel]:
+    """The sample's station in the fuel-station register."""
+    assert isinstance(record, FuelSample)
+    station = session.scalar(select(FuelStation).where(FuelStation.key == record.station_key))
+    return [
+        Panel(
+            "station",
+            "抽检加油站",
+            "Station sampled",
+            (("编号", "key"), ("名称", "name"), ("经营单位", "operator")),
+            ((record.station_key, station.name if station else "（未登记）",
+              (station.operator or "") if station else ""),),
+            (f"/sources/fuel_station/{station.id}" if station else None,),
+        )
+    ]  # fmt: skip
 
 
 # --- the monthly share (task 25(2): 每月抽测比例不少于10%) -------------------------------------
@@ -453,6 +506,7 @@ KIND = RegisterKind(
     # After the stations it samples (task 25 too): the demo loads the stations first.
     order=26,
     admit=_admit,
+    panels=_panels,
     notes=(
         (
             "每月抽测比例按月判定，不以后续月份平均（计划目标 fuel_sampling_ratio，10%）。",

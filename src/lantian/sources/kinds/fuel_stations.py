@@ -38,6 +38,7 @@ from lantian.sources.registry import (
     Facts,
     Indicator,
     IndicatorValue,
+    Panel,
     RegisterKind,
     Rule,
     SampleContext,
@@ -433,6 +434,13 @@ def _guo6_share(session: Session) -> IndicatorValue:
     )
 
 
+def _panels(session: Session, record: RegisterRecord) -> list[Panel]:
+    """The samples taken at the station (the fuel-sample register, tasks 25(2)–(3))."""
+    from lantian.sources.kinds.fuel_samples import samples_at_station
+
+    return [samples_at_station(session, record.key)]
+
+
 OPERATORS = ("中国石化", "中国石油", "延长壳牌", "民营")
 
 
@@ -562,6 +570,7 @@ KIND = RegisterKind(
     list_fields=("road_class", "petrol_sales_t", "vapour_recovery_pct", "urea_on_sale"),
     filter_fields=("road_class",),
     order=25,
+    panels=_panels,
     notes=(
         (
             "油气回收效率的下限取自计划目标 vapour_recovery_efficiency（85%）。",
