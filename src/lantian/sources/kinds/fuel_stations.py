@@ -47,6 +47,7 @@ from lantian.sources.registry import (
 )
 from lantian.sources.rows import RegisterRow, columns
 from lantian.tabular import Column
+from lantian.timeutil import to_china
 
 CLAUSE_25_1 = "任务25(1)：2017 年 9 月底前，完成我市辖区油库和加油站油品升级置换，从 10 月 1 日起，全面销售国六标准的车用乙醇汽油、车用柴油"
 CLAUSE_25_4 = "任务25(4)：严厉打击黑加油站点"
@@ -280,7 +281,7 @@ def _vapour_recovery(facts: Facts) -> Breach | None:
     measured = record.vapour_recovery_pct
     if floor is None or measured is None or measured >= floor:
         return None
-    tested = record.vapour_tested_on or record.state_since.date()
+    tested = record.vapour_tested_on or to_china(record.state_since).date()
     return Breach(
         title=f"油气回收效率不达标：{record.name}（{record.key}）",
         description=f"{tested} 检测油气综合回收效率 {measured}%，低于 {floor:g}% / vapour "
@@ -301,7 +302,7 @@ def _online_monitoring(facts: Facts) -> Breach | None:
         title=f"加油站未安装油气回收在线监测：{record.name}（{record.key}）",
         description=f"年销售汽油 {record.petrol_sales_t:g} 吨，大于 5000 吨 / "
         f"{record.petrol_sales_t:g} t of petrol a year, over 5,000 t",
-        observed_at=end_of_day(record.created_at.date()),
+        observed_at=end_of_day(to_china(record.created_at).date()),
         unit_code=UNIT_VAPOUR,
     )
 
@@ -351,7 +352,7 @@ def _black_station(facts: Facts) -> Breach | None:
         title=f"黑加油站点：{record.name}（{record.key}）",
         description=f"{record.address or record.name} 无证经营成品油，应依法取缔 / an unlicensed "
         "station selling fuel, to be banned",
-        observed_at=end_of_day(record.created_at.date()),
+        observed_at=end_of_day(to_china(record.created_at).date()),
         severity="serious",
         unit_code=UNIT_BLACK,
     )
