@@ -101,6 +101,9 @@ LAZY_COMMANDS: tuple[LazyCommand, ...] = (
         "sources", "lantian.sources.cli:sources_app", "污染源台账 / source registers (台账)."
     ),
     LazyCommand(
+        "penalties", "lantian.penalties.cli:penalties_app", "行政处罚 / enforcement actions."
+    ),
+    LazyCommand(
         "duty", "lantian.supervision.cli:duty_app", "值班与日报 / duty roster and daily reports."
     ),
     LazyCommand(

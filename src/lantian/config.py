@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         description="hours in a row above site_pm10_alert that make a site's dust a breach "
         "(not fixed by the plan)",
     )
+    patrol_report_days: int = Field(
+        default=7,
+        ge=0,
+        le=28,
+        description="非道路移动机械周巡查报告报送时限：该周周一后的天数 (task 24 says 每周 … 报市攻坚办 "
+        "without a day; the default 7 is the following Monday)",
+    )
 
     @field_validator("as_of", mode="before")
     @classmethod

@@ -731,10 +731,11 @@ class StaggeredFile(Strict):
 PolygonCoordinates = list[list[list[float]]]
 
 
-#: What a zone bans: high-polluting fuels (task 12(1), 高污染燃料禁燃区) or fireworks (task 36,
-#: 烟花爆竹禁放区: the annex's "在城区范围内，全年禁止燃放任何形式的烟花爆竹").
-Ban = Literal["fuel", "fireworks"]
-BANS: tuple[str, ...] = ("fuel", "fireworks")
+#: What a zone bans: high-polluting fuels (task 12(1), 高污染燃料禁燃区), fireworks (task 36,
+#: 烟花爆竹禁放区: the annex's "在城区范围内，全年禁止燃放任何形式的烟花爆竹") or black-smoking,
+#: high-emission non-road machinery (task 24: "城市建成区内为禁止使用冒黑烟高排放 … 非道路移动机械区域").
+Ban = Literal["fuel", "fireworks", "machinery"]
+BANS: tuple[str, ...] = ("fuel", "fireworks", "machinery")
 
 
 def _fuel_ban() -> list[Ban]:

@@ -121,6 +121,23 @@ class Breach:
 
 
 @dataclass(frozen=True)
+class Absence:
+    """An entry the plan expects and the register lacks (a unit's weekly report not filed by its
+    deadline, task 24): it opens one inspection case like a rule's breach, deduplicated per
+    (kind, ``rule``, ``subject``) while open. Found by :attr:`RegisterKind.absences`."""
+
+    #: The key of the kind's rule (a :class:`Rule` of the kind, for its label and clause).
+    rule: str
+    #: What is missing, e.g. ``"410183101:2017-W45"`` (the case's deduplication subject).
+    subject: str
+    breach: Breach
+    area_code: str | None = None
+    unit_code: str | None = None
+    #: The case is about sample data (the demo's register).
+    is_sample: bool = False
+
+
+@dataclass(frozen=True)
 class Rule:
     """A rule of the plan evaluated on every change and nightly; ``check`` is pure."""
 
@@ -334,6 +351,10 @@ class RegisterKind:
     enterprise_field: str | None = None
     #: Lifecycle event → what taking it does beyond the state (:data:`StepEffect`).
     effects: Mapping[str, StepEffect] = field(default_factory=dict)
+    #: Entries the plan expects that the register lacks, as of a day (``(session, day, plan)``;
+    #: e.g. the weekly patrol reports of task 24 not filed by their deadline): each opens or
+    #: joins one case when the kind's rules are evaluated (:func:`service.evaluate_all`).
+    absences: Callable[[Session, date, Plan], Sequence[Absence]] | None = None
 
     @property
     def spec(self) -> TableSpec[Any]:

@@ -1048,12 +1048,62 @@ def evaluate_all(
     """Evaluate every rule of every kind on every entry (the nightly job)."""
     out = {}
     for kind in kinds().values():
-        if not kind.rules:
+        if not kind.rules and kind.absences is None:
             continue
         # Closed entries too: a revisit may find a closed firm working again (死灰复燃).
         records = session.scalars(select(kind.model).order_by(kind.model.id)).all()
         out[kind.key] = evaluate_records(session, kind, records, today, plan=plan)
+        if kind.absences is not None:
+            absent = evaluate_absences(session, kind, today, plan=plan)
+            out[kind.key].breaches += absent.breaches
+            out[kind.key].cases_opened += absent.cases_opened
+            out[kind.key].case_ids.extend(absent.case_ids)
     return out
+
+
+def evaluate_absences(
+    session: Session, kind: RegisterKind, today: date | None = None, *, plan: Plan | None = None
+) -> Evaluation:
+    """Open or join one case per entry the plan expects and the kind's register lacks
+    (:attr:`RegisterKind.absences`), deduplicated per (rule, subject) like a rule's breach."""
+    from lantian.supervision.service import CaseDraft, open_case
+
+    result = Evaluation()
+    if kind.absences is None:
+        return result
+    plan = plan or plan_in_force()
+    rules = {rule.key: rule for rule in kind.rules}
+    for absence in kind.absences(session, today or clock.today(), plan):
+        breach = absence.breach
+        rule = rules.get(absence.rule)
+        clause = f"\n\n依据 / clause: {rule.clause}" if rule is not None else ""
+        result.breaches += 1
+        opened = open_case(
+            session,
+            rule=f"{kind.key}.{absence.rule}",
+            subject=f"{kind.key}:{absence.subject}",
+            draft=CaseDraft(
+                source="rule",
+                title=breach.title[:200],
+                description=f"{breach.description}{clause}",
+                area_code=absence.area_code,
+                severity=breach.severity,
+                unit_code=absence.unit_code,
+                deadline=breach.deadline,
+                is_sample=absence.is_sample,
+            ),
+            observed_at=breach.observed_at,
+            details={
+                "register": kind.key,
+                "absent": absence.subject,
+                "rule": absence.rule,
+                "accountability": breach.accountability,
+            },
+        )
+        result.cases_opened += int(opened.created)
+        result.case_ids.append(opened.case_id)
+    session.flush()
+    return result
 
 
 # --- indicators --------------------------------------------------------------------------------

@@ -40,10 +40,12 @@ from lantian.web import (
     emission_pages,
     i18n,
     job_pages,
+    machinery_pages,
     office,
     office_warnings,
     overview_pages,
     pages,
+    penalty_pages,
     review_pages,
     source_pages,
     station_pages,
@@ -63,6 +65,7 @@ from lantian.web.access import (
 from lantian.web.api import campaign as campaign_api
 from lantian.web.api import emissions as emissions_api
 from lantian.web.api import monitoring as monitoring_api
+from lantian.web.api import penalties as penalties_api
 from lantian.web.api import public as public_api
 from lantian.web.api import sources as sources_api
 from lantian.web.api import supervision as supervision_api
@@ -346,6 +349,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(review_pages.router)
     # The blacklist's path lies under the construction sites' list: mounted before it.
     app.include_router(construction_pages.router)
+    app.include_router(penalty_pages.router)
+    app.include_router(machinery_pages.router)
     app.include_router(source_pages.router)
     app.include_router(sources_api.router)
     app.include_router(campaign_pages.router)
@@ -354,6 +359,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(emission_pages.router)
     app.include_router(emissions_api.router)
     app.include_router(public_api.router)
+    app.include_router(penalties_api.router)
     app.include_router(supervision_api.router)
     app.include_router(warnings_api.router)
     app.include_router(warning_pages.router)

@@ -372,7 +372,12 @@ def new_form(
 ) -> Response:
     kind = _kind(kind_key)
     _require_keeper_role(who, kind)
-    return render(request, "sources_new.html", _new_context(request, kind, who, {}, None))
+    # A link may fill the form in (an enforcement action from its inspection case): only the
+    # row's own fields are taken, and nothing is saved until the person submits.
+    filled = {
+        name: value for name, value in request.query_params.items() if name in kind.row.model_fields
+    }
+    return render(request, "sources_new.html", _new_context(request, kind, who, filled, None))
 
 
 @router.post("/sources/{kind_key}/new", dependencies=[Depends(require_csrf)])

@@ -24,7 +24,10 @@ from lantian.campaign import service as campaign_service
 from lantian.db.engine import transaction
 from lantian.errors import Conflict, InputError, Invalid, NotAllowed, NotFound
 from lantian.files import FileStore
+from lantian.penalties import from_case
 from lantian.plan import Plan
+from lantian.sources.kinds.enforcement_actions import ACTION_TYPES
+from lantian.sources.lifecycle import KEEPERS
 from lantian.supervision import accountability, duty, rules, service
 from lantian.supervision.groups import (
     InspectionSupportPlan,
@@ -265,6 +268,12 @@ def _case_page(
         records = campaign_service.accountability_for(session, "inspection_case", str(case_id))
         occurrences = service.occurrences(session, case_id)
         steps = rules.available_events(who, service.facts_of(case))
+        # Safeguard 三: an enforcement action is recorded from the case (登记执法处罚).
+        enforcement_url = from_case.new_action_url(session, case) if who.role in KEEPERS else None
+        enforcement_actions = [
+            (action.id, action.key, action.action_type, action.state)
+            for action in from_case.actions_of_case(session, case_id)
+        ]
     may_propose = who.role in rules.OFFICE_ROLES
     return _render(
         request,
@@ -285,6 +294,9 @@ def _case_page(
             "occurrences": occurrences[-48:],
             "may_propose": may_propose,
             "filled": filled,
+            "enforcement_url": enforcement_url,
+            "enforcement_actions": enforcement_actions,
+            "action_type_labels": ACTION_TYPES,
         },
         status,
     )
