@@ -21,7 +21,7 @@ from lantian.files import FileStore
 from lantian.plan import Plan
 from lantian.scheduler.registry import JobContext, get_job
 from lantian.sources.kinds import fuel_samples, fuel_stations
-from lantian.sources.kinds.fuel_samples import FuelSample, monthly_sampling, open_sampling_cases
+from lantian.sources.kinds.fuel_samples import FuelSample, monthly_sampling, short_months
 from lantian.sources.kinds.fuel_stations import FuelStation
 from lantian.sources.models import SourceImport
 from lantian.sources.registry import kind_of
@@ -70,8 +70,8 @@ def test_the_kinds_are_registered_with_their_targets(plan: Plan) -> None:
     keys = {target.key for target, _, _ in plan.targets()}
     for indicator_ in (*STATIONS.indicators, *SAMPLES.indicators):
         assert indicator_.target_key in keys, indicator_.target_key
-    # the job judging the months is registered with the scheduler
-    assert get_job("fuel.sampling") is not None
+    # the monthly share's cases come from the kind's absences (the nightly evaluation)
+    assert SAMPLES.absences is not None
 
 
 def test_stations_import_reimport_and_bad_rows(
@@ -323,14 +323,13 @@ def test_the_monthly_share_is_judged_per_month_never_averaged(
     assert [label for label, _ in share.detail][:3] == ["2017-10", "2017-11", "2017-12"]
     assert share.detail[3][1] == 50.0
 
-    # the daily job opens one case, December's, however often it runs
-    job = get_job("fuel.sampling")
+    # the registers' nightly job opens one case, December's, however often it runs
+    job = get_job("sources.evaluate")
     assert job is not None
     for _ in range(3):
-        message = job.run(
-            JobContext(sessions, get_settings(), frozen.now(), None, "system:job:fuel.sampling")
+        job.run(
+            JobContext(sessions, get_settings(), frozen.now(), None, "system:job:sources.evaluate")
         )
-    assert "2017-12" in message and "2017-11" not in message
     found = cases(sessions, fuel_samples.MONTH_RULE)
     assert [(c.title, c.unit_code, c.occurrences) for c in found] == [
         ("2017年12月油品和车用尿素抽测比例不足 10%", "gszjj", 1)
@@ -339,8 +338,9 @@ def test_the_monthly_share_is_judged_per_month_never_averaged(
     _sampled(sessions, plan, store, [(f"JYZ-100-{n:03d}", "2018-02-03") for n in range(1, 11)], "B")
     frozen.moment = datetime(2018, 3, 2, 2, 0, tzinfo=UTC)
     with transaction(sessions) as session:
-        short = open_sampling_cases(session, date(2018, 3, 2), plan)
+        short = short_months(session, date(2018, 3, 2), plan)
     assert [f"{m.month:%Y-%m}" for m in short] == ["2017-12"]
+    evaluate(sessions, plan=plan)
     assert indicator(sessions, "fuel_sampling_ratio").value == 0.0
     assert len(cases(sessions, fuel_samples.MONTH_RULE)) == 1
 
@@ -368,3 +368,15 @@ def test_the_command_shows_each_month_and_judges_them(
     assert [c.title for c in cases(sessions, fuel_samples.MONTH_RULE)] == [
         "2017年12月油品和车用尿素抽测比例不足 10%"
     ]
+
+
+def test_no_month_is_short_without_stations_to_sample(
+    sessions: sessionmaker[Session], plan: Plan, frozen: clock.FrozenClock
+) -> None:
+    frozen.moment = datetime(2018, 4, 2, 2, 0, tzinfo=UTC)
+    with transaction(sessions) as session:
+        months = monthly_sampling(session, date(2018, 4, 2), plan)
+        assert [m.share for m in months] == [None] * 6  # the campaign's six months, no station
+        assert short_months(session, date(2018, 4, 2), plan) == []
+    evaluate(sessions, times=1, plan=plan)
+    assert cases(sessions, fuel_samples.MONTH_RULE) == []

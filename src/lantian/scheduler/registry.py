@@ -27,7 +27,6 @@ JOB_MODULES = (
     "lantian.auth.jobs",
     "lantian.archive.jobs",
     "lantian.sources.jobs",
-    "lantian.sources.fuel_jobs",
 )
 
 #: Who the scheduler acts as in the audit log when a job changes something.

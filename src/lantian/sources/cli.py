@@ -228,23 +228,24 @@ def evaluate() -> None:
 @sources_app.command("fuel-sampling")
 def fuel_sampling(
     judge: bool = typer.Option(
-        False, "--judge", help="open the cases of finished months under the floor (the job)"
+        False,
+        "--judge",
+        help="open the cases of finished months under the floor (as the nightly evaluation)",
     ),
 ) -> None:
     """油品抽测比例 / The monthly share of fuel stations sampled (task 25(2)), month by month."""
     from lantian import clock
-    from lantian.sources.kinds.fuel_samples import (
-        monthly_sampling,
-        open_sampling_cases,
-        sampling_floor,
-    )
+    from lantian.sources.kinds.fuel_samples import KIND as SAMPLES
+    from lantian.sources.kinds.fuel_samples import monthly_sampling, sampling_floor, short_months
 
     plan = plan_in_force()
     floor = sampling_floor(plan)
     today = clock.today()
     with transaction(current_sessions()) as session:
         months = monthly_sampling(session, today, plan)
-        short = open_sampling_cases(session, today, plan) if judge else []
+        short = short_months(session, today, plan) if judge else []
+        if judge:
+            service.evaluate_absences(session, SAMPLES, today, plan=plan)
     table = Table(
         "月份 month", "持证加油站 stations", "抽检 sampled", "比例 share %", "判定 verdict"
     )

@@ -11,8 +11,8 @@ traced to gets one case for 市环保局 (lead of 25(3)) however many of its sam
 
 The monthly share of stations sampled (≥ the plan's ``fuel_sampling_ratio``, 10 %) is judged per
 month, never averaged: each month is a detail row of the indicator, whose value is the lowest
-month's share, and a month below the floor opens its own case (:func:`open_sampling_cases`, the
-daily job ``fuel.sampling``) whatever the months after it show.
+month's share, and a finished month below the floor opens its own case (:func:`_short_months`, an
+absence the nightly ``sources.evaluate`` finds) whatever the months after it show.
 
 Lifecycle::
 
@@ -37,6 +37,7 @@ from lantian.sources.lifecycle import KEEPERS, VERIFIERS, Lifecycle, State, Unme
 from lantian.sources.lifecycle import transition as step
 from lantian.sources.models import RegisterRecord
 from lantian.sources.registry import (
+    Absence,
     Breach,
     Facts,
     Indicator,
@@ -67,7 +68,9 @@ PERIOD = "campaign"
 #: 市工商质监局 leads 25(2) (the failed sample and the monthly share); 市环保局 leads 25(3).
 UNIT_SAMPLING = "gszjj"
 UNIT_TRACE = "hbj"
-MONTH_RULE = "fuel_sample.monthly_share"
+MONTH_RULE_KEY = "monthly_share"
+#: The rule the month's case is filed under (``<kind>.<rule>``).
+MONTH_RULE = f"fuel_sample.{MONTH_RULE_KEY}"
 
 
 class FuelSample(RegisterRecord):
@@ -372,46 +375,45 @@ def _sampling_share(session: Session) -> IndicatorValue:
     )
 
 
-def open_sampling_cases(session: Session, today: date, plan: Plan) -> list[MonthShare]:
-    """Open one case (for 市工商质监局) per finished month whose share is under the plan's floor;
-    a month stays a breach whatever later months show. Idempotent: the case of a month is
-    deduplicated on the month and observed at its last instant. Returns the months found short."""
-    from lantian.supervision.service import CaseDraft, open_case
-
+def short_months(session: Session, today: date, plan: Plan) -> list[MonthShare]:
+    """The finished months whose share of stations sampled is under the plan's floor (none when
+    the plan sets no floor, or the register holds no licensed station to sample)."""
     floor = sampling_floor(plan)
     if floor is None:
         return []
-    short = [
-        m for m in monthly_sampling(session, today, plan) if m.judged and (m.share or 0.0) < floor
-    ]
-    for month in short:
+    months = monthly_sampling(session, today, plan)
+    return [m for m in months if m.judged and m.share is not None and m.share < floor]
+
+
+def _short_months(session: Session, today: date, plan: Plan) -> list[Absence]:
+    """Each finished month under the floor is one case for 市工商质监局 (the samples a month lacks),
+    observed at the month's last instant: a month stays a breach whatever later months show, and
+    re-evaluation adds nothing (:attr:`RegisterKind.absences`, evaluated nightly)."""
+    floor = sampling_floor(plan) or 0.0
+    found = []
+    for month in short_months(session, today, plan):
         last_day = _next_month(month.month) - timedelta(days=1)
-        draft = CaseDraft(
-            source="rule",
-            title=f"{month.month:%Y年%m月}油品和车用尿素抽测比例不足 {floor:g}%",
-            description=f"{month.month:%Y-%m}：持证加油站 {month.stations} 座，抽检 "
-            f"{month.sampled} 座，抽测比例 {month.share or 0:g}%（不少于 {floor:g}%）/ "
-            f"{month.sampled} of {month.stations} stations sampled in {month.month:%Y-%m}\n\n"
-            f"依据 / clause: {CLAUSE_25_2}",
-            severity="serious",
-            unit_code=UNIT_SAMPLING,
-            reference=MONTH_RULE,
+        found.append(
+            Absence(
+                rule=MONTH_RULE_KEY,
+                subject=f"month:{month.month:%Y-%m}",
+                breach=Breach(
+                    title=f"{month.month:%Y年%m月}油品和车用尿素抽测比例不足 {floor:g}%",
+                    description=f"{month.month:%Y-%m}：持证加油站 {month.stations} 座，抽检 "
+                    f"{month.sampled} 座，抽测比例 {month.share:g}%（不少于 {floor:g}%）/ "
+                    f"{month.sampled} of {month.stations} stations sampled in {month.month:%Y-%m}",
+                    observed_at=end_of_day(last_day),
+                    severity="serious",
+                ),
+                unit_code=UNIT_SAMPLING,
+            )
         )
-        open_case(
-            session,
-            rule=MONTH_RULE,
-            subject=f"fuel_sample:month:{month.month:%Y-%m}",
-            draft=draft,
-            observed_at=end_of_day(last_day),
-            details={
-                "month": f"{month.month:%Y-%m}",
-                "stations": month.stations,
-                "sampled": month.sampled,
-                "share": month.share,
-            },
-        )
-    session.flush()
-    return short
+    return found
+
+
+def _no_entry_rule(facts: Facts) -> Breach | None:
+    """Never fires on an entry: the label and clause of the cases :func:`_short_months` opens."""
+    return None
 
 
 def _sample(context: SampleContext) -> list[FuelSampleRow]:
@@ -498,6 +500,13 @@ KIND = RegisterKind(
             _supplier_trace,
             group=lambda record: f"supplier:{record.supplier}",
         ),
+        Rule(
+            MONTH_RULE_KEY,
+            "月抽测比例不足",
+            "monthly sampling share short",
+            CLAUSE_25_2,
+            _no_entry_rule,
+        ),
     ),
     indicators=(Indicator(SAMPLING_TARGET, _sampling_share),),
     sample=_sample,
@@ -507,6 +516,7 @@ KIND = RegisterKind(
     order=26,
     admit=_admit,
     panels=_panels,
+    absences=_short_months,
     notes=(
         (
             "每月抽测比例按月判定，不以后续月份平均（计划目标 fuel_sampling_ratio，10%）。",
