@@ -96,7 +96,15 @@ LAZY_COMMANDS: tuple[LazyCommand, ...] = (
         "lantian.emissions.cli:emissions_app",
         "排放清单与应急减排清单 / emission inventory and emergency reduction lists.",
     ),
+    LazyCommand(
+        "execution",
+        "lantian.execution.cli:execution_app",
+        "应急减排措施落实核查 / execution checks of the emergency measures (tasks 37–39, 41).",
+    ),
     LazyCommand("cases", "lantian.supervision.cli:cases_app", "督查案件 / inspection cases."),
+    LazyCommand(
+        "cems", "lantian.cems.cli:cems_app", "排气筒自动监控 / stack CEMS judgement (task 21)."
+    ),
     LazyCommand(
         "sources", "lantian.sources.cli:sources_app", "污染源台账 / source registers (台账)."
     ),

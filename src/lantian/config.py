@@ -88,6 +88,18 @@ class Settings(BaseSettings):
         gt=0,
         description="monitoring pages warn when the newest measured hour is older than this",
     )
+    cems_episode_gap_hours: int = Field(
+        default=3,
+        ge=1,
+        le=720,
+        description="自动监控超标：连续多少个有效达标小时后再次超标算新的一次超标 (task 21; the gap "
+        "between two exceedance episodes of one outlet, a platform choice)",
+    )
+    cems_listed_firms: int = Field(
+        default=2,
+        ge=1,
+        description='一个月内一个乡镇有多少家企业超标即挂牌督办 (task 21 "多家企业超标排放")',
+    )
     site_pm10_alert: float = Field(
         default=150.0,
         gt=0,
@@ -107,6 +119,28 @@ class Settings(BaseSettings):
         le=28,
         description="非道路移动机械周巡查报告报送时限：该周周一后的天数 (task 24 says 每周 … 报市攻坚办 "
         "without a day; the default 7 is the following Monday)",
+    )
+
+    vehicle_opacity_limit_pct: float = Field(
+        default=30.0,
+        gt=0,
+        description="遥感检测不透光烟度限值 % (task 23; HJ 845-2017, UNCONFIRMED: verify)",
+    )
+    vehicle_absorption_limit_m1: float = Field(
+        default=1.2,
+        gt=0,
+        description="遥感检测光吸收系数限值 m⁻¹ (task 23; HJ 845-2017, UNCONFIRMED: verify)",
+    )
+    vehicle_no_limit_ppm: float = Field(
+        default=1500.0,
+        gt=0,
+        description="遥感检测 NO 限值 ppm (task 23; HJ 845-2017, UNCONFIRMED: verify)",
+    )
+    vehicle_ringelmann_limit: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="林格曼黑度达到此级即为冒黑烟 (task 23; HJ 845-2017, UNCONFIRMED: verify)",
     )
 
     @field_validator("as_of", mode="before")

@@ -110,6 +110,13 @@ TYPOS = [
         "features[0].properties.aproximate",
         "Extra inputs",
     ),
+    Edit(
+        "emission_limits.toml",
+        "cems_required = true",
+        "cems_requird = true",
+        "sectors.power.cems_requird",
+        "Extra inputs",
+    ),
 ]
 
 WRONG_TYPES = [
@@ -178,6 +185,13 @@ WRONG_TYPES = [
         "boolean",
     ),
     Edit("staggered.toml", "task = 37", 'task = "37"', "rules[0].task", "integer"),
+    Edit(
+        "emission_limits.toml",
+        "reference_o2 = 6.0",
+        'reference_o2 = "six"',
+        "sectors.power.reference_o2",
+        "number",
+    ),
     # CSV: the cell of the wrong type, named by its line and column.
     Edit("areas.csv", "410183101,米村镇", "41018310x,米村镇", "code", "wrong format"),
     Edit("units.csv", ",department,", ",departmnt,", "kind", "department"),
@@ -210,6 +224,7 @@ FILE_KINDS = {
     "staggered.toml",
     "ban_zones.geojson",
     "townships.geojson",
+    "emission_limits.toml",
 }
 
 

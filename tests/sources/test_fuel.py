@@ -70,8 +70,8 @@ def test_the_kinds_are_registered_with_their_targets(plan: Plan) -> None:
     keys = {target.key for target, _, _ in plan.targets()}
     for indicator_ in (*STATIONS.indicators, *SAMPLES.indicators):
         assert indicator_.target_key in keys, indicator_.target_key
-    # the monthly share's cases come from the kind's absences (the nightly evaluation)
-    assert SAMPLES.absences is not None
+    # the monthly share's cases come from a rule of the register as a whole (nightly)
+    assert [rule.key for rule in SAMPLES.register_rules] == ["monthly_share"]
 
 
 def test_stations_import_reimport_and_bad_rows(

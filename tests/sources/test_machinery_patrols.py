@@ -5,6 +5,7 @@ the reporting indicator judged per week (a bad week is not averaged away by good
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -149,6 +151,10 @@ def test_a_late_report_is_a_breach_and_the_grid_shows_it_per_week(
 ) -> None:
     frozen.moment = datetime(2017, 10, 23, 2, 0, tzinfo=UTC)  # W40, W41 due; W42 due today
     everyone = len(reporters(plan))
+    with transaction(sessions) as session:
+        empty = week_grid(session, plan)
+    assert empty.weeks == () and empty.shares == ()  # counted from the first report filed
+    assert indicator(sessions, "machinery_weekly_patrol_reporting").value is None
     import_file(sessions, plan, store, KIND, csv(every_report(plan, "2017-W40", "2017-10-09")))
     late = every_report(plan, "2017-W41", "2017-10-16", leave_out="410183102")
     late.append(report("410183102", "2017-W41", "2017-10-18", is_area=True))  # two days late
@@ -266,6 +272,19 @@ def test_the_offices_page_shows_who_reported_which_week(
         own = _signed_in(app, "micun").get("/sources/machinery_patrols/weeks").text
         assert re.findall(r'<tr data-reporter="([^"]+)"', own) == ["410183101"]
         assert 'data-week="2017-W40" data-status="missing"' in own
+        # the same grid as the office's workbook (its circular), the township's row only for it
+        exported = _signed_in(app, "office").get("/sources/machinery_patrols/weeks.xlsx")
+        assert exported.status_code == 200
+        sheet = load_workbook(io.BytesIO(exported.content)).worksheets[0]
+        table = {str(row[1]): row for row in sheet.iter_rows(min_row=2, values_only=True) if row[1]}
+        assert len(table) == everyone
+        assert table["410183102"][2:6] == ("按时 2/1", "未报", "未到期", 1)
+        assert table["410183101"][2:6] == ("未报", "按时 2/1", "未到期", 1)
+        theirs = _signed_in(app, "micun").get("/sources/machinery_patrols/weeks.xlsx")
+        rows = list(
+            load_workbook(io.BytesIO(theirs.content)).worksheets[0].iter_rows(values_only=True)
+        )
+        assert [r[1] for r in rows[1:] if r[1]] == ["410183101"]
         # the register's list links the page
         listed = _signed_in(app, "office").get("/sources/machinery_patrols").text
         assert 'href="/sources/machinery_patrols/weeks"' in listed
@@ -284,10 +303,20 @@ def test_the_deadline_is_a_setting(
     try:
         assert str(due_on("2017-W40")) == "2017-10-12"
         evaluate(sessions, 1, plan=plan)
+        # nobody has reported yet: the register is not in use, no unit is given a case
+        assert cases(sessions, "machinery_patrols.missing") == []
+        import_file(
+            sessions,
+            plan,
+            store,
+            KIND,
+            csv([report("hbj", "2017-W40", "2017-10-09", is_area=False)]),
+        )
+        evaluate(sessions, 1, plan=plan)
         assert cases(sessions, "machinery_patrols.missing") == []
         frozen.moment = frozen.moment + timedelta(days=3)  # 10-13
         evaluate(sessions, 2, plan=plan)
-        assert len(cases(sessions, "machinery_patrols.missing")) == len(reporters(plan))
+        assert len(cases(sessions, "machinery_patrols.missing")) == len(reporters(plan)) - 1
     finally:
         monkeypatch.delenv("LANTIAN_PATROL_REPORT_DAYS")
         get_settings.cache_clear()

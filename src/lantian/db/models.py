@@ -4,6 +4,7 @@ from lantian.auth import models as auth_models
 from lantian.campaign import models as campaign_models
 from lantian.db.base import Base
 from lantian.emissions import models as emissions_models
+from lantian.execution import models as execution_models
 from lantian.monitoring import hj212_models as hj212_models
 from lantian.monitoring import models as monitoring_models
 from lantian.scheduler import models as scheduler_models
@@ -17,6 +18,7 @@ __all__ = [
     "auth_models",
     "campaign_models",
     "emissions_models",
+    "execution_models",
     "hj212_models",
     "monitoring_models",
     "scheduler_models",

@@ -48,8 +48,13 @@ def prefill(session: Session, case: InspectionCase) -> dict[str, str]:
     if case.unit_code:
         values["unit_code"] = case.unit_code
     subject = _subject(case)
-    kind_key, _, entry_key = subject.partition(":")
+    # ``<kind>:<entry key>[:<episode>]`` for a register's (or a stack's) case, ``<credit code>:
+    # episode-<n>`` for an execution check's: the entry or firm is the part before the episode.
+    kind_key, _, rest = subject.partition(":")
+    entry_key = rest.split(":", 1)[0]
     kind = kinds().get(kind_key) if entry_key else None
+    if kind is None and re.fullmatch(CREDIT_CODE, kind_key):
+        subject = kind_key
     subject_key = entry_key if kind is not None else subject
     if subject_key:
         values["subject_key"] = subject_key[:64]

@@ -51,6 +51,7 @@ from lantian.plan.schema import (
     BanZonesFile,
     CalendarRow,
     Deadline,
+    EmissionLimitsFile,
     InspectionFile,
     LeaderRow,
     PermitSector,
@@ -87,6 +88,8 @@ STAGGERED_FILE = "staggered.toml"
 BAN_ZONES_FILE = "ban_zones.geojson"
 #: The township-level units' polygons, to locate a point to its township (optional).
 TOWNSHIPS_FILE = "townships.geojson"
+#: Emission limits and reference O2 per sector for the CEMS judgement of task 21 (optional).
+EMISSION_LIMITS_FILE = "emission_limits.toml"
 
 #: The seed separates names in a list with the enumeration comma.
 LIST_SEPARATOR = "、"
@@ -144,6 +147,7 @@ class Plan:
     staggered: StaggeredFile | None = None
     ban_zones: BanZonesFile | None = None
     townships: TownshipsFile | None = None
+    emission_limits: EmissionLimitsFile | None = None
     problems: list[Problem] = field(default_factory=list)
 
     def area_names(self) -> dict[str, str]:
@@ -256,7 +260,7 @@ def read_plan(folder: Path) -> Plan:
     """Read and check every file of ``folder``; the problems are in ``Plan.problems``.
 
     ``stations.csv``, ``adjacency.csv``, ``warning_rules_three_level.toml`` and
-    ``ban_zones.geojson`` and ``townships.geojson`` may be absent;
+    ``ban_zones.geojson``, ``townships.geojson`` and ``emission_limits.toml`` may be absent;
     every other file must be there.
     """
     problems: list[Problem] = []
@@ -294,6 +298,9 @@ def read_plan(folder: Path) -> Plan:
         else None,
         townships=read_yaml(folder / TOWNSHIPS_FILE, TownshipsFile, problems)
         if _optional(folder, TOWNSHIPS_FILE)
+        else None,
+        emission_limits=read_toml(folder / EMISSION_LIMITS_FILE, EmissionLimitsFile, problems)
+        if _optional(folder, EMISSION_LIMITS_FILE)
         else None,
     )
     problems.extend(_locate(folder, _Checker(plan).run()))

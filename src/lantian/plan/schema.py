@@ -864,3 +864,70 @@ class TownshipsFile(Strict):
             if in_any(longitude, latitude, feature.geometry.polygons()):
                 return feature.properties.code
         return None
+
+
+# -- emission_limits.toml (optional) --------------------------------------------------------------
+
+#: The limit sets a stack may be held to: the standard's limits for plants in use, the special
+#: limits (特别排放限值) of the key regions, the ultra-low (超低排放) limits.
+LimitSet = Literal["standard", "special", "ultra_low"]
+#: The stack pollutants judged (HJ 212-2017 codes): smoke dust, SO2, NOx.
+STACK_POLLUTANTS = ("a34013", "a21026", "a21002")
+
+
+class EmissionSector(Strict):
+    """One sector's emission standard for task 21's exceedance checks (即超即罚): the reference
+    O2 of its corrected concentrations (None: the standard defines none, the dry value is judged)
+    and its hourly limits (mg/m³) per limit set and pollutant code. ``source`` says where the
+    values come from and how sure they are (spec/standards.md §6.2, §6.4 marks)."""
+
+    name: str = Field(min_length=1)
+    standard: str = Field(min_length=1)
+    reference_o2: float | None = Field(default=None, ge=0, lt=21)
+    #: Whether task 21 names the sector (电力、水泥、玻璃、有色、砖瓦、燃煤锅炉): every stack of
+    #: it must have a working CEMS, whatever its height.
+    cems_required: bool = False
+    limits: dict[LimitSet, dict[str, float]] = Field(default_factory=dict)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known_pollutants(self) -> EmissionSector:
+        for limit_set, values in self.limits.items():
+            for code, value in values.items():
+                if code not in STACK_POLLUTANTS:
+                    raise ValueError(
+                        f"限值组 {limit_set} 的污染物 {code!r} 未知（可选 "
+                        f"{', '.join(STACK_POLLUTANTS)}）/ unknown pollutant code {code!r}"
+                    )
+                if value <= 0:
+                    raise ValueError(
+                        f"限值组 {limit_set} 的 {code} 限值须为正数 / limits must be positive"
+                    )
+        return self
+
+
+class EmissionLimitsFile(Strict):
+    """``emission_limits.toml`` (optional): per sector key the emission standard, reference O2
+    and limits the CEMS judgement of task 21 uses; another city changes them here."""
+
+    source: str = Field(min_length=1)
+    #: Stacks higher than this (m) are the elevated sources of task 21 (排气口高度超过 45 米).
+    elevated_height_m: float = Field(default=45.0, gt=0)
+    sectors: dict[str, EmissionSector] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _keys(self) -> EmissionLimitsFile:
+        for key in self.sectors:
+            if not key.replace("_", "").isalnum() or not key.islower():
+                raise ValueError(
+                    f"行业键 {key!r} 须为小写字母 / sector key {key!r} must be lower case"
+                )
+        return self
+
+    def limit(self, sector: str, limit_set: str, pollutant: str) -> float | None:
+        """The hourly limit (mg/m³) of a pollutant for a sector and limit set, None without one."""
+        found = self.sectors.get(sector)
+        if found is None:
+            return None
+        values: dict[str, float] = dict(found.limits).get(limit_set, {})  # type: ignore[call-overload]
+        return values.get(pollutant)

@@ -27,6 +27,8 @@ JOB_MODULES = (
     "lantian.auth.jobs",
     "lantian.archive.jobs",
     "lantian.sources.jobs",
+    "lantian.execution.jobs",
+    "lantian.cems.jobs",
 )
 
 #: Who the scheduler acts as in the audit log when a job changes something.

@@ -118,6 +118,7 @@ def import_file(
     console.print(
         f"[green]✓[/green] {result.filename}: 新增 {result.created} created, 更新 "
         f"{result.updated} updated, 未变 {result.unchanged} unchanged"
+        + (f" (layout {result.layout})" if result.layout else "")
     )
     for (
         set_aside
@@ -245,7 +246,7 @@ def fuel_sampling(
         months = monthly_sampling(session, today, plan)
         short = short_months(session, today, plan) if judge else []
         if judge:
-            service.evaluate_absences(session, SAMPLES, today, plan=plan)
+            service.evaluate_register(session, SAMPLES, today, plan=plan)
     table = Table(
         "月份 month", "持证加油站 stations", "抽检 sampled", "比例 share %", "判定 verdict"
     )

@@ -121,23 +121,6 @@ class Breach:
 
 
 @dataclass(frozen=True)
-class Absence:
-    """An entry the plan expects and the register lacks (a unit's weekly report not filed by its
-    deadline, task 24): it opens one inspection case like a rule's breach, deduplicated per
-    (kind, ``rule``, ``subject``) while open. Found by :attr:`RegisterKind.absences`."""
-
-    #: The key of the kind's rule (a :class:`Rule` of the kind, for its label and clause).
-    rule: str
-    #: What is missing, e.g. ``"410183101:2017-W45"`` (the case's deduplication subject).
-    subject: str
-    breach: Breach
-    area_code: str | None = None
-    unit_code: str | None = None
-    #: The case is about sample data (the demo's register).
-    is_sample: bool = False
-
-
-@dataclass(frozen=True)
 class Rule:
     """A rule of the plan evaluated on every change and nightly; ``check`` is pure."""
 
@@ -262,6 +245,50 @@ StepEffect = Callable[["Session", str, "RegisterRecord", str, "Plan"], None]
 
 
 @dataclass(frozen=True)
+class Layout:
+    """Another layout a kind's import accepts besides its own template: a vendor's own export
+    (e.g. the remote-sensing vendor's CSV of task 23), recognised by its header and mapped onto
+    the kind's rows by ``convert`` (the vendor's typed row, the plan → the kind's row; ``Invalid``
+    naming the vendor's field for a row it cannot map). The one importer reads it: every bad row
+    is reported, nothing is written unless all rows are good, the original upload is kept."""
+
+    key: str
+    zh: str
+    en: str
+    spec: TableSpec[Any]
+    convert: Callable[[Any, Plan], RegisterRow]
+    #: The kind's field → the layout's field it comes from, so that a problem the kind finds
+    #: (a key repeated, a row it cannot route) names the column as the file heads it.
+    reported_as: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegisterBreach:
+    """A breach of a register as a whole (not of one entry), e.g. a month in which fewer than
+    20 % of the testing agencies were checked (task 23(3)): ``subject`` tells one breach from
+    another of the same rule (the month), the case goes to ``unit_code``."""
+
+    subject: str
+    breach: Breach
+    unit_code: str | None = None
+    area_code: str | None = None
+    #: Found on sample data only (the demo's): the case is marked as sample too.
+    is_sample: bool = False
+
+
+@dataclass(frozen=True)
+class RegisterRule:
+    """A rule judged on the whole register by the evaluation job (session, day, plan → breaches);
+    each breach opens one case, deduplicated on (rule, subject)."""
+
+    key: str
+    zh: str
+    en: str
+    clause: str
+    check: Callable[[Session, date, Plan], Sequence[RegisterBreach]]
+
+
+@dataclass(frozen=True)
 class Panel:
     """A table a kind shows on an entry's page beside its attributes, read from other tables
     (a construction site's latest PM10 from its monitor, the muck trucks found there). ``rows``
@@ -351,10 +378,10 @@ class RegisterKind:
     enterprise_field: str | None = None
     #: Lifecycle event → what taking it does beyond the state (:data:`StepEffect`).
     effects: Mapping[str, StepEffect] = field(default_factory=dict)
-    #: Entries the plan expects that the register lacks, as of a day (``(session, day, plan)``;
-    #: e.g. the weekly patrol reports of task 24 not filed by their deadline): each opens or
-    #: joins one case when the kind's rules are evaluated (:func:`service.evaluate_all`).
-    absences: Callable[[Session, date, Plan], Sequence[Absence]] | None = None
+    #: Other layouts the import accepts, recognised by their headers (:class:`Layout`).
+    layouts: tuple[Layout, ...] = ()
+    #: Rules of the register as a whole, judged by the evaluation job (:class:`RegisterRule`).
+    register_rules: tuple[RegisterRule, ...] = ()
 
     @property
     def spec(self) -> TableSpec[Any]:

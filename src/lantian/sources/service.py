@@ -49,7 +49,7 @@ from lantian.sources.registry import (
     kinds,
 )
 from lantian.sources.rows import RegisterRow
-from lantian.tabular import export_bytes, read_table
+from lantian.tabular import TableRead, export_bytes, read_table
 from lantian.timeutil import CHINA_TZ
 
 #: The resource kind of every register entry in the permission table.
@@ -358,6 +358,8 @@ class ImportResult:
     import_id: int
     #: Rows the kind set aside (:class:`~lantian.sources.registry.SetAside`): reported, not filed.
     set_aside: tuple[SetAsideRow, ...] = ()
+    #: The other layout the file came in (:attr:`RegisterKind.layouts`), None for the template.
+    layout: str | None = None
 
 
 def import_register(
@@ -378,7 +380,7 @@ def import_register(
     the importer's scope. Rows update the entries with the same key; a re-import of the same
     file changes nothing. The original upload is kept in the file store.
     """
-    read = read_table(content, kind.spec, name=filename)
+    read, layout = _read_upload(kind, content, filename, plan)
     set_aside: list[SetAsideRow] = []
     if kind.complete is not None:
         completed = []
@@ -466,7 +468,44 @@ def import_register(
         counts.unchanged,
         entry.id,
         tuple(set_aside),
+        layout,
     )
+
+
+def _read_upload(
+    kind: RegisterKind, content: bytes, filename: str, plan: Plan
+) -> tuple[TableRead[Any], str | None]:
+    """The file's rows as the kind's rows, and the layout they came in (None: the kind's own).
+
+    A file whose header is not the kind's template is tried against the kind's other layouts
+    (:attr:`RegisterKind.layouts`, a vendor's export): the first whose header it has is read and
+    each row converted; a row that cannot be converted is a problem of its row and field."""
+    from pydantic import ValidationError
+
+    read: TableRead[Any] = read_table(content, kind.spec, name=filename)
+    if read.header or not kind.layouts:
+        return read, None
+    for layout in kind.layouts:
+        other: TableRead[Any] = read_table(content, layout.spec, name=filename)
+        if not other.header:
+            continue
+        for kind_field, layout_field in layout.reported_as.items():
+            if layout_field in other.header:
+                other.header.setdefault(kind_field, other.header[layout_field])
+        converted = []
+        for row in other.rows:
+            try:
+                converted.append(replace(row, value=layout.convert(row.value, plan)))
+            except Invalid as error:
+                name = error.field or ""
+                other.problem(row.number, name, row.cells.get(name, ""), error.message)
+            except ValidationError as error:
+                for detail in error.errors(include_url=False):
+                    name = str(detail["loc"][0]) if detail["loc"] else ""
+                    other.problem(row.number, name, "", f"{name}: {detail['msg']}")
+        other.rows = converted
+        return other, layout.key
+    return read, None
 
 
 def export_register(
@@ -1048,60 +1087,60 @@ def evaluate_all(
     """Evaluate every rule of every kind on every entry (the nightly job)."""
     out = {}
     for kind in kinds().values():
-        if not kind.rules and kind.absences is None:
+        if not kind.rules and not kind.register_rules:
             continue
-        # Closed entries too: a revisit may find a closed firm working again (死灰复燃).
-        records = session.scalars(select(kind.model).order_by(kind.model.id)).all()
-        out[kind.key] = evaluate_records(session, kind, records, today, plan=plan)
-        if kind.absences is not None:
-            absent = evaluate_absences(session, kind, today, plan=plan)
-            out[kind.key].breaches += absent.breaches
-            out[kind.key].cases_opened += absent.cases_opened
-            out[kind.key].case_ids.extend(absent.case_ids)
+        result = Evaluation()
+        if kind.rules:
+            # Closed entries too: a revisit may find a closed firm working again (死灰复燃).
+            records = session.scalars(select(kind.model).order_by(kind.model.id)).all()
+            result = evaluate_records(session, kind, records, today, plan=plan)
+        if kind.register_rules:
+            whole = evaluate_register(session, kind, today, plan=plan)
+            result.breaches += whole.breaches
+            result.cases_opened += whole.cases_opened
+            result.case_ids += whole.case_ids
+        out[kind.key] = result
     return out
 
 
-def evaluate_absences(
+def evaluate_register(
     session: Session, kind: RegisterKind, today: date | None = None, *, plan: Plan | None = None
 ) -> Evaluation:
-    """Open or join one case per entry the plan expects and the kind's register lacks
-    (:attr:`RegisterKind.absences`), deduplicated per (rule, subject) like a rule's breach."""
+    """Judge the kind's rules of the register as a whole (:attr:`RegisterKind.register_rules`);
+    each breach opens one case, deduplicated on (rule, subject) however often it is judged."""
     from lantian.supervision.service import CaseDraft, open_case
 
     result = Evaluation()
-    if kind.absences is None:
-        return result
-    plan = plan or plan_in_force()
-    rules = {rule.key: rule for rule in kind.rules}
-    for absence in kind.absences(session, today or clock.today(), plan):
-        breach = absence.breach
-        rule = rules.get(absence.rule)
-        clause = f"\n\n依据 / clause: {rule.clause}" if rule is not None else ""
-        result.breaches += 1
-        opened = open_case(
-            session,
-            rule=f"{kind.key}.{absence.rule}",
-            subject=f"{kind.key}:{absence.subject}",
-            draft=CaseDraft(
-                source="rule",
-                title=breach.title[:200],
-                description=f"{breach.description}{clause}",
-                area_code=absence.area_code,
-                severity=breach.severity,
-                unit_code=absence.unit_code,
-                deadline=breach.deadline,
-                is_sample=absence.is_sample,
-            ),
-            observed_at=breach.observed_at,
-            details={
-                "register": kind.key,
-                "absent": absence.subject,
-                "rule": absence.rule,
-                "accountability": breach.accountability,
-            },
-        )
-        result.cases_opened += int(opened.created)
-        result.case_ids.append(opened.case_id)
+    day = today or clock.today()
+    plan = plan if plan is not None else plan_in_force()
+    for rule in kind.register_rules:
+        for found in rule.check(session, day, plan):
+            result.breaches += 1
+            breach = found.breach
+            opened = open_case(
+                session,
+                rule=f"{kind.key}.{rule.key}",
+                subject=f"{kind.key}:{found.subject}",
+                draft=CaseDraft(
+                    source="rule",
+                    title=breach.title[:200],
+                    description=f"{breach.description}\n\n依据 / clause: {rule.clause}",
+                    area_code=found.area_code,
+                    severity=breach.severity,
+                    unit_code=found.unit_code,
+                    deadline=breach.deadline,
+                    is_sample=found.is_sample,
+                ),
+                observed_at=breach.observed_at,
+                details={
+                    "register": kind.key,
+                    "subject": found.subject,
+                    "rule": rule.key,
+                    "accountability": breach.accountability,
+                },
+            )
+            result.cases_opened += int(opened.created)
+            result.case_ids.append(opened.case_id)
     session.flush()
     return result
 
@@ -1208,6 +1247,7 @@ __all__ = [
     "entry_filter",
     "evaluate_all",
     "evaluate_records",
+    "evaluate_register",
     "export_register",
     "facts_of",
     "get_entry",

@@ -455,6 +455,16 @@ def open_case(
     return _add_occurrence(session, existing, observed_at, details)
 
 
+def open_case_id(session: Session, *, source: str, rule: str, subject: str) -> int | None:
+    """The id of the open case collecting (``source``, ``rule``, ``subject``), if there is one:
+    a read-only look-up for pages showing what a rule's breaches became (no lock taken)."""
+    return session.scalar(
+        select(InspectionCase.id).where(
+            InspectionCase.open_dedup_key == dedup_key(source, rule, subject)
+        )
+    )
+
+
 def _open_case_with_key(session: Session, key: str) -> InspectionCase | None:
     query = select(InspectionCase).where(InspectionCase.open_dedup_key == key)
     if session.get_bind().dialect.name == "postgresql":

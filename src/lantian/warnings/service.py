@@ -669,3 +669,29 @@ def assess_now(
     active_rank = rules.level_by_key(episode.level).rank if episode and episode.level else 0
     result = assess(at, observed_list, forecast, rules, active_rank)
     return LiveAssessment(result, name, observed_list[-1] if observed_list else None)
+
+
+# --- episodes for other packages ------------------------------------------------------------------
+
+
+def get_episode(session: Session, episode_id: int) -> WarningEpisodeRow:
+    """One warning episode with its decisions (the execution checks of tasks 37–41 read it)."""
+    episode = session.get(WarningEpisodeRow, episode_id)
+    if episode is None:
+        raise NotFound(f"没有编号为 {episode_id} 的预警过程 / no warning episode {episode_id}")
+    return episode
+
+
+def episodes_between(session: Session, first: datetime, last: datetime) -> list[WarningEpisodeRow]:
+    """Episodes in force at some instant of ``first .. last`` (started by ``last``, not lifted
+    before ``first``), oldest first."""
+    return list(
+        session.scalars(
+            select(WarningEpisodeRow)
+            .where(
+                WarningEpisodeRow.started_at <= last,
+                (WarningEpisodeRow.lifted_at.is_(None)) | (WarningEpisodeRow.lifted_at >= first),
+            )
+            .order_by(WarningEpisodeRow.started_at, WarningEpisodeRow.id)
+        )
+    )

@@ -36,8 +36,10 @@ from lantian.web import (
     account_admin,
     account_pages,
     campaign_pages,
+    cems_pages,
     construction_pages,
     emission_pages,
+    execution_pages,
     i18n,
     job_pages,
     machinery_pages,
@@ -351,6 +353,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(construction_pages.router)
     app.include_router(penalty_pages.router)
     app.include_router(machinery_pages.router)
+    app.include_router(cems_pages.router)
     app.include_router(source_pages.router)
     app.include_router(sources_api.router)
     app.include_router(campaign_pages.router)
@@ -364,5 +367,6 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(warnings_api.router)
     app.include_router(warning_pages.router)
     app.include_router(office_warnings.router)
+    app.include_router(execution_pages.router)
     app.include_router(station_pages.router)
     app.include_router(pages.router)

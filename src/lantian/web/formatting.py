@@ -148,6 +148,9 @@ SYSTEM_LABELS = {
     "plan-load": N_("plan loading"),
     "sample.cems_exceedance": N_("sample rule: CEMS hourly exceedance"),
     "cems_exceedance": N_("CEMS hourly exceedance"),
+    "execution.production": N_("warning day: production not cut as the list requires"),
+    "execution.transport": N_("warning day: freight not stopped or cut"),
+    "execution.fleet": N_("heating season: own fleet below 80 % China IV or better"),
 }
 
 

@@ -25,19 +25,41 @@ router = APIRouter(include_in_schema=False)
 PATH = "/sources/machinery_patrols/weeks"
 
 
+def _grid(
+    request: Request, who: Principal
+) -> tuple[machinery_patrols.WeekGrid, list[machinery_patrols.Reporter]]:
+    """The grid, and the reporters ``who`` sees: the office, leaders and inspectors every unit,
+    a township or a unit its own row (its scope)."""
+    plan = current_plan(request)
+    with request.app.state.sessions() as session:
+        grid = machinery_patrols.week_grid(session, plan, clock.today())
+    shown = [
+        r
+        for r in grid.reporters
+        if who.role in READ_ALL_ROLES or (who.scope is not None and r.code == who.scope)
+    ]
+    return grid, shown
+
+
+@router.get(PATH + ".xlsx")
+def weeks_workbook(request: Request, who: Principal = Depends(require_account)) -> Response:
+    """The same grid as an Excel workbook (the office's circular, 通报)."""
+    grid, shown = _grid(request, who)
+    data = machinery_patrols.grid_workbook(grid, shown)
+    name = f"machinery-patrols-{clock.today()}.xlsx"
+    return Response(
+        data,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @router.get(PATH, response_class=HTMLResponse)
 def weeks_page(request: Request, who: Principal = Depends(require_account)) -> Response:
     """Who reported which week: the office, leaders and inspectors see every unit; a township or
     a unit sees its own row (its scope)."""
-    plan = current_plan(request)
+    grid, shown = _grid(request, who)
     today = clock.today()
-    with request.app.state.sessions() as session:
-        grid = machinery_patrols.week_grid(session, plan, today)
-    shown = [
-        r
-        for r in grid.reporters
-        if who.role in READ_ALL_ROLES or (who.scope and r.code == who.scope)
-    ]
     zh = i18n.language_of(request) == "zh"
     labels = {
         key: (zh_text if zh else en_text)

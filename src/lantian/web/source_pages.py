@@ -463,7 +463,8 @@ async def import_submit(
             f"已导入 {result.filename}：新增 {result.created}，更新 {result.updated}，未变 "
             f"{result.unchanged} / imported {result.filename}: {result.created} created, "
             f"{result.updated} updated, {result.unchanged} unchanged",
-        ),
+        )
+        + _layout_note(request, kind, result.layout),
     )
     if result.set_aside:  # rows the kind does not file (points outside the city): said, not hidden
         shown = "；".join(
@@ -480,6 +481,14 @@ async def import_submit(
             + f"：{shown}{more}",
         )
     return RedirectResponse(f"/sources/{kind.key}", status_code=303)
+
+
+def _layout_note(request: Request, kind: RegisterKind, layout: str | None) -> str:
+    """Which other layout an import was read as (a vendor's export), said after the counts."""
+    found = next((item for item in kind.layouts if item.key == layout), None)
+    if found is None:
+        return ""
+    return f" ({i18n.request_localize(request, f'{found.zh} / {found.en}')})"
 
 
 def _shown(

@@ -11,8 +11,8 @@ traced to gets one case for 市环保局 (lead of 25(3)) however many of its sam
 
 The monthly share of stations sampled (≥ the plan's ``fuel_sampling_ratio``, 10 %) is judged per
 month, never averaged: each month is a detail row of the indicator, whose value is the lowest
-month's share, and a finished month below the floor opens its own case (:func:`_short_months`, an
-absence the nightly ``sources.evaluate`` finds) whatever the months after it show.
+month's share, and a finished month below the floor opens its own case (:func:`_short_months`, a
+rule of the register as a whole the nightly ``sources.evaluate`` judges) whatever the months after it show.
 
 Lifecycle::
 
@@ -37,13 +37,14 @@ from lantian.sources.lifecycle import KEEPERS, VERIFIERS, Lifecycle, State, Unme
 from lantian.sources.lifecycle import transition as step
 from lantian.sources.models import RegisterRecord
 from lantian.sources.registry import (
-    Absence,
     Breach,
     Facts,
     Indicator,
     IndicatorValue,
     Panel,
+    RegisterBreach,
     RegisterKind,
+    RegisterRule,
     Rule,
     SampleContext,
     end_of_day,
@@ -385,17 +386,16 @@ def short_months(session: Session, today: date, plan: Plan) -> list[MonthShare]:
     return [m for m in months if m.judged and m.share is not None and m.share < floor]
 
 
-def _short_months(session: Session, today: date, plan: Plan) -> list[Absence]:
+def _short_months(session: Session, today: date, plan: Plan) -> list[RegisterBreach]:
     """Each finished month under the floor is one case for 市工商质监局 (the samples a month lacks),
     observed at the month's last instant: a month stays a breach whatever later months show, and
-    re-evaluation adds nothing (:attr:`RegisterKind.absences`, evaluated nightly)."""
+    re-evaluation adds nothing (:attr:`RegisterKind.register_rules`, judged nightly)."""
     floor = sampling_floor(plan) or 0.0
     found = []
     for month in short_months(session, today, plan):
         last_day = _next_month(month.month) - timedelta(days=1)
         found.append(
-            Absence(
-                rule=MONTH_RULE_KEY,
+            RegisterBreach(
                 subject=f"month:{month.month:%Y-%m}",
                 breach=Breach(
                     title=f"{month.month:%Y年%m月}油品和车用尿素抽测比例不足 {floor:g}%",
@@ -409,11 +409,6 @@ def _short_months(session: Session, today: date, plan: Plan) -> list[Absence]:
             )
         )
     return found
-
-
-def _no_entry_rule(facts: Facts) -> Breach | None:
-    """Never fires on an entry: the label and clause of the cases :func:`_short_months` opens."""
-    return None
 
 
 def _sample(context: SampleContext) -> list[FuelSampleRow]:
@@ -500,13 +495,6 @@ KIND = RegisterKind(
             _supplier_trace,
             group=lambda record: f"supplier:{record.supplier}",
         ),
-        Rule(
-            MONTH_RULE_KEY,
-            "月抽测比例不足",
-            "monthly sampling share short",
-            CLAUSE_25_2,
-            _no_entry_rule,
-        ),
     ),
     indicators=(Indicator(SAMPLING_TARGET, _sampling_share),),
     sample=_sample,
@@ -516,7 +504,15 @@ KIND = RegisterKind(
     order=26,
     admit=_admit,
     panels=_panels,
-    absences=_short_months,
+    register_rules=(
+        RegisterRule(
+            MONTH_RULE_KEY,
+            "月抽测比例不足",
+            "monthly sampling share short",
+            CLAUSE_25_2,
+            _short_months,
+        ),
+    ),
     notes=(
         (
             "每月抽测比例按月判定，不以后续月份平均（计划目标 fuel_sampling_ratio，10%）。",

@@ -10,7 +10,8 @@ the task's own: the areas it makes responsible (各乡镇政府、街道办事�
 cooperating units, read from the plan. A report is due by the week's Monday plus
 ``LANTIAN_PATROL_REPORT_DAYS`` days (the plan names no day; default 7, the next Monday). A week a
 reporter has not reported by then opens a case for it (:func:`missing_reports`, run with the
-registers' rules); a late report is a breach of its own. The office's view of who reported which
+registers' rules, counting from the first week anyone reported); a late report is a breach of its
+own. The office's view of who reported which
 week is :func:`week_grid`; the reporting indicator is judged per week and never averaged: its value
 is the worst week's share, every week a detail row.
 
@@ -29,7 +30,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
-from sqlalchemy import Date, Float, Integer, String, UniqueConstraint, select
+from sqlalchemy import Date, Float, Integer, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lantian import clock
@@ -37,12 +38,13 @@ from lantian.sources.lifecycle import KEEPERS, OFFICE_ROLES, Lifecycle, State
 from lantian.sources.lifecycle import transition as step
 from lantian.sources.models import RegisterRecord
 from lantian.sources.registry import (
-    Absence,
     Breach,
     Facts,
     Indicator,
     IndicatorValue,
+    RegisterBreach,
     RegisterKind,
+    RegisterRule,
     Rule,
     SampleContext,
     end_of_day,
@@ -297,26 +299,34 @@ def _late(facts: Facts) -> Breach | None:
     )
 
 
-def missing_reports(session: Session, today: date, plan: Plan) -> list[Absence]:
+def missing_reports(session: Session, today: date, plan: Plan) -> list[RegisterBreach]:
     """Each (reporter, week) of the campaign whose deadline has passed with no report filed:
-    one case per reporter and week, for the reporter (its area, or its unit)."""
+    one case per reporter and week, for the reporter (its area, or its unit).
+
+    Weeks count from the first week anyone reported (the register is in use from then): an
+    installation that keeps no patrol reports on the platform, or starts keeping them late in the
+    campaign, is not given a case for every unit and week before it did."""
     filed = {
         (reporter, week)
         for reporter, week in session.execute(
             select(MachineryPatrol.reporter, MachineryPatrol.week)
         )
     }
+    if not filed:
+        return []
+    first = min(week for _, week in filed)
     samples = {bool(flag) for flag in session.scalars(select(MachineryPatrol.is_sample).distinct())}
     is_sample = samples == {True}
     found = []
     for week in weeks_due(plan, today):
+        if week < first:
+            continue
         due = due_on(week)
         for reporter in reporters(plan):
             if (reporter.code, week) in filed:
                 continue
             found.append(
-                Absence(
-                    rule="missing",
+                RegisterBreach(
                     subject=f"{reporter.code}:{week}",
                     breach=Breach(
                         title=f"未报送非道路移动机械周巡查报告：{reporter.name} {week}",
@@ -333,11 +343,6 @@ def missing_reports(session: Session, today: date, plan: Plan) -> list[Absence]:
                 )
             )
     return found
-
-
-def _no_entry_rule(facts: Facts) -> Breach | None:
-    """Never fires on an entry: the label and clause of the cases :func:`missing_reports` opens."""
-    return None
 
 
 # --- the office's view ---------------------------------------------------------------------------
@@ -386,13 +391,15 @@ class WeekGrid:
 
 
 def week_grid(session: Session, plan: Plan, today: date | None = None) -> WeekGrid:
-    """Who reported which week: every reporter of task 24 against every campaign week up to the
-    current one, each cell on time, late, missing or not yet due; per week the share reported on
+    """Who reported which week: every reporter of task 24 against every campaign week from the
+    first one reported up to the current one, each cell on time, late, missing or not yet due; per week the share reported on
     time (judged per week, never averaged: each week stands on its own)."""
     day = today or clock.today()
     everyone = tuple(reporters(plan))
     current = week_of(day)
-    weeks = tuple(w for w in campaign_weeks(plan) if w <= current)
+    # From the first week anyone reported, as :func:`missing_reports` counts them.
+    first = session.scalar(select(func.min(MachineryPatrol.week)))
+    weeks = tuple(w for w in campaign_weeks(plan) if first is not None and first <= w <= current)
     rows = session.execute(
         select(
             MachineryPatrol.id,
@@ -424,6 +431,55 @@ def week_grid(session: Session, plan: Plan, today: date | None = None) -> WeekGr
         if due < day:
             shares.append(WeekShare(week, due, **counts, reporters=len(everyone)))
     return WeekGrid(weeks, everyone, cells, tuple(shares))
+
+
+def grid_workbook(grid: WeekGrid, shown: Sequence[Reporter]) -> bytes:
+    """The grid as an Excel workbook for the office's circular (通报, task 24): a row per unit,
+    a column per week (按时/迟报/未报/未到期, with violations/penalties of a filed report), the
+    count of weeks missing, and each week's share reported on time."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "周报送情况"
+    sheet.append(["报送单位 unit", "代码 code", *grid.weeks, "未报周数 weeks missing"])
+    missing_fill = PatternFill("solid", fgColor="FFF0F0")
+    for reporter in shown:
+        cells = [grid.cells[(reporter.code, week)] for week in grid.weeks]
+        texts = [
+            STATUS_LABELS[cell.status][0]
+            + (f" {cell.violations}/{cell.penalties}" if cell.entry_id is not None else "")
+            for cell in cells
+        ]
+        missing = sum(1 for cell in cells if cell.status == "missing")
+        sheet.append([reporter.name, reporter.code, *texts, missing])
+        for column, cell in enumerate(cells, start=3):
+            if cell.status in ("missing", "late"):
+                sheet.cell(row=sheet.max_row, column=column).fill = missing_fill
+    shares = {share.week: share for share in grid.shares}
+    sheet.append(
+        [
+            "按时报送率 % on time",
+            "",
+            *[shares[week].share if week in shares else None for week in grid.weeks],
+        ]
+    )
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.column_dimensions["A"].width = 24
+    sheet.freeze_panes = "C2"
+    sheet.append([])
+    sheet.append([CLAUSE_WEEKLY])
+    sheet.append(
+        ["格内数字：发现违法行为数/处罚起数 / figures: violations found/penalties imposed"]
+    )
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def _reporting(session: Session) -> IndicatorValue:
@@ -529,9 +585,9 @@ KIND = RegisterKind(
         Column("fines_yuan", "fines yuan", "罚款金额（元）", example="20000", width=12),
     ),
     lifecycle=LIFECYCLE,
-    rules=(
-        Rule("late", "迟报", "reported late", CLAUSE_WEEKLY, _late),
-        Rule("missing", "未报送", "not reported", CLAUSE_WEEKLY, _no_entry_rule),
+    rules=(Rule("late", "迟报", "reported late", CLAUSE_WEEKLY, _late),),
+    register_rules=(
+        RegisterRule("missing", "未报送", "not reported", CLAUSE_WEEKLY, missing_reports),
     ),
     indicators=(Indicator("machinery_weekly_patrol_reporting", _reporting),),
     sample=_sample,
@@ -539,7 +595,6 @@ KIND = RegisterKind(
     filter_fields=(),
     order=24,
     admit=_admit,
-    absences=missing_reports,
     pages=(("/sources/machinery_patrols/weeks", "周报送情况", "who reported which week"),),
     notes=(
         (

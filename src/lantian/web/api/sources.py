@@ -119,6 +119,8 @@ class ImportOut(BaseModel):
     unchanged: int
     import_id: int
     set_aside: list[SetAsideOut] = []
+    #: The other layout the file came in (a vendor's export), None for the kind's template.
+    layout: str | None = None
 
 
 def entry_out(kind: RegisterKind, record: RegisterRecord) -> EntryOut:

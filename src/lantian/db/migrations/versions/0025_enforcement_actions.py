@@ -1,7 +1,7 @@
 """enforcement actions
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-03 17:35:36.202099
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lantian.db.base
 
 revision: str = "0025"
-down_revision: str | None = "0023"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
