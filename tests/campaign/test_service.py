@@ -39,16 +39,16 @@ def test_load_is_idempotent_and_audited(loaded: sessionmaker[Session], xinmi_pla
         actors = set(session.scalars(select(AuditEntry.actor)))
         tasks = session.scalar(select(func.count()).select_from(CampaignTask))
     assert tasks == 55
-    # 1 plan + 19 areas + 43 units + 5 leaders + 66 calendar days + 55 tasks + 52 targets (13 of
-    # them added with the registers of issue 16; 3 with issue 17's registers: task 21's CEMS
-    # coverage, task 24's machinery — computed from them).
-    assert entries == 241 and actors == {"plan-load"}
+    # 1 plan + 19 areas + 43 units + 5 leaders + 66 calendar days + 55 tasks + 55 targets (13 of
+    # them added with the registers of issue 16; 6 with issue 17's registers: task 21's CEMS
+    # coverage, task 24's machinery, tasks 25–27's fuel stations — computed from them).
+    assert entries == 244 and actors == {"plan-load"}
     with transaction(loaded) as session:
         again = service.load_plan(session, xinmi_plan)
     assert not again.changed
     assert again.counts["tasks"].unchanged == 55
     with loaded() as session:
-        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 241
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 244
 
 
 def test_load_updates_changes_and_deactivates_removed_tasks(

@@ -339,7 +339,7 @@ def test_api_lists_tasks_and_targets_within_scope(app_client: TestClient) -> Non
     assert task8["lead_units"] == ["mtj"] and task8["leaders"] == ["张宏杰"]
     assert task8["missed_deadlines"] == ["2017-12-31"]  # December's report awaits the office
     targets = app_client.get("/api/v1/campaign/targets", params={"limit": 5, "offset": 0}).json()
-    assert targets["total"] == 50 and targets["next_offset"] == 5
+    assert targets["total"] == 55 and targets["next_offset"] == 5
     everything = app_client.get("/api/v1/campaign/targets", params={"limit": 100}).json()["items"]
     coal = next(t for t in everything if t["key"] == "coal_capacity_eliminated")
     assert (coal["actual"], coal["met"], coal["value"]) == (300000.0, True, 300000.0)

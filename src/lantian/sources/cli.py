@@ -224,3 +224,43 @@ def evaluate() -> None:
             f"{key}: {result.evaluated} 条 evaluated, {result.breaches} 处问题 breaches, "
             f"{result.cases_opened} 件新案件 cases opened"
         )
+
+
+@sources_app.command("fuel-sampling")
+def fuel_sampling(
+    judge: bool = typer.Option(
+        False,
+        "--judge",
+        help="open the cases of finished months under the floor (as the nightly evaluation)",
+    ),
+) -> None:
+    """油品抽测比例 / The monthly share of fuel stations sampled (task 25(2)), month by month."""
+    from lantian import clock
+    from lantian.sources.kinds.fuel_samples import KIND as SAMPLES
+    from lantian.sources.kinds.fuel_samples import monthly_sampling, sampling_floor, short_months
+
+    plan = plan_in_force()
+    floor = sampling_floor(plan)
+    today = clock.today()
+    with transaction(current_sessions()) as session:
+        months = monthly_sampling(session, today, plan)
+        short = short_months(session, today, plan) if judge else []
+        if judge:
+            service.evaluate_register(session, SAMPLES, today, plan=plan)
+    table = Table(
+        "月份 month", "持证加油站 stations", "抽检 sampled", "比例 share %", "判定 verdict"
+    )
+    for month in months:
+        if not month.judged:
+            verdict = "进行中 in progress"
+        elif floor is None or month.share is None:
+            verdict = "-"
+        else:
+            verdict = "达标 met" if month.share >= floor else "[red]不足 short[/red]"
+        share = "-" if month.share is None else f"{month.share:g}"
+        table.add_row(month.label, str(month.stations), str(month.sampled), share, verdict)
+    console.print(table)
+    if judge:
+        console.print(
+            f"不足的月份 months short: {len(short)}（各开立或并入一件案件 / each has its case）"
+        )

@@ -114,6 +114,10 @@ class Breach:
     deadline: datetime | None = None
     #: Marked for accountability (问责): hidden boilers after 10-01, firms relapsed after closure.
     accountability: bool = False
+    #: The unit the case goes to when the plan makes another unit than the entry's lead for this
+    #: requirement (a fuel station's urea is 市工商质监局's, its vapour recovery 市环保局's); None:
+    #: the entry's unit.
+    unit_code: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1046,7 +1046,7 @@ def evaluate_records(
                 longitude=record.longitude if record.latitude is not None else None,
                 latitude=record.latitude if record.longitude is not None else None,
                 severity=breach.severity,
-                unit_code=record.unit_code,
+                unit_code=breach.unit_code or record.unit_code,
                 deadline=breach.deadline,
                 is_sample=record.is_sample,
             )
