@@ -1,7 +1,7 @@
 """fuel stations and fuel samples registers (tasks 25-27)
 
 Revision ID: 0027
-Revises: 0023
+Revises: 0026
 Create Date: 2026-12-03 17:37:44.533977
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lantian.db.base
 
 revision: str = "0027"
-down_revision: str | None = "0023"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
