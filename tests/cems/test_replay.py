@@ -258,6 +258,15 @@ def test_monthly_rates_and_listed_supervision_once_per_township_and_month(
     listed = exceedance_cases(replayed, RULE_LISTED)
     assert sorted(case.area_code for case in listed) == ["410183100", "410183101"]
     assert all(case.severity == "major" for case in listed)
+    # The title names the township as people do, not by its code.
+    assert any(case.title.startswith("挂牌督办：城关镇 ") for case in listed), [
+        case.title for case in listed
+    ]
+    # A month still running is judged to date: on 08-26 (China time) August counts 25 days.
+    running = clock.FrozenClock(datetime(2016, 8, 26, 2, 0, tzinfo=UTC))
+    with clock.use(running), transaction(replayed) as session:
+        to_date = monthly_rates(session, date(2016, 8, 1))
+    assert {row.expected_hours for row in to_date} == {25 * 24}
 
 
 def test_devices_name_their_outlet(replayed: sessionmaker[Session]) -> None:

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import gzip
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from lantian import clock
 from lantian.auth import audit
 from lantian.auth.models import AuditEntry
+from lantian.cems.judge import RULE_EXCEEDANCE, monthly_rates, penalty_days
 from lantian.config import Settings
 from lantian.db.audited import UnattributedChange, system_actor
 from lantian.db.engine import create_db_engine, session_factory, transaction
-from lantian.demo import STATION_LIST, DemoReport, demo_loaded, load_demo
+from lantian.demo import DEMO_AS_OF, STATION_LIST, DemoReport, demo_loaded, load_demo
 from lantian.ingest.station_list import StationListError, read_station_list
 from lantian.monitoring import service
 from lantian.monitoring.models import Station
+from lantian.penalties import disclosure
 from lantian.plan import plan_dir
+from lantian.sources.kinds.enforcement_actions import EnforcementAction
+from lantian.supervision.models import InspectionCase
 from tests.support.demo_database import DemoCopy
 
 
@@ -95,7 +101,44 @@ def test_demo_loads_once(demo: DemoCopy) -> None:
     # The extract ends with hour 22 of 2019-08-31 (China time) = 14:00 UTC; the demo places its
     # data one year earlier (lantian.demo.DEMO_SHIFT, README "The demo's clock").
     assert overview.latest_period_end == datetime(2018, 8, 31, 14, tzinfo=UTC)
+    assert_enforcement_demo(sessions, first.steps, second.steps)
     engine.dispose()
+
+
+def assert_enforcement_demo(
+    sessions: sessionmaker[Session], first: list[str], second: list[str]
+) -> None:
+    """Issue 17 in the demo: the sample stacks' CEMS judged (exceedance cases, daily-penalty days,
+    one outlet below 90 % in December), the demo's warnings checked (a firm that kept running has
+    its case) and actions recorded from those cases, the decided ones disclosed; marked sample,
+    loaded once."""
+    for prefix in ("示例自动监控", "示例预警执行核查", "示例执法记录"):
+        assert any(s.startswith(prefix) and "+" in s for s in first), prefix
+        assert any(s.startswith(prefix) and "already loaded" in s for s in second), prefix
+    with clock.use(clock.FrozenClock(DEMO_AS_OF)), sessions() as session:
+        stacks = session.scalars(
+            select(InspectionCase).where(InspectionCase.reference == RULE_EXCEEDANCE)
+        ).all()
+        assert len(stacks) >= 3 and all(case.is_sample for case in stacks)
+        assert all(case.first_seen_at <= DEMO_AS_OF for case in stacks)
+        assert max(row.days for row in penalty_days(session)) >= 5
+        december = monthly_rates(session, date(2017, 12, 1))
+        assert len(december) == 6 and sum(row.valid_rate < 90 for row in december) == 1
+        execution = session.scalars(
+            select(InspectionCase).where(InspectionCase.reference == "execution.production")
+        ).all()
+        assert execution and all(case.is_sample for case in execution)
+        from_cases = session.scalars(
+            select(EnforcementAction).where(EnforcementAction.case_number.is_not(None))
+        ).all()
+        cases = {str(case.id): case.reference for case in [*stacks, *execution]}
+        assert {cases[str(a.case_number)] for a in from_cases} == {
+            RULE_EXCEEDANCE,
+            "execution.production",
+        }
+        shown = {a.decision_number for a in disclosure.disclosed_actions(session)}
+        disclosed = [a for a in from_cases if a.document_number in shown]
+        assert len(disclosed) >= 2 and any(a.state == "filed" for a in from_cases)
 
 
 def test_station_writes_are_audited_by_the_hook_and_refused_without_an_actor(

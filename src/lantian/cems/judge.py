@@ -395,7 +395,7 @@ def judge(
                 is_sample=bool(stack.is_sample),
             ):
                 result.cases_opened += 1
-    _listed(session, settings, first, last, today, exceeding_firms, result)
+    _listed(session, plan, settings, first, last, today, exceeding_firms, result)
     result.penalty_days = _record_penalty_days(session, today)
     return result
 
@@ -444,6 +444,7 @@ def _record_penalty_days(session: Session, today: date) -> int:
 
 def _listed(
     session: Session,
+    plan: Plan,
     settings: Settings,
     first: date,
     last: date,
@@ -475,13 +476,14 @@ def _listed(
                     f"{row.valid_rate} %"
                 )
         month = _month_end(month) + timedelta(days=1)
+    names = plan.area_names()
     for (area, month), why in sorted(reasons.items()):
         subject = f"area:{area}:{month:%Y-%m}"
         if _open(
             session,
             RULE_LISTED,
             subject,
-            title=f"挂牌督办：{area} {month:%Y年%m月}自动监控数据传输有效率不足或多家企业超标",
+            title=f"挂牌督办：{names.get(area, area)} {month:%Y年%m月}自动监控数据传输有效率不足或多家企业超标",
             description="；".join(why[:20])
             + f"。任务21：有效数据传输率达不到 90%或一个月内行政区域多家企业超标排放的地区，实行挂牌"
             f"督办，跟踪整改销号 / listed supervision for {month:%Y-%m}",
@@ -510,6 +512,8 @@ def monthly_rates(session: Session, month: date) -> list[OutletRate]:
     from lantian.monitoring.quality import source_transmission_rates
 
     first = month.replace(day=1)
+    # A month still running is judged to date: its hours still to come are not missing yet.
+    last = max(first, min(_month_end(first), clock.today() - timedelta(days=1)))
     keys = {stack.key for stack in _stacks(session)}
     return [
         OutletRate(
@@ -521,7 +525,7 @@ def monthly_rates(session: Session, month: date) -> list[OutletRate]:
             row.valid_hours,
             round(100.0 * row.valid_hours / row.expected_hours, 1) if row.expected_hours else 0.0,
         )
-        for row in source_transmission_rates(session, first, _month_end(first), period="month")
+        for row in source_transmission_rates(session, first, last, period="month")
         if row.source_code in keys
     ]
 

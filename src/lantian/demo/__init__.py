@@ -195,6 +195,16 @@ def _load_demo(
         from lantian.sources.demo import load_sample_registers
 
         report.steps.append(load_sample_registers(sessions, cached_plan(plan), data_dir))
+        # Enforcement (issue 17), after the registers (the stacks, the inventory's list in force):
+        # the stacks' CEMS data judged, the warnings' execution checked, actions from their cases.
+        from lantian.cems.demo import load_sample_cems
+        from lantian.execution.demo import load_sample_execution
+        from lantian.penalties.demo import load_sample_actions
+
+        with transaction(sessions) as session:
+            report.steps.append(load_sample_cems(session, cached_plan(plan)))
+        report.steps.append(load_sample_execution(sessions, plan, data_dir))
+        report.steps.append(load_sample_actions(sessions, cached_plan(plan), data_dir))
     return report
 
 

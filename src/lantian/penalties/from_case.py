@@ -27,6 +27,9 @@ SUBJECT_OF_KIND = {
     "fuel_station": "fuel_station",
     "vehicle_test": "vehicle",
 }
+#: Case subjects whose prefix is not their register kind's key: the CEMS judgement names an
+#: exceedance episode ``stack:<outlet>:<hour>`` (lantian.cems.judge.Episode.subject).
+KIND_OF_PREFIX = {"stack": "stacks"}
 
 
 def _subject(case: InspectionCase) -> str:
@@ -52,7 +55,7 @@ def prefill(session: Session, case: InspectionCase) -> dict[str, str]:
     # episode-<n>`` for an execution check's: the entry or firm is the part before the episode.
     kind_key, _, rest = subject.partition(":")
     entry_key = rest.split(":", 1)[0]
-    kind = kinds().get(kind_key) if entry_key else None
+    kind = kinds().get(KIND_OF_PREFIX.get(kind_key, kind_key)) if entry_key else None
     if kind is None and re.fullmatch(CREDIT_CODE, kind_key):
         subject = kind_key
     subject_key = entry_key if kind is not None else subject
