@@ -6,7 +6,9 @@ listed supervision (挂牌督办) per township and month; maintenance-flagged ho
 from __future__ import annotations
 
 import asyncio
+import json
 import lzma
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -14,10 +16,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian import clock
+from lantian.auth.service import add_user
 from lantian.cems.jobs import judge_stacks
 from lantian.cems.judge import (
     RULE_EXCEEDANCE,
@@ -41,6 +45,7 @@ from lantian.scheduler.registry import JobContext, all_jobs
 from lantian.sources.kinds.stacks import KIND
 from lantian.standards.hj212 import TOLERANT, CpArea, FrameSplitter, Packet, build, parse
 from lantian.supervision.models import InspectionCase
+from lantian.web.app import create_app
 from tests.ingest.hj212_support import DeviceClient, register_devices
 from tests.sources.helpers import import_file
 
@@ -294,3 +299,57 @@ def test_the_scheduled_job_and_the_command_judge_the_same_way(
     assert done.exit_code == 0, done.output
     assert "0 cases opened" in done.output and "12 hours" in done.output
     assert rates.exit_code == 0 and "C-02" in rates.output and "0.3" in rates.output
+
+
+def test_the_pages_show_the_judged_hours_rates_cases_and_scope(
+    replayed: sessionmaker[Session], plan: Plan, db_engine: Engine, tmp_path: Path
+) -> None:
+    with clock.use(clock.FrozenClock(T_JUDGE)):
+        run_judge(replayed, plan, Settings())
+    with transaction(replayed) as session:
+        add_user(session, username="office", role="campaign_office", password=PASSWORD, actor="t")
+        add_user(
+            session,
+            username="micun",
+            role="township",
+            scope="410183101",
+            password=PASSWORD,
+            actor="t",
+        )
+    office = signed_in(TestClient(create_app(Settings(data_dir=tmp_path), db_engine)), "office")
+    with clock.use(clock.FrozenClock(T_JUDGE)):
+        overview = office.get("/cems", params={"month": "2016-08"})
+        outlet = office.get("/cems/D-01")
+    assert overview.status_code == 200
+    row = re.search(r'<tr data-outlet="A-01">(.*?)</tr>', overview.text, re.S)
+    assert row is not None
+    cells = re.findall(r'<td class="num[^"]*">([^<]*)</td>', row.group(1))
+    assert cells == ["0.3", "2", "1", "3"]  # rate %, exceeding hours, open cases, days
+    assert "area:" not in overview.text and "挂牌督办" in overview.text
+    assert outlet.status_code == 200
+    chart = re.search(r'<script id="cems-json" type="application/json">(.*?)</script>', outlet.text)
+    assert chart is not None
+    data = json.loads(chart.group(1))
+    assert data["hours"] == ["08-24 08:00", "08-24 20:00"]
+    assert [s["code"] for s in data["series"]] == ["a21002"]
+    assert data["series"][0]["limit"] == 50 and data["series"][0]["exceeding"] == [True, True]
+    assert 'id="panel-cems_cases"' in outlet.text and "/cases/" in outlet.text
+    township = signed_in(TestClient(create_app(Settings(data_dir=tmp_path), db_engine)), "micun")
+    mine = township.get("/cems", params={"month": "2016-08"})
+    assert 'data-outlet="D-01"' in mine.text and 'data-outlet="A-01"' not in mine.text
+    assert township.get("/cems/A-01").status_code == 403
+    assert township.get("/cems/C-02").status_code == 200
+
+
+PASSWORD = "灰霾退散-2017-blue"
+
+
+def signed_in(client: TestClient, username: str) -> TestClient:
+    login = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]*)"', login.text)
+    assert token
+    client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf": token.group(1), "next": "/"},
+    )
+    return client
