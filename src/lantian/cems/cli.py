@@ -17,7 +17,9 @@ from lantian.db_cli import current_sessions
 from lantian.errors import ServiceError
 from lantian.plan import plan_in_force
 
-cems_app = typer.Typer(help="排气筒自动监控 / stack CEMS (task 21).", no_args_is_help=True)
+cems_app = typer.Typer(
+    help="排气筒自动监控 / stack CEMS judgement (task 21).", no_args_is_help=True
+)
 console = Console()
 
 

@@ -157,9 +157,10 @@ def load_sample_actions(sessions: sessionmaker[Session], plan: Plan, data_dir: P
                     daily_from=first + timedelta(days=1),
                     daily_until=first + timedelta(days=decision.daily_days),
                 )
-            record, _ = service.save_entry(
-                session, BUREAU, KIND, service.row_of(KIND, values), plan=plan, expect="new"
-            )
+            # Saved as the register's samples are (marked 示例), then moved on like any entry.
+            (record,) = service.save_samples(
+                session, BUREAU, KIND, [service.row_of(KIND, values)]
+            ).records
             recorded += 1
             for event, field, when in (
                 ("decide", "decided_on", decided_on),
