@@ -550,15 +550,6 @@ def _sample(context: SampleContext) -> list[PatrolRow]:
     return rows
 
 
-def patrols_of(session: Session, reporter: str) -> Sequence[MachineryPatrol]:
-    """A reporter's reports, newest week first."""
-    return session.scalars(
-        select(MachineryPatrol)
-        .where(MachineryPatrol.reporter == reporter)
-        .order_by(MachineryPatrol.week.desc())
-    ).all()
-
-
 KIND = RegisterKind(
     key="machinery_patrols",
     zh="非道路移动机械周巡查报告",
