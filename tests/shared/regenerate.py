@@ -47,6 +47,10 @@ SUBSET = (
     "data/cnemc/stations/StationList-2020.01.01.csv",
     "data/cnemc/zhengzhou_extract/zhengzhou_sites_2019-01-01_2019-08-31.csv",
     "data/geo/zhengzhou_townships_nbs2023.csv",
+    *(
+        f"data/beijing/PRSA_Data_{site}_20130301-20170228.csv"
+        for site in ("Dingling", "Dongsi", "Tiantan", "Wanshouxigong")
+    ),
     "data/hj212/captured/AllData_2016-08-24_08.h212",
     "data/hj212/captured/AllData_2016-08-24_20.h212",
     "data/hj212/packets_catalog.jsonl",
