@@ -199,5 +199,5 @@ def sign_in(page: Page, base: str, username: str, password: str = PASSWORD) -> N
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("form[action='/login'] button[type=submit]")

@@ -93,8 +93,8 @@ def filled_template(page: Page, base: str, kind: str, row: Mapping[str, str], fo
 
 def switch_account(page: Page, base: str, username: str) -> None:
     """Sign out through the page's own button and sign in as ``username``."""
-    page.click("form[action='/logout'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("form[action='/logout'] button[type=submit]")
     sign_in(page, base, username)
 
 
@@ -118,8 +118,8 @@ def walk_entry(
     path = filled_template(page, base, kind, row, folder)
     page.goto(f"{base}/sources/{kind}/import")
     page.set_input_files("#import-form input[name=upload]", str(path))
-    page.click("#import-form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("#import-form button[type=submit]")
     assert page.url.startswith(f"{base}/sources/{kind}"), page.url
     flash = page.locator("[data-flash=ok]").inner_text()
     assert "新增 1" in flash or "1 created" in flash, flash
@@ -151,7 +151,8 @@ def walk_entry(
                         for i in range(action.files)
                     ]
                 )
-            form.locator("button[type=submit]").click()
+            with page.expect_navigation():
+                form.locator("button[type=submit]").click()
         else:
             form = page.locator("#check-form")
             for item, result in action.results.items():
@@ -172,8 +173,8 @@ def walk_entry(
                         for i in range(action.photos)
                     ]
                 )
-            form.locator("button[type=submit]").click()
-        page.wait_for_load_state("networkidle")
+            with page.expect_navigation():
+                form.locator("button[type=submit]").click()
         errors = page.locator("#form-error")
         assert errors.count() == 0, errors.inner_text()
         assert page.locator("[data-flash=ok]").count() == 1
@@ -181,6 +182,7 @@ def walk_entry(
             switch_account(page, base, walker)
             page.goto(entry_url)
         if number == 1:
+            page.wait_for_load_state("networkidle")  # the entry's map drawn for the screenshot
             screenshot(page, f"{shot}-step-{number}")
     assert page.locator("#entry-state").get_attribute("data-state") == final_state
     events = page.locator("#timeline li[data-event]")
@@ -194,4 +196,5 @@ def walk_entry(
             assert action.by in credited, credited
     photos = sum(a.photos for a in steps if isinstance(a, Check))
     assert page.locator("#timeline .files img").count() == photos
+    page.wait_for_load_state("networkidle")
     screenshot(page, f"{shot}-done")
