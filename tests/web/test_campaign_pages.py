@@ -4,6 +4,8 @@ review, target progress, escalations and the Excel export — over the demo's sa
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Callable, Iterator
 from io import BytesIO
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from sqlalchemy import Engine
 from lantian.auth.service import add_user
 from lantian.campaign.demo import load_sample_progress
 from lantian.config import Settings
-from lantian.db.engine import session_factory, transaction
+from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.plan import DEFAULT_PLAN_DIR
 from lantian.web.app import create_app
 
@@ -29,15 +31,47 @@ ACCOUNTS = {
 }
 
 
+#: The data folder each backend's prepared database was filled with (the sample's evidence file).
+FILLED_DATA: dict[str, Path] = {}
+
+
+@pytest.fixture
+def db_engine(
+    prepared_database: Callable[[str, Callable[[str, Path], None]], str],
+    db_backend: str,
+    tmp_path: Path,
+) -> Iterator[Engine]:
+    """The test's own copy of a database the accounts and the sample reports were loaded into
+    once per backend (every test reads the same sample; loading it took a second per test and
+    backend), and of the data folder they were loaded with (``tmp_path``: the evidence file)."""
+
+    def fill(url: str, data_dir: Path) -> None:
+        engine = create_db_engine(url)
+        try:
+            sessions = session_factory(engine)
+            with transaction(sessions) as session:
+                for name, (role, scope) in ACCOUNTS.items():
+                    add_user(
+                        session,
+                        username=name,
+                        role=role,
+                        scope=scope,
+                        password=PASSWORD,
+                        actor="test",
+                    )
+            load_sample_progress(sessions, PLAN, data_dir)
+        finally:
+            engine.dispose()
+        FILLED_DATA[db_backend] = data_dir
+
+    engine = create_db_engine(prepared_database("campaign_pages_sample", fill))
+    shutil.copytree(FILLED_DATA[db_backend], tmp_path, dirs_exist_ok=True)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def app_client(db_engine: Engine, tmp_path: Path) -> TestClient:
-    sessions = session_factory(db_engine)
-    with transaction(sessions) as session:
-        for name, (role, scope) in ACCOUNTS.items():
-            add_user(
-                session, username=name, role=role, scope=scope, password=PASSWORD, actor="test"
-            )
-    load_sample_progress(sessions, PLAN, tmp_path)
     return TestClient(create_app(Settings(data_dir=tmp_path), db_engine))
 
 

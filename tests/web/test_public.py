@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from lantian.config import Settings
-from lantian.db.engine import session_factory, transaction
+from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring import review
 from lantian.monitoring.cnemc_import import import_cnemc_file
@@ -31,10 +32,27 @@ def published(shared_dir: Path, hour: str, kind: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def client(db_engine: Engine, shared_dir: Path, tmp_path: Path) -> TestClient:
-    sessions = session_factory(db_engine)
-    stations = [s for s in read_station_list(BUNDLED_STATION_LIST) if s.city == "郑州"]
-    import_cnemc_file(sessions, shared_dir / DAY_FILE, tmp_path, stations)
+def db_engine(
+    prepared_database: Callable[[str, Callable[[str, Path], None]], str], shared_dir: Path
+) -> Iterator[Engine]:
+    """The test's own copy of a database the Zhengzhou stations' day was imported into once per
+    backend (every test reads the same day; importing it took seconds per test and backend)."""
+
+    def fill(url: str, data_dir: Path) -> None:
+        engine = create_db_engine(url)
+        try:
+            stations = [s for s in read_station_list(BUNDLED_STATION_LIST) if s.city == "郑州"]
+            import_cnemc_file(session_factory(engine), shared_dir / DAY_FILE, data_dir, stations)
+        finally:
+            engine.dispose()
+
+    engine = create_db_engine(prepared_database("public_zhengzhou_day", fill))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def client(db_engine: Engine, tmp_path: Path) -> TestClient:
     return TestClient(create_app(Settings(data_dir=tmp_path), db_engine))
 
 
