@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import Engine
 
 from lantian.auth.service import add_user
 from lantian.config import Settings
-from lantian.db.engine import session_factory, transaction
+from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring.areas import assign_station_areas, read_boundaries
 from lantian.monitoring.cnemc_import import import_cnemc_file
@@ -22,11 +23,10 @@ DAY_FILE = "data/cnemc/national_daily/china_sites_20190220.csv"
 JINSHUI, ERQI = "410105", "410103"
 
 
-@pytest.fixture
-def client(db_engine: Engine, shared_dir: Path, tmp_path: Path) -> TestClient:
+def load(db_engine: Engine, shared_dir: Path, data_dir: Path) -> None:
     sessions = session_factory(db_engine)
     stations = [s for s in read_station_list(BUNDLED_STATION_LIST) if s.city == "郑州"]
-    import_cnemc_file(sessions, shared_dir / DAY_FILE, tmp_path, stations)
+    import_cnemc_file(sessions, shared_dir / DAY_FILE, data_dir, stations)
     with transaction(sessions) as session:
         assign_station_areas(session, read_boundaries(), actor="test")
         for name, role, scope in (
@@ -36,6 +36,29 @@ def client(db_engine: Engine, shared_dir: Path, tmp_path: Path) -> TestClient:
             add_user(
                 session, username=name, role=role, scope=scope, password=PASSWORD, actor="test"
             )
+
+
+@pytest.fixture
+def db_engine(
+    prepared_database: Callable[[str, Callable[[str, Path], None]], str], shared_dir: Path
+) -> Iterator[Engine]:
+    """The test's own copy of a database the day, the areas and the accounts were loaded into
+    once per backend (every test reads the same data)."""
+
+    def fill(url: str, data_dir: Path) -> None:
+        engine = create_db_engine(url)
+        try:
+            load(engine, shared_dir, data_dir)
+        finally:
+            engine.dispose()
+
+    engine = create_db_engine(prepared_database("office_scope_day", fill))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def client(db_engine: Engine, tmp_path: Path) -> TestClient:
     return TestClient(create_app(Settings(data_dir=tmp_path), db_engine))
 
 
