@@ -266,3 +266,18 @@ def test_the_command_shows_and_adopts_the_linkage(tmp_path: Path) -> None:
     assert "橙色预警" in status
     again = run_lantian(["warn", "linkage", *at], tmp_path)
     assert "已不低于建议级别" in again.stdout
+
+
+def test_the_hourly_job_reports_the_linkage(db_engine: Engine, tmp_path: Path) -> None:
+    from lantian.scheduler.registry import JobContext
+    from lantian.warnings.jobs import assess_warnings
+
+    sessions = session_factory(db_engine)
+    context = JobContext(sessions, Settings(data_dir=tmp_path), NOW, None, "system:job:t")
+    assert "区域联动：无建议（0/19个乡镇有预报" in assess_warnings(context)
+    _import(db_engine, township_csv(NOW - timedelta(hours=2), FORECASTS))
+    said = assess_warnings(context)
+    assert "no measurements stored" in said  # the city's assessment needs stations; the linkage not
+    assert "区域联动：3个相邻乡镇（米村镇、牛店镇、平陌镇）" in said and "7/19个乡镇有预报" in said
+    with sessions() as session:  # it proposes, it never decides
+        assert session.scalars(select(WarningDecisionRow)).first() is None
