@@ -5,9 +5,11 @@ the decision through the one decision path (audited), on SQLite and PostgreSQL."
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from click.testing import Result
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
@@ -27,7 +29,6 @@ from lantian.warnings.regional import adoption, linkage_snapshot, regional_outlo
 from lantian.warnings.rules import plan_rules
 from lantian.warnings.service import decide, import_forecasts
 from lantian.web.app import create_app
-from tests.support.cli import run_lantian
 from tests.support.hashing import FAST_HASHER
 
 PLAN = default_plan()
@@ -123,6 +124,13 @@ def test_the_stored_township_forecasts_propose_the_linkage_and_name_what_is_miss
         broken = regional_outlook(session, RULES, ADJACENCY, NAMES, NOW)
     assert broken.level_by_area[PINGMO] == 0 and broken.proposal is None
     assert adoption(broken, RULES) is None and linkage_snapshot(broken) is None
+    # The same version re-issued with other values is a revision: the newest revision is read.
+    revised = {PINGMO: ORANGE_DAYS}
+    _import(db_engine, township_csv(NOW - timedelta(hours=1), revised), "pingmo-v2.csv")
+    with session_factory(db_engine)() as session:
+        restored = regional_outlook(session, RULES, ADJACENCY, NAMES, NOW)
+    assert restored.level_by_area[PINGMO] == ORANGE
+    assert restored.proposal is not None and restored.proposal.group == (MICUN, NIUDIAN, PINGMO)
 
 
 def test_adopting_the_proposal_issues_the_city_wide_warning_through_the_decision_path(
@@ -246,26 +254,24 @@ def test_the_warnings_page_shows_the_linkage_and_adopts_it(
         assert decision.proposal and decision.proposal["group"] == [MICUN, NIUDIAN, PINGMO]
 
 
-def test_the_command_shows_and_adopts_the_linkage(tmp_path: Path) -> None:
-    assert run_lantian(["db", "upgrade"], tmp_path).returncode == 0
-    forecast = tmp_path / "township.csv"
-    forecast.write_text(township_csv(NOW - timedelta(hours=2), FORECASTS), "utf-8")
-    imported = run_lantian(["warn", "import-forecasts", str(forecast)], tmp_path)
-    assert imported.returncode == 0, imported.stderr
+def test_the_command_shows_and_adopts_the_linkage(
+    db_engine: Engine, lantian: Callable[..., Result]
+) -> None:
+    _import(db_engine, township_csv(NOW - timedelta(hours=2), FORECASTS))
     at = ["--at", NOW.strftime("%Y-%m-%dT%H:%M")]
-    shown = run_lantian(["warn", "linkage", *at], tmp_path)
-    assert shown.returncode == 0, shown.stderr
-    assert "3个相邻乡镇（米村镇、牛店镇、平陌镇）" in shown.stdout and "--adopt" in shown.stdout
-    assert "矿区街道" in shown.stdout  # among the townships without a forecast
-    adopted = run_lantian(
-        ["warn", "linkage", *at, "--adopt", "--no-notify", "--by", "张三"], tmp_path
-    )
-    assert adopted.returncode == 0, adopted.stderr
-    assert "新密市重污染天气橙色预警通知" in adopted.stdout and "全市" in adopted.stdout
-    status = run_lantian(["warn", "status"], tmp_path).stdout
-    assert "橙色预警" in status
-    again = run_lantian(["warn", "linkage", *at], tmp_path)
-    assert "已不低于建议级别" in again.stdout
+    shown = lantian("warn", "linkage", *at)
+    assert shown.exit_code == 0, shown.output
+    assert "3个相邻乡镇（米村镇、牛店镇、平陌镇）" in shown.output and "--adopt" in shown.output
+    assert "矿区街道" in shown.output  # among the townships without a forecast
+    adopted = lantian("warn", "linkage", *at, "--adopt", "--no-notify", "--by", "张三")
+    assert adopted.exit_code == 0, adopted.output
+    assert "新密市重污染天气橙色预警通知" in adopted.output and "全市" in adopted.output
+    with session_factory(db_engine)() as session:
+        decision = session.scalars(select(WarningDecisionRow)).one()
+        assert (decision.to_level, decision.decided_by) == ("orange", "张三")
+        assert decision.proposal and decision.proposal["rule"] == "linkage.contiguous"
+    again = lantian("warn", "linkage", *at)
+    assert "已不低于建议级别" in again.output
 
 
 def test_the_hourly_job_reports_the_linkage(db_engine: Engine, tmp_path: Path) -> None:

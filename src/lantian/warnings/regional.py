@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from lantian import clock
 from lantian.timeutil import CHINA_TZ
-from lantian.warnings.forecast import ForecastIssue, ForecastValue, hourly_values, latest_issue
+from lantian.warnings.forecast import ForecastIssue, ForecastValue, hourly_values
 from lantian.warnings.linkage import (
     Adjacency,
     LinkageProposal,
@@ -110,26 +110,36 @@ class LinkageOutlook:
         return {t.area: t.rank for t in self.townships}
 
 
-def township_forecast_issues(session: Session, areas: list[str]) -> dict[str, list[ForecastIssue]]:
-    """Every stored version of the forecasts for ``areas`` (township codes), oldest first."""
-    rows = session.scalars(
+def newest_township_issues(
+    session: Session, areas: list[str], at: datetime
+) -> dict[str, ForecastIssue | None]:
+    """For each of ``areas`` (township codes) the newest forecast version issued by ``at`` (its
+    last revision; None: none issued by then), as :func:`~lantian.warnings.forecast.latest_issue`
+    picks it, reading the values of those versions only."""
+    found: dict[str, ForecastIssue | None] = dict.fromkeys(areas)
+    headers = session.scalars(
         select(ForecastIssueRow)
-        .where(ForecastIssueRow.area.in_(areas))
-        .order_by(ForecastIssueRow.issued_at, ForecastIssueRow.revision)
-    )
-    found: dict[str, list[ForecastIssue]] = {area: [] for area in areas}
-    for row in rows:
-        found[row.area].append(
-            ForecastIssue(
-                row.area,
-                row.issued_at,
-                row.source,
-                tuple(
-                    ForecastValue(v.valid_start, v.valid_end, v.aqi, v.primary_pollutant)
-                    for v in row.values
-                ),
-            )
+        .where(ForecastIssueRow.area.in_(areas), ForecastIssueRow.issued_at <= at)
+        .order_by(
+            ForecastIssueRow.issued_at.desc(),
+            ForecastIssueRow.revision.desc(),
+            ForecastIssueRow.id.desc(),
         )
+    )
+    for row in headers:
+        if found[row.area] is not None:
+            continue
+        found[row.area] = ForecastIssue(
+            row.area,
+            row.issued_at,
+            row.source,
+            tuple(
+                ForecastValue(v.valid_start, v.valid_end, v.aqi, v.primary_pollutant)
+                for v in row.values
+            ),
+        )
+        if all(issue is not None for issue in found.values()):
+            break
     return found
 
 
@@ -154,14 +164,12 @@ def regional_outlook(
     """
     moment = (at or clock.now()).astimezone(CHINA_TZ).replace(minute=0, second=0, microsecond=0)
     areas = sorted(area_names)
-    stored = township_forecast_issues(session, areas)
+    read = newest_township_issues(session, areas, moment)
     labels = [moment + HOUR * (k + 1) for k in range(horizon_hours)]
     days = tuple(sorted({_day_of_hour(label) for label in labels}))
     values_by_area: dict[str, list[int | None]] = {}
-    read: dict[str, ForecastIssue | None] = {}
     for area in areas:
-        issue = latest_issue(stored[area], area, moment)
-        read[area] = issue
+        issue = read[area]
         values_by_area[area] = (
             [None] * horizon_hours if issue is None else hourly_values(issue, moment, horizon_hours)
         )
