@@ -40,7 +40,7 @@ from lantian.monitoring.registry import RegistryEntry, load_station_registry
 from lantian.plan import DEFAULT_PLAN_DIR, Plan, cached_plan
 from lantian.supervision.demo import load_sample_supervision
 from lantian.timeutil import CHINA_TZ
-from lantian.warnings.demo import load_sample_forecast
+from lantian.warnings.demo import load_sample_forecast, load_sample_township_forecasts
 
 DEMO_DATA_DIR = Path(__file__).parent / "data"
 STATION_LIST = BUNDLED_STATION_LIST
@@ -187,6 +187,7 @@ def _load_demo(
         )
     )
     report.steps.append(load_sample_forecast(sessions, DEMO_YEARS_EARLIER))
+    report.steps.append(load_sample_township_forecasts(sessions, clock.now()))
     if plan is not None:
         from lantian.emissions.sample import load_emission_demo
 

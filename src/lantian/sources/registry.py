@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from lantian.plan import Plan
+    from lantian.plan.schema import Ban
     from lantian.sources.models import RegisterRecord, SourceCheck
 
 CheckResult = Literal["pass", "fail", "na"]
@@ -137,6 +138,27 @@ class Rule:
     #: group's key replaces the entry's key in the case's deduplication subject, and each entry
     #: joining the case keeps a ``case_opened`` event (so a ``once`` rule skips it afterwards).
     group: Callable[[Any], str] | None = None
+
+
+def in_ban_zone(
+    ban: Ban, plan: Plan | None, longitude: float | None, latitude: float | None
+) -> bool:
+    """Whether a point lies in one of the plan's zones carrying ``ban`` (``ban_zones.geojson``:
+    fuel, fireworks, machinery); False without such a zone or without a point. The one in-zone
+    check of every register judged by a ban zone (loose coal, fireworks, non-road machinery…)."""
+    if plan is None or plan.ban_zones is None or longitude is None or latitude is None:
+        return False
+    from lantian.standards.geometry import in_any
+
+    return in_any(longitude, latitude, plan.ban_zones.polygons(ban))
+
+
+def ban_zone_layer(ban: Ban, plan: Plan) -> dict[str, Any] | None:
+    """The plan's zones carrying ``ban`` as a GeoJSON FeatureCollection for a register's map
+    (None: the plan has none)."""
+    if plan.ban_zones is None:
+        return None
+    return plan.ban_zones.collection(ban)
 
 
 def end_of_day(day: date) -> datetime:

@@ -316,3 +316,84 @@ def assess_command(
     for note in result.notes if result.proposal is None else ():
         console.print(f"· {note.zh}")
         console.print(f"  {note.en}", style="dim")
+
+
+@warn_app.command("linkage")
+def linkage_command(
+    at: datetime | None = typer.Option(
+        None, "--at", formats=["%Y-%m-%dT%H:%M"], help="hour (CST), default: now (the clock)"
+    ),
+    rules_file: Path | None = typer.Option(None, "--rules", help="warning_rules.toml"),
+    adopt: bool = typer.Option(
+        False, "--adopt", help="record the proposed city-wide warning (a decision, audited)"
+    ),
+    notify: bool = typer.Option(True, "--notify/--no-notify", help="send e-mail and webhooks"),
+    by: str | None = BY_OPTION,
+) -> None:
+    """区域联动建议 / The regional linkage (task 42) from the township forecasts stored."""
+    from lantian.warnings.linkage import plan_adjacency
+    from lantian.warnings.notify import NotifySettings  # httpx, smtplib: when sending
+    from lantian.warnings.regional import adoption, linkage_snapshot, regional_outlook
+
+    plan = plan_in_force()
+    rules = load_rules(rules_file) if rules_file else plan_rules(plan)
+    moment = at.replace(tzinfo=CHINA_TZ) if at else None
+    with _sessions()() as session:
+        outlook = regional_outlook(session, rules, plan_adjacency(plan), plan.area_names(), moment)
+    table = Table(
+        title=f"乡镇预报 township forecasts · {_fmt(outlook.at)} +{outlook.horizon_hours}h"
+    )
+    table.add_column("乡镇 township")
+    for day in outlook.days:
+        table.add_column(f"{day:%m-%d}", justify="right")
+    table.add_column("预报级别 level")
+    table.add_column("预报 forecast")
+    for township in outlook.townships:
+        table.add_row(
+            township.name,
+            *("—" if peak is None else str(peak) for peak in township.daily_peak),
+            rules.name_of(township.rank) if township.has_forecast else "—",
+            f"{township.source} {_fmt(township.issued_at)}" if township.issued_at else "无 none",
+        )
+    console.print(table)
+    missing = outlook.without_forecast
+    if missing:
+        console.print(
+            f"无预报 no forecast ({len(missing)}): " + "、".join(t.name for t in missing),
+            style="yellow",
+        )
+    proposal = outlook.proposal
+    if proposal is None:
+        console.print("无区域联动建议 / no regional linkage proposed")
+        return
+    console.print(proposal.reason.zh)
+    console.print(proposal.reason.en, style="dim")
+    if outlook.action is None:
+        console.print(
+            f"现行{rules.name_of(outlook.in_force_rank)}已不低于建议级别 / the warning in force is "
+            "already at this level or above"
+        )
+        return
+    fields = adoption(outlook, rules)
+    assert fields is not None  # a proposal with an action to take
+    if not adopt:
+        console.print(
+            f"建议：全市{ACTION_ZH[Action(outlook.action)]}{rules.name_of(proposal.rank)}，"
+            f"采纳请加 --adopt / proposed: {outlook.action} the city-wide "
+            f"{rules.name_of(proposal.rank, 'en')}; add --adopt to record it"
+        )
+        return
+    decision, deliveries = decide_and_notify(
+        _sessions(),
+        Principal(cli_actor(by), "administrator"),
+        rules,
+        NotifySettings() if notify else None,
+        scope=rules.city_code,
+        proposal=linkage_snapshot(outlook),
+        area_names=plan.area_names(),
+        **fields,
+    )
+    console.print(decision.notice_text)
+    for sent in deliveries:
+        mark = "[green]✓[/green]" if sent.ok else "[red]✗[/red]"
+        console.print(f"{mark} {sent.channel} {sent.target}: {sent.detail}")

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from lantian import __version__
 from lantian.auth.permissions import Principal, can, resource
@@ -20,6 +21,7 @@ from lantian.errors import Conflict, Invalid, NotAllowed, NotFound
 from lantian.language import gettext
 from lantian.warnings.linkage import plan_adjacency
 from lantian.warnings.notify import NotifySettings
+from lantian.warnings.regional import LinkageOutlook, adoption, linkage_snapshot, regional_outlook
 from lantian.warnings.service import (
     active_warning,
     assess_now,
@@ -43,6 +45,7 @@ def _page(
     error: str = "",
     status: int = 200,
     filled: FilledForm = BLANK_FORM,
+    adopt: str = "",
 ) -> HTMLResponse:
     rules = plan_rules(request)
     adjacency = plan_adjacency(current_plan(request))
@@ -52,13 +55,29 @@ def _page(
     with request.app.state.sessions() as session:
         warning = active_warning(session, rules, rules.city_code, area_names(request))
         decisions = list_decisions(session, 20, 0)
+        linkage = _linkage(request, session)
         try:
             live = assess_now(session, rules, rules.observed_city or "", scope=rules.city_code)
         except (Invalid, NotFound) as exc:
             # No stations or no data yet: the page says so instead of the live assessment.
             live_error = str(exc)
+    if adopt == "linkage" and filled is BLANK_FORM:
+        # The regional linkage's proposal put into the decision form: the office reads it, may
+        # preview the notice, and records it through the one decision path (seed task 42).
+        fields = adoption(linkage, rules)
+        if fields is None:
+            error = error or gettext("The regional linkage proposes no change to adopt.")
+        else:
+            fields["follow_linkage"] = "1"
+            filled = FilledForm(
+                values={
+                    name: tuple(value) if isinstance(value, list) else (str(value),)
+                    for name, value in fields.items()
+                }
+            )
     context: dict[str, Any] = {
         "version": __version__,
+        "linkage": linkage,
         "rules": rules,
         "warning": warning,
         "live": live,
@@ -74,9 +93,19 @@ def _page(
     return response
 
 
+def _linkage(request: Request, session: Session) -> LinkageOutlook:
+    """The regional linkage from the township forecasts stored, as of the clock (seed task 42)."""
+    plan = current_plan(request)
+    return regional_outlook(session, plan_rules(request), plan_adjacency(plan), plan.area_names())
+
+
 @router.get("/office/warnings", response_class=HTMLResponse)
-def warnings_page(request: Request, who: Principal = Depends(require_account)) -> HTMLResponse:
-    return _page(request, who)
+def warnings_page(
+    request: Request, who: Principal = Depends(require_account), adopt: str = ""
+) -> HTMLResponse:
+    """The warning page; ``?adopt=linkage`` fills the decision form with the regional linkage's
+    proposal (nothing is recorded until the office records the decision)."""
+    return _page(request, who, adopt=adopt)
 
 
 class WarningsDecideForm(BaseModel):
@@ -87,6 +116,7 @@ class WarningsDecideForm(BaseModel):
     areas: list[str] = Field(default_factory=list)
     reason: str = ""
     follow_proposal: str = ""
+    follow_linkage: str = ""
 
 
 @router.post("/office/warnings/decide", dependencies=[Depends(require_csrf)], response_model=None)
@@ -98,7 +128,11 @@ def warnings_decide(
     rules = plan_rules(request)
     try:
         snapshot = None
-        if form.follow_proposal:
+        if form.follow_linkage:
+            # The linkage proposal as it stands when the decision is recorded, kept with it.
+            with request.app.state.sessions() as session:
+                snapshot = linkage_snapshot(_linkage(request, session))
+        elif form.follow_proposal:
             with request.app.state.sessions() as session:
                 live = assess_now(session, rules, rules.observed_city or "", scope=rules.city_code)
             if live.assessment.proposal is not None:

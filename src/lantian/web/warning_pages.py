@@ -125,6 +125,7 @@ class WarningsPreviewForm(BaseModel):
     areas: list[str] = Field(default_factory=list)
     reason: str = ""
     follow_proposal: str = ""
+    follow_linkage: str = ""
 
 
 @router.post(

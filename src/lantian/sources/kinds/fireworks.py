@@ -26,6 +26,7 @@ from pydantic import Field, model_validator
 from sqlalchemy import Date, Float, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from lantian.sources import registry
 from lantian.sources.lifecycle import KEEPERS, VERIFIERS, Lifecycle, State, Unmet
 from lantian.sources.lifecycle import transition as step
 from lantian.sources.models import RegisterRecord
@@ -42,7 +43,6 @@ from lantian.sources.registry import (
     overdue_rule,
 )
 from lantian.sources.rows import RegisterRow, columns
-from lantian.standards.geometry import in_any
 from lantian.tabular import Column
 
 if TYPE_CHECKING:
@@ -154,16 +154,12 @@ LIFECYCLE = Lifecycle(
 
 def in_fireworks_zone(plan: Plan | None, longitude: float | None, latitude: float | None) -> bool:
     """Whether a point lies in one of the plan's fireworks ban zones (False without one)."""
-    if plan is None or plan.ban_zones is None or longitude is None or latitude is None:
-        return False
-    return in_any(longitude, latitude, plan.ban_zones.polygons("fireworks"))
+    return registry.in_ban_zone("fireworks", plan, longitude, latitude)
 
 
 def fireworks_zone_geojson(plan: Plan) -> dict[str, Any] | None:
     """The plan's fireworks ban zones for the register's map (None: the plan has none)."""
-    if plan.ban_zones is None:
-        return None
-    return plan.ban_zones.collection("fireworks")
+    return registry.ban_zone_layer("fireworks", plan)
 
 
 def _what(record: Any) -> str:

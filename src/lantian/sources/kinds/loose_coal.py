@@ -26,6 +26,7 @@ from pydantic import Field, model_validator
 from sqlalchemy import Date, Float, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from lantian.sources import registry
 from lantian.sources.kinds.clean_heating import HeatingVillage
 from lantian.sources.lifecycle import KEEPERS, VERIFIERS, Lifecycle, State, Unmet
 from lantian.sources.lifecycle import transition as step
@@ -41,7 +42,6 @@ from lantian.sources.registry import (
     unproven,
 )
 from lantian.sources.rows import RegisterRow, columns
-from lantian.standards.geometry import in_any
 from lantian.tabular import Column
 
 if TYPE_CHECKING:
@@ -137,16 +137,12 @@ LIFECYCLE = Lifecycle(
 
 def in_ban_zone(plan: Plan | None, longitude: float | None, latitude: float | None) -> bool:
     """Whether a point lies in one of the plan's fuel ban zones (False without zones or a point)."""
-    if plan is None or plan.ban_zones is None or longitude is None or latitude is None:
-        return False
-    return in_any(longitude, latitude, plan.ban_zones.polygons("fuel"))
+    return registry.in_ban_zone("fuel", plan, longitude, latitude)
 
 
 def ban_zone_geojson(plan: Plan) -> dict[str, Any] | None:
     """The plan's fuel ban zones as a GeoJSON FeatureCollection for the map (None: it has none)."""
-    if plan.ban_zones is None:
-        return None
-    return plan.ban_zones.collection("fuel")
+    return registry.ban_zone_layer("fuel", plan)
 
 
 def _village_of(session: Session, record: RegisterRecord) -> Mapping[str, Any]:

@@ -29,6 +29,7 @@ from pydantic import Field
 from sqlalchemy import Date, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from lantian.sources import registry
 from lantian.sources.lifecycle import KEEPERS, VERIFIERS, Lifecycle, State, Unmet
 from lantian.sources.lifecycle import transition as step
 from lantian.sources.models import RegisterRecord
@@ -46,7 +47,6 @@ from lantian.sources.registry import (
     unproven,
 )
 from lantian.sources.rows import RegisterRow, columns
-from lantian.standards.geometry import in_any
 from lantian.tabular import Column
 from lantian.timeutil import to_china
 
@@ -134,16 +134,12 @@ def is_high_emission(stage: str | None, made_on: date | None) -> bool:
 
 def in_ban_zone(plan: Plan | None, longitude: float | None, latitude: float | None) -> bool:
     """Whether a point lies in one of the plan's zones banning non-road machinery (task 24)."""
-    if plan is None or plan.ban_zones is None or longitude is None or latitude is None:
-        return False
-    return in_any(longitude, latitude, plan.ban_zones.polygons("machinery"))
+    return registry.in_ban_zone("machinery", plan, longitude, latitude)
 
 
 def ban_zone_geojson(plan: Plan) -> dict[str, Any] | None:
     """The plan's machinery ban zones as a GeoJSON FeatureCollection for the map (None: none)."""
-    if plan.ban_zones is None:
-        return None
-    return plan.ban_zones.collection("machinery")
+    return registry.ban_zone_layer("machinery", plan)
 
 
 def _resume_holds(facts: Facts) -> list[Unmet]:
