@@ -364,3 +364,36 @@ def headline_values(
             result,
         )
     return values
+
+
+def figures(result: Headline, required_heavy_reduction: float | None = None) -> dict[str, Any]:
+    """The headline's figures as shown (page, tile, command): means and changes to one decimal
+    (GB/T 8170), counts as integers, None where a figure cannot be computed."""
+    current, same, whole = result.current, result.baseline_same_days, result.baseline
+    shown: dict[str, Any] = {
+        "through": result.through,
+        "days": current.days,
+        "days_before": same.days,
+        "pm25_mean": _number(current.pm25_mean),
+        "pm25_mean_before": _number(same.pm25_mean),
+        "pm25_mean_before_whole": _number(whole.pm25_mean),
+        "pm25_reduction": _number(result.pm25_reduction),
+        "projected_pm25_mean": _number(result.projected_pm25_mean),
+        "projected_pm25_reduction": _number(result.projected_pm25_reduction),
+        "missing_pm25_days": current.missing_pm25_days,
+        "missing_pm25_days_before": same.missing_pm25_days,
+        "missing_aqi_days": current.missing_aqi_days,
+        "missing_aqi_days_before": same.missing_aqi_days,
+        "heavy_days": current.heavy_days,
+        "heavy_days_before": same.heavy_days,
+        "heavy_days_before_whole": whole.heavy_days,
+        "heavy_reduction": _number(result.heavy_reduction),
+        "projected_heavy_days": result.projected_heavy_days,
+        "projected_heavy_reduction": _number(result.projected_heavy_reduction),
+        "heavy_days_ceiling": None,
+        "heavy_days_allowed": None,
+    }
+    if required_heavy_reduction is not None:
+        shown["heavy_days_ceiling"] = result.heavy_days_ceiling(required_heavy_reduction)
+        shown["heavy_days_allowed"] = result.heavy_days_allowed(required_heavy_reduction)
+    return shown

@@ -578,12 +578,27 @@ def targets_page(
 
         # Which register computes a target (its list is where the figure's entries are).
         registers = {i.target_key: k for k in kinds().values() for i in k.indicators}
+        headline = _headline_figures(progress)
         return _render(
             request,
             "campaign_targets.html",
             {"plan": context, "progress": progress, "as_of": day.isoformat(),
-             "registers": registers, "zh": _zh(request)},
+             "registers": registers, "zh": _zh(request), **headline},
         )  # fmt: skip
+
+
+def _headline_figures(progress: list[service.TargetProgress]) -> dict[str, Any]:
+    """The headline targets' computation (issue 18) behind the targets page's section, if the
+    measurements computed them."""
+    from lantian.results.headline import HEAVY_TARGET, figures
+
+    found = next((p.computed.headline for p in progress
+                  if getattr(p.computed, "headline", None) is not None), None)  # fmt: skip
+    if found is None:
+        return {"headline": None}
+    required = next((p.target.value for p in progress if p.target.key == HEAVY_TARGET), None)
+    return {"headline": found, "headline_figures": figures(found, required),
+            "heavy_required": required}  # fmt: skip
 
 
 @router.get("/campaign/escalations", response_class=HTMLResponse)
