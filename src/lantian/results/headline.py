@@ -235,6 +235,10 @@ def headline(session: Session, first: date, last: date, as_of: date | None = Non
     today). Only days that ended before the as-of day (and before the clock's today) count."""
     as_of = as_of or clock.today()
     through = min(last, as_of - timedelta(days=1), clock.today() - timedelta(days=1))
+    if as_of >= last and clock.today() > last:
+        # A finished campaign is judged at its last day (campaign.service.judged_day): that day
+        # has ended too, so the whole period counts.
+        through = last
     base_first, base_last = year_before(first), year_before(last)
     baseline_days = city_daily_series(session, base_first, base_last)
     current_days = city_daily_series(session, first, through) if through >= first else []
