@@ -214,14 +214,18 @@ class Headline:
     def projected_heavy_reduction(self) -> Fraction | None:
         return reduction(self.projected_heavy_days, self.baseline.heavy_days)
 
-    def heavy_days_ceiling(self, required_reduction: float) -> int:
-        """The most heavy days the whole period may have to meet −``required_reduction`` %."""
+    def heavy_days_ceiling(self, required_reduction: float) -> int | None:
+        """The most heavy days the whole period may have to meet −``required_reduction`` %; None
+        when the year before has no daily AQI at all (nothing to compare with)."""
+        if self.baseline.aqi_days == 0:
+            return None
         share = Fraction(100) - Fraction(str(required_reduction))
         return int(self.baseline.heavy_days * share // 100)
 
-    def heavy_days_allowed(self, required_reduction: float) -> int:
+    def heavy_days_allowed(self, required_reduction: float) -> int | None:
         """Heavy days still allowed for the rest of the period (negative: already too many)."""
-        return self.heavy_days_ceiling(required_reduction) - self.current.heavy_days
+        ceiling = self.heavy_days_ceiling(required_reduction)
+        return None if ceiling is None else ceiling - self.current.heavy_days
 
 
 def campaign_period(periods: dict[str, Any]) -> tuple[date, date]:
@@ -268,6 +272,10 @@ def _aligned(baseline_days: list[CityDay], first: date, last: date) -> list[City
         day = year_before(first + timedelta(days=n))
         aligned.append(by_day.get(day) or CityDay(day, None, None, 0, 0))
     return aligned
+
+
+def _float(value: int | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _rows(*rows: tuple[str, float | None]) -> tuple[tuple[str, float], ...]:
@@ -353,8 +361,14 @@ def headline_values(
             "missing",
             _rows(
                 (f"重污染天数 heavy days {span}", float(current.heavy_days)),
-                (f"上年同期 year before {span_before}", float(same.heavy_days)),
-                ("上年全期 the whole period a year before", float(whole.heavy_days)),
+                (
+                    f"上年同期 year before {span_before}",
+                    float(same.heavy_days) if same.aqi_days else None,
+                ),
+                (
+                    "上年全期 the whole period a year before",
+                    float(whole.heavy_days) if whole.aqi_days else None,
+                ),
                 ("预计全期 projected for the period", float(result.projected_heavy_days)),
                 (
                     "预计全期降幅 projected decrease %",
@@ -362,7 +376,7 @@ def headline_values(
                 ),
                 (
                     "剩余允许重污染天数 heavy days still allowed",
-                    float(result.heavy_days_allowed(required)),
+                    _float(result.heavy_days_allowed(required)),
                 ),
             ),
             result,
@@ -389,8 +403,9 @@ def figures(result: Headline, required_heavy_reduction: float | None = None) -> 
         "missing_aqi_days": current.missing_aqi_days,
         "missing_aqi_days_before": same.missing_aqi_days,
         "heavy_days": current.heavy_days,
-        "heavy_days_before": same.heavy_days,
-        "heavy_days_before_whole": whole.heavy_days,
+        # A year before without any daily AQI has no heavy-day count (not 0): "—".
+        "heavy_days_before": same.heavy_days if same.aqi_days else None,
+        "heavy_days_before_whole": whole.heavy_days if whole.aqi_days else None,
         "heavy_reduction": _number(result.heavy_reduction),
         "projected_heavy_days": result.projected_heavy_days,
         "projected_heavy_reduction": _number(result.projected_heavy_reduction),

@@ -714,18 +714,20 @@ def headline_tile(session: Session, who: Principal) -> Tile | None:
         for key, value in ((PM25_TARGET, pm25), (HEAVY_TARGET, heavy))
     ]
     allowed = f["heavy_days_allowed"]
+    before = "—" if f["heavy_days_before"] is None else f["heavy_days_before"]
+    left_zh = "" if allowed is None else f"，剩余允许 {max(allowed, 0)} 天"
+    left_en = "" if allowed is None else f", {max(allowed, 0)} still allowed"
     return Tile(
         key="headline-targets",
         label_zh="PM2.5 同比降幅",
         label_en="PM2.5 decrease on the year before",
         value=shown,
-        detail_zh=f"截至 {f['through']}：重污染 {f['heavy_days']} 天（上年同期 "
-        f"{f['heavy_days_before']} 天），剩余允许 {max(allowed, 0)} 天；缺测 "
-        f"{f['missing_pm25_days']} 天",
-        detail_en=f"to {f['through']}: {f['heavy_days']} heavy days ({f['heavy_days_before']} "
-        f"a year before), {max(allowed, 0)} still allowed; {f['missing_pm25_days']} days missing",
+        detail_zh=f"截至 {f['through']}：重污染 {f['heavy_days']} 天（上年同期 {before} 天）"
+        f"{left_zh}；缺测 {f['missing_pm25_days']} 天",
+        detail_en=f"to {f['through']}: {f['heavy_days']} heavy days ({before} a year before)"
+        f"{left_en}; {f['missing_pm25_days']} days missing",
         href="/campaign/targets#headline",
-        tone="good" if all(met) else "alert" if allowed < 0 else "warn",
+        tone="good" if all(met) else "alert" if allowed is not None and allowed < 0 else "warn",
     )
 
 
