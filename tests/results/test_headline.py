@@ -24,11 +24,12 @@ import polars as pl
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
 from lantian import clock
 from lantian.auth.service import add_user
 from lantian.campaign import service as campaign
-from lantian.config import Settings
+from lantian.config import Settings, get_settings
 from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.demo import plan_station_entries
 from lantian.monitoring.registry import load_station_registry
@@ -291,7 +292,10 @@ def test_headline_equals_an_independent_computation(
 
 
 def test_to_date_projection_and_heavy_days_still_allowed(
-    beijing: Engine, expected: dict[str, dict[date, tuple[int | None, bool]]]
+    beijing: Engine,
+    expected: dict[str, dict[date, tuple[int | None, bool]]],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     period, baseline = expected["period"], expected["baseline"]
     as_of = date(2016, 1, 1)
@@ -321,6 +325,31 @@ def test_to_date_projection_and_heavy_days_still_allowed(
     assert result.heavy_days_allowed(15) == ceiling - heavy_days(period, PERIOD[0], through)
     # Nothing after the as-of day is counted: those days are still to come in the series.
     assert [c for c, _ in result.series if c is not None][-1].day == through
+    # `lantian results targets --as-of` prints the same figures.
+    monkeypatch.setenv("LANTIAN_DATABASE_URL", beijing.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("LANTIAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "250")
+    get_settings.cache_clear()
+    from lantian.cli import app
+
+    try:
+        printed = CliRunner().invoke(app, ["results", "targets", "--as-of", "2016-01-01"])
+    finally:
+        get_settings.cache_clear()
+    assert printed.exit_code == 0, printed.output
+    assert "counted through 2015-12-31" in printed.output
+    pm25_row = next(line for line in printed.output.splitlines() if "PM2.5 µg/m³" in line)
+    so_far_mean = mean_pm25(period, PERIOD[0], through)
+    before_mean = mean_pm25(baseline, BASELINE[0], date(2014, 12, 31))
+    assert [cell.strip() for cell in re.split("[│|]", pm25_row)][2:5] == [
+        f"{tenths(so_far_mean):.1f}",
+        f"{tenths(before_mean):.1f}",
+        f"{tenths((before_mean - so_far_mean) * 100 / before_mean):.1f}",
+    ]
+    assert (
+        f"still allowed {max(ceiling - heavy_days(period, PERIOD[0], through), 0)}"
+        in printed.output
+    )
 
 
 def test_the_targets_page_shows_the_computed_figures(
