@@ -23,7 +23,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from lantian import clock
@@ -32,8 +33,13 @@ from lantian.campaign import service as campaign
 from lantian.config import Settings, get_settings
 from lantian.db.engine import create_db_engine, session_factory, transaction
 from lantian.demo import plan_station_entries
-from lantian.monitoring.registry import load_station_registry
-from lantian.monitoring.spreadsheet_import import import_hourly_file, read_hourly_file
+from lantian.monitoring.models import Measurement, Station
+from lantian.monitoring.registry import RegistryEntry, load_station_registry
+from lantian.monitoring.spreadsheet_import import (
+    SpreadsheetRejected,
+    import_hourly_file,
+    read_hourly_file,
+)
 from lantian.plan import DEFAULT_PLAN_DIR, read_plan
 from lantian.results.headline import HEAVY_TARGET, PM25_TARGET, headline
 from lantian.timeutil import CHINA_TZ
@@ -248,6 +254,40 @@ def test_the_uci_layout_is_read_with_co_converted_and_hours_beginning(tmp_path: 
     )
     refused = read_hourly_file(bad)
     assert [(p.row, "0–23" in p.reason) for p in refused.problems] == [(2, True)]
+
+
+def test_a_uci_file_naming_an_unknown_station_is_refused_whole(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with transaction(sessions) as session:
+        load_station_registry(
+            session,
+            [RegistryEntry(code="BJ-DS", name="Dongsi", city="北京", tier="national")],
+            actor="test",
+        )
+    dongsi = beijing_file("Dongsi").read_text("utf-8").splitlines()
+    tiantan = beijing_file("Tiantan").read_text("utf-8").splitlines()
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("\n".join([dongsi[0], *dongsi[1:25], tiantan[1]]) + "\n", "utf-8")
+    with pytest.raises(SpreadsheetRejected) as refused:
+        import_hourly_file(sessions, mixed, tmp_path / "uploads")
+    assert [(p.row, p.value) for p in refused.value.problems] == [(26, "Tiantan")]
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Measurement)) == 0
+    # The station's own rows go in under its code, CO in mg/m³.
+    alone = tmp_path / "dongsi.csv"
+    alone.write_text("\n".join(dongsi[:25]) + "\n", "utf-8")
+    result = import_hourly_file(sessions, alone, tmp_path / "uploads")
+    assert result.values_added == result.values_in_file > 0
+    with sessions() as session:
+        first_co = session.scalar(
+            select(Measurement.value)
+            .join(Station)
+            .where(Station.code == "BJ-DS", Measurement.pollutant == "co")
+            .order_by(Measurement.period_end)
+            .limit(1)
+        )
+    assert first_co == 0.3
 
 
 def test_headline_equals_an_independent_computation(
