@@ -118,6 +118,7 @@ LAZY_COMMANDS: tuple[LazyCommand, ...] = (
         "warn", "lantian.warnings.cli:warn_app", "重污染天气预警 / heavy-pollution warnings"
     ),
     LazyCommand("plan", "lantian.campaign.cli:plan_app", "攻坚计划 / the campaign plan as data."),
+    LazyCommand("results", "lantian.results.cli:results_app", "攻坚成效 / the campaign's results."),
     LazyCommand(
         "stations",
         "lantian.monitoring.cli:stations_app",

@@ -884,23 +884,34 @@ class TargetProgress:
     computed: Any | None = None
 
 
-def computed_targets(session: Session) -> dict[str, Any]:
+def computed_targets(
+    session: Session, context: PlanContext | None = None, as_of: date | None = None
+) -> dict[str, Any]:
     """The seam to the registers (台账, issue 15): target key → the value computed from a register
-    with entries (an empty register leaves the target to the typed reports)."""
+    with entries (an empty register leaves the target to the typed reports). With the plan, the
+    headline targets computed from the measurements join them (:mod:`lantian.results.headline`,
+    issue 18): once the campaign has a measured day they are computed, even when the value
+    cannot be (no data the year before: shown as such, never typed over)."""
     from lantian.sources.service import indicator_values
 
-    return {
+    found: dict[str, Any] = {
         key: value
         for key, value in indicator_values(session).items()
         if value.records > 0 and value.value is not None
     }
+    if context is not None:
+        from lantian.results.headline import headline_values
+
+        day = as_of or clock.today()
+        found |= headline_values(session, context.periods, context.targets, day)
+    return found
 
 
 def target_progress(session: Session, context: PlanContext, as_of: date) -> list[TargetProgress]:
     """Each target rolled up from the indicator values of its task's reports (returned reports
     left out), and whether its due date passed without meeting it. A target a register computes
     (:func:`computed_targets`) takes the register's value instead: nobody types it any more."""
-    computed = computed_targets(session)
+    computed = computed_targets(session, context, as_of)
     tasks_by_ref = {t.ref: t for t in context.tasks}
     reports = reports_of(session, [t.id for t in context.tasks])
     by_task: dict[int, list[ProgressReport]] = {}
@@ -924,7 +935,9 @@ def target_progress(session: Session, context: PlanContext, as_of: date) -> list
                         )
         rollup = rules.roll_up(target.measure, target.comparator, target.value, values)
         from_register = computed.get(target.key)
-        if from_register is not None:
+        if from_register is not None and from_register.value is None:
+            rollup = rules.RollUp(None, None, 0, from_register.records, None)
+        elif from_register is not None:
             rollup = rules.computed_rollup(target.comparator, target.value, from_register.value,
                                            from_register.records)  # fmt: skip
         overdue = bool(target.due_on and target.due_on < as_of and rollup.met is not True)

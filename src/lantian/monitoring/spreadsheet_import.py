@@ -6,6 +6,13 @@ The template (docs/import-template.md) has two accepted shapes, told apart by th
 * **wide form** — one station-hour per row: ``station, time`` and one column per pollutant
   (``SO2, NO2, PM10, PM2.5, CO, O3``, a unit may follow in brackets: ``CO(mg/m³)``).
 
+A third shape, the **UCI layout** of the Beijing multi-site files (Zhang et al. 2017), is read
+too: ``year, month, day, hour`` in four columns instead of ``time``, the station named by its
+registered name (``Dongsi``) or code, and every pollutant column in µg/m³ — CO included, converted to
+lantian's mg/m³. Its ``hour`` 0–23 begins the hour (the 24 rows of a day are hours 0 … 23 of that
+day), so the hourly mean of hour ``h`` ends at ``h+1``:00. Weather columns are ignored here (the
+weather importer reads them).
+
 Headers may be Chinese or English (``站点编码 station`` works too), in any order; other columns
 (station name, AQI, …) are ignored and reported as notes. ``time`` is the hour-ending China time
 (UTC+8) of the hourly mean; ``24:00`` is 00:00 of the next day. Units are lantian's: µg/m³, CO in
@@ -72,7 +79,11 @@ CLOCK_TOLERANCE: Final = timedelta(minutes=10)
 #: HJ 212-2017 Table 8 data flags.
 DATA_FLAGS: Final = ("N", "F", "M", "S", "D", "C", "T", "B")
 
-Role = Literal["station", "time", "pollutant", "value", "flag", "unit"]
+Role = Literal[
+    "station", "time", "pollutant", "value", "flag", "unit", "year", "month", "day", "hour"
+]
+#: The four columns that together stand for ``time`` in the UCI layout.
+SPLIT_TIME: Final[tuple[Role, ...]] = ("year", "month", "day", "hour")
 
 #: Header names of each template column (compared after :func:`_name_key`).
 COLUMN_ALIASES: Final[dict[Role, tuple[str, ...]]] = {
@@ -107,6 +118,10 @@ COLUMN_ALIASES: Final[dict[Role, tuple[str, ...]]] = {
     "value": ("value", "concentration", "值", "数值", "浓度", "浓度值", "监测值"),
     "flag": ("flag", "dataflag", "标识", "数据标识", "标记", "标志"),
     "unit": ("unit", "units", "单位"),
+    "year": ("year", "年"),
+    "month": ("month", "月"),
+    "day": ("day", "日"),
+    "hour": ("hour", "小时", "时"),
 }
 
 #: Pollutant names (compared after :func:`_name_key`: PM2.5, PM25, pm2_5 and PM₂.₅ are one).
@@ -186,7 +201,7 @@ class HourlyFile:
 
     path: Path
     sheet: str | None
-    layout: Literal["long", "wide"]
+    layout: Literal["long", "wide", "uci"]
     header: tuple[str, ...]
     station_column: str
     values: tuple[HourlyValue, ...]
@@ -252,7 +267,9 @@ class _SheetReader:
     def read(self, rows: Iterable[tuple[int, tuple[Cell, ...]]]) -> HourlyFile:
         iterator = iter(rows)
         columns = self._find_header(iterator)
-        layout: Literal["long", "wide"] = "long" if "pollutant" in columns.roles else "wide"
+        layout: Literal["long", "wide", "uci"] = (
+            "long" if "pollutant" in columns.roles else "wide" if "time" in columns.roles else "uci"
+        )
         values: list[HourlyValue] = []
         station_rows: list[tuple[int, str]] = []
         for number, cells in iterator:
@@ -303,7 +320,7 @@ class _SheetReader:
             names = [shown(cell).strip() for cell in cells]
             meanings = [_header_meaning(name) for name in names]
             roles = {meaning for meaning, _ in meanings if isinstance(meaning, str)}
-            if "station" in roles and "time" in roles:
+            if "station" in roles and ("time" in roles or roles >= set(SPLIT_TIME)):
                 if number > first_number:
                     self.notes.append(
                         f"表头在第 {number} 行，其上各行已忽略 / header on row {number}; "
@@ -325,6 +342,13 @@ class _SheetReader:
         self, number: int, names: list[str], meanings: list[tuple[HeaderMeaning, str | None]]
     ) -> _Columns:
         columns = _Columns(number, names)
+        roles = {m for m, _ in meanings if isinstance(m, str)}
+        uci = "time" not in roles and roles >= set(SPLIT_TIME)
+
+        def default_unit(pollutant: str) -> MassUnit:
+            # The UCI files give every pollutant in µg/m³, CO too (lantian keeps CO in mg/m³).
+            return "ug/m3" if uci else STORED_UNIT[pollutant]
+
         for index, (name, (meaning, unit_text)) in enumerate(zip(names, meanings, strict=True)):
             if isinstance(meaning, str) and meaning != "ambiguous" and unit_text:
                 # A unit on the value column would silently misread CO (mg/m³) or the others.
@@ -343,7 +367,7 @@ class _SheetReader:
                 )
             elif isinstance(meaning, tuple):
                 pollutant = meaning[0]
-                unit = _parse_unit(unit_text) if unit_text else STORED_UNIT[pollutant]
+                unit = _parse_unit(unit_text) if unit_text else default_unit(pollutant)
                 if unit is None:
                     self.problem(
                         number,
@@ -356,6 +380,8 @@ class _SheetReader:
                     self.problem(number, name, None, "污染物列重复 / the pollutant has two columns")
                 else:
                     columns.pollutants[index] = (pollutant, unit)
+            elif meaning in SPLIT_TIME and not uci:
+                columns.ignored.append(name)  # a time column says it all; these are extra
             elif meaning in columns.roles:
                 self.problem(number, name, None, "列重复 / the column appears twice")
             else:
@@ -399,6 +425,12 @@ class _SheetReader:
             )
         if self.problems:
             raise SpreadsheetRejected(self.path, self.problems)
+        if uci:
+            self.notes.append(
+                "UCI 格式：年、月、日、时四列，hour 0–23 为小时起点；各污染物单位为 µg/m³，CO 已换算为 "
+                "mg/m³ / UCI layout: year, month, day, hour columns, hour 0–23 begins the hour; "
+                "every pollutant in µg/m³, CO converted to mg/m³"
+            )
         return columns
 
     # rows ----------------------------------------------------------------------------------------
@@ -412,9 +444,16 @@ class _SheetReader:
         station = _station_code(station_cell)
         if not station:
             self.problem(number, station_name, station_cell, "缺少站点编码 / no station code")
-        time_name = columns.names[columns.roles["time"]]
-        time_cell = cells[columns.roles["time"]]
-        period_end, why = parse_hour_ending(time_cell)
+        time_cell: Cell
+        if "time" in columns.roles:
+            time_name = columns.names[columns.roles["time"]]
+            time_cell = cells[columns.roles["time"]]
+            period_end, why = parse_hour_ending(time_cell)
+        else:
+            time_name = columns.names[columns.roles["hour"]]
+            parts = tuple(cells[columns.roles[role]] for role in SPLIT_TIME)
+            time_cell = "-".join(shown(part) for part in parts)
+            period_end, why = parse_hour_beginning_parts(parts)
         if period_end is not None and period_end > self.latest_allowed:
             period_end, why = None, "时间在未来 / the time is in the future"
         if period_end is None:
@@ -650,6 +689,29 @@ def parse_hour_ending(cell: Cell) -> tuple[datetime | None, str]:
     return _parse_time_text(shown(cell))
 
 
+def parse_hour_beginning_parts(parts: tuple[Cell, ...]) -> tuple[datetime | None, str]:
+    """The UTC period end of the hour given as year, month, day and hour 0–23 (UCI layout).
+
+    The hour begins at ``hour``:00 China time (UTC+8): the 24 rows of a day are its hours 0 … 23,
+    so the natural day of GB 3095 is exactly the day's rows and hour 23 ends at 24:00.
+    """
+    numbers: list[int] = []
+    for part in parts:
+        amount = decimal_of(part)
+        if amount is None or amount != amount.to_integral_value():
+            return None, "年、月、日、时应为整数 / year, month, day and hour must be whole numbers"
+        numbers.append(int(amount))
+    year, month, day_of_month, hour = numbers
+    if not 0 <= hour <= 23:
+        return None, "小时应为 0–23 / the hour must be 0–23"
+    try:
+        day = date(year, month, day_of_month)
+    except ValueError:
+        return None, "日期不存在 / no such date"
+    start = datetime.combine(day, time(hour), CHINA_TZ)
+    return (start + timedelta(hours=1)).astimezone(UTC), ""
+
+
 # A file repeats each time once per station and pollutant: parse each spelling once.
 @lru_cache(maxsize=1 << 16)
 def _parse_time_text(cell_text: str) -> tuple[datetime | None, str]:
@@ -715,7 +777,12 @@ def import_hourly_file(
         return HourlyImportResult(path, previous.id, True, total, 0, total, 0)
     content = read_hourly_file(path, sheet, now)
     with sessions() as session:
-        station_ids = _station_ids(session, sorted({code for _, code in content.station_rows}))
+        named = sorted({code for _, code in content.station_rows})
+        station_ids = _station_ids(session, named)
+        if content.layout == "uci":
+            # The UCI files name their stations (Dongsi): a registered name stands for its code.
+            unknown = [name for name in named if name not in station_ids]
+            station_ids |= _station_ids_by_name(session, unknown)
     problems = list(content.problems)
     for number, code in content.station_rows:
         if code not in station_ids:
@@ -781,6 +848,18 @@ def _station_ids(session: Session, codes: list[str]) -> dict[str, int]:
         return {}
     rows = session.execute(select(Station.code, Station.id).where(Station.code.in_(codes)))
     return {code: station_id for code, station_id in rows}
+
+
+def _station_ids_by_name(session: Session, names: list[str]) -> dict[str, int]:
+    """Stations by their registered name, for the names that belong to exactly one station."""
+    if not names:
+        return {}
+    found: dict[str, list[int]] = {}
+    for name, station_id in session.execute(
+        select(Station.name, Station.id).where(Station.name.in_(names))
+    ):
+        found.setdefault(name, []).append(station_id)
+    return {name: ids[0] for name, ids in found.items() if len(ids) == 1}
 
 
 def _count_other_sources(

@@ -578,12 +578,27 @@ def targets_page(
 
         # Which register computes a target (its list is where the figure's entries are).
         registers = {i.target_key: k for k in kinds().values() for i in k.indicators}
+        headline = _headline_figures(progress)
         return _render(
             request,
             "campaign_targets.html",
             {"plan": context, "progress": progress, "as_of": day.isoformat(),
-             "registers": registers, "zh": _zh(request)},
+             "registers": registers, "zh": _zh(request), **headline},
         )  # fmt: skip
+
+
+def _headline_figures(progress: list[service.TargetProgress]) -> dict[str, Any]:
+    """The headline targets' computation (issue 18) behind the targets page's section, if the
+    measurements computed them."""
+    from lantian.results.headline import HEAVY_TARGET, figures
+
+    found = next((headline for p in progress
+                  if (headline := getattr(p.computed, "headline", None)) is not None), None)  # fmt: skip
+    if found is None:
+        return {"headline": None}
+    required = next((p.target.value for p in progress if p.target.key == HEAVY_TARGET), None)
+    return {"headline": found, "headline_figures": figures(found, required),
+            "heavy_required": required}  # fmt: skip
 
 
 @router.get("/campaign/escalations", response_class=HTMLResponse)
@@ -673,6 +688,53 @@ def campaign_tile(session: Session, who: Principal) -> Tile | None:
         href=f"/campaign/escalations?as_of={day.isoformat()}",
         tone="alert" if total else "good",
     )
+
+
+@register_tile
+def headline_tile(session: Session, who: Principal) -> Tile | None:
+    """The two headline targets computed from the measurements (issue 18): PM2.5 and heavy days
+    against the same days a year before, and the heavy days still allowed."""
+    if who.role in MACHINE_ROLES:
+        return None
+    context = service.current_plan(session)
+    if context is None:
+        return None
+    from lantian.results.headline import HEAVY_TARGET, PM25_TARGET, headline_values
+
+    day = service.judged_day(context, clock.today())
+    values = headline_values(session, context.periods, context.targets, day)
+    pm25, heavy = values.get(PM25_TARGET), values.get(HEAVY_TARGET)
+    if pm25 is None or heavy is None or pm25.headline is None:
+        return None
+    targets = {t.key: t for t in context.targets}
+    f = _figures_of(pm25.headline, targets[HEAVY_TARGET].value)
+    shown = "—" if f["pm25_reduction"] is None else f"{f['pm25_reduction']:.1f}%"
+    met = [
+        value.value is not None and value.value >= targets[key].value
+        for key, value in ((PM25_TARGET, pm25), (HEAVY_TARGET, heavy))
+    ]
+    allowed = f["heavy_days_allowed"]
+    before = "—" if f["heavy_days_before"] is None else f["heavy_days_before"]
+    left_zh = "" if allowed is None else f"，剩余允许 {max(allowed, 0)} 天"
+    left_en = "" if allowed is None else f", {max(allowed, 0)} still allowed"
+    return Tile(
+        key="headline-targets",
+        label_zh="PM2.5 同比降幅",
+        label_en="PM2.5 decrease on the year before",
+        value=shown,
+        detail_zh=f"截至 {f['through']}：重污染 {f['heavy_days']} 天（上年同期 {before} 天）"
+        f"{left_zh}；缺测 {f['missing_pm25_days']} 天",
+        detail_en=f"to {f['through']}: {f['heavy_days']} heavy days ({before} a year before)"
+        f"{left_en}; {f['missing_pm25_days']} days missing",
+        href="/campaign/targets#headline",
+        tone="good" if all(met) else "alert" if allowed is not None and allowed < 0 else "warn",
+    )
+
+
+def _figures_of(result: Any, required: float) -> dict[str, Any]:
+    from lantian.results.headline import figures
+
+    return figures(result, required)
 
 
 # --- 本月报送: every task of one reporter for one month, on one page -------------------------
