@@ -69,7 +69,7 @@ def _placed(facts: Facts) -> list[Unmet]:
 LIFECYCLE = Lifecycle(
     states=(
         State("planned", "拟布设", "planned"),
-        State("operating", "运行中", "operating"),
+        State("operating", "运行中", "operating", closed=True),
         State("retired", "已撤销", "retired", closed=True),
     ),
     initial="planned",
