@@ -265,6 +265,8 @@ def test_the_monthly_report_page_workbook_and_command(
         with transaction(sessions) as session:
             add_user(session, username="micun", role="township", scope="410183101",
                      password=password, actor="test")  # fmt: skip
+            add_user(session, username="office", role="campaign_office", password=password,
+                     actor="test")  # fmt: skip
         app = create_app(Settings(data_dir=tmp_path / "site"), db_engine)
         client = _signed_in(app, "micun", password)
         page = client.get("/sources/dust_fall_sample/report")  # last month by default
@@ -295,6 +297,10 @@ def test_the_monthly_report_page_workbook_and_command(
         assert (
             'href="/sources/dust_fall_sample/report"' in client.get("/sources/dust_fall_site").text
         )
+        # the office's tile: last month's townships above the limit, each judged on its own
+        office = _signed_in(app, "office", password).get("/office").text
+        tile = re.search(r'id="dust-fall-month".*?</div>\s*</div>', office, re.S)
+        assert tile and ">1<" in tile.group(0).replace(" ", "") and "米村镇 9.5" in tile.group(0)
         out = tmp_path / "report.xlsx"
         done = lantian("dustfall", "report", "--month", "2017-11", "--xlsx", str(out))
         assert done.exit_code == 0, done.output

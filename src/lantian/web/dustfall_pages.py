@@ -16,16 +16,20 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from lantian import clock
 from lantian.auth.permissions import Principal
 from lantian.dustfall import method, service
 from lantian.errors import ServiceError
+from lantian.plan import plan_in_force
 from lantian.sources.kinds import dust_fall_samples
+from lantian.sources.kinds.dust_fall_sites import site_count
 from lantian.web import i18n
-from lantian.web.access import require_account
+from lantian.web.access import MACHINE_ROLES, require_account
 from lantian.web.plan_state import current_plan
 from lantian.web.rendering import render
+from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
 PATH = "/sources/dust_fall_sample/report"
@@ -75,4 +79,28 @@ def report_download(
             "Content-Disposition": f'attachment; filename="dust-fall-{first:%Y-%m}.xlsx"; '
             f"filename*=UTF-8''{quote(name)}"
         },
+    )
+
+
+@register_tile
+def dust_fall_tile(session: Session, who: Principal) -> Tile | None:
+    """The office page's tile: last month's townships above task 33's limit, each judged on its
+    own (the report behind it); none while the register holds no site."""
+    if who.role in MACHINE_ROLES or who.is_public or site_count(session) == 0:
+        return None
+    month = service.report_month(None, clock.today())
+    report = service.monthly_report(session, plan_in_force(), month)
+    over = report.over
+    names = "、".join(f"{t.area_name} {t.month.value:g}" for t in over if t.month.value)
+    missing = sum(1 for t in report.townships if t.month.value is None)
+    return Tile(
+        key="dust-fall-month",
+        label_zh=f"{month.month}月降尘超标乡镇",
+        label_en=f"Townships above the dust-fall limit, {month:%Y-%m}",
+        value=str(len(over)),
+        detail_zh=(names or "无超标乡镇") + (f"；{missing} 个乡镇无有效样品" if missing else ""),
+        detail_en=(names or "none above the limit")
+        + (f"; {missing} townships without a valid sample" if missing else ""),
+        href=f"{PATH}?month={month:%Y-%m}",
+        tone="alert" if over else ("warn" if missing else "good"),
     )
