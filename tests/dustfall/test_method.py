@@ -36,6 +36,9 @@ def _verdict(**changes: object) -> tuple[bool, int, tuple[str, ...]]:
 def test_each_qc_failure_is_named_and_insects_picked_out_keep_a_sample() -> None:
     assert _verdict() == (True, 30, ())
     assert _verdict(contamination="removed")[0] is True
+    kept = judge(start=date(2017, 11, 1), end=date(2017, 12, 1), mass_g=0.1, blank_g=0.0,
+                 container_intact=True, blank_ok=True, contamination="removed")  # fmt: skip
+    assert kept.remark == "有效（昆虫、树叶等异物已剔除）"
     assert _verdict(end=date(2017, 11, 28))[:2] == (False, 27)
     assert _verdict(end=date(2017, 12, 3))[:2] == (True, 32)
     assert _verdict(end=date(2017, 12, 4))[:2] == (False, 33)

@@ -44,10 +44,14 @@ class Verdict:
     valid: bool
     days: int
     reasons: tuple[str, ...]
+    #: What the field sheet noted that leaves the sample valid (insects picked out).
+    notes: tuple[str, ...] = ()
 
     @property
     def remark(self) -> str:
-        return "有效" if self.valid else "无效：" + "；".join(self.reasons)
+        if not self.valid:
+            return "无效：" + "；".join(self.reasons)
+        return "有效" + (f"（{'；'.join(self.notes)}）" if self.notes else "")
 
 
 def judge(
@@ -71,9 +75,12 @@ def judge(
         reasons.append("集尘缸破损或渗漏")
     if not blank_ok:
         reasons.append("空白试验不合格")
+    notes = []
     label, keeps = CONTAMINATION.get(contamination, (contamination, False))
     if not keeps:
         reasons.append(label)
+    elif contamination != "none":
+        notes.append(label)
     if mass_g <= blank_g:
         reasons.append("样品质量不大于空白")
-    return Verdict(not reasons, days, tuple(reasons))
+    return Verdict(not reasons, days, tuple(reasons), tuple(notes))
