@@ -112,6 +112,9 @@ LAZY_COMMANDS: tuple[LazyCommand, ...] = (
         "penalties", "lantian.penalties.cli:penalties_app", "行政处罚 / enforcement actions."
     ),
     LazyCommand(
+        "dustfall", "lantian.dustfall.cli:dustfall_app", "降尘监测 / dust fall (tasks 1, 33)."
+    ),
+    LazyCommand(
         "duty", "lantian.supervision.cli:duty_app", "值班与日报 / duty roster and daily reports."
     ),
     LazyCommand(

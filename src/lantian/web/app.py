@@ -38,6 +38,7 @@ from lantian.web import (
     campaign_pages,
     cems_pages,
     construction_pages,
+    dustfall_pages,
     emission_pages,
     execution_pages,
     i18n,
@@ -353,6 +354,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(construction_pages.router)
     app.include_router(penalty_pages.router)
     app.include_router(machinery_pages.router)
+    app.include_router(dustfall_pages.router)
     app.include_router(cems_pages.router)
     app.include_router(source_pages.router)
     app.include_router(sources_api.router)
