@@ -112,6 +112,11 @@ LAZY_COMMANDS: tuple[LazyCommand, ...] = (
         "penalties", "lantian.penalties.cli:penalties_app", "行政处罚 / enforcement actions."
     ),
     LazyCommand(
+        "assessment",
+        "lantian.assessment.cli:assessment_app",
+        "乡镇考核 / the monthly township assessment (ranking, record, Excel).",
+    ),
+    LazyCommand(
         "duty", "lantian.supervision.cli:duty_app", "值班与日报 / duty roster and daily reports."
     ),
     LazyCommand(
