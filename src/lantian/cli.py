@@ -114,7 +114,7 @@ LAZY_COMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand(
         "assessment",
         "lantian.assessment.cli:assessment_app",
-        "乡镇考核 / the monthly township assessment (ranking, record, Excel).",
+        "乡镇考核 / the monthly township assessment.",
     ),
     LazyCommand(
         "duty", "lantian.supervision.cli:duty_app", "值班与日报 / duty roster and daily reports."
