@@ -38,6 +38,7 @@ from lantian.supervision import service as supervision
 from lantian.supervision.service import CaseDraft
 from lantian.timeutil import CHINA_TZ
 from lantian.web.app import create_app
+from tests.support.cli import run_lantian
 
 pytestmark = pytest.mark.db
 
@@ -319,3 +320,29 @@ def test_dust_fall_joins_as_one_more_component(loaded: sessionmaker[Session]) ->
     assert rows[CHENGGUAN].scores["dust_fall"] == 0
     assert rows[NIUDIAN].scores["dust_fall"] == 100
     assert rows[MICUN].scores["dust_fall"] == pytest.approx(100 * (9.5 - 6.0) / (9.5 - 4.0))
+
+
+def test_the_command_ranks_records_once_and_writes_excel(
+    loaded: sessionmaker[Session], db_url: str, tmp_path: Path
+) -> None:
+    settings = {"LANTIAN_DATABASE_URL": db_url, "LANTIAN_AS_OF": AFTER.isoformat()}
+    out = tmp_path / "rank.xlsx"
+    shown = run_lantian(
+        ["assessment", "rank", "--month", "2017-11", "--xlsx", str(out)], tmp_path, **settings
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "暂定 provisional" in shown.stdout and "城关镇" in shown.stdout
+    assert load_workbook(out)["排名 ranking"]["B3"].value == CHENGGUAN
+    recorded = run_lantian(
+        ["assessment", "rank", "--month", "2017-11", "--record", "--as", "wang.office"],
+        tmp_path,
+        **settings,
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    assert "已公布 recorded" in recorded.stdout
+    again = run_lantian(
+        ["assessment", "rank", "--month", "2017-11", "--record"], tmp_path, **settings
+    )
+    assert again.returncode == 5  # Conflict: a recorded month is not recorded again
+    with loaded() as session:
+        assert set(session.scalars(select(AssessmentRanking.computed_by))) == {"wang.office"}
