@@ -221,6 +221,8 @@ def default_components(weights: Mapping[str, float] | None = None) -> list[Compo
             method_en="Change (%) of the composite index on the same month a year before (on the "
             "previous month when no township has data then); lower is better",
         ),
+        # The dust-fall component (task 33, key "dust_fall", better "lower") goes here once
+        # lantian.dustfall.service.township_dust_fall exists (issue 18: added at merge).
         Component(
             key="task_progress",
             label_zh="任务进展报送",
