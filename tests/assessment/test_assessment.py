@@ -197,6 +197,9 @@ def test_components_scores_and_ranks_match_a_plain_recomputation(
     assert rows[MICUN].scores["air_quality"] == 0
     assert rows[NIUDIAN].scores["air_quality"] == pytest.approx(50)
     assert rows[MICUN].scores["air_quality_change"] == 100
+    # A share is its own score: 城关's 1 of n reports on time is 100/n points, not "the best".
+    assert rows[CHENGGUAN].scores["task_progress"] == pytest.approx(100 / owed)
+    assert rows[NIUDIAN].scores["cases"] == 50 and rows[MICUN].scores["cases"] == 0
     for area in FACTORS:
         have = {k: s for k, s in rows[area].scores.items() if s is not None}
         total = sum(weights[k] * s for k, s in have.items()) / sum(weights[k] for k in have)

@@ -10,9 +10,11 @@ whether lower or higher is better, and a weight.
 
 Method (published on the page):
 
-1. each component's raw values are normalised to 0–100 over the townships that have a value
-   (min–max): the best value scores 100, the worst 0,
-   ``score = 100 × (value − worst) / (best − worst)``; when all are equal every one scores 100;
+1. a component that is a share (%, ``scale="share"``: progress reports, cases closed on time)
+   scores its share itself — 100 % on time is 100 points whatever the others did, and a lone
+   township at 0 % is not "the best"; every other component is normalised to 0–100 over the
+   townships that have a value (min–max, ``scale="range"``): the best value scores 100, the
+   worst 0, ``score = 100 × (value − worst) / (best − worst)``; all equal: every one 100;
 2. a township's total is the weighted mean of the scores it has,
    ``total = Σ wᵢ·scoreᵢ / Σ wᵢ`` over its components with a value — a component without a value
    (no station data, no report due, no case due) neither helps nor hurts it, and it is shown;
@@ -73,6 +75,8 @@ class Component:
     #: What the raw value is, shown on the page as the method (Chinese, English).
     method_zh: str
     method_en: str
+    #: "range": min–max over the townships; "share": a 0–100 % share is its own score.
+    scale: Literal["range", "share"] = "range"
 
 
 def month_end(month: date) -> date:
@@ -231,6 +235,7 @@ def default_components(weights: Mapping[str, float] | None = None) -> list[Compo
             better="higher",
             compute=task_progress,
             unit="%",
+            scale="share",
             method_zh="本月应报重点任务进展报告（次月2日前报送）中按时报送计1、迟报计0.5、未报计0，"
             "占应报份数的百分比；越高越好",
             method_en="Of the monthly progress reports owed on the month (due on the 2nd of the "
@@ -244,6 +249,7 @@ def default_components(weights: Mapping[str, float] | None = None) -> list[Compo
             better="higher",
             compute=cases,
             unit="%",
+            scale="share",
             method_zh="整改期限在本月且已届满的督查案件中按期办结的百分比；越高越好",
             method_en="Of the inspection cases whose rectification deadline fell in the month and "
             "has passed, the share (%) closed by the deadline; higher is better",
@@ -263,8 +269,14 @@ class Scored:
     rank: int | None
 
 
-def normalise(values: Values, better: str) -> Values:
-    """Min–max to 0–100 over the townships with a value: the best 100, the worst 0."""
+def normalise(values: Values, better: str, scale: str = "range") -> Values:
+    """Scores 0–100: a share is its own score (``100 − share`` when lower is better); otherwise
+    min–max over the townships with a value, the best 100 and the worst 0."""
+    if scale == "share":
+        return {
+            k: None if v is None else min(100.0, max(0.0, v if better == "higher" else 100 - v))
+            for k, v in values.items()
+        }
     present = [v for v in values.values() if v is not None]
     if not present:
         return dict.fromkeys(values)
@@ -279,7 +291,7 @@ def combine(
     components: Sequence[Component], raw: Mapping[str, Values], areas: Sequence[str]
 ) -> list[Scored]:
     """Scores, totals and ranks (the module docstring's method), best first, unranked last."""
-    scores = {c.key: normalise(raw[c.key], c.better) for c in components}
+    scores = {c.key: normalise(raw[c.key], c.better, c.scale) for c in components}
     results: list[Scored] = []
     for code in areas:
         weighted = [

@@ -248,13 +248,16 @@ def assessment_workbook(result: MonthlyAssessment, context: PlanContext) -> byte
 
 
 METHOD_ZH = (
-    "各指标在有数值的乡镇间按最小—最大法折算为 0–100 分（最好者 100 分，最差者 0 分，"
+    "百分比类指标（任务进展报送、督查案件按期办结）以百分比本身为得分；其他指标在有数值的乡镇间"
+    "按最小—最大法折算为 0–100 分（最好者 100 分，最差者 0 分，"
     "得分 = 100 ×（数值 − 最差值）/（最好值 − 最差值），数值全部相同均得 100 分）；"
     "总分为有数值指标得分的加权平均（总分 = Σ 权重×得分 / Σ 权重），无数值的指标不计；"
     "按总分由高到低排名，总分相同（保留两位小数）名次并列，无任何指标数值的乡镇不排名。"
 )
 METHOD_EN = (
-    "Each component is normalised to 0–100 over the townships with a value (min–max: the best "
+    "A component that is a share (progress reports, cases closed on time) scores its share "
+    "itself; every other component is normalised to 0–100 over the townships with a value "
+    "(min–max: the best "
     "100, the worst 0, score = 100 × (value − worst) / (best − worst); all equal: 100); the "
     "total is the weighted mean of the scores a township has (Σ weight×score / Σ weight), a "
     "component without a value is left out; townships rank by total, highest first, equal totals "
