@@ -115,6 +115,11 @@ LAZY_COMMANDS: tuple[LazyCommand, ...] = (
         "dustfall", "lantian.dustfall.cli:dustfall_app", "降尘监测 / dust fall (tasks 1, 33)."
     ),
     LazyCommand(
+        "assessment",
+        "lantian.assessment.cli:assessment_app",
+        "乡镇考核 / the monthly township assessment.",
+    ),
+    LazyCommand(
         "duty", "lantian.supervision.cli:duty_app", "值班与日报 / duty roster and daily reports."
     ),
     LazyCommand(

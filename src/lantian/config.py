@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         description="hours in a row above site_pm10_alert that make a site's dust a breach "
         "(not fixed by the plan)",
     )
+    assessment_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="乡镇考核各指标权重 / weights of the township assessment's components, a JSON "
+        'object such as {"air_quality": 40, "dust_fall": 15} over the defaults of '
+        "lantian.assessment.components.DEFAULT_WEIGHTS (the seed gives none)",
+    )
     patrol_report_days: int = Field(
         default=7,
         ge=0,

@@ -92,6 +92,9 @@ def test_demo_loads_once(demo: DemoCopy) -> None:
 
     assert "+15" in step(first, "计划站点") and "+286,232" in step(first, "监测数据")
     assert "already imported" in step(second, "监测数据")
+    # The township assessment of 2017-12 recorded as the monthly job would, once.
+    assert "2017-12: 已公布 recorded, 18" in step(first, "乡镇考核")
+    assert "already recorded" in step(second, "乡镇考核")
     # Every step is idempotent: the second run adds nothing anywhere.
     assert "+7" not in " ".join(second.steps) and "demo accounts" not in " ".join(second.steps)
     with sessions() as session:

@@ -1,5 +1,6 @@
 """Imports every domain package's tables so that ``Base.metadata`` is complete (for Alembic)."""
 
+from lantian.assessment import models as assessment_models
 from lantian.auth import models as auth_models
 from lantian.campaign import models as campaign_models
 from lantian.db.base import Base
@@ -15,6 +16,7 @@ from lantian.warnings import models as warnings_models
 
 __all__ = [
     "Base",
+    "assessment_models",
     "auth_models",
     "campaign_models",
     "emissions_models",

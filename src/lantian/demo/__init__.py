@@ -206,6 +206,10 @@ def _load_demo(
             report.steps.append(load_sample_cems(session, cached_plan(plan)))
         report.steps.append(load_sample_execution(sessions, plan, data_dir))
         report.steps.append(load_sample_actions(sessions, cached_plan(plan), data_dir))
+        # The township assessment last: it ranks on the reports and cases loaded above.
+        from lantian.assessment.demo import record_demo_assessment
+
+        report.steps.append(record_demo_assessment(sessions))
     return report
 
 

@@ -35,6 +35,7 @@ from lantian.supervision.rules import may_read_duty
 from lantian.web import (
     account_admin,
     account_pages,
+    assessment_pages,
     campaign_pages,
     cems_pages,
     construction_pages,
@@ -370,5 +371,6 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(warning_pages.router)
     app.include_router(office_warnings.router)
     app.include_router(execution_pages.router)
+    app.include_router(assessment_pages.router)
     app.include_router(station_pages.router)
     app.include_router(pages.router)
