@@ -199,7 +199,7 @@ class CampaignTarget(PlanPart, Base):
     plan_key = "key"
     __table_args__ = (
         UniqueConstraint("plan_id", "key"),
-        CheckConstraint("measure IN ('cumulative', 'level')", name="measure_known"),
+        CheckConstraint("measure IN ('cumulative', 'level', 'floor')", name="measure_known"),
         CheckConstraint("comparator IN ('>=', '<=', '>', '<', '=')", name="comparator_known"),
     )
 
