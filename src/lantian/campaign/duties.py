@@ -44,6 +44,8 @@ from lantian.errors import Conflict, InputError, NotAllowed, NotFound
 #: Area kinds of "各乡镇政府、街道办事处" (and the scenic area's 管委, which the seed lists with them).
 _DUTY_AREA_KINDS = ("township", "subdistrict", "scenic_area")
 FREQUENCIES = ("day", "week", "month")
+#: The states an item is shown in (``open`` and a computed ``overdue`` need no row).
+ITEM_STATES = ("open", "overdue", "submitted", "returned", "accepted")
 _SAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 #: Registers that already record what a duty asks: shown beside its items (not duplicated).
