@@ -134,3 +134,26 @@ def test_the_daily_job_marks_overdue_items_once(loaded: sessionmaker[Session]) -
             select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "duty.overdue")
         )
     assert rows == marked == len(expected)
+
+
+def test_the_registered_job_marks_as_of_its_day_in_china(
+    loaded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """The job campaign.duties runs at 08:10 China time: 2017-10-19 23:30 UTC is 10-20 there."""
+    from lantian.config import Settings
+    from lantian.scheduler.registry import JobContext, get_job
+
+    job = get_job("campaign.duties")
+    context = JobContext(loaded, Settings(data_dir=tmp_path), datetime(2017, 10, 19, 23, 30, tzinfo=UTC),
+                         None, job.actor)  # fmt: skip
+    summary = job.run(context)
+    with loaded() as session:
+        plan = service.require_plan(session)
+        overdue = [i for i in duties.duty_board(session, plan, date(2017, 10, 20))
+                   if i.state == "overdue"]  # fmt: skip
+        actors = set(
+            session.scalars(select(AuditEntry.actor).where(AuditEntry.action == "duty.overdue"))
+        )
+    assert summary.startswith(f"2017-10-20 新标记逾期 {len(overdue)} 项")
+    assert actors == {"system:job:campaign.duties"}
+    assert job.run(context).startswith("2017-10-20 新标记逾期 0 项")
