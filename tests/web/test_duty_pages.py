@@ -93,6 +93,10 @@ def test_submit_review_and_download(db_engine: Engine, tmp_path: Path) -> None:
                    "duties-overdue")  # fmt: skip
     assert any("牛店镇" in row for row in overdue)
 
+    # Floor targets say so on the targets page: the sample villages all clear 80 %.
+    targets = client.get("/campaign/targets", params={"as_of": "2018-01-10"}).text
+    floor = targets.split('data-floor="village_conversion_rate"', 1)[1].split("</span>", 1)[0]
+    assert "底线指标" in floor and "份中 0 份未达标" in floor
     assert signed_in("niudian").get(f"/campaign/duties/{item_id}/file").status_code == 403
     client = signed_in("micun")
     accepted = rows(
