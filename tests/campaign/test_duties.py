@@ -17,6 +17,7 @@ from lantian.campaign.models import DutyItem
 from lantian.db.engine import transaction
 from lantian.errors import Conflict, InputError, NotAllowed
 from lantian.files import FileStore
+from lantian.plan import Plan
 
 pytestmark = pytest.mark.db
 
@@ -55,7 +56,7 @@ def test_the_plans_duties_become_items(loaded: sessionmaker[Session]) -> None:
     assert states[("elevated_sources_list", date(2017, 10, 18))] == "overdue"
     # Weekly machinery reports of 米村镇 (task 24's areas): the weeks from 25 Sep begun by 10-20.
     weeks = sorted(s for k, s in states if k == "non_road_machinery_weekly")
-    assert weeks[0] <= date(2017, 10, 1) and weeks[-1] == date(2017, 10, 16)
+    assert weeks == [date(2017, 10, 2), date(2017, 10, 9), date(2017, 10, 16)]
     assert states[("non_road_machinery_weekly", date(2017, 10, 16))] == "open"  # due Monday 23rd
 
 
@@ -157,3 +158,37 @@ def test_the_registered_job_marks_as_of_its_day_in_china(
     assert summary.startswith(f"2017-10-20 新标记逾期 {len(overdue)} 项")
     assert actors == {"system:job:campaign.duties"}
     assert job.run(context).startswith("2017-10-20 新标记逾期 0 项")
+
+
+def test_a_register_that_keeps_the_duty_gives_its_state(
+    loaded: sessionmaker[Session], xinmi_plan: Plan, tmp_path: Path
+) -> None:
+    """Task 24's weekly reports live in the machinery register: the duty's items take their state
+    from it, and nobody submits the same report again as a duty item."""
+    from lantian.sources.kinds.machinery_patrols import KIND
+    from tests.sources.helpers import import_file
+    from tests.sources.test_machinery_patrols import csv, report
+
+    content = csv([report("410183101", "2017-W41", "2017-10-17", is_area=True)])
+    import_file(loaded, xinmi_plan, FileStore(tmp_path), KIND, content)
+    with loaded() as session:
+        context = service.require_plan(session)
+        board = duties.duty_board(
+            session, context, date(2017, 10, 20), reporter=("area", "410183101"),
+            duty_key="non_road_machinery_weekly",
+        )  # fmt: skip
+    by_week = {i.period_start: i for i in board}
+    assert {week: i.state for week, i in by_week.items()} == {
+        date(2017, 10, 2): "overdue",
+        date(2017, 10, 9): "recorded",
+        date(2017, 10, 16): "open",
+    }
+    recorded = by_week[date(2017, 10, 9)]
+    assert recorded.register_report is not None and recorded.late == 1  # due Monday 10-16
+    assert recorded.register_report.href.startswith("/sources/machinery_patrols/")
+    with transaction(loaded) as session, pytest.raises(InputError, match="register"):
+        duties.submit_duty(
+            session, service.require_plan(session), MICUN, duty_key="non_road_machinery_weekly",
+            reporter_kind="area", reporter_code="410183101", period_start=date(2017, 10, 2),
+            text="周报", data_dir=tmp_path,
+        )  # fmt: skip

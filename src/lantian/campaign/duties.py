@@ -44,8 +44,9 @@ from lantian.errors import Conflict, InputError, NotAllowed, NotFound
 #: Area kinds of "各乡镇政府、街道办事处" (and the scenic area's 管委, which the seed lists with them).
 _DUTY_AREA_KINDS = ("township", "subdistrict", "scenic_area")
 FREQUENCIES = ("day", "week", "month")
-#: The states an item is shown in (``open`` and a computed ``overdue`` need no row).
-ITEM_STATES = ("open", "overdue", "submitted", "returned", "accepted")
+#: The states an item is shown in (``open`` and a computed ``overdue`` need no row;
+#: ``recorded``: the register that keeps what the duty asks holds the report).
+ITEM_STATES = ("open", "overdue", "submitted", "returned", "accepted", "recorded")
 _SAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 #: Registers that already record what a duty asks: shown beside its items (not duplicated).
@@ -56,6 +57,35 @@ REGISTER_LINKS: dict[str, tuple[str, str]] = {
     "five_lists": ("/sources/scattered_enterprise", "“散乱污”企业台账"),
     "dust_fall_monthly": ("/sources/dust_fall_sample", "降尘监测台账"),
 }
+
+
+@dataclass(frozen=True)
+class RegisterReport:
+    """A report a register holds for a duty's item: when it came in and where to see it."""
+
+    submitted_on: date
+    href: str
+
+
+def _machinery_patrol_reports(session: Session) -> dict[tuple[str, date], RegisterReport]:
+    """Task 24's weekly patrol reports as the machinery register holds them (reporter, Monday)."""
+    from lantian.sources.kinds.machinery_patrols import MachineryPatrol, monday_of
+
+    rows = session.execute(
+        select(MachineryPatrol.id, MachineryPatrol.reporter, MachineryPatrol.week,
+               MachineryPatrol.submitted_on)
+    ).all()  # fmt: skip
+    return {
+        (row.reporter, monday_of(row.week)): RegisterReport(
+            row.submitted_on, f"/sources/machinery_patrols/{row.id}"
+        )
+        for row in rows
+    }
+
+
+#: Duties whose reports a register already keeps: the item takes its state from the register
+#: (``recorded``), so nobody reports the same thing twice.
+REGISTER_REPORTS = {"non_road_machinery_weekly": _machinery_patrol_reports}
 
 
 @dataclass(frozen=True)
@@ -95,10 +125,14 @@ class ItemView:
     state: str
     row: DutyItem | None
     days_over: int
+    #: The register's report when a register keeps what the duty asks.
+    register_report: RegisterReport | None = None
 
     @property
     def late(self) -> int:
         """Days after the due date that it was submitted (0 when on time or not submitted)."""
+        if self.register_report is not None:
+            return max(0, (self.register_report.submitted_on - self.due).days)
         if self.row is None or self.row.submitted_at is None:
             return 0
         return rules.days_late(self.row.submitted_at, self.due)
@@ -208,7 +242,9 @@ def periods(context: PlanContext, duty: DutySpec, until: date) -> list[tuple[dat
             found.append((day, calendar.on_or_after(day + timedelta(days=1))))
             day += timedelta(days=1)
     elif duty.every == "week":
-        week = duty.first - timedelta(days=duty.first.weekday())
+        # Weeks run Monday to Sunday from the first Monday of the duty (as the machinery
+        # register counts the campaign's weeks).
+        week = duty.first + timedelta(days=(7 - duty.first.weekday()) % 7)
         while week <= min(duty.last, until):
             found.append((week, calendar.on_or_after(week + timedelta(days=7))))
             week += timedelta(days=7)
@@ -245,10 +281,15 @@ def duty_board(
             owed = [r for r in owed if r == reporter]
         if not owed:
             continue
+        lookup = REGISTER_REPORTS.get(duty.key)
+        kept = lookup(session) if lookup is not None else {}
         for start, due in periods(context, duty, as_of):
             for kind, code in owed:
                 row = have.get((duty.key, kind, code, start))
-                if row is not None and row.state != "overdue":
+                in_register = kept.get((code, start))
+                if in_register is not None:
+                    state = "recorded"
+                elif row is not None and row.state != "overdue":
                     state = row.state
                 else:
                     state = "overdue" if due < as_of else "open"
@@ -263,6 +304,7 @@ def duty_board(
                         state,
                         row,
                         max(0, (as_of - due).days) if state in ("overdue", "returned") else 0,
+                        in_register,
                     )
                 )
     return found
@@ -320,6 +362,13 @@ def submit_duty(
             f"{context.reporter_name(reporter_kind, reporter_code)} 不承担“{duty.what}” / "
             f"{reporter_code} does not owe duty {duty.key}",
             field="reporter",
+        )
+    if duty.key in REGISTER_REPORTS:
+        link = duty.register[0] if duty.register else "/sources"
+        raise InputError(
+            f"“{duty.what}”在台账中报送（{link}），不在此重复 / this duty is reported in its "
+            f"register ({link}), not twice",
+            field="item",
         )
     moment = now or utc_now()
     due_by_start = dict(periods(context, duty, max(rules.local_date(moment), period_start)))

@@ -33,10 +33,13 @@ STATE_LABELS = {
     "submitted": N_("awaiting review"),
     "returned": N_("returned"),
     "accepted": N_("accepted"),
+    "recorded": N_("in the register"),
 }
 EVERY_LABELS = {"day": N_("daily"), "week": N_("weekly"), "month": N_("monthly")}
 #: The order a reporter's items are listed in: what needs doing first.
-_STATE_ORDER = {"returned": 0, "overdue": 1, "open": 2, "submitted": 3, "accepted": 4}
+_STATE_ORDER = {
+    "returned": 0, "overdue": 1, "open": 2, "submitted": 3, "accepted": 4, "recorded": 5
+}  # fmt: skip
 
 
 def _reads_all(who: Principal) -> bool:
@@ -72,7 +75,14 @@ def duties_page(
                 "own": own,
                 "reporter_name": context.reporter_name(*own) if own else "",
                 "mine": mine if own else [],
-                "to_submit": [i for i in mine if i.state != "accepted"] if own else [],
+                "to_submit": [
+                    i
+                    for i in mine
+                    if i.state not in ("accepted", "recorded")
+                    and i.duty.key not in duties.REGISTER_REPORTS
+                ]
+                if own
+                else [],
                 "summaries": summaries,
                 "states": duties.ITEM_STATES,
                 "state_labels": STATE_LABELS,
