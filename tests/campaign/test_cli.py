@@ -67,3 +67,28 @@ def test_escalations_judge_by_the_one_clock_in_china_time(
 
     # Deadlines missed by 10 January have not come yet on 1 November.
     assert count(early.output) < count(late.output)
+
+
+def test_duties_listed_and_marked_overdue_once(
+    lantian: Callable[..., Result], sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """`lantian plan duties`: the table by duty and state, one reporter's items, and --mark (what
+    the daily job campaign.duties does) recording the overdue items once."""
+    assert lantian("plan", "load", str(PLAN_DIR)).exit_code == 0
+    table = lantian("plan", "duties", "--as-of", "2017-10-20")
+    assert table.exit_code == 0, table.output
+    assert "five_lists" in table.output and "non_road_machinery_weekly" in table.output
+    mine = lantian(
+        "plan", "duties", "--as-of", "2017-10-20", "--reporter", "area:410183101",
+        "--state", "overdue", "--mark",
+    )  # fmt: skip
+    assert mine.exit_code == 0, mine.output
+    assert "elevated_sources_list" in mine.output and "specific_work_plans" in mine.output
+    first = int(mine.output.split("新标记逾期 ")[1].split(" ")[0])
+    again = lantian("plan", "duties", "--as-of", "2017-10-20", "--mark")
+    assert first > 0 and "新标记逾期 0 项" in again.output
+    with sessions() as session:
+        marked = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "duty.overdue")
+        ).all()
+    assert len(marked) == first and {e.actor for e in marked} == {"cli"}

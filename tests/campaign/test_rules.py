@@ -104,6 +104,23 @@ def test_level_targets_average_each_reporters_latest() -> None:
     assert rules.roll_up("level", ">=", 80, []) == rules.RollUp(None, None, 0, 0, None)
 
 
+def test_floor_targets_judge_every_item_and_month() -> None:
+    """Task 10: every converted village ≥ 80 % (one at 70 fails although the mean is 82.5);
+    task 25(2): every month ≥ 10 % (November's 8 fails although October and December pass)."""
+    villages = rules.roll_up("floor", ">=", 80, [v("a", 10, 95), v("b", 10, 70)])
+    assert villages.met is False and villages.actual == 70 and villages.failing == 1
+    assert rules.roll_up("level", ">=", 80, [v("a", 10, 95), v("b", 10, 70)]).met is True
+    months = [v("gszjj", 10, 12), v("gszjj", 11, 8), v("gszjj", 12, 15)]
+    assert rules.roll_up("level", ">=", 10, months).met is True  # the latest month passes
+    floor = rules.roll_up("floor", ">=", 10, months)
+    assert floor.met is False and floor.actual == 8 and floor.progress == pytest.approx(0.8)
+    passing = rules.roll_up("floor", ">=", 10, [v("gszjj", 10, 12), v("gszjj", 11, 10)])
+    assert passing.met is True and passing.actual == 10 and passing.failing == 0
+    # A ceiling: the worst is the highest value.
+    ceiling = rules.roll_up("floor", "<", 9, [v("a", 10, 6), v("b", 10, 9.5)])
+    assert ceiling.met is False and ceiling.actual == 9.5
+
+
 def state(lead: bool, month: int, status: str, review: str) -> rules.ReportState:
     return rules.ReportState(lead, date(2017, month, 1), status, review)
 

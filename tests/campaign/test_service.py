@@ -377,3 +377,41 @@ def test_accountability_links_to_a_task_or_another_record(loaded: sessionmaker[S
             )
             == 2
         )
+
+
+def test_a_failing_village_or_month_fails_a_floor_target(
+    loaded: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """Floors are judged per report (each township's lowest village, each month), never averaged
+    away: task 10's ≥ 80 % per village and the every-month ≥ 10 % fuel sampling."""
+    niudian = Principal("nd", "township", "410183102")  # 牛店镇
+    with transaction(loaded) as session:
+        context = service.require_plan(session)
+        targets = {t.key: t for t in context.targets}
+        assert targets["village_conversion_rate"].measure == "floor"
+        fuel = targets["fuel_sampling_ratio"]
+        assert fuel.measure == "floor"
+        lead = service.require_plan(session).task(fuel.task_ref or "").lead_units[0]
+        village = {"village_conversion_rate": 95.0}
+        submit(session, MICUN, "10", "area", "410183101", date(2017, 10, 1), data_dir=tmp_path,
+               values=village, now=at(date(2017, 11, 1)))  # fmt: skip
+        submit(session, niudian, "10", "area", "410183102", date(2017, 10, 1), data_dir=tmp_path,
+               values={"village_conversion_rate": 70.0}, now=at(date(2017, 11, 1)))  # fmt: skip
+        unit = Principal("u", "unit", lead)
+        for month, share in ((10, 12.0), (11, 8.0), (12, 15.0)):
+            submit(session, unit, fuel.task_ref or "", "unit", lead, date(2017, month, 1),
+                   data_dir=tmp_path, values={"fuel_sampling_ratio": share},
+                   now=at(date(2017, month + 1, 1) if month < 12 else date(2018, 1, 1)))  # fmt: skip
+    with loaded() as session:
+        context = service.require_plan(session)
+        progress = {
+            p.target.key: p.rollup
+            for p in service.target_progress(session, context, date(2018, 1, 10))
+        }
+    assert progress["village_conversion_rate"].met is False  # the mean, 82.5, would pass
+    assert progress["village_conversion_rate"].actual == 70
+    assert progress["fuel_sampling_ratio"].met is False  # the latest month, 15, would pass
+    assert (progress["fuel_sampling_ratio"].actual, progress["fuel_sampling_ratio"].failing) == (
+        8,
+        1,
+    )

@@ -76,6 +76,8 @@ def test_import_is_all_or_nothing(db_engine: Engine) -> None:
         cement = service.get_enterprise(session, "91350100M000100Y43")
         assert service.enterprise_daily(cement)[Pollutant.PM] == pytest.approx(2.5)
         assert service.facts_of(cement).livelihood_max_load == pytest.approx(0.6)
+        # The city filing of the load (task 37) is not the provincial approval of task 38.
+        assert not service.facts_of(cement).approved_exception
     again = GOOD.replace("91110105771583283D", "91440300359143307G")
     with (
         pytest.raises(Conflict, match="already in the inventory"),
@@ -109,3 +111,20 @@ def test_the_template_fills_and_imports_back(tmp_path: Path) -> None:
     )
     assert cement.lines[0].sources["so2"] == "cems"
     assert cement.duties[0].duty == "heating" and cement.duties[0].max_load == pytest.approx(0.6)
+
+
+def test_provincial_approval_is_its_own_column(db_engine: Engine) -> None:
+    """Task 38's exception needs the provincial government's approval, a column of its own."""
+    content = GOOD.replace(",approval\n", ",approval,provincial_approval\n")
+    lines = content.splitlines()
+    lines[1:] = [line + "," for line in lines[1:]]
+    lines[-1] = lines[-1] + "豫政文〔2017〕1号"
+    sessions = session_factory(db_engine)
+    with transaction(sessions) as session:
+        assert import_inventory(session, "zhangsan", "\n".join(lines) + "\n") == 2
+    with sessions() as session:
+        carbon = service.get_enterprise(session, "91110105771583283D")
+        cement = service.get_enterprise(session, "91350100M000100Y43")
+        assert carbon.provincial_approval == "豫政文〔2017〕1号"
+        assert service.facts_of(carbon).approved_exception
+        assert not service.facts_of(cement).approved_exception

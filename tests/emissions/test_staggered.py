@@ -119,3 +119,33 @@ def test_bad_rule_data_is_named() -> None:
         parse_staggered({"rules": [{"id": "x", "period": "always", "action": "stop"}]})
     with pytest.raises(InputError, match="must be MM-DD"):
         parse_staggered({"heating_season": {"start": "11-31"}})
+
+
+def test_task38_stop_yields_to_the_province_not_to_a_city_filing(plan) -> None:
+    """Seed task 38: 原料药/农药 VOCs lines "确需生产的，应报省级人民政府批准". A livelihood duty filed
+    with the city (task 37: "报市人民政府备案") neither exempts the stop nor caps it."""
+    filed_with_city = EnterpriseFacts(
+        "P", "pharmaceutical", (LineFacts("合成", process="vocs"),), livelihood_max_load=0.6
+    )
+    assert _cuts(filed_with_city, plan) == {"合成": ("38-pharma-pesticide-vocs", 1.0)}
+
+
+def test_livelihood_cap_applies_to_task37_only(plan) -> None:
+    """The approved load (task 37) caps task 37's stops but not task 38's limits or stops."""
+    cement = EnterpriseFacts("H", "cement", (LineFacts("熟料线"),), livelihood_max_load=0.6)
+    assert _cuts(cement, plan) == {"熟料线": ("37-building-materials", pytest.approx(0.4))}
+    carbon = EnterpriseFacts("T", "carbon", (LineFacts("焙烧"),), livelihood_max_load=0.6)
+    assert _cuts(carbon, plan) == {"焙烧": ("38-carbon", 1.0)}
+    smelter = EnterpriseFacts(
+        "N",
+        "nonferrous_secondary",
+        (LineFacts("熔铸", process="casting"),),
+        livelihood_max_load=0.9,
+    )
+    assert _cuts(smelter, plan) == {"熔铸": ("38-nonferrous-casting", 0.5)}
+    # The plan may name other tasks; an empty list caps nothing.
+    uncapped = parse_staggered(
+        {"rules": [{"id": "r", "task": 37, "industries": ["cement"], "period": "heating_season",
+                    "action": "stop"}], "livelihood": {"tasks": []}}
+    )  # fmt: skip
+    assert _cuts(cement, uncapped) == {"熟料线": ("r", 1.0)}

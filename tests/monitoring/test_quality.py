@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -12,7 +13,7 @@ from lantian.config import Settings
 from lantian.db.engine import session_factory
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring.cnemc_import import import_cnemc_file
-from lantian.monitoring.quality import transmission_rates
+from lantian.monitoring.quality import RateRow, SourceRateRow, transmission_rates
 from lantian.web.app import create_app
 
 DAY_FILE = "data/cnemc/national_daily/china_sites_20190220.csv"
@@ -140,3 +141,18 @@ def published_cell(shared_dir: Path, hour: str, kind: str, station: str) -> str:
         if cells[:3] == ["20190220", hour, kind]:
             return cells[column]
     return ""  # the hour's row is not in the (truncated) file
+
+
+def test_the_90_percent_line_judges_each_kind_on_its_own_rate() -> None:
+    """Seed task 1 puts a station's 90 % on the upload rate (上传率); task 33 a stack's on the
+    valid-transmission rate (数据传输有效率). Every hour received, few valid: the station meets
+    its line, the stack does not."""
+    counts = {"period_start": date(2019, 2, 20), "expected_hours": 24, "received_hours": 23,
+              "valid_hours": 12, "target": 0.9}  # fmt: skip
+    station = RateRow(station_code="1316A", station_name="示例站", **counts)
+    assert station.upload_rate == pytest.approx(23 / 24) and station.valid_rate == 0.5
+    assert station.meets_target
+    stack = SourceRateRow(mn="MN1", source_code="S1", name="示例排口", **counts)
+    assert not stack.meets_target
+    short = RateRow(station_code="1316A", station_name="示例站", **{**counts, "received_hours": 21})
+    assert not short.meets_target  # 21/24 = 87.5 % < 90 %

@@ -93,6 +93,52 @@ def escalations(
     console.print(f"{len(found)} 项 / item(s) as of {day}")
 
 
+@plan_app.command("duties")
+def duties_command(
+    as_of: datetime | None = typer.Option(
+        None, "--as-of", formats=["%Y-%m-%d"], help="date to judge by (default: today)"
+    ),
+    state: str | None = typer.Option(
+        None, help="open, overdue, submitted, accepted or returned (default: all)"
+    ),
+    reporter: str | None = typer.Option(None, help="one unit or area: unit:hbj, area:410183101"),
+    duty: str | None = typer.Option(None, help="one duty key, e.g. five_lists"),
+    mark: bool = typer.Option(False, "--mark", help="record the overdue items (the daily job)"),
+) -> None:
+    """报送事项 / The plan's duties per unit or area and period: by duty and state, or the items."""
+    from lantian.campaign import duties
+
+    day = as_of.date() if as_of else clock.today()
+    who = None
+    if reporter:
+        kind, _, code = reporter.partition(":")
+        who = (kind, code)
+    with transaction(_sessions()) as session:
+        context = service.require_plan(session)
+        marked = duties.mark_overdue(session, context, day, "cli") if mark else None
+        items = duties.duty_board(session, context, day, reporter=who, duty_key=duty)
+    if state:
+        items = [item for item in items if item.state == state]
+    if reporter or duty or state:
+        table = Table("事项 duty", "对象 who", "期 period", "截止 due", "状态 state", "逾期天 over")
+        for item in items[:500]:
+            table.add_row(
+                item.duty.key, item.reporter_name, item.period_start.isoformat(),
+                item.due.isoformat(), item.state, str(item.days_over or ""),
+            )  # fmt: skip
+    else:
+        table = Table("事项 duty", "频次 every", "单位 owed by", *duties.ITEM_STATES)
+        for summary in duties.summarise(items):
+            table.add_row(
+                summary.duty.key, summary.duty.every or str(summary.duty.due), str(summary.reporters),
+                *(str(summary.counts.get(s, 0)) for s in duties.ITEM_STATES),
+            )  # fmt: skip
+    console.print(table)
+    if marked is not None:
+        console.print(f"新标记逾期 {marked} 项 / {marked} item(s) marked overdue")
+    console.print(f"{len(items)} 项 / item(s) as of {day}")
+
+
 @plan_app.command("accountability")
 def accountability(
     link_kind: str | None = typer.Option(

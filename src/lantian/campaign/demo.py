@@ -281,4 +281,40 @@ def load_sample_progress(
             plan_id=context.plan.id,
             is_sample=True,
         )
+        _load_sample_duties(session, context, data_dir)
     return SampleResult(loaded, added, late, False)
+
+
+def _load_sample_duties(session: Session, context: service.PlanContext, data_dir: Path) -> None:
+    """Sample duty items (示例): 城关镇's five lists with their file, accepted; its > 45 m stack
+    list, awaiting review; 米村镇's work plan, late and returned; 环保局's five lists."""
+    from lantian.campaign import duties
+
+    def moment(day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, 10, 0, tzinfo=CHINA_TZ)
+
+    def submit(key: str, kind: str, code: str, due: date, sent: date, text: str) -> int:
+        upload = None
+        if key == "five_lists":
+            upload = service.EvidenceUpload(
+                "五个清单-示例.txt", f"{SAMPLE_MARK} 五个清单（示例）{code}\n".encode()
+            )
+        item = duties.submit_duty(
+            session, context, SAMPLE_ACTOR, duty_key=key, reporter_kind=kind, reporter_code=code,
+            period_start=due, text=f"{SAMPLE_MARK} {text}", upload=upload, data_dir=data_dir,
+            now=moment(sent), is_sample=True,
+        )  # fmt: skip
+        return item.id
+
+    lists = submit("five_lists", "area", "410183100", date(2017, 9, 30), date(2017, 9, 29),
+                   "五个清单已报送，见附件。")  # fmt: skip
+    duties.review_duty(session, OFFICE, lists, "accept", "示例审核 / sample review",
+                       now=moment(date(2017, 10, 9)))  # fmt: skip
+    submit("elevated_sources_list", "area", "410183100", date(2017, 10, 18), date(2017, 10, 17),
+           "辖区内排气筒高度超过45米的高架源2个，清单见高架源台账。")  # fmt: skip
+    plan = submit("specific_work_plans", "area", "410183101", date(2017, 9, 30),
+                  date(2017, 10, 10), "专项工作方案。")  # fmt: skip
+    duties.review_duty(session, OFFICE, plan, "return", "示例：方案缺少任务分工和时间表，请补充后重报",
+                       now=moment(date(2017, 10, 11)))  # fmt: skip
+    submit("five_lists", "unit", "hbj", date(2017, 9, 30), date(2017, 9, 30),
+           "环保局牵头的五个清单已汇总报送。")  # fmt: skip

@@ -199,7 +199,7 @@ class CampaignTarget(PlanPart, Base):
     plan_key = "key"
     __table_args__ = (
         UniqueConstraint("plan_id", "key"),
-        CheckConstraint("measure IN ('cumulative', 'level')", name="measure_known"),
+        CheckConstraint("measure IN ('cumulative', 'level', 'floor')", name="measure_known"),
         CheckConstraint("comparator IN ('>=', '<=', '>', '<', '=')", name="comparator_known"),
     )
 
@@ -340,3 +340,57 @@ class AccountabilityRecord(Audited, CreatedAtMixin, Base):
     decided_by: Mapped[str] = mapped_column(String(100))
     created_by: Mapped[str] = mapped_column(String(100))
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+#: A duty item's recorded state: found overdue by the daily job, submitted, accepted or returned
+#: by the office. An item with no row is "open" (not yet due) or "overdue" (computed).
+DUTY_STATES = ("overdue", "submitted", "accepted", "returned")
+
+
+class DutyItem(Base):
+    """One duty of the plan owed by one unit or area for one period (seed 三(二) and the tasks'
+    own reporting duties: the work plans and five lists by 9-30, the > 45 m stack list by 10-18,
+    the weekly machinery patrol reports, the monthly dust fall, …). A row exists once the unit
+    submits or the daily job finds the item overdue; every change is audited (``duty.*``)."""
+
+    __tablename__ = "campaign_duty_items"
+    __table_args__ = (
+        UniqueConstraint(
+            "plan_id",
+            "duty_key",
+            "reporter_kind",
+            "reporter_code",
+            "period_start",
+            name="uq_campaign_duty_items_one_per_period",
+        ),
+        CheckConstraint(_in("state", DUTY_STATES), name="state_known"),
+        CheckConstraint(_in("reporter_kind", REPORTER_KINDS), name="reporter_kind_known"),
+        Index("ix_campaign_duty_items_reporter", "reporter_kind", "reporter_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("campaign_plans.id", ondelete="CASCADE"))
+    duty_key: Mapped[str] = mapped_column(String(64), comment="reporting duty key or task duty")
+    reporter_kind: Mapped[str] = mapped_column(String(10))
+    reporter_code: Mapped[str] = mapped_column(String(32), comment="unit code or area code")
+    period_start: Mapped[date] = mapped_column(
+        Date, comment="the period's first day (one-off: due)"
+    )
+    due_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    submitted_by: Mapped[str | None] = mapped_column(String(100))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    file_path: Mapped[str | None] = mapped_column(String(300), comment="relative to the data dir")
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    escalated_on: Mapped[date | None] = mapped_column(
+        Date, comment="the day the daily job found it overdue"
+    )
+    is_sample: Mapped[bool] = mapped_column(
+        Boolean, default=False, comment="示例数据 / demo sample, not real data"
+    )

@@ -92,6 +92,8 @@ class RollUp:
     values: int
     #: For ``>=``/``>`` targets the share reached (actual ÷ value), capped at 1; else None.
     progress: float | None
+    #: ``floor`` only: how many reported values (reporter × month) are on the wrong side.
+    failing: int = 0
 
 
 def roll_up(
@@ -102,7 +104,11 @@ def roll_up(
     * ``cumulative`` — reports give what was done in their month: the sum of every value
       (e.g. households converted, task 10 / annex: 23,400);
     * ``level`` — reports give the current level: each reporter's latest value, then the mean over
-      reporters (e.g. mean dust fall of the areas, task 33: < 9 t/(km²·month)).
+      reporters (e.g. mean dust fall of the areas, task 33: < 9 t/(km²·month));
+    * ``floor`` — a line every item and every month must clear on its own (task 10: "确保完成
+      ‘双替代’的村庄全部满足80%以上的替代率"; task 22(3): "每月抽测比例不少于10%"): each value of
+      each reporter and month is judged, the figure shown is the worst of them, and one value on
+      the wrong side of the line fails the target however good the average is.
     """
     listed = list(values)
     if not listed:
@@ -116,6 +122,15 @@ def roll_up(
         for value in sorted(listed, key=lambda v: v.period_month):
             latest[value.reporter] = value
         actual = math.fsum(v.value for v in latest.values()) / len(latest)
+    elif measure == "floor":
+        failing = [v for v in listed if not compare(v.value, comparator, target_value)]
+        # The worst value: the lowest under a ">=" line, the highest under a "<=" line.
+        lower_is_worse = comparator in (">=", ">")
+        actual = (min if lower_is_worse else max)(v.value for v in listed)
+        progress = None
+        if lower_is_worse and target_value > 0:
+            progress = min(1.0, max(0.0, actual / target_value))
+        return RollUp(actual, not failing, len(reporters), len(listed), progress, len(failing))
     else:
         raise ValueError(f"unknown measure {measure!r}")
     progress = None

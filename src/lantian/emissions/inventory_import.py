@@ -5,11 +5,13 @@ emissions inventory-template``; enterprise columns repeat on each of its lines a
 
     credit_code, name, area_code, industry, grade, permit_number, output_value, key_transport,
     line, process, fuel, meets_special_limits, so2, nox, pm, vocs,
-    so2_source, nox_source, pm_source, vocs_source, livelihood_duty, max_load, approval
+    so2_source, nox_source, pm_source, vocs_source, livelihood_duty, max_load, approval, provincial_approval
 
 Emissions are normal daily amounts in t/d; sources are permit, cems or inventory (default
 inventory); ``livelihood_duty`` is heating, waste_coprocessing, hazardous_waste or other, with
-``max_load`` its approved maximum load as a share (0.6) or a percentage (60). Every problem is
+``max_load`` its approved maximum load as a share (0.6) or a percentage (60) and ``approval`` the
+city filing of it (task 37); ``provincial_approval`` is the provincial government's approval to
+produce despite a task-38 stop. Every problem is
 reported with its row, column and reason, and nothing is written unless every row is valid.
 """
 
@@ -69,6 +71,7 @@ class InventoryRow(BaseModel):
     )
     max_load: float | None = Field(default=None, ge=0, allow_inf_nan=False, validate_default=True)
     approval: str | None = None
+    provincial_approval: str | None = None
 
     @field_validator("credit_code")
     @classmethod
@@ -187,6 +190,14 @@ INVENTORY_SPEC: Final = TableSpec(
             note_en="a share (0.6) or a percentage (60)",
         ),
         Column("approval", "approval", "核定文件", example="新政备1号"),
+        Column(
+            "provincial_approval",
+            "provincial_approval",
+            "省级批准文件",
+            example="豫政文〔2017〕1号",
+            note_zh="任务38：省级人民政府批准确需生产",
+            note_en="task 38: the provincial government's approval to produce",
+        ),
     ),
     title="排放清单 emission inventory",
     unknown_columns="refuse",
@@ -203,6 +214,7 @@ _ENTERPRISE_FIELDS: Final = (
     "livelihood_duty",
     "max_load",
     "approval",
+    "provincial_approval",
 )
 
 
@@ -263,6 +275,7 @@ def parse_inventory(
                 permit_number=item.permit_number,
                 output_value=item.output_value,
                 key_transport=item.key_transport,
+                provincial_approval=item.provincial_approval,
                 sample=sample,
                 lines=[line],
                 duties=[DutyInput(duty, item.max_load or 0.0, item.approval)] if duty else [],

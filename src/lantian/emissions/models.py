@@ -65,6 +65,10 @@ class Enterprise(CreatedAtMixin, Base):
     key_transport: Mapped[bool] = mapped_column(
         Boolean, default=False, comment="重点用车企业 (seed task 39)"
     )
+    provincial_approval: Mapped[str | None] = mapped_column(
+        String(200),
+        comment="省级人民政府批准文号: production despite a task-38 stop (not a city filing)",
+    )
     sample: Mapped[bool] = mapped_column(
         Boolean, default=False, comment="示例数据: generated, not a real enterprise"
     )

@@ -90,6 +90,8 @@ class EnterpriseInput:
     key_transport: bool = False
     sample: bool = False
     note: str | None = None
+    #: 省级人民政府批准文号 (seed task 38); a city filing of task 37 is a duty's ``approval``.
+    provincial_approval: str | None = None
     lines: list[LineInput] = field(default_factory=list)
     duties: list[DutyInput] = field(default_factory=list)
 
@@ -104,6 +106,7 @@ def _enterprise_fields(enterprise: Enterprise) -> dict[str, Any]:
         "permit_number": enterprise.permit_number,
         "output_value": enterprise.output_value,
         "key_transport": enterprise.key_transport,
+        "provincial_approval": enterprise.provincial_approval,
         "sample": enterprise.sample,
         "lines": [
             {
@@ -154,6 +157,7 @@ def _build_enterprise(data: EnterpriseInput) -> Enterprise:
         if data.output_value is None
         else _non_negative(data.output_value, f"{where}: 日产值 / output value"),
         key_transport=data.key_transport,
+        provincial_approval=(data.provincial_approval or "").strip() or None,
         sample=data.sample,
         note=data.note,
     )
@@ -668,8 +672,9 @@ def optimise_inventory(
 def facts_of(enterprise: Enterprise) -> EnterpriseFacts:
     """The staggered-production view of an inventory enterprise (tasks 37–38).
 
-    A livelihood duty with an approval reference counts as the provincial approval task 38 asks
-    for ("由于民生等需求存在特殊情况确需生产的，应报省级人民政府批准").
+    Only the provincial government's approval exempts a task-38 stop ("由于民生等需求存在特殊情况确需
+    生产的，应报省级人民政府批准", seed task 38): the livelihood duty's ``approval`` is the filing with
+    the city government of task 37 ("报市人民政府备案") and caps task 37's cuts, nothing more.
     """
     loads = [d.max_load for d in enterprise.duties]
     return EnterpriseFacts(
@@ -680,7 +685,7 @@ def facts_of(enterprise: Enterprise) -> EnterpriseFacts:
             for line in enterprise.lines
         ),
         livelihood_max_load=max(loads) if loads else None,
-        approved_exception=any(d.approval for d in enterprise.duties),
+        approved_exception=bool(enterprise.provincial_approval),
         orders=tuple(
             OrderFacts(
                 task=_order_task(order.source_kind),

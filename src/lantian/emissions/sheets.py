@@ -68,6 +68,7 @@ def build_sheet(
         ("绩效等级", enterprise.grade or "—"),
         ("排污许可证", enterprise.permit_number or "—"),
         ("重点用车企业", "是" if enterprise.key_transport else "否"),
+        ("省级批准文件（任务38）", enterprise.provincial_approval or "—"),
         ("日排放量 (t/d)", "，".join(f"{h} {daily[p]:.4f}" for h, p in zip(_POLLUTANT_HEADS, POLLUTANTS, strict=True))),
         ("减排清单", list_name),
     ]  # fmt: skip

@@ -3,8 +3,10 @@
 The rules are plan data (the plan's ``staggered.toml``, read by :mod:`lantian.plan`): by industry, process and condition
 (fuel, special emission limits, provincial approval), each says what a line must do during the
 heating season or during warnings. From them come an enterprise's calendar (the cut required of
-each line each day) and a compliance check of what it actually did. Livelihood duties cap every
-required cut at 1 − the approved maximum load (task 37).
+each line each day) and a compliance check of what it actually did. Livelihood duties cap the
+required cut of task 37's rules at 1 − the approved maximum load (task 37: "保民生任务的，要根据承担
+任务量核定最大允许生产负荷，…报市人民政府备案"); task 38's stops yield only to the provincial
+government's approval ("应报省级人民政府批准"), never to that city filing.
 """
 
 from __future__ import annotations
@@ -60,6 +62,11 @@ class StaggeredPlan:
     rules: tuple[Rule, ...]
     transport: TransportRules = TransportRules()
     livelihood_caps: bool = True
+    #: The tasks whose rules the livelihood load caps (plan data; task 37 in the seed).
+    livelihood_tasks: frozenset[int] = frozenset({37})
+
+    def capped_by_livelihood(self, task: int) -> bool:
+        return self.livelihood_caps and task in self.livelihood_tasks
 
     def in_heating_season(self, day: date) -> bool:
         key = (day.month, day.day)
@@ -150,6 +157,9 @@ def parse_staggered(
             ),
         ),
         livelihood_caps=bool(data.get("livelihood", {}).get("caps_required_cut", True)),
+        livelihood_tasks=frozenset(
+            int(task) for task in data.get("livelihood", {}).get("tasks", [37])
+        ),
     )
 
 
@@ -253,7 +263,7 @@ def obligations(enterprise: EnterpriseFacts, plan: StaggeredPlan) -> list[Obliga
             cut, note = rule.required_cut, ""
             if rule.special_limits_limit is not None and line.meets_special_limits:
                 cut, note = rule.special_limits_limit, "（达到特别排放限值）"
-            if plan.livelihood_caps and enterprise.livelihood_max_load is not None:
+            if plan.capped_by_livelihood(rule.task) and enterprise.livelihood_max_load is not None:
                 cap = 1.0 - enterprise.livelihood_max_load
                 if cut > cap + _EPS:
                     cut = cap
@@ -272,7 +282,7 @@ def obligations(enterprise: EnterpriseFacts, plan: StaggeredPlan) -> list[Obliga
             if order.lines and line.name not in order.lines:
                 continue
             cut, note = 1.0, f"（来源 {order.source}）"
-            if plan.livelihood_caps and enterprise.livelihood_max_load is not None:
+            if plan.capped_by_livelihood(order.task) and enterprise.livelihood_max_load is not None:
                 cap = 1.0 - enterprise.livelihood_max_load
                 if cut > cap + _EPS:
                     cut = cap

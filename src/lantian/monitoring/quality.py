@@ -5,7 +5,9 @@ Upload rate (上传率) = received station-hours ÷ expected station-hours; vali
 pollutants arrived, and *valid* when all six arrived and none is invalidated by a QC rule or its
 instrument flag (:mod:`lantian.monitoring.rules`). Hours are hour-ending: the day D holds the hours
 labelled D 01:00 … D+1 00:00 (China time), as the 24-hour mean of HJ 663 does. The plan's line is 90 %
-(seed task 1: "上传率达到90%以上"; task 33: "数据传输有效率达到 90%").
+on a different rate for each kind: an air-quality station is judged on its **upload rate** (seed task
+1: "所有站点原始监测数据实时上传中国环境监测总站，上传率达到90%以上"), a stack's monitoring device on its
+**valid-transmission rate** (task 33: "加强自动监控设施运营维护，数据传输有效率达到 90%").
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import polars as pl
@@ -71,16 +73,23 @@ class Coverage:
     def valid_rate(self) -> float:
         return self.valid_hours / self.expected_hours if self.expected_hours else 0.0
 
+    #: Which rate the plan's line judges: ``"upload"`` or ``"valid"`` (see the module docstring).
+    judged_rate: ClassVar[Literal["upload", "valid"]] = "upload"
+
+    @property
+    def judged_value(self) -> float:
+        return self.upload_rate if self.judged_rate == "upload" else self.valid_rate
+
     @property
     def meets_target(self) -> bool:
-        # Valid hours are a subset of received hours, so a valid rate at the line implies an
-        # upload rate at the line too.
-        return self.valid_rate >= self.target
+        return self.judged_value >= self.target
 
 
 @dataclass(frozen=True, kw_only=True)
 class RateRow(Coverage):
-    """Coverage of one station in one period."""
+    """Coverage of one station in one period, judged on its upload rate (seed task 1)."""
+
+    judged_rate: ClassVar[Literal["upload", "valid"]] = "upload"
 
     station_code: str
     station_name: str
@@ -321,7 +330,10 @@ def transmission_rates(
 
 @dataclass(frozen=True, kw_only=True)
 class SourceRateRow(Coverage):
-    """Coverage of one pollution-source device (stack) in one period, from its hourly uploads."""
+    """Coverage of one pollution-source device (stack) in one period, from its hourly uploads,
+    judged on its valid-transmission rate (seed task 33)."""
+
+    judged_rate: ClassVar[Literal["upload", "valid"]] = "valid"
 
     mn: str
     source_code: str

@@ -28,7 +28,7 @@ UnitKind = Literal[
 Comparator = Literal[">=", "<=", ">", "<", "="]
 #: ``cumulative``: reports give what was done in the month; the roll-up is their sum.
 #: ``level``: reports give the current value; the roll-up is the mean of each reporter's latest.
-Measure = Literal["cumulative", "level"]
+Measure = Literal["cumulative", "level", "floor"]
 DeadlineKind = Literal["by", "from", "period", "recurring"]
 Frequency = Literal["day", "week", "month"]
 
@@ -706,6 +706,9 @@ class StaggeredRuleFile(Strict):
 
 class Livelihood(Strict):
     caps_required_cut: bool = True
+    #: The tasks whose rules the approved load caps: task 37 alone ("保民生任务的，要根据承担任务量
+    #: 核定最大允许生产负荷" is in task 37; task 38's exception is the provincial approval).
+    tasks: list[int] = Field(default_factory=lambda: [37])
 
 
 class TransportFile(Strict):

@@ -40,6 +40,7 @@ from lantian.web import (
     cems_pages,
     construction_pages,
     dustfall_pages,
+    duty_item_pages,
     emission_pages,
     execution_pages,
     i18n,
@@ -360,6 +361,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(source_pages.router)
     app.include_router(sources_api.router)
     app.include_router(campaign_pages.router)
+    app.include_router(duty_item_pages.router)
     app.include_router(monitoring_api.router)
     app.include_router(campaign_api.router)
     app.include_router(emission_pages.router)

@@ -613,6 +613,9 @@ def escalations_page(
         if context is None:
             return _no_plan(request)
         found = service.escalations(session, context, day)
+        from lantian.campaign.duties import duty_board, overdue_by_reporter
+
+        duties_overdue = overdue_by_reporter(duty_board(session, context, day))
     missing: dict[str, int] = {}
     for item in found:
         if item.kind == "missing_report":
@@ -627,6 +630,7 @@ def escalations_page(
             "targets": [e for e in found if e.kind == "target_missed"],
             "missing": sorted(missing.items(), key=lambda item: -item[1]),
             "missing_total": sum(missing.values()),
+            "duties_overdue": duties_overdue,
             "as_of": day.isoformat(),
         },
     )

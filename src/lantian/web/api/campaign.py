@@ -43,7 +43,10 @@ class TargetOut(BaseModel):
     comparator: str
     value: float
     unit: str
-    measure: str = Field(description="cumulative (sum of reports) or level (mean of latest)")
+    measure: str = Field(
+        description="cumulative (sum of reports), level (mean of latest) or floor (every "
+        "report judged; the worst shown)"
+    )
     due_on: date | None
     source_text: str
     actual: float | None

@@ -69,7 +69,10 @@ class CoverageOut(BaseModel):
     valid_hours: int
     upload_rate: float = Field(description="上传率 received ÷ expected")
     valid_rate: float = Field(description="数据传输有效率 valid ÷ expected")
-    meets_target: bool = Field(description="valid rate at or above the target (plan: 90 %)")
+    meets_target: bool = Field(
+        description="the judged rate at or above the target (plan: 90 %): a station's upload rate "
+        "(seed task 1), a stack's valid-transmission rate (task 33)"
+    )
 
 
 class RateOut(CoverageOut):
