@@ -54,6 +54,7 @@ from lantian.web import (
     supervision_pages,
     system,
     warning_pages,
+    weather_pages,
 )
 from lantian.web.access import (
     MACHINE_ROLES,
@@ -368,5 +369,6 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(warning_pages.router)
     app.include_router(office_warnings.router)
     app.include_router(execution_pages.router)
+    app.include_router(weather_pages.router)
     app.include_router(station_pages.router)
     app.include_router(pages.router)
