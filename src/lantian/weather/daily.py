@@ -8,6 +8,8 @@ wind direction as a vector mean and precipitation as the day's total.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -56,8 +58,8 @@ def city_daily_series(
     station_daily = np.column_stack(
         [_daily_mean(index, n, station_values[:, s]) for s in range(station_values.shape[1])]
     )
-    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as quiet:
-        quiet.filter(RuntimeWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a day without any station: NaN
         city = np.nanmean(station_daily, axis=1)
     daily_weather = np.full((n, len(WEATHER_VARIABLES)), np.nan)
     for column in range(len(WEATHER_VARIABLES)):
@@ -80,8 +82,8 @@ def city_daily_series(
 def city_weather(site_weather: NDArray[np.float64]) -> NDArray[np.float64]:
     """The city's hourly weather from several sites ``(hours, sites, 6)``: the mean of the sites
     that observed (wind direction as a vector mean)."""
-    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as quiet:
-        quiet.filter(RuntimeWarning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an hour without any site: NaN
         result = np.nanmean(site_weather, axis=1)
     result[:, _DIRECTION] = mean_direction(site_weather[:, :, _DIRECTION], axis=1)
     return np.asarray(result, dtype=np.float64)
