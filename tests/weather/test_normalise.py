@@ -205,3 +205,30 @@ def test_command_computes_from_the_uci_files(tmp_path: Path) -> None:
     refused = run_lantian(["weather", "normalise", "--period", "2016-03-31..2015-10-01", *files],
                           tmp_path)  # fmt: skip
     assert refused.returncode != 0 and "the period ends before it starts" in refused.stderr
+
+
+def test_hourly_series_keeps_the_hour_of_day() -> None:
+    """Hourly (``--hourly``): the hour of day is a time variable, kept when the weather is drawn
+    (from the same hour of days within the window), so the normalised series keeps the diurnal
+    cycle of the emissions while the weather's noise is averaged out."""
+    rng = np.random.default_rng(3)
+    hours = np.arange(
+        np.datetime64("2014-09-01T00"), np.datetime64("2016-04-01T00"), dtype="datetime64[h]"
+    )
+    n = len(hours)
+    hour = (hours - hours.astype("datetime64[D]")).astype(int)
+    rush = 1 + 0.5 * np.isin(hour, (7, 8, 18, 19))
+    wind = rng.gamma(2.0, 1.2, n) + 0.3
+    weather = np.column_stack(
+        [rng.normal(5, 5, n), rng.uniform(20, 90, n), rng.normal(1015, 5, n), wind,
+         rng.uniform(0, 360, n), np.zeros(n)]
+    )  # fmt: skip
+    emissions = np.where(hours >= np.datetime64("2015-10-01T00"), 70.0, 100.0)
+    concentration = emissions * rush / np.sqrt(wind) * rng.lognormal(0, 0.1, n)
+    series = WeatherSeries(hours, concentration, weather, "hour")
+    result = normalise(series, PERIOD, BASELINE, ModelSettings(trees=12, samples=6, seeds=(1,)))
+    assert result.observed_change_pct == pytest.approx(-30, abs=4)
+    assert result.normalised_change_pct < -5
+    period_rows = PERIOD.holds(series.days)
+    by_hour = [np.mean(result.normalised[period_rows & (hour == h)]) for h in range(24)]
+    assert min(by_hour[7], by_hour[8]) > 1.25 * max(by_hour[2], by_hour[14])

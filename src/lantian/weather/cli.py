@@ -124,7 +124,7 @@ def print_result(result: Normalisation, pollutant: str, period: str, baseline: s
     console.print(table)
     s = result.settings
     console.print(
-        f"训练 {result.training_rows} 天 days, 比较 {result.compared_days} 天 days; "
+        f"训练 {result.training_rows} 条 rows, 比较 {result.compared_days} 条 rows; "
         f"trees {s.trees}, samples {s.samples}, seeds {len(s.seeds)}, window ±{s.window_days} d; "
         f"OOB R² {result.oob_r2:.2f}"
     )
@@ -179,6 +179,9 @@ def normalise_command(
     trees: int | None = typer.Option(None, "--trees", help="default: LANTIAN_WEATHER_TREES"),
     samples: int | None = typer.Option(None, "--samples", help="default: LANTIAN_WEATHER_SAMPLES"),
     seeds: int | None = typer.Option(None, "--seeds", help="default: LANTIAN_WEATHER_SEEDS"),
+    hourly: bool = typer.Option(
+        False, "--hourly", help="with --uci-file: model the hourly series (slow) instead of days"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the figures as JSON"),
 ) -> None:
     """气象归一化 / Observed and weather-normalised change of a pollutant (Vu et al. 2019)."""
@@ -211,11 +214,16 @@ def normalise_command(
                     raise NotFound(f"{path}: 文件不存在 / no such file")
             try:
                 result = normalise(
-                    read_uci_series(uci_files, code), span.as_period(), base.as_period(), model
+                    read_uci_series(uci_files, code, hourly=hourly),
+                    span.as_period(),
+                    base.as_period(),
+                    model,
                 )
             except ValueError as error:
                 raise Invalid(str(error)) from None
         else:
+            if hourly:
+                raise Invalid("--hourly 仅用于 --uci-file / --hourly goes with --uci-file")
             with current_sessions()() as session:
                 result = service.normalise_stored(
                     session, code, span, base, model, settings.weather_training_margin_days

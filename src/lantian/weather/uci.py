@@ -9,6 +9,7 @@ pollutant and the weather straight from the files, without a database. The weath
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,9 +33,12 @@ UCI_POLLUTANTS = {
 _NUMBERS = (*UCI_POLLUTANTS.values(), "TEMP", "PRES", "DEWP", "RAIN", "WSPM")
 
 
-def read_uci_series(paths: Sequence[Path], pollutant: str) -> WeatherSeries:
+def read_uci_series(
+    paths: Sequence[Path], pollutant: str, *, hourly: bool = False
+) -> WeatherSeries:
     """The city's daily series of ``pollutant`` from UCI station files (the mean of stations,
-    each station's day needing 20 hours; the weather the mean of the stations' weather)."""
+    each station's day needing 20 hours; the weather the mean of the stations' weather).
+    ``hourly``: the hourly series instead (the mean of the stations measured that hour)."""
     if pollutant not in UCI_POLLUTANTS:
         raise Invalid(f"未知污染物 {pollutant} / unknown pollutant {pollutant}")
     frames = []
@@ -77,6 +81,12 @@ def read_uci_series(paths: Sequence[Path], pollutant: str) -> WeatherSeries:
             )
         )
     assert hours is not None
+    if hourly:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an hour no station measured
+            city = np.nanmean(np.column_stack(values), axis=1)
+        weather = city_weather(np.stack(weathers, axis=1))
+        return WeatherSeries(hours, np.asarray(city, dtype=np.float64), weather, "hour")
     return city_daily_series(
         hours, np.column_stack(values), city_weather(np.stack(weathers, axis=1))
     )
