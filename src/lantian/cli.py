@@ -143,6 +143,11 @@ LAZY_COMMANDS: tuple[LazyCommand, ...] = (
         "归档 / the Parquet archive and the monthly partitions (PostgreSQL)",
     ),
     LazyCommand(
+        "weather",
+        "lantian.weather.cli:weather_app",
+        "气象数据与气象归一化 / weather data and the effect of the measures net of weather.",
+    ),
+    LazyCommand(
         "worker",
         "lantian.scheduler.cli:worker",
         "定时任务进程 / Run the scheduler as a process of its own (Ctrl+C stops it).",

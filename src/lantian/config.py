@@ -149,6 +149,40 @@ class Settings(BaseSettings):
         description="林格曼黑度达到此级即为冒黑烟 (task 23; HJ 845-2017, UNCONFIRMED: verify)",
     )
 
+    weather_trees: int = Field(
+        default=200,
+        ge=10,
+        le=2000,
+        description="气象归一化：随机森林的树数 / trees of the weather-normalisation forest "
+        "(Vu et al. 2019; rmweather's default is 300)",
+    )
+    weather_samples: int = Field(
+        default=300,
+        ge=10,
+        le=5000,
+        description="气象归一化：每个时刻重抽样的气象条件数 / weather situations drawn per time",
+    )
+    weather_seeds: int = Field(
+        default=5,
+        ge=1,
+        le=50,
+        description="气象归一化：重复的随机种子数（不确定度）/ seeds repeated for the uncertainty",
+    )
+    weather_window_days: int = Field(
+        default=14,
+        ge=1,
+        le=183,
+        description="气象归一化：从前后多少天（同一日序）抽取气象 / weather drawn within this many "
+        "days of the same day of year (Vu et al. 2019: two weeks)",
+    )
+    weather_training_margin_days: int = Field(
+        default=365,
+        ge=0,
+        le=3650,
+        description="气象归一化：训练数据在基准期前和评估期后各延伸的天数 / days of record "
+        "before the baseline and after the period the forest also learns from",
+    )
+
     @field_validator("as_of", mode="before")
     @classmethod
     def _empty_as_of_is_none(cls, value: Any) -> Any:

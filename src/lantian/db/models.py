@@ -13,6 +13,7 @@ from lantian.sources import kinds as source_kinds
 from lantian.sources import models as source_models
 from lantian.supervision import models as supervision_models
 from lantian.warnings import models as warnings_models
+from lantian.weather import models as weather_models
 
 __all__ = [
     "Base",
@@ -28,4 +29,5 @@ __all__ = [
     "source_models",
     "supervision_models",
     "warnings_models",
+    "weather_models",
 ]

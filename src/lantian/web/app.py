@@ -57,6 +57,7 @@ from lantian.web import (
     supervision_pages,
     system,
     warning_pages,
+    weather_pages,
 )
 from lantian.web.access import (
     MACHINE_ROLES,
@@ -374,5 +375,6 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(office_warnings.router)
     app.include_router(execution_pages.router)
     app.include_router(assessment_pages.router)
+    app.include_router(weather_pages.router)
     app.include_router(station_pages.router)
     app.include_router(pages.router)
