@@ -112,6 +112,11 @@ LAZY_COMMANDS: tuple[LazyCommand, ...] = (
         "penalties", "lantian.penalties.cli:penalties_app", "行政处罚 / enforcement actions."
     ),
     LazyCommand(
+        "briefing",
+        "lantian.briefings.cli:briefing_app",
+        "攻坚战工作周报、月报 / the campaign's weekly and monthly briefings.",
+    ),
+    LazyCommand(
         "duty", "lantian.supervision.cli:duty_app", "值班与日报 / duty roster and daily reports."
     ),
     LazyCommand(

@@ -1,6 +1,7 @@
 """Imports every domain package's tables so that ``Base.metadata`` is complete (for Alembic)."""
 
 from lantian.auth import models as auth_models
+from lantian.briefings import models as briefing_models
 from lantian.campaign import models as campaign_models
 from lantian.db.base import Base
 from lantian.emissions import models as emissions_models
@@ -16,6 +17,7 @@ from lantian.warnings import models as warnings_models
 __all__ = [
     "Base",
     "auth_models",
+    "briefing_models",
     "campaign_models",
     "emissions_models",
     "execution_models",

@@ -29,6 +29,7 @@ JOB_MODULES = (
     "lantian.sources.jobs",
     "lantian.execution.jobs",
     "lantian.cems.jobs",
+    "lantian.briefings.jobs",
 )
 
 #: Who the scheduler acts as in the audit log when a job changes something.
