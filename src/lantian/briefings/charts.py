@@ -123,6 +123,7 @@ def township_map(briefing: Briefing) -> bytes:
     from matplotlib import colormaps
     from matplotlib.colors import Normalize
     from matplotlib.patches import Polygon
+    from matplotlib.patheffects import withStroke
 
     figure = _figure(6.0, 5.0)
     axes = figure.add_subplot(1, 1, 1)
@@ -147,7 +148,15 @@ def township_map(briefing: Briefing) -> bytes:
             cx = sum(p[0] for p in largest) / len(largest)
             cy = sum(p[1] for p in largest) / len(largest)
             shown = f"{area.name}\n{area.pm2_5:.0f}" if area.pm2_5 is not None else area.name
-            axes.text(cx, cy, shown, ha="center", va="center", fontsize=6)
+            axes.text(
+                cx,
+                cy,
+                shown,
+                ha="center",
+                va="center",
+                fontsize=6,
+                path_effects=[withStroke(linewidth=2, foreground="white")],
+            )
     if xs:
         axes.set_xlim(min(xs), max(xs))
         axes.set_ylim(min(ys), max(ys))

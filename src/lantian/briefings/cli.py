@@ -32,6 +32,9 @@ def make(
     month: str | None = typer.Option(None, help="the month (YYYY-MM), for monthly"),
     out: Path | None = typer.Option(None, help="also write the .docx, .pdf and .xlsx here"),
     by: str | None = typer.Option(None, help="actor in the audit log (default cli:<OS user>)"),
+    issued_on: str | None = typer.Option(
+        None, help="the date printed as issued (YYYY-MM-DD; default: today, China time)"
+    ),
 ) -> None:
     """生成简报 / Make the briefing of a week or month (Word, PDF, Excel), kept on the platform."""
     settings = get_settings()
@@ -46,7 +49,12 @@ def make(
         store = FileStore(Path(settings.ensure_data_dir()))
         with transaction(current_sessions()) as session:
             row = service.make_briefing(
-                session, store, plan_in_force(settings), request, cli_actor(by)
+                session,
+                store,
+                plan_in_force(settings),
+                request,
+                cli_actor(by),
+                issued_on=service.parse_day(issued_on, "issued_on") if issued_on else None,
             )
             files = {fmt: service.briefing_file(session, store, row.id, fmt)[1] for fmt in FORMATS}
             name = {fmt: service.file_name(row, fmt) for fmt in FORMATS}

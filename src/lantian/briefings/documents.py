@@ -116,9 +116,29 @@ def briefing_docx(b: Briefing, images: dict[str, bytes]) -> bytes:
 def briefing_pdf(b: Briefing, images: dict[str, bytes]) -> bytes:
     """The briefing as an A4 PDF with the shipped CJK font embedded (fpdf2) and the images."""
     from fpdf import FPDF
+    from fpdf.enums import WrapMode
     from fpdf.fonts import FontFace
 
-    pdf = FPDF(format="A4", unit="mm")
+    CHAR = WrapMode.CHAR  # Chinese breaks between any two characters, not only at spaces
+
+    class BriefingPDF(FPDF):
+        """Pages numbered at the foot (— 2 —, GB/T 9704-2012 §7.5) and, from the second page,
+        the 文号 at the head: every page begins with text in the document's font, which also
+        lets text extractors (pypdf) read a page that a table continues onto."""
+
+        def header(self) -> None:
+            self.set_font("cjk", size=8)
+            self.set_text_color(120, 120, 120)
+            shown = b.document_number if self.page_no() > 1 else " "
+            self.cell(0, 5, shown, align="R", new_x="LMARGIN", new_y="NEXT")
+            self.set_text_color(0, 0, 0)
+
+        def footer(self) -> None:
+            self.set_y(-18)
+            self.set_font("cjk", size=10)
+            self.cell(0, 6, f"— {self.page_no()} —", align="C")
+
+    pdf = BriefingPDF(format="A4", unit="mm")
     pdf.set_margins(28, 30, 26)
     pdf.set_auto_page_break(True, margin=25)
     pdf.set_title(f"{b.title} {b.document_number}")
@@ -150,7 +170,9 @@ def briefing_pdf(b: Briefing, images: dict[str, bytes]) -> bytes:
     pdf.set_draw_color(0, 0, 0)
     pdf.set_line_width(0.2)
     pdf.set_font("cjk", size=12)
-    pdf.multi_cell(0, 7, "　　" + summary(b), align="J", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        0, 7, "　　" + summary(b), align="L", new_x="LMARGIN", new_y="NEXT", wrapmode=CHAR
+    )
     pdf.ln(2)
     for heading, blocks in sections(b):
         pdf.set_font("cjk", size=14)
@@ -158,7 +180,10 @@ def briefing_pdf(b: Briefing, images: dict[str, bytes]) -> bytes:
         pdf.set_font("cjk", size=12)
         for block in blocks:
             if isinstance(block, Paragraph):
-                pdf.multi_cell(0, 7, "　　" + block.text, align="J", new_x="LMARGIN", new_y="NEXT")
+                pdf.multi_cell(
+                    0, 7, "　　" + block.text, align="L", new_x="LMARGIN", new_y="NEXT",
+                    wrapmode=CHAR,
+                )  # fmt: skip
                 pdf.ln(1)
             elif isinstance(block, Table):
                 pdf.set_font("cjk", size=9)
@@ -166,6 +191,8 @@ def briefing_pdf(b: Briefing, images: dict[str, bytes]) -> bytes:
                     headings_style=FontFace(emphasis=None, fill_color=(230, 236, 245)),
                     line_height=5.5,
                     text_align="CENTER",
+                    col_widths=block.widths,
+                    wrapmode=CHAR,
                 ) as table:
                     table.row(block.headers)
                     for row in block.rows:

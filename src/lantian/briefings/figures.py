@@ -251,6 +251,7 @@ class TargetLine:
     met: bool | None
     overdue: bool
     computed: bool  # from the data (a register, the measurements), not typed reports
+    overall: bool  # one of the plan's overall targets (一、总体目标)
 
 
 @dataclass(frozen=True)
@@ -321,6 +322,7 @@ def _warnings(
     start = datetime.combine(first, time(0), CHINA_TZ)
     end = datetime.combine(last + timedelta(days=1), time(0), CHINA_TZ)
     levels = {level.key: level.name_zh for level in plan.levels} if plan.warning_rules else {}
+    plan_areas = {area.code for area in plan.areas}
     lines: list[WarningLine] = []
     in_force: str | None = None
     for episode in warnings.episodes_between(session, start, end):
@@ -332,7 +334,9 @@ def _warnings(
                         decided_at=decision.decided_at,
                         action=decision.action,
                         level=levels.get(level, level),
-                        areas=warnings.describe_areas(decision.areas, names),
+                        areas=f"全市（{len(decision.areas)}个乡镇、街道）"
+                        if plan_areas and set(decision.areas) >= plan_areas
+                        else warnings.describe_areas(decision.areas, names),
                         decided_by=decision.decided_by,
                     )
                 )
@@ -470,6 +474,7 @@ def build_briefing(
                     met=standing.rollup.met,
                     overdue=standing.overdue,
                     computed=standing.computed is not None,
+                    overall=target.defined_in == "overall",
                 )
             )
         found = campaign.escalations(session, context, judged)

@@ -54,6 +54,15 @@ def parse_request(kind: str, day: str) -> BriefingRequest:
     return BriefingRequest(kind=kind, day=parsed)
 
 
+def parse_day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise Invalid(
+            f"{name} 应为 YYYY-MM-DD / {name} is YYYY-MM-DD: {text!r}", field=name
+        ) from None
+
+
 def may_read(who: Principal) -> bool:
     """Briefings are the campaign's reports to its leaders: every account that reads the whole
     campaign (the office, leaders, inspectors, administrators) reads them."""

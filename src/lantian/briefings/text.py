@@ -42,6 +42,8 @@ class Paragraph:
 class Table:
     headers: list[str]
     rows: list[list[str]]
+    #: Relative column widths (None: equal).
+    widths: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,18 @@ Block = Paragraph | Table | Image
 
 
 def _value(value: float | None, digits: int = 1, unit: str = "") -> str:
-    return "—" if value is None else f"{value:.{digits}f}{unit}"
+    """``1,560,000`` or ``75.8``: grouped, at most ``digits`` decimals, no trailing zeros."""
+    if value is None:
+        return "—"
+    shown = f"{value:,.{digits}f}"
+    if "." in shown:
+        shown = shown.rstrip("0").rstrip(".")
+    return shown + unit
+
+
+def chinese(text: str) -> str:
+    """The Chinese half of a plan text written "中文 / English"."""
+    return text.split(" / ")[0].strip()
 
 
 def _change(value: float | None) -> str:
@@ -168,36 +181,52 @@ def warnings(b: Briefing) -> list[Block]:
                 ]
                 for w in b.warnings
             ],
+            (16, 10, 12, 50),
         ),
     ]
     return blocks
 
 
+#: How many targets a briefing's table lists (the Excel workbook lists every one).
+TARGET_ROWS = 15
+
+
 def targets(b: Briefing) -> list[Block]:
+    """The plan's overall targets first, then those past due and not met, then those not yet
+    met; every one counted in the sentence."""
     if not b.targets:
         return [Paragraph("尚未导入攻坚计划，无目标可报。")]
     met = sum(1 for t in b.targets if t.met is True)
     overdue = sum(1 for t in b.targets if t.overdue)
+    ordered = sorted(
+        b.targets,
+        key=lambda t: (not t.overall, not t.overdue, t.met is not False, t.met is True),
+    )
     rows = []
-    for t in b.targets:
+    for t in ordered[:TARGET_ROWS]:
         state = "已达到" if t.met is True else "未达到" if t.met is False else "无数据"
         if t.overdue:
             state += "（逾期）"
         rows.append(
             [
-                t.indicator,
-                f"{COMPARATORS.get(t.comparator, t.comparator)} {t.value:g} {t.unit}".strip(),
+                chinese(t.indicator),
+                f"{COMPARATORS.get(t.comparator, t.comparator)} {t.value:g} {chinese(t.unit)}".strip(),
                 _value(t.actual, 1),
                 state,
                 "数据计算" if t.computed else "填报",
             ]
         )
+    shown = (
+        f"下表列出总体目标和逾期、未达到的{len(rows)}项，全部目标见 Excel 表。"
+        if len(b.targets) > len(rows)
+        else ""
+    )
     return [
         Paragraph(
             f"方案确定的{len(b.targets)}项量化目标中，截至{b.last:%m月%d日}已达到{met}项，"
-            f"逾期未达到{overdue}项。"
+            f"逾期未达到{overdue}项。{shown}"
         ),
-        Table(["指标", "目标", "当前值", "状态", "来源"], rows),
+        Table(["指标", "目标", "当前值", "状态", "来源"], rows, (36, 18, 14, 16, 12)),
     ]
 
 
@@ -232,7 +261,7 @@ def cases(b: Briefing) -> list[Block]:
 
 def enforcement(b: Briefing) -> list[Block]:
     e = b.enforcement
-    span = "、".join(e.months)
+    span = "、".join(f"{m[:4]}年{m[5:]}" for m in e.months)
     if not e.actions:
         return [Paragraph(f"{span}月未作出行政处罚决定。")]
     types = "，".join(f"{ACTION_TYPES.get(k, k)}{n}件" for k, n in sorted(e.by_type.items()))

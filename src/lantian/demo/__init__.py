@@ -205,6 +205,10 @@ def _load_demo(
             report.steps.append(load_sample_cems(session, cached_plan(plan)))
         report.steps.append(load_sample_execution(sessions, plan, data_dir))
         report.steps.append(load_sample_actions(sessions, cached_plan(plan), data_dir))
+        # Last: the week's briefing (issue 18) reads everything above.
+        from lantian.briefings.demo import load_sample_briefings
+
+        report.steps.append(load_sample_briefings(sessions, cached_plan(plan), data_dir))
     return report
 
 
