@@ -79,8 +79,8 @@ def year_before(day: date) -> date:
 def issue_number(kind: Kind, first: date, campaign_start: date | None) -> int:
     """第N期: the week or month of the campaign the period is (1 = the one holding its start);
     before the campaign, or without one, the ISO week or the month of the year."""
-    if campaign_start is not None and first >= campaign_start:
-        start, _ = period_of(kind, campaign_start)
+    start = period_of(kind, campaign_start)[0] if campaign_start is not None else None
+    if start is not None and first >= start:
         if kind == "weekly":
             return (first - start).days // 7 + 1
         return (first.year - start.year) * 12 + first.month - start.month + 1
@@ -500,7 +500,7 @@ def build_briefing(
         first=first,
         last=last,
         number=number,
-        document_number=template.number(last.year, number, city),
+        document_number=template.number(kind, last.year, number, city),
         title=template.title(kind, city),
         issuer=template.issuer_name(city),
         issued_on=issued_on,

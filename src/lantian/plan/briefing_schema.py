@@ -52,14 +52,18 @@ def _default_sections() -> list[BriefingSection]:
 
 
 class BriefingFile(Strict):
-    """The briefing template. ``number_pattern`` takes ``{year}`` (the year of the period's last
+    """The briefing template. ``number_pattern_weekly`` and ``…_monthly`` take ``{year}`` (the year of the period's last
     day), ``{number}`` (the issue's number: the week or month of the campaign, counted from its
     start) and ``{city}``; the titles and the issuer take ``{city}`` (plan.yaml ``city``)."""
 
     title_weekly: str = Field(default="{city}大气污染防治攻坚战工作周报", min_length=1)
     title_monthly: str = Field(default="{city}大气污染防治攻坚战工作月报", min_length=1)
     issuer: str = Field(default="{city}大气污染防治攻坚战领导小组办公室", min_length=1)
-    number_pattern: str = Field(default="{city}攻坚办〔{year}〕第{number}期", min_length=1)
+    #: The weekly and the monthly briefings are numbered apart (two series of 第N期).
+    number_pattern_weekly: str = Field(default="{city}攻坚办〔{year}〕第{number}期", min_length=1)
+    number_pattern_monthly: str = Field(
+        default="{city}攻坚办月报〔{year}〕第{number}期", min_length=1
+    )
     #: 主送 and 抄送 (printed at the end, as an administrative document does).
     recipients_main: str = ""
     recipients_copy: str = ""
@@ -67,7 +71,7 @@ class BriefingFile(Strict):
     bottom_count: int = Field(default=3, ge=1, le=20)
     sections: list[BriefingSection] = Field(default_factory=_default_sections, min_length=1)
 
-    @field_validator("number_pattern")
+    @field_validator("number_pattern_weekly", "number_pattern_monthly")
     @classmethod
     def _number_pattern(cls, value: str) -> str:
         if "{number}" not in value:
@@ -105,5 +109,6 @@ class BriefingFile(Strict):
     def issuer_name(self, city: str) -> str:
         return self.issuer.format(city=city)
 
-    def number(self, year: int, number: int, city: str) -> str:
-        return self.number_pattern.format(year=year, number=number, city=city)
+    def number(self, kind: str, year: int, number: int, city: str) -> str:
+        pattern = self.number_pattern_weekly if kind == "weekly" else self.number_pattern_monthly
+        return pattern.format(year=year, number=number, city=city)
