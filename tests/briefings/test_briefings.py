@@ -165,7 +165,7 @@ def test_the_demo_weeks_briefing_as_word_pdf_and_excel(demo: DemoCopy) -> None:
     assert "主送：" in body and "抄送：" in body
     assert len(document.inline_shapes) == 3
     cells = {c.text for t in document.tables for r in t.rows for c in r.cells}
-    assert briefing.bottom[0].name in cells and f"{worst.composite:.2f}" in {
+    assert briefing.bottom[0].name in cells and f"{float(worst.composite or 0):.2f}" in {
         f"{float(c):.2f}" for c in cells if re.fullmatch(r"\d+\.\d+", c)
     }
 
