@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lantian.briefings import service
 from lantian.briefings.figures import KINDS, previous_period
+from lantian.campaign import service as campaign
 from lantian.db.engine import transaction
 from lantian.files import FileStore
 from lantian.plan import plan_in_force
@@ -24,6 +25,9 @@ def make_due_briefings(context: JobContext) -> str:
     plan = plan_in_force(context.settings)
     store = FileStore(Path(context.settings.ensure_data_dir()))
     made: list[str] = []
+    with context.sessions() as session:
+        if campaign.current_plan(session) is None:
+            return "尚未导入计划，不生成简报 / no plan loaded: no briefing to make"
     for kind in KINDS:
         first, _ = previous_period(kind, today)
         with transaction(context.sessions) as session:
