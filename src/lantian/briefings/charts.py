@@ -91,6 +91,8 @@ def daily_aqi_chart(briefing: Briefing) -> bytes:
     axes.tick_params(axis="y", labelsize=7)
     axes.legend(fontsize=7, loc="upper left")
     axes.spines[["top", "right"]].set_visible(False)
+    if not briefing.air.rated:
+        axes.text(0.5, 0.5, "本期无有效数据", ha="center", va="center", transform=axes.transAxes)
     return _png(figure)
 
 
