@@ -56,4 +56,7 @@ def test_the_office_makes_and_downloads_the_weekly_briefing(
     book = load_workbook(io.BytesIO(excel.value.path().read_bytes()))
     summary = {r[0]: r[1] for r in book["概况"].iter_rows(values_only=True)}
     assert summary["文号"] == number and summary["无数据天数"] == 7
+    # The office page's tile names the newest briefing and leads to the list.
+    page.goto(live_server.url + "/office")
+    assert page.locator("#briefing-latest .value").inner_text() == number
     assert outside.urls == []

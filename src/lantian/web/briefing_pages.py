@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from lantian import clock
 from lantian.auth.permissions import Principal
@@ -23,6 +24,7 @@ from lantian.files import FileStore
 from lantian.web.access import require_account, require_csrf
 from lantian.web.plan_state import current_plan
 from lantian.web.rendering import BLANK_FORM, FilledForm, done, filled_form, render
+from lantian.web.tiles import Tile, register_tile
 
 router = APIRouter(include_in_schema=False)
 PATH = "/briefings"
@@ -100,4 +102,32 @@ def download(
             "Content-Disposition": f'attachment; filename="briefing-{row.kind}-'
             f"{row.first_day:%Y-%m-%d}.{fmt}\"; filename*=UTF-8''{quote(name)}"
         },
+    )
+
+
+@register_tile
+def briefing_tile(session: Session, who: Principal) -> Tile | None:
+    """The office page's tile for the accounts that read briefings: the newest one kept."""
+    if not service.may_read(who):
+        return None
+    newest = service.list_briefings(session, limit=1)
+    if not newest:
+        return Tile(
+            key="briefing-latest",
+            label_zh="工作简报",
+            label_en="Briefings",
+            value="—",
+            detail_zh="尚未生成简报",
+            detail_en="no briefing made yet",
+            href=PATH,
+        )
+    row = newest[0]
+    return Tile(
+        key="briefing-latest",
+        label_zh="最新工作简报",
+        label_en="Latest briefing",
+        value=row.document_number,
+        detail_zh=f"{row.first_day:%m月%d日}—{row.last_day:%m月%d日}，Word/PDF/Excel",
+        detail_en=f"{row.first_day} – {row.last_day}, Word/PDF/Excel",
+        href=PATH,
     )
