@@ -18,6 +18,7 @@ from lantian.db_cli import current_sessions
 from lantian.errors import Invalid, ServiceError
 from lantian.files import FileStore
 from lantian.plan import plan_in_force
+from lantian.timeutil import CHINA_TZ
 
 briefing_app = typer.Typer(
     help="攻坚战工作周报、月报 / the campaign's weekly and monthly briefings.", no_args_is_help=True
@@ -81,7 +82,7 @@ def list_command() -> None:
                 row.kind,
                 f"{row.first_day} — {row.last_day}",
                 row.document_number,
-                f"{row.generated_at:%Y-%m-%d %H:%M}",
+                f"{row.generated_at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}",
                 row.generated_by,
             )
     console.print(table)

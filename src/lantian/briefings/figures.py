@@ -304,8 +304,11 @@ class Briefing:
 
     @property
     def bottom(self) -> list[TownshipRow]:
+        """The last ones of the ranking, worst first: the template's count, but never more than
+        half of the ranked areas (four areas have no "bottom three")."""
         ranked = [r for r in self.ranking if r.rank is not None]
-        return list(reversed(ranked[-self.template.bottom_count :]))
+        count = min(self.template.bottom_count, max(1, len(ranked) // 2))
+        return list(reversed(ranked[-count:])) if ranked else []
 
     @property
     def pm2_5_change(self) -> float | None:
