@@ -115,6 +115,7 @@ GROUPED_MODULES = {
     "tests/test_cli.py": "demo",
     "tests/monitoring/test_stations.py": "demo",
     "tests/sources/test_demo.py": "demo",
+    "tests/briefings/test_briefings.py": "demo",
 }
 
 

@@ -120,6 +120,11 @@ LAZY_COMMANDS: tuple[LazyCommand, ...] = (
         "乡镇考核 / the monthly township assessment.",
     ),
     LazyCommand(
+        "briefing",
+        "lantian.briefings.cli:briefing_app",
+        "攻坚战工作周报、月报 / the campaign's weekly and monthly briefings.",
+    ),
+    LazyCommand(
         "duty", "lantian.supervision.cli:duty_app", "值班与日报 / duty roster and daily reports."
     ),
     LazyCommand(

@@ -64,6 +64,7 @@ ACCOUNTS = {
     "dust-office": ("campaign_office", None),
     "dust-inspector": ("inspector", None),
     "lockme": ("leader", None),  # locked out by test_polish (no other test signs in with it)
+    "briefing-office": ("campaign_office", None),  # test_briefings.py
 }
 
 

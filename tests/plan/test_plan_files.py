@@ -117,6 +117,7 @@ TYPOS = [
         "sectors.power.cems_requird",
         "Extra inputs",
     ),
+    Edit("briefing.toml", "bottom_count = 3", "bottom_cout = 3", "bottom_cout", "Extra inputs"),
 ]
 
 WRONG_TYPES = [
@@ -192,6 +193,7 @@ WRONG_TYPES = [
         "sectors.power.reference_o2",
         "number",
     ),
+    Edit("briefing.toml", "bottom_count = 3", 'bottom_count = "3"', "bottom_count", "integer"),
     # CSV: the cell of the wrong type, named by its line and column.
     Edit("areas.csv", "410183101,米村镇", "41018310x,米村镇", "code", "wrong format"),
     Edit("units.csv", ",department,", ",departmnt,", "kind", "department"),
@@ -225,6 +227,7 @@ FILE_KINDS = {
     "ban_zones.geojson",
     "townships.geojson",
     "emission_limits.toml",
+    "briefing.toml",
 }
 
 

@@ -2,6 +2,7 @@
 
 from lantian.assessment import models as assessment_models
 from lantian.auth import models as auth_models
+from lantian.briefings import models as briefing_models
 from lantian.campaign import models as campaign_models
 from lantian.db.base import Base
 from lantian.emissions import models as emissions_models
@@ -19,6 +20,7 @@ __all__ = [
     "Base",
     "assessment_models",
     "auth_models",
+    "briefing_models",
     "campaign_models",
     "emissions_models",
     "execution_models",

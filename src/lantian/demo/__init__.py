@@ -210,6 +210,10 @@ def _load_demo(
         from lantian.assessment.demo import record_demo_assessment
 
         report.steps.append(record_demo_assessment(sessions))
+        # Last: the week's briefing (issue 18) reads everything above.
+        from lantian.briefings.demo import load_sample_briefings
+
+        report.steps.append(load_sample_briefings(sessions, cached_plan(plan), data_dir))
     return report
 
 

@@ -34,6 +34,7 @@ import yaml
 from pydantic import BaseModel
 
 from lantian.errors import InputError
+from lantian.plan.briefing_schema import BriefingFile
 from lantian.plan.levels import LevelScheme
 from lantian.plan.reading import (
     Problem,
@@ -90,6 +91,8 @@ BAN_ZONES_FILE = "ban_zones.geojson"
 TOWNSHIPS_FILE = "townships.geojson"
 #: Emission limits and reference O2 per sector for the CEMS judgement of task 21 (optional).
 EMISSION_LIMITS_FILE = "emission_limits.toml"
+#: The template of the weekly and monthly briefings (optional; issue 18).
+BRIEFING_FILE = "briefing.toml"
 
 #: The seed separates names in a list with the enumeration comma.
 LIST_SEPARATOR = "、"
@@ -148,7 +151,12 @@ class Plan:
     ban_zones: BanZonesFile | None = None
     townships: TownshipsFile | None = None
     emission_limits: EmissionLimitsFile | None = None
+    briefing: BriefingFile | None = None
     problems: list[Problem] = field(default_factory=list)
+
+    def briefing_template(self) -> BriefingFile:
+        """The briefing template: ``briefing.toml``, or the defaults without one."""
+        return self.briefing if self.briefing is not None else BriefingFile()
 
     def area_names(self) -> dict[str, str]:
         """Area code → name (areas.csv)."""
@@ -260,7 +268,8 @@ def read_plan(folder: Path) -> Plan:
     """Read and check every file of ``folder``; the problems are in ``Plan.problems``.
 
     ``stations.csv``, ``adjacency.csv``, ``warning_rules_three_level.toml`` and
-    ``ban_zones.geojson``, ``townships.geojson`` and ``emission_limits.toml`` may be absent;
+    ``ban_zones.geojson``, ``townships.geojson``, ``emission_limits.toml`` and ``briefing.toml`` may be
+    absent;
     every other file must be there.
     """
     problems: list[Problem] = []
@@ -301,6 +310,9 @@ def read_plan(folder: Path) -> Plan:
         else None,
         emission_limits=read_toml(folder / EMISSION_LIMITS_FILE, EmissionLimitsFile, problems)
         if _optional(folder, EMISSION_LIMITS_FILE)
+        else None,
+        briefing=read_toml(folder / BRIEFING_FILE, BriefingFile, problems)
+        if _optional(folder, BRIEFING_FILE)
         else None,
     )
     problems.extend(_locate(folder, _Checker(plan).run()))

@@ -30,6 +30,7 @@ JOB_MODULES = (
     "lantian.execution.jobs",
     "lantian.cems.jobs",
     "lantian.assessment.jobs",
+    "lantian.briefings.jobs",
 )
 
 #: Who the scheduler acts as in the audit log when a job changes something.

@@ -858,3 +858,37 @@ def open_case_counts(session: Session, who: Principal) -> tuple[int, int]:
         or 0
     )
     return total, overdue
+
+
+@dataclass(frozen=True)
+class PeriodCases:
+    """Inspection cases over a period, as a briefing reports them (边督边改)."""
+
+    opened: int  # first seen in the period
+    closed: int  # closed in the period
+    open_at_end: int  # not closed at the period's end (opened by then, closed after or never)
+    overdue_open: int  # of those, overdue now (past their deadline and not closed)
+
+
+def period_cases(
+    session: Session, principal: Principal, start: datetime, end: datetime
+) -> PeriodCases:
+    """How many cases ``principal`` may read were opened and closed in ``start … end`` (end
+    excluded), how many were still open at ``end``, and how many of those are overdue."""
+    base = scoped(select(InspectionCase), principal)
+
+    def count(query: Any) -> int:
+        return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+    still_open = base.where(
+        InspectionCase.first_seen_at < end,
+        (InspectionCase.closed_at.is_(None)) | (InspectionCase.closed_at >= end),
+    )
+    return PeriodCases(
+        opened=count(
+            base.where(InspectionCase.first_seen_at >= start, InspectionCase.first_seen_at < end)
+        ),
+        closed=count(base.where(InspectionCase.closed_at >= start, InspectionCase.closed_at < end)),
+        open_at_end=count(still_open),
+        overdue_open=count(still_open.where(InspectionCase.overdue_since.is_not(None))),
+    )

@@ -23,6 +23,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from lantian import __version__, clock
 from lantian.auth.permissions import can, resource
 from lantian.auth.sessions import SessionSigner
+from lantian.briefings.service import may_read as may_read_briefings
 from lantian.campaign.service import may_read_accountability
 from lantian.config import Settings, get_settings
 from lantian.db.engine import create_db_engine, session_factory
@@ -36,6 +37,7 @@ from lantian.web import (
     account_admin,
     account_pages,
     assessment_pages,
+    briefing_pages,
     campaign_pages,
     cems_pages,
     construction_pages,
@@ -206,6 +208,7 @@ def _templates() -> Jinja2Templates:
     templates.env.globals["may_read_accountability"] = may_read_accountability
     templates.env.globals["may_read_duty"] = may_read_duty
     templates.env.globals["may_see_overview"] = may_see_overview
+    templates.env.globals["may_read_briefings"] = may_read_briefings
     # A machine account (a device) uses no page: the navigation offers it none.
     templates.env.globals["uses_pages"] = lambda who: who.role not in MACHINE_ROLES
     i18n.install(templates.env)
@@ -356,6 +359,7 @@ def _include_routers(app: FastAPI) -> None:
     # The blacklist's path lies under the construction sites' list: mounted before it.
     app.include_router(construction_pages.router)
     app.include_router(penalty_pages.router)
+    app.include_router(briefing_pages.router)
     app.include_router(machinery_pages.router)
     app.include_router(dustfall_pages.router)
     app.include_router(cems_pages.router)
