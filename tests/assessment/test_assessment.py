@@ -321,9 +321,11 @@ def test_page_excel_and_tile_show_every_rank_and_the_method(
     assert 'href="/assessment"' in office
 
 
-def test_dust_fall_joins_as_one_more_component(loaded: sessionmaker[Session]) -> None:
-    """The seam the dust-fall register plugs into: a component with its own compute function
-    (here one that reads the plan's areas, as ``township_dust_fall`` will) takes part in the
+def test_a_component_with_its_own_compute_function_takes_part(
+    loaded: sessionmaker[Session],
+) -> None:
+    """The seam components plug into: one with its own compute function (here a stand-in for the
+    dust fall, which tests/sources/test_dust_fall.py checks from real samples) takes part in the
     scores and the totals like the others."""
     values = {CHENGGUAN: 9.5, MICUN: 6.0, NIUDIAN: 4.0}
 
@@ -334,7 +336,7 @@ def test_dust_fall_joins_as_one_more_component(loaded: sessionmaker[Session]) ->
                             "t/km²·月", "", "")  # fmt: skip
     with clock.use(clock.FrozenClock(AFTER)), loaded() as session:
         context = campaign.require_plan(session)
-        chosen = [*parts.default_components(), extra]
+        chosen = [c for c in parts.default_components() if c.key != "dust_fall"] + [extra]
         result = service.compute_assessment(session, context, NOV, chosen)
     rows = {r.area_code: r for r in result.rows}
     assert rows[CHENGGUAN].scores["dust_fall"] == 0

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from lantian import clock
+from lantian.assessment import service as assessment
 from lantian.auth.service import add_user
 from lantian.campaign import service as campaign
 from lantian.config import Settings
@@ -234,6 +235,14 @@ def test_a_township_at_9_5_is_flagged_while_the_city_average_is_6(
         }
     dust = progress["dust_fall"]
     assert dust.rollup.actual == 9.5 and dust.rollup.met is False
+    # the township assessment's dust-fall component reads the same values, worst scored 0
+    with transaction(sessions) as session:
+        context = campaign.require_plan(session)
+        ranked = assessment.compute_assessment(session, context, date(2017, 11, 1))
+    rows = {row.area_code: row for row in ranked.rows}
+    assert rows["410183101"].values["dust_fall"] == 9.5
+    assert rows["410183101"].scores["dust_fall"] == 0
+    assert rows["410183100"].scores["dust_fall"] == 100
 
 
 def _signed_in(app: FastAPI, username: str, password: str) -> TestClient:

@@ -192,11 +192,17 @@ def cases(session: Session, context: PlanContext, month: date) -> Values:
     }
 
 
-def default_components(weights: Mapping[str, float] | None = None) -> list[Component]:
-    """The assessment's components with ``weights`` (key → weight) over :data:`DEFAULT_WEIGHTS`.
+def dust_fall(session: Session, context: PlanContext, month: date) -> Values:
+    """Task 33: the township's dust fall of ``month`` (t/km²·month, valid samples only;
+    :func:`lantian.dustfall.service.township_dust_fall`); lower is better."""
+    from lantian.dustfall.service import township_dust_fall
 
-    The dust-fall component (task 33) joins here: see ``dust_fall`` in :data:`DEFAULT_WEIGHTS`.
-    """
+    found = township_dust_fall(session, month)
+    return {code: found.get(code) for code in assessed_areas(context)}
+
+
+def default_components(weights: Mapping[str, float] | None = None) -> list[Component]:
+    """The assessment's components with ``weights`` (key → weight) over :data:`DEFAULT_WEIGHTS`."""
     chosen = {**DEFAULT_WEIGHTS, **(weights or {})}
     components = [
         Component(
@@ -225,8 +231,18 @@ def default_components(weights: Mapping[str, float] | None = None) -> list[Compo
             method_en="Change (%) of the composite index on the same month a year before (on the "
             "previous month when no township has data then); lower is better",
         ),
-        # The dust-fall component (task 33, key "dust_fall", better "lower") goes here once
-        # lantian.dustfall.service.township_dust_fall exists (issue 18: added at merge).
+        Component(
+            key="dust_fall",
+            label_zh="降尘量",
+            label_en="Dust fall",
+            weight=0.0,
+            better="lower",
+            compute=dust_fall,
+            unit="t/km²·月",
+            method_zh="本月乡镇降尘量（有效样品，吨/月·平方公里；任务33控制指标9），越低越好",
+            method_en="The township's dust fall of the month (valid samples, t/km²·month; "
+            "task 33's line is 9); lower is better",
+        ),
         Component(
             key="task_progress",
             label_zh="任务进展报送",

@@ -2,7 +2,7 @@
 provincial approval of task 38 on inventory enterprises
 
 Revision ID: 0032
-Revises: 0029
+Revises: 0031
 Create Date: 2026-12-03 22:10:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import lantian.db.base
 
 revision: str = "0032"
-down_revision: str | None = "0029"
+down_revision: str | None = "0031"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

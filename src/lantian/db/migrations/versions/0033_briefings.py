@@ -1,7 +1,7 @@
 """briefings: issued weekly and monthly briefings
 
 Revision ID: 0033
-Revises: 0029
+Revises: 0032
 Create Date: 2026-12-03 22:00:30.597015
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lantian.db.base
 
 revision: str = "0033"
-down_revision: str | None = "0029"
+down_revision: str | None = "0032"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """township assessment: the recorded monthly rankings
 
 Revision ID: 0034
-Revises: 0029
+Revises: 0033
 Create Date: 2026-12-03 22:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import lantian.db.base
 
 revision: str = "0034"
-down_revision: str | None = "0029"
+down_revision: str | None = "0033"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
