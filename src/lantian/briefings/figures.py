@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -25,16 +25,12 @@ from lantian.auth.permissions import Principal
 from lantian.campaign import service as campaign
 from lantian.errors import Invalid
 from lantian.monitoring.areas import area_names, read_boundaries
-from lantian.monitoring.models import Measurement
-from lantian.monitoring.publication import INDICATOR, fixed_values, values_in_force
-from lantian.monitoring.quality import load_span
+from lantian.monitoring.publication import city_daily_values
 from lantian.monitoring.ranking import area_ranking
 from lantian.penalties import statistics
 from lantian.plan import Plan
 from lantian.plan.briefing_schema import BriefingFile
-from lantian.standards.aqi import MISSING, daily_aqi_fixed
-from lantian.standards.assessment import station_mean
-from lantian.standards.validity import daily_average, daily_max, o3_daily_max_8h
+from lantian.standards.aqi import MISSING
 from lantian.supervision import service as cases
 from lantian.timeutil import CHINA_TZ
 from lantian.warnings import service as warnings
@@ -159,38 +155,17 @@ def change_percent(now: float | None, before: float | None) -> float | None:
 
 
 def city_days(session: Session, first: date, last: date) -> list[CityDay]:
-    """The city's days ``first … last`` (every day listed; a day without data has None): station
-    daily values with GB 3095-2012 validity counts, averaged over the evaluation stations (background
-    stations left out; HJ 663-2013 点位平均), then the daily AQI (HJ 633-2012 §5.1.2)."""
-    start = datetime.combine(first, time(0), CHINA_TZ).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time(0), CHINA_TZ).astimezone(UTC)
+    """The city's days ``first … last`` (every day listed; a day without data has None), from
+    :func:`lantian.monitoring.publication.city_daily_values` (HJ 663-2013 点位平均, HJ 633-2012
+    §5.1.2), with the city's mean PM2.5 and PM10."""
     empty = [
         CityDay(first + timedelta(days=d), None, 0, None, None, [])
         for d in range((last - first).days + 1)
     ]
-    from sqlalchemy import func, select
-
-    has_data = session.scalar(
-        select(func.count(Measurement.id)).where(
-            Measurement.averaging == "1h",
-            Measurement.period_end > start,
-            Measurement.period_end <= end,
-        )
-    )
-    if not has_data:
+    city = city_daily_values(session, first, last)
+    if city is None:
         return empty
-    grid = load_span(session, start, end)
-    city = [s for s, station in enumerate(grid.stations) if not station.is_background]
-    if not city:
-        return empty
-    fixed = fixed_values(values_in_force(session, grid))
-    stats = {
-        INDICATOR[p]: daily_average(fixed[p]).value for p in ("so2", "no2", "co", "pm10", "pm2_5")
-    }
-    stats["O3_1H"] = daily_max(fixed["o3"], min_count=20)[0]
-    stats["O3_8H"] = o3_daily_max_8h(fixed["o3"]).value
-    means = {key: station_mean(value[:, city]).value for key, value in stats.items()}
-    result = daily_aqi_fixed({k: v[:, None] for k, v in means.items()}, on=first)
+    result, means = city.result, city.means
     labels = result.primary_labels()
 
     def present(value: int) -> int | None:

@@ -20,9 +20,16 @@ from lantian.monitoring.models import POLLUTANTS, Measurement, Station
 from lantian.monitoring.quality import HourlyGrid, load_span
 from lantian.monitoring.review import audited_months, month_of
 from lantian.monitoring.review_state import validity_overrides
-from lantian.standards.aqi import MISSING, AqiResult, LevelInfo, daily_aqi_fixed, level_info
+from lantian.standards.aqi import (
+    MISSING,
+    AqiResult,
+    LevelInfo,
+    daily_aqi_fixed,
+    level_info,
+)
 from lantian.standards.aqi import realtime_aqi_fixed as realtime_kernel
 from lantian.standards.assessment import station_mean
+from lantian.standards.options import StandardChoice
 from lantian.standards.rounding import quantize
 from lantian.standards.validity import (
     daily_average,
@@ -275,10 +282,51 @@ def station_daily_aqi(session: Session, code: str, year: int) -> list[DailyAqi]:
     ]
 
 
+@dataclass(frozen=True)
+class CityDailyValues:
+    """The city's daily values of the natural days ``first …`` (one entry per day): the city mean of
+    each indicator over the evaluation stations (fixed-point, ``MISSING`` where no station had a
+    valid day), the daily AQI result, and how many stations had a valid PM2.5 day."""
+
+    first: date
+    means: dict[str, np.ndarray]
+    result: AqiResult
+    pm25_stations: np.ndarray
+    stations: int
+
+    @property
+    def days(self) -> int:
+        return int(self.result.aqi.shape[0])
+
+
+def city_daily_values(
+    session: Session, first: date, last: date, standard: StandardChoice = "hj633-2012"
+) -> CityDailyValues | None:
+    """The one computation of the city's daily series (HJ 663-2013 点位平均法): each evaluation
+    station's daily values with the GB 3095-2012 validity counts (24-h means of ≥ 20 hours, O3
+    8-h maximum), averaged over the stations that have one (background stations left out), then the
+    daily AQI (HJ 633 §5.1.2; ``standard`` as :func:`lantian.standards.aqi.select_standard` takes
+    it). ``None`` when the city has no evaluation station."""
+    start = datetime.combine(first, time(0), CHINA_TZ).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), CHINA_TZ).astimezone(UTC)
+    grid = load_span(session, start, end)
+    city = [s for s, station in enumerate(grid.stations) if not station.is_background]
+    if not city:
+        return None
+    fixed = fixed_values(values_in_force(session, grid))
+    daily = {p: daily_average(fixed[p]) for p in ("so2", "no2", "co", "pm10", "pm2_5")}
+    stats = {INDICATOR[p]: average.value for p, average in daily.items()}
+    stats["O3_1H"] = daily_max(fixed["o3"], min_count=20)[0]
+    stats["O3_8H"] = o3_daily_max_8h(fixed["o3"]).value
+    means = {key: station_mean(value[:, city]).value for key, value in stats.items()}
+    result = daily_aqi_fixed({k: v[:, None] for k, v in means.items()}, standard=standard, on=first)
+    pm25_stations = daily["pm2_5"].valid[:, city].sum(axis=1)
+    return CityDailyValues(first, means, result, pm25_stations, len(city))
+
+
 def city_daily_aqi(session: Session, first: date, last: date) -> list[DailyAqi]:
     """The city's daily AQI of every natural day ``first … last`` that has begun and ended by the
-    clock's today: station daily concentrations of the evaluation stations averaged first (点位
-    平均, HJ 663-2013; background stations left out), then the daily AQI (HJ 633-2012 §5.1.2)."""
+    clock's today (:func:`city_daily_values`), from the day of the first measured hour on."""
     end = datetime.combine(min(last + timedelta(days=1), clock.today()), time(0), CHINA_TZ)
     end = end.astimezone(UTC)
     # Days before the first measured hour have no value: start the grid at that hour's day.
@@ -292,21 +340,13 @@ def city_daily_aqi(session: Session, first: date, last: date) -> list[DailyAqi]:
     if earliest is None:
         return []
     first = max(first, (earliest - timedelta(hours=1)).astimezone(CHINA_TZ).date())
-    start = datetime.combine(first, time(0), CHINA_TZ).astimezone(UTC)
-    if end <= start:
+    last = (end.astimezone(CHINA_TZ) - timedelta(days=1)).date()
+    if last < first:
         return []
-    grid = load_span(session, start, end)
-    city = [s for s, station in enumerate(grid.stations) if not station.is_background]
-    if not city:
+    city = city_daily_values(session, first, last)
+    if city is None:
         return []
-    fixed = fixed_values(values_in_force(session, grid))
-    stats = {
-        INDICATOR[p]: daily_average(fixed[p]).value for p in ("so2", "no2", "co", "pm10", "pm2_5")
-    }
-    stats["O3_1H"] = daily_max(fixed["o3"], min_count=20)[0]
-    stats["O3_8H"] = o3_daily_max_8h(fixed["o3"]).value
-    means = {key: station_mean(value[:, city]).value[:, None] for key, value in stats.items()}
-    result = daily_aqi_fixed(means, on=first)
+    result = city.result
     labels = result.primary_labels()
     return [
         DailyAqi(
@@ -315,7 +355,7 @@ def city_daily_aqi(session: Session, first: date, last: date) -> list[DailyAqi]:
             int(result.level[d, 0]),
             [x for x in labels[d].split(",") if x],
         )
-        for d in range(result.aqi.shape[0])
+        for d in range(city.days)
     ]
 
 

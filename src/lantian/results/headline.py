@@ -29,20 +29,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any, Final
 
 from sqlalchemy.orm import Session
 
 from lantian import clock
-from lantian.monitoring.publication import INDICATOR, fixed_values, values_in_force
-from lantian.monitoring.quality import load_span
+from lantian.monitoring.publication import city_daily_values
 from lantian.sources.registry import IndicatorValue
-from lantian.standards.aqi import MISSING, daily_aqi_fixed
-from lantian.standards.assessment import station_mean
-from lantian.standards.validity import daily_average, daily_max, o3_daily_max_8h
-from lantian.timeutil import CHINA_TZ
+from lantian.standards.aqi import MISSING
 
 PM25_TARGET: Final = "pm25_reduction"
 HEAVY_TARGET: Final = "heavy_pollution_days_reduction"
@@ -123,29 +119,19 @@ def city_daily_series(session: Session, first: date, last: date) -> list[CityDay
     """
     if last < first:
         return []
-    start = datetime.combine(first, time(0), CHINA_TZ).astimezone(UTC)
-    end = datetime.combine(last + timedelta(days=1), time(0), CHINA_TZ).astimezone(UTC)
-    grid = load_span(session, start, end)
     n_days = (last - first).days + 1
-    city = [s for s, station in enumerate(grid.stations) if not station.is_background]
-    if not city:
+    city = city_daily_values(session, first, last, standard="auto")
+    if city is None:
         return [CityDay(first + timedelta(days=d), None, None, 0, 0) for d in range(n_days)]
-    fixed = fixed_values(values_in_force(session, grid))
-    daily = {p: daily_average(fixed[p]) for p in ("so2", "no2", "co", "pm10", "pm2_5")}
-    stats = {INDICATOR[p]: average.value for p, average in daily.items()}
-    stats["O3_1H"] = daily_max(fixed["o3"], min_count=20)[0]
-    stats["O3_8H"] = o3_daily_max_8h(fixed["o3"]).value
-    means = {key: station_mean(value[:, city]).value[:, None] for key, value in stats.items()}
-    result = daily_aqi_fixed(means, standard="auto", on=first)
-    pm25 = means["PM25"][:, 0]
-    pm25_stations = daily["pm2_5"].valid[:, city].sum(axis=1)
+    pm25 = city.means["PM25"]
+    aqi = city.result.aqi[:, 0]
     return [
         CityDay(
             first + timedelta(days=d),
             int(pm25[d]) if pm25[d] != MISSING else None,
-            int(result.aqi[d, 0]) if result.aqi[d, 0] != MISSING else None,
-            int(pm25_stations[d]),
-            len(city),
+            int(aqi[d]) if aqi[d] != MISSING else None,
+            int(city.pm25_stations[d]),
+            city.stations,
         )
         for d in range(n_days)
     ]
