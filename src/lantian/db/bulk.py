@@ -9,6 +9,9 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import sqlite
 
+#: On PostgreSQL, a load of at least this many new rows refreshes the table's planner statistics.
+ANALYZE_AFTER_ROWS = 10_000
+
 
 def insert_ignoring_conflicts(
     connection: Connection,
@@ -72,4 +75,10 @@ def _copy_then_insert(
         )
         inserted = cursor.rowcount
         cursor.execute(f"DROP TABLE {staging}")
+        if inserted >= ANALYZE_AFTER_ROWS:
+            # The planner's statistics lag a bulk load until autovacuum comes round; a query in
+            # between planned on an "empty" table can take minutes instead of milliseconds (a
+            # national day into a fresh database did exactly that). PostgreSQL's advice after a
+            # bulk load is ANALYZE; inside the transaction it counts the rows just inserted.
+            cursor.execute(f'ANALYZE "{table.name}"')
     return int(inserted)
