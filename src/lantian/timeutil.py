@@ -6,7 +6,7 @@ for every date lantian deals with and needs no tz database on the user's machine
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
@@ -27,3 +27,12 @@ def format_cn_hour(moment: datetime | None) -> str:
         previous = local - timedelta(days=1)
         return previous.strftime("%Y年%m月%d日 24时")
     return local.strftime("%Y年%m月%d日 %H时")
+
+
+def year_before(day: date) -> date:
+    """The same day one year earlier (29 February → 28 February): the "same period a year
+    before" that the plan's year-on-year targets compare with."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)

@@ -32,7 +32,7 @@ from lantian.plan import Plan
 from lantian.plan.briefing_schema import BriefingFile
 from lantian.standards.aqi import MISSING
 from lantian.supervision import service as cases
-from lantian.timeutil import CHINA_TZ
+from lantian.timeutil import CHINA_TZ, year_before
 from lantian.warnings import service as warnings
 
 Kind = Literal["weekly", "monthly"]
@@ -62,14 +62,6 @@ def previous_period(kind: Kind, today: date) -> tuple[date, date]:
     """The last whole week or month before ``today`` (what the scheduled run makes)."""
     first, _ = period_of(kind, today)
     return period_of(kind, first - timedelta(days=1))
-
-
-def year_before(day: date) -> date:
-    """The same day a year before (29 February → 28 February)."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
 
 
 def issue_number(kind: Kind, first: date, campaign_start: date | None) -> int:

@@ -39,6 +39,7 @@ from lantian import clock
 from lantian.monitoring.publication import city_daily_values
 from lantian.sources.registry import IndicatorValue
 from lantian.standards.aqi import MISSING
+from lantian.timeutil import year_before
 
 PM25_TARGET: Final = "pm25_reduction"
 HEAVY_TARGET: Final = "heavy_pollution_days_reduction"
@@ -102,14 +103,6 @@ def summarise(days: list[CityDay], first: date, last: date) -> PeriodSummary:
         sum(d.aqi is not None for d in inside),
         sum(d.heavy for d in inside),
     )
-
-
-def year_before(day: date) -> date:
-    """The same day one year earlier (29 February → 28 February)."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
 
 
 def city_daily_series(session: Session, first: date, last: date) -> list[CityDay]:

@@ -23,6 +23,7 @@ from lantian.monitoring.publication import values_in_force
 from lantian.monitoring.quality import load_span
 from lantian.plan import Plan
 from lantian.timeutil import CHINA_TZ
+from lantian.timeutil import year_before as day_a_year_before
 from lantian.weather.daily import city_daily_series, city_weather
 from lantian.weather.models import WeatherObservation
 from lantian.weather.normalise import (
@@ -99,14 +100,7 @@ def parse_span(text: str, field: str) -> DaySpan:
 
 def year_before(span: DaySpan) -> DaySpan:
     """The same days one year earlier (29 February → 28 February)."""
-
-    def back(day: date) -> date:
-        try:
-            return day.replace(year=day.year - 1)
-        except ValueError:
-            return day.replace(year=day.year - 1, day=28)
-
-    return DaySpan(back(span.first), back(span.last))
+    return DaySpan(day_a_year_before(span.first), day_a_year_before(span.last))
 
 
 def campaign_span(plan: Plan) -> DaySpan | None:
