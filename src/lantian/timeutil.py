@@ -36,3 +36,17 @@ def year_before(day: date) -> date:
         return day.replace(year=day.year - 1)
     except ValueError:
         return day.replace(year=day.year - 1, day=28)
+
+
+def parse_month(text: str) -> date:
+    """The first day of the month ``YYYY-MM`` (``Invalid`` naming the field ``month``): the month
+    a page, an export or a command asks for."""
+    from lantian.errors import Invalid
+
+    try:
+        year, month = (int(part) for part in text.strip().split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        raise Invalid(
+            f"月份应为 YYYY-MM，而不是 {text!r} / the month is YYYY-MM, not {text!r}", field="month"
+        ) from None

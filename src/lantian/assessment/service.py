@@ -32,17 +32,7 @@ from lantian.config import get_settings
 from lantian.db.audited import acting_as
 from lantian.errors import Conflict, Invalid
 from lantian.tabular import append_row
-
-
-def parse_month(text: str) -> date:
-    """The first day of the month ``YYYY-MM`` (``Invalid`` naming the field ``month``)."""
-    try:
-        year, month = (int(part) for part in text.strip().split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        raise Invalid(
-            f"月份应为 YYYY-MM，而不是 {text!r} / the month is YYYY-MM, not {text!r}", field="month"
-        ) from None
+from lantian.timeutil import parse_month as parse_month  # the month a page or command asks for
 
 
 def last_complete_month(today: date | None = None) -> date:

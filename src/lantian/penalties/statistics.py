@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lantian.auth.permissions import Principal
-from lantian.errors import Invalid
 from lantian.plan import Plan
 from lantian.sources.kinds.enforcement_actions import (
     ACTION_TYPES,
@@ -31,17 +30,7 @@ from lantian.sources.kinds.enforcement_actions import (
 )
 from lantian.sources.service import scoped
 from lantian.tabular import append_row
-
-
-def parse_month(text: str) -> date:
-    """The first day of the month ``YYYY-MM`` (``Invalid`` naming the field ``month``)."""
-    try:
-        year, month = (int(part) for part in text.strip().split("-"))
-        return date(year, month, 1)
-    except ValueError:
-        raise Invalid(
-            f"月份应为 YYYY-MM，而不是 {text!r} / the month is YYYY-MM, not {text!r}", field="month"
-        ) from None
+from lantian.timeutil import parse_month as parse_month  # the month a page or command asks for
 
 
 def next_month(first: date) -> date:
