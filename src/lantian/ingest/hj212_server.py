@@ -452,7 +452,7 @@ class Hj212Receiver:
         log.info("hj212_connected", peer=peer)
         closing = False
         # The first frame is due within frame_timeout of connecting; later, a frame once begun
-        # is due within frame_timeout of its first byte.
+        # is due within frame_timeout of the first byte after the previous frame.
         frame_deadline: float | None = loop.time() + limits.frame_timeout
         rate = limits.max_frames_per_second
         tokens = float(limits.frame_burst)
@@ -464,10 +464,14 @@ class Hj212Receiver:
                     break
                 received_at = self.clock()
                 items = splitter.feed(data)
-                if not splitter.buffered:
-                    frame_deadline = None
-                elif items or frame_deadline is None:
-                    # What is left began in this read (the earlier frame was completed).
+                if any(type(item) is bytes for item in items):
+                    # A frame is complete; what is left over began in this read.
+                    frame_deadline = (
+                        loop.time() + limits.frame_timeout if splitter.buffered else None
+                    )
+                elif frame_deadline is None:
+                    # Bytes after the last frame begin the next one — garbage too, so that a
+                    # trickle of stray bytes cannot hold the connection either.
                     frame_deadline = loop.time() + limits.frame_timeout
                 for item in items:
                     if rate > 0:
