@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -188,6 +189,7 @@ class Hj212Receiver:
         self._retry_at = 0.0
         self._retry_delay = 0.0
         self._outage_since: float | None = None
+        self._outage_problem: str | None = None
         _make_durable(engine)
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -308,32 +310,49 @@ class Hj212Receiver:
         if first:
             self._outage_since = now
         detail = str(error.orig) if error.orig is not None else str(error)
-        if _disk_full(error):
+        detail = detail.strip().splitlines()[0] if detail.strip() else ""
+        problem = _storage_problem(error)
+        if not first and problem == self._outage_problem:
+            log.info("hj212_database_still_unavailable", retry_in=round(self._retry_delay, 2))
+            return
+        self._outage_problem = problem
+        context = {"frames": frames, "retry_in": round(self._retry_delay, 2), "error": detail}
+        if problem == "full":
             log.error(
                 "hj212_storage_full",
                 message="数据库所在磁盘已满：数据包未入库、不予确认（设备将重发），请释放空间 / "
                 "the disk holding the database is full: packets are not stored and not "
                 "acknowledged (devices re-send them) until space is freed",
-                frames=frames,
-                retry_in=round(self._retry_delay, 2),
-                error=detail.strip().splitlines()[0] if detail.strip() else "",
+                **context,
             )
-        elif first:
+        elif problem == "unwritable":
+            soft_limit, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+            limit = (
+                f"; a file-size limit (RLIMIT_FSIZE) of {soft_limit} bytes is in force"
+                if soft_limit != resource.RLIM_INFINITY
+                else ""
+            )
+            log.error(
+                "hj212_storage_unwritable",
+                message="数据库文件无法写入（磁盘已满、文件大小限制或磁盘故障）：数据包未入库、"
+                "不予确认（设备将重发） / the database's files cannot be written (the disk is "
+                "full, a file-size limit is reached, or the disk fails): packets are not stored "
+                f"and not acknowledged (devices re-send them) until it is resolved{limit}",
+                **context,
+            )
+        else:
             log.error(
                 "hj212_database_unavailable",
                 message="数据库不可用：数据包不予确认，设备将重发；自动重连 / the database is "
                 "unavailable: packets are not acknowledged (devices re-send them); reconnecting",
-                frames=frames,
-                retry_in=round(self._retry_delay, 2),
-                error=detail.strip().splitlines()[0] if detail.strip() else "",
+                **context,
             )
-        else:
-            log.info("hj212_database_still_unavailable", retry_in=round(self._retry_delay, 2))
 
     def _database_answered(self, now: float) -> None:
         if self._outage_since is not None:
             log.warning("hj212_database_back", outage_seconds=round(now - self._outage_since, 1))
         self._outage_since = None
+        self._outage_problem = None
         self._retry_delay = 0.0
         self._retry_at = 0.0
 
@@ -605,21 +624,34 @@ async def run_receiver(
         )
 
 
-#: Text of the errors a full disk gives: SQLite ``SQLITE_FULL``, PostgreSQL SQLSTATE 53100
-#: (``could not extend file``), the operating system's ENOSPC and EFBIG.
-_DISK_FULL_TEXTS: Final = (
-    "disk is full",
-    "no space left on device",
-    "could not extend file",
-    "file too large",
-)
+#: Text of the errors a full disk gives: SQLite ``SQLITE_FULL``, PostgreSQL's ``could not
+#: extend file`` (SQLSTATE 53100), the operating system's ENOSPC.
+_DISK_FULL_TEXTS: Final = ("disk is full", "no space left on device", "could not extend file")
+#: SQLite primary result codes (``sqlite_errorcode & 0xFF``) and PostgreSQL SQLSTATEs.
+_SQLITE_FULL: Final = 13
+_SQLITE_IOERR: Final = 10
+_PG_DISK_FULL: Final = "53100"
+_PG_IO_ERROR: Final = "58030"
 
 
-def _disk_full(error: DBAPIError) -> bool:
-    if getattr(error.orig, "sqlstate", None) == "53100":
-        return True
-    text = str(error.orig if error.orig is not None else error).lower()
-    return any(marker in text for marker in _DISK_FULL_TEXTS)
+def _storage_problem(error: DBAPIError) -> str | None:
+    """``"full"`` (no space left), ``"unwritable"`` (a write failed: a full disk, a file-size
+    limit — SQLite reports EFBIG as an I/O error — or a failing disk) or ``None``."""
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    sqlite_code = getattr(original, "sqlite_errorcode", None)
+    text = str(original if original is not None else error).lower()
+    if (
+        sqlstate == _PG_DISK_FULL
+        or (isinstance(sqlite_code, int) and sqlite_code & 0xFF == _SQLITE_FULL)
+        or any(marker in text for marker in _DISK_FULL_TEXTS)
+    ):
+        return "full"
+    if sqlstate == _PG_IO_ERROR or (
+        isinstance(sqlite_code, int) and sqlite_code & 0xFF == _SQLITE_IOERR
+    ):
+        return "unwritable"
+    return None
 
 
 def _database_unavailable(error: DBAPIError) -> bool:
@@ -631,5 +663,5 @@ def _database_unavailable(error: DBAPIError) -> bool:
     return (
         isinstance(error, OperationalError | InterfaceError)
         or error.connection_invalidated
-        or _disk_full(error)
+        or _storage_problem(error) is not None
     )
