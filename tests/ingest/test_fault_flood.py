@@ -229,7 +229,7 @@ def test_a_flood_of_hostile_connections_does_not_starve_a_good_device(
     # were closed by the receiver at the frame timeout, not left to idle.
     slow = [after for kind in flood.closed_after for after in flood.closed_after[kind]]
     assert sum(flood.outcomes[f"held {kind}"] for kind in flood.closed_after) == len(slow)
-    assert all(FRAME_TIMEOUT - 0.5 < after < FRAME_TIMEOUT + 2.0 for after in slow), slow
+    assert all(FRAME_TIMEOUT / 2 < after < FRAME_TIMEOUT + 3.0 for after in slow), slow
     # A torrent of valid frames is read at the rate limit once its burst is spent.
     flood_seconds = FRAME_TIMEOUT * 3
     assert flood.torrent_replies and max(flood.torrent_replies) <= 40 + 20 * flood_seconds + 10

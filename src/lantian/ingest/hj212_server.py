@@ -253,6 +253,9 @@ class Hj212Receiver:
             await asyncio.sleep(self.limits.registry_refresh)
             try:
                 await self.reload_devices()
+            except DBAPIError as error:
+                # The database is down: the writer reports the outage; keep the registry we have.
+                log.warning("hj212_registry_reload_failed", error=type(error.orig).__name__)
             except Exception:  # keep serving with the registry we have
                 log.exception("hj212_registry_reload_failed")
 
