@@ -624,6 +624,11 @@ async def run_receiver(
             accepted=receiver.stats.accepted,
             rejected=receiver.stats.rejected,
             duplicate=receiver.stats.duplicate,
+            unstored=receiver.stats.unstored,
+            connections_refused=receiver.stats.connections_refused,
+            frame_timeouts=receiver.stats.frame_timeouts,
+            throttled=receiver.stats.throttled,
+            database_failures=receiver.stats.database_failures,
         )
 
 
