@@ -33,7 +33,7 @@ DEFAULT_HJ212_PORT = 9212
 @ingest_app.command("hj212")
 def ingest_hj212(
     port: int = typer.Option(DEFAULT_HJ212_PORT, help="TCP port of the receiver"),
-    host: str = typer.Option("0.0.0.0", help="listen address"),
+    host: str = typer.Option("0.0.0.0", help="listen address"),  # noqa: S104 — the stand-alone receiver serves devices in the field; --host narrows it
     max_connections: int = typer.Option(2000, help="most simultaneous device connections"),
     idle_timeout: float = typer.Option(600.0, help="close a connection silent this many s"),
     workers: int = typer.Option(
