@@ -9,6 +9,7 @@ changed fails verification with a message naming what changed.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -44,6 +45,14 @@ from lantian.web.app import create_app
 DAY_FILE = "data/cnemc/national_daily/china_sites_20190220.csv"
 PASSWORD = "灰霾退散-2017-blue"
 T0 = datetime(2017, 11, 20, 1, 0, tzinfo=UTC)
+CASE = CaseDraft(
+    source="inspection_team",
+    title="某石料厂料堆未覆盖",
+    area_code="410183100",
+    site="城关镇某石料厂",
+    severity="serious",
+    deadline=T0 + timedelta(days=2),
+)
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 #: The pages compared between the original and the restored platform (the case's are added).
 PAGES = ["/", "/stations/1316A", "/campaign/tasks/8", "/cases"]
@@ -57,9 +66,7 @@ class Source:
     evidence_id: int
 
 
-def cli(
-    monkeypatch: pytest.MonkeyPatch, url: str, data_dir: Path
-) -> Callable[..., Result]:
+def cli(monkeypatch: pytest.MonkeyPatch, url: str, data_dir: Path) -> Callable[..., Result]:
     """``lantian ARGS…`` in process against ``url`` and ``data_dir``."""
     from typer.testing import CliRunner
 
@@ -98,10 +105,7 @@ def source(db_url: str, shared_dir: Path, tmp_path: Path) -> Source:
             case = cases.record_case(
                 session,
                 Principal("duchazu", "inspector"),
-                CaseDraft(
-                    source="inspection_team", title="某石料厂料堆未覆盖", area_code="410183100",
-                    site="城关镇某石料厂", severity="serious", deadline=T0 + timedelta(days=2),
-                ),  # fmt: skip
+                CASE,
                 T0,
                 evidence=[EvidenceFile("现场.png", PHOTO)],
                 data_dir=data_dir,
@@ -179,7 +183,7 @@ def test_backup_restores_into_an_empty_database_and_serves_the_same_pages(
     assert manifest["row_counts"]["progress_evidence"] >= 1  # the sample reports' evidence
     assert manifest["audit"]["entries"] > 0 and manifest["audit"]["problem"] is None
     kept = {entry["path"] for entry in manifest["files"]}
-    assert f"files/{__import__('hashlib').sha256(PHOTO).hexdigest()[:2]}" in {
+    assert f"files/{hashlib.sha256(PHOTO).hexdigest()[:2]}" in {
         path.rsplit("/", 1)[0] for path in kept
     }
     assert {"data/" + path for path in kept} <= names
@@ -214,7 +218,7 @@ def repack(archive: Path, out: Path, member: str, content: bytes, *, fix_manifes
     with tarfile.open(archive) as original, tarfile.open(out, "w") as copy:
         manifest = json.loads(original.extractfile("manifest.json").read())  # type: ignore[union-attr]
         if fix_manifest:
-            digest = __import__("hashlib").sha256(content).hexdigest()
+            digest = hashlib.sha256(content).hexdigest()
             if manifest["database"]["member"] == member:
                 manifest["database"].update(size=len(content), sha256=digest)
         for info in original.getmembers():
@@ -232,7 +236,9 @@ def test_a_tampered_backup_fails_verification(
 ) -> None:
     archive = tmp_path / "lantian.tar"
     backups.make_backup(source.url, source.data_dir, archive)
-    scratch = source.url if db_backend == "sqlite" else request.getfixturevalue("postgres_admin_url")
+    scratch = (
+        source.url if db_backend == "sqlite" else request.getfixturevalue("postgres_admin_url")
+    )
     assert backups.verify_backup(archive, scratch).ok
 
     # A kept file changed inside the backup.
@@ -256,7 +262,9 @@ def test_a_tampered_backup_fails_verification(
     repack(archive, changed_audit, database_member, forged, fix_manifest=True)
     report = backups.verify_backup(changed_audit, scratch)
     assert not report.ok
-    assert any("audit log broken at entry 1 (edited)" in p for p in report.problems), report.problems
+    assert any("audit log broken at entry 1 (edited)" in p for p in report.problems), (
+        report.problems
+    )
 
     # Without the rewritten checksum the copy itself is caught first.
     unfixed = tmp_path / "changed-audit-unfixed.tar"
