@@ -35,6 +35,7 @@ from lantian.campaign.demo import load_sample_progress
 from lantian.config import Settings, get_settings
 from lantian.db import backup as backups
 from lantian.db.engine import create_db_engine, session_factory, transaction
+from lantian.files import FileStore
 from lantian.ingest.station_list import BUNDLED_STATION_LIST, read_station_list
 from lantian.monitoring.cnemc_import import import_cnemc_file
 from lantian.plan import DEFAULT_PLAN_DIR
@@ -323,3 +324,17 @@ def test_restore_refuses_a_backup_of_the_other_backend(source: Source, tmp_path:
     with pytest.raises(backups.RestoreRefused, match="the backup is of a"):
         backups.restore_backup(archive, other, tmp_path / "other-data")
     shutil.rmtree(tmp_path / "other-data", ignore_errors=True)
+
+
+def test_what_a_backup_leaves_out_of_the_data_folder(db_url: str, tmp_path: Path) -> None:
+    """The cookie key, unfinished files and backups kept in the data folder itself (the one being
+    written, its scratch copy of the database and earlier ones) are not backed up again."""
+    data_dir = tmp_path / "data"
+    kept = FileStore(data_dir).put_bytes(b"signed acceptance form")
+    (data_dir / "secret_key").write_text("not for backups", "utf-8")
+    (data_dir / "files" / ".incoming-x").write_bytes(b"half written")
+    first = backups.make_backup(db_url, data_dir, data_dir / "backups" / "one.tar")
+    second = backups.make_backup(db_url, data_dir, data_dir / "backups" / "two.tar")
+    assert [entry["path"] for entry in first.manifest["files"]] == [kept.path]
+    assert [entry["path"] for entry in second.manifest["files"]] == [kept.path]
+    assert backups.verify_backup(second.path, db_url).ok

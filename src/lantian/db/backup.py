@@ -231,8 +231,12 @@ def tool_version(tool: Path) -> str:
 # --- writing a backup ----------------------------------------------------------------------------
 
 
-def data_files(data_dir: Path, database_url: str, skip: Path | None = None) -> list[Path]:
-    """The data folder's files a backup keeps, sorted (see :data:`SKIPPED_NAMES`)."""
+def data_files(
+    data_dir: Path, database_url: str, skip: Path | None = None, skip_dir: Path | None = None
+) -> list[Path]:
+    """The data folder's files a backup keeps, sorted (see :data:`SKIPPED_NAMES`): never the
+    backup being written (``skip``), its scratch folder (``skip_dir``), a file store's or a
+    restore's unfinished files, or a lantian backup kept in the data folder."""
     if not data_dir.is_dir():
         return []
     skipped = {(data_dir / name).resolve() for name in SKIPPED_NAMES}
@@ -242,14 +246,33 @@ def data_files(data_dir: Path, database_url: str, skip: Path | None = None) -> l
         skipped |= {Path(f"{database}{suffix}") for suffix in SQLITE_SUFFIXES}
     if skip is not None:
         skipped.add(skip.resolve())
+    scratch = skip_dir.resolve() if skip_dir is not None else None
     kept = []
     for path in sorted(data_dir.rglob("*")):
         if not path.is_file() or path.is_symlink() or path.name.startswith(".incoming-"):
             continue
-        if path.resolve() in skipped:
+        resolved = path.resolve()
+        if resolved in skipped or (scratch is not None and resolved.is_relative_to(scratch)):
+            continue
+        relative = path.relative_to(data_dir).parts
+        if any(part.startswith((".restore-", "lantian-backup-")) for part in relative[:-1]):
+            continue
+        if path.name.endswith(".partial") or _is_backup(path):
             continue
         kept.append(path)
     return kept
+
+
+def _is_backup(path: Path) -> bool:
+    """A lantian backup (a tar whose first member is the manifest), kept in the data folder."""
+    if path.suffix != ".tar":
+        return False
+    try:
+        with tarfile.open(path, "r:") as archive:
+            first = archive.next()
+    except (tarfile.TarError, OSError):
+        return False
+    return first is not None and first.name == MANIFEST
 
 
 def _add_file(archive: tarfile.TarFile, member: str, source: Path) -> None:
@@ -340,7 +363,7 @@ def make_backup(database_url: str, data_dir: Path, out: Path) -> BackupResult:
         else:
             facts, dump_tool = _postgres_snapshot(database_url, copy)
             member = POSTGRES_MEMBER
-        files = data_files(data_dir, database_url, skip=out)
+        files = data_files(data_dir, database_url, skip=out, skip_dir=Path(scratch))
         listed: list[dict[str, Any]] = []
         for path in files:
             relative = path.relative_to(data_dir).as_posix()
