@@ -33,7 +33,10 @@ DEFAULT_HJ212_PORT = 9212
 @ingest_app.command("hj212")
 def ingest_hj212(
     port: int = typer.Option(DEFAULT_HJ212_PORT, help="TCP port of the receiver"),
-    host: str = typer.Option("0.0.0.0", help="listen address"),
+    host: str = typer.Option(
+        "0.0.0.0",  # noqa: S104 — the stand-alone receiver serves devices in the field; --host narrows it
+        help="listen address",
+    ),
     max_connections: int | None = typer.Option(
         None, help="most simultaneous device connections [LANTIAN_HJ212_MAX_CONNECTIONS: 2000]"
     ),
