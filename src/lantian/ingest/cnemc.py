@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gzip
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -155,7 +155,7 @@ def _parse_time(date_text: str, hour_text: str) -> datetime | None:
 
 
 def _parse_wide_fast(
-    text: str, lines: list[str], header: list[str]
+    text: str, lines: list[str], header: list[str], types: frozenset[str] | None = None
 ) -> (
     tuple[list[tuple[str, str, str, int]], list[int], npt.NDArray[np.float64], list[SkipNote]]
     | None
@@ -164,48 +164,69 @@ def _parse_wide_fast(
 
     Only short (truncated) rows are tolerated here, since Polars pads them with nulls exactly as
     the careful path does; blank lines, long rows, duplicate headers or non-numeric cells fall
-    back to the line-by-line parser, which reports them individually.
+    back to the line-by-line parser, which reports them individually. With ``types``, every row
+    is still checked and reported (time points, truncation), but only the cells of rows of those
+    types are parsed; the others are returned missing (NaN).
     """
-    body = lines[1:]
-    while body and not body[-1].strip():
-        body.pop()
+    numbered = list(enumerate(lines[1:], 2))
+    while numbered and not numbered[-1][1].strip():
+        numbered.pop()
+    body = [line for _, line in numbered]
     n_stations = len(header) - 3
     if len(set(header)) != len(header) or any(not line.strip() for line in body):
         return None
     commas = [line.count(",") for line in body]
     if any(c < 2 or c > n_stations + 2 for c in commas):
         return None
+    chosen: list[int] | None = None
+    if types is not None and '"' not in text:  # quoted cells: let Polars read every row
+        split_meta = [line.split(",", 3)[:3] for line in body]
+        chosen = [i for i, cells in enumerate(split_meta) if cells[2].strip() in types]
+        text = "\n".join([lines[0], *(body[i] for i in chosen)])
     schema = {name: (pl.String if i < 3 else pl.Float64) for i, name in enumerate(header)}
     try:
         frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), schema=schema, has_header=True)
     except pl.exceptions.PolarsError:
         return None
-    if frame.height != len(body):
+    if frame.height != (len(body) if chosen is None else len(chosen)):
         return None
-    columns = [frame.get_column(header[i]).fill_null("").to_list() for i in range(3)]
-    meta = [(d, h, t, number) for number, (d, h, t) in enumerate(zip(*columns, strict=True), 2)]
+    parsed = frame[:, 3:].to_numpy().astype(np.float64, copy=False)
+    if chosen is None:
+        columns = [frame.get_column(header[i]).fill_null("").to_list() for i in range(3)]
+        rows_meta = list(zip(*columns, strict=True))
+        values = parsed
+    else:
+        rows_meta = [(d, h, t) for d, h, t in split_meta]
+        values = np.full((len(body), n_stations), np.nan)
+        values[chosen] = parsed
+    meta = [(d, h, t, number) for (number, _), (d, h, t) in zip(numbered, rows_meta, strict=True)]
     widths = [c - 2 for c in commas]
     notes = [
         SkipNote(
             "truncated_row",
-            number,
+            m[3],
             f"{m[0]} hour {m[1]} {m[2]}: {w} of {n_stations} station cells, "
             "the rest treated as missing",
         )
-        for number, m, w in zip(range(2, len(body) + 2), meta, widths, strict=True)
+        for m, w in zip(meta, widths, strict=True)
         if w < n_stations
     ]
-    values = frame[:, 3:].to_numpy().astype(np.float64, copy=False)
     return meta, widths, values, notes
 
 
-def read_cnemc(path: str | Path) -> CnemcFile:
+def read_cnemc(path: str | Path, types: Collection[str] | None = None) -> CnemcFile:
     """Read one CNEMC china_sites file (wide, multi-day or transposed layout).
 
     Never raises on damaged content: bad rows are skipped and listed in ``skipped``; hours absent
     from a day are listed as ``missing_hour``. Raises ``ValueError`` only if the file is not a
     CNEMC file at all (no ``date,hour,type`` header in either orientation).
+
+    ``types`` (a subset of :data:`CNEMC_TYPES`) is a hint for callers that need a few of the 15
+    (``lantian aqi`` needs 9): on the fast path the cells of the other types are not parsed and
+    come back missing (NaN; ``in_file`` still tells which cells the file has). Every row is still
+    checked, so the notes and time points are those of a full read.
     """
+    wanted = None if types is None else frozenset(types)
     file_path = Path(path)
     raw = file_path.read_bytes()
     if file_path.suffix == ".gz":  # the demo ships its CNEMC data gzip-compressed
@@ -223,7 +244,7 @@ def read_cnemc(path: str | Path) -> CnemcFile:
         meta: list[tuple[str, str, str, int]] = []
         widths: list[int] = []
         cells: list[list[str]] = []
-        fast = _parse_wide_fast(text, lines, header)
+        fast = _parse_wide_fast(text, lines, header, wanted)
         if fast is not None:
             meta, widths, row_values, notes = fast
             skipped.extend(notes)
@@ -326,9 +347,23 @@ def read_cnemc(path: str | Path) -> CnemcFile:
     in_file = np.zeros(values.shape, dtype=np.bool_)
     if keep:
         time_rows = remap[np.asarray(row_time)]
-        values[time_rows, np.asarray(row_type), :] = matrix
-        read = np.arange(n_s)[None, :] < np.asarray(row_width)[:, None]
-        in_file[time_rows, np.asarray(row_type), :] = read
+        type_rows = np.asarray(row_type)
+        kinds = np.unique(type_rows)
+        n_k = len(kinds)
+        if len(keep) == len(ordered) * n_k and (
+            np.array_equal(time_rows, np.repeat(np.arange(len(ordered)), n_k))
+            and np.array_equal(type_rows, np.tile(kinds, len(ordered)))
+        ):
+            # The usual file: every time point has one row of each type, in order. Copy it in
+            # slabs instead of scattering 360 rows.
+            values[:, kinds, :] = matrix.reshape(len(ordered), n_k, n_s)
+        else:
+            values[time_rows, type_rows, :] = matrix
+        if min(row_width, default=n_s) >= n_s:
+            in_file[time_rows, type_rows, :] = True
+        else:
+            read = np.arange(n_s)[None, :] < np.asarray(row_width)[:, None]
+            in_file[time_rows, type_rows, :] = read
 
     days = sorted({when.date() for when in ordered})
     present = {(when.date(), when.hour) for when in ordered}
