@@ -157,7 +157,13 @@ def _parse_time(date_text: str, hour_text: str) -> datetime | None:
 def _parse_wide_fast(
     text: str, lines: list[str], header: list[str], types: frozenset[str] | None = None
 ) -> (
-    tuple[list[tuple[str, str, str, int]], list[int], npt.NDArray[np.float64], list[SkipNote]]
+    tuple[
+        list[tuple[str, str, str, int]],
+        list[int],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.int64],
+        list[SkipNote],
+    ]
     | None
 ):
     """Parse a clean wide file with Polars' native CSV reader; None means "use the careful path".
@@ -166,7 +172,10 @@ def _parse_wide_fast(
     the careful path does; blank lines, long rows, duplicate headers or non-numeric cells fall
     back to the line-by-line parser, which reports them individually. With ``types``, every row
     is still checked and reported (time points, truncation), but only the cells of rows of those
-    types are parsed; the others are returned missing (NaN).
+    types are parsed.
+
+    Returns the rows' (date, hour, type, line number), their widths, the parsed values (one row
+    per parsed row) and, per row, the index of its values (-1: not parsed), and the notes.
     """
     numbered = list(enumerate(lines[1:], 2))
     while numbered and not numbered[-1][1].strip():
@@ -178,27 +187,40 @@ def _parse_wide_fast(
     commas = [line.count(",") for line in body]
     if any(c < 2 or c > n_stations + 2 for c in commas):
         return None
-    chosen: list[int] | None = None
-    if types is not None and '"' not in text:  # quoted cells: let Polars read every row
-        split_meta = [line.split(",", 3)[:3] for line in body]
-        chosen = [i for i, cells in enumerate(split_meta) if cells[2].strip() in types]
-        text = "\n".join([lines[0], *(body[i] for i in chosen)])
     schema = {name: (pl.String if i < 3 else pl.Float64) for i, name in enumerate(header)}
-    try:
-        frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), schema=schema, has_header=True)
-    except pl.exceptions.PolarsError:
-        return None
-    if frame.height != (len(body) if chosen is None else len(chosen)):
-        return None
-    parsed = frame[:, 3:].to_numpy().astype(np.float64, copy=False)
-    if chosen is None:
+    rows_meta: list[tuple[str, str, str]]
+    if '"' in text:  # quoted cells: Polars reads every row and unquotes the labels too
+        chosen = list(range(len(body)))
+        try:
+            frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), schema=schema, has_header=True)
+        except pl.exceptions.PolarsError:
+            return None
+        if frame.height != len(body):
+            return None
         columns = [frame.get_column(header[i]).fill_null("").to_list() for i in range(3)]
         rows_meta = list(zip(*columns, strict=True))
-        values = parsed
+        parsed = frame[:, 3:].to_numpy().astype(np.float64, copy=False)
     else:
-        rows_meta = [(d, h, t) for d, h, t in split_meta]
-        values = np.full((len(body), n_stations), np.nan)
-        values[chosen] = parsed
+        # Why not frame[:, 3:]: slicing 1,600 columns costs more in Python than the parse;
+        # the labels are split here and Polars parses only the station columns.
+        rows_meta = [(d, h, t) for d, h, t, *_ in (line.split(",", 3) for line in body)]
+        chosen = [i for i, (_, _, t) in enumerate(rows_meta) if types is None or t.strip() in types]
+        if types is not None:
+            text = "\n".join([lines[0], *(body[i] for i in chosen)])
+        try:
+            frame = pl.read_csv(
+                io.BytesIO(text.encode("utf-8")),
+                schema=schema,
+                has_header=True,
+                columns=list(range(3, len(header))),
+            )
+        except pl.exceptions.PolarsError:
+            return None
+        if frame.height != len(chosen):
+            return None
+        parsed = frame.to_numpy().astype(np.float64, copy=False)
+    row_of_values = np.full(len(body), -1, dtype=np.int64)
+    row_of_values[chosen] = np.arange(len(chosen))
     meta = [(d, h, t, number) for (number, _), (d, h, t) in zip(numbered, rows_meta, strict=True)]
     widths = [c - 2 for c in commas]
     notes = [
@@ -211,7 +233,7 @@ def _parse_wide_fast(
         for m, w in zip(meta, widths, strict=True)
         if w < n_stations
     ]
-    return meta, widths, values, notes
+    return meta, widths, parsed, row_of_values, notes
 
 
 def read_cnemc(path: str | Path, types: Collection[str] | None = None) -> CnemcFile:
@@ -238,6 +260,7 @@ def read_cnemc(path: str | Path, types: Collection[str] | None = None) -> CnemcF
     header = lines[0].split(",")
     skipped: list[SkipNote] = []
     row_values: npt.NDArray[np.float64] | None = None
+    values_of_row = np.zeros(0, dtype=np.int64)
     if header[:3] == ["date", "hour", "type"]:
         layout: Literal["wide", "transposed"] = "wide"
         stations = [s.strip() for s in header[3:]]
@@ -246,7 +269,7 @@ def read_cnemc(path: str | Path, types: Collection[str] | None = None) -> CnemcF
         cells: list[list[str]] = []
         fast = _parse_wide_fast(text, lines, header, wanted)
         if fast is not None:
-            meta, widths, row_values, notes = fast
+            meta, widths, row_values, values_of_row, notes = fast
             skipped.extend(notes)
         for number, line in enumerate(lines[1:] if fast is None else [], start=2):
             if not line.strip():
@@ -328,8 +351,9 @@ def read_cnemc(path: str | Path, types: Collection[str] | None = None) -> CnemcF
         keep.append(i)
 
     n_s = len(stations)
+    keep_rows = np.asarray(keep, dtype=np.int64)
     if row_values is not None:
-        matrix = row_values[np.asarray(keep, dtype=np.int64)].reshape(len(keep), n_s)
+        source, source_row = row_values, values_of_row[keep_rows]  # -1: type not parsed
     else:
         flat_text = [cell for i in keep for cell in cells[i]]
         parsed = pl.Series(flat_text, dtype=pl.String).str.strip_chars()
@@ -337,28 +361,41 @@ def read_cnemc(path: str | Path, types: Collection[str] | None = None) -> CnemcF
         bad = int((numbers.is_null() & (parsed.str.len_chars() > 0)).sum())
         if bad:
             skipped.append(SkipNote("bad_value", 0, f"{bad} non-numeric cells treated as missing"))
-        matrix = numbers.fill_null(np.nan).to_numpy().reshape(len(keep), n_s)
+        source = numbers.fill_null(np.nan).to_numpy().reshape(len(keep), n_s)
+        source_row = np.arange(len(keep))
 
     # Time points sorted chronologically; a later duplicate row overrides an earlier one.
     ordered = sorted(time_index, key=lambda when: when)
     position = {when: p for p, when in enumerate(ordered)}
     remap = np.array([position[when] for when in time_index], dtype=np.int64)
-    values = np.full((len(ordered), len(CNEMC_TYPES), n_s), np.nan)
-    in_file = np.zeros(values.shape, dtype=np.bool_)
-    if keep:
+    shape = (len(ordered), len(CNEMC_TYPES), n_s)
+    in_file = np.zeros(shape, dtype=np.bool_)
+    values: npt.NDArray[np.float64]
+    if not keep:
+        values = np.full(shape, np.nan)
+    else:
         time_rows = remap[np.asarray(row_time)]
         type_rows = np.asarray(row_type)
-        kinds = np.unique(type_rows)
-        n_k = len(kinds)
-        if len(keep) == len(ordered) * n_k and (
-            np.array_equal(time_rows, np.repeat(np.arange(len(ordered)), n_k))
-            and np.array_equal(type_rows, np.tile(kinds, len(ordered)))
+        parsed_rows = source_row >= 0
+        kinds = np.unique(type_rows[parsed_rows])
+        n_t, n_k = len(ordered), len(kinds)
+        if (
+            len(source) == n_t * n_k
+            and np.array_equal(source_row[parsed_rows], np.arange(len(source)))
+            and np.array_equal(time_rows[parsed_rows], np.repeat(np.arange(n_t), n_k))
+            and np.array_equal(type_rows[parsed_rows], np.tile(kinds, n_t))
         ):
-            # The usual file: every time point has one row of each type, in order. Copy it in
-            # slabs instead of scattering 360 rows.
-            values[:, kinds, :] = matrix.reshape(len(ordered), n_k, n_s)
+            # The usual file: each time point has one row of each type, in order. Copy it in
+            # slabs instead of scattering rows into a NaN-filled array.
+            values = np.empty(shape)
+            values[:, kinds, :] = source.reshape(n_t, n_k, n_s)
+            others = np.setdiff1d(np.arange(len(CNEMC_TYPES)), kinds)
+            values[:, others, :] = np.nan
         else:
-            values[time_rows, type_rows, :] = matrix
+            values = np.full(shape, np.nan)
+            values[time_rows[parsed_rows], type_rows[parsed_rows], :] = source[
+                source_row[parsed_rows]
+            ]
         if min(row_width, default=n_s) >= n_s:
             in_file[time_rows, type_rows, :] = True
         else:

@@ -14,6 +14,8 @@ import multiprocessing.forkserver
 import os
 import re
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -366,9 +368,20 @@ def _load(path: Path, job: _Job) -> _Loaded:
     return loaded
 
 
-def _worker_start() -> None:
-    """One Polars thread per worker: the workers already use every core between them."""
+def _worker_start(command_pid: int) -> None:
+    """One Polars thread per worker (the workers already use every core between them), and no
+    worker outliving the command if it is killed (workers are children of the fork server)."""
     os.environ["POLARS_MAX_THREADS"] = "1"
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(command_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="lantian-aqi-watch", daemon=True).start()
 
 
 def default_jobs() -> int:
@@ -394,7 +407,10 @@ def _loaded_in_order(paths: list[Path], job: _Job, jobs: int) -> Iterator[_Loade
     context.set_forkserver_preload([__name__])
     try:
         with ProcessPoolExecutor(
-            min(jobs, len(paths)), mp_context=context, initializer=_worker_start
+            min(jobs, len(paths)),
+            mp_context=context,
+            initializer=_worker_start,
+            initargs=(os.getpid(),),
         ) as pool:
             pending: deque[Future[_Loaded]] = deque()
             for path in paths:
