@@ -1,8 +1,11 @@
 """``lantian aqi``: compute HJ 633 AQI for CNEMC station files, one CSV row per station-hour/day.
 
-Streaming: files are read one at a time; the daily mode keeps only the unfinished day (plus the
-hour-0 row it still needs from the next file) between files, so memory stays flat in the number
-of files. The arithmetic lives in :mod:`lantian.standards`; this module only moves arrays around.
+Streaming: files are spread over ``--jobs`` worker processes (default: the cores), at most two
+per worker in flight, and written in input order, so the output is the same for any number of
+jobs. Hourly, a worker reads, computes and encodes a whole file; the daily mode keeps only the
+unfinished day (plus the hour-0 row it still needs from the next file) between files. Memory
+stays flat in the number of files. The arithmetic lives in :mod:`lantian.standards`; this module
+only moves arrays around.
 """
 
 from __future__ import annotations
