@@ -1,7 +1,7 @@
 """``lantian aqi``: compute HJ 633 AQI for CNEMC station files, one CSV row per station-hour/day.
 
-Streaming: files are spread over ``--jobs`` worker processes (default: the cores), at most two
-per worker in flight, and written in input order, so the output is the same for any number of
+Streaming: files are spread over ``--jobs`` processes (default: the cores; this one and
+``jobs - 1`` workers), at most two per process in flight, and written in input order, so the output is the same for any number of
 jobs. Hourly, a worker reads, computes and encodes a whole file; the daily mode keeps only the
 unfinished day (plus the hour-0 row it still needs from the next file) between files. Memory
 stays flat in the number of files. The arithmetic lives in :mod:`lantian.standards`; this module
@@ -393,35 +393,44 @@ def default_jobs() -> int:
 
 
 def _loaded_in_order(paths: list[Path], job: _Job, jobs: int) -> Iterator[_Loaded]:
-    """Read (and compute) files on ``jobs`` worker processes, handed back in input order.
+    """Read (and compute) files on ``jobs`` processes, handed back in input order.
 
     Each file is independent in hourly mode, so the files are spread over processes (the
-    reader and the kernels hold the GIL for part of their time, so threads did not scale). At
-    most ``2 * jobs`` files are in flight, which keeps memory flat in the number of files; the
-    output is written in input order, so it is the same for any number of jobs.
+    reader and the kernels hold the GIL for part of their time, so threads did not scale): this
+    process takes every ``jobs``-th file itself and ``jobs - 1`` workers take the rest, so no
+    core waits on a process that only writes. At most ``2 * jobs`` files are in flight, which
+    keeps memory flat in the number of files; the output is written in input order, so it is
+    the same for any number of jobs.
     """
     if jobs <= 1 or len(paths) <= 1:
         for path in paths:
             yield _load(path, job)
         return
+    jobs = min(jobs, len(paths))
     # forkserver: workers fork from a clean server that has imported this module once (plain
     # fork is unsafe once Polars' thread pool exists in the parent; spawn imports per worker).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     try:
         with ProcessPoolExecutor(
-            min(jobs, len(paths)),
+            jobs - 1,
             mp_context=context,
             initializer=_worker_start,
             initargs=(os.getpid(),),
         ) as pool:
-            pending: deque[Future[_Loaded]] = deque()
-            for path in paths:
-                pending.append(pool.submit(_load, path, job))
+            pending: deque[Future[_Loaded] | Path] = deque()
+
+            def next_done() -> _Loaded:
+                item = pending.popleft()
+                return _load(item, job) if isinstance(item, Path) else item.result()
+
+            for index, path in enumerate(paths):
+                own = index % jobs == jobs - 1
+                pending.append(path if own else pool.submit(_load, path, job))
                 if len(pending) >= 2 * jobs:
-                    yield pending.popleft().result()
+                    yield next_done()
             while pending:
-                yield pending.popleft().result()
+                yield next_done()
     finally:
         _stop_forkserver()
 
