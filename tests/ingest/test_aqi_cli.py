@@ -180,3 +180,53 @@ def test_cli_writes_parquet_by_extension_or_option(cnemc_dir: Path, tmp_path: Pa
     assert pl.read_parquet(by_extension).equals(pl.read_parquet(by_option))
     bad = runner.invoke(app, ["aqi", str(day), "--out", str(by_option), "--out-format", "xlsx"])
     assert bad.exit_code != 0
+
+
+def test_jobs_two_equal_jobs_one_cell_for_cell(cnemc_dir: Path, tmp_path: Path) -> None:
+    """Files spread over worker processes come out as one process writes them: same bytes, same
+    notes in the same order, same counts (hourly CSV, hourly Parquet and the daily report)."""
+    national = cnemc_dir / "national_daily"
+    bogus = tmp_path / "stations.csv"
+    bogus.write_text("监测点编码,监测点名称\n1001A,x\n", encoding="utf-8")
+    files = [
+        national / "china_sites_20190104.csv",
+        national / "china_sites_20190103.csv",  # out of order on purpose: sorted by date
+        bogus,  # unreadable: reported, the rest written
+        national / "china_sites_20190220.csv",  # truncated: notes
+        national / "china_sites_20190105.csv",
+    ]
+    for name, daily in (("hourly.csv", False), ("hourly.parquet", False), ("daily.csv", True)):
+        outputs, notes, summaries = [], [], []
+        for jobs in (1, 2):
+            out, err = tmp_path / f"{jobs}-{name}", io.StringIO()
+            summary = run_aqi(files, out, "auto", daily=daily, err=err, jobs=jobs)
+            outputs.append(out.read_bytes())
+            notes.append(err.getvalue())
+            summaries.append(
+                (summary.files, summary.rows, summary.station_hours, summary.unreadable)
+            )
+        assert summaries[0][1] > 4_000 and summaries[0][3] == [bogus]
+        assert "truncated_row" in notes[0] and "skipped unreadable file" in notes[0]
+        assert summaries[1] == summaries[0] and notes[1] == notes[0]
+        if name.endswith(".parquet"):
+            one, two = (pl.read_parquet(io.BytesIO(b)) for b in outputs)
+            assert two.equals(one)
+        else:
+            assert outputs[1] == outputs[0]
+
+
+def test_cli_jobs_option(cnemc_dir: Path, tmp_path: Path) -> None:
+    days = [cnemc_dir / "national_daily" / f"china_sites_2019010{d}.csv" for d in (2, 3)]
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"{jobs}.csv"
+        result = CliRunner().invoke(
+            app, ["aqi", *map(str, days), "--out", str(out), "--jobs", jobs]
+        )
+        assert result.exit_code == 0, result.output
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] and outs[0].count(b"\n") > 60_000
+    bad = CliRunner().invoke(
+        app, ["aqi", str(days[0]), "--out", str(tmp_path / "x.csv"), "-j", "0"]
+    )
+    assert bad.exit_code != 0

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gzip
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -155,20 +155,32 @@ def _parse_time(date_text: str, hour_text: str) -> datetime | None:
 
 
 def _parse_wide_fast(
-    text: str, lines: list[str], header: list[str]
+    text: str, lines: list[str], header: list[str], types: frozenset[str] | None = None
 ) -> (
-    tuple[list[tuple[str, str, str, int]], list[int], npt.NDArray[np.float64], list[SkipNote]]
+    tuple[
+        list[tuple[str, str, str, int]],
+        list[int],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.int64],
+        list[SkipNote],
+    ]
     | None
 ):
     """Parse a clean wide file with Polars' native CSV reader; None means "use the careful path".
 
     Only short (truncated) rows are tolerated here, since Polars pads them with nulls exactly as
     the careful path does; blank lines, long rows, duplicate headers or non-numeric cells fall
-    back to the line-by-line parser, which reports them individually.
+    back to the line-by-line parser, which reports them individually. With ``types``, every row
+    is still checked and reported (time points, truncation), but only the cells of rows of those
+    types are parsed.
+
+    Returns the rows' (date, hour, type, line number), their widths, the parsed values (one row
+    per parsed row) and, per row, the index of its values (-1: not parsed), and the notes.
     """
-    body = lines[1:]
-    while body and not body[-1].strip():
-        body.pop()
+    numbered = list(enumerate(lines[1:], 2))
+    while numbered and not numbered[-1][1].strip():
+        numbered.pop()
+    body = [line for _, line in numbered]
     n_stations = len(header) - 3
     if len(set(header)) != len(header) or any(not line.strip() for line in body):
         return None
@@ -176,36 +188,67 @@ def _parse_wide_fast(
     if any(c < 2 or c > n_stations + 2 for c in commas):
         return None
     schema = {name: (pl.String if i < 3 else pl.Float64) for i, name in enumerate(header)}
-    try:
-        frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), schema=schema, has_header=True)
-    except pl.exceptions.PolarsError:
-        return None
-    if frame.height != len(body):
-        return None
-    columns = [frame.get_column(header[i]).fill_null("").to_list() for i in range(3)]
-    meta = [(d, h, t, number) for number, (d, h, t) in enumerate(zip(*columns, strict=True), 2)]
+    rows_meta: list[tuple[str, str, str]]
+    if '"' in text:  # quoted cells: Polars reads every row and unquotes the labels too
+        chosen = list(range(len(body)))
+        try:
+            frame = pl.read_csv(io.BytesIO(text.encode("utf-8")), schema=schema, has_header=True)
+        except pl.exceptions.PolarsError:
+            return None
+        if frame.height != len(body):
+            return None
+        columns = [frame.get_column(header[i]).fill_null("").to_list() for i in range(3)]
+        rows_meta = list(zip(*columns, strict=True))
+        parsed = frame[:, 3:].to_numpy().astype(np.float64, copy=False)
+    else:
+        # Why not frame[:, 3:]: slicing 1,600 columns costs more in Python than the parse;
+        # the labels are split here and Polars parses only the station columns.
+        rows_meta = [(d, h, t) for d, h, t, *_ in (line.split(",", 3) for line in body)]
+        chosen = [i for i, (_, _, t) in enumerate(rows_meta) if types is None or t.strip() in types]
+        if types is not None:
+            text = "\n".join([lines[0], *(body[i] for i in chosen)])
+        try:
+            frame = pl.read_csv(
+                io.BytesIO(text.encode("utf-8")),
+                schema=schema,
+                has_header=True,
+                columns=list(range(3, len(header))),
+            )
+        except pl.exceptions.PolarsError:
+            return None
+        if frame.height != len(chosen):
+            return None
+        parsed = frame.to_numpy().astype(np.float64, copy=False)
+    row_of_values = np.full(len(body), -1, dtype=np.int64)
+    row_of_values[chosen] = np.arange(len(chosen))
+    meta = [(d, h, t, number) for (number, _), (d, h, t) in zip(numbered, rows_meta, strict=True)]
     widths = [c - 2 for c in commas]
     notes = [
         SkipNote(
             "truncated_row",
-            number,
+            m[3],
             f"{m[0]} hour {m[1]} {m[2]}: {w} of {n_stations} station cells, "
             "the rest treated as missing",
         )
-        for number, m, w in zip(range(2, len(body) + 2), meta, widths, strict=True)
+        for m, w in zip(meta, widths, strict=True)
         if w < n_stations
     ]
-    values = frame[:, 3:].to_numpy().astype(np.float64, copy=False)
-    return meta, widths, values, notes
+    return meta, widths, parsed, row_of_values, notes
 
 
-def read_cnemc(path: str | Path) -> CnemcFile:
+def read_cnemc(path: str | Path, types: Collection[str] | None = None) -> CnemcFile:
     """Read one CNEMC china_sites file (wide, multi-day or transposed layout).
 
     Never raises on damaged content: bad rows are skipped and listed in ``skipped``; hours absent
     from a day are listed as ``missing_hour``. Raises ``ValueError`` only if the file is not a
     CNEMC file at all (no ``date,hour,type`` header in either orientation).
+
+    ``types`` (a subset of :data:`CNEMC_TYPES`) is a hint for callers that need a few of the 15
+    (``lantian aqi`` needs 9): on the fast path the cells of the other types are not parsed and
+    come back missing (NaN; ``in_file`` still tells which cells the file has). Every row is still
+    checked, so the notes and time points are those of a full read.
     """
+    wanted = None if types is None else frozenset(types)
     file_path = Path(path)
     raw = file_path.read_bytes()
     if file_path.suffix == ".gz":  # the demo ships its CNEMC data gzip-compressed
@@ -217,15 +260,16 @@ def read_cnemc(path: str | Path) -> CnemcFile:
     header = lines[0].split(",")
     skipped: list[SkipNote] = []
     row_values: npt.NDArray[np.float64] | None = None
+    values_of_row = np.zeros(0, dtype=np.int64)
     if header[:3] == ["date", "hour", "type"]:
         layout: Literal["wide", "transposed"] = "wide"
         stations = [s.strip() for s in header[3:]]
         meta: list[tuple[str, str, str, int]] = []
         widths: list[int] = []
         cells: list[list[str]] = []
-        fast = _parse_wide_fast(text, lines, header)
+        fast = _parse_wide_fast(text, lines, header, wanted)
         if fast is not None:
-            meta, widths, row_values, notes = fast
+            meta, widths, row_values, values_of_row, notes = fast
             skipped.extend(notes)
         for number, line in enumerate(lines[1:] if fast is None else [], start=2):
             if not line.strip():
@@ -307,8 +351,9 @@ def read_cnemc(path: str | Path) -> CnemcFile:
         keep.append(i)
 
     n_s = len(stations)
+    keep_rows = np.asarray(keep, dtype=np.int64)
     if row_values is not None:
-        matrix = row_values[np.asarray(keep, dtype=np.int64)].reshape(len(keep), n_s)
+        source, source_row = row_values, values_of_row[keep_rows]  # -1: type not parsed
     else:
         flat_text = [cell for i in keep for cell in cells[i]]
         parsed = pl.Series(flat_text, dtype=pl.String).str.strip_chars()
@@ -316,19 +361,46 @@ def read_cnemc(path: str | Path) -> CnemcFile:
         bad = int((numbers.is_null() & (parsed.str.len_chars() > 0)).sum())
         if bad:
             skipped.append(SkipNote("bad_value", 0, f"{bad} non-numeric cells treated as missing"))
-        matrix = numbers.fill_null(np.nan).to_numpy().reshape(len(keep), n_s)
+        source = numbers.fill_null(np.nan).to_numpy().reshape(len(keep), n_s)
+        source_row = np.arange(len(keep))
 
     # Time points sorted chronologically; a later duplicate row overrides an earlier one.
     ordered = sorted(time_index, key=lambda when: when)
     position = {when: p for p, when in enumerate(ordered)}
     remap = np.array([position[when] for when in time_index], dtype=np.int64)
-    values = np.full((len(ordered), len(CNEMC_TYPES), n_s), np.nan)
-    in_file = np.zeros(values.shape, dtype=np.bool_)
-    if keep:
+    shape = (len(ordered), len(CNEMC_TYPES), n_s)
+    in_file = np.zeros(shape, dtype=np.bool_)
+    values: npt.NDArray[np.float64]
+    if not keep:
+        values = np.full(shape, np.nan)
+    else:
         time_rows = remap[np.asarray(row_time)]
-        values[time_rows, np.asarray(row_type), :] = matrix
-        read = np.arange(n_s)[None, :] < np.asarray(row_width)[:, None]
-        in_file[time_rows, np.asarray(row_type), :] = read
+        type_rows = np.asarray(row_type)
+        parsed_rows = source_row >= 0
+        kinds = np.unique(type_rows[parsed_rows])
+        n_t, n_k = len(ordered), len(kinds)
+        if (
+            len(source) == n_t * n_k
+            and np.array_equal(source_row[parsed_rows], np.arange(len(source)))
+            and np.array_equal(time_rows[parsed_rows], np.repeat(np.arange(n_t), n_k))
+            and np.array_equal(type_rows[parsed_rows], np.tile(kinds, n_t))
+        ):
+            # The usual file: each time point has one row of each type, in order. Copy it in
+            # slabs instead of scattering rows into a NaN-filled array.
+            values = np.empty(shape)
+            values[:, kinds, :] = source.reshape(n_t, n_k, n_s)
+            others = np.setdiff1d(np.arange(len(CNEMC_TYPES)), kinds)
+            values[:, others, :] = np.nan
+        else:
+            values = np.full(shape, np.nan)
+            values[time_rows[parsed_rows], type_rows[parsed_rows], :] = source[
+                source_row[parsed_rows]
+            ]
+        if min(row_width, default=n_s) >= n_s:
+            in_file[time_rows, type_rows, :] = True
+        else:
+            read = np.arange(n_s)[None, :] < np.asarray(row_width)[:, None]
+            in_file[time_rows, type_rows, :] = read
 
     days = sorted({when.date() for when in ordered})
     present = {(when.date(), when.hour) for when in ordered}

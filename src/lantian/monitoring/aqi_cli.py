@@ -1,19 +1,27 @@
 """``lantian aqi``: compute HJ 633 AQI for CNEMC station files, one CSV row per station-hour/day.
 
-Streaming: files are read one at a time; the daily mode keeps only the unfinished day (plus the
-hour-0 row it still needs from the next file) between files, so memory stays flat in the number
-of files. The arithmetic lives in :mod:`lantian.standards`; this module only moves arrays around.
+Streaming: files are spread over ``--jobs`` processes (default: the cores; this one and
+``jobs - 1`` workers), at most two per process in flight, and written in input order, so the output is the same for any number of
+jobs. Hourly, a worker reads, computes and encodes a whole file; the daily mode keeps only the
+unfinished day (plus the hour-0 row it still needs from the next file) between files. Memory
+stays flat in the number of files. The arithmetic lives in :mod:`lantian.standards`; this module
+only moves arrays around.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
+import multiprocessing
+import multiprocessing.forkserver
 import os
 import re
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -25,7 +33,7 @@ import polars as pl
 import typer
 from polars.io.plugins import register_io_source
 
-from lantian.ingest.cnemc import CST, CnemcFile, merge_hourly, read_cnemc
+from lantian.ingest.cnemc import CST, CnemcFile, SkipNote, merge_hourly, read_cnemc
 from lantian.standards.aqi import (
     HJ633_2012,
     HJ633_2026,
@@ -50,6 +58,9 @@ HOURLY_INPUTS = {
 MOVING_INPUTS = {"SO2_24H": "SO2_24h", "PM10_24H": "PM10_24h", "PM25_24H": "PM2.5_24h"}
 """24-h moving means published in the file, used for the SO2 > 800 substitute and the optional
 24-h PM basis of the real-time AQI (HJ 633-2012 §5.1.3)."""
+HOURLY_TYPES_READ = frozenset([*HOURLY_INPUTS.values(), *MOVING_INPUTS.values()])
+"""Row types the hourly rows use; in hourly mode the "station-hours read" of the summary are
+those with a value of one of these types."""
 MIN_DAY_COVERAGE = 20
 """A natural day is reported when the input files cover at least this many of its 24 hours."""
 CONCENTRATION_COLUMNS = ("SO2", "NO2", "CO", "O3", "PM10", "PM2.5")
@@ -302,60 +313,151 @@ def _slice_from(grid: CnemcFile, start: datetime) -> CnemcFile | None:
 
 @dataclass
 class _Loaded:
-    """One input file as read (and, in hourly mode, computed) by a worker thread."""
+    """One input file as read (and, in hourly mode, computed and encoded) by a worker.
 
-    path: Path
-    data: CnemcFile | None = None
-    error: Exception | None = None
-    frames: list[pl.DataFrame] = field(default_factory=list)
-
-
-def _loaded_in_order(
-    paths: list[Path], compute: Callable[[CnemcFile], list[pl.DataFrame]] | None, threads: int
-) -> Iterator[_Loaded]:
-    """Read (and compute) files on ``threads`` threads, handed back in input order.
-
-    Parsing and the kernels run in Polars/NumPy with the GIL released, so files overlap; at most
-    ``2 * threads`` files are in flight, which keeps memory flat in the number of files.
+    Picklable, since workers are processes: in hourly mode only the encoded output comes back
+    (CSV bytes, or the frames for the Parquet writer), not the file's arrays.
     """
 
-    def load(path: Path) -> _Loaded:
-        try:
-            data = read_cnemc(path)
-        except (OSError, ValueError) as error:
-            return _Loaded(path, error=error)
-        return _Loaded(path, data, frames=compute(data) if compute else [])
+    path: Path
+    error: Exception | None = None
+    station_hours: int = 0
+    notes: tuple[SkipNote, ...] = ()
+    data: CnemcFile | None = None
+    """The file's arrays, daily mode only (the days cross files, so they are joined here)."""
+    frames: list[pl.DataFrame] = field(default_factory=list)
+    csv: list[tuple[bytes, bytes, int]] = field(default_factory=list)
+    """Per frame: its CSV header line, its rows and their number; only the first header is
+    written."""
 
-    if threads <= 1:
-        yield from map(load, paths)
-        return
-    with ThreadPoolExecutor(threads, thread_name_prefix="lantian-aqi") as pool:
-        pending: deque[Future[_Loaded]] = deque()
+
+@dataclass(frozen=True)
+class _Job:
+    """What a worker does with each file: the same for every file of a run."""
+
+    mode: Literal["daily", "csv", "parquet"]
+    choice: str
+    options: AqiOptions
+
+
+def _csv_parts(frame: pl.DataFrame) -> tuple[bytes, bytes, int]:
+    text = io.BytesIO()
+    frame.write_csv(text, include_header=True)
+    header, _, rows = text.getvalue().partition(b"\n")
+    return header + b"\n", rows, frame.height
+
+
+def _load(path: Path, job: _Job) -> _Loaded:
+    """Read one file and, in hourly mode, compute and encode its rows (runs in a worker)."""
+    try:
+        # Hourly rows need 9 of the 15 row types: the others are not even parsed. The daily
+        # report reads all of them (its hour coverage counts any value of the hour).
+        data = read_cnemc(path, None if job.mode == "daily" else HOURLY_TYPES_READ)
+    except (OSError, ValueError) as error:
+        return _Loaded(path, error=error)
+    loaded = _Loaded(
+        path,
+        station_hours=int((~np.isnan(data.values).all(axis=1)).sum()),
+        notes=data.skipped,
+    )
+    if job.mode == "daily":
+        loaded.data = data
+        return loaded
+    frames = list(_hourly_frames(data, job.choice, job.options))
+    if job.mode == "csv":
+        loaded.csv = [_csv_parts(frame) for frame in frames]
+    else:
+        loaded.frames = frames
+    return loaded
+
+
+def _worker_start(command_pid: int) -> None:
+    """One Polars thread per worker (the workers already use every core between them), and no
+    worker outliving the command if it is killed (workers are children of the fork server)."""
+    os.environ["POLARS_MAX_THREADS"] = "1"
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(command_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="lantian-aqi-watch", daemon=True).start()
+
+
+def default_jobs() -> int:
+    """Worker processes by default: the cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _loaded_in_order(paths: list[Path], job: _Job, jobs: int) -> Iterator[_Loaded]:
+    """Read (and compute) files on ``jobs`` processes, handed back in input order.
+
+    Each file is independent in hourly mode, so the files are spread over processes (the
+    reader and the kernels hold the GIL for part of their time, so threads did not scale): this
+    process takes every ``jobs``-th file itself and ``jobs - 1`` workers take the rest, so no
+    core waits on a process that only writes. At most ``2 * jobs`` files are in flight, which
+    keeps memory flat in the number of files; the output is written in input order, so it is
+    the same for any number of jobs.
+    """
+    if jobs <= 1 or len(paths) <= 1:
         for path in paths:
-            pending.append(pool.submit(load, path))
-            if len(pending) >= 2 * threads:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+            yield _load(path, job)
+        return
+    jobs = min(jobs, len(paths))
+    # forkserver: workers fork from a clean server that has imported this module once (plain
+    # fork is unsafe once Polars' thread pool exists in the parent; spawn imports per worker).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    try:
+        with ProcessPoolExecutor(
+            jobs - 1,
+            mp_context=context,
+            initializer=_worker_start,
+            initargs=(os.getpid(),),
+        ) as pool:
+            pending: deque[Future[_Loaded] | Path] = deque()
+
+            def next_done() -> _Loaded:
+                item = pending.popleft()
+                return _load(item, job) if isinstance(item, Path) else item.result()
+
+            for index, path in enumerate(paths):
+                own = index % jobs == jobs - 1
+                pending.append(path if own else pool.submit(_load, path, job))
+                if len(pending) >= 2 * jobs:
+                    yield next_done()
+            while pending:
+                yield next_done()
+    finally:
+        _stop_forkserver()
 
 
-def _reporting(
-    loaded: Iterable[_Loaded], summary: RunSummary, err: IO[str]
-) -> Iterator[tuple[CnemcFile, list[pl.DataFrame]]]:
+def _stop_forkserver() -> None:
+    """Stop and wait for the fork server, so its workers' CPU time is accounted to this process
+    (and no server outlives the command)."""
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)
+    if callable(stop):
+        stop()
+
+
+def _reporting(loaded: Iterable[_Loaded], summary: RunSummary, err: IO[str]) -> Iterator[_Loaded]:
     """Reader notes and counts, written in input order as each file comes up."""
     for item in loaded:
-        if item.data is None:
+        if item.error is not None:
             err.write(f"跳过无法读取的文件 / skipped unreadable file {item.path}: {item.error}\n")
             summary.notes += 1
             summary.unreadable.append(item.path)
             continue
-        data = item.data
         summary.files += 1
-        summary.station_hours += int((~np.isnan(data.values).all(axis=1)).sum())
-        for note in data.skipped:
+        summary.station_hours += item.station_hours
+        for note in item.notes:
             err.write(f"{item.path.name}: {note.kind} (line {note.line}): {note.detail}\n")
             summary.notes += 1
-        yield data, item.frames
+        yield item
 
 
 OutputFormat = Literal["csv", "parquet"]
@@ -377,6 +479,19 @@ def _write_csv(frames: Iterable[pl.DataFrame], out: Path) -> int:
         for frame in frames:
             frame.write_csv(handle, include_header=handle.tell() == 0)
             rows += frame.height
+    return rows
+
+
+def _write_csv_parts(files: Iterable[_Loaded], out: Path) -> int:
+    """Write the CSV the workers encoded: the first header, then every frame's rows."""
+    rows = 0
+    with out.open("wb") as handle:
+        for item in files:
+            for header, body, count in item.csv:
+                if handle.tell() == 0:
+                    handle.write(header)
+                handle.write(body)
+                rows += count
     return rows
 
 
@@ -424,30 +539,33 @@ def run_aqi(
     options: AqiOptions | None = None,
     err: IO[str] | None = None,
     out_format: OutputFormat | None = None,
-    threads: int | None = None,
+    jobs: int | None = None,
 ) -> RunSummary:
     """Compute AQI rows for CNEMC files and write them to ``out`` (empty cell / null = missing).
 
     CSV unless ``out_format`` or the extension says Parquet; the two hold the same cells. Files
-    are read on ``threads`` threads (default: the machine's cores, at most 4).
+    are read (and, hourly, computed and encoded) on ``jobs`` processes (default: the cores this
+    process may use); the output is the same for any number of jobs.
     """
     opts = options or AqiOptions()
     stream = err or sys.stderr
     summary = RunSummary()
     ordered = sorted(paths, key=_date_key)
-    workers = threads if threads is not None else min(4, os.cpu_count() or 1)
-
-    def hourly(data: CnemcFile) -> list[pl.DataFrame]:
-        return list(_hourly_frames(data, standard, opts))
-
-    loaded = _loaded_in_order(ordered, None if daily else hourly, workers)
-    files = _reporting(loaded, summary, stream)
+    workers = jobs if jobs is not None else default_jobs()
+    written = output_format_for(out, out_format)
+    job = _Job("daily" if daily else written, standard, opts)
+    files = _reporting(_loaded_in_order(ordered, job, workers), summary, stream)
+    if not daily and written == "csv":
+        summary.rows = _write_csv_parts(files, out)
+        return summary
     frames: Iterable[pl.DataFrame]
     if daily:
-        frames = _daily_frames((data for data, _ in files), standard, opts, stream)
+        frames = _daily_frames(
+            (item.data for item in files if item.data is not None), standard, opts, stream
+        )
     else:
-        frames = (frame for _, computed in files for frame in computed)
-    if output_format_for(out, out_format) == "parquet":
+        frames = (frame for item in files for frame in item.frames)
+    if written == "parquet":
         summary.rows = _write_parquet(frames, out)
     else:
         summary.rows = _write_csv(frames, out)
@@ -473,6 +591,9 @@ def aqi_command(
     so2_substitute: str = typer.Option(
         "24h_moving", "--so2-substitute", help="SO2 1-h > 800 under 2012: 24h_moving | none"
     ),
+    jobs: int | None = typer.Option(
+        None, "--jobs", "-j", min=1, help="worker processes (default: the number of cores)"
+    ),
 ) -> None:
     """计算 AQI / Compute HJ 633 AQI for CNEMC station files (one row per station-hour or -day)."""
     if file_format != "cnemc":
@@ -489,7 +610,7 @@ def aqi_command(
         raise typer.BadParameter("csv or parquet", param_hint="--out-format")
     written: OutputFormat = output_format_for(out, out_format)
     options = AqiOptions(realtime_pm_basis=basis, realtime_so2_substitute=substitute)
-    summary = run_aqi(list(files), out, standard, daily, options, out_format=written)
+    summary = run_aqi(list(files), out, standard, daily, options, out_format=written, jobs=jobs)
     unit = "station-days" if daily else "station-hours"
     typer.echo(
         f"{summary.files} files, {summary.station_hours} station-hours read, "
