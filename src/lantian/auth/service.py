@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from lantian.auth import audit, passwords
 from lantian.auth.models import ROLES, SCOPED_ROLES, ApiToken, User
 from lantian.auth.permissions import Principal
-from lantian.auth.sessions import InvalidSession, SessionSigner, is_current
+from lantian.auth.sessions import InvalidSession, SessionClaims, SessionSigner, is_current
 from lantian.db.audited import acting_as
 from lantian.db.base import utc_now
 from lantian.errors import Conflict, InputError, NotFound
@@ -481,6 +481,19 @@ def logout(
             session, "user.sign_out", user.username, address, now or utc_now(),
             actor=user.username, after={"sessions_ended": True},
         )  # fmt: skip
+
+
+def end_previous_session(
+    session: Session, claims: SessionClaims, *, address: str, now: datetime
+) -> None:
+    """At a sign-in, end the session the browser still held, if it is still valid (session
+    fixation: no session id from before a sign-in works after it). Sessions end per account, so
+    that account is signed out everywhere (``user.sign_out``)."""
+    user = session.get(User, claims.user_id)
+    if user is not None and is_current(
+        claims, user_active=user.active, user_session_version=user.session_version
+    ):
+        logout(session, user.id, address=address, now=now)
 
 
 def end_sessions(

@@ -12,7 +12,12 @@ from pydantic import BaseModel
 
 from lantian import __version__, clock
 from lantian.auth import service as accounts
-from lantian.auth.sessions import COOKIE_NAME, InvalidSession, cookie_attributes
+from lantian.auth.sessions import (
+    COOKIE_NAME,
+    InvalidSession,
+    SessionClaims,
+    cookie_attributes,
+)
 from lantian.auth.throttle import AddressThrottle, address_key
 from lantian.db.engine import transaction
 from lantian.timeutil import to_china
@@ -84,11 +89,11 @@ def _throttle(request: Request) -> AddressThrottle:
     return found
 
 
-def _previous_user(request: Request) -> int | None:
-    """The account of a genuine session cookie the sign-in request carries, if any."""
+def _previous_session(request: Request) -> SessionClaims | None:
+    """The claims of a genuine session cookie the sign-in request carries, if any."""
     token = request.cookies.get(COOKIE_NAME)
     try:
-        return signer(request).read(token).user_id if token else None
+        return signer(request).read(token) if token else None
     except InvalidSession:
         return None
 
@@ -113,13 +118,13 @@ def login_submit(request: Request, form: Annotated[LoginForm, Form()]) -> Respon
         refused = _login_page(request, safe_next(next), _blocked_message(blocked_until), 429)
         refused.headers["Retry-After"] = str(int((blocked_until - now).total_seconds()) + 1)
         return refused
-    previous = _previous_user(request)
+    previous = _previous_session(request)
     with transaction(request.app.state.sessions) as session:
         result = accounts.authenticate(session, username, password, now, address)
         token = None
         if result.ok and result.user:
             if previous is not None:
-                accounts.logout(session, previous, address=address, now=now)
+                accounts.end_previous_session(session, previous, address=address, now=now)
                 session.refresh(result.user)
             token = accounts.start_session(signer(request), result.user)
             _throttle(request).succeeded(address)
