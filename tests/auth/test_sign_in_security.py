@@ -180,6 +180,12 @@ def test_the_longest_block_is_a_day_and_ipv6_counts_by_its_network() -> None:
     assert throttle.address_key("2001:db8:1:3::1") != throttle.address_key("2001:db8:1:2::1")
     assert throttle.address_key("::ffff:198.51.100.7") == "198.51.100.7"
     assert throttle.address_key(None) == "unknown"
+    # The host itself (a reverse proxy passing no visitor's address) is never blocked.
+    for loopback in ("127.0.0.1", "::1"):
+        key = throttle.address_key(loopback)
+        assert not throttle.throttled(key)
+        assert all(limiter.failed(key, NOW) is None for _ in range(3 * throttle.MAX_FAILURES))
+        assert limiter.blocked_until(key, NOW) is None
 
 
 @pytest.mark.parametrize(

@@ -247,3 +247,18 @@ def test_every_kind_of_response_carries_the_security_headers(app: FastAPI) -> No
     assert "unsafe-inline" not in re.search(  # type: ignore[union-attr]
         r"script-src ([^;]*)", docs.headers["content-security-policy"]
     ).group(1)
+
+
+def test_no_template_carries_an_inline_script_or_handler() -> None:
+    """The policy runs no inline script: data rides in ``<script type="application/json">``
+    blocks (never executed), code in /static; an ``onclick="…"`` would be silently dead."""
+    templates = Path(__file__).resolve().parents[2] / "src" / "lantian" / "web" / "templates"
+    offending = []
+    for template in sorted(templates.rglob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            if "src=" not in tag and 'type="application/json"' not in tag:
+                offending.append(f"{template.name}: {tag}")
+        offending += [f"{template.name}: {h}" for h in re.findall(r"\son[a-z]+\s*=", text)]
+        offending += [f"{template.name}: {u}" for u in re.findall(r"javascript:", text)]
+    assert offending == []

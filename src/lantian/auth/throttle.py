@@ -15,6 +15,10 @@ database, survive), and each worker process counts for itself. IPv6 addresses co
 network, which one subscriber usually holds whole. The address is the one the ASGI server reports
 (``request.client``); behind a reverse proxy, run uvicorn with ``--proxy-headers`` and the
 proxy's address in ``--forwarded-allow-ips`` so that it is the visitor's, not the proxy's.
+Loopback addresses are not throttled (:func:`throttled`): a request that arrives from the host
+itself is a reverse proxy that does not pass the visitor's address on (blocking it would block
+everyone, which is the denial of service this throttle exists to prevent) or a local tool; the
+account lock still applies to them.
 """
 
 from __future__ import annotations
@@ -50,8 +54,18 @@ def address_key(host: str | None) -> str:
     if isinstance(parsed, ipaddress.IPv6Address):
         if parsed.ipv4_mapped is not None:
             return str(parsed.ipv4_mapped)
+        if parsed.is_loopback:
+            return str(parsed)
         return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
     return str(parsed)
+
+
+def throttled(address: str) -> bool:
+    """Whether failures from ``address`` (an :func:`address_key`) are counted: not loopback."""
+    try:
+        return not ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address != "localhost"
 
 
 @dataclass
@@ -81,6 +95,8 @@ class AddressThrottle:
 
     def blocked_until(self, address: str, now: datetime) -> datetime | None:
         """The end of the address's block if one is in force at ``now``."""
+        if not throttled(address):
+            return None
         with self._lock:
             state = self._states.get(address)
             if state and state.blocked_until and state.blocked_until > now:
@@ -89,6 +105,8 @@ class AddressThrottle:
 
     def failed(self, address: str, now: datetime) -> Block | None:
         """Count a failed sign-in; the block it starts, if it starts one."""
+        if not throttled(address):
+            return None
         with self._lock:
             state = self._states.pop(address, None) or _AddressState()
             self._states[address] = state  # newest last: the oldest are dropped first
