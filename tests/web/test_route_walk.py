@@ -222,3 +222,52 @@ def test_every_role_gets_the_documented_answer(app_and_roles: tuple[FastAPI, lis
         if answers[(method, target)][role] != expected[role]
     ]
     assert not mismatches, "\n".join(mismatches)
+
+
+CSRF_REFUSAL = re.compile(r"表单令牌|CSRF")
+
+
+def test_every_state_change_refuses_a_request_without_its_csrf_token(
+    app_and_roles: tuple[FastAPI, list[str]],
+) -> None:
+    """Issue 20: every POST/PUT/PATCH/DELETE of the table — pages and the JSON API alike — sent
+    with a signed-in session but without the session's CSRF token, or with another session's, is
+    refused with the CSRF error (403) before it does anything. Requests with an API token
+    (``Authorization: Bearer``) need none by design: no cookie rides along with them, so no other
+    site can make a browser send one. ``POST /login`` has no session yet: its double-submit token
+    is proved in tests/web/test_signin.py."""
+    app, roles = app_and_roles
+    _roles, rows = read_table()
+    clients: dict[str, tuple[TestClient, str]] = {}
+    for role in roles:
+        if role == "public":
+            continue
+        client = TestClient(app)
+        login = client.get("/login")
+        token = re.search(r'name="csrf" value="([^"]*)"', login.text)
+        assert token
+        client.post(
+            "/login",
+            data={"username": role.replace("_", "-"), "password": PASSWORD, "csrf": token.group(1)},
+            follow_redirects=False,
+        )
+        found = re.search(r'name="csrf" value="([^"]*)"', client.get("/account").text)
+        clients[role] = (client, found.group(1) if found else "")
+    other_sessions_token = clients["administrator"][1]
+    writes = [(m, t, e) for m, t, e in rows if m != "GET" and not t.startswith("/login")]
+    assert len(writes) > 50
+    unguarded = []
+    for method, target, expected in writes:
+        # The role the table lets furthest (the one that does not get 403), else the administrator.
+        role = next((r for r in roles if r in clients and expected[r] != 403), "administrator")
+        client, own_token = clients[role]
+        path, _, body = target.partition(" ")
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        for token in ("", other_sessions_token if role != "administrator" else own_token[::-1]):
+            headers = {"X-CSRF-Token": token} if token else {}
+            answer = client.request(
+                method, path, data={**form, "csrf": token}, headers=headers, follow_redirects=False
+            )
+            if answer.status_code != 403 or not CSRF_REFUSAL.search(answer.text):
+                unguarded.append(f"{role}: {method} {target} → {answer.status_code}")
+    assert not unguarded, "\n".join(unguarded)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -28,6 +30,9 @@ MAX_LENGTH = 256
 #: Characters of generated temporary passwords: no 0/O, 1/l/I, which people misread when copying.
 _TEMPORARY_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 TEMPORARY_LENGTH = 16
+
+#: The committed list of passwords attackers try first (one a line; case is ignored).
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
 _hasher = PRODUCTION_HASHER
 _dummy_hashes: dict[PasswordHasher, str] = {}
@@ -79,8 +84,19 @@ def burn_verification_time(password: str) -> None:
     verify_password(_dummy_hashes[_hasher], password)
 
 
+@cache
+def common_passwords() -> frozenset[str]:
+    """The committed list of common passwords, case-folded."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(
+        line.strip().casefold() for line in lines if line.strip() and not line.startswith("#")
+    )
+
+
 def check_policy(password: str, username: str) -> None:
-    """Refuse a password that is too short, is the username, or is only digits."""
+    """Refuse a password that is too short or too long, is (or contains) the username, is only
+    digits, or is on the committed list of common passwords (NIST SP 800-63B §5.1.1.2: check
+    new passwords against values known to be commonly used or compromised)."""
     if len(password) < MIN_LENGTH:
         raise InputError(
             f"密码至少需要 {MIN_LENGTH} 个字符（现为 {len(password)} 个）/ "
@@ -90,8 +106,20 @@ def check_policy(password: str, username: str) -> None:
         raise InputError(
             f"密码不能超过 {MAX_LENGTH} 个字符 / the password must not exceed {MAX_LENGTH} characters"
         )
-    if password.strip().casefold() == username.strip().casefold():
+    folded, name = password.strip().casefold(), username.strip().casefold()
+    if folded == name:
         raise InputError("密码不能与用户名相同 / the password must not be the username")
+    if len(name) >= 4 and name in folded and len(folded) - len(name) < 6:
+        # "zhangsan2024": the name plus a few characters is the name, to a guesser.
+        raise InputError(
+            "密码不能只是用户名加几个字符 / the password must not be the username with a few "
+            "characters added"
+        )
+    if folded in common_passwords():
+        raise InputError(
+            "这是最常见的密码之一，会被最先猜到，请换一个 / this is one of the most common "
+            "passwords, which are guessed first; choose another"
+        )
     if password.isdigit():
         raise InputError(
             "密码不能全部是数字（如手机号、生日）/ "

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from lantian.auth import audit, passwords
 from lantian.auth.models import ROLES, SCOPED_ROLES, ApiToken, User
 from lantian.auth.permissions import Principal
-from lantian.auth.sessions import InvalidSession, SessionSigner, is_current
+from lantian.auth.sessions import InvalidSession, SessionClaims, SessionSigner, is_current
 from lantian.db.audited import acting_as
 from lantian.db.base import utc_now
 from lantian.errors import Conflict, InputError, NotFound
@@ -273,7 +273,6 @@ def _store_password(user: User, password: str, moment: datetime, *, must_change:
     user.must_change_password = must_change
     # Every session signed in with the old password ends (a stolen cookie dies with it).
     user.session_version += 1
-    user.session_version += 1  # every session opened with the old password ends
 
 
 # --- signing in ---------------------------------------------------------------------------------
@@ -311,6 +310,8 @@ class LoginResult:
     locked_until: datetime | None = None
     #: when the attempt was made (the unlock time in the message is counted from it)
     attempted_at: datetime | None = None
+    #: whether this attempt began the lock (it is audited once, as ``user.lock``)
+    began_lock: bool = False
 
     @property
     def ok(self) -> bool:
@@ -333,7 +334,36 @@ class LoginResult:
         )
 
 
-def authenticate(session: Session, username: str, password: str, now: datetime) -> LoginResult:
+def _sign_in_event(
+    session: Session,
+    action: str,
+    name: str,
+    address: str,
+    now: datetime,
+    *,
+    actor: str | None = None,
+    after: dict[str, object] | None = None,
+) -> None:
+    """One sign-in event in the audit log: who tried which account from where.
+
+    The actor of a failure is the address (nobody is signed in); the entity is the account name
+    as typed (shortened), whether it exists or not — the log is read by administrators only.
+    """
+    audit.record(
+        session,
+        actor or f"address:{address}"[:100],
+        action,
+        "user",
+        name[:64] or "-",
+        None,
+        {"address": address, **(after or {})},
+        at=now,
+    )
+
+
+def authenticate(
+    session: Session, username: str, password: str, now: datetime, address: str = "unknown"
+) -> LoginResult:
     """Check a sign-in, counting failures: five in a row lock the account for fifteen minutes.
 
     The attempt is counted *before* the password is checked, by one atomic ``UPDATE`` (a success
@@ -341,10 +371,14 @@ def authenticate(session: Session, username: str, password: str, now: datetime) 
     and a guess whose transaction fails midway has still been counted. Every path verifies one
     argon2 hash, so that the answer takes as long for an unknown user as for a wrong password. A
     locked account is refused even with the right password (otherwise the lock would not slow
-    guessing); attempts during the lock neither count nor extend it.
+    guessing); attempts during the lock neither count nor extend it, and the lock ends by itself
+    (the right password works again once it has; an administrator can end it sooner,
+    :func:`unlock`). Locks are kept in the database: a restart does not lift them.
 
-    Sign-in failures and locks are security events, not changes a person makes: they go to the
-    application log and show on the account (``lantian users list``), not to the audit log.
+    Every attempt goes to the audit log in the caller's transaction (``user.sign_in``,
+    ``user.sign_in_failed`` with the outcome, ``user.lock`` when a lock begins), with the client
+    ``address``; the per-address throttle (:mod:`lantian.auth.throttle`) bounds how many an
+    attacker can make.
     """
     name = normalise_username(username)
     not_locked = or_(User.locked_until.is_(None), User.locked_until <= now)
@@ -357,6 +391,30 @@ def authenticate(session: Session, username: str, password: str, now: datetime) 
     user = session.scalar(
         select(User).where(User.username == name).execution_options(populate_existing=True)
     )
+    result = _check_sign_in(session, user, password, now)
+    if result.ok:
+        _sign_in_event(session, "user.sign_in", name, address, now, actor=name)
+        return result
+    _sign_in_event(
+        session, "user.sign_in_failed", name, address, now, after={"outcome": result.outcome}
+    )
+    if result.began_lock:
+        _sign_in_event(
+            session,
+            "user.lock",
+            name,
+            address,
+            now,
+            actor="system:sign-in",
+            after={"locked_until": result.locked_until, "failed_logins": MAX_FAILED_LOGINS},
+        )
+    return result
+
+
+def _check_sign_in(
+    session: Session, user: User | None, password: str, now: datetime
+) -> LoginResult:
+    """The outcome of one attempt on ``user`` (its count already moved), locking on the fifth."""
     if user is None:
         passwords.burn_verification_time(password)
         return LoginResult(LoginOutcome.BAD_CREDENTIALS, attempted_at=now)
@@ -375,7 +433,10 @@ def authenticate(session: Session, username: str, password: str, now: datetime) 
             )
             session.flush()
             return LoginResult(
-                LoginOutcome.LOCKED, locked_until=user.locked_until, attempted_at=now
+                LoginOutcome.LOCKED,
+                locked_until=user.locked_until,
+                attempted_at=now,
+                began_lock=True,
             )
         return LoginResult(LoginOutcome.BAD_CREDENTIALS, attempted_at=now)
     user.failed_logins, user.locked_until = 0, None
@@ -389,12 +450,99 @@ def authenticate(session: Session, username: str, password: str, now: datetime) 
     return LoginResult(LoginOutcome.OK, user)
 
 
-def logout(session: Session, user_id: int) -> None:
-    """End every session of the account (the session version moves on)."""
+def record_address_block(
+    session: Session, address: str, until: datetime, strikes: int, now: datetime
+) -> None:
+    """Audit that the sign-in throttle has begun refusing an address (``sign_in.address_block``)."""
+    audit.record(
+        session,
+        "system:sign-in",
+        "sign_in.address_block",
+        "client_address",
+        address[:128],
+        None,
+        {"blocked_until": until, "block": strikes},
+        at=now,
+    )
+
+
+def logout(
+    session: Session, user_id: int, *, address: str = "unknown", now: datetime | None = None
+) -> None:
+    """Sign out: end every session of the account (its session version moves on), audited as
+    ``user.sign_out`` — a signed cookie cannot be ended alone, so signing out is signing out
+    everywhere (docs/security.md)."""
     user = session.get(User, user_id)
     if user is not None:
+        audit.lock_chain(session)
         user.session_version += 1
         session.flush()
+        _sign_in_event(
+            session, "user.sign_out", user.username, address, now or utc_now(),
+            actor=user.username, after={"sessions_ended": True},
+        )  # fmt: skip
+
+
+def end_previous_session(
+    session: Session, claims: SessionClaims, *, address: str, now: datetime
+) -> None:
+    """At a sign-in, end the session the browser still held, if it is still valid (session
+    fixation: no session id from before a sign-in works after it). Sessions end per account, so
+    that account is signed out everywhere (``user.sign_out``)."""
+    user = session.get(User, claims.user_id)
+    if user is not None and is_current(
+        claims, user_active=user.active, user_session_version=user.session_version
+    ):
+        logout(session, user.id, address=address, now=now)
+
+
+def end_sessions(
+    session: Session,
+    username: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> User:
+    """An administrator ends every session of an account (a lost phone, a person who left):
+    its session version moves on; audited as ``user.sessions_end``."""
+    moment = now or utc_now()
+    audit.lock_chain(session)
+    user = get_user(session, username)
+    user.session_version += 1
+    session.flush()
+    audit.record(
+        session, actor, "user.sessions_end", "user", user.username,
+        None, {"sessions_ended": True}, reason, at=moment,
+    )  # fmt: skip
+    return user
+
+
+def set_role(
+    session: Session,
+    username: str,
+    role: str,
+    scope: str | None,
+    *,
+    actor: str,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> User:
+    """An administrator changes an account's role or scope. Every session of the account ends
+    (a session opened under the old role must not act with the new one, nor keep the old one);
+    the change is audited by the ``users`` hook as ``user.role_change``."""
+    scope = scope.strip() if scope and scope.strip() else None
+    _check_role_and_scope(role, scope)
+    if scope and len(scope) > 32:
+        raise InputError("范围代码最多 32 个字符 / the scope code has at most 32 characters")
+    audit.lock_chain(session)
+    user = get_user(session, username)
+    if (user.role, user.scope) == (role, scope):
+        return user  # nothing changed, nothing to record
+    with acting_as(session, actor, action="user.role_change", reason=reason, at=now):
+        user.role, user.scope = role, scope
+        user.session_version += 1
+    return user
 
 
 def start_session(signer: SessionSigner, user: User) -> str:

@@ -282,3 +282,75 @@ def unlock(
         return _users_page(request, who, error=str(error), status=error.http_status)
     flash(request, gettext("Account %(name)s unlocked") % {"name": name})
     return RedirectResponse("/admin/users", status_code=303)
+
+
+class EndSessionsForm(BaseModel):
+    """The fields of the form posted to ``end_sessions`` (the CSRF token is checked apart)."""
+
+    reason: str = ""
+
+
+@router.post(
+    "/admin/users/{username}/sessions",
+    dependencies=[Depends(require_csrf)],
+    response_class=HTMLResponse,
+)
+def end_sessions(
+    request: Request,
+    form: Annotated[EndSessionsForm, Form()],
+    username: str,
+    who: Principal = Depends(_require_account_writer),
+) -> Response:
+    """End every session of an account now (audited as ``user.sessions_end``)."""
+    try:
+        with transaction(request.app.state.sessions) as session:
+            user = accounts.end_sessions(
+                session, username, actor=who.username or "", reason=form.reason or None
+            )
+            name = user.username
+    except ServiceError as error:
+        return _users_page(request, who, error=str(error), status=error.http_status)
+    flash(request, gettext("Every session of %(name)s ended") % {"name": name})
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+class SetRoleForm(BaseModel):
+    """The fields of the form posted to ``set_role`` (the CSRF token is checked apart)."""
+
+    role: str = ""
+    scope: str = ""
+    reason: str = ""
+
+
+@router.post(
+    "/admin/users/{username}/role",
+    dependencies=[Depends(require_csrf)],
+    response_class=HTMLResponse,
+)
+def set_role(
+    request: Request,
+    form: Annotated[SetRoleForm, Form()],
+    username: str,
+    who: Principal = Depends(_require_account_writer),
+) -> Response:
+    """Change an account's role or scope; its sessions end (audited as ``user.role_change``)."""
+    if username == who.username:
+        return _users_page(
+            request,
+            who,
+            error="不能更改自己的角色 / you cannot change your own role",
+            status=422,
+        )
+    try:
+        with transaction(request.app.state.sessions) as session:
+            accounts.set_role(
+                session,
+                username,
+                form.role,
+                form.scope or None,
+                actor=who.username or "",
+                reason=form.reason or None,
+            )
+    except ServiceError as error:
+        return _users_page(request, who, error=str(error), status=error.http_status)
+    return RedirectResponse("/admin/users", status_code=303)

@@ -54,6 +54,7 @@ from lantian.web import (
     pages,
     penalty_pages,
     review_pages,
+    security,
     source_pages,
     station_pages,
     supervision_pages,
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # "As of" runs (LANTIAN_AS_OF): every request of this app reckons from the chosen instant.
     app.state.clock = clock.AsOfClock(settings.as_of) if settings.as_of else None
     _add_middleware(app)
+    security.install(app)  # headers, cookie flags, sign-in throttle (docs/security.md)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     _add_exception_handlers(app)
     _add_request_error_handlers(app)
