@@ -42,9 +42,11 @@ from sqlalchemy.orm import Session
 
 from lantian import clock
 from lantian.auth.models import AuditEntry
-from lantian.monitoring import publication
+from lantian.monitoring import publication, ranking
 from lantian.monitoring import service as monitoring
 from lantian.monitoring.models import Measurement, MeasurementReview, StationMonthAudit
+from lantian.monitoring.quality import DEFAULT_RATE_TARGET, Coverage, transmission_rates
+from lantian.monitoring.ranking import AreaRank
 
 T = TypeVar("T")
 #: Figures kept at most (per process): a few network-wide ones and a few per station page.
@@ -56,6 +58,8 @@ _VERSION_KEY = "lantian.publication_cache.version"
 class DataVersion:
     """What the public figures depend on, read in one query (see the module's docstring)."""
 
+    #: Which database (a process normally serves one; the tests use many).
+    database: str
     measurement: int | None
     review: int | None
     month_audit: int | None
@@ -70,6 +74,7 @@ class DataVersion:
     @property
     def key(self) -> tuple[Hashable, ...]:
         return (
+            self.database,
             self.measurement,
             self.review,
             self.month_audit,
@@ -104,12 +109,14 @@ def data_version(session: Session) -> DataVersion:
         )
     ).one()
     in_progress: frozenset[int] = frozenset()
-    if session.get_bind().dialect.name == "postgresql":
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
         snapshot = session.scalar(text("SELECT pg_current_snapshot()::text")) or "0:0:"
         listed = snapshot.split(":")[2]
         in_progress = frozenset(int(xid) for xid in listed.split(",") if xid)
     measurement, review, month_audit, month_audits, audit, newest_visible = row
     version = DataVersion(
+        bind.engine.url.render_as_string(hide_password=True),
         measurement,
         review,
         month_audit,
@@ -250,5 +257,30 @@ def station_daily_aqi(session: Session, code: str, year: int) -> list[publicatio
             "station_daily_aqi",
             (code, year),
             lambda: publication.station_daily_aqi(session, code, year),
+        )
+    )
+
+
+def month_transmission_rates(session: Session, first: date, last: date) -> list[Coverage]:
+    """The dashboard's upload rates of every station over ``first … last`` (monthly, the default
+    target): :func:`lantian.monitoring.quality.transmission_rates`, made from the same rows."""
+    return list(
+        CACHE.get(
+            session,
+            "month_transmission_rates",
+            (first, last),
+            lambda: transmission_rates(session, first, last, "month", None, DEFAULT_RATE_TARGET),
+        )
+    )
+
+
+def area_ranking(session: Session, first: date, last: date) -> list[AreaRank]:
+    """The dashboard's township ranking (:func:`lantian.monitoring.ranking.area_ranking`)."""
+    return list(
+        CACHE.get(
+            session,
+            "area_ranking",
+            (first, last),
+            lambda: ranking.area_ranking(session, first, last),
         )
     )

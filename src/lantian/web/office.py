@@ -44,10 +44,8 @@ def dashboard(request: Request, who: Principal = Depends(require_account)) -> HT
         month: tuple[date, date] | None = None
         if newest is not None:
             month = _month_so_far(newest.astimezone(CHINA_TZ).date())
-            rates = transmission_rates(
-                session, month[0], month[1], "month", None, DEFAULT_RATE_TARGET
-            )
-            ranking = area_ranking(session, *month)
+            rates = publication_cache.month_transmission_rates(session, *month)
+            ranking = publication_cache.area_ranking(session, *month)
         # After the month: the last hours are cut from its grid when it holds them.
         city = publication_cache.city_hourly_aqi(session)
         stations = publication_cache.realtime_snapshot(session)
