@@ -1,6 +1,9 @@
-"""Benchmark: time to first byte of every signed-in page of the demo, for every demo account.
+"""Benchmark: time to first byte of every signed-in page of the demo, for every demo account;
+with ``--load``, the public pages, the public API and the dashboard under concurrent clients.
 
 Run: .venv/bin/python bench/web_bench.py [--data-dir DIR] [--runs 7] [--roles office,township]
+     .venv/bin/python bench/web_bench.py --load [--database postgresql|sqlite] [--clients 100]
+         [--duration 10] [--max-requests 20000] [--workers 1]
 
 Like ``make run``: the database under ``--data-dir`` (default ``build/web-bench``) is migrated and
 the demo loaded when it is missing (``lantian db upgrade``, ``lantian demo --if-needed``), then the
@@ -15,27 +18,60 @@ target (300 ms, issue 14) and the ratio of the median to the baseline measured i
 ``/healthz`` (one query, no page) — so that figures from a loaded machine can be compared.
 
 Target (issue 14): every signed-in page under 300 ms to first byte on the demo.
+
+``--load`` (issue 19, "pages under load"): the demo is loaded into a throw-away PostgreSQL server
+the bench starts itself (tests/support/postgres.py: Debian's binaries, run as ``postgres`` through
+``runuser`` under root; removed afterwards) or, with ``--database sqlite``, into the SQLite file
+under ``--data-dir``. The application is served by uvicorn in a child process on the loopback
+(``--workers`` processes, printed) on the demo's clock (``LANTIAN_AS_OF``, as ``make run``), and
+``--clients`` clients (asyncio + httpx, one keep-alive connection each) request each endpoint in
+turn as fast as it answers, for ``--duration`` seconds or ``--max-requests`` requests, whichever
+comes first: the public page ``/``, a station's page, the public API (``/api/v1/public/realtime``)
+and the office dashboard ``/office`` (signed in as the demo's ``office`` account). Printed per
+endpoint: requests, throughput, p50/p95/p99 latency (sending the request to reading the whole
+response), errors, the target (p99 < 100 ms at 100 concurrent clients for the public reads) met
+or not, and the CPU seconds per request of the server (the uvicorn processes and, on PostgreSQL,
+the database server's) — the figure that a machine shared with other work does not inflate.
+Baselines measured in the same run: ``/healthz`` (one query, no page) under the same load, and
+every endpoint again on a server with the publication cache switched off
+(``LANTIAN_PUBLICATION_CACHE=0``, :mod:`lantian.monitoring.publication_cache`), with the ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import http.client
+import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+import httpx
+import psutil
+
+from lantian.demo import DEMO_AS_OF
 from lantian.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 
 TARGET_MS = 300.0
 ROOT = Path(__file__).resolve().parents[1]
+#: Issue 19: p99 under this at 100 concurrent clients for the public reads.
+LOAD_TARGET_P99_MS = 100.0
+#: Bounds of the load run: nothing runs longer or sends more than this, whatever the flags say.
+MAX_DURATION_S = 120.0
+MAX_CLIENTS = 500
+MAX_WORKERS = 8
 #: Links that are not pages of the platform to time.
 SKIPPED = re.compile(r"^/(static|lang|api|logout|favicon)|\.(csv|xlsx|docx|pdf|zip|parquet)$")
 HREF = re.compile(r'href="(/[^"#]*)"')
@@ -144,10 +180,11 @@ def prepare(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def serve(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "lantian.web.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
@@ -168,7 +205,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--roles", default="", help="only these demo usernames (comma-separated)")
     parser.add_argument("--pages", type=int, default=80, help="at most this many pages a role")
+    parser.add_argument("--load", action="store_true", help="concurrent clients (issue 19)")
+    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per endpoint")
+    parser.add_argument("--max-requests", type=int, default=20000, help="per endpoint")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--no-uncached", action="store_true", help="skip the baseline without the cache"
+    )
     args = parser.parse_args()
+    if args.load:
+        load_main(args)
+    else:
+        page_main(args)
+
+
+def page_main(args: argparse.Namespace) -> None:
     env = prepare(args.data_dir)
     port = free_port()
     server = serve(env, port)
@@ -201,6 +254,243 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+# --- load mode --------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def demo_database(kind: str, data_dir: Path) -> Iterator[tuple[dict[str, str], list[int]]]:
+    """The demo loaded into ``kind``'s database: the server's env and the database server's pid
+    (PostgreSQL: a throw-away server, tests/support/postgres.py, stopped and removed after)."""
+    if kind == "sqlite":
+        yield prepare(data_dir), []
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.support.postgres import running_postgres
+
+    with running_postgres() as server:
+        import psycopg
+
+        with psycopg.connect(
+            f"host=127.0.0.1 port={server.port} user=lantian dbname=postgres", autocommit=True
+        ) as admin:
+            admin.execute("CREATE DATABASE lantian_bench")
+        pg_dir = data_dir.with_name(data_dir.name + "-postgresql")
+        shutil.rmtree(pg_dir, ignore_errors=True)
+        os.environ["LANTIAN_DATABASE_URL"] = server.url("lantian_bench")
+        try:
+            started = time.monotonic()
+            env = prepare(pg_dir)
+            print(f"demo loaded into PostgreSQL in {time.monotonic() - started:.0f} s")
+        finally:
+            del os.environ["LANTIAN_DATABASE_URL"]
+        postmaster = int((server.data_dir / "postmaster.pid").read_text().split()[0])
+        yield env, [postmaster]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes and all their descendants, in seconds."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            root = psutil.Process(pid)
+            for process in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    times = process.cpu_times()
+                    total += times.user + times.system
+    return total
+
+
+@dataclass
+class LoadResult:
+    endpoint: str
+    latencies_ms: list[float]
+    errors: int
+    seconds: float
+    cpu_s: float
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies_ms) + self.errors
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, fraction: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.cpu_s / self.requests if self.requests else float("nan")
+
+
+async def hammer(
+    port: int,
+    path: str,
+    clients: int,
+    duration: float,
+    max_requests: int,
+    cookies: dict[str, str],
+    cpu_pids: list[int],
+) -> LoadResult:
+    """``clients`` clients requesting ``path`` back to back until the time or the count runs out."""
+    latencies: list[float] = []
+    errors = 0
+    sent = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60, cookies=cookies
+    ) as client:
+        for _ in range(3):  # warm-up: templates compiled, caches filled
+            await client.get(path)
+        deadline = time.perf_counter() + duration
+
+        async def one_client() -> None:
+            nonlocal errors, sent
+            while time.perf_counter() < deadline and sent < max_requests:
+                sent += 1
+                started = time.perf_counter()
+                try:
+                    response = await client.get(path)
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    latencies.append((time.perf_counter() - started) * 1000)
+                else:
+                    errors += 1
+
+        cpu_before = cpu_seconds(cpu_pids)
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        seconds = time.perf_counter() - started
+        cpu = cpu_seconds(cpu_pids) - cpu_before
+    return LoadResult(path, latencies, errors, seconds, cpu)
+
+
+def signed_in_cookies(port: int) -> dict[str, str]:
+    """The demo's office account signed in once; its cookies, shared by the dashboard's clients."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        token = CSRF.search(client.get("/login").text)
+        if token is None:
+            raise SystemExit("the sign-in page has no CSRF token")
+        form = {"username": "office", "password": DEMO_PASSWORD, "csrf": token.group(1)}
+        response = client.post("/login", data=form | {"next": "/"})
+        if response.status_code != 303:
+            raise SystemExit(f"office could not sign in ({response.status_code})")
+        return dict(client.cookies)
+
+
+def load_pass(
+    env: dict[str, str], args: argparse.Namespace, cached: bool, db_pids: list[int]
+) -> dict[str, LoadResult]:
+    """One server (cache on or off), every endpoint under load in turn."""
+    env = env | {"LANTIAN_AS_OF": DEMO_AS_OF.isoformat()}
+    env["LANTIAN_PUBLICATION_CACHE"] = "1" if cached else "0"
+    port = free_port()
+    server = serve(env, port, args.workers)
+    try:
+        stations = httpx.get(f"http://127.0.0.1:{port}/api/v1/public/realtime", timeout=120)
+        stations.raise_for_status()
+        code = next(row["code"] for row in json.loads(stations.text) if row["aqi"] is not None)
+        cookies = signed_in_cookies(port)
+        endpoints = ["/healthz", "/", f"/stations/{code}", "/api/v1/public/realtime", "/office"]
+        results = {}
+        for path in endpoints:
+            results[path] = asyncio.run(
+                hammer(
+                    port,
+                    path,
+                    args.clients,
+                    args.duration,
+                    args.max_requests,
+                    cookies if path == "/office" else {},
+                    [server.pid, *db_pids],
+                )
+            )
+            drain([server.pid, *db_pids])
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def is_public_read(path: str) -> bool:
+    """The reads the target is set for: the public page, station pages, the public API."""
+    return path == "/" or path.startswith(("/stations/", "/api/v1/public/"))
+
+
+def drain(pids: list[int], limit_s: float = 180.0) -> None:
+    """Wait until the server has finished the requests its clients gave up on (it computes them
+    anyway), so that they are not counted against the next endpoint."""
+    deadline = time.monotonic() + limit_s
+    before = cpu_seconds(pids)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        after = cpu_seconds(pids)
+        if after - before < 0.05:
+            return
+        before = after
+
+
+def print_table(title: str, results: dict[str, LoadResult], uncached: dict[str, LoadResult]) -> int:
+    """The table of one pass; how many public reads missed the target."""
+    healthz = results["/healthz"]
+    print(title)
+    print(
+        f"{'endpoint':<28} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'errors':>6} {'CPU ms/req':>10} {'target':>14} {'p50×healthz':>11} "
+        f"{'req/s×uncached':>14}"
+    )
+    missed = 0
+    for path, result in results.items():
+        public = is_public_read(path)
+        p99 = result.percentile(0.99)
+        if public:
+            met = p99 < LOAD_TARGET_P99_MS and result.errors == 0
+            missed += not met
+            target = f"<{LOAD_TARGET_P99_MS:.0f} {'met' if met else 'NOT met'}"
+        else:
+            target = "—"
+        base = uncached.get(path)
+        versus = f"{result.throughput / base.throughput:14.1f}" if base and base.throughput else ""
+        print(
+            f"{path[:28]:<28} {result.requests:8d} {result.throughput:7.1f} "
+            f"{result.percentile(0.5):8.1f} {result.percentile(0.95):8.1f} {p99:8.1f} "
+            f"{result.errors:6d} {result.cpu_ms_per_request:10.2f} {target:>14} "
+            f"{result.percentile(0.5) / healthz.percentile(0.5):11.1f} {versus}"
+        )
+    return missed
+
+
+def load_main(args: argparse.Namespace) -> None:
+    clients = max(1, min(args.clients, MAX_CLIENTS))
+    args.clients = clients
+    args.duration = max(1.0, min(args.duration, MAX_DURATION_S))
+    args.workers = max(1, min(args.workers, MAX_WORKERS))
+    with demo_database(args.database, args.data_dir) as (env, db_pids):
+        print(
+            f"load: {clients} concurrent clients (asyncio + httpx, keep-alive), each endpoint "
+            f"{args.duration:.0f} s or {args.max_requests} requests; server: uvicorn, "
+            f"{args.workers} worker process(es), loopback; database: {args.database}; "
+            f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; CPU = server "
+            f"processes{' + PostgreSQL' if db_pids else ''}"
+        )
+        uncached: dict[str, LoadResult] = {}
+        if not args.no_uncached:
+            uncached = load_pass(env, args, cached=False, db_pids=db_pids)
+            print_table("without the publication cache (baseline):", uncached, {})
+        cached = load_pass(env, args, cached=True, db_pids=db_pids)
+        missed = print_table("with the publication cache:", cached, uncached)
+        print(
+            f"public reads missing the target (p99 < {LOAD_TARGET_P99_MS:.0f} ms at {clients} "
+            f"clients, no errors): {missed}"
+        )
 
 
 if __name__ == "__main__":

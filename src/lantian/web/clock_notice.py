@@ -11,7 +11,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from lantian import clock
-from lantian.monitoring import publication
+from lantian.monitoring import publication, publication_cache
 from lantian.timeutil import to_china
 
 
@@ -20,10 +20,15 @@ def clock_context() -> dict[str, Any]:
     return {"as_of_now": None if clock.is_system() else clock.now_china()}
 
 
-def freshness_context(request: Request, session: Session) -> dict[str, Any]:
-    """``freshness``: the network's newest hour against the clock, for the stale-data banner."""
-    hours = request.app.state.settings.stale_after_hours
-    return {"freshness": publication.freshness(session, timedelta(hours=hours))}
+def freshness_context(
+    request: Request, session: Session, *, cached: bool = False
+) -> dict[str, Any]:
+    """``freshness``: the network's newest hour against the clock, for the stale-data banner;
+    ``cached``: the newest hour from :mod:`lantian.monitoring.publication_cache` (read sessions)."""
+    stale_after = timedelta(hours=request.app.state.settings.stale_after_hours)
+    if cached:
+        return {"freshness": publication_cache.freshness(session, stale_after)}
+    return {"freshness": publication.freshness(session, stale_after)}
 
 
 def format_cn_minute(moment: datetime | None) -> str:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.errors import NotFound
-from lantian.monitoring import publication
+from lantian.monitoring import publication, publication_cache
 from lantian.monitoring.quality import DEFAULT_RATE_TARGET, shared_grids, transmission_rates
 from lantian.monitoring.ranking import AreaRank, area_ranking
 from lantian.monitoring.stations import get_station, station_codes_in_area
@@ -38,21 +38,19 @@ def _month_so_far(newest_day: date) -> tuple[date, date]:
 def dashboard(request: Request, who: Principal = Depends(require_account)) -> HTMLResponse:
     # The month's rates and ranking read the same measurements: once (shared_grids).
     with request.app.state.sessions() as session, shared_grids(session):
-        newest = publication.newest_hour(session)
+        newest = publication_cache.newest_hour(session)
         rates: list[Any] = []
         ranking: list[AreaRank] = []
         month: tuple[date, date] | None = None
         if newest is not None:
             month = _month_so_far(newest.astimezone(CHINA_TZ).date())
-            rates = transmission_rates(
-                session, month[0], month[1], "month", None, DEFAULT_RATE_TARGET
-            )
-            ranking = area_ranking(session, *month)
+            rates = publication_cache.month_transmission_rates(session, *month)
+            ranking = publication_cache.area_ranking(session, *month)
         # After the month: the last hours are cut from its grid when it holds them.
-        city = publication.city_hourly_aqi(session)
-        stations = publication.realtime_snapshot(session)
+        city = publication_cache.city_hourly_aqi(session)
+        stations = publication_cache.realtime_snapshot(session)
         tiles = dashboard_tiles(session, who)
-        fresh = freshness_context(request, session)
+        fresh = freshness_context(request, session, cached=True)
     plan = current_plan(request)
     plan_areas = {row.code for row in plan.areas}
     now = next((hour for hour in reversed(city) if hour.aqi is not None), None)
@@ -108,7 +106,7 @@ def area_page(
             rates = transmission_rates(session, *month, "month", codes, DEFAULT_RATE_TARGET)
             ranked = sum(1 for row in ranking if row.rank is not None)
             rank = next((row for row in ranking if row.area_code == code), None)
-        now = [row for row in publication.realtime_snapshot(session) if row.code in codes]
+        now = [row for row in publication_cache.realtime_snapshot(session) if row.code in codes]
         # Stations placed in the area but not reporting (planned, or no data yet) are listed too.
         reporting = {row.code for row in now}
         waiting = [get_station(session, c) for c in codes if c not in reporting]

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from lantian import __version__
-from lantian.monitoring import publication
-from lantian.monitoring import service as monitoring
+from lantian.monitoring import publication, publication_cache
 from lantian.monitoring.quality import shared_grids
 from lantian.monitoring.stations import get_station
 from lantian.standards.aqi import level_info
@@ -33,9 +32,9 @@ def _render(request: Request, template: str, context: dict[str, Any]) -> HTMLRes
 def public_realtime(request: Request) -> HTMLResponse:
     """公众实时发布页 (no login, as the plan requires): every station's newest hour."""
     with request.app.state.sessions() as session:
-        overview = monitoring.overview(session)
-        rows = publication.realtime_snapshot(session)
-        fresh = freshness_context(request, session)
+        overview = publication_cache.overview(session)
+        rows = publication_cache.realtime_snapshot(session)
+        fresh = freshness_context(request, session, cached=True)
     with_aqi = [row for row in rows if row.aqi is not None]
     points = [
         {
@@ -69,16 +68,18 @@ def station_page(request: Request, code: str) -> HTMLResponse:
     """A station: its newest hour, the last 7 days hourly, and the year's daily-AQI calendar."""
     with request.app.state.sessions() as session, shared_grids(session):
         station = get_station(session, code)
-        now = next((r for r in publication.realtime_snapshot(session) if r.code == code), None)
+        now = next(
+            (r for r in publication_cache.realtime_snapshot(session) if r.code == code), None
+        )
         year = (
             now.hour_end.astimezone(CHINA_TZ).year
             if now and now.hour_end
             else publication.china_now().year
         )
         # The year first: the last week's hours are cut from its grid (shared_grids).
-        daily = publication.station_daily_aqi(session, code, year)
-        hourly = publication.station_hourly_aqi(session, code)
-        fresh = freshness_context(request, session)
+        daily = publication_cache.station_daily_aqi(session, code, year)
+        hourly = publication_cache.station_hourly_aqi(session, code)
+        fresh = freshness_context(request, session, cached=True)
     chart_data = {
         "year": year,
         "hours": [h.hour_end.astimezone(CHINA_TZ).strftime("%m-%d %H时") for h in hourly],
