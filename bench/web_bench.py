@@ -3,7 +3,7 @@ with ``--load``, the public pages, the public API and the dashboard under concur
 
 Run: .venv/bin/python bench/web_bench.py [--data-dir DIR] [--runs 7] [--roles office,township]
      .venv/bin/python bench/web_bench.py --load [--database postgresql|sqlite] [--clients 100]
-         [--duration 10] [--max-requests 20000] [--workers 1]
+         [--duration 10] [--max-requests 20000] [--workers 1] [--pace 0]
 
 Like ``make run``: the database under ``--data-dir`` (default ``build/web-bench``) is migrated and
 the demo loaded when it is missing (``lantian db upgrade``, ``lantian demo --if-needed``), then the
@@ -25,8 +25,9 @@ the bench starts itself (tests/support/postgres.py: Debian's binaries, run as ``
 under ``--data-dir``. The application is served by uvicorn in a child process on the loopback
 (``--workers`` processes, printed) on the demo's clock (``LANTIAN_AS_OF``, as ``make run``), and
 ``--clients`` clients (asyncio + httpx, one keep-alive connection each) request each endpoint in
-turn as fast as it answers, for ``--duration`` seconds or ``--max-requests`` requests, whichever
-comes first: the public page ``/``, a station's page, the public API (``/api/v1/public/realtime``)
+turn as fast as it answers (``--pace 0``: a closed loop, the server's saturation) or each client
+one request every ``--pace`` seconds (people reading pages: ``clients / pace`` requests a second
+offered), for ``--duration`` seconds or ``--max-requests`` requests, whichever comes first: the public page ``/``, a station's page, the public API (``/api/v1/public/realtime``)
 and the office dashboard ``/office`` (signed in as the demo's ``office`` account). Printed per
 endpoint: requests, throughput, p50/p95/p99 latency (sending the request to reading the whole
 response), errors, the target (p99 < 100 ms at 100 concurrent clients for the public reads) met
@@ -212,6 +213,12 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=20000, help="per endpoint")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument(
+        "--pace",
+        type=float,
+        default=0.0,
+        help="seconds between one client's requests (0: back to back, saturation)",
+    )
+    parser.add_argument(
         "--no-uncached", action="store_true", help="skip the baseline without the cache"
     )
     args = parser.parse_args()
@@ -337,8 +344,12 @@ async def hammer(
     max_requests: int,
     cookies: dict[str, str],
     cpu_pids: list[int],
+    pace: float = 0.0,
 ) -> LoadResult:
-    """``clients`` clients requesting ``path`` back to back until the time or the count runs out."""
+    """``clients`` clients requesting ``path`` until the time or the count runs out: back to back
+    (``pace`` 0, a closed loop measuring saturation), or each client one request every ``pace``
+    seconds, their starts spread over the first interval (people reading the page: the offered
+    load is ``clients / pace`` requests per second and the latency is what each of them waits)."""
     latencies: list[float] = []
     errors = 0
     sent = 0
@@ -350,9 +361,13 @@ async def hammer(
             await client.get(path)
         deadline = time.perf_counter() + duration
 
-        async def one_client() -> None:
+        async def one_client(offset: float) -> None:
             nonlocal errors, sent
+            next_at = time.perf_counter() + offset
             while time.perf_counter() < deadline and sent < max_requests:
+                if pace:
+                    await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+                    next_at += pace
                 sent += 1
                 started = time.perf_counter()
                 try:
@@ -367,7 +382,7 @@ async def hammer(
 
         cpu_before = cpu_seconds(cpu_pids)
         started = time.perf_counter()
-        await asyncio.gather(*(one_client() for _ in range(clients)))
+        await asyncio.gather(*(one_client(pace * c / clients) for c in range(clients)))
         seconds = time.perf_counter() - started
         cpu = cpu_seconds(cpu_pids) - cpu_before
     return LoadResult(path, latencies, errors, seconds, cpu)
@@ -411,6 +426,7 @@ def load_pass(
                     args.max_requests,
                     cookies if path == "/office" else {},
                     [server.pid, *db_pids],
+                    args.pace,
                 )
             )
             drain([server.pid, *db_pids])
@@ -475,7 +491,14 @@ def load_main(args: argparse.Namespace) -> None:
     args.workers = max(1, min(args.workers, MAX_WORKERS))
     with demo_database(args.database, args.data_dir) as (env, db_pids):
         print(
-            f"load: {clients} concurrent clients (asyncio + httpx, keep-alive), each endpoint "
+            f"load: {clients} concurrent clients (asyncio + httpx, keep-alive), "
+            + (
+                f"each one request every {args.pace:g} s ({clients / args.pace:.0f} req/s "
+                "offered), "
+                if args.pace
+                else "back to back (saturation), "
+            )
+            + f"each endpoint "
             f"{args.duration:.0f} s or {args.max_requests} requests; server: uvicorn, "
             f"{args.workers} worker process(es), loopback; database: {args.database}; "
             f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; CPU = server "
