@@ -26,6 +26,7 @@ from lantian.campaign import service as campaign
 from lantian.errors import Invalid
 from lantian.monitoring.areas import area_names, read_boundaries
 from lantian.monitoring.publication import city_daily_values
+from lantian.monitoring.quality import shared_grids
 from lantian.monitoring.ranking import area_ranking
 from lantian.penalties import statistics
 from lantian.plan import Plan
@@ -380,6 +381,15 @@ def build_briefing(
     session: Session, plan: Plan, kind: Kind, day: date, issued_on: date
 ) -> Briefing:
     """The briefing of the week or month holding ``day``, as issued on ``issued_on``."""
+    # Read-only: the ranking, the targets and the escalations read each grid and the city's
+    # daily series once (shared_grids).
+    with shared_grids(session):
+        return _build_briefing(session, plan, kind, day, issued_on)
+
+
+def _build_briefing(
+    session: Session, plan: Plan, kind: Kind, day: date, issued_on: date
+) -> Briefing:
     first, last = period_of(kind, day)
     template = plan.briefing_template()
     city = plan.plan.city if plan.plan is not None else ""

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from lantian import clock
 from lantian.monitoring.models import POLLUTANTS, Measurement, Station
-from lantian.monitoring.quality import HourlyGrid, load_span
+from lantian.monitoring.quality import HourlyGrid, load_span, shared_result
 from lantian.monitoring.review import audited_months, month_of
 from lantian.monitoring.review_state import validity_overrides
 from lantian.standards.aqi import (
@@ -306,7 +306,20 @@ def city_daily_values(
     station's daily values with the GB 3095-2012 validity counts (24-h means of ≥ 20 hours, O3
     8-h maximum), averaged over the stations that have one (background stations left out), then the
     daily AQI (HJ 633 §5.1.2; ``standard`` as :func:`lantian.standards.aqi.select_standard` takes
-    it). ``None`` when the city has no evaluation station."""
+    it). ``None`` when the city has no evaluation station.
+
+    Within a :func:`lantian.monitoring.quality.shared_grids` block it is computed once per span
+    (the overview's targets and escalations and the briefing's figures read the same series)."""
+    return shared_result(
+        session,
+        ("city_daily_values", first, last, standard),
+        lambda: _city_daily_values(session, first, last, standard),
+    )
+
+
+def _city_daily_values(
+    session: Session, first: date, last: date, standard: StandardChoice
+) -> CityDailyValues | None:
     start = datetime.combine(first, time(0), CHINA_TZ).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time(0), CHINA_TZ).astimezone(UTC)
     evaluation = _evaluation_station_codes(session)

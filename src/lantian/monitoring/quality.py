@@ -12,11 +12,11 @@ on a different rate for each kind: an air-quality station is judged on its **upl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar, cast
 
 import numpy as np
 import polars as pl
@@ -112,6 +112,10 @@ def load_grid(
 
 #: ``session.info`` key of the grids a read-only page shares (see :func:`shared_grids`).
 _SHARED_GRIDS = "lantian.monitoring.shared_grids"
+#: ``session.info`` key of the results computed from them that the block shares (see
+#: :func:`shared_result`).
+_SHARED_RESULTS = "lantian.monitoring.shared_results"
+_Result = TypeVar("_Result")
 
 
 @contextmanager
@@ -123,15 +127,33 @@ def shared_grids(session: Session) -> Iterator[None]:
     and answers a later read of a span and stations it holds by cutting it (the last hours
     from the month, a station's week from its year). Only for reading: a block that writes
     measurements must not use it.
+
+    Within the block, :func:`shared_result` also keeps what is computed from the grids (the
+    city's daily series, which the overview's targets, its escalations and its days all read).
     """
     owner = _SHARED_GRIDS not in session.info
     if owner:
         session.info[_SHARED_GRIDS] = {}
+        session.info[_SHARED_RESULTS] = {}
     try:
         yield
     finally:
         if owner:
             session.info.pop(_SHARED_GRIDS, None)
+            session.info.pop(_SHARED_RESULTS, None)
+
+
+def shared_result(
+    session: Session, key: tuple[object, ...], compute: Callable[[], _Result]
+) -> _Result:
+    """``compute()``, computed once per ``key`` within a :func:`shared_grids` block (every time
+    outside one). For results of the measurements only, which the block does not change."""
+    results: dict[tuple[object, ...], Any] | None = session.info.get(_SHARED_RESULTS)
+    if results is None:
+        return compute()
+    if key not in results:
+        results[key] = compute()
+    return cast(_Result, results[key])
 
 
 def _cut(

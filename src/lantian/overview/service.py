@@ -31,6 +31,7 @@ from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.campaign import service as campaign
 from lantian.campaign.models import ProgressReport
 from lantian.monitoring import publication
+from lantian.monitoring.quality import shared_grids
 from lantian.monitoring.ranking import AreaRank, area_ranking
 from lantian.supervision import duty
 from lantian.supervision import rules as case_rules
@@ -321,6 +322,19 @@ def build_overview(
 ) -> Overview:
     """The overview as of the campaign's ``day`` (``warning``: the warnings service's answer for
     the plan's city, passed in as the page got it)."""
+    # Read-only: the targets and the escalations read the city's daily series once, and the
+    # campaign's days cut theirs from the same grids (shared_grids).
+    with shared_grids(session):
+        return _build_overview(session, context, who, day, warning)
+
+
+def _build_overview(
+    session: Session,
+    context: campaign.PlanContext,
+    who: Principal,
+    day: date,
+    warning: ActiveWarning | None,
+) -> Overview:
     # The task views are the costly part (every report of the plan): read them once.
     views = campaign.task_views(session, context, day)
     return Overview(
