@@ -198,6 +198,15 @@ def looks_like_markup(head: bytes) -> bool:
     return bool(_MARKUP.match(head))
 
 
+def upload_read_limit() -> int:
+    """How many bytes a face reads of one upload: the installation's ``upload_max_bytes`` plus one,
+    so that an oversized file is refused by :func:`check_upload` or the table reader with its
+    message, and never read whole into the server's memory."""
+    from lantian.config import get_settings
+
+    return get_settings().upload_max_bytes + 1
+
+
 def check_upload(
     filename: str,
     content: bytes,

