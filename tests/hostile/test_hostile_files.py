@@ -35,7 +35,7 @@ from lantian.sources.registry import kind_of
 from lantian.supervision import service as supervision
 from lantian.supervision.models import CaseEvidence, InspectionCase
 from lantian.web.i18n import LANGUAGE_COOKIE
-from tests.hostile.corpus import SMALL_LIMIT, Hostile, evidence_corpus, table_corpus
+from tests.hostile.corpus import HTML_PAGE, SMALL_LIMIT, Hostile, evidence_corpus, table_corpus
 from tests.web.test_source_pages import HEADER, KIND, Site, csv_of, firm
 
 pytestmark = pytest.mark.db
@@ -463,3 +463,82 @@ def test_every_workbook_export_stores_formula_like_text_as_text() -> None:
     assert [csv_safe(v) for v in ("=1", "+1+1", "-2+3", "@A", "\t=1", "\r=1", -5, "-5", "正常")] == [
         "'=1", "'+1+1", "'-2+3", "'@A", "'\t=1", "'\r=1", "-5", "-5", "正常"
     ]  # fmt: skip
+
+
+# --- plan folders: `lantian plan load` and the service behind it ------------------------------
+
+
+def _plan_corpus() -> list[tuple[str, str, bytes, str]]:
+    """(key, file replaced, its new bytes, the refusal) of a plan folder otherwise whole."""
+    bomb = "lol: &l0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]\n" for n in range(1, 10)
+    )
+    return [
+        ("yaml-billion-laughs", "tasks.yaml", bomb.encode(), "anchors and aliases"),
+        ("oversized-yaml", "plan.yaml", b"# " + b"x" * (300 * 1024) + b"\n", "too large"),
+        ("yaml-not-utf8", "plan.yaml", "计划".encode("utf-16"), "not UTF-8"),
+        ("csv-that-is-png", "units.csv", png_photo(4, 4, (1, 2, 3), 0), "is a PNG file"),
+        ("csv-undecodable", "stations.csv", b"code,name\n\x80\xff\x80\n", "cannot decode"),
+        ("csv-that-is-html", "areas.csv", HTML_PAGE, "is a web page"),
+    ]
+
+
+@pytest.mark.parametrize("face", ["service", "cli"])
+def test_every_hostile_plan_folder_is_refused_and_the_plan_loads_after(
+    db_engine: Engine,
+    tmp_path: Path,
+    lantian: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+    face: str,
+    record_property: Callable[[str, object], None],
+) -> None:
+    import shutil
+
+    from lantian.campaign import service as campaign
+    from lantian.campaign.models import CampaignPlan, CampaignUnit
+    from lantian.db.engine import session_factory
+    from lantian.plan import default_plan
+    from lantian.plan.loader import read_plan
+
+    # The bundled tasks.yaml is 75 KiB: the plan runs under a 256 KiB limit.
+    monkeypatch.setenv("LANTIAN_UPLOAD_MAX_BYTES", str(256 * 1024))
+    get_settings.cache_clear()
+    sessions = session_factory(db_engine)
+    original = default_plan().folder
+
+    def written() -> tuple[int, ...]:
+        with sessions() as session:
+            return tuple(
+                int(session.scalar(select(func.count()).select_from(m)) or 0)
+                for m in (CampaignPlan, CampaignUnit, AuditEntry)
+            )
+
+    def load(folder: Path) -> Outcome:
+        if face == "cli":
+            return _cli_outcome(lantian("plan", "load", str(folder)))
+
+        def call() -> None:
+            with transaction(sessions) as session:
+                campaign.load_plan(session, read_plan(folder), "test")
+
+        return _service_outcome(call)
+
+    failures = []
+    corpus = _plan_corpus()
+    for key, file, content, refusal in corpus:
+        folder = tmp_path / key
+        shutil.copytree(original, folder)
+        (folder / file).write_bytes(content)
+        before = written()
+        outcome = load(folder)
+        if not outcome.refused or refusal not in outcome.message:
+            failures.append(f"{key}: {outcome}")
+        if written() != before:
+            failures.append(f"{key}: wrote {before} -> {written()}")
+    record_property("hostile_tried", len(corpus))
+    record_property("hostile_refused", len(corpus) - len({f.split(":")[0] for f in failures}))
+    assert not failures, "\n".join(failures)
+    good = tmp_path / "good"
+    shutil.copytree(original, good)
+    assert not load(good).refused
+    assert written()[0] == 1

@@ -103,13 +103,13 @@ def open_sheet(
 
     Raises :class:`~lantian.errors.NotFound` for a missing file, :class:`~lantian.errors.InputError`
     for one too large, of another format than its name says, undecodable, or an unsafe archive,
-    and for an upload's name that holds a path or a device (:func:`lantian.files.check_file_name`).
+    and for an upload's (bytes') name that holds a path or a device (:func:`lantian.files.check_file_name`).
     The size limit is ``max_bytes`` or else the installation's ``upload_max_bytes``.
     """
     if max_bytes is None:
         max_bytes = get_settings().upload_max_bytes
-    if name is not None:
-        check_file_name(name)
+    if name is not None and not isinstance(source, Path):
+        check_file_name(name)  # an upload's name as sent (a file on disk may be named by path)
     if isinstance(source, Path):
         file = name or source.name
         if not source.is_file():
