@@ -127,7 +127,7 @@ def _parse_yaml(text: str, name: str, problems: list[Problem]) -> _Parsed | None
             # An alias repeats a node by reference: nine levels of ten make 10⁹ values for the
             # validation to walk (YAML's "billion laughs"). Plan files need none.
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                line = event.start_mark.line + 1
+                line = event.start_mark.line + 1 if event.start_mark else 0
                 problems.append(
                     Problem(
                         name,
