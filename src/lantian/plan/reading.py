@@ -127,14 +127,14 @@ def _parse_yaml(text: str, name: str, problems: list[Problem]) -> _Parsed | None
             # An alias repeats a node by reference: nine levels of ten make 10⁹ values for the
             # validation to walk (YAML's "billion laughs"). Plan files need none.
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                line = event.start_mark.line + 1 if event.start_mark else 0
+                at = event.start_mark.line + 1 if event.start_mark else None
                 problems.append(
                     Problem(
                         name,
-                        f"line {line}",
+                        f"line {at}",
                         "不接受 YAML 锚点与别名（& 与 *，可构成“十亿笑声”炸弹）/ YAML anchors and "
                         "aliases (& and *) are not accepted (they can make a billion-laughs bomb)",
-                        line,
+                        at,
                     )
                 )
                 return None
