@@ -183,8 +183,10 @@ def table_corpus(header: str) -> list[Hostile]:
             "csv-utf16-without-bom",
             "台账.csv",
             (header + "\n").encode("utf-16-le"),
-            "cannot decode",
+            # Chinese in UTF-16 is not UTF-8; ASCII in UTF-16 is ASCII with NUL bytes between.
+            "cannot decode" if not header.isascii() else "binary data",
         ),
+        Hostile("csv-binary-nul", "台账.csv", good_csv + b"\x00\x01\x02" * 10, "binary data"),
         Hostile("xlsx-that-is-csv", "台账.xlsx", good_csv, "not a readable .xlsx workbook"),
         Hostile("csv-that-is-xlsx-of-other", "台账.csv", _zip({"a.txt": b"a"}), "is an Excel"),
         Hostile("executable-name", "台账.exe", good_csv, "only .csv and .xlsx"),

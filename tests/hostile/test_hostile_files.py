@@ -475,7 +475,7 @@ def _plan_corpus() -> list[tuple[str, str, bytes, str]]:
     )
     return [
         ("yaml-billion-laughs", "tasks.yaml", bomb.encode(), "anchors and aliases"),
-        ("oversized-yaml", "plan.yaml", b"# " + b"x" * (300 * 1024) + b"\n", "too large"),
+        ("oversized-yaml", "plan.yaml", b"", "too large"),  # made sparse below
         ("yaml-not-utf8", "plan.yaml", "计划".encode("utf-16"), "not UTF-8"),
         ("csv-that-is-png", "units.csv", png_photo(4, 4, (1, 2, 3), 0), "is a PNG file"),
         ("csv-undecodable", "stations.csv", b"code,name\n\x80\xff\x80\n", "cannot decode"),
@@ -499,10 +499,8 @@ def test_every_hostile_plan_folder_is_refused_and_the_plan_loads_after(
     from lantian.db.engine import session_factory
     from lantian.plan import default_plan
     from lantian.plan.loader import read_plan
+    from lantian.plan.reading import MAX_PLAN_FILE_BYTES
 
-    # The bundled tasks.yaml is 75 KiB: the plan runs under a 256 KiB limit.
-    monkeypatch.setenv("LANTIAN_UPLOAD_MAX_BYTES", str(256 * 1024))
-    get_settings.cache_clear()
     sessions = session_factory(db_engine)
     original = default_plan().folder
 
@@ -529,6 +527,9 @@ def test_every_hostile_plan_folder_is_refused_and_the_plan_loads_after(
         folder = tmp_path / key
         shutil.copytree(original, folder)
         (folder / file).write_bytes(content)
+        if key == "oversized-yaml":
+            with (folder / file).open("r+b") as handle:  # 33 MiB of zeros, sparse on disk
+                handle.truncate(MAX_PLAN_FILE_BYTES + 2**20)
         before = written()
         outcome = load(folder)
         if not outcome.refused or refusal not in outcome.message:
@@ -542,3 +543,105 @@ def test_every_hostile_plan_folder_is_refused_and_the_plan_loads_after(
     shutil.copytree(original, good)
     assert not load(good).refused
     assert written()[0] == 1
+
+
+# --- the other importers: weather, emissions inventory, execution facts ------------------------
+
+OTHER_FACES = [
+    ("weather", "service"),
+    ("weather", "page"),
+    ("weather", "cli"),
+    ("inventory", "service"),
+    ("inventory", "cli"),
+    ("electricity", "service"),
+    ("electricity", "cli"),
+]
+
+
+def _every_table_count(engine: Engine, data_dir: Path) -> dict[str, int]:
+    """Rows of every table of the schema, and the files in the store: "nothing written"."""
+    from lantian.db.base import Base
+
+    with engine.connect() as connection:
+        counts = {
+            table.name: int(connection.scalar(select(func.count()).select_from(table)) or 0)
+            for table in Base.metadata.sorted_tables
+        }
+    store = data_dir / "files"
+    counts["stored files"] = (
+        sum(1 for p in store.rglob("*") if p.is_file()) if store.exists() else 0
+    )
+    return counts
+
+
+@pytest.mark.parametrize(("importer", "face"), OTHER_FACES)
+def test_every_hostile_table_is_refused_by_the_other_importers(
+    db_engine: Engine,
+    tmp_path: Path,
+    lantian: Callable[..., Result],
+    importer: str,
+    face: str,
+    record_property: Callable[[str, object], None],
+) -> None:
+    from lantian.emissions.inventory_import import import_inventory
+    from lantian.execution.imports import import_facts
+    from lantian.weather.imports import import_weather
+
+    site = Site(db_engine, tmp_path)
+    site.client("office")[0].cookies.set(LANGUAGE_COOKIE, "en")
+    corpus = table_corpus("a,b")
+
+    def attempt(hostile: Hostile) -> Outcome:
+        if face == "cli":
+            path = tmp_path / "cli-files" / hostile.name
+            path.parent.mkdir(exist_ok=True)
+            path.write_bytes(hostile.content)
+            command = {
+                "weather": ("weather", "import", str(path)),
+                "inventory": ("emissions", "import-inventory", str(path)),
+                "electricity": ("execution", "import", "electricity", str(path)),
+            }[importer]
+            try:
+                return _cli_outcome(lantian(*command))
+            finally:
+                path.unlink()
+        if face == "page":
+            return _http_outcome(
+                site.post(
+                    "office",
+                    "/results/weather/import",
+                    {},
+                    files={"file": (hostile.name, hostile.content)},
+                )
+            )
+
+        def call() -> None:
+            store = FileStore(tmp_path)
+            with transaction(site.sessions) as session:
+                if importer == "weather":
+                    import_weather(session, OFFICE, hostile.content, hostile.name, store=store)
+                elif importer == "inventory":
+                    import_inventory(session, "office", hostile.content, hostile.name)
+                else:
+                    import_facts(
+                        session, OFFICE, "electricity", hostile.content, hostile.name, store=store
+                    )
+
+        return _service_outcome(call)
+
+    failures, tried = [], 0
+    for hostile in corpus:
+        if not _applies(hostile, face):
+            continue
+        tried += 1
+        before = _every_table_count(db_engine, tmp_path)
+        outcome = attempt(hostile)
+        after = _every_table_count(db_engine, tmp_path)
+        if not outcome.refused or hostile.refusal not in outcome.message:
+            failures.append(f"{hostile.key}: {outcome.refused} {outcome.message[:300]}")
+        if after != before:
+            changed = {k: (before[k], after[k]) for k in after if before.get(k) != after[k]}
+            failures.append(f"{hostile.key}: wrote {changed}")
+    record_property("hostile_tried", tried)
+    record_property("hostile_refused", tried - len({f.split(":")[0] for f in failures}))
+    assert not failures, "\n".join(failures)

@@ -14,14 +14,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from lantian.config import get_settings
 from lantian.errors import InputError
 from lantian.tabular import read_rows, spec_of
+
+#: Largest plan file read (the bundled tasks.yaml is 75 KiB): an operator's folder, but a
+#: file of gigabytes put there by mistake or malice must not be read into memory.
+MAX_PLAN_FILE_BYTES: Final = 32 * 1024 * 1024
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Loc = tuple[int | str, ...]
@@ -190,7 +193,7 @@ def _read_plan_file(
     if not path.is_file():
         problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
         return None
-    limit = get_settings().upload_max_bytes
+    limit = MAX_PLAN_FILE_BYTES
     if path.stat().st_size > limit:
         problems.append(
             Problem(
