@@ -215,6 +215,18 @@ class Faces:
     def case_with_evidence(self, face: str, name: str, data: bytes) -> Outcome:
         from datetime import UTC, datetime
 
+        if face == "page":
+            fields = {"title": "料堆未覆盖", "source": "inspection_team",
+                      "area_code": "410183100", "severity": "serious"}  # fmt: skip
+            return _http_outcome(
+                self.site.post("office", "/cases/new", fields, files=[("evidence", (name, data))])
+            )
+        if face == "progress-report-service":
+            from lantian.campaign import service as campaign
+
+            return _service_outcome(
+                lambda: campaign.store_evidence(self.data_dir, campaign.EvidenceUpload(name, data))
+            )
         if face == "service":
 
             def call() -> None:
@@ -342,7 +354,7 @@ def test_every_hostile_file_of_a_step_is_refused_and_a_photo_is_kept_after(
     assert faces.written()["SourceFile"] == 1
 
 
-@pytest.mark.parametrize("face", ["service", "cli"])
+@pytest.mark.parametrize("face", ["service", "page", "cli", "progress-report-service"])
 def test_every_hostile_evidence_of_a_case_is_refused_and_a_photo_is_kept_after(
     faces: Faces, face: str, record_property: Callable[[str, object], None]
 ) -> None:
@@ -355,7 +367,10 @@ def test_every_hostile_evidence_of_a_case_is_refused_and_a_photo_is_kept_after(
     )
     good = faces.case_with_evidence(face, "现场.jpg", b"\xff\xd8\xff\xe0 a photo")
     assert not good.refused, good.message
-    assert faces.written()["CaseEvidence"] == 1
+    if face == "progress-report-service":  # kept in the store; the report's row is the caller's
+        assert faces.written()["stored files"] == 1
+    else:
+        assert faces.written()["CaseEvidence"] == 1
 
 
 # --- formula injection: cells imported as text, exported as text ------------------------------
