@@ -42,9 +42,12 @@ catalogues: $(VENV)/.installed-dev
 	$(BIN)/pybabel extract -F babel.cfg -k tt --add-location=file --sort-output -w 100 -o build/messages.pot .
 	$(BIN)/pybabel update -i build/messages.pot -d src/lantian/locale --no-fuzzy-matching --ignore-obsolete -w 100
 
+# ruff's rules include S (flake8-bandit), the static security lint; the dependency audit matches
+# the lock against the committed advisory snapshot (docs/security.md, "Dependencies").
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python tools/audit_dependencies.py
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

@@ -348,6 +348,9 @@ class Receiver:
     ) -> None:
         env = {**os.environ, "LANTIAN_DATABASE_URL": url, "LANTIAN_LOG_LEVEL": "WARNING"}
         env["LANTIAN_DATA_DIR"] = str(workdir)
+        # Each bench client stands for many devices: no per-connection rate limit (a real
+        # logger sends a few frames a minute; the limit is for floods).
+        env["LANTIAN_HJ212_MAX_FRAMES_PER_SECOND"] = "0"
         if source is not None:  # another version's code ahead of the installed one
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")]))
         command = ["ingest", "hj212", "--host", "127.0.0.1", "--port", str(port)]

@@ -56,7 +56,7 @@ def main() -> None:
     lines = [
         "# 示例数据（非真实卫星火点）/ sample data, not real detections — NASA FIRMS VIIRS/MODIS layout",
         HEADER,
-        *rows(Random("lantian:fire_points:2017")),
+        *rows(Random("lantian:fire_points:2017")),  # noqa: S311 — seeded randomness for a reproducible sample file; nothing secret
     ]
     target.write_text("\n".join(lines) + "\n", "utf-8")
 

@@ -50,6 +50,50 @@ class Settings(BaseSettings):
         default=None, description="address the HJ 212 receiver listens on; default: LANTIAN_HOST"
     )
     hj212_port: int = Field(default=9212, description="HJ 212 数据接收端口 / receiver TCP port")
+    # The receiver's bounds against a flood of devices (docs/hj212-receiver.md, "Bounds").
+    hj212_max_connections: int = Field(
+        default=2000, ge=1, description="HJ 212 receiver: most simultaneous connections"
+    )
+    hj212_max_connections_per_address: int = Field(
+        default=100,
+        ge=1,
+        description="HJ 212 receiver: most simultaneous connections from one IP address "
+        "(raise it when many data loggers reach the receiver through one carrier NAT)",
+    )
+    hj212_idle_timeout: float = Field(
+        default=600.0, gt=0, description="HJ 212 receiver: close a connection silent this many s"
+    )
+    hj212_frame_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="HJ 212 receiver: a connection must send its first frame, and every frame "
+        "once begun must be complete, within this many s (slow senders are closed)",
+    )
+    hj212_max_frame_size: int = Field(
+        default=2048,
+        ge=1036,
+        le=65536,
+        description="HJ 212 receiver: longest frame kept, bytes (HJ 212-2017 Table 2: 1036; "
+        "room for over-long legacy segments)",
+    )
+    hj212_max_frames_per_second: float = Field(
+        default=50.0,
+        ge=0,
+        description="HJ 212 receiver: frames read per second from one connection once its "
+        "burst is spent (0: no limit); beyond it the connection is read more slowly",
+    )
+    hj212_frame_burst: int = Field(
+        default=1500,
+        ge=1,
+        description="HJ 212 receiver: frames one connection may send at once (a day of minute "
+        "data re-sent after an outage) before the per-second rate applies",
+    )
+    hj212_database_retry_max: float = Field(
+        default=5.0,
+        gt=0,
+        description="HJ 212 receiver: longest wait, s, between attempts to reach a database "
+        "that failed (the wait doubles from 0.2 s)",
+    )
     scheduler_enabled: bool = Field(
         default=True, description="run the scheduled jobs inside `lantian serve`"
     )

@@ -52,13 +52,16 @@ StoredKey = tuple[str, str, datetime]
 class ReceiverProcess:
     """`lantian ingest hj212` in a child process, ready once it prints its listening line."""
 
-    def __init__(self, db_url: str, port: int, workdir: Path) -> None:
+    def __init__(
+        self, db_url: str, port: int, workdir: Path, settings: dict[str, str] | None = None
+    ) -> None:
         env = {
             **os.environ,
             "LANTIAN_DATABASE_URL": db_url,
             "LANTIAN_DATA_DIR": str(workdir),
             "LANTIAN_LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(REPO_ROOT / "src"),
+            **(settings or {}),  # LANTIAN_* settings of this receiver
         }
         command = ["-m", "lantian", "ingest", "hj212", "--host", "127.0.0.1", "--port", str(port)]
         self.process = subprocess.Popen(

@@ -36,7 +36,7 @@ LOCK_DURATION = timedelta(minutes=15)
 log = logging.getLogger(__name__)
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-TOKEN_PREFIX = "lt"
+TOKEN_PREFIX = "lt"  # noqa: S105 — the public prefix of API tokens (lt_…), not a secret
 
 
 def normalise_username(username: str) -> str:

@@ -37,7 +37,7 @@ SEED = 2017
 #: How many outlets get a data logger in the demo (a handful: the load stays quick).
 OUTLETS = 6
 #: The data loggers' password (HJ 212 PW) in the demo.
-PASSWORD = "123456"
+PASSWORD = "123456"  # noqa: S105 — the demo data loggers' HJ 212 PW, published with the demo; never a real device's
 #: HJ 212-2017 ST of flue-gas sources (大气环境污染源) and the hourly upload.
 ST_FLUE_GAS = "31"
 CN_HOUR = "2061"
@@ -206,7 +206,7 @@ def load_sample_cems(session: Session, plan: Plan) -> str:
     configs = load_device_configs(session)
     stored = 0
     for index, stack in enumerate(chosen):
-        rng = Random(f"{SEED}:cems:{stack.key}")
+        rng = Random(f"{SEED}:cems:{stack.key}")  # noqa: S311 — seeded randomness makes the demo reproducible; nothing secret is drawn
         codes = [c for c in str(stack.pollutants or "").split(",") if c]
         limits = {
             code: limit

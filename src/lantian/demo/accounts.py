@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from lantian.auth.models import User
 from lantian.auth.service import add_user
 
-DEMO_PASSWORD = "lantian-demo-2017"
+DEMO_PASSWORD = "lantian-demo-2017"  # noqa: S105 — the demo accounts' published password (README); `lantian demo` data only
 DEMO_MARK = "演示"
 
 

@@ -110,7 +110,7 @@ def _readings(
         {m.enterprise_id: m.enterprise for m in stored.measures if m.enterprise_id in cut}.values(),
         key=lambda e: e.credit_code,
     )
-    rng = Random(f"{SEED}:execution")
+    rng = Random(f"{SEED}:execution")  # noqa: S311 — seeded randomness makes the demo reproducible; nothing secret is drawn
     idle = set(rng.sample([e.id for e in enterprises], min(IDLE_FIRMS, len(enterprises))))
     warned: set[date] = set()
     for episode in episodes:

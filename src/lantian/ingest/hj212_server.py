@@ -11,27 +11,42 @@ Bounds, so that one bad device cannot stall the others:
 
 * frames longer than ``max_frame_size`` are dropped, and the stream resynchronises on the next
   ``##`` (HJ 212-2017 Table 2: 1036 bytes; a tolerance is kept for over-long legacy frames);
-* at most ``max_connections`` connections; more are closed at once;
-* a connection idle for ``idle_timeout`` seconds is closed;
+* at most ``max_connections`` connections, and at most ``max_connections_per_address`` from one
+  IP address; more are closed at once;
+* a connection idle for ``idle_timeout`` seconds is closed, and so is one that sends no first
+  frame, or does not finish a frame it began, within ``frame_timeout`` seconds (slowloris: a byte
+  at a time, or nothing at all);
+* once a connection has spent its burst of ``frame_burst`` frames, it is read at
+  ``max_frames_per_second`` (the reading waits; TCP pushes back on that device alone), so that one
+  device's flood — valid frames or garbage, each of which is stored — cannot take the writer;
 * each connection has at most ``max_in_flight`` frames waiting for the commit; beyond that the
   server stops reading it (TCP flow control pushes back on that device alone);
 * a peer that does not read its replies blocks only its own connection (``write_timeout``).
 
 The database work runs in a worker thread, never on the event loop.
+
+Faults of the database (stopped, restarted, unreachable, disk full): a batch whose commit fails
+is not acknowledged — no frame is spooled anywhere, the devices keep them and re-send on the
+missing 9014 — and the writer tries again after a back-off (0.2 s doubling to
+``database_retry_max``); frames that arrive meanwhile wait for that attempt.  Ingest resumes by
+itself once the database answers; the pool's pre-ping replaces the connections the restart
+broke.  A full disk is reported as such (``hj212_storage_full``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from lantian import clock as lantian_clock
@@ -40,6 +55,9 @@ from lantian.logs import get_logger
 from lantian.monitoring.devices import DeviceConfig, load_device_configs
 from lantian.monitoring.hj212_store import FrameToStore, store_frames
 from lantian.standards.hj212 import FrameSplitter, GarbageChunk
+
+if TYPE_CHECKING:
+    from lantian.config import Settings
 
 log = get_logger("lantian.hj212")
 
@@ -56,12 +74,35 @@ class ReceiverLimits:
 
     max_frame_size: int = DEFAULT_MAX_FRAME
     max_connections: int = 2000
+    max_connections_per_address: int = 100
     idle_timeout: float = 600.0
+    frame_timeout: float = 60.0
+    #: 0: no rate limit.
+    max_frames_per_second: float = 50.0
+    frame_burst: int = 1500
     max_in_flight: int = 64
     write_timeout: float = 30.0
     read_size: int = 65536
     max_batch: int = 1000
     registry_refresh: float = 10.0
+    database_retry_initial: float = 0.2
+    database_retry_max: float = 5.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> ReceiverLimits:
+        """The bounds an installation configured (``LANTIAN_HJ212_*``), with ``overrides``."""
+        configured: dict[str, Any] = {
+            "max_connections": settings.hj212_max_connections,
+            "max_connections_per_address": settings.hj212_max_connections_per_address,
+            "idle_timeout": settings.hj212_idle_timeout,
+            "frame_timeout": settings.hj212_frame_timeout,
+            "max_frame_size": settings.hj212_max_frame_size,
+            "max_frames_per_second": settings.hj212_max_frames_per_second,
+            "frame_burst": settings.hj212_frame_burst,
+            "database_retry_max": settings.hj212_database_retry_max,
+        }
+        configured.update({name: value for name, value in overrides.items() if value is not None})
+        return cls(**configured)
 
 
 @dataclass(slots=True)
@@ -70,12 +111,20 @@ class ReceiverStats:
 
     connections: int = 0
     connections_refused: int = 0
+    #: Of ``connections_refused``: refused for the per-address bound.
+    refused_per_address: int = 0
+    idle_timeouts: int = 0
+    frame_timeouts: int = 0
+    #: Times a connection's reading waited for the rate limit.
+    throttled: int = 0
     frames: int = 0
     accepted: int = 0
     rejected: int = 0
     duplicate: int = 0
     unstored: int = 0
     commits: int = 0
+    #: Commits that failed because the database could not be reached (or its disk was full).
+    database_failures: int = 0
 
 
 @dataclass(slots=True)
@@ -84,20 +133,30 @@ class _Pending:
     future: asyncio.Future[str | None]
 
 
-def _make_sqlite_durable(engine: Engine) -> None:
-    """SQLite: ``synchronous=FULL`` on the receiver's connections.
+def _make_durable(engine: Engine) -> None:
+    """Commits that outlive a crash, on the receiver's connections whatever the server's setting.
 
-    The platform's default (WAL + NORMAL) survives a killed process but may lose the last
-    transactions on power loss; an acknowledged packet must survive both.  Group commit pays for
-    the extra fsync.
+    SQLite: ``synchronous=FULL``.  The platform's default (WAL + NORMAL) survives a killed
+    process but may lose the last transactions on power loss; an acknowledged packet must survive
+    both.  Group commit pays for the extra fsync.
+
+    PostgreSQL: ``synchronous_commit=on``.  A server run with ``synchronous_commit=off`` returns
+    from COMMIT before the WAL is written, and an immediate stop or crash then loses commits the
+    receiver has acknowledged (the database-restart test shows it on such a server).
     """
-    if engine.dialect.name != "sqlite":
+    if engine.dialect.name == "sqlite":
+        statement = "PRAGMA synchronous=FULL"
+    elif engine.dialect.name == "postgresql":
+        statement = "SET synchronous_commit TO on"
+    else:
         return
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(statement)
         cursor.close()
+        if engine.dialect.name == "postgresql":
+            dbapi_connection.commit()  # psycopg opened a transaction for the SET
 
     event.listen(engine, "connect", on_connect)
     engine.dispose()  # connections pooled before this point would keep the weaker setting
@@ -125,7 +184,13 @@ class Hj212Receiver:
         self._tasks: list[asyncio.Task[None]] = []
         self._connection_tasks: set[asyncio.Task[None]] = set()
         self._open_connections = 0
-        _make_sqlite_durable(engine)
+        self._connections_of: Counter[str] = Counter()
+        #: Database outage: loop time of the next attempt, the current back-off, when it began.
+        self._retry_at = 0.0
+        self._retry_delay = 0.0
+        self._outage_since: float | None = None
+        self._outage_problem: str | None = None
+        _make_durable(engine)
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -188,6 +253,9 @@ class Hj212Receiver:
             await asyncio.sleep(self.limits.registry_refresh)
             try:
                 await self.reload_devices()
+            except DBAPIError as error:
+                # The database is down: the writer reports the outage; keep the registry we have.
+                log.warning("hj212_registry_reload_failed", error=type(error.orig).__name__)
             except Exception:  # keep serving with the registry we have
                 log.exception("hj212_registry_reload_failed")
 
@@ -196,8 +264,14 @@ class Hj212Receiver:
     async def _writer_loop(self) -> None:
         assert self._queue is not None
         queue = self._queue
+        loop = asyncio.get_running_loop()
         while True:
             batch = [await queue.get()]
+            wait = self._retry_at - loop.time()
+            if wait > 0:
+                # The database failed a moment ago: the next attempt waits for the back-off,
+                # and what arrives meanwhile joins it (bounded per connection by max_in_flight).
+                await asyncio.sleep(wait)
             # Whatever arrived while the previous commit ran goes into this one: at low load a
             # frame is committed alone at once, under load batches grow and fsyncs are shared.
             while len(batch) < self.limits.max_batch and not queue.empty():
@@ -206,15 +280,84 @@ class Hj212Receiver:
             verdicts: Sequence[str | None]
             try:
                 verdicts = await asyncio.to_thread(self._commit, frames)
+            except DBAPIError as error:
+                if not _database_unavailable(error):
+                    log.exception("hj212_batch_commit_failed", frames=len(frames))
+                    verdicts = await asyncio.to_thread(self._commit_one_by_one, frames)
+                else:
+                    # Nothing of the batch is stored, so nothing is acknowledged; the devices
+                    # re-send (HJ 212-2017 Table 1: timeout and retry count).
+                    self._database_failed(error, len(frames), loop.time())
+                    verdicts = [None] * len(frames)
             except Exception:
                 log.exception("hj212_batch_commit_failed", frames=len(frames))
                 verdicts = await asyncio.to_thread(self._commit_one_by_one, frames)
+            else:
+                self._database_answered(loop.time())
             self.stats.commits += 1
             for pending, verdict in zip(batch, verdicts, strict=True):
                 self._count(verdict)
                 if not pending.future.done():
                     pending.future.set_result(verdict)
                 queue.task_done()
+
+    def _database_failed(self, error: DBAPIError, frames: int, now: float) -> None:
+        """Back off (doubling up to ``database_retry_max``) and say what is wrong, once."""
+        self.stats.database_failures += 1
+        limits = self.limits
+        self._retry_delay = min(
+            limits.database_retry_max, max(limits.database_retry_initial, self._retry_delay * 2)
+        )
+        self._retry_at = now + self._retry_delay
+        first = self._outage_since is None
+        if first:
+            self._outage_since = now
+        detail = str(error.orig) if error.orig is not None else str(error)
+        detail = detail.strip().splitlines()[0] if detail.strip() else ""
+        problem = _storage_problem(error)
+        if not first and problem == self._outage_problem:
+            log.info("hj212_database_still_unavailable", retry_in=round(self._retry_delay, 2))
+            return
+        self._outage_problem = problem
+        context = {"frames": frames, "retry_in": round(self._retry_delay, 2), "error": detail}
+        if problem == "full":
+            log.error(
+                "hj212_storage_full",
+                message="数据库所在磁盘已满：数据包未入库、不予确认（设备将重发），请释放空间 / "
+                "the disk holding the database is full: packets are not stored and not "
+                "acknowledged (devices re-send them) until space is freed",
+                **context,
+            )
+        elif problem == "unwritable":
+            soft_limit, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+            limit = (
+                f"; a file-size limit (RLIMIT_FSIZE) of {soft_limit} bytes is in force"
+                if soft_limit != resource.RLIM_INFINITY
+                else ""
+            )
+            log.error(
+                "hj212_storage_unwritable",
+                message="数据库文件无法写入（磁盘已满、文件大小限制或磁盘故障）：数据包未入库、"
+                "不予确认（设备将重发） / the database's files cannot be written (the disk is "
+                "full, a file-size limit is reached, or the disk fails): packets are not stored "
+                f"and not acknowledged (devices re-send them) until it is resolved{limit}",
+                **context,
+            )
+        else:
+            log.error(
+                "hj212_database_unavailable",
+                message="数据库不可用：数据包不予确认，设备将重发；自动重连 / the database is "
+                "unavailable: packets are not acknowledged (devices re-send them); reconnecting",
+                **context,
+            )
+
+    def _database_answered(self, now: float) -> None:
+        if self._outage_since is not None:
+            log.warning("hj212_database_back", outage_seconds=round(now - self._outage_since, 1))
+        self._outage_since = None
+        self._outage_problem = None
+        self._retry_delay = 0.0
+        self._retry_at = 0.0
 
     def _count(self, verdict: str | None) -> None:
         if verdict == "accepted":
@@ -239,7 +382,7 @@ class Hj212Receiver:
         for frame in frames:
             try:
                 verdicts.append(self._commit([frame])[0])
-            except OperationalError:
+            except (OperationalError, InterfaceError):
                 # The database itself is unavailable: trying the rest one by one would only
                 # hold the writer; none of them is acknowledged, the devices re-send.
                 log.exception("hj212_database_unavailable", frames=len(frames) - len(verdicts))
@@ -255,15 +398,20 @@ class Hj212Receiver:
     async def _on_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        address = writer.get_extra_info("peername")
+        host = str(address[0]) if isinstance(address, tuple) else str(address)
         if self._open_connections >= self.limits.max_connections:
-            self.stats.connections_refused += 1
-            log.warning("hj212_connection_refused", reason="max_connections")
-            writer.close()
+            self._refuse(writer, host, "max_connections")
+            return
+        if self._connections_of[host] >= self.limits.max_connections_per_address:
+            self.stats.refused_per_address += 1
+            self._refuse(writer, host, "max_connections_per_address")
             return
         task = asyncio.current_task()
         assert task is not None
         self._connection_tasks.add(task)
         self._open_connections += 1
+        self._connections_of[host] += 1
         self.stats.connections += 1
         try:
             await self._serve_connection(reader, writer)
@@ -273,7 +421,44 @@ class Hj212Receiver:
             pass
         finally:
             self._open_connections -= 1
+            self._connections_of[host] -= 1
+            if self._connections_of[host] <= 0:
+                del self._connections_of[host]
             self._connection_tasks.discard(task)
+
+    def _refuse(self, writer: asyncio.StreamWriter, host: str, reason: str) -> None:
+        self.stats.connections_refused += 1
+        # Once per hundred: a flood of refused connections must not flood the log as well.
+        if self.stats.connections_refused % 100 == 1:
+            log.warning(
+                "hj212_connection_refused",
+                reason=reason,
+                address=host,
+                refused_so_far=self.stats.connections_refused,
+            )
+        writer.close()
+
+    async def _read(
+        self, reader: asyncio.StreamReader, frame_deadline: float | None, peer: str
+    ) -> bytes | None:
+        """The next bytes, or ``None`` when the connection is to be closed for its slowness."""
+        limits = self.limits
+        timeout = limits.idle_timeout
+        if frame_deadline is not None:
+            timeout = min(timeout, frame_deadline - asyncio.get_running_loop().time())
+        try:
+            if timeout <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(timeout):
+                return await reader.read(limits.read_size)
+        except TimeoutError:
+            if timeout < limits.idle_timeout:
+                self.stats.frame_timeouts += 1
+                log.info("hj212_frame_timeout", peer=peer, seconds=limits.frame_timeout)
+            else:
+                self.stats.idle_timeouts += 1
+                log.info("hj212_idle_timeout", peer=peer)
+            return None
 
     async def _serve_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -281,24 +466,46 @@ class Hj212Receiver:
         address = writer.get_extra_info("peername")
         peer = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
         limits = self.limits
+        loop = asyncio.get_running_loop()
         splitter = FrameSplitter(limits.max_frame_size)
         in_flight = asyncio.Semaphore(limits.max_in_flight)
         replies: asyncio.Queue[tuple[_Pending, bytes | None] | None] = asyncio.Queue()
         sender = asyncio.create_task(self._send_replies(writer, replies, in_flight, peer))
         log.info("hj212_connected", peer=peer)
         closing = False
+        # The first frame is due within frame_timeout of connecting; later, a frame once begun
+        # is due within frame_timeout of the first byte after the previous frame.
+        frame_deadline: float | None = loop.time() + limits.frame_timeout
+        rate = limits.max_frames_per_second
+        tokens = float(limits.frame_burst)
+        refilled = loop.time()
         try:
             while True:
-                try:
-                    async with asyncio.timeout(limits.idle_timeout):
-                        data = await reader.read(limits.read_size)
-                except TimeoutError:
-                    log.info("hj212_idle_timeout", peer=peer)
-                    break
+                data = await self._read(reader, frame_deadline, peer)
                 if not data:
                     break
                 received_at = self.clock()
-                for item in splitter.feed(data):
+                items = splitter.feed(data)
+                if any(type(item) is bytes for item in items):
+                    # A frame is complete; what is left over began in this read.
+                    frame_deadline = (
+                        loop.time() + limits.frame_timeout if splitter.buffered else None
+                    )
+                elif frame_deadline is None:
+                    # Bytes after the last frame begin the next one — garbage too, so that a
+                    # trickle of stray bytes cannot hold the connection either.
+                    frame_deadline = loop.time() + limits.frame_timeout
+                for item in items:
+                    if rate > 0:
+                        now = loop.time()
+                        tokens = min(float(limits.frame_burst), tokens + (now - refilled) * rate)
+                        refilled = now
+                        if tokens < 1:
+                            # This connection is read more slowly; the others are not.
+                            self.stats.throttled += 1
+                            await asyncio.sleep((1 - tokens) / rate)
+                            tokens, refilled = 1.0, loop.time()
+                        tokens -= 1
                     await self._submit(item, peer, received_at, in_flight, replies)
         except (ConnectionError, OSError) as error:
             log.info("hj212_connection_lost", peer=peer, error=str(error))
@@ -417,4 +624,52 @@ async def run_receiver(
             accepted=receiver.stats.accepted,
             rejected=receiver.stats.rejected,
             duplicate=receiver.stats.duplicate,
+            unstored=receiver.stats.unstored,
+            connections_refused=receiver.stats.connections_refused,
+            frame_timeouts=receiver.stats.frame_timeouts,
+            throttled=receiver.stats.throttled,
+            database_failures=receiver.stats.database_failures,
         )
+
+
+#: Text of the errors a full disk gives: SQLite ``SQLITE_FULL``, PostgreSQL's ``could not
+#: extend file`` (SQLSTATE 53100), the operating system's ENOSPC.
+_DISK_FULL_TEXTS: Final = ("disk is full", "no space left on device", "could not extend file")
+#: SQLite primary result codes (``sqlite_errorcode & 0xFF``) and PostgreSQL SQLSTATEs.
+_SQLITE_FULL: Final = 13
+_SQLITE_IOERR: Final = 10
+_PG_DISK_FULL: Final = "53100"
+_PG_IO_ERROR: Final = "58030"
+
+
+def _storage_problem(error: DBAPIError) -> str | None:
+    """``"full"`` (no space left), ``"unwritable"`` (a write failed: a full disk, a file-size
+    limit — SQLite reports EFBIG as an I/O error — or a failing disk) or ``None``."""
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    sqlite_code = getattr(original, "sqlite_errorcode", None)
+    text = str(original if original is not None else error).lower()
+    if (
+        sqlstate == _PG_DISK_FULL
+        or (isinstance(sqlite_code, int) and sqlite_code & 0xFF == _SQLITE_FULL)
+        or any(marker in text for marker in _DISK_FULL_TEXTS)
+    ):
+        return "full"
+    if sqlstate == _PG_IO_ERROR or (
+        isinstance(sqlite_code, int) and sqlite_code & 0xFF == _SQLITE_IOERR
+    ):
+        return "unwritable"
+    return None
+
+
+def _database_unavailable(error: DBAPIError) -> bool:
+    """An error of the database rather than of the frames: retrying them one by one is futile.
+
+    Lost or refused connections (OperationalError, InterfaceError, a connection SQLAlchemy
+    invalidated), a locked SQLite file, a full disk.
+    """
+    return (
+        isinstance(error, OperationalError | InterfaceError)
+        or error.connection_invalidated
+        or _storage_problem(error) is not None
+    )

@@ -33,9 +33,16 @@ DEFAULT_HJ212_PORT = 9212
 @ingest_app.command("hj212")
 def ingest_hj212(
     port: int = typer.Option(DEFAULT_HJ212_PORT, help="TCP port of the receiver"),
-    host: str = typer.Option("0.0.0.0", help="listen address"),
-    max_connections: int = typer.Option(2000, help="most simultaneous device connections"),
-    idle_timeout: float = typer.Option(600.0, help="close a connection silent this many s"),
+    host: str = typer.Option(
+        "0.0.0.0",  # noqa: S104 — the stand-alone receiver serves devices in the field; --host narrows it
+        help="listen address",
+    ),
+    max_connections: int | None = typer.Option(
+        None, help="most simultaneous device connections [LANTIAN_HJ212_MAX_CONNECTIONS: 2000]"
+    ),
+    idle_timeout: float | None = typer.Option(
+        None, help="close a connection silent this many s [LANTIAN_HJ212_IDLE_TIMEOUT: 600]"
+    ),
     workers: int = typer.Option(
         1, min=1, help="receiver processes sharing the port (PostgreSQL; SQLite: keep 1)"
     ),
@@ -51,7 +58,9 @@ def ingest_hj212(
     engine.dispose()
     if workers > 1 and port == 0:
         raise InputError("多进程需要固定端口 / --workers > 1 needs a fixed --port")
-    limits = ReceiverLimits(max_connections=max_connections, idle_timeout=idle_timeout)
+    limits = ReceiverLimits.from_settings(
+        settings, max_connections=max_connections, idle_timeout=idle_timeout
+    )
     context = multiprocessing.get_context("spawn")
     children = []
     for _ in range(workers - 1):
@@ -88,7 +97,14 @@ def start_receiver_process(
     ready = context.Event()
     process = context.Process(
         target=_serve,
-        args=(url, host, port, limits or ReceiverLimits(), False, ready),
+        args=(
+            url,
+            host,
+            port,
+            limits or ReceiverLimits.from_settings(get_settings()),
+            False,
+            ready,
+        ),
         name="lantian-hj212",
         daemon=True,
     )

@@ -299,7 +299,7 @@ class _SqliteRowWriter(_RowWriter):
 
         names = ", ".join(columns)
         marks = ", ".join("?" for _ in columns)
-        sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
+        sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 — table and columns come from the SQLAlchemy model; values are bound (?)
         raw = self.connection.connection.driver_connection
         assert raw is not None
         cursor = raw.cursor()

@@ -230,7 +230,7 @@ def describe_areas(areas: Sequence[str], area_names: Mapping[str, str]) -> str:
 
 
 def _environment() -> Environment:
-    return Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    return Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)  # noqa: S701 — renders a plain-text notice (not HTML); pages show it through autoescaping templates
 
 
 def render_notice(
