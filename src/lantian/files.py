@@ -8,6 +8,11 @@ stored file is never rewritten. Every read recomputes the hash: a file changed o
 
 Rows written before the store existed keep working: their path may be absolute or relative to the
 data folder (``evidence/ab/abcd…``, ``uploads/cnemc/…``), and :meth:`FileStore.read` resolves both.
+
+What may be kept is decided here too, before a face keeps anything: :func:`check_upload` (the
+name, the size, the type and whether the bytes are what the name says) and
+:func:`upload_read_limit` (how much of an upload a web face reads); docs/security.md, "Hostile
+files".
 """
 
 from __future__ import annotations
@@ -139,10 +144,6 @@ def _is_text(head: bytes) -> bool:
     return False
 
 
-def _is_office_open_xml(head: bytes) -> bool:
-    return _is_zip(head)
-
-
 #: The types of evidence people send, and how the bytes of each begin.
 UPLOAD_TYPES: Final[dict[str, tuple[str, Callable[[bytes], bool]]]] = {
     ".jpg": ("JPEG", _is_jpeg),
@@ -157,10 +158,10 @@ UPLOAD_TYPES: Final[dict[str, tuple[str, Callable[[bytes], bool]]]] = {
     ".heif": ("HEIF", _is_iso_media),
     ".pdf": ("PDF", _is_pdf),
     ".ofd": ("OFD", _is_zip),
-    ".docx": ("Word", _is_office_open_xml),
-    ".xlsx": ("Excel", _is_office_open_xml),
-    ".xlsm": ("Excel", _is_office_open_xml),
-    ".pptx": ("PowerPoint", _is_office_open_xml),
+    ".docx": ("Word", _is_zip),
+    ".xlsx": ("Excel", _is_zip),
+    ".xlsm": ("Excel", _is_zip),
+    ".pptx": ("PowerPoint", _is_zip),
     ".odt": ("OpenDocument", _is_zip),
     ".ods": ("OpenDocument", _is_zip),
     ".doc": ("Word 97-2003", lambda h: _is_ole(h) or _is_zip(h)),
