@@ -227,6 +227,25 @@ class Settings(BaseSettings):
         "before the baseline and after the period the forest also learns from",
     )
 
+    upload_max_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=1024,
+        description="上传文件上限（字节）/ the largest file any import or upload accepts (a table, "
+        "a plan file, evidence); a kind may set a smaller one of its own",
+    )
+    xlsx_max_uncompressed_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="一个 .xlsx 工作簿解压后的总大小上限 / the largest total of the uncompressed "
+        "parts of an .xlsx workbook (a zip bomb is refused above it)",
+    )
+    xlsx_max_compression_ratio: int = Field(
+        default=250,
+        ge=10,
+        description="一个 .xlsx 部件的最大压缩比 / the largest compression ratio of one part of "
+        "an .xlsx workbook (real sheets compress 5-50x, zip bombs 1,000x and more)",
+    )
+
     @field_validator("as_of", mode="before")
     @classmethod
     def _empty_as_of_is_none(cls, value: Any) -> Any:

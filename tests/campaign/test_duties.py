@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +19,10 @@ from lantian.db.engine import transaction
 from lantian.errors import Conflict, InputError, NotAllowed
 from lantian.files import FileStore
 from lantian.plan import Plan
+from lantian.tabular import workbook_bytes
+
+#: A real (empty) workbook: an attachment named .xlsx must be one.
+ATTACHMENT = workbook_bytes(Workbook())
 
 pytestmark = pytest.mark.db
 
@@ -66,11 +71,11 @@ def test_submit_review_and_return(loaded: sessionmaker[Session], tmp_path: Path)
         item = duties.submit_duty(
             session, context, MICUN, duty_key="five_lists", reporter_kind="area",
             reporter_code="410183101", period_start=date(2017, 9, 30), text="五个清单见附件",
-            upload=service.EvidenceUpload("五个清单.xlsx", b"lists"), data_dir=tmp_path,
+            upload=service.EvidenceUpload("五个清单.xlsx", ATTACHMENT), data_dir=tmp_path,
             now=at(date(2017, 10, 3)),
         )  # fmt: skip
         item_id = item.id
-        assert FileStore(tmp_path).read(item.file_path or "", item.file_sha256 or "") == b"lists"
+        assert FileStore(tmp_path).read(item.file_path or "", item.file_sha256 or "") == ATTACHMENT
         with pytest.raises(NotAllowed):
             duties.submit_duty(
                 session, context, NIUDIAN, duty_key="five_lists", reporter_kind="area",

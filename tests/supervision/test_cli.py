@@ -32,7 +32,7 @@ def test_cases_from_the_command_line(
         accounts.add_user(session, username="micun", role="township", scope="410183101",
                           password="新密市-米村镇-2017", actor="test")  # fmt: skip
     photo = tmp_path / "现场.jpg"
-    photo.write_bytes(b"photo")
+    photo.write_bytes(b"\xff\xd8\xff\xe0 photo")
     added = lantian(
         "cases", "add", "--title", "工地未洒水降尘", "--area", "410183100", "--unit", "zjj",
         "--deadline", "2017-11-22T18:00", "--evidence", str(photo),

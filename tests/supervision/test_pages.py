@@ -111,7 +111,7 @@ def test_a_case_through_the_pages(
     no_note = chengguan.post(f"{case_url}/step", data={"csrf": token(page.text), "event": "report"})
     assert "须填写说明" in no_note.text and "needs a note" not in no_note.text  # page's language
     chengguan.post(f"{case_url}/step", data={"csrf": token(page.text), "event": "report",
-                   "note": "已覆盖"}, files={"evidence": ("覆盖后.jpg", b"after", "image/jpeg")})  # fmt: skip
+                   "note": "已覆盖"}, files={"evidence": ("覆盖后.jpg", b"\xff\xd8\xff after", "image/jpeg")})  # fmt: skip
     close_by_township = chengguan.post(f"{case_url}/step", data={"csrf": token(page.text),
                                        "event": "close"})  # fmt: skip
     assert close_by_township.status_code == 403
@@ -205,7 +205,7 @@ def test_a_refused_case_form_keeps_what_was_typed(signed_in: Callable[[str], Tes
               "source": "hotline", "area_code": "999999999", "unit_code": "nosuchunit",
               "severity": "major", "deadline": "2001-01-01T09:00", "site": "某工地"}  # fmt: skip
     refused = office.post("/cases/new", data={**fields, "csrf": token(form.text)},
-                          files={"evidence": ("现场.jpg", b"photo", "image/jpeg")})  # fmt: skip
+                          files={"evidence": ("现场.jpg", b"\xff\xd8\xff photo", "image/jpeg")})  # fmt: skip
     assert refused.status_code == 422
     for name in ("area_code", "unit_code", "deadline"):
         assert f'data-error-for="{name}"' in refused.text, name

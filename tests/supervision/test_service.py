@@ -269,7 +269,7 @@ def test_evidence_is_kept_by_checksum_and_never_overwritten(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
     tmp_path = tmp_path / "evidence"
-    first = EvidenceFile("现场.jpg", b"original photo bytes")
+    first = EvidenceFile("现场.jpg", b"\xff\xd8\xff original photo bytes")
     with transaction(sessions) as session:
         case = service.record_case(
             session, INSPECTOR, draft(), T0, evidence=[first], data_dir=tmp_path
@@ -277,12 +277,12 @@ def test_evidence_is_kept_by_checksum_and_never_overwritten(
         case_id = case.id
     with sessions() as session:
         kept = session.scalars(select(CaseEvidence)).one()
-    expected = hashlib.sha256(b"original photo bytes").hexdigest()
+    expected = hashlib.sha256(b"\xff\xd8\xff original photo bytes").hexdigest()
     assert kept.sha256 == expected
     # Relative to the data folder, so that the folder can move.
     assert kept.stored_path == f"files/{expected[:2]}/{expected}"
     stored = tmp_path / kept.stored_path
-    assert stored.read_bytes() == b"original photo bytes"
+    assert stored.read_bytes() == b"\xff\xd8\xff original photo bytes"
     stat_before = stored.stat()
     # The same name with other bytes is another file; the first is untouched.
     step(sessions, OFFICE, case_id, "forward", T0, unit_code="hbj")
@@ -294,14 +294,14 @@ def test_evidence_is_kept_by_checksum_and_never_overwritten(
         "progress",
         T0,
         note="覆盖一半",
-        evidence=[EvidenceFile("现场.jpg", b"later photo"), first],
+        evidence=[EvidenceFile("现场.jpg", b"\xff\xd8\xff later photo"), first],
         data_dir=tmp_path,
     )
     with sessions() as session:
         rows = session.scalars(select(CaseEvidence).order_by(CaseEvidence.id)).all()
     assert [r.sha256 == expected for r in rows] == [True, False, True]
     assert stored.stat().st_mtime_ns == stat_before.st_mtime_ns
-    assert stored.read_bytes() == b"original photo bytes"
+    assert stored.read_bytes() == b"\xff\xd8\xff original photo bytes"
     assert len(list(tmp_path.rglob("*"))) == 5  # files/, two folders, two files, no leftovers
 
 

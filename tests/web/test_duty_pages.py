@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import Workbook
 from sqlalchemy import Engine
 
 from lantian.auth.service import add_user
@@ -15,8 +16,12 @@ from lantian.campaign.demo import load_sample_progress
 from lantian.config import Settings
 from lantian.db.engine import session_factory, transaction
 from lantian.plan import DEFAULT_PLAN_DIR
+from lantian.tabular import workbook_bytes
 from lantian.web.app import create_app
 from tests.web.test_campaign_pages import PASSWORD, sign_in, token
+
+#: A real (empty) workbook: an attachment named .xlsx must be one.
+ATTACHMENT = workbook_bytes(Workbook())
 
 pytestmark = pytest.mark.db
 
@@ -56,7 +61,7 @@ def test_submit_review_and_download(db_engine: Engine, tmp_path: Path) -> None:
         "/campaign/duties/submit",
         data={"csrf": token(page.text), "reporter": "area:410183101",
               "item": "elevated_sources_list@2017-10-18", "text": "辖区无高架源"},
-        files={"attachment": ("高架源清单.xlsx", b"no stacks", "application/octet-stream")},
+        files={"attachment": ("高架源清单.xlsx", ATTACHMENT, "application/octet-stream")},
         follow_redirects=False,
     )  # fmt: skip
     assert posted.status_code == 303, posted.text
@@ -82,7 +87,7 @@ def test_submit_review_and_download(db_engine: Engine, tmp_path: Path) -> None:
     item_id = int(
         re.findall(r"/campaign/duties/(\d+)/file", page.text.split('id="duty-review"')[1])[-1]
     )
-    assert client.get(f"/campaign/duties/{item_id}/file").content == b"no stacks"
+    assert client.get(f"/campaign/duties/{item_id}/file").content == ATTACHMENT
     reviewed = client.post(
         f"/campaign/duties/{item_id}/review",
         data={"csrf": token(page.text), "decision": "accept"},

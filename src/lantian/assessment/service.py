@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -31,7 +30,7 @@ from lantian.campaign.service import PlanContext
 from lantian.config import get_settings
 from lantian.db.audited import acting_as
 from lantian.errors import Conflict, Invalid
-from lantian.tabular import append_row
+from lantian.tabular import append_row, workbook_bytes
 from lantian.timeutil import parse_month as parse_month  # the month a page or command asks for
 
 
@@ -232,9 +231,8 @@ def assessment_workbook(result: MonthlyAssessment, context: PlanContext) -> byte
     append_row(method, [])
     append_row(method, [METHOD_ZH])
     append_row(method, [METHOD_EN])
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    # workbook_bytes: no cell of the file is ever a formula (formula injection)
+    return workbook_bytes(book)
 
 
 METHOD_ZH = (

@@ -17,6 +17,7 @@ from typing import Any
 from lantian.briefings.figures import Briefing
 from lantian.briefings.text import Image, Paragraph, Table, sections, summary
 from lantian.fonts import CJK_FONT, SYSTEM_SC_INDEX, covered_characters, system_fallback
+from lantian.tabular import workbook_bytes
 
 
 def _all_text(b: Briefing) -> str:
@@ -364,6 +365,5 @@ def briefing_xlsx(b: Briefing) -> bytes:
         [["乡镇（街道）", "处罚决定数", "罚没金额(元)"]]
         + [[name, n, amount] for name, n, amount in b.enforcement.by_township],
     )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    # workbook_bytes: no cell of the file is ever a formula (formula injection)
+    return workbook_bytes(book)

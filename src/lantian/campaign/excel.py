@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
@@ -16,7 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.orm import Session
 
 from lantian.campaign import rules, service
-from lantian.tabular import append_row
+from lantian.tabular import append_row, workbook_bytes
 
 STATUS_ZH = {
     "not_started": "未开始",
@@ -232,6 +231,5 @@ def export_workbook(
     matrix_sheet(book.active, context, views)
     if month is not None:
         monthly_sheet(book.create_sheet(), session, context, views, month, as_of)
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    # workbook_bytes: no cell of the file is ever a formula (formula injection)
+    return workbook_bytes(book)

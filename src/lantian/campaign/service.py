@@ -43,7 +43,7 @@ from lantian.campaign.workdays import WorkCalendar
 from lantian.db.audited import acting_as
 from lantian.db.base import utc_now
 from lantian.errors import Conflict, InputError, NotAllowed, NotFound
-from lantian.files import FileStore, StoredFile
+from lantian.files import FileStore, StoredFile, check_upload
 from lantian.plan import Plan
 from lantian.plan.schema import PlanFile
 
@@ -550,13 +550,7 @@ def store_evidence(data_dir: Path, upload: EvidenceUpload) -> StoredFile:
     Files are stored by content, so the same file uploaded twice is kept once, and a later change
     on disk is refused by :func:`read_evidence`.
     """
-    if not upload.content:
-        raise InputError(f"{upload.filename}: 空文件 / empty file", field="evidence")
-    if len(upload.content) > MAX_EVIDENCE_BYTES:
-        raise InputError(
-            f"{upload.filename}: 超过 {MAX_EVIDENCE_BYTES // 1024 // 1024} MB / file too large",
-            field="evidence",
-        )
+    check_upload(upload.filename, upload.content, max_bytes=MAX_EVIDENCE_BYTES, field="evidence")
     return FileStore(data_dir).put_bytes(upload.content)
 
 
@@ -689,6 +683,10 @@ def submit_report(
         session.flush()
     for key, number in clean_values.items():
         report.values.append(ProgressIndicatorValue(target_key=key, value=number))
+    for upload in evidence:  # every file checked before any is kept: a refusal keeps nothing
+        check_upload(
+            upload.filename, upload.content, max_bytes=MAX_EVIDENCE_BYTES, field="evidence"
+        )
     for upload in evidence:
         kept = store_evidence(data_dir, upload)
         name = _SAFE_NAME.sub("_", Path(upload.filename).name)[:200] or "evidence"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
-from io import BytesIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from lantian.sources.kinds.dust_fall_samples import (
     parse_month,
 )
 from lantian.sources.kinds.dust_fall_sites import DustFallSite
+from lantian.tabular import workbook_bytes
 
 
 @dataclass(frozen=True)
@@ -313,9 +313,8 @@ def report_workbook(report: MonthlyReport) -> bytes:
     for letter, size in zip("ABCDEFGHIJKLMNO", sizes, strict=True):
         sheet.column_dimensions[letter].width = size
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    # workbook_bytes: no cell of the file is ever a formula (formula injection)
+    return workbook_bytes(book)
 
 
 def report_month(text: str | None, today: date) -> date:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
@@ -29,7 +28,7 @@ from lantian.sources.kinds.enforcement_actions import (
     EnforcementAction,
 )
 from lantian.sources.service import scoped
-from lantian.tabular import append_row
+from lantian.tabular import append_row, workbook_bytes
 from lantian.timeutil import parse_month as parse_month  # the month a page or command asks for
 
 
@@ -145,6 +144,5 @@ def statistics_workbook(statistics: MonthlyStatistics) -> bytes:
         for row in _sheet_rows(groups, statistics.total):
             append_row(sheet, row)
         sheet.column_dimensions["A"].width = 24
-    buffer = BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    # workbook_bytes: no cell of the file is ever a formula (formula injection)
+    return workbook_bytes(book)

@@ -14,13 +14,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from lantian.errors import InputError
 from lantian.tabular import read_rows, spec_of
+
+#: Largest plan file read (the bundled tasks.yaml is 75 KiB): an operator's folder, but a
+#: file of gigabytes put there by mistake or malice must not be read into memory.
+MAX_PLAN_FILE_BYTES: Final = 32 * 1024 * 1024
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Loc = tuple[int | str, ...]
@@ -122,6 +126,21 @@ def read_yaml(
 
 def _parse_yaml(text: str, name: str, problems: list[Problem]) -> _Parsed | None:
     try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            # An alias repeats a node by reference: nine levels of ten make 10⁹ values for the
+            # validation to walk (YAML's "billion laughs"). Plan files need none.
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                at = event.start_mark.line + 1 if event.start_mark else None
+                problems.append(
+                    Problem(
+                        name,
+                        f"line {at}",
+                        "不接受 YAML 锚点与别名（& 与 *，可构成“十亿笑声”炸弹）/ YAML anchors and "
+                        "aliases (& and *) are not accepted (they can make a billion-laughs bomb)",
+                        at,
+                    )
+                )
+                return None
         document = yaml.safe_load(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
@@ -173,6 +192,17 @@ def _read_plan_file(
     and returns ``None``) and validated strictly as ``model``, or ``None`` with the problems."""
     if not path.is_file():
         problems.append(Problem(name, "(file)", "缺少文件 / file missing"))
+        return None
+    limit = MAX_PLAN_FILE_BYTES
+    if path.stat().st_size > limit:
+        problems.append(
+            Problem(
+                name,
+                "(file)",
+                f"文件过大（上限 {limit / 2**20:.1f} MiB）/ the file is too large (the limit is "
+                f"{limit / 2**20:.1f} MiB)",
+            )
+        )
         return None
     try:
         text = path.read_text(encoding="utf-8")

@@ -30,7 +30,7 @@ from lantian.auth import audit
 from lantian.auth.permissions import Action, Principal, can, resource
 from lantian.db.audited import acting_as, system_actor
 from lantian.errors import Conflict, Invalid, NotAllowed, NotFound
-from lantian.files import FileStore
+from lantian.files import FileStore, check_upload
 from lantian.plan import Plan, plan_in_force
 from lantian.sources.lifecycle import KEEPERS, VERIFIERS, Transition
 from lantian.sources.models import (
@@ -752,16 +752,9 @@ def _keep_files(
     if files and store is None:
         raise ValueError("a file store is needed to keep files")
     kept_rows = []
-    for upload in files:
-        name = Path(upload.filename).name.strip() or "file"
-        if not upload.content:
-            raise Invalid(f"文件 {name} 为空 / the file {name} is empty", field="files")
-        if len(upload.content) > MAX_FILE_BYTES:
-            raise Invalid(
-                f"文件 {name} 超过 {MAX_FILE_BYTES // 2**20} MiB / the file {name} exceeds "
-                f"{MAX_FILE_BYTES // 2**20} MiB",
-                field="files",
-            )
+    # Every file is checked before any is kept: a refused file leaves nothing in the store.
+    names = [check_upload(u.filename, u.content, max_bytes=MAX_FILE_BYTES) for u in files]
+    for name, upload in zip(names, files, strict=True):
         assert store is not None
         kept = store.put_bytes(upload.content)
         row = SourceFile(

@@ -25,7 +25,7 @@ from lantian.auth import audit
 from lantian.auth.permissions import Principal, Resource
 from lantian.db.audited import acting_as
 from lantian.errors import FieldProblem, InputError, Invalid, NotFound
-from lantian.files import FileStore
+from lantian.files import FileStore, check_upload
 from lantian.plan import Plan, plan_in_force
 from lantian.supervision import rules
 from lantian.supervision.models import (
@@ -256,15 +256,19 @@ def attach_evidence(
     case; the same bytes are stored once, and a stored original is never rewritten."""
     store = FileStore(data_dir)
     added = []
-    for item in files:
-        name = Path(item.filename).name.strip() or "evidence"
-        if not item.content:
-            raise InputError(f"证据文件 {name} 为空 / the evidence file {name} is empty")
-        if len(item.content) > MAX_EVIDENCE_BYTES:
-            raise InputError(
-                f"证据文件 {name} 超过 {MAX_EVIDENCE_BYTES // 2**20} MiB / the evidence file "
-                f"{name} exceeds {MAX_EVIDENCE_BYTES // 2**20} MiB"
-            )
+    items = list(files)
+    # Every file is checked before any is kept: a refused file leaves nothing in the store.
+    names = [
+        check_upload(
+            item.filename,
+            item.content,
+            max_bytes=MAX_EVIDENCE_BYTES,
+            default_name="evidence",
+            field="evidence",
+        )
+        for item in items
+    ]
+    for name, item in zip(names, items, strict=True):
         kept = store.put_bytes(item.content)
         row = CaseEvidence(
             case_id=case.id,

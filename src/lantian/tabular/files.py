@@ -24,12 +24,16 @@ from typing import IO, Final, Literal
 import defusedxml.ElementTree
 from defusedxml import DefusedXmlException
 
+from lantian.config import get_settings
 from lantian.errors import InputError, NotFound
+from lantian.files import check_file_name, looks_like_markup
 from lantian.tabular.cells import Cell
 
 CSV_SUFFIXES: Final = frozenset({".csv", ".txt"})
 XLSX_SUFFIXES: Final = frozenset({".xlsx", ".xlsm"})
 
+# The limits are settings (lantian.config: upload_max_bytes, xlsx_max_uncompressed_bytes,
+# xlsx_max_compression_ratio); these are their defaults.
 #: Largest file accepted (as uploaded, or decompressed for ``.csv.gz``).
 MAX_FILE_BYTES: Final = 100 * 1024 * 1024
 #: Largest total of the uncompressed parts of an .xlsx archive.
@@ -90,7 +94,7 @@ def open_sheet(
     name: str | None = None,
     sheet: str | None = None,
     kind: Literal["csv", "xlsx"] | None = None,
-    max_bytes: int = MAX_FILE_BYTES,
+    max_bytes: int | None = None,
 ) -> OpenedSheet:
     """Open one sheet of a CSV or .xlsx file (its first sheet unless ``sheet`` names one).
 
@@ -98,8 +102,14 @@ def open_sheet(
     CSV, an upload whose name says nothing).
 
     Raises :class:`~lantian.errors.NotFound` for a missing file, :class:`~lantian.errors.InputError`
-    for one too large, of another format than its name says, undecodable, or an unsafe archive.
+    for one too large, of another format than its name says, undecodable, or an unsafe archive,
+    and for an upload's (bytes') name that holds a path or a device (:func:`lantian.files.check_file_name`).
+    The size limit is ``max_bytes`` or else the installation's ``upload_max_bytes``.
     """
+    if max_bytes is None:
+        max_bytes = get_settings().upload_max_bytes
+    if name is not None and not isinstance(source, Path):
+        check_file_name(name)  # an upload's name as sent (a file on disk may be named by path)
     if isinstance(source, Path):
         file = name or source.name
         if not source.is_file():
@@ -130,15 +140,14 @@ def open_sheet(
         )
     if suffix in XLSX_SUFFIXES and not compressed:
         if not head.startswith(_ZIP_MAGIC):
-            hint = ""
+            hint_zh = hint_en = ""
             if _looks_like_text(source):
-                hint = (
-                    "；内容是文本（像是 CSV），请在 Excel 中另存为 .xlsx，或改名为 .csv / it holds "
-                    "text (CSV?): save it as .xlsx from Excel, or name it .csv"
-                )
+                hint_zh = "；内容是文本（像是 CSV），请在 Excel 中另存为 .xlsx，或改名为 .csv"
+                hint_en = "; it holds text (CSV?): save it as .xlsx from Excel, or name it .csv"
+            # Chinese, then English, once each: the pages show the half of the page's language.
             raise InputError(
-                f"{file}: 文件名为 {suffix} 但不是 Excel 工作簿 / named {suffix} but not a "
-                f"readable .xlsx workbook{hint}"
+                f"{file}: 文件名为 {suffix} 但不是 Excel 工作簿{hint_zh} / named {suffix} but not a "
+                f"readable .xlsx workbook{hint_en}"
             )
         return _open_xlsx(source, file, sheet)
     if suffix in CSV_SUFFIXES:
@@ -152,8 +161,43 @@ def open_sheet(
                 f"{file}: 文件名为 .csv 但内容是 Excel 工作簿（.xlsx）/ the file is named .csv but "
                 "is an Excel workbook (.xlsx); name it .xlsx, or save it from Excel as CSV"
             )
-        return OpenedSheet(file, None, "csv", iter(csv_rows(decode_csv_bytes(raw, file))))
+        _refuse_non_text(file, raw)
+        text = decode_csv_bytes(raw, file)
+        if "\0" in text:
+            raise InputError(
+                f"{file}: 文件名为 .csv 但内容是二进制数据（含 NUL 字节）/ the file is named .csv "
+                "but holds binary data (NUL bytes), not text"
+            )
+        return OpenedSheet(file, None, "csv", iter(csv_rows(text)))
     raise InputError(f"{file}: .gz 只用于 CSV 文件 / only CSV files may be gzip-compressed")
+
+
+#: How other kinds of file begin, to name what a ".csv" really is.
+_OTHER_FORMATS: Final = (
+    (b"%PDF-", "PDF"),
+    (b"\x89PNG", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF8", "GIF"),
+    (b"MZ", "Windows executable"),
+    (b"\x7fELF", "ELF executable"),
+    (b"Rar!", "RAR"),
+    (b"7z\xbc\xaf", "7z"),
+)
+
+
+def _refuse_non_text(file: str, raw: bytes) -> None:
+    """A ".csv" that is a PDF, an image, a program or a web page is refused by what it is."""
+    for magic, label in _OTHER_FORMATS:
+        if raw.startswith(magic):
+            raise InputError(
+                f"{file}: 文件名为 .csv 但内容是 {label} 文件 / the file is named .csv but is a "
+                f"{label} file"
+            )
+    if looks_like_markup(raw[:4096]):
+        raise InputError(
+            f"{file}: 文件名为 .csv 但内容是网页或 XML 文档 / the file is named .csv but is a web "
+            "page or an XML document"
+        )
 
 
 def _looks_like_text(source: Source) -> bool:
@@ -227,6 +271,9 @@ def csv_rows(text: str) -> list[tuple[int, tuple[Cell, ...]]]:
 
 def check_xlsx_archive(archive: zipfile.ZipFile, file: str) -> None:
     """Refuse an archive that would take more memory or time than a real workbook needs."""
+    settings = get_settings()
+    max_uncompressed = settings.xlsx_max_uncompressed_bytes
+    max_ratio = settings.xlsx_max_compression_ratio
     members = archive.infolist()
     if len(members) > MAX_ARCHIVE_MEMBERS:
         raise InputError(
@@ -235,21 +282,21 @@ def check_xlsx_archive(archive: zipfile.ZipFile, file: str) -> None:
         )
     # zipfile stops reading each part at its declared size, so the declared sizes bound the work.
     total = sum(member.file_size for member in members)
-    if total > MAX_UNCOMPRESSED_BYTES:
+    if total > max_uncompressed:
         raise InputError(
-            f"{file}: 解压后 {total / 2**20:.0f} MB，超过上限 {MAX_UNCOMPRESSED_BYTES / 2**20:.0f} "
+            f"{file}: 解压后 {total / 2**20:.0f} MB，超过上限 {max_uncompressed / 2**20:.0f} "
             f"MB（疑似压缩炸弹）/ {total / 2**20:.0f} MB uncompressed, more than "
-            f"{MAX_UNCOMPRESSED_BYTES / 2**20:.0f} MB (a zip bomb?)"
+            f"{max_uncompressed / 2**20:.0f} MB (a zip bomb?)"
         )
     for member in members:
         if member.file_size < RATIO_EXEMPT_BYTES:
             continue
         ratio = member.file_size / max(member.compress_size, 1)
-        if ratio > MAX_COMPRESSION_RATIO:
+        if ratio > max_ratio:
             raise InputError(
                 f"{file}: 部件 {member.filename} 压缩比 {ratio:.0f}:1，超过上限 "
-                f"{MAX_COMPRESSION_RATIO}:1（疑似压缩炸弹）/ part {member.filename} is compressed "
-                f"{ratio:.0f}:1, more than {MAX_COMPRESSION_RATIO}:1 (a zip bomb?)"
+                f"{max_ratio}:1（疑似压缩炸弹）/ part {member.filename} is compressed "
+                f"{ratio:.0f}:1, more than {max_ratio}:1 (a zip bomb?)"
             )
     for member in members:
         if member.filename.endswith((".xml", ".rels", ".vml")):

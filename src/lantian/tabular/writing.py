@@ -215,8 +215,28 @@ def write_template(path: Path, spec: TableSpec[Any]) -> None:
     path.write_bytes(template_bytes(spec, path.suffix.lower()))
 
 
+def neutralise_formulas(workbook: Workbook) -> int:
+    """Make every formula cell of ``workbook`` a text cell; the number of cells changed.
+
+    lantian writes no formulas of its own: a cell openpyxl took as a formula is text that began
+    with ``=`` (a name, a note, an imported cell such as ``=cmd|' /C calc'!A0``), and it is kept
+    as the text it is (OWASP "CSV injection": store as text). Text beginning with ``+ - @``, a
+    tab or a CR is already a string cell, which Excel never evaluates.
+    """
+    changed = 0
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+                    changed += 1
+    return changed
+
+
 def workbook_bytes(workbook: Workbook) -> bytes:
-    """The saved .xlsx bytes of a workbook (every export and template ends here)."""
+    """The saved .xlsx bytes of a workbook (every export and template ends here), with no
+    formula in any cell (:func:`neutralise_formulas`)."""
+    neutralise_formulas(workbook)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -26,6 +26,7 @@ from lantian.emissions.targets import (
     plan_targets,
 )
 from lantian.errors import InputError, NotAllowed, NotFound
+from lantian.files import upload_read_limit
 from lantian.plan import WarningLevel
 from lantian.sources import service as source_service
 from lantian.web import i18n
@@ -248,7 +249,7 @@ async def import_list(
 ) -> Response:
     if not can(who, "write", resource("reduction_list")):
         raise NotAllowed("无权导入清单 / not allowed to import lists")
-    content = await file.read()
+    content = await file.read(upload_read_limit())
     targets = _targets(request)
     try:
         with transaction(request.app.state.sessions) as session:

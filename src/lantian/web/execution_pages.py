@@ -18,7 +18,7 @@ from lantian.db.engine import transaction
 from lantian.errors import Invalid, NotAllowed
 from lantian.execution import service
 from lantian.execution.imports import KIND_LABELS, SPECS, import_facts
-from lantian.files import FileStore
+from lantian.files import FileStore, upload_read_limit
 from lantian.tabular import Rejected
 from lantian.web.access import require_account, require_csrf
 from lantian.web.plan_state import current_plan
@@ -92,7 +92,7 @@ async def import_page(
             raise Invalid("请选择数据类型 / choose what the file holds", field="kind")
         if file is None or not file.filename:
             raise Invalid("请选择文件 / choose a file", field="file")
-        content = await file.read()
+        content = await file.read(upload_read_limit())
         store = FileStore(request.app.state.settings.ensure_data_dir())
         with transaction(request.app.state.sessions) as session:
             result = import_facts(session, who, kind, content, file.filename, store=store)

@@ -18,6 +18,7 @@ from lantian import __version__
 from lantian.auth.permissions import Principal, can, resource
 from lantian.db.engine import transaction
 from lantian.errors import Conflict, Invalid, NotAllowed, NotFound
+from lantian.files import upload_read_limit
 from lantian.language import gettext
 from lantian.warnings.linkage import plan_adjacency
 from lantian.warnings.notify import NotifySettings
@@ -183,7 +184,7 @@ async def warnings_forecasts(
     who: Principal = Depends(require_account),
 ) -> Response:
     try:
-        text = (await file.read()).decode("utf-8")
+        text = (await file.read(upload_read_limit())).decode("utf-8")
         with transaction(request.app.state.sessions) as session:
             result = import_forecasts(session, who, text, file.filename or "forecast.csv")
     except UnicodeDecodeError:

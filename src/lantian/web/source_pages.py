@@ -28,7 +28,7 @@ from lantian import clock
 from lantian.auth.permissions import Principal
 from lantian.db.engine import transaction
 from lantian.errors import Invalid, NotAllowed, NotFound, ServiceError
-from lantian.files import FileStore
+from lantian.files import FileStore, upload_read_limit
 from lantian.sources import service
 from lantian.sources.lifecycle import KEEPERS, VERIFIERS
 from lantian.sources.models import RegisterRecord
@@ -433,7 +433,7 @@ async def import_submit(
     try:
         if upload is None or not upload.filename:
             raise Invalid("请选择文件 / choose a file", field="upload")
-        content = await upload.read()
+        content = await upload.read(upload_read_limit())
         with transaction(request.app.state.sessions) as session:
             result = service.import_register(
                 session, who, kind, content, upload.filename,
@@ -639,7 +639,11 @@ class StepForm(BaseModel):
 
 
 async def _uploads(files: list[UploadFile]) -> list[service.UploadedFile]:
-    return [service.UploadedFile(f.filename, await f.read()) for f in files if f.filename]
+    return [
+        service.UploadedFile(f.filename, await f.read(upload_read_limit()))
+        for f in files
+        if f.filename
+    ]
 
 
 @router.post("/sources/{kind_key}/{record_id}/steps", dependencies=[Depends(require_csrf)])

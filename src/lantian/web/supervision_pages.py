@@ -23,7 +23,7 @@ from lantian.auth.permissions import Principal
 from lantian.campaign import service as campaign_service
 from lantian.db.engine import transaction
 from lantian.errors import Conflict, InputError, Invalid, NotAllowed, NotFound
-from lantian.files import FileStore
+from lantian.files import FileStore, upload_read_limit
 from lantian.penalties import from_case
 from lantian.plan import Plan
 from lantian.sources.kinds.enforcement_actions import ACTION_TYPES
@@ -109,7 +109,9 @@ async def _files(uploads: list[UploadFile]) -> list[service.EvidenceFile]:
     found = []
     for upload in uploads:
         if upload.filename:
-            found.append(service.EvidenceFile(upload.filename, await upload.read()))
+            found.append(
+                service.EvidenceFile(upload.filename, await upload.read(upload_read_limit()))
+            )
     return found
 
 

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from lantian.auth.permissions import Principal
 from lantian.db.engine import transaction
 from lantian.errors import Invalid, NotAllowed
-from lantian.files import FileStore
+from lantian.files import FileStore, upload_read_limit
 from lantian.overview.service import may_see_overview
 from lantian.tabular import Rejected
 from lantian.weather import service
@@ -124,7 +124,7 @@ async def weather_import(
     try:
         if file is None or not file.filename:
             raise Invalid("请选择文件 / choose a file", field="file")
-        content = await file.read()
+        content = await file.read(upload_read_limit())
         store = FileStore(request.app.state.settings.ensure_data_dir())
         with transaction(request.app.state.sessions) as session:
             result = import_weather(session, who, content, file.filename, store=store)

@@ -50,7 +50,7 @@ from lantian.sources.registry import (
     end_of_day,
 )
 from lantian.sources.rows import RegisterRow, columns
-from lantian.tabular import Column
+from lantian.tabular import Column, workbook_bytes
 
 if TYPE_CHECKING:
     from lantian.plan import Plan
@@ -437,7 +437,6 @@ def grid_workbook(grid: WeekGrid, shown: Sequence[Reporter]) -> bytes:
     """The grid as an Excel workbook for the office's circular (通报, task 24): a row per unit,
     a column per week (按时/迟报/未报/未到期, with violations/penalties of a filed report), the
     count of weeks missing, and each week's share reported on time."""
-    from io import BytesIO
 
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
@@ -477,9 +476,8 @@ def grid_workbook(grid: WeekGrid, shown: Sequence[Reporter]) -> bytes:
     sheet.append(
         ["格内数字：发现违法行为数/处罚起数 / figures: violations found/penalties imposed"]
     )
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    # workbook_bytes: no cell of the file is ever a formula (formula injection)
+    return workbook_bytes(book)
 
 
 def _reporting(session: Session) -> IndicatorValue:

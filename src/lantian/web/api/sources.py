@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from lantian.auth.permissions import Principal
 from lantian.db.engine import transaction
 from lantian.errors import Invalid, NotAllowed
-from lantian.files import FileStore
+from lantian.files import FileStore, upload_read_limit
 from lantian.sources import service
 from lantian.sources.lifecycle import KEEPERS, VERIFIERS
 from lantian.sources.models import RegisterRecord, SourceCheck, SourceEvent, SourceFile
@@ -260,7 +260,7 @@ async def import_file(
     who: Principal = Depends(keeper),
 ) -> ImportOut:
     kind = _kind(kind_key)
-    content = await upload.read()
+    content = await upload.read(upload_read_limit())
     with transaction(request.app.state.sessions) as session:
         result = service.import_register(
             session, who, kind, content, upload.filename or "upload.xlsx",
@@ -380,7 +380,11 @@ async def take_step(
     """A lifecycle step (multipart form: ``event``, ``note``, optional ``files``)."""
     kind = _kind(kind_key)
     step = service.StepInput(event=event, note=note)
-    uploads = [service.UploadedFile(f.filename, await f.read()) for f in files if f.filename]
+    uploads = [
+        service.UploadedFile(f.filename, await f.read(upload_read_limit()))
+        for f in files
+        if f.filename
+    ]
     with transaction(request.app.state.sessions) as session:
         record = service.take_step(
             session, who, kind, record_id, step, files=uploads, store=_store(request)
@@ -406,7 +410,11 @@ async def record_check(
         parsed = service.CheckInput.model_validate(json.loads(check))
     except ValueError as error:
         raise Invalid(f"check: {str(error).splitlines()[0]}", field="check") from None
-    uploads = [service.UploadedFile(f.filename, await f.read()) for f in files if f.filename]
+    uploads = [
+        service.UploadedFile(f.filename, await f.read(upload_read_limit()))
+        for f in files
+        if f.filename
+    ]
     with transaction(request.app.state.sessions) as session:
         row = service.record_check(
             session, who, kind, record_id, parsed, files=uploads, store=_store(request)

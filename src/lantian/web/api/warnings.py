@@ -160,9 +160,14 @@ async def post_forecasts(
 ) -> ImportOut:
     """Body: the forecast CSV (columns area, issued_at, valid_start, valid_end, aqi,
     primary_pollutant, source), UTF-8."""
-    raw = await request.body()
-    if len(raw) > MAX_CSV_BYTES:
-        raise InputError(f"文件超过{MAX_CSV_BYTES}字节 / the file exceeds {MAX_CSV_BYTES} bytes")
+    received = bytearray()
+    async for chunk in request.stream():  # never more than the limit held in memory
+        received += chunk
+        if len(received) > MAX_CSV_BYTES:
+            raise InputError(
+                f"文件超过{MAX_CSV_BYTES}字节 / the file exceeds {MAX_CSV_BYTES} bytes"
+            )
+    raw = bytes(received)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
