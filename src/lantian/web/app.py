@@ -78,6 +78,7 @@ from lantian.web.api import public as public_api
 from lantian.web.api import sources as sources_api
 from lantian.web.api import supervision as supervision_api
 from lantian.web.api import warnings as warnings_api
+from lantian.web.api.errors import document_errors
 from lantian.web.clock_notice import clock_context, format_cn_minute
 from lantian.web.formatting import FILTERS, format_number, is_photo, pollutant_label
 from lantian.web.rendering import render, take_flashes
@@ -164,6 +165,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _add_request_error_handlers(app)
     _include_routers(app)
     _add_docs_and_icon(app)
+    # The schema documents the one error shape every refusal is answered in (web/api/errors.py).
+    document_errors(app)
     return app
 
 
