@@ -14,17 +14,21 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RequestProblem(BaseModel):
     """One problem of a request the schema refuses: where (``query.limit``) and why."""
+
+    model_config = ConfigDict(extra="forbid")
 
     where: str
     why: str
 
 
 class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     code: str = Field(
         description="machine-readable kind: invalid_input, invalid_request, not_found, forbidden, "
         "conflict, invalid_token, database_unavailable, http_<status>"
@@ -41,6 +45,8 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     """The one error shape of every ``/api`` answer that is not a success."""
+
+    model_config = ConfigDict(extra="forbid")
 
     error: ErrorBody
 
