@@ -130,3 +130,55 @@ def test_numbers_beyond_any_database_id_are_invalid_input(
     page = client.get(f"/api/v1/monitoring/stations?offset={largest}", headers=bearer)
     assert page.status_code == 200
     assert page.json()["items"] == []
+
+
+def test_nul_characters_and_days_beyond_the_calendar_are_invalid_input(
+    db_engine: Engine, tmp_path: Path
+) -> None:
+    """Found by the API fuzzing: a NUL character in a query parameter reached PostgreSQL, which
+    refused the statement (a 503 "database unavailable"), and a report day of 0001-01-01 raised
+    OverflowError (a 500). Both are invalid input now (lantian.web.input_guard, the monitoring
+    API's day bounds), in the one error shape; the same requests without them still answer."""
+    sessions = session_factory(db_engine)
+    with transaction(sessions) as session:
+        add_user(
+            session, username="office", role="campaign_office", scope=None, password=PASSWORD,
+            actor="test",
+        )  # fmt: skip
+        _row, token = create_token(session, "office", "nul test", actor="test")
+    client = TestClient(create_app(Settings(data_dir=tmp_path), db_engine))
+    bearer = {"Authorization": f"Bearer {token}"}
+    day = "start=2019-02-19&end=2019-02-20"
+    refused = [
+        client.get("/api/v1/warnings/active?scope=%00"),
+        client.get("/api/v1/warnings/active?scope=41%00", headers=bearer),
+        client.get("/api/v1/sources/scattered_enterprise?q=%00", headers=bearer),
+        client.get("/api/v1/warnings/forecasts?area=%00", headers=bearer),
+        client.get(f"/api/v1/monitoring/transmission-rates?{day}&station=%00"),
+        client.get("/api/v1/monitoring/transmission-rates?start=0001-01-01&end=0001-01-01"),
+        client.get("/api/v1/monitoring/source-transmission-rates?start=9999-12-31&end=9999-12-31"),
+        client.post(
+            "/api/v1/monitoring/stations",
+            json={"code": "1316A", "name": "bad\u0000name", "city": "郑州", "tier": "national"},
+            headers=bearer,
+        ),
+        client.post(
+            "/api/v1/sources/scattered_enterprise/1/steps",
+            data={"event": "walk", "note": "a\x00b"},
+            headers=bearer,
+        ),
+    ]
+    for answer in refused:
+        assert answer.status_code == 422, (answer.request.url, answer.text)
+        assert set(answer.json()["error"]) >= {"code", "message"}, answer.text
+    assert client.get("/api/v1/warnings/active?scope=410100").status_code == 200
+    assert client.get(f"/api/v1/monitoring/transmission-rates?{day}").status_code == 200
+    assert client.get("/api/v1/sources/scattered_enterprise?q=a", headers=bearer).status_code == 200
+    # NUL bytes inside an uploaded file are no text of the request: a photo keeps them.
+    photo = client.post(
+        "/api/v1/sources/scattered_enterprise/1/checks",
+        data={"check": "{}"},
+        files={"files": ("site.jpg", b"\xff\xd8\x00\x00 photo", "image/jpeg")},
+        headers=bearer,
+    )
+    assert "NUL" not in photo.text
