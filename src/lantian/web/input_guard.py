@@ -24,23 +24,24 @@ NUL = "\x00"
 
 async def refuse_nul_characters(request: Request) -> None:
     """An application-wide dependency: :class:`Invalid` if the path, a query parameter, a form
-    field or a JSON string carries NUL. FastAPI has read the body before dependencies run, so
-    reading it here costs nothing more."""
+    field or a JSON string carries NUL. FastAPI has read the body of a route with body
+    parameters before dependencies run, so reading it here mostly costs nothing more."""
     texts: list[str] = [request.url.path]
     texts += [part for pair in request.query_params.multi_items() for part in pair]
     content_type = request.headers.get("content-type", "")
     if request.method in ("POST", "PUT", "PATCH"):
+        # The body first: kept on the request, so that a route reading it raw afterwards (the
+        # forecast import) still can — parsing the form alone would consume the stream.
+        body = await request.body()
         if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
             form = await request.form()
             for name, value in form.multi_items():
                 texts.append(name)
                 if not isinstance(value, UploadFile):
                     texts.append(value)
-        elif "json" in content_type:
-            body = await request.body()
-            if b"\\u0000" in body:
-                with suppress(ValueError):  # not JSON: the route refuses it as such
-                    texts += _strings(json.loads(body))
+        elif "json" in content_type and b"\\u0000" in body:
+            with suppress(ValueError):  # not JSON: the route refuses it as such
+                texts += _strings(json.loads(body))
     if any(NUL in text for text in texts):
         raise Invalid("请求含有 NUL 字符 / the request contains a NUL character")
 
