@@ -31,8 +31,13 @@ async def refuse_nul_characters(request: Request) -> None:
     content_type = request.headers.get("content-type", "")
     if request.method in ("POST", "PUT", "PATCH"):
         # The body first: kept on the request, so that a route reading it raw afterwards (the
-        # forecast import) still can — parsing the form alone would consume the stream.
-        body = await request.body()
+        # forecast import) still can — parsing the form alone would consume the stream. A route
+        # with form parameters has had its form parsed by FastAPI already (kept on the request
+        # too), its stream consumed: then the form is all there is to read.
+        try:
+            body = await request.body()
+        except RuntimeError:
+            body = b""
         if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
             form = await request.form()
             for name, value in form.multi_items():
