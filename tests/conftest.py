@@ -107,7 +107,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 #: entry): every test is a unit of work of its own, so that both workers walk them, each against
 #: its own live server. Every other file is one unit, as ``--dist loadfile`` makes it: its tests
 #: run in order on one worker and its module fixtures are made once.
-SPLIT_MODULES = frozenset({"tests/browser/test_source_walks.py"})
+SPLIT_MODULES = frozenset({"tests/browser/test_source_walks.py", "tests/web/test_api_fuzz.py"})
 #: Files whose tests share a costly session fixture: each group is one unit of work, so that the
 #: fixture is made on one worker only. "demo": the demo loaded once per backend by ``lantian
 #: demo`` (tests/support/demo_database.py; one to two minutes per backend).
@@ -163,6 +163,7 @@ def relative_path(item: pytest.Item) -> str:
 MEASURED_FILE_SECONDS = {
     "group:demo": 300.0,
     "tests/browser/test_source_walks.py": 190.0,
+    "tests/web/test_api_fuzz.py": 150.0,  # two runs (one per backend) of about 75 s each
     "tests/scheduler/test_worker.py": 175.0,
     "tests/browser/test_forms.py": 115.0,
     "tests/standards/test_hj212_fast_path.py": 105.0,
@@ -468,7 +469,14 @@ def _backend_of(nodeid: str) -> str | None:
     return next((backend for backend in BACKENDS if backend in params), None)
 
 
+#: The figures tests report (``record_property("figure", text)``, e.g. the API fuzzing's count of
+#: cases and server errors), printed at the end of the run; xdist carries them from its workers.
+_figures: list[str] = []
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        _figures.extend(str(value) for name, value in report.user_properties if name == "figure")
     backend = _backend_of(report.nodeid)
     if backend is None:
         return
@@ -479,6 +487,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _figures:
+        terminalreporter.section("figures")
+        for figure in _figures:
+            terminalreporter.write_line(figure)
     terminalreporter.section("database backends")
     for backend, counts in _backend_counts.items():
         terminalreporter.write_line(

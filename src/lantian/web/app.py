@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
@@ -79,8 +79,10 @@ from lantian.web.api import public as public_api
 from lantian.web.api import sources as sources_api
 from lantian.web.api import supervision as supervision_api
 from lantian.web.api import warnings as warnings_api
+from lantian.web.api.errors import document_errors
 from lantian.web.clock_notice import clock_context, format_cn_minute
 from lantian.web.formatting import FILTERS, format_number, is_photo, pollutant_label
+from lantian.web.input_guard import refuse_nul_characters
 from lantian.web.rendering import render, take_flashes
 
 WEB_DIR = Path(__file__).parent
@@ -148,6 +150,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
+        # No text of the platform holds NUL, which PostgreSQL refuses (web/input_guard.py).
+        dependencies=[Depends(refuse_nul_characters)],
     )
     app.state.settings = settings
     app.state.secret_key = settings.session_secret()
@@ -166,6 +170,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     _add_request_error_handlers(app)
     _include_routers(app)
     _add_docs_and_icon(app)
+    # The schema documents the one error shape every refusal is answered in (web/api/errors.py).
+    document_errors(app)
     return app
 
 

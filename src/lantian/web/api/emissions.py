@@ -12,7 +12,7 @@ from lantian.emissions import service
 from lantian.emissions.targets import POLLUTANTS, plan_targets
 from lantian.errors import NotAllowed
 from lantian.web.access import require_api_account
-from lantian.web.api.pagination import Limit, Offset, Page
+from lantian.web.api.pagination import Limit, Offset, Page, RecordId
 from lantian.web.plan_state import current_plan
 
 router = APIRouter(prefix="/api/v1/emissions", tags=["emissions 减排"])
@@ -78,7 +78,7 @@ def lists(request: Request, limit: Limit = 100, offset: Offset = 0) -> Page[List
 
 
 @router.get("/lists/{list_id}/check", response_model=CheckOut)
-def check(request: Request, list_id: int) -> CheckOut:
+def check(request: Request, list_id: RecordId) -> CheckOut:
     """Ratios per level and pollutant, and every shortfall (level, pollutant, by how much)."""
     _require_read(request)
     targets = plan_targets(current_plan(request))

@@ -31,6 +31,11 @@ from lantian.web.plan_state import current_plan
 
 router = APIRouter(prefix="/api/v1/monitoring", tags=["monitoring 监测"])
 MAX_SPAN_DAYS = 400
+#: The days a report may name. A day near the calendar's ends has China midnights that no UTC
+#: instant can hold (0001-01-01 00:00+08:00): it raised OverflowError, a server error the API
+#: fuzzing found (tests/web/test_api_fuzz_findings.py). No monitoring data is that old or new.
+FIRST_REPORT_DAY = date(1900, 1, 1)
+LAST_REPORT_DAY = date(2999, 12, 31)
 
 
 class StationOut(BaseModel):
@@ -104,6 +109,12 @@ RateTarget = Annotated[float, Query(ge=0, le=1)]
 
 
 def _check_span(start: date, end: date) -> None:
+    for day in (start, end):
+        if not FIRST_REPORT_DAY <= day <= LAST_REPORT_DAY:
+            raise InputError(
+                f"日期 {day} 超出 {FIRST_REPORT_DAY}–{LAST_REPORT_DAY} / day {day} lies outside "
+                f"{FIRST_REPORT_DAY} to {LAST_REPORT_DAY}"
+            )
     if end < start:
         raise InputError(f"end {end} 早于 start {start} / end is before start")
     if (end - start).days >= MAX_SPAN_DAYS:

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import BaseModel
 
 ItemT = TypeVar("ItemT")
 
+#: The largest number a database integer column holds on every backend (PostgreSQL's
+#: ``integer``). An id or offset above it names nothing, and sent on to the database it made the
+#: driver fail (PostgreSQL: out of range; SQLite: OverflowError) — a server error where the input
+#: is wrong, as the API fuzzing found (tests/web/test_api_fuzz.py). The faces refuse it (422).
+MAX_DATABASE_INT = 2**31 - 1
+
 #: Query parameters of every paginated endpoint.
 Limit = Annotated[int, Query(ge=1, le=1000, description="items per page (1–1000)")]
-Offset = Annotated[int, Query(ge=0, description="items to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_DATABASE_INT, description="items to skip")]
+#: The number (database id) of a record in a path: ``/api/v1/cases/{case_id}``.
+RecordId = Annotated[int, Path(le=MAX_DATABASE_INT, description="the record's number")]
 
 
 class Page(BaseModel, Generic[ItemT]):

@@ -27,7 +27,7 @@ from lantian.sources.models import RegisterRecord, SourceCheck, SourceEvent, Sou
 from lantian.sources.registry import RegisterKind, kind_of, kinds
 from lantian.tabular import template_bytes
 from lantian.web.access import require_api_account, require_api_writer
-from lantian.web.api.pagination import Limit, Offset, Page
+from lantian.web.api.pagination import Limit, Offset, Page, RecordId
 from lantian.web.plan_state import current_plan
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources 台账"])
@@ -300,7 +300,7 @@ def _detail(
 
 
 @router.get("/{kind_key}/{record_id}", response_model=EntryDetailOut, summary="条目 / one entry")
-def get_entry(request: Request, kind_key: str, record_id: int) -> EntryDetailOut:
+def get_entry(request: Request, kind_key: str, record_id: RecordId) -> EntryDetailOut:
     who = _reader(request)
     kind = _kind(kind_key)
     with request.app.state.sessions() as session:
@@ -347,7 +347,7 @@ def _update(
 def replace_entry(
     request: Request,
     kind_key: str,
-    record_id: int,
+    record_id: RecordId,
     body: dict[str, Any],
     who: Principal = Depends(keeper),
 ) -> EntryOut:
@@ -358,7 +358,7 @@ def replace_entry(
 def patch_entry(
     request: Request,
     kind_key: str,
-    record_id: int,
+    record_id: RecordId,
     body: dict[str, Any],
     who: Principal = Depends(keeper),
 ) -> EntryOut:
@@ -371,7 +371,7 @@ def patch_entry(
 async def take_step(
     request: Request,
     kind_key: str,
-    record_id: int,
+    record_id: RecordId,
     event: Annotated[str, Form()],
     note: Annotated[str, Form()] = "",
     files: list[UploadFile] = File(default=[]),
@@ -399,7 +399,7 @@ async def take_step(
 async def record_check(
     request: Request,
     kind_key: str,
-    record_id: int,
+    record_id: RecordId,
     check: Annotated[str, Form(description='JSON: {"items": {"water_cut": "pass"}, …}')],
     files: list[UploadFile] = File(default=[]),
     who: Principal = Depends(changer),

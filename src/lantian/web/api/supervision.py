@@ -16,7 +16,7 @@ from lantian.auth.permissions import Principal
 from lantian.errors import NotFound
 from lantian.supervision import service
 from lantian.web.access import require_api_account
-from lantian.web.api.pagination import Limit, Offset, Page
+from lantian.web.api.pagination import Limit, Offset, Page, RecordId
 
 router = APIRouter(prefix="/api/v1/cases", tags=["supervision 督查"])
 
@@ -95,7 +95,7 @@ def list_cases(
 @router.get(
     "/{case_id}", response_model=CaseDetailOut, summary="案件及办理经过 / case and timeline"
 )
-def get_case(request: Request, case_id: int) -> CaseDetailOut:
+def get_case(request: Request, case_id: RecordId) -> CaseDetailOut:
     who = api_principal(request)
     with request.app.state.sessions() as session:
         rows, _ = service.list_cases(session, who, case_id=case_id, limit=1)

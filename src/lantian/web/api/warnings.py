@@ -35,6 +35,8 @@ from lantian.web.api.pagination import Limit, Offset, Page
 from lantian.web.plan_state import current_plan
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["warnings 重污染天气预警"])
+#: A warning's scope: a city or county (6 digits) or a township (9 digits).
+AREA_CODE = r"^[0-9]{6}([0-9]{3})?$"
 MAX_CSV_BYTES = 5_000_000
 
 
@@ -76,7 +78,10 @@ class ActiveOut(BaseModel):
 
 @router.get("/active", response_model=ActiveOut, summary="当前预警 / the warning in force")
 def get_active(
-    request: Request, scope: str | None = Query(None, description="6- or 9-digit area code")
+    request: Request,
+    # Typed as the area code it is: free text reached the database, where PostgreSQL refuses a
+    # NUL character (a 503 the API fuzzing found, tests/web/test_api_fuzz_findings.py).
+    scope: str | None = Query(None, pattern=AREA_CODE, description="6- or 9-digit area code"),
 ) -> ActiveOut:
     rules = plan_rules(request)
     chosen = scope or rules.city_code
@@ -182,7 +187,9 @@ class DecisionIn(BaseModel):
     level: str | None = Field(None, description="blue / yellow / orange / red; none to lift")
     areas: list[str] = Field(description="9-digit township codes covered")
     reason: str
-    scope: str | None = Field(None, description="default: the city (plan's city_code)")
+    scope: str | None = Field(
+        None, pattern=AREA_CODE, description="default: the city (plan's city_code)"
+    )
     effective_at: datetime | None = None
 
 
