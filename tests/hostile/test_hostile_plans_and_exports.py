@@ -25,9 +25,6 @@ from tests.hostile.faces import (
 )
 from tests.web.test_source_pages import KIND, csv_of
 
-pytestmark = pytest.mark.db
-
-
 # --- formula injection: cells imported as text, exported as text ------------------------------
 
 #: Cells a spreadsheet would run (OWASP "CSV injection"): DDE, a formula, a hyperlink, a sum.
@@ -61,6 +58,7 @@ def _formula_cells(workbook_bytes_: bytes) -> list[str]:
     return formulas + cells
 
 
+@pytest.mark.db
 @pytest.mark.parametrize("face", ["service", "api", "cli"])
 def test_formula_cells_imported_are_exported_as_text(
     faces: Faces, face: str, tmp_path: Path
@@ -153,6 +151,7 @@ def _plan_corpus() -> list[tuple[str, str, bytes, str]]:
     ]
 
 
+@pytest.mark.db
 @pytest.mark.parametrize("face", ["service", "cli"])
 def test_every_hostile_plan_folder_is_refused_and_the_plan_loads_after(
     db_engine: Engine,

@@ -19,7 +19,9 @@ ASGI (it sees every response, the static files' and the error pages' too) and ad
 * ``Referrer-Policy: same-origin``: links out of the platform do not carry its addresses (which
   name cases, areas and people);
 * ``Cross-Origin-Opener-Policy: same-origin`` and a ``Permissions-Policy`` that turns off the
-  camera, microphone and geolocation no page uses.
+  microphone for every page and leaves the camera and geolocation to this site's own pages only:
+  a field check records where it was made (``navigator.geolocation``) and takes its photos with
+  the camera, and no framed or foreign page may ask for either.
 
 Every ``Set-Cookie`` gets ``HttpOnly``, a ``SameSite`` (``Lax`` unless it says ``Strict``) and,
 when the request came over HTTPS, ``Secure`` — whichever part of the application set it (the
@@ -59,7 +61,7 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=(self)",
 }
 
 #: The page whose inline script is FastAPI's (Swagger UI's start-up), allowed by its hash.
