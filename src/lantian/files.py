@@ -131,6 +131,13 @@ def _is_pdf(head: bytes) -> bool:
 def _is_text(head: bytes) -> bool:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return True
+    return is_utf8_or_gb18030_text(head)
+
+
+def is_utf8_or_gb18030_text(head: bytes) -> bool:
+    """Whether the first bytes of a file read as text in UTF-8 (with or without its BOM) or
+    GB18030, the encodings the platform's tables come in: no NUL byte, and nothing undecodable
+    before the last few bytes (a character cut at the end of the sample is fine)."""
     if b"\0" in head:
         return False
     sample = head[3:] if head.startswith(codecs.BOM_UTF8) else head

@@ -26,7 +26,7 @@ from defusedxml import DefusedXmlException
 
 from lantian.config import get_settings
 from lantian.errors import InputError, NotFound
-from lantian.files import check_file_name, looks_like_markup
+from lantian.files import check_file_name, is_utf8_or_gb18030_text, looks_like_markup
 from lantian.tabular.cells import Cell
 
 CSV_SUFFIXES: Final = frozenset({".csv", ".txt"})
@@ -206,16 +206,7 @@ def _looks_like_text(source: Source) -> bool:
             head = handle.read(4096)
     else:
         head = source[:4096]
-    if b"\0" in head:
-        return False
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            head.decode(encoding)
-        except UnicodeDecodeError as error:
-            if error.start < len(head) - 4:  # a character cut at the end of the sample is fine
-                continue
-        return True
-    return False
+    return is_utf8_or_gb18030_text(head)
 
 
 def _check_size(file: str, size: int, max_bytes: int) -> None:
